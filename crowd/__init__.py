@@ -1,0 +1,102 @@
+"""Crowd: the backend of a crowd workforce marketplace for technical device services."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+from typing import Mapping
+
+from flask import Flask
+
+from crowd.config import ConfigError, Settings
+
+# Each domain package contributes models, a `routes.blp` and optionally `tasks` and `cli`.
+DOMAINS = (
+    "crowd.accounts",
+    "crowd.members",
+    "crowd.customers",
+)
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app: load config → init extensions → register blueprints → error handlers."""
+    app = Flask(__name__, instance_relative_config=True)
+    _load_config(app, config)
+    _init_extensions(app)
+    _register_domains(app)
+    _register_error_handlers(app)
+    _register_cli(app)
+    return app
+
+
+def _load_config(app: Flask, overrides: Mapping | None) -> None:
+    env = dict(os.environ)
+    env.update({k: v for k, v in (overrides or {}).items() if isinstance(v, str) and k.isupper()})
+    os.makedirs(app.instance_path, exist_ok=True)
+    try:
+        settings = Settings.from_env(env, app.instance_path)
+    except ConfigError as error:
+        # One line naming the setting, no traceback: start-up stops here.
+        sys.stderr.write(f"crowd: invalid setting: {error}\n")
+        raise SystemExit(2) from None
+    app.config.update(settings.flask_config())
+    if overrides:
+        app.config.update({k: v for k, v in overrides.items() if not isinstance(v, str)})
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("crowd").setLevel(logging.INFO)
+
+
+def _init_extensions(app: Flask) -> None:
+    from crowd.core.db import configure_engine, install_unit_of_work
+    from crowd.extensions import api, db, migrate
+
+    db.init_app(app)
+    migrations = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+    # Batch mode lets SQLite alter tables; compare_type makes `flask db check` catch type drift.
+    migrate.init_app(app, db, directory=migrations, render_as_batch=True, compare_type=True)
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Crowd marketplace API. Every error is application/problem+json. "
+                "Authenticate with `Authorization: Bearer <token>` from POST /api/v1/auth/tokens "
+                "or an API key."
+            }
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Session token or API key"}
+    )
+    with app.app_context():
+        configure_engine(db.engine)
+    install_unit_of_work(app)
+
+
+def _register_domains(app: Flask) -> None:
+    from crowd.core import background  # noqa: F401  (registers the outbox model and core tasks)
+    from crowd.core import health, idempotency  # noqa: F401  (idempotency registers its model)
+    from crowd.extensions import api
+
+    api.register_blueprint(health.blp)
+    app.register_blueprint(health.assets_blp)
+    for name in DOMAINS:
+        api.register_blueprint(importlib.import_module(f"{name}.routes").blp)
+        try:
+            importlib.import_module(f"{name}.tasks")
+        except ModuleNotFoundError as error:
+            if error.name != f"{name}.tasks":
+                raise
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from crowd.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from crowd.cli import crowd_cli
+
+    app.cli.add_command(crowd_cli)

@@ -1,0 +1,1 @@
+"""Accounts: users with one role each, passwords, bearer tokens and API keys."""

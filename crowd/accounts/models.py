@@ -1,0 +1,52 @@
+"""Users and their credentials (session tokens and API keys, stored hashed)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('customer', 'member', 'community_manager', 'admin')", name="role_known"
+        ),
+    )
+
+    email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    display_name: Mapped[str] = mapped_column(String(120), nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The role's profile, if any (customers and members have one; staff do not).
+    customer = relationship("Customer", uselist=False, viewonly=True)
+    member = relationship("Member", uselist=False, viewonly=True)
+
+
+class AuthToken(IdMixin, Base):
+    """A bearer credential: a short-lived session token or a long-lived API key."""
+
+    __tablename__ = "auth_tokens"
+    __table_args__ = (CheckConstraint("kind IN ('session', 'api_key')", name="kind_known"),)
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # The first characters, so a user can tell their keys apart without the secret.
+    hint: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow()

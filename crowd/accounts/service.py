@@ -1,0 +1,182 @@
+"""Registration, password checks and credential issuing; services never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import func, select
+
+from crowd.accounts.models import AuthToken, User
+from crowd.core.auth import Principal, new_token
+from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, NotFound, Unauthorized, field_error
+from crowd.customers.models import Customer
+from crowd.extensions import db
+from crowd.members.models import Member, MemberStats, MemberStatusChange
+
+_HASHERS = {
+    "default": PasswordHasher(),
+    # Tests only (CROWD_FAST_HASHING): same algorithm, minimal cost.
+    "fast": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+}
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _hasher() -> PasswordHasher:
+    return _HASHERS["fast" if current_app.config.get("CROWD_FAST_HASHING") else "default"]
+
+
+def _dummy_hash() -> str:
+    """Verifying against this keeps timing equal whether or not the email exists."""
+    hasher = _hasher()
+    key = "fast" if hasher is _HASHERS["fast"] else "default"
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = hasher.hash("crowd-dummy-password")
+    return _DUMMY_HASHES[key]
+
+
+@dataclass
+class IssuedCredential:
+    token: AuthToken
+    secret: str
+    user: User
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _settings():
+    return current_app.config["CROWD_SETTINGS"]
+
+
+def _new_user(*, email: str, password: str, role: str, display_name: str, created_by_id=None) -> User:
+    email = normalise_email(email)
+    if db.session.scalar(select(func.count()).where(User.email == email)):
+        raise Conflict("An account with this email exists.", errors={"json": {"email": ["taken"]}})
+    user = User(
+        email=email,
+        password_hash=_hasher().hash(password),
+        role=role,
+        display_name=display_name.strip(),
+        created_by_id=created_by_id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def register_customer(
+    *, email: str, password: str, display_name: str, kind: str = "person",
+    company_name: str | None = None, phone: str | None = None,
+) -> User:
+    """A customer signs up: a user and a customer profile."""
+    user = _new_user(email=email, password=password, role="customer", display_name=display_name)
+    db.session.add(
+        Customer(
+            user_id=user.id, kind=kind, display_name=user.display_name,
+            company_name=company_name, phone=phone,
+        )
+    )
+    return user
+
+
+def register_member(
+    *, email: str, password: str, display_name: str, kind: str, phone: str | None = None,
+    postcode: str | None = None, city: str | None = None, country: str | None = None,
+) -> User:
+    """A would-be crowd member signs up as an applicant; onboarding makes them active."""
+    user = _new_user(email=email, password=password, role="member", display_name=display_name)
+    member = Member(
+        user_id=user.id, kind=kind, display_name=user.display_name, phone=phone,
+        postcode=postcode, city=city, country=country, status="applicant",
+    )
+    db.session.add(member)
+    db.session.flush()
+    db.session.add(MemberStats(member_id=member.id))
+    db.session.add(
+        MemberStatusChange(
+            member_id=member.id, from_status=None, to_status="applicant",
+            reason="registered", changed_by_id=user.id,
+        )
+    )
+    return user
+
+
+def create_staff(*, actor_id: int | None, email: str, password: str, display_name: str, role: str) -> User:
+    """An admin (or the first-admin CLI, actor None) creates a community manager or admin."""
+    return _new_user(
+        email=email, password=password, role=role, display_name=display_name, created_by_id=actor_id
+    )
+
+
+def _check_password(email: str, password: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    try:
+        _hasher().verify(user.password_hash if user else _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None:
+        raise Unauthorized("Email or password is wrong.")
+    if user.disabled_at is not None:
+        raise Unauthorized("This account is disabled.")
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
+    return user
+
+
+def _issue(user: User, *, kind: str, name: str, ttl: timedelta) -> IssuedCredential:
+    secret, digest = new_token(kind)
+    token = AuthToken(
+        user_id=user.id, kind=kind, name=name, token_hash=digest, hint=secret[:10],
+        expires_at=utcnow() + ttl,
+    )
+    db.session.add(token)
+    db.session.flush()
+    return IssuedCredential(token=token, secret=secret, user=user)
+
+
+def sign_in(*, email: str, password: str, name: str = "session") -> IssuedCredential:
+    """Email and password in, a bearer token out."""
+    user = _check_password(email, password)
+    return _issue(user, kind="session", name=name, ttl=timedelta(hours=_settings().session_token_ttl_hours))
+
+
+def create_api_key(*, actor: Principal, name: str, expires_in_days: int | None = None) -> IssuedCredential:
+    """A long-lived key for a customer's systems."""
+    user = db.session.get(User, actor.user_id)
+    days = expires_in_days or _settings().api_key_ttl_days
+    return _issue(user, kind="api_key", name=name, ttl=timedelta(days=days))
+
+
+def list_credentials(*, actor: Principal, include_inactive: bool = False) -> list[AuthToken]:
+    query = select(AuthToken).where(AuthToken.user_id == actor.user_id)
+    if not include_inactive:
+        query = query.where(AuthToken.revoked_at.is_(None), AuthToken.expires_at > utcnow())
+    return list(db.session.scalars(query.order_by(AuthToken.id)))
+
+
+def revoke_credential(*, actor: Principal, token_id: int) -> AuthToken:
+    """Revoke one of the caller's own tokens or keys; others' are not found."""
+    token = db.session.get(AuthToken, token_id)
+    if token is None or token.user_id != actor.user_id:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def validate_password_strength(password: str) -> None:
+    if password.strip() != password or len(set(password)) < 4:
+        raise field_error("password", "too weak: use at least 10 varied characters")

@@ -1,0 +1,123 @@
+"""`flask crowd …` commands: first admin, demo data, background worker and scheduler."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+crowd_cli = AppGroup("crowd", help="Crowd operations.")
+
+
+@crowd_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", default="Admin", show_default=True)
+@click.password_option(envvar="CROWD_ADMIN_PASSWORD")
+def create_admin(email: str, display_name: str, password: str) -> None:
+    """Create an admin account (the first one has to come from here)."""
+    from crowd.accounts import service
+    from crowd.core.db import commit
+    from crowd.core.errors import DomainError
+
+    try:
+        if len(password) < 10:
+            raise click.BadParameter("must be at least 10 characters", param_hint="password")
+        user = service.create_staff(
+            actor_id=None, email=email, password=password, display_name=display_name, role="admin"
+        )
+        commit()
+    except DomainError as error:
+        raise click.ClickException(error.detail) from None
+    click.echo(f"admin {user.email} created (id {user.id})")
+
+
+@crowd_cli.command("seed-demo")
+@click.option("--members", default=400, show_default=True, help="How many crowd members.")
+@click.option("--customers", default=60, show_default=True)
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same crowd).")
+def seed_demo(members: int, customers: int, seed: int) -> None:
+    """Load the skill catalogue and a realistic demo crowd (idempotent)."""
+    from crowd.demo import seed
+
+    summary = seed(members=members, customers=customers, seed=seed, echo=click.echo)
+    click.echo(summary)
+
+
+@crowd_cli.command("load-catalogue")
+def load_catalogue() -> None:
+    """Create or update the skill catalogue (categories and skills)."""
+    from crowd.core.db import commit
+    from crowd.members.service import sync_catalogue
+
+    created = sync_catalogue()
+    commit()
+    click.echo(f"catalogue in place ({created} new skills)")
+
+
+def _run_cron(redis_url: str, queue_name: str) -> None:
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    from crowd.core.background import run_periodic
+    from crowd.schedule import PERIODIC
+
+    scheduler = CronScheduler(connection=Redis.from_url(redis_url))
+    for periodic in PERIODIC:
+        scheduler.register(
+            run_periodic,
+            queue_name,
+            kwargs={"task_name": periodic.task},
+            interval=periodic.every_seconds,
+            name=periodic.name,
+        )
+    scheduler.start()
+
+
+@crowd_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--no-cron", is_flag=True, help="Don't run periodic jobs here (run them in one worker only).")
+def worker(burst: bool, no_cron: bool) -> None:
+    """Run an RQ worker with scheduler (and the periodic jobs) inside an app context."""
+    from rq import Queue, Worker
+
+    from crowd.core.background import redis_connection
+    from crowd.extensions import db
+
+    settings = current_app.config["CROWD_SETTINGS"]
+    if settings.inline_background:
+        raise click.ClickException("REDIS_URL is not set: background work runs inline, no worker needed")
+    # Work horses are forked: they must not share the parent's database connections.
+    db.engine.dispose()
+    cron = None
+    if not burst and not no_cron:
+        cron = multiprocessing.get_context("spawn").Process(
+            target=_run_cron, args=(settings.redis_url, settings.rq_queue), daemon=True
+        )
+        cron.start()
+    connection = redis_connection()
+    try:
+        Worker([Queue(settings.rq_queue, connection=connection)], connection=connection).work(
+            with_scheduler=True, burst=burst
+        )
+    finally:
+        if cron is not None:
+            cron.terminate()
+
+
+@crowd_cli.command("tick")
+@click.option("--loop", is_flag=True, help="Keep running the due periodic jobs every few seconds.")
+def tick(loop: bool) -> None:
+    """Run due periodic jobs without Redis (the embedded default's scheduler)."""
+    from crowd.core.background import run_due_periodic
+
+    state: dict = {}
+    while True:
+        ran = run_due_periodic(state)
+        if ran:
+            click.echo("ran " + ", ".join(ran))
+        if not loop:
+            return
+        time.sleep(5)

@@ -1,0 +1,1 @@
+"""Shared core: database base, errors, auth, idempotency, pagination, background work."""

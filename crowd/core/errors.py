@@ -1,0 +1,161 @@
+"""Domain errors and the one handler that renders every error as application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """An expected failure with an HTTP status, a short title and a human-readable detail."""
+
+    status = 400
+    title = "Bad request"
+    type_slug = "bad-request"
+
+    def __init__(self, detail: str = "", *, errors: dict | None = None, **extra) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors
+        self.extra = extra
+
+
+class BadRequest(DomainError):
+    status, title, type_slug = 400, "Bad request", "bad-request"
+
+
+class Unauthorized(DomainError):
+    status, title, type_slug = 401, "Authentication required", "unauthorized"
+
+
+class Forbidden(DomainError):
+    status, title, type_slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(DomainError):
+    status, title, type_slug = 404, "Not found", "not-found"
+
+
+class Conflict(DomainError):
+    status, title, type_slug = 409, "Conflict", "conflict"
+
+
+class Unprocessable(DomainError):
+    status, title, type_slug = 422, "Validation failed", "validation-failed"
+
+
+class TooManyRequests(DomainError):
+    status, title, type_slug = 429, "Too many requests", "too-many-requests"
+
+
+class ServiceUnavailable(DomainError):
+    status, title, type_slug = 503, "Service unavailable", "service-unavailable"
+
+
+def field_error(field: str, message: str) -> Unprocessable:
+    """A 422 naming the one field at fault, shaped like marshmallow's errors."""
+    return Unprocessable(f"{field}: {message}", errors={"json": {field: [message]}})
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_slug: str | None = None,
+    errors: dict | None = None,
+    headers: dict | None = None,
+    **extra,
+) -> Response:
+    body = {
+        "type": f"https://crowd.example/problems/{type_slug or _slug(title)}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path if request else None,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _slug(title: str) -> str:
+    return "-".join(title.lower().split())
+
+
+def _rollback() -> None:
+    from crowd.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the session may already be unusable; nothing more to undo
+        log.exception("rollback after error failed")
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    _rollback()
+    return problem(
+        error.status,
+        error.title,
+        error.detail,
+        type_slug=error.type_slug,
+        errors=error.errors,
+        **error.extra,
+    )
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    _rollback()
+    data = getattr(error, "data", None) or {}
+    errors = data.get("messages")
+    status = error.code or 500
+    if status == 422 and errors:
+        detail = "The request has invalid fields; see errors."
+        return problem(422, "Validation failed", detail, type_slug="validation-failed", errors=errors)
+    headers = {}
+    if status == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
+    detail = data.get("message") or error.description or error.name
+    return problem(status, error.name, str(detail), errors=errors, headers=headers)
+
+
+def handle_database_unavailable(error: OperationalError) -> Response:
+    _rollback()
+    log.error("database unavailable: %s", error.orig)
+    return problem(
+        503,
+        "Service unavailable",
+        "The database is not reachable; try again shortly.",
+        type_slug="service-unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+def handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    _rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    # Never leak a stack trace or SQL to the caller.
+    return problem(500, "Internal server error", "Something went wrong on our side.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(Exception, handle_unexpected)

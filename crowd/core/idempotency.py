@@ -1,0 +1,152 @@
+"""Idempotency-Key handling: the first successful response is stored with the unit of work."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Callable
+
+from flask import Response, current_app, g, request
+from sqlalchemy import String, Integer, Text, UniqueConstraint, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crowd.core.auth import authenticate
+from crowd.core.db import Base, IdMixin, UTCDateTime, utcnow
+from crowd.core.errors import BadRequest, Conflict, Unprocessable
+
+HEADER = "Idempotency-Key"
+IDEMPOTENCY_CONSTRAINT = "uq_idempotency_records_scope_key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyRecord(IdMixin, Base):
+    """One caller's key, the fingerprint of the request it was first used with, and the reply."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("scope", "key", name=IDEMPOTENCY_CONSTRAINT),)
+
+    scope: Mapped[str] = mapped_column(String(80), nullable=False)
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), nullable=False)
+    method: Mapped[str] = mapped_column(String(10), nullable=False)
+    path: Mapped[str] = mapped_column(String(500), nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_code: Mapped[int] = mapped_column(Integer, nullable=False)
+    response_body: Mapped[str] = mapped_column(Text, nullable=False)
+    response_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    location: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+def _scope() -> str:
+    principal = authenticate()
+    if principal is not None:
+        return principal.scope
+    # Anonymous creation (registration): keys are scoped to the client address.
+    return f"anon:{request.remote_addr or 'unknown'}"
+
+
+def _fingerprint() -> str:
+    body = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = body.decode("utf-8", "replace")
+    raw = f"{request.method} {request.path}?{request.query_string.decode()}\n{canonical}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _find(scope: str, key: str) -> IdempotencyRecord | None:
+    from crowd.extensions import db
+
+    return db.session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.expires_at > utcnow(),
+        )
+    )
+
+
+def replay(record: IdempotencyRecord) -> Response:
+    response = Response(
+        record.response_body, status=record.status_code, mimetype=record.response_type
+    )
+    response.headers["Idempotent-Replayed"] = "true"
+    if record.location:
+        response.headers["Location"] = record.location
+    return response
+
+
+def _check_reuse(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise Unprocessable(
+            "This Idempotency-Key was already used with a different request.",
+            errors={"headers": {HEADER: ["already used with a different request"]}},
+        )
+    return replay(record)
+
+
+def run_idempotent(view: Callable[[], Response]) -> Response:
+    """Run a creation view at most once per (caller, key); see docs/idempotency in README."""
+    from crowd.extensions import db
+
+    key = request.headers.get(HEADER)
+    if key is None:
+        return view()
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise BadRequest(
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
+            errors={"headers": {HEADER: ["must be 1 to 255 characters"]}},
+        )
+    scope, fingerprint = _scope(), _fingerprint()
+    existing = _find(scope, key)
+    if existing is not None:
+        return _check_reuse(existing, fingerprint)
+    response = view()
+    if response.status_code >= 400:
+        return response
+    settings = current_app.config["CROWD_SETTINGS"]
+    # An expired record with the same key would block the unique constraint.
+    db.session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.expires_at <= utcnow(),
+        )
+    )
+    db.session.add(
+        IdempotencyRecord(
+            scope=scope,
+            key=key,
+            method=request.method,
+            path=request.path,
+            fingerprint=fingerprint,
+            status_code=response.status_code,
+            response_body=response.get_data(as_text=True),
+            response_type=response.mimetype or "application/json",
+            location=response.headers.get("Location"),
+            expires_at=utcnow() + timedelta(hours=settings.idempotency_ttl_hours),
+        )
+    )
+    # The unit of work commits it with the created objects; a concurrent twin loses there.
+    g.idempotency = (scope, key, fingerprint)
+    return response
+
+
+def replay_after_race() -> Response:
+    """After a lost race on the key's unique constraint, answer as the winner did."""
+    scope, key, fingerprint = g.idempotency
+    record = _find(scope, key)
+    if record is None:
+        raise Conflict("A request with this Idempotency-Key is in progress; retry shortly.")
+    return _check_reuse(record, fingerprint)
+
+
+def purge_expired() -> int:
+    """Delete expired records (periodic job)."""
+    from crowd.extensions import db
+
+    result = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow()))
+    return result.rowcount or 0

@@ -1,0 +1,128 @@
+"""flask-smorest Api and Blueprint with problem+json errors, auth and idempotency built in."""
+
+from __future__ import annotations
+
+import http
+from functools import wraps
+
+import marshmallow as ma
+from flask_smorest import Api, Blueprint
+from flask_smorest.spec import prepare_response
+
+PROBLEM_JSON = "application/problem+json"
+
+ROLE_DESCRIPTIONS = {
+    "customer": "a customer (bearer token or API key)",
+    "member": "a crowd member",
+    "community_manager": "a community manager",
+    "admin": "an admin",
+}
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, as every error of this API is rendered."""
+
+    type = ma.fields.String(metadata={"description": "URI identifying the problem type"})
+    title = ma.fields.String(metadata={"description": "Short summary of the problem type"})
+    status = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    detail = ma.fields.String(metadata={"description": "What went wrong this time"})
+    instance = ma.fields.String(metadata={"description": "The request path"})
+    errors = ma.fields.Dict(
+        metadata={"description": "Validation errors by location and field: {json: {field: [...]}}"}
+    )
+    state = ma.fields.String(metadata={"description": "Current state, on illegal transitions"})
+
+
+class CrowdApi(Api):
+    """Api whose documented error responses are application/problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        # crowd.core.errors registers the handlers; flask-smorest's own JSON shape is not used.
+        pass
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_JSON)
+            else:
+                prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Error (problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def _add_doc(func, **doc):
+    """Merge OpenAPI fields into a view's doc the way flask-smorest's Blueprint.doc does."""
+    return Blueprint.doc(**doc)(func)
+
+
+def _add_error_responses(func, *statuses: int):
+    apidoc = func.__dict__.setdefault("_apidoc", {})
+    responses = apidoc.setdefault("response", {}).setdefault("responses", {})
+    for status in statuses:
+        responses.setdefault(status, [http.HTTPStatus(status).name])
+    return func
+
+
+class CrowdBlueprint(Blueprint):
+    """A Blueprint whose views declare their roles and idempotency in code and in the docs."""
+
+    def auth(self, *roles: str):
+        """Require a bearer token (or API key) whose user has one of `roles` (none: any user)."""
+        from crowd.core.auth import require_principal
+
+        def decorator(func):
+            @wraps(func)
+            def wrapper(*args, **kwargs):
+                require_principal(roles)
+                return func(*args, **kwargs)
+
+            who = ", ".join(ROLE_DESCRIPTIONS[r] for r in roles) if roles else "any signed-in user"
+            wrapper = _add_doc(
+                wrapper,
+                security=[{"bearerAuth": []}],
+                **{"x-roles": list(roles) or ["any"]},
+            )
+            wrapper._apidoc["manual_doc"]["description"] = (
+                (wrapper._apidoc["manual_doc"].get("description") or func.__doc__ or "").strip()
+                + f"\n\n**Who may call:** {who}."
+            ).strip()
+            return _add_error_responses(wrapper, 401, 403)
+
+        return decorator
+
+    def idempotent(self, func):
+        """Honour an Idempotency-Key header: same key and body replay, different body → 422."""
+        from crowd.core.idempotency import run_idempotent
+
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            return run_idempotent(lambda: func(*args, **kwargs))
+
+        wrapper = _add_doc(
+            wrapper,
+            parameters=[
+                {
+                    "in": "header",
+                    "name": "Idempotency-Key",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 255},
+                    "description": "Retry-safe key: the same key and body replay the first "
+                    "response; the same key with another body is refused with 422.",
+                }
+            ],
+        )
+        return _add_error_responses(wrapper, 409, 422)
+
+    def errors(self, *statuses: int):
+        """Document the error statuses a view can answer with (as problem+json)."""
+
+        def decorator(func):
+            return _add_error_responses(func, *statuses)
+
+        return decorator

@@ -1,0 +1,1 @@
+"""Customers: profiles, service addresses, favourite and blocked members."""

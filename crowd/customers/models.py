@@ -1,0 +1,71 @@
+"""Customer profiles, their service addresses, favourite and blocked members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
+
+
+class Customer(IdMixin, TimestampMixin, Base):
+    __tablename__ = "customers"
+    __table_args__ = (CheckConstraint("kind IN ('person', 'business')", name="kind_known"),)
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="person")
+    display_name: Mapped[str] = mapped_column(String(120), nullable=False)
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+
+    addresses: Mapped[list[CustomerAddress]] = relationship(
+        cascade="all, delete-orphan", order_by="CustomerAddress.id"
+    )
+
+
+class CustomerAddress(IdMixin, TimestampMixin, Base):
+    """A place where work is done; coordinates are given by the client (no geocoder)."""
+
+    __tablename__ = "customer_addresses"
+    __table_args__ = (
+        CheckConstraint("country IN ('DE', 'AT', 'CH')", name="country_known"),
+        CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords_range"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id"), nullable=False, index=True
+    )
+    label: Mapped[str] = mapped_column(String(80), nullable=False)
+    street: Mapped[str] = mapped_column(String(200), nullable=False)
+    postcode: Mapped[str] = mapped_column(String(10), nullable=False)
+    city: Mapped[str] = mapped_column(String(120), nullable=False)
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    lat: Mapped[float] = mapped_column(Float, nullable=False)
+    lon: Mapped[float] = mapped_column(Float, nullable=False)
+    notes: Mapped[str | None] = mapped_column(String(500))
+    is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class FavouriteMember(Base):
+    __tablename__ = "customer_favourites"
+
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("members.id"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class BlockedMember(Base):
+    """A member this customer never wants offered their jobs (matching excludes them)."""
+
+    __tablename__ = "customer_blocks"
+
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("members.id"), primary_key=True, index=True
+    )
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

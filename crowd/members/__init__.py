@@ -1,0 +1,1 @@
+"""Crowd members: profiles, skills, availability, status and performance counters."""

@@ -1,0 +1,198 @@
+"""Skill catalogue, crowd member profiles, skills, availability, status history and counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
+
+MEMBER_KINDS = ("professional", "private")
+MEMBER_STATUSES = ("applicant", "active", "paused", "suspended", "offboarded")
+COUNTRIES = ("DE", "AT", "CH")
+SERVICES = ("installation", "repair", "explanation")
+
+
+class SkillCategory(IdMixin, Base):
+    __tablename__ = "skill_categories"
+
+    slug: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    name_de: Mapped[str] = mapped_column(String(120), nullable=False)
+    # Safety-relevant work (appliances, wallboxes…) needs skills a CM has verified.
+    requires_verification: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    skills: Mapped[list[Skill]] = relationship(back_populates="category", order_by="Skill.id")
+
+
+class Skill(IdMixin, Base):
+    __tablename__ = "skills"
+    __table_args__ = (
+        CheckConstraint("service IN ('installation', 'repair', 'explanation')", name="service_known"),
+    )
+
+    slug: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    service: Mapped[str] = mapped_column(String(20), nullable=False)
+    category_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("skill_categories.id"), nullable=False, index=True
+    )
+
+    category: Mapped[SkillCategory] = relationship(back_populates="skills")
+
+
+class Member(IdMixin, TimestampMixin, Base):
+    """A crowd member's profile; one per user with role 'member'."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint("kind IN ('professional', 'private')", name="kind_known"),
+        CheckConstraint(
+            "status IN ('applicant', 'active', 'paused', 'suspended', 'offboarded')",
+            name="status_known",
+        ),
+        CheckConstraint("country IS NULL OR country IN ('DE', 'AT', 'CH')", name="country_known"),
+        CheckConstraint("service_radius_km BETWEEN 1 AND 200", name="radius_range"),
+        CheckConstraint("max_concurrent_jobs BETWEEN 1 AND 20", name="max_jobs_range"),
+        CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat_range"),
+        CheckConstraint("lon IS NULL OR (lon BETWEEN -180 AND 180)", name="lon_range"),
+        Index("ix_members_status_lat_lon", "status", "lat", "lon"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    display_name: Mapped[str] = mapped_column(String(120), nullable=False)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    bio: Mapped[str | None] = mapped_column(Text)
+    business_name: Mapped[str | None] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    postcode: Mapped[str | None] = mapped_column(String(10), index=True)
+    city: Mapped[str | None] = mapped_column(String(120), index=True)
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    service_radius_km: Mapped[int] = mapped_column(Integer, nullable=False, default=25)
+    max_concurrent_jobs: Mapped[int] = mapped_column(Integer, nullable=False, default=2)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="applicant", index=True)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Rank in the level ladder (0 = no level yet); the onboarding domain owns the ladder.
+    level_rank: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, index=True)
+
+    skills: Mapped[list[MemberSkill]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", order_by="MemberSkill.skill_id"
+    )
+    availability: Mapped[list[AvailabilitySlot]] = relationship(
+        cascade="all, delete-orphan", order_by="(AvailabilitySlot.weekday, AvailabilitySlot.start_minute)"
+    )
+    stats: Mapped[MemberStats] = relationship(cascade="all, delete-orphan", uselist=False)
+
+
+class MemberSkill(Base):
+    __tablename__ = "member_skills"
+    __table_args__ = (
+        CheckConstraint("proficiency BETWEEN 1 AND 3", name="proficiency_range"),
+        # The matching prefilter goes from a skill to its members.
+        Index("ix_member_skills_skill_member", "skill_id", "member_id"),
+    )
+
+    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(BigId, ForeignKey("skills.id"), primary_key=True)
+    # 1 basic, 2 advanced, 3 expert
+    proficiency: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=1)
+    verified: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    verified_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(back_populates="skills")
+    skill: Mapped[Skill] = relationship(lazy="joined")
+
+
+class AvailabilitySlot(IdMixin, Base):
+    """A weekly recurring window in the member's local time (Europe/Berlin, Vienna or Zurich)."""
+
+    __tablename__ = "availability_slots"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint(
+            "start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute",
+            name="minutes_ordered",
+        ),
+    )
+
+    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False, index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    start_minute: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    end_minute: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+
+
+class TimeOff(IdMixin, Base):
+    __tablename__ = "time_off"
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="ordered"),)
+
+    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False, index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class MemberStatusChange(IdMixin, Base):
+    """Audit trail of every status change: who, when, why."""
+
+    __tablename__ = "member_status_changes"
+
+    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False, index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    changed_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class MemberStats(Base):
+    """Performance counters, kept current by events (offer answered, job done, rating …).
+
+    Rates are derived from counts so that they stay exact; the median response time is
+    recomputed from a bounded window of recent response times on each event.
+    """
+
+    __tablename__ = "member_stats"
+    __table_args__ = (
+        CheckConstraint(
+            "offers_received >= 0 AND offers_accepted >= 0 AND offers_declined >= 0 "
+            "AND jobs_completed >= 0 AND jobs_cancelled >= 0 AND rating_count >= 0 "
+            "AND rating_sum >= 0",
+            name="counts_non_negative",
+        ),
+    )
+
+    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), primary_key=True)
+    offers_received: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    offers_accepted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    offers_declined: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    jobs_completed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    jobs_cancelled: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rating_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Denormalised for ranking and filtering; maintained with the counts above.
+    acceptance_rate: Mapped[float | None] = mapped_column(Float)
+    cancellation_rate: Mapped[float | None] = mapped_column(Float)
+    average_rating: Mapped[float | None] = mapped_column(Float)
+    median_response_seconds: Mapped[int | None] = mapped_column(Integer)
+    recent_response_seconds: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    last_job_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )

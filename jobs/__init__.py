@@ -1,0 +1,1 @@
+"""Job orders, matching, offers, lifecycle and reviews."""

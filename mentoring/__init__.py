@@ -1,0 +1,1 @@
+"""Mentor and top-performer programmes, events."""

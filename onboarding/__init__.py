@@ -1,0 +1,1 @@
+"""Applications, checks, levels and rules."""

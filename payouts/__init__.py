@@ -1,0 +1,1 @@
+"""Commission plans, ledger, payment provider, payouts and webhooks."""

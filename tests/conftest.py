@@ -1,0 +1,152 @@
+"""Fixtures: one schema per run (built by the migrations), one rolled-back transaction per test.
+
+The database and Redis come from CROWD_TEST_DATABASE_URL and CROWD_TEST_REDIS_URL; unset, the
+suite runs on a temporary SQLite file with background work inline (the embedded default).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.orm import Session as PlainSession
+
+from crowd import create_app
+from crowd.extensions import db
+
+
+class _TestSession(PlainSession):
+    """A plain Session bound to the test's connection (Flask-SQLAlchemy passes `db`)."""
+
+    def __init__(self, db=None, **options):
+        super().__init__(**options)
+
+TEST_DATABASE_URL = os.environ.get("CROWD_TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("CROWD_TEST_REDIS_URL", "")
+
+
+def _fresh_postgres_database(url: str) -> str:
+    """Create an empty database for this run next to the one named in the URL."""
+    import psycopg
+
+    parsed = make_url(url)
+    name = f"crowd_test_{os.getpid()}"
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if TEST_DATABASE_URL.startswith("postgres"):
+        url = _fresh_postgres_database(TEST_DATABASE_URL)
+        yield url
+        _drop_postgres_database(url)
+    else:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "crowd_test.db")
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    """The app on the test database, schema built by `flask db upgrade`."""
+    config = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": TEST_REDIS_URL,
+        "STRIPE_API_KEY": "",
+        "STRIPE_WEBHOOK_SECRET": "",
+        "RQ_QUEUE": f"crowd-test-{uuid.uuid4().hex[:8]}",
+        "TESTING": True,
+        "CROWD_FAST_HASHING": True,
+    }
+    app = create_app(config)
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        from crowd.members.service import sync_catalogue
+
+        sync_catalogue()
+        db.session.commit()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def db_session(request, app):
+    """Every test runs in a transaction that is rolled back; commits become savepoints."""
+    if "committing" in request.keywords:
+        with app.app_context():
+            yield db.session
+        _truncate(app)
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "class_": _TestSession, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+    if TEST_REDIS_URL:
+        _empty_queue(app)
+
+
+def _truncate(app) -> None:
+    """After a test that really committed (races): empty every table but the catalogue."""
+    keep = {"skill_categories", "skills", "alembic_version"}
+    with app.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in keep]
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(text(f"DELETE FROM {table}"))
+        db.session.commit()
+
+
+def _empty_queue(app) -> None:
+    from rq import Queue
+
+    from crowd.core.background import redis_connection
+
+    with app.app_context():
+        Queue(app.config["CROWD_SETTINGS"].rq_queue, connection=redis_connection()).empty()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def on_postgres(app):
+    if app.config["CROWD_SETTINGS"].database_url.startswith("sqlite"):
+        pytest.skip("needs PostgreSQL (set CROWD_TEST_DATABASE_URL)")
+    return True
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "committing: the test commits for real (e.g. races); tables are emptied after"
+    )
+
+
+pytest_plugins = ["tests.factories"]
