@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import g, request
+from flask import request
 from sqlalchemy import select, update
 
 from crowd.core.db import utcnow
@@ -19,6 +19,7 @@ STAFF = ("community_manager", "admin")
 
 TOKEN_PREFIXES = {"session": "crs_", "api_key": "crk_"}
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
+_PRINCIPAL = "crowd.principal"
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,15 @@ def _bearer_secret() -> str | None:
 
 def authenticate() -> Principal | None:
     """The principal behind this request's credentials, or None when none were sent."""
-    if "principal" in g:
-        return g.principal
+    # Per request, not per app context: an app context may outlive one request.
+    if _PRINCIPAL in request.environ:
+        return request.environ[_PRINCIPAL]
     from crowd.accounts.models import AuthToken, User
     from crowd.extensions import db
 
     secret = _bearer_secret()
     if secret is None:
-        g.principal = None
+        request.environ[_PRINCIPAL] = None
         return None
     digest = hash_token(secret)
     row = db.session.execute(
@@ -90,8 +92,9 @@ def authenticate() -> Principal | None:
             update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now)
         )
         db.session.commit()
-    g.principal = Principal(user_id=user.id, role=user.role, token_id=token.id, via=token.kind)
-    return g.principal
+    principal = Principal(user_id=user.id, role=user.role, token_id=token.id, via=token.kind)
+    request.environ[_PRINCIPAL] = principal
+    return principal
 
 
 def require_principal(roles: tuple[str, ...] = ()) -> Principal:
@@ -105,7 +108,7 @@ def require_principal(roles: tuple[str, ...] = ()) -> Principal:
 
 def current_principal() -> Principal:
     """The authenticated caller; views decorated with blp.auth always have one."""
-    principal = g.get("principal")
+    principal = request.environ.get(_PRINCIPAL)
     if principal is None:
         raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.")
     return principal

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 # Stable constraint names so Alembic autogenerate and `flask db check` agree on both databases.
 NAMING_CONVENTION = {
@@ -92,11 +95,17 @@ def install_unit_of_work(app) -> None:
     Views and services only stage changes; this edge commits them together with the
     idempotency record of the response, so a creation and its replay record land together.
     """
-    from flask import g, request
+    from flask import request
     from sqlalchemy.exc import IntegrityError, OperationalError
 
     from crowd.core import background
-    from crowd.core.errors import DomainError, handle_database_unavailable, handle_domain_error, problem
+    from crowd.core.errors import (
+        DomainError,
+        handle_database_unavailable,
+        handle_domain_error,
+        handle_integrity_error,
+    )
+    from crowd.core.idempotency import REQUEST_MARKER, replay_after_race
     from crowd.extensions import db
 
     @app.after_request
@@ -108,20 +117,15 @@ def install_unit_of_work(app) -> None:
         try:
             commit()
         except IntegrityError as error:
-            db.session.rollback()
             background.discard_uncommitted()
-            if "idempotency" in g:
-                from crowd.core.idempotency import IDEMPOTENCY_CONSTRAINT, replay_after_race
-
-                if IDEMPOTENCY_CONSTRAINT in str(error.orig) or "idempotency_records" in str(error.orig):
-                    try:
-                        return replay_after_race()
-                    except DomainError as conflict:
-                        return handle_domain_error(conflict)
-            return problem(
-                409, "Conflict", "The change conflicts with data written meanwhile; retry.",
-                type_slug="conflict",
-            )
+            if REQUEST_MARKER in request.environ:
+                db.session.rollback()
+                # A concurrent request with the same key won: answer as it did.
+                try:
+                    return replay_after_race()
+                except DomainError as conflict:
+                    return handle_domain_error(conflict)
+            return handle_integrity_error(error)
         except OperationalError as error:
             background.discard_uncommitted()
             return handle_database_unavailable(error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, json, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,18 @@ def handle_database_unavailable(error: OperationalError) -> Response:
     )
 
 
+def handle_integrity_error(error: IntegrityError) -> Response:
+    """A constraint refused the write: almost always a concurrent request that got there first."""
+    _rollback()
+    log.info("integrity error: %s", error.orig)
+    return problem(
+        409,
+        "Conflict",
+        "The change conflicts with data written meanwhile; reload and retry.",
+        type_slug="conflict",
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -157,5 +169,6 @@ def handle_unexpected(error: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -7,16 +7,18 @@ import json
 from datetime import datetime, timedelta
 from typing import Callable
 
-from flask import Response, current_app, g, request
-from sqlalchemy import String, Integer, Text, UniqueConstraint, delete, select
+from flask import Response, current_app, request
+from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.auth import authenticate
 from crowd.core.db import Base, IdMixin, UTCDateTime, utcnow
-from crowd.core.errors import BadRequest, Conflict, Unprocessable
+from crowd.core.errors import BadRequest, Conflict, DomainError, Unprocessable
 
 HEADER = "Idempotency-Key"
 IDEMPOTENCY_CONSTRAINT = "uq_idempotency_records_scope_key"
+REQUEST_MARKER = "crowd.idempotency"
 MAX_KEY_LENGTH = 255
 
 
@@ -104,7 +106,16 @@ def run_idempotent(view: Callable[[], Response]) -> Response:
     existing = _find(scope, key)
     if existing is not None:
         return _check_reuse(existing, fingerprint)
-    response = view()
+    try:
+        response = view()
+    except (DomainError, IntegrityError):
+        # A concurrent twin may have committed meanwhile (e.g. "email taken" is our own
+        # first attempt): answer as it did rather than with this attempt's error.
+        db.session.rollback()
+        winner = _find(scope, key)
+        if winner is not None:
+            return _check_reuse(winner, fingerprint)
+        raise
     if response.status_code >= 400:
         return response
     settings = current_app.config["CROWD_SETTINGS"]
@@ -131,13 +142,13 @@ def run_idempotent(view: Callable[[], Response]) -> Response:
         )
     )
     # The unit of work commits it with the created objects; a concurrent twin loses there.
-    g.idempotency = (scope, key, fingerprint)
+    request.environ[REQUEST_MARKER] = (scope, key, fingerprint)
     return response
 
 
 def replay_after_race() -> Response:
     """After a lost race on the key's unique constraint, answer as the winner did."""
-    scope, key, fingerprint = g.idempotency
+    scope, key, fingerprint = request.environ[REQUEST_MARKER]
     record = _find(scope, key)
     if record is None:
         raise Conflict("A request with this Idempotency-Key is in progress; retry shortly.")

@@ -1,0 +1,67 @@
+"""Concurrent requests on PostgreSQL: real commits, real connections, one outcome."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from crowd.accounts.models import User
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+
+THREADS = 12
+
+
+def _concurrently(app, request_fn):
+    """Fire THREADS requests at once, each on its own client, connection and session."""
+    barrier = threading.Barrier(THREADS)
+    results = [None] * THREADS
+
+    def worker(i):
+        client = app.test_client()
+        barrier.wait()
+        results[i] = request_fn(client, i)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _count_users(app, email):
+    from crowd.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User).where(User.email == email))
+
+
+def test_same_idempotency_key_at_once_creates_one_account(app):
+    body = {"email": "race@example.test", "password": PASSWORD, "display_name": "Race"}
+
+    def post(client, _):
+        response = client.post(
+            "/api/v1/accounts/customers", json=body, headers={"Idempotency-Key": "race-1"}
+        )
+        return response.status_code, response.get_json()
+
+    results = _concurrently(app, post)
+    assert _count_users(app, "race@example.test") == 1
+    statuses = [status for status, _ in results]
+    assert set(statuses) <= {201, 409}, statuses
+    created_ids = {body["id"] for status, body in results if status == 201}
+    assert len(created_ids) == 1, "every success must be the same account"
+    assert statuses.count(201) >= 1
+
+
+def test_same_email_at_once_creates_one_account(app):
+    def post(client, i):
+        body = {"email": "same@example.test", "password": PASSWORD, "display_name": f"N{i}"}
+        return client.post("/api/v1/accounts/members", json={**body, "kind": "private"}).status_code
+
+    statuses = _concurrently(app, post)
+    assert _count_users(app, "same@example.test") == 1
+    assert statuses.count(201) == 1
+    assert statuses.count(409) == THREADS - 1
