@@ -50,7 +50,7 @@ def _load_config(app: Flask, overrides: Mapping | None) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from crowd.core.db import configure_engine, install_unit_of_work
-    from crowd.extensions import api, db, migrate
+    from crowd.extensions import api, db, limiter, migrate
 
     db.init_app(app)
     migrations = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
@@ -66,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
             }
         },
     )
+    limiter.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Session token or API key"}
     )

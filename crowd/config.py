@@ -71,6 +71,17 @@ def _optional_secret(env: Mapping[str, str], name: str, pattern: str, hint: str)
     return raw
 
 
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    from limits import parse_many
+
+    raw = env.get(name, "").strip() or default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must look like '10 per minute', got {raw!r}") from None
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from outside; see the settings table in README.md."""
@@ -87,6 +98,8 @@ class Settings:
     page_size_default: int = 20
     page_size_max: int = 100
     rq_queue: str = "crowd"
+    rate_limit_sign_in: str = "10 per minute"
+    rate_limit_sign_up: str = "30 per hour"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -124,6 +137,8 @@ class Settings:
             page_size_default=min(_int(env, "PAGE_SIZE_DEFAULT", 20, minimum=1), page_size_max),
             page_size_max=page_size_max,
             rq_queue=env.get("RQ_QUEUE", "crowd").strip() or "crowd",
+            rate_limit_sign_in=_rate(env, "RATE_LIMIT_SIGN_IN", "10 per minute"),
+            rate_limit_sign_up=_rate(env, "RATE_LIMIT_SIGN_UP", "30 per hour"),
         )
 
     def flask_config(self) -> dict:
@@ -137,6 +152,10 @@ class Settings:
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
             "CROWD_SETTINGS": self,
             "MAX_CONTENT_LENGTH": 1024 * 1024,
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_HEADERS_ENABLED": True,
+            # Counting must not take the API down with Redis: fail open, log, keep serving.
+            "RATELIMIT_SWALLOW_ERRORS": True,
             "API_TITLE": "Crowd API",
             "API_VERSION": "v1",
             "OPENAPI_VERSION": "3.0.3",

@@ -8,6 +8,7 @@ blp = CrowdBlueprint("accounts", __name__, url_prefix="/api/v1", description="Ac
 
 
 @blp.route("/accounts/customers", methods=["POST"])
+@blp.rate_limited("rate_limit_sign_up")
 @blp.idempotent
 @blp.arguments(schemas.CustomerRegisterSchema)
 @blp.response(201, schemas.UserSchema)
@@ -18,6 +19,7 @@ def register_customer(data):
 
 
 @blp.route("/accounts/members", methods=["POST"])
+@blp.rate_limited("rate_limit_sign_up")
 @blp.idempotent
 @blp.arguments(schemas.MemberRegisterSchema)
 @blp.response(201, schemas.UserSchema)
@@ -39,6 +41,7 @@ def create_staff(data):
 
 
 @blp.route("/auth/tokens", methods=["POST"])
+@blp.rate_limited("rate_limit_sign_in")
 @blp.arguments(schemas.TokenCreateSchema)
 @blp.response(201, schemas.IssuedCredentialSchema)
 @blp.errors(401)

@@ -130,6 +130,8 @@ def handle_http_exception(error: HTTPException) -> Response:
     if retry_after:
         headers["Retry-After"] = str(retry_after)
     detail = data.get("message") or error.description or error.name
+    if status == 429:
+        detail = f"Rate limit of {detail} exceeded; retry after the Retry-After seconds."
     return problem(status, error.name, str(detail), errors=errors, headers=headers)
 
 

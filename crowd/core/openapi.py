@@ -119,6 +119,21 @@ class CrowdBlueprint(Blueprint):
         )
         return _add_error_responses(wrapper, 409, 422)
 
+    def rate_limited(self, setting: str):
+        """Limit calls per client address to the rate in Settings.<setting>; past it, 429."""
+        from flask import current_app
+
+        from crowd.extensions import limiter
+
+        def decorator(func):
+            limited = limiter.limit(
+                lambda: getattr(current_app.config["CROWD_SETTINGS"], setting),
+                key_func=None,
+            )(func)
+            return _add_error_responses(limited, 429)
+
+        return decorator
+
     def errors(self, *statuses: int):
         """Document the error statuses a view can answer with (as problem+json)."""
 
