@@ -40,9 +40,9 @@ def create_admin(email: str, display_name: str, password: str) -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same crowd).")
 def seed_demo(members: int, customers: int, seed: int) -> None:
     """Load the skill catalogue and a realistic demo crowd (idempotent)."""
-    from crowd.demo import seed
+    from crowd.demo import seed as seed_demo_data
 
-    summary = seed(members=members, customers=customers, seed=seed, echo=click.echo)
+    summary = seed_demo_data(members=members, customers=customers, seed=seed, echo=click.echo)
     click.echo(summary)
 
 
@@ -78,7 +78,9 @@ def _run_cron(redis_url: str, queue_name: str) -> None:
 
 @crowd_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-@click.option("--no-cron", is_flag=True, help="Don't run periodic jobs here (run them in one worker only).")
+@click.option(
+    "--no-cron", is_flag=True, help="Don't run periodic jobs here (run them in one worker only)."
+)
 def worker(burst: bool, no_cron: bool) -> None:
     """Run an RQ worker with scheduler (and the periodic jobs) inside an app context."""
     from rq import Queue, Worker
@@ -88,7 +90,9 @@ def worker(burst: bool, no_cron: bool) -> None:
 
     settings = current_app.config["CROWD_SETTINGS"]
     if settings.inline_background:
-        raise click.ClickException("REDIS_URL is not set: background work runs inline, no worker needed")
+        raise click.ClickException(
+            "REDIS_URL is not set: background work runs inline, no worker needed"
+        )
     # Work horses are forked: they must not share the parent's database connections.
     db.engine.dispose()
     cron = None

@@ -23,6 +23,7 @@ class _TestSession(PlainSession):
     def __init__(self, db=None, **options):
         super().__init__(**options)
 
+
 TEST_DATABASE_URL = os.environ.get("CROWD_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("CROWD_TEST_REDIS_URL", "")
 
@@ -99,7 +100,11 @@ def db_session(request, app):
         outer = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
-            {"bind": connection, "class_": _TestSession, "join_transaction_mode": "create_savepoint"}
+            {
+                "bind": connection,
+                "class_": _TestSession,
+                "join_transaction_mode": "create_savepoint",
+            }
         )
         try:
             yield db.session

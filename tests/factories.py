@@ -33,10 +33,15 @@ def make_actor(role: str, **profile) -> Actor:
     email = profile.pop("email", f"{role}{n}@example.test")
     name = profile.pop("display_name", f"{role.title()} {n}")
     if role == "customer":
-        user = accounts.register_customer(email=email, password=PASSWORD, display_name=name, **profile)
+        user = accounts.register_customer(
+            email=email, password=PASSWORD, display_name=name, **profile
+        )
     elif role == "member":
         user = accounts.register_member(
-            email=email, password=PASSWORD, display_name=name, kind=profile.pop("kind", "private"),
+            email=email,
+            password=PASSWORD,
+            display_name=name,
+            kind=profile.pop("kind", "private"),
             **profile,
         )
     else:

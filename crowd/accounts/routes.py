@@ -4,7 +4,9 @@ from crowd.accounts import schemas, service
 from crowd.core.auth import current_principal
 from crowd.core.openapi import CrowdBlueprint
 
-blp = CrowdBlueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and credentials")
+blp = CrowdBlueprint(
+    "accounts", __name__, url_prefix="/api/v1", description="Accounts and credentials"
+)
 
 
 @blp.route("/accounts/customers", methods=["POST"])

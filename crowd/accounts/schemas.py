@@ -55,9 +55,7 @@ class StaffCreateSchema(ma.Schema):
     email = Email
     password = Password
     display_name = Name
-    role = ma.fields.String(
-        required=True, validate=validate.OneOf(["community_manager", "admin"])
-    )
+    role = ma.fields.String(required=True, validate=validate.OneOf(["community_manager", "admin"]))
 
 
 class TokenCreateSchema(ma.Schema):

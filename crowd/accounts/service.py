@@ -54,7 +54,9 @@ def _settings():
     return current_app.config["CROWD_SETTINGS"]
 
 
-def _new_user(*, email: str, password: str, role: str, display_name: str, created_by_id=None) -> User:
+def _new_user(
+    *, email: str, password: str, role: str, display_name: str, created_by_id=None
+) -> User:
     email = normalise_email(email)
     if db.session.scalar(select(func.count()).where(User.email == email)):
         raise Conflict("An account with this email exists.", errors={"json": {"email": ["taken"]}})
@@ -71,43 +73,69 @@ def _new_user(*, email: str, password: str, role: str, display_name: str, create
 
 
 def register_customer(
-    *, email: str, password: str, display_name: str, kind: str = "person",
-    company_name: str | None = None, phone: str | None = None,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    kind: str = "person",
+    company_name: str | None = None,
+    phone: str | None = None,
 ) -> User:
     """A customer signs up: a user and a customer profile."""
     user = _new_user(email=email, password=password, role="customer", display_name=display_name)
     db.session.add(
         Customer(
-            user_id=user.id, kind=kind, display_name=user.display_name,
-            company_name=company_name, phone=phone,
+            user_id=user.id,
+            kind=kind,
+            display_name=user.display_name,
+            company_name=company_name,
+            phone=phone,
         )
     )
     return user
 
 
 def register_member(
-    *, email: str, password: str, display_name: str, kind: str, phone: str | None = None,
-    postcode: str | None = None, city: str | None = None, country: str | None = None,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    kind: str,
+    phone: str | None = None,
+    postcode: str | None = None,
+    city: str | None = None,
+    country: str | None = None,
 ) -> User:
     """A would-be crowd member signs up as an applicant; onboarding makes them active."""
     user = _new_user(email=email, password=password, role="member", display_name=display_name)
     member = Member(
-        user_id=user.id, kind=kind, display_name=user.display_name, phone=phone,
-        postcode=postcode, city=city, country=country, status="applicant",
+        user_id=user.id,
+        kind=kind,
+        display_name=user.display_name,
+        phone=phone,
+        postcode=postcode,
+        city=city,
+        country=country,
+        status="applicant",
     )
     db.session.add(member)
     db.session.flush()
     db.session.add(MemberStats(member_id=member.id))
     db.session.add(
         MemberStatusChange(
-            member_id=member.id, from_status=None, to_status="applicant",
-            reason="registered", changed_by_id=user.id,
+            member_id=member.id,
+            from_status=None,
+            to_status="applicant",
+            reason="registered",
+            changed_by_id=user.id,
         )
     )
     return user
 
 
-def create_staff(*, actor_id: int | None, email: str, password: str, display_name: str, role: str) -> User:
+def create_staff(
+    *, actor_id: int | None, email: str, password: str, display_name: str, role: str
+) -> User:
     """An admin (or the first-admin CLI, actor None) creates a community manager or admin."""
     return _new_user(
         email=email, password=password, role=role, display_name=display_name, created_by_id=actor_id
@@ -132,7 +160,11 @@ def _check_password(email: str, password: str) -> User:
 def _issue(user: User, *, kind: str, name: str, ttl: timedelta) -> IssuedCredential:
     secret, digest = new_token(kind)
     token = AuthToken(
-        user_id=user.id, kind=kind, name=name, token_hash=digest, hint=secret[:10],
+        user_id=user.id,
+        kind=kind,
+        name=name,
+        token_hash=digest,
+        hint=secret[:10],
         expires_at=utcnow() + ttl,
     )
     db.session.add(token)
@@ -143,10 +175,14 @@ def _issue(user: User, *, kind: str, name: str, ttl: timedelta) -> IssuedCredent
 def sign_in(*, email: str, password: str, name: str = "session") -> IssuedCredential:
     """Email and password in, a bearer token out."""
     user = _check_password(email, password)
-    return _issue(user, kind="session", name=name, ttl=timedelta(hours=_settings().session_token_ttl_hours))
+    return _issue(
+        user, kind="session", name=name, ttl=timedelta(hours=_settings().session_token_ttl_hours)
+    )
 
 
-def create_api_key(*, actor: Principal, name: str, expires_in_days: int | None = None) -> IssuedCredential:
+def create_api_key(
+    *, actor: Principal, name: str, expires_in_days: int | None = None
+) -> IssuedCredential:
     """A long-lived key for a customer's systems."""
     user = db.session.get(User, actor.user_id)
     days = expires_in_days or _settings().api_key_ttl_days
@@ -180,3 +216,8 @@ def get_user(user_id: int) -> User:
 def validate_password_strength(password: str) -> None:
     if password.strip() != password or len(set(password)) < 4:
         raise field_error("password", "too weak: use at least 10 varied characters")
+
+
+def rename_user(user_id: int, display_name: str) -> None:
+    """Keep the account's name in step with the customer or member profile's."""
+    get_user(user_id).display_name = display_name

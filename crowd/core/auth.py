@@ -73,9 +73,9 @@ def authenticate() -> Principal | None:
         return None
     digest = hash_token(secret)
     row = db.session.execute(
-        select(AuthToken, User).join(User, User.id == AuthToken.user_id).where(
-            AuthToken.token_hash == digest
-        )
+        select(AuthToken, User)
+        .join(User, User.id == AuthToken.user_id)
+        .where(AuthToken.token_hash == digest)
     ).first()
     # The lookup is by hash; compare again in constant time so timing says nothing.
     if row is None or not hmac.compare_digest(row.AuthToken.token_hash, digest):

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from flask import current_app, has_app_context
 from sqlalchemy import JSON, Integer, String, Text, select, update

@@ -122,7 +122,9 @@ def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     if status == 422 and errors:
         detail = "The request has invalid fields; see errors."
-        return problem(422, "Validation failed", detail, type_slug="validation-failed", errors=errors)
+        return problem(
+            422, "Validation failed", detail, type_slug="validation-failed", errors=errors
+        )
     headers = {}
     if status == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from flask import Response, current_app, request
 from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select
@@ -159,5 +159,7 @@ def purge_expired() -> int:
     """Delete expired records (periodic job)."""
     from crowd.extensions import db
 
-    result = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow()))
+    result = db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())
+    )
     return result.rowcount or 0

@@ -32,8 +32,15 @@ def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     return type(
         name,
         (ma.Schema,),
-        {"items": ma.fields.List(ma.fields.Nested(item_schema)), "page": ma.fields.Nested(PageSchema)},
+        {
+            "items": ma.fields.List(ma.fields.Nested(item_schema)),
+            "page": ma.fields.Nested(PageSchema),
+        },
     )
+
+
+def _bad_cursor() -> Unprocessable:
+    return Unprocessable("cursor is not valid", errors={"query": {"cursor": ["not valid"]}})
 
 
 def _encode(values: list[Any]) -> str:
@@ -45,13 +52,15 @@ def _decode(cursor: str) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError):
-        raise Unprocessable("cursor is not valid", errors={"query": {"cursor": ["not valid"]}}) from None
+        raise _bad_cursor() from None
     if not isinstance(values, list):
-        raise Unprocessable("cursor is not valid", errors={"query": {"cursor": ["not valid"]}})
+        raise _bad_cursor()
     return values
 
 
-def paginate(query: Select, args: dict, *, order: list, descending: bool = False, with_total=True) -> dict:
+def paginate(
+    query: Select, args: dict, *, order: list, descending: bool = False, with_total=True
+) -> dict:
     """One page of `query` ordered by the `order` columns (the last must be unique, e.g. id)."""
     from crowd.extensions import db
 
@@ -64,8 +73,8 @@ def paginate(query: Select, args: dict, *, order: list, descending: bool = False
     if args.get("cursor"):
         values = _decode(args["cursor"])
         if len(values) != len(order):
-            raise Unprocessable("cursor is not valid", errors={"query": {"cursor": ["not valid"]}})
-        values = [_coerce(column, value) for column, value in zip(order, values)]
+            raise _bad_cursor()
+        values = [_coerce(column, value) for column, value in zip(order, values, strict=True)]
         key = tuple_(*order)
         paged = paged.where(key < tuple_(*values) if descending else key > tuple_(*values))
     paged = paged.order_by(*[c.desc() if descending else c.asc() for c in order]).limit(limit + 1)
@@ -88,6 +97,5 @@ def _coerce(column, value):
         if python_type is int:
             return int(value)
     except (TypeError, ValueError, NotImplementedError):
-        raise Unprocessable("cursor is not valid", errors={"query": {"cursor": ["not valid"]}}) from None
+        raise _bad_cursor() from None
     return value
-

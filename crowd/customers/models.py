@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -32,6 +32,14 @@ class CustomerAddress(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("country IN ('DE', 'AT', 'CH')", name="country_known"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords_range"),
+        # At most one default address per customer, whatever the service does.
+        Index(
+            "uq_customer_addresses_one_default",
+            "customer_id",
+            unique=True,
+            postgresql_where=text("is_default"),
+            sqlite_where=text("is_default"),
+        ),
     )
 
     customer_id: Mapped[int] = mapped_column(

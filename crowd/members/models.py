@@ -41,7 +41,9 @@ class SkillCategory(IdMixin, Base):
 class Skill(IdMixin, Base):
     __tablename__ = "skills"
     __table_args__ = (
-        CheckConstraint("service IN ('installation', 'repair', 'explanation')", name="service_known"),
+        CheckConstraint(
+            "service IN ('installation', 'repair', 'explanation')", name="service_known"
+        ),
     )
 
     slug: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)
@@ -94,7 +96,8 @@ class Member(IdMixin, TimestampMixin, Base):
         back_populates="member", cascade="all, delete-orphan", order_by="MemberSkill.skill_id"
     )
     availability: Mapped[list[AvailabilitySlot]] = relationship(
-        cascade="all, delete-orphan", order_by="(AvailabilitySlot.weekday, AvailabilitySlot.start_minute)"
+        cascade="all, delete-orphan",
+        order_by="(AvailabilitySlot.weekday, AvailabilitySlot.start_minute)",
     )
     stats: Mapped[MemberStats] = relationship(cascade="all, delete-orphan", uselist=False)
 
@@ -131,7 +134,9 @@ class AvailabilitySlot(IdMixin, Base):
         ),
     )
 
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False, index=True)
+    member_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("members.id"), nullable=False, index=True
+    )
     weekday: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     start_minute: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     end_minute: Mapped[int] = mapped_column(SmallInteger, nullable=False)
@@ -141,7 +146,9 @@ class TimeOff(IdMixin, Base):
     __tablename__ = "time_off"
     __table_args__ = (CheckConstraint("starts_at < ends_at", name="ordered"),)
 
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False, index=True)
+    member_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("members.id"), nullable=False, index=True
+    )
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     reason: Mapped[str | None] = mapped_column(String(200))
@@ -153,7 +160,9 @@ class MemberStatusChange(IdMixin, Base):
 
     __tablename__ = "member_status_changes"
 
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False, index=True)
+    member_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("members.id"), nullable=False, index=True
+    )
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20), nullable=False)
     reason: Mapped[str] = mapped_column(String(500), nullable=False)

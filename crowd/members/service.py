@@ -5,15 +5,51 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import selectinload
 
+from crowd.accounts.service import rename_user
+from crowd.core.auth import Principal
 from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.catalogue import CATEGORIES
-from crowd.members.models import MemberStats, Skill, SkillCategory
+from crowd.members.models import (
+    AvailabilitySlot,
+    Member,
+    MemberSkill,
+    MemberStats,
+    MemberStatusChange,
+    Skill,
+    SkillCategory,
+    TimeOff,
+)
 
 # How many recent response times the median is taken over.
 RESPONSE_WINDOW = 50
+
+# Postcodes in the countries the crowd works in: all digits, this many.
+POSTCODE_DIGITS = {"DE": 5, "AT": 4, "CH": 4}
+
+# The member status machine: (current status, action, who acts) → next status.
+# "member" is the member acting on their own profile; "staff" a community manager or admin.
+TRANSITIONS: dict[tuple[str, str, str], str] = {
+    ("active", "pause", "member"): "paused",
+    ("paused", "resume", "member"): "active",
+    ("active", "leave", "member"): "offboarded",
+    ("paused", "leave", "member"): "offboarded",
+    ("applicant", "activate", "staff"): "active",
+    ("active", "suspend", "staff"): "suspended",
+    ("paused", "suspend", "staff"): "suspended",
+    ("suspended", "reinstate", "staff"): "active",
+    ("applicant", "offboard", "staff"): "offboarded",
+    ("active", "offboard", "staff"): "offboarded",
+    ("paused", "offboard", "staff"): "offboarded",
+    ("suspended", "offboard", "staff"): "offboarded",
+}
+MEMBER_ACTIONS = tuple(sorted({a for (_, a, who) in TRANSITIONS if who == "member"}))
+STAFF_ACTIONS = tuple(sorted({a for (_, a, who) in TRANSITIONS if who == "staff"}))
 
 
 # --- catalogue ----------------------------------------------------------------------------
@@ -39,9 +75,273 @@ def sync_catalogue() -> int:
                 skill = Skill(slug=item["slug"])
                 db.session.add(skill)
                 created += 1
-            skill.name, skill.service, skill.category_id = item["name"], item["service"], category.id
+            skill.name, skill.service = item["name"], item["service"]
+            skill.category_id = category.id
     db.session.flush()
     return created
+
+
+def list_catalogue() -> list[SkillCategory]:
+    """Every category with its skills, in catalogue order."""
+    query = select(SkillCategory).options(selectinload(SkillCategory.skills))
+    return list(db.session.scalars(query.order_by(SkillCategory.id)))
+
+
+# --- whose profile --------------------------------------------------------------------------
+
+
+def _load_member(query, *, lock: bool) -> Member | None:
+    if lock:
+        # Whoever changes status or replaces a whole set goes one at a time, on fresh data.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def _own_member(actor: Principal, *, lock: bool = False) -> Member:
+    """The acting member's own profile; a member only ever reaches theirs through this."""
+    member = _load_member(select(Member).where(Member.user_id == actor.user_id), lock=lock)
+    if member is None:
+        raise NotFound("You have no crowd member profile.")
+    return member
+
+
+def _visible_member(actor: Principal, member_id: int, *, lock: bool = False) -> Member:
+    """A profile as `actor` may see it: staff see any, a member only their own (others: 404)."""
+    member = _load_member(select(Member).where(Member.id == member_id), lock=lock)
+    if member is None or (not actor.is_staff and member.user_id != actor.user_id):
+        raise NotFound("No such crowd member.")
+    return member
+
+
+def _require_staff(actor: Principal) -> None:
+    if not actor.is_staff:
+        raise Forbidden("Only community managers and admins may do this.")
+
+
+# --- profile --------------------------------------------------------------------------------
+
+
+def get_own_profile(*, actor: Principal) -> Member:
+    """The calling member's profile."""
+    return _own_member(actor)
+
+
+def get_member(*, actor: Principal, member_id: int) -> Member:
+    """A member's profile, for staff or the member themself."""
+    return _visible_member(actor, member_id)
+
+
+def _check_postcode(member: Member, changes: dict) -> None:
+    postcode = changes.get("postcode", member.postcode)
+    country = changes.get("country", member.country)
+    if postcode is None or not ({"postcode", "country"} & changes.keys()):
+        return
+    # Name the field the caller sent; with both sent, the postcode is the odd one out.
+    field = "postcode" if "postcode" in changes else "country"
+    if country is None:
+        raise field_error("country", "needed to check the postcode")
+    digits = POSTCODE_DIGITS[country]
+    if not (postcode.isascii() and postcode.isdigit() and len(postcode) == digits):
+        raise field_error(field, f"a postcode in {country} has {digits} digits, not {postcode!r}")
+
+
+def update_own_profile(*, actor: Principal, **changes) -> Member:
+    """Change the fields of their profile a member controls (the schema lists them)."""
+    member = _own_member(actor)
+    _check_postcode(member, changes)
+    for name, value in changes.items():
+        setattr(member, name, value)
+    if "display_name" in changes:
+        rename_user(actor.user_id, changes["display_name"])
+    db.session.flush()
+    return member
+
+
+# --- skills ---------------------------------------------------------------------------------
+
+
+def replace_skills(*, actor: Principal, skills: list[dict]) -> list[MemberSkill]:
+    """Replace the member's claimed skills; a skill that stays keeps its verification."""
+    member = _own_member(actor, lock=True)
+    slugs = [claim["skill"] for claim in skills]
+    known = {s.slug: s for s in db.session.scalars(select(Skill).where(Skill.slug.in_(slugs)))}
+    unknown = [(index, slug) for index, slug in enumerate(slugs) if slug not in known]
+    if unknown:
+        # Shaped like marshmallow's errors for list items: {skills: {index: {skill: [...]}}}.
+        errors = {str(index): {"skill": [f"unknown skill '{slug}'"]} for index, slug in unknown}
+        names = ", ".join(slug for _, slug in unknown)
+        raise Unprocessable(f"Unknown skills: {names}.", errors={"json": {"skills": errors}})
+    current = {claim.skill_id: claim for claim in member.skills}
+    kept = []
+    for claim in skills:
+        skill = known[claim["skill"]]
+        held = current.get(skill.id) or MemberSkill(skill_id=skill.id, skill=skill)
+        held.proficiency = claim["proficiency"]
+        kept.append(held)
+    member.skills = kept
+    db.session.flush()
+    return sorted(member.skills, key=lambda claim: claim.skill_id)
+
+
+def set_skill_verified(
+    *, actor: Principal, member_id: int, slug: str, verified: bool
+) -> MemberSkill:
+    """A community manager vouches for (or withdraws trust in) a skill the member claims."""
+    _require_staff(actor)
+    member = _visible_member(actor, member_id)
+    claim = db.session.scalar(
+        select(MemberSkill)
+        .join(Skill, Skill.id == MemberSkill.skill_id)
+        .where(MemberSkill.member_id == member.id, Skill.slug == slug)
+    )
+    if claim is None:
+        raise NotFound(f"Member {member.id} does not claim the skill '{slug}'.")
+    if verified and not claim.verified:
+        claim.verified, claim.verified_by_id, claim.verified_at = True, actor.user_id, utcnow()
+    elif not verified:
+        claim.verified, claim.verified_by_id, claim.verified_at = False, None, None
+    db.session.flush()
+    return claim
+
+
+# --- availability and time off --------------------------------------------------------------
+
+
+def get_availability(*, actor: Principal) -> list[AvailabilitySlot]:
+    """The member's weekly slots."""
+    return list(_own_member(actor).availability)
+
+
+def replace_availability(*, actor: Principal, slots: list[dict]) -> list[AvailabilitySlot]:
+    """Replace the member's weekly slots (the schema has ruled out overlaps)."""
+    member = _own_member(actor, lock=True)
+    ordered = sorted(slots, key=lambda slot: (slot["weekday"], slot["start_minute"]))
+    member.availability = [AvailabilitySlot(**slot) for slot in ordered]
+    db.session.flush()
+    return list(member.availability)
+
+
+def add_time_off(
+    *, actor: Principal, starts_at: datetime, ends_at: datetime, reason: str | None = None
+) -> TimeOff:
+    """Block a period; it may have begun already but must not be over."""
+    if ends_at <= utcnow():
+        raise field_error("ends_at", "must be in the future")
+    member = _own_member(actor)
+    time_off = TimeOff(member_id=member.id, starts_at=starts_at, ends_at=ends_at, reason=reason)
+    db.session.add(time_off)
+    db.session.flush()
+    return time_off
+
+
+def list_upcoming_time_off(
+    *, actor: Principal, limit: int | None = None, cursor: str | None = None
+) -> dict:
+    """The member's time off that is not over yet, soonest first."""
+    member = _own_member(actor)
+    query = select(TimeOff).where(TimeOff.member_id == member.id, TimeOff.ends_at > utcnow())
+    page = {"limit": limit, "cursor": cursor}
+    return paginate(query, page, order=[TimeOff.starts_at, TimeOff.id])
+
+
+def delete_time_off(*, actor: Principal, time_off_id: int) -> None:
+    """Remove one of the member's own time-off entries; anyone else's is not found."""
+    member = _own_member(actor)
+    time_off = db.session.get(TimeOff, time_off_id)
+    if time_off is None or time_off.member_id != member.id:
+        raise NotFound("No such time off.")
+    db.session.delete(time_off)
+    db.session.flush()
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+def _transition(
+    member: Member, *, action: str, who: str, reason: str, actor: Principal
+) -> MemberStatusChange:
+    """Apply `action` if the transition table allows it from the member's current status."""
+    target = TRANSITIONS.get((member.status, action, who))
+    if target is None:
+        raise Conflict(f"Cannot {action} a member who is {member.status}.", state=member.status)
+    change = MemberStatusChange(
+        member_id=member.id,
+        from_status=member.status,
+        to_status=target,
+        reason=reason,
+        changed_by_id=actor.user_id,
+    )
+    member.status, member.status_changed_at = target, utcnow()
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
+def change_own_status(
+    *, actor: Principal, action: str, reason: str | None = None
+) -> MemberStatusChange:
+    """A member pauses, resumes or leaves."""
+    member = _own_member(actor, lock=True)
+    return _transition(member, action=action, who="member", reason=reason or action, actor=actor)
+
+
+def change_member_status(
+    *, actor: Principal, member_id: int, action: str, reason: str
+) -> MemberStatusChange:
+    """Staff activate, suspend, reinstate or offboard a member, always with a reason."""
+    _require_staff(actor)
+    member = _visible_member(actor, member_id, lock=True)
+    return _transition(member, action=action, who="staff", reason=reason, actor=actor)
+
+
+def status_history(
+    *, actor: Principal, member_id: int, limit: int | None = None, cursor: str | None = None
+) -> dict:
+    """Every status change of a member, oldest first."""
+    member = _visible_member(actor, member_id)
+    query = select(MemberStatusChange).where(MemberStatusChange.member_id == member.id)
+    return paginate(query, {"limit": limit, "cursor": cursor}, order=[MemberStatusChange.id])
+
+
+# --- directory ------------------------------------------------------------------------------
+
+
+def list_members(
+    *,
+    actor: Principal,
+    limit: int | None = None,
+    cursor: str | None = None,
+    skill: str | None = None,
+    status: str | None = None,
+    country: str | None = None,
+    city: str | None = None,
+    postcode_prefix: str | None = None,
+    min_level: int | None = None,
+    q: str | None = None,
+) -> dict:
+    """Members matching every given filter, for community managers, in id order."""
+    _require_staff(actor)
+    query = select(Member).options(selectinload(Member.skills), selectinload(Member.stats))
+    if skill is not None:
+        skill_id = db.session.scalar(select(Skill.id).where(Skill.slug == skill))
+        if skill_id is None:
+            message = f"unknown skill '{skill}'"
+            raise Unprocessable(message, errors={"query": {"skill": [message]}})
+        claimed = (MemberSkill.member_id == Member.id) & (MemberSkill.skill_id == skill_id)
+        query = query.where(exists().where(claimed))
+    if status is not None:
+        query = query.where(Member.status == status)
+    if country is not None:
+        query = query.where(Member.country == country)
+    if city is not None:
+        query = query.where(func.lower(Member.city) == city.lower())
+    if postcode_prefix is not None:
+        query = query.where(Member.postcode.startswith(postcode_prefix, autoescape=True))
+    if min_level is not None:
+        query = query.where(Member.level_rank >= min_level)
+    if q is not None:
+        query = query.where(Member.display_name.icontains(q, autoescape=True))
+    return paginate(query, {"limit": limit, "cursor": cursor}, order=[Member.id])
 
 
 # --- performance counters, maintained by events --------------------------------------------

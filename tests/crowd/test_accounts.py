@@ -51,8 +51,14 @@ def test_password_and_token_are_stored_hashed(client, db_session):
 def test_member_registers_as_applicant_with_history(client, db_session):
     response = client.post(
         "/api/v1/accounts/members",
-        json={"email": "max@example.test", "password": PASSWORD, "display_name": "Max",
-              "kind": "professional", "country": "DE", "postcode": "10115"},
+        json={
+            "email": "max@example.test",
+            "password": PASSWORD,
+            "display_name": "Max",
+            "kind": "professional",
+            "country": "DE",
+            "postcode": "10115",
+        },
     )
     assert response.status_code == 201
     member = db_session.get(Member, response.json["member_id"])
@@ -133,7 +139,9 @@ def test_cannot_revoke_someone_elses_token(client, customer, other_customer):
 
 def test_customer_api_key_works_and_is_listed_without_secret(client, customer):
     created = client.post(
-        "/api/v1/auth/api-keys", json={"name": "ERP", "expires_in_days": 30}, headers=customer.headers
+        "/api/v1/auth/api-keys",
+        json={"name": "ERP", "expires_in_days": 30},
+        headers=customer.headers,
     )
     assert created.status_code == 201
     key = created.json["token"]
@@ -166,8 +174,12 @@ def test_list_includes_revoked_only_on_request(client, customer):
 def test_admin_creates_community_manager(client, admin):
     response = client.post(
         "/api/v1/accounts/staff",
-        json={"email": "cm@crowd.test", "password": PASSWORD, "display_name": "Carla",
-              "role": "community_manager"},
+        json={
+            "email": "cm@crowd.test",
+            "password": PASSWORD,
+            "display_name": "Carla",
+            "role": "community_manager",
+        },
         headers=admin.headers,
     )
     assert response.status_code == 201
@@ -178,7 +190,10 @@ def test_admin_creates_community_manager(client, admin):
 def test_non_admins_cannot_create_staff(client, cm, customer, member):
     body = {"email": "x@crowd.test", "password": PASSWORD, "display_name": "X", "role": "admin"}
     for actor in (cm, customer, member):
-        assert client.post("/api/v1/accounts/staff", json=body, headers=actor.headers).status_code == 403
+        assert (
+            client.post("/api/v1/accounts/staff", json=body, headers=actor.headers).status_code
+            == 403
+        )
     assert client.post("/api/v1/accounts/staff", json=body).status_code == 401
 
 

@@ -71,10 +71,15 @@ def test_rolled_back_work_never_runs(app, db_session, member):
     commit()
     _drain_if_redis(app)
     assert _offers(db_session, member.profile_id) == 0
-    assert db_session.scalar(select(OutboxMessage).where(OutboxMessage.task == "test.count_offer")) is None
+    assert (
+        db_session.scalar(select(OutboxMessage).where(OutboxMessage.task == "test.count_offer"))
+        is None
+    )
 
 
-def test_failed_enqueue_keeps_the_work_and_the_relay_delivers_it(app, db_session, member, monkeypatch):
+def test_failed_enqueue_keeps_the_work_and_the_relay_delivers_it(
+    app, db_session, member, monkeypatch
+):
     _use_redis(app, monkeypatch, UNREACHABLE_REDIS)
     message = enqueue("test.count_offer", member_id=member.profile_id)
     commit()  # the hand-over to Redis fails; the commit and the work record stand

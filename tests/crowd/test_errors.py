@@ -62,9 +62,7 @@ def test_validation_error_lists_fields(client):
 
 
 def test_bad_query_parameter_is_422(client, customer):
-    response = client.get(
-        "/api/v1/auth/tokens?include_inactive=maybe", headers=customer.headers
-    )
+    response = client.get("/api/v1/auth/tokens?include_inactive=maybe", headers=customer.headers)
     body = _assert_problem(response, 422)
     assert "include_inactive" in body["errors"]["query"]
 

@@ -11,7 +11,9 @@ from tests.factories import PASSWORD
 @pytest.fixture
 def tight_limits(app, monkeypatch):
     settings = dataclasses.replace(
-        app.config["CROWD_SETTINGS"], rate_limit_sign_in="2 per minute", rate_limit_sign_up="1 per hour"
+        app.config["CROWD_SETTINGS"],
+        rate_limit_sign_in="2 per minute",
+        rate_limit_sign_up="1 per hour",
     )
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
     limiter.reset()

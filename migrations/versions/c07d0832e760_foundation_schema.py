@@ -1,8 +1,8 @@
-"""foundation: accounts, members, customers, outbox, idempotency
+"""foundation schema
 
-Revision ID: 69ad12e0d3bc
+Revision ID: c07d0832e760
 Revises: 
-Create Date: 2026-11-21 17:59:14.753543
+Create Date: 2026-11-21 18:08:18.730009
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '69ad12e0d3bc'
+revision = 'c07d0832e760'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -203,6 +203,7 @@ def upgrade():
     )
     with op.batch_alter_table('customer_addresses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_addresses_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('uq_customer_addresses_one_default', ['customer_id'], unique=True, postgresql_where=sa.text('is_default'), sqlite_where=sa.text('is_default'))
 
     op.create_table('customer_blocks',
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -319,6 +320,7 @@ def downgrade():
 
     op.drop_table('customer_blocks')
     with op.batch_alter_table('customer_addresses', schema=None) as batch_op:
+        batch_op.drop_index('uq_customer_addresses_one_default', postgresql_where=sa.text('is_default'), sqlite_where=sa.text('is_default'))
         batch_op.drop_index(batch_op.f('ix_customer_addresses_customer_id'))
 
     op.drop_table('customer_addresses')
