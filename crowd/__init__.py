@@ -6,7 +6,7 @@ import importlib
 import logging
 import os
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import Flask
 
@@ -44,7 +44,9 @@ def _load_config(app: Flask, overrides: Mapping | None) -> None:
     app.config.update(settings.flask_config())
     if overrides:
         app.config.update({k: v for k, v in overrides.items() if not isinstance(v, str)})
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("crowd").setLevel(logging.INFO)
 
 
@@ -68,7 +70,8 @@ def _init_extensions(app: Flask) -> None:
     )
     limiter.init_app(app)
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Session token or API key"}
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": "Session token or API key"},
     )
     with app.app_context():
         configure_engine(db.engine)
@@ -76,8 +79,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_domains(app: Flask) -> None:
-    from crowd.core import background  # noqa: F401  (registers the outbox model and core tasks)
-    from crowd.core import health, idempotency  # noqa: F401  (idempotency registers its model)
+    from crowd.core import (  # noqa: F401  (idempotency registers its model)
+        background,  # noqa: F401  (registers the outbox model and core tasks)
+        health,
+        idempotency,
+    )
     from crowd.extensions import api
 
     api.register_blueprint(health.blp)

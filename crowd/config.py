@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -111,7 +111,7 @@ class Settings:
         return self.stripe_api_key is None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], instance_path: str) -> "Settings":
+    def from_env(cls, env: Mapping[str, str], instance_path: str) -> Settings:
         secret_key = env.get("SECRET_KEY", "").strip()
         if secret_key and len(secret_key) < 16:
             raise ConfigError("SECRET_KEY must be at least 16 characters")
