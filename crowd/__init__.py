@@ -42,6 +42,12 @@ def _load_config(app: Flask, overrides: Mapping | None) -> None:
         sys.stderr.write(f"crowd: invalid setting: {error}\n")
         raise SystemExit(2) from None
     app.config.update(settings.flask_config())
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Client addresses (rate limits, idempotency scope) come from the proxies' headers.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     if overrides:
         app.config.update({k: v for k, v in overrides.items() if not isinstance(v, str)})
     logging.basicConfig(

@@ -100,6 +100,8 @@ class Settings:
     rq_queue: str = "crowd"
     rate_limit_sign_in: str = "10 per minute"
     rate_limit_sign_up: str = "30 per hour"
+    # How many reverse proxies in front set X-Forwarded-For (0: trust none of it).
+    trusted_proxies: int = 0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -139,6 +141,7 @@ class Settings:
             rq_queue=env.get("RQ_QUEUE", "crowd").strip() or "crowd",
             rate_limit_sign_in=_rate(env, "RATE_LIMIT_SIGN_IN", "10 per minute"),
             rate_limit_sign_up=_rate(env, "RATE_LIMIT_SIGN_UP", "30 per hour"),
+            trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
         )
 
     def flask_config(self) -> dict:
