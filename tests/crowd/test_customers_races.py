@@ -1,7 +1,5 @@
 """Concurrent requests of one customer on PostgreSQL: the row lock keeps the rules intact."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -9,29 +7,12 @@ from crowd.customers.models import BlockedMember, CustomerAddress, FavouriteMemb
 from crowd.customers.service import MAX_ADDRESSES
 from crowd.extensions import db
 from crowd.members.models import Member
+from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 
 pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
 
 URL = "/api/v1/me/customer"
-
-
-def _concurrently(app, count, request_fn):
-    """Fire `count` requests at once, each on its own client, connection and session."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        client = app.test_client()
-        barrier.wait()
-        results[i] = request_fn(client, i)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _address(label):
@@ -59,7 +40,7 @@ def test_simultaneous_first_addresses_make_one_default(app):
             f"{URL}/addresses", json=_address(f"A{i}"), headers=customer.headers
         ).status_code
 
-    statuses = _concurrently(app, 8, post)
+    statuses = run_concurrently(app, 8, post)
     assert statuses == [201] * 8
     defaults = (
         select(func.count())
@@ -78,7 +59,7 @@ def test_simultaneous_addresses_stop_at_the_cap(app):
             f"{URL}/addresses", json=_address(f"A{i}"), headers=customer.headers
         ).status_code
 
-    statuses = _concurrently(app, MAX_ADDRESSES + extra, post)
+    statuses = run_concurrently(app, MAX_ADDRESSES + extra, post)
     assert statuses.count(201) == MAX_ADDRESSES
     assert statuses.count(409) == extra
     total = (
@@ -99,7 +80,7 @@ def test_simultaneous_favourite_and_block_never_leave_both(app, db_session):
         kind = "favourites" if i % 2 else "blocked"
         return client.put(f"{URL}/{kind}/{crew.profile_id}", headers=customer.headers).status_code
 
-    statuses = _concurrently(app, 10, put)
+    statuses = run_concurrently(app, 10, put)
     assert set(statuses) <= {200, 409}, statuses
     favourites = (
         select(func.count())

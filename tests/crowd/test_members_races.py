@@ -1,35 +1,16 @@
 """Concurrent requests of one member on PostgreSQL: the member row lock keeps the rules intact."""
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
 from crowd.members.models import AvailabilitySlot, Member, MemberSkill, MemberStatusChange
+from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 
 pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
 
 ME = "/api/v1/me/member"
-
-
-def _concurrently(app, count, request_fn):
-    """Fire `count` requests at once, each on its own client, connection and session."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        client = app.test_client()
-        barrier.wait()
-        results[i] = request_fn(client, i)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _rows(app, model, member_id):
@@ -51,7 +32,7 @@ def test_simultaneous_pauses_change_status_once(app):
         response = client.post(f"{ME}/status", json={"action": "pause"}, headers=member.headers)
         return response.status_code, response.json.get("state")
 
-    results = _concurrently(app, 6, pause)
+    results = run_concurrently(app, 6, pause)
     assert sorted(code for code, _ in results) == [200] + [409] * 5
     assert {state for code, state in results if code == 409} == {"paused"}
     rows = _rows(app, MemberStatusChange, member.profile_id)
@@ -68,7 +49,7 @@ def test_simultaneous_availability_replacements_leave_one_whole_week(app):
         ]
         return client.put(f"{ME}/availability", json={"slots": slots}, headers=member.headers)
 
-    responses = _concurrently(app, 6, put)
+    responses = run_concurrently(app, 6, put)
     assert [r.status_code for r in responses] == [200] * 6
     stored = _rows(app, AvailabilitySlot, member.profile_id)
     assert len(stored) == 2
@@ -82,5 +63,5 @@ def test_simultaneous_skill_replacements_all_succeed_without_duplicates(app):
     def put(client, i):
         return client.put(f"{ME}/skills", json=body, headers=member.headers).status_code
 
-    assert _concurrently(app, 6, put) == [200] * 6
+    assert run_concurrently(app, 6, put) == [200] * 6
     assert len(_rows(app, MemberSkill, member.profile_id)) == 2

@@ -1,34 +1,15 @@
 """Concurrent requests on PostgreSQL: real commits, real connections, one outcome."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from crowd.accounts.models import User
+from tests.concurrency import run_concurrently
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
 
 THREADS = 12
-
-
-def _concurrently(app, request_fn):
-    """Fire THREADS requests at once, each on its own client, connection and session."""
-    barrier = threading.Barrier(THREADS)
-    results = [None] * THREADS
-
-    def worker(i):
-        client = app.test_client()
-        barrier.wait()
-        results[i] = request_fn(client, i)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _count_users(app, email):
@@ -47,7 +28,7 @@ def test_same_idempotency_key_at_once_creates_one_account(app):
         )
         return response.status_code, response.get_json()
 
-    results = _concurrently(app, post)
+    results = run_concurrently(app, THREADS, post)
     assert _count_users(app, "race@example.test") == 1
     statuses = [status for status, _ in results]
     assert set(statuses) <= {201, 409}, statuses
@@ -61,7 +42,7 @@ def test_same_email_at_once_creates_one_account(app):
         body = {"email": "same@example.test", "password": PASSWORD, "display_name": f"N{i}"}
         return client.post("/api/v1/accounts/members", json={**body, "kind": "private"}).status_code
 
-    statuses = _concurrently(app, post)
+    statuses = run_concurrently(app, THREADS, post)
     assert _count_users(app, "same@example.test") == 1
     assert statuses.count(201) == 1
     assert statuses.count(409) == THREADS - 1
