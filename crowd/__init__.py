@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from crowd.config import ConfigError, Settings
 
@@ -17,7 +18,17 @@ DOMAINS = (
     "crowd.accounts",
     "crowd.members",
     "crowd.customers",
+    "crowd.notifications",
+    "jobs",
 )
+
+
+class BoundedIntConverter(IntegerConverter):
+    """<int:…> limited to the BIGINT range of our primary keys."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -92,10 +103,16 @@ def _register_domains(app: Flask) -> None:
     )
     from crowd.extensions import api
 
+    # Ids in URLs are BIGINTs: a larger number can name nothing, so it does not match (404).
+    app.url_map.converters["int"] = BoundedIntConverter
     api.register_blueprint(health.blp)
     app.register_blueprint(health.assets_blp)
     for name in DOMAINS:
-        api.register_blueprint(importlib.import_module(f"{name}.routes").blp)
+        # Models first, explicitly: migrations autogenerate from what is imported here.
+        importlib.import_module(f"{name}.models")
+        routes = importlib.import_module(f"{name}.routes")
+        for blueprint in getattr(routes, "blueprints", None) or (routes.blp,):
+            api.register_blueprint(blueprint)
         try:
             importlib.import_module(f"{name}.tasks")
         except ModuleNotFoundError as error:

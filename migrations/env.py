@@ -45,6 +45,14 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+# Created by hand in migrations (PostgreSQL-only expression indexes Alembic cannot compare).
+MANUAL_INDEXES = {"ix_members_reach"}
+
+
+def include_name(name, type_, parent_names):
+    return not (type_ == "index" and name in MANUAL_INDEXES)
+
+
 def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
@@ -92,6 +100,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_name", include_name)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

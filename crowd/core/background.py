@@ -137,6 +137,10 @@ def deliver(message_ids: list[int]) -> int:
     return _push_to_rq(message_ids)
 
 
+def rq_job_id(message_id: int) -> str:
+    return f"{_settings().rq_queue}-outbox-{message_id}"
+
+
 def _push_to_rq(message_ids: list[int]) -> int:
     from crowd.extensions import db
 
@@ -144,10 +148,11 @@ def _push_to_rq(message_ids: list[int]) -> int:
         queue = _rq_queue()
         for message_id in message_ids:
             # The job id is derived from the message: pushing twice does not duplicate it.
+            # The queue name keeps deployments (or test runs) sharing one Redis apart.
             queue.enqueue(
                 "crowd.core.background.run_message",
                 message_id,
-                job_id=f"outbox-{message_id}",
+                job_id=rq_job_id(message_id),
                 retry=None,
             )
     except Exception as error:  # Redis down: the messages stay pending for the relay job

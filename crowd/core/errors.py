@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, json, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,13 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     )
 
 
+def handle_data_error(error: DataError | OverflowError) -> Response:
+    """The database refused a value (out of range, malformed): the client's input, not a crash."""
+    _rollback()
+    log.info("data error: %s", getattr(error, "orig", error))
+    return problem(422, "Validation failed", "A value is out of range or malformed.")
+
+
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -174,5 +181,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
+    # SQLite's driver refuses integers beyond 64 bits with a bare OverflowError.
+    app.register_error_handler(OverflowError, handle_data_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -106,8 +107,15 @@ class MemberSkill(Base):
     __tablename__ = "member_skills"
     __table_args__ = (
         CheckConstraint("proficiency BETWEEN 1 AND 3", name="proficiency_range"),
-        # The matching prefilter goes from a skill to its members.
+        # The matching prefilter goes from a skill to its members (verified ones, where needed).
         Index("ix_member_skills_skill_member", "skill_id", "member_id"),
+        Index(
+            "ix_member_skills_verified",
+            "skill_id",
+            "member_id",
+            postgresql_where=text("verified"),
+            sqlite_where=text("verified"),
+        ),
     )
 
     member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), primary_key=True)

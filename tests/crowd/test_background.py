@@ -162,8 +162,26 @@ def test_with_redis_work_goes_through_rq(app, db_session, member):
     commit()
     assert _message(db_session, message.id).status == "enqueued"
     queue = Queue(app.config["CROWD_SETTINGS"].rq_queue, connection=background.redis_connection())
-    assert f"outbox-{message.id}" in queue.job_ids
+    assert background.rq_job_id(message.id) in queue.job_ids
     assert _offers(db_session, member.profile_id) == 0
     _drain(app)
     assert _message(db_session, message.id).status == "done"
     assert _offers(db_session, member.profile_id) == 1
+
+
+def test_every_periodic_job_names_a_registered_task(app):
+    from crowd.core.background import TASKS
+    from crowd.schedule import PERIODIC
+
+    assert PERIODIC, "nothing scheduled"
+    for periodic in PERIODIC:
+        assert periodic.task in TASKS, f"{periodic.name} runs unknown task {periodic.task}"
+        assert periodic.every_seconds >= 5
+
+
+def test_periodic_jobs_run_inline(app, db_session):
+    from crowd.core.background import run_due_periodic
+
+    ran = run_due_periodic({})
+    assert "relay-outbox" in ran
+    assert run_due_periodic({name: utcnow() for name in ran}) == []

@@ -92,3 +92,16 @@ def test_readyz_reports_database(client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json["checks"]["database"] == "ok"
+
+
+def test_ids_beyond_bigint_are_404_not_500(client, cm):
+    response = client.get(f"/api/v1/members/{2**63}", headers=cm.headers)
+    _assert_problem(response, 404)
+    response = client.get(f"/api/v1/members/{2**63 - 1}", headers=cm.headers)
+    _assert_problem(response, 404)
+
+
+def test_query_values_the_database_refuses_are_422(client, cm):
+    response = client.get(f"/api/v1/staff/jobs?member_id={2**70}", headers=cm.headers)
+    assert 400 <= response.status_code < 500
+    assert response.content_type == PROBLEM

@@ -1,0 +1,1 @@
+"""In-app inbox: notifications per user, written by background jobs, read/unread."""

@@ -1,0 +1,239 @@
+"""Assignment: a member accepts or declines an offer, staff assign directly — one winner.
+
+Accepting locks the job row, then the member's, then the offer (the fixed lock order of
+jobs.dispatch), so of any number of simultaneous accepts of one job exactly one finds it still
+offered; the rest answer 409 with the offer's state. Under the member's lock the calendar is
+checked again, so one member's simultaneous accepts of overlapping jobs cannot both succeed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from crowd.core.auth import Principal
+from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, NotFound, Unprocessable, field_error
+from crowd.extensions import db
+from crowd.members.models import Member
+from crowd.members.service import record_offer_answered
+from crowd.notifications.service import notify
+from jobs.dispatch import (
+    customer_user_id,
+    lock_job,
+    lock_member,
+    member_id_for,
+    next_wave_if_idle,
+    withdraw_pending_offers,
+)
+from jobs.lifecycle import next_status, transition
+from jobs.matching import eligibility_problems
+from jobs.matching.availability import Fit
+from jobs.matching.eligibility import JobFacts, fit_member, load_calendars
+from jobs.models import Job, JobEvent, Offer
+from jobs.timers import schedule_after_assignment
+
+DECLINE_REASONS = ("too_far", "not_available", "price_too_low", "lacks_skill", "other")
+# Statuses in which a job takes up its member's time (double-booking and load checks).
+BUSY = ("assigned", "in_progress")
+
+
+# --- answering offers ----------------------------------------------------------------------
+
+
+def _own_offer(actor: Principal, offer_id: int) -> tuple[int, Offer]:
+    member_id = member_id_for(actor)
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.member_id != member_id:
+        raise NotFound("No such offer.")
+    return member_id, offer
+
+
+def _lock_offer(offer_id: int) -> Offer:
+    return db.session.execute(
+        select(Offer)
+        .where(Offer.id == offer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _require_pending(offer: Offer, now: datetime) -> None:
+    if offer.status != "pending":
+        raise Conflict(
+            f"This offer is {offer.status}; it can no longer be answered.", state=offer.status
+        )
+    if offer.expires_at <= now:
+        raise Conflict("This offer has expired.", state="expired")
+
+
+def accept_offer(*, actor: Principal, offer_id: int) -> Job:
+    """Accept one's own pending offer: the first accept wins the job, any other gets 409."""
+    member_id, offer = _own_offer(actor, offer_id)
+    job = lock_job(offer.job_id)
+    member = lock_member(member_id)
+    offer = _lock_offer(offer_id)
+    now = utcnow()
+    _require_pending(offer, now)
+    if job.status != "offered" or job.assigned_member_id is not None:
+        raise Conflict(f"This job is {job.status.replace('_', ' ')} now.", state=job.status)
+    problems = eligibility_problems(job, member.id)
+    if problems:
+        raise Conflict("You can no longer take this job: " + "; ".join(problems), state=job.status)
+    fit = member_fit(job, member)
+    if fit is None:
+        raise Conflict("None of the job's windows fits your calendar any more.", state=job.status)
+    # Matching checked the calendar; this re-check under the member lock is what makes two
+    # simultaneous accepts of overlapping jobs by one member impossible.
+    clash = schedule_conflict(member, fit.starts_at, fit.ends_at, job_id=job.id)
+    if clash:
+        raise Conflict(clash, state=job.status)
+
+    offer.status, offer.responded_at, offer.updated_at = "accepted", now, now
+    _assign(job, member, start=fit.starts_at, end=fit.ends_at, now=now)
+    event = transition(
+        job, "accept", actor="member", actor_user_id=actor.user_id, offer_id=offer.id
+    )
+    withdraw_pending_offers(job, reason="taken")
+    record_offer_answered(
+        member.id, accepted=True, response_seconds=int((now - offer.sent_at).total_seconds())
+    )
+    _tell_assigned(job, member, event)
+    return job
+
+
+def decline_offer(
+    *, actor: Principal, offer_id: int, reason: str, note: str | None = None
+) -> Offer:
+    """Decline one's own pending offer with a reason; the last decline of a wave starts the next."""
+    _, offer = _own_offer(actor, offer_id)
+    job = lock_job(offer.job_id)
+    offer = _lock_offer(offer_id)
+    now = utcnow()
+    _require_pending(offer, now)
+    offer.status, offer.responded_at, offer.updated_at = "declined", now, now
+    offer.decline_reason = (f"{reason}: {note}" if note else reason)[:200]
+    record_offer_answered(
+        offer.member_id, accepted=False, response_seconds=int((now - offer.sent_at).total_seconds())
+    )
+    db.session.flush()
+    next_wave_if_idle(job)
+    return offer
+
+
+# --- assignment ----------------------------------------------------------------------------
+
+
+def member_fit(job: Job, member: Member) -> Fit | None:
+    """The window and start `member` would take for `job` now (matching's calendar rule)."""
+    facts = JobFacts.of(job)
+    calendar = load_calendars(facts, [member.id])
+    return fit_member(facts, calendar, member.id, member.country, now=utcnow())
+
+
+def schedule_conflict(member: Member, start: datetime, end: datetime, *, job_id: int) -> str | None:
+    """Why `member` cannot take another job from `start` to `end`, checked under their lock."""
+    busy = db.session.execute(
+        select(Job.id, Job.scheduled_start, Job.scheduled_end).where(
+            Job.assigned_member_id == member.id, Job.status.in_(BUSY), Job.id != job_id
+        )
+    ).all()
+    if len(busy) >= member.max_concurrent_jobs:
+        return f"You already have {len(busy)} active jobs, your maximum at once."
+    for other_id, other_start, other_end in busy:
+        if other_start is not None and other_start < end and other_end > start:
+            return f"You already have job {other_id} at that time."
+    return None
+
+
+def _assign(job: Job, member: Member, *, start: datetime, end: datetime, now: datetime) -> None:
+    job.assigned_member_id = member.id
+    job.scheduled_start, job.scheduled_end = start, end
+    job.assigned_at = now
+    # The escalation, if any, is resolved.
+    job.escalated_at, job.escalation_reason = None, None
+
+
+def _tell_assigned(job: Job, member: Member, event: JobEvent) -> None:
+    """Tell the customer who comes, and schedule the job's reminders."""
+    db.session.flush()
+    notify(
+        customer_user_id(job),
+        "job.assigned",
+        "A member takes your job",
+        f"{member.display_name} will come on {job.scheduled_start:%Y-%m-%d %H:%M} UTC.",
+        dedupe_key=f"job.assigned:{event.id}",
+        job_id=job.id,
+    )
+    schedule_after_assignment(job)
+
+
+def assign_member(
+    *,
+    actor: Principal,
+    job_id: int,
+    member_id: int,
+    window_id: int | None = None,
+    override: bool = False,
+    reason: str | None = None,
+) -> Job:
+    """Staff assign a member directly; an ineligible one only with `override` and a reason."""
+    job = lock_job(job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    next_status(job, "assign", "staff")  # 409 with the state when the job is past assignment
+    member = lock_member(member_id)
+    if member is None:
+        raise field_error("member_id", "no such member")
+    problems = eligibility_problems(job, member.id)
+    fit = member_fit(job, member) if not problems else None
+    start = _chosen_start(job, window_id, fit)
+    end = start + timedelta(minutes=job.duration_minutes)
+    if not override:
+        clash = schedule_conflict(member, start, end, job_id=job.id)
+        if problems or clash:
+            raise Unprocessable(
+                "The member is not eligible for this job; send override with a reason to "
+                "assign anyway.",
+                errors={"json": {"member_id": problems or [clash]}},
+            )
+    now = utcnow()
+    _assign(job, member, start=start, end=end, now=now)
+    event = transition(
+        job,
+        "assign",
+        actor="staff",
+        actor_user_id=actor.user_id,
+        member_id=member.id,
+        override=override,
+        reason=reason,
+        problems=problems,
+    )
+    db.session.flush()
+    withdraw_pending_offers(job, reason="a community manager assigned the job.")
+    notify(
+        member.user_id,
+        "job.assigned",
+        "You have a new job",
+        f"{job.title} on {start:%Y-%m-%d %H:%M} UTC.",
+        dedupe_key=f"job.assigned.member:{event.id}",
+        job_id=job.id,
+    )
+    _tell_assigned(job, member, event)
+    return job
+
+
+def _chosen_start(job: Job, window_id: int | None, fit: Fit | None) -> datetime:
+    """Where a direct assignment starts: the window staff chose, the member's fit, or the next."""
+    if window_id is not None:
+        window = next((w for w in job.windows if w.id == window_id), None)
+        if window is None:
+            raise field_error("window_id", "not a window of this job")
+        # Inside the chosen window, start where the member is free if matching found that.
+        return fit.starts_at if fit is not None and fit.window_id == window.id else window.starts_at
+    if fit is not None:
+        return fit.starts_at
+    now = utcnow()
+    upcoming = [w for w in job.windows if w.starts_at > now]
+    return (upcoming or job.windows)[0].starts_at

@@ -1,0 +1,370 @@
+"""Dispatch: waves of offers, their expiry, and escalation to community managers.
+
+How a job finds its member:
+
+1. Posting enqueues `jobs.dispatch_wave`. If the customer named a preferred member who is
+   eligible, that member alone gets an *exclusive* offer held for `preferred_hold_minutes`.
+   Otherwise (or once the hold is over) the top `wave_size` ranked candidates get offers at
+   once, expiring after `offer_ttl_same_day_minutes` when the first window starts within 24 h,
+   else after `offer_ttl_later_minutes`.
+2. The first member to accept wins (jobs.assignment).
+3. When every offer of a wave has expired or been declined, the next wave goes out to the next
+   candidates. Nobody is offered the same job twice (a unique (job, member) key backs this).
+4. After `max_waves` general waves in a round, or when no eligible member is left, the job is
+   escalated (back to open, `escalated_at` set) for community managers, who can send a wave
+   now (a fresh round) or assign a member directly. A round begins at posting, when the
+   assigned member backs out, and when staff send a wave by hand; the preferred member's
+   exclusive offer does not use up a wave.
+
+Locks are always taken in the same order — job first, then member, then offers — so
+concurrent accepts, declines, expiry and staff actions serialise without deadlocks. Nothing
+here commits: the request's or the task's unit of work does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from crowd.core.auth import Principal
+from crowd.core.background import enqueue
+from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, NotFound
+from crowd.customers.models import Customer
+from crowd.extensions import db
+from crowd.members.models import Member
+from crowd.members.service import record_offer_received
+from crowd.notifications.service import notify
+from jobs.config import job_rules
+from jobs.lifecycle import next_status, transition
+from jobs.matching import eligibility_problems, rank_candidates
+from jobs.models import Job, JobEvent, Offer
+
+WAVE_TASK = "jobs.dispatch_wave"
+EXPIRE_TASK = "jobs.expire_offers_for_job"
+DISPATCHABLE = ("open", "offered")
+SAME_DAY = timedelta(hours=24)
+
+
+@dataclass
+class WaveOutcome:
+    """What one dispatch attempt did: sent offers, escalated the job, or nothing (and why)."""
+
+    job: Job | None
+    outcome: str  # "offers" | "escalated" | "skipped"
+    offers: list[Offer] = field(default_factory=list)
+    reason: str | None = None
+
+
+# --- locks and lookups ---------------------------------------------------------------------
+
+
+def lock_job(job_id: int) -> Job | None:
+    """The job row, locked for this transaction (first in the lock order) and re-read."""
+    return db.session.execute(
+        select(Job)
+        .where(Job.id == job_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def lock_member(member_id: int) -> Member | None:
+    """The member row, locked after the job: serialises one member's accepts."""
+    return db.session.execute(
+        select(Member)
+        .where(Member.id == member_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def member_id_for(actor: Principal) -> int:
+    """The acting member's profile id; 404 when the account has none."""
+    member_id = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
+    if member_id is None:
+        raise NotFound("You have no crowd member profile.")
+    return member_id
+
+
+def customer_user_id(job: Job) -> int:
+    return db.session.scalar(select(Customer.user_id).where(Customer.id == job.customer_id))
+
+
+def pending_offer_count(job_id: int) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Offer)
+        .where(Offer.job_id == job_id, Offer.status == "pending")
+    )
+
+
+def excluded_member_ids(job_id: int) -> set[int]:
+    """Members never to be offered this job again: everyone offered it, and who backed out."""
+    offered = set(db.session.scalars(select(Offer.member_id).where(Offer.job_id == job_id)))
+    # A directly assigned member who withdrew has no offer row; the event remembers them.
+    details = db.session.scalars(
+        select(JobEvent.detail).where(JobEvent.job_id == job_id, JobEvent.action == "withdraw")
+    )
+    backed_out = {d["member_id"] for d in details if d and d.get("member_id") is not None}
+    return offered | backed_out
+
+
+def offer_ttl(job: Job, now: datetime) -> timedelta:
+    """How long a general offer stays open: short when the job is due within a day."""
+    rules = job_rules()
+    first_start = min((w.starts_at for w in job.windows), default=None)
+    same_day = first_start is not None and first_start - now <= SAME_DAY
+    minutes = rules.offer_ttl_same_day_minutes if same_day else rules.offer_ttl_later_minutes
+    return timedelta(minutes=minutes)
+
+
+def _general_waves_in_round(job_id: int) -> int:
+    """General (non-exclusive) waves sent since the round began.
+
+    A round begins when the job is posted, when its member backs out, and when staff send a
+    wave by hand (that wave is the round's first).
+    """
+    events = db.session.execute(
+        select(JobEvent.action, JobEvent.actor, JobEvent.detail)
+        .where(JobEvent.job_id == job_id, JobEvent.action.in_(("dispatch", "withdraw")))
+        .order_by(JobEvent.id)
+    )
+    count = 0
+    for action, actor, detail in events:
+        if action == "withdraw" or actor == "staff":
+            count = 0
+        if action == "dispatch" and not (detail or {}).get("exclusive"):
+            count += 1
+    return count
+
+
+# --- sending waves -------------------------------------------------------------------------
+
+
+def send_wave(job_id: int, *, after_wave: int | None = None) -> WaveOutcome:
+    """The system's dispatch step (task `jobs.dispatch_wave`): idempotent, safe to run twice.
+
+    Does nothing unless the job is open or offered, unassigned, not escalated, has no pending
+    offer and (when `after_wave` is given) is still at that wave.
+    """
+    job = lock_job(job_id)
+    if job is None:
+        return WaveOutcome(None, "skipped", reason="no such job")
+    if job.status not in DISPATCHABLE or job.assigned_member_id is not None:
+        return WaveOutcome(job, "skipped", reason=f"job is {job.status}")
+    if job.escalated_at is not None:
+        return WaveOutcome(job, "skipped", reason="escalated: waiting for staff")
+    if after_wave is not None and job.wave != after_wave:
+        return WaveOutcome(job, "skipped", reason="the next wave went out already")
+    if pending_offer_count(job.id):
+        return WaveOutcome(job, "skipped", reason="offers are still pending")
+    return _dispatch(job, actor="system", actor_user_id=None)
+
+
+def dispatch_now(*, actor: Principal, job_id: int) -> WaveOutcome:
+    """Staff send the next wave now, e.g. after escalation: a fresh round, escalation cleared."""
+    job = lock_job(job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    # The state machine says whether staff may dispatch now (409 with the current state).
+    next_status(job, "dispatch", "staff")
+    if pending_offer_count(job.id):
+        raise Conflict("Offers of this job are still pending.", state=job.status)
+    job.escalated_at, job.escalation_reason = None, None
+    outcome = _dispatch(job, actor="staff", actor_user_id=actor.user_id)
+    if outcome.outcome != "offers":
+        raise Conflict(
+            "No eligible member is left to offer this job; assign one directly.",
+            state=job.status,
+        )
+    return outcome
+
+
+def _dispatch(job: Job, *, actor: str, actor_user_id: int | None) -> WaveOutcome:
+    """Send the preferred member's exclusive offer, else the next general wave, else escalate."""
+    rules = job_rules()
+    excluded = excluded_member_ids(job.id)
+    preferred = job.preferred_member_id
+    if (
+        preferred is not None
+        and preferred not in excluded
+        and not eligibility_problems(job, preferred)
+    ):
+        hold = timedelta(minutes=rules.preferred_hold_minutes)
+        member = db.session.get(Member, preferred)
+        candidate = _Pick(member_id=preferred, user_id=member.user_id, score=0.0)
+        return _send_offers(
+            job, [candidate], ttl=hold, exclusive=True, actor=actor, actor_user_id=actor_user_id
+        )
+    if actor == "system" and _general_waves_in_round(job.id) >= rules.max_waves:
+        return _escalate(job, f"No member accepted in {rules.max_waves} waves.")
+    candidates = rank_candidates(job, limit=rules.wave_size, exclude_member_ids=excluded)
+    if not candidates:
+        if actor == "staff":
+            return WaveOutcome(job, "skipped", reason="no candidates")
+        return _escalate(job, "No eligible member is left to offer this job to.")
+    picks = [_Pick(c.member_id, c.user_id, c.score) for c in candidates]
+    return _send_offers(
+        job,
+        picks,
+        ttl=offer_ttl(job, utcnow()),
+        exclusive=False,
+        actor=actor,
+        actor_user_id=actor_user_id,
+    )
+
+
+@dataclass(frozen=True)
+class _Pick:
+    member_id: int
+    user_id: int
+    score: float
+
+
+def _send_offers(
+    job: Job,
+    picks: list[_Pick],
+    *,
+    ttl: timedelta,
+    exclusive: bool,
+    actor: str,
+    actor_user_id: int | None,
+) -> WaveOutcome:
+    """Create one wave's offers together with the job's move to offered, in one transaction."""
+    now = utcnow()
+    expires_at = now + ttl
+    job.wave += 1
+    offers = [
+        Offer(
+            job_id=job.id,
+            member_id=pick.member_id,
+            wave=job.wave,
+            exclusive=exclusive,
+            score=pick.score,
+            status="pending",
+            sent_at=now,
+            expires_at=expires_at,
+            updated_at=now,
+        )
+        for pick in picks
+    ]
+    db.session.add_all(offers)
+    transition(
+        job,
+        "dispatch",
+        actor=actor,
+        actor_user_id=actor_user_id,
+        wave=job.wave,
+        exclusive=exclusive,
+        member_ids=[pick.member_id for pick in picks],
+    )
+    db.session.flush()
+    for pick, offer in zip(picks, offers, strict=True):
+        record_offer_received(pick.member_id)
+        notify(
+            pick.user_id,
+            "offer.new",
+            "New job offer" if not exclusive else "A customer asked for you",
+            f"{job.title} in {job.city}; answer by {expires_at:%Y-%m-%d %H:%M} UTC.",
+            dedupe_key=f"offer.new:{offer.id}",
+            offer_id=offer.id,
+            job_id=job.id,
+        )
+    enqueue(EXPIRE_TASK, run_at=expires_at, job_id=job.id, wave=job.wave)
+    return WaveOutcome(job, "offers", offers=offers)
+
+
+def _escalate(job: Job, reason: str) -> WaveOutcome:
+    """Hand the job to community managers (they filter the staff job list by escalated)."""
+    transition(job, "escalate", actor="system", reason=reason, wave=job.wave)
+    job.escalated_at = utcnow()
+    job.escalation_reason = reason[:200]
+    return WaveOutcome(job, "escalated", reason=reason)
+
+
+def withdraw_pending_offers(job: Job, *, reason: str) -> int:
+    """Withdraw the job's pending offers and tell their members (the caller holds the job lock)."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Offer, Member.user_id)
+        .join(Member, Member.id == Offer.member_id)
+        .where(Offer.job_id == job.id, Offer.status == "pending")
+        .order_by(Offer.id)
+        .with_for_update(of=Offer)
+        .execution_options(populate_existing=True)
+    ).all()
+    for offer, user_id in rows:
+        offer.status, offer.updated_at = "withdrawn", now
+        notify(
+            user_id,
+            "offer.withdrawn",
+            "Offer withdrawn",
+            f"{job.title}: " + ("another member took it." if reason == "taken" else reason),
+            dedupe_key=f"offer.withdrawn:{offer.id}",
+            offer_id=offer.id,
+            job_id=job.id,
+        )
+    return len(rows)
+
+
+# --- expiry --------------------------------------------------------------------------------
+
+
+def expire_job_offers(job_id: int) -> int:
+    """Expire the job's offers that are past their time; start the next wave if none is left."""
+    job = lock_job(job_id)
+    if job is None:
+        return 0
+    expired = _expire_pending([job.id])
+    next_wave_if_idle(job)
+    return expired
+
+
+def expire_due_offers(limit: int = 500) -> int:
+    """Safety net (periodic): expire every overdue pending offer, then move those jobs on.
+
+    Jobs are locked in id order and busy ones skipped (an accept holds them; the next run gets
+    them), so this never waits on, or deadlocks with, a request.
+    """
+    now = utcnow()
+    due_job_ids = (
+        select(Offer.job_id)
+        .where(Offer.status == "pending", Offer.expires_at <= now)
+        .distinct()
+        .limit(limit)
+    )
+    jobs = list(
+        db.session.scalars(
+            select(Job)
+            .where(Job.id.in_(due_job_ids))
+            .order_by(Job.id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    )
+    if not jobs:
+        return 0
+    expired = _expire_pending([job.id for job in jobs], now=now)
+    for job in jobs:
+        next_wave_if_idle(job)
+    return expired
+
+
+def _expire_pending(job_ids: list[int], *, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Offer)
+        .where(Offer.job_id.in_(job_ids), Offer.status == "pending", Offer.expires_at <= now)
+        .values(status="expired", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def next_wave_if_idle(job: Job) -> None:
+    """Queue the next wave when an offered job has no pending offer left."""
+    if job.status == "offered" and not pending_offer_count(job.id):
+        enqueue(WAVE_TASK, job_id=job.id, after_wave=job.wave)

@@ -1,0 +1,292 @@
+"""Who may take a job: the qualification requirements, as data, checked in two stages.
+
+Like MTurk qualification requirements, each rule is a named object in REQUIREMENTS with an
+SQL predicate over `members` (and a Python check where SQL can only approximate):
+
+    active        the member's status is active
+    skills        holds every skill the job requires (verified, if the category demands it);
+                  a job that names no skill needs any skill of its category
+    level         level_rank ≥ the job's min_level_rank
+    location      the job lies within the member's service radius (haversine, in Python);
+                  SQL first keeps the members whose reach box covers the job
+    capacity      fewer jobs assigned / in progress than the member's max_concurrent_jobs
+    not_blocked   the job's customer has not blocked the member
+    not_excluded  the caller did not exclude the member (already offered, declined…)
+    available     free for the whole job inside one job window (jobs.matching.calendar)
+
+Stage one, `prefilter_query`, is ONE indexed SQL query ANDing every predicate: the crowd is
+never scanned in Python. Stage two runs on the rows it returns: the exact distance, then the
+availability windows, loaded in batches for just those members. `problems_for` evaluates the
+same predicates as columns for one member, so the explanation cannot drift from the filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, literal, select, text, true
+from sqlalchemy.sql.util import ClauseAdapter
+
+from crowd.core.db import utcnow
+from crowd.customers.models import BlockedMember
+from crowd.extensions import db
+from crowd.members.models import Member, MemberSkill, Skill
+from jobs.matching.calendar import fit_member as fit_member  # re-exported for dispatch
+from jobs.matching.calendar import load_calendars, unavailable_reason
+from jobs.matching.facts import (
+    KM_PER_DEGREE,
+    JobFacts,
+    Shape,
+    SqlJob,
+    among,
+    haversine_km,
+)
+from jobs.models import Job
+
+# Each member's reach: the box, in degrees, that their service radius spans around them (the
+# longitude span widened by 1 % for the sphere). On PostgreSQL a GiST index on this very
+# expression (MEMBER_REACH_INDEX) answers "whose reach covers the job?" without reading
+# members out of reach, whatever their radius — where a box around the job would have to span
+# the widest radius allowed. The query must spell the expression exactly as the index does.
+MEMBER_REACH_SQL = (
+    "box(point(members.lon - members.service_radius_km"
+    " / (111.195 * cos(radians(members.lat))) * 1.01,"
+    " members.lat - members.service_radius_km / 111.195),"
+    " point(members.lon + members.service_radius_km"
+    " / (111.195 * cos(radians(members.lat))) * 1.01,"
+    " members.lat + members.service_radius_km / 111.195))"
+)
+MEMBER_REACH_INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_members_reach ON members USING gist ("
+    + MEMBER_REACH_SQL.replace("members.", "")
+    + ")"
+)
+# Jobs in a category that requires verification look skills up among verified claims only.
+VERIFIED_SKILLS_INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_member_skills_verified ON member_skills (skill_id, member_id)"
+    " WHERE verified"
+)
+
+
+def _near_enough(job: SqlJob) -> ColumnElement[bool]:
+    """The member's reach covers the job: GiST on PostgreSQL, a portable box elsewhere."""
+    if job.shape.postgres:
+        return text(
+            f"{MEMBER_REACH_SQL} && box(point(:job_lon, :job_lat), point(:job_lon, :job_lat))"
+        ).bindparams(job.lat, job.lon)
+    return and_(
+        Member.lat.between(job.lat_lo, job.lat_hi),
+        Member.lon.between(job.lon_lo, job.lon_hi),
+        func.abs(Member.lat - job.lat) * KM_PER_DEGREE <= Member.service_radius_km,
+        func.abs(Member.lon - job.lon) * job.km_per_lon <= Member.service_radius_km,
+    )
+
+
+def _has_skills(job: SqlJob) -> ColumnElement[bool]:
+    def claimed(*conditions) -> ColumnElement[bool]:
+        claim = and_(MemberSkill.member_id == Member.id, *conditions)
+        if job.shape.verified:
+            claim = and_(claim, MemberSkill.verified == true())
+        return exists().where(claim)
+
+    if job.skill_ids:
+        return and_(*(claimed(MemberSkill.skill_id == skill_id) for skill_id in job.skill_ids))
+    return claimed(MemberSkill.skill_id == Skill.id, Skill.category_id == job.category_id)
+
+
+def _not_blocked(job: SqlJob) -> ColumnElement[bool]:
+    blocked = and_(
+        BlockedMember.customer_id == job.customer_id, BlockedMember.member_id == Member.id
+    )
+    return ~exists().where(blocked)
+
+
+def _missing_skills(facts: JobFacts, row) -> str:
+    claims = select(MemberSkill.skill_id).where(MemberSkill.member_id == row.id)
+    if facts.requires_verification:
+        claims = claims.where(MemberSkill.verified == true())
+    held = set(db.session.scalars(claims))
+    if not facts.skill_ids:
+        return "Holds no skill of the job's category" + (
+            " that is verified." if facts.requires_verification else "."
+        )
+    missing = db.session.scalars(
+        select(Skill.slug).where(Skill.id.in_(set(facts.skill_ids) - held)).order_by(Skill.slug)
+    )
+    verified = " verified" if facts.requires_verification else ""
+    return f"Lacks the{verified} skills the job requires: {', '.join(missing)}."
+
+
+def distance_in_reach(facts: JobFacts, lat: float | None, lon: float | None, radius_km: int):
+    """The member's distance to the job in km, or None beyond their radius (or nowhere)."""
+    if lat is None or lon is None:
+        return None
+    distance = haversine_km(facts.lat, facts.lon, lat, lon)
+    return distance if distance <= radius_km else None
+
+
+def _out_of_reach(facts: JobFacts, row) -> str:
+    if row.lat is None or row.lon is None:
+        return "Has no location set."
+    distance = haversine_km(facts.lat, facts.lon, row.lat, row.lon)
+    return (
+        f"The job is {distance:.1f} km away, beyond the service radius of "
+        f"{row.service_radius_km} km."
+    )
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One qualification requirement: a name, its SQL predicate, and why a member fails it."""
+
+    name: str
+    summary: str
+    where: Callable[[SqlJob], ColumnElement[bool]]
+    reason: Callable[[JobFacts, Any], str]
+    # SQL only approximates it (a box for a circle): `distance_in_reach` decides exactly.
+    approximate: bool = False
+    # A costly per-member predicate (a count): runs last, on the members the others let pass.
+    late: bool = False
+
+
+REQUIREMENTS: tuple[Requirement, ...] = (
+    Requirement(
+        "active",
+        "The member's status is active.",
+        where=lambda job: Member.status == "active",
+        reason=lambda facts, row: f"Status is {row.status}, not active.",
+    ),
+    Requirement(
+        "skills",
+        "Holds every required skill, verified where the category demands it.",
+        where=_has_skills,
+        reason=_missing_skills,
+    ),
+    Requirement(
+        "level",
+        "Level rank is at least the job's minimum.",
+        where=lambda job: Member.level_rank >= job.min_level_rank,
+        reason=lambda facts, row: (
+            f"Level rank {row.level_rank} is below the job's minimum {facts.min_level_rank}."
+        ),
+    ),
+    Requirement(
+        "location",
+        "The job lies within the member's service radius.",
+        where=_near_enough,
+        reason=_out_of_reach,
+        approximate=True,
+    ),
+    Requirement(
+        "capacity",
+        "Fewer active jobs than the member's max_concurrent_jobs.",
+        where=lambda job: job.active_jobs < Member.max_concurrent_jobs,
+        reason=lambda facts, row: (
+            f"Already has {row.active_jobs} active jobs, the most they take at once "
+            f"({row.max_concurrent_jobs})."
+        ),
+        late=True,
+    ),
+    Requirement(
+        "not_blocked",
+        "The job's customer has not blocked the member.",
+        where=_not_blocked,
+        reason=lambda facts, row: "The customer has blocked this member.",
+    ),
+)
+REQUIREMENT_SUMMARIES = {
+    **{rule.name: rule.summary for rule in REQUIREMENTS},
+    "not_excluded": "Not excluded by the caller (already offered or declined this job).",
+    "available": "Free for the whole job inside one job window: within their weekly "
+    "availability, outside time off and other assigned jobs.",
+}
+
+
+# --- stage one: the indexed prefilter ------------------------------------------------------
+
+
+@lru_cache(maxsize=128)
+def prefilter_query(shape: Shape, *, excluding: bool = False):
+    """The one SQL query that narrows the crowd to plausible candidates (the bare prefilter).
+
+    The indexed requirements pick the members in a MATERIALIZED CTE; the late ones (a count
+    per member) then run on just the rows it let through, whatever the planner guesses. Its
+    columns are what the exact checks need; ranking wraps it to add its inputs. Built once per
+    shape: run it with `prefilter_params`.
+    """
+    job = SqlJob(shape)
+    early = select(
+        Member.id,
+        Member.user_id,
+        Member.country,
+        Member.lat,
+        Member.lon,
+        Member.service_radius_km,
+        Member.max_concurrent_jobs,
+        Member.level_rank,
+        # In the CTE's columns: counted once, only for members that passed the other rules.
+        job.active_jobs.label("active_jobs"),
+    ).where(*(rule.where(job) for rule in REQUIREMENTS if not rule.late))
+    if excluding:
+        early = early.where(~among(Member.id, "excluded", postgres=shape.postgres))
+    qualified = early.cte("qualified").prefix_with("MATERIALIZED")
+    # The late predicates are written over `members`; here they read the CTE's columns.
+    on_qualified = ClauseAdapter(qualified).traverse
+    return select(qualified).where(
+        *(on_qualified(rule.where(job)) for rule in REQUIREMENTS if rule.late)
+    )
+
+
+def prefilter_params(facts: JobFacts, exclude_member_ids: Iterable[int]) -> tuple[dict, bool]:
+    """Bind values for `prefilter_query`, and whether the exclusion list is in use."""
+    params = facts.params()
+    excluded = sorted(set(exclude_member_ids))
+    if excluded:
+        params["excluded"] = excluded
+    return params, bool(excluded)
+
+
+# --- explaining one member -----------------------------------------------------------------
+
+
+def problems_for(job: Job, member_id: int) -> list[str]:
+    """Every requirement `member_id` fails for `job`, in words ([] = eligible)."""
+    facts = JobFacts.of(job)
+    sql_job = SqlJob(facts.shape)
+    # The location predicate is a box; for one member the exact distance alone decides.
+    checks = [
+        (literal(True) if rule.approximate else rule.where(sql_job)).label(rule.name)
+        for rule in REQUIREMENTS
+    ]
+    query = select(
+        Member.id,
+        Member.status,
+        Member.country,
+        Member.lat,
+        Member.lon,
+        Member.service_radius_km,
+        Member.max_concurrent_jobs,
+        Member.level_rank,
+        sql_job.active_jobs.label("active_jobs"),
+        *checks,
+    ).where(Member.id == member_id)
+    row = db.session.execute(query, facts.params()).one_or_none()
+    if row is None:
+        return [f"There is no crowd member {member_id}."]
+    problems = [
+        rule.reason(facts, row)
+        for rule in REQUIREMENTS
+        if not getattr(row, rule.name)
+        or (
+            rule.approximate
+            and distance_in_reach(facts, row.lat, row.lon, row.service_radius_km) is None
+        )
+    ]
+    calendar = load_calendars(facts, [row.id])
+    unavailable = unavailable_reason(facts, calendar, row.id, row.country, now=utcnow())
+    if unavailable:
+        problems.append(unavailable)
+    return problems

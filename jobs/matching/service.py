@@ -1,0 +1,83 @@
+"""Matching as staff see it: a job's ranked candidates and why a member is not among them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crowd.core.auth import Principal
+from crowd.core.errors import Forbidden, NotFound
+from crowd.extensions import db
+from crowd.members.models import Member
+from jobs.matching.eligibility import REQUIREMENT_SUMMARIES, problems_for
+from jobs.matching.ranking import WEIGHTS, rank
+from jobs.models import Job, Offer
+
+
+def _staff_job(actor: Principal, job_id: int) -> Job:
+    if not actor.is_staff:
+        raise Forbidden("Only community managers and admins see matching.")
+    job = db.session.get(Job, job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    return job
+
+
+def _offer_statuses(job_id: int) -> dict[int, str]:
+    rows = db.session.execute(select(Offer.member_id, Offer.status).where(Offer.job_id == job_id))
+    return {member_id: status for member_id, status in rows}
+
+
+def list_candidates(
+    *, actor: Principal, job_id: int, limit: int, include_offered: bool = False
+) -> dict:
+    """The ranked candidates for a job, as the next wave would see them, with the weights.
+
+    Members already offered the job (in any state) are left out, as dispatch leaves them out;
+    with `include_offered` they are listed too, with their offer's status.
+    """
+    job = _staff_job(actor, job_id)
+    offers = _offer_statuses(job.id)
+    excluded = () if include_offered else offers.keys()
+    candidates = rank(job, limit=limit, exclude_member_ids=excluded)
+    listed = [c.member_id for c in candidates]
+    names = {
+        member_id: name
+        for member_id, name in db.session.execute(
+            select(Member.id, Member.display_name).where(Member.id.in_(listed))
+        )
+    }
+    items = [
+        {
+            "member_id": c.member_id,
+            "display_name": names.get(c.member_id),
+            "score": c.score,
+            "distance_km": c.distance_km,
+            "window": {"id": c.window_id, "starts_at": c.window_start, "ends_at": c.window_end},
+            "breakdown": c.breakdown,
+            "offer_status": offers.get(c.member_id),
+        }
+        for c in candidates
+    ]
+    return {
+        "job_id": job.id,
+        "weights": WEIGHTS,
+        "requirements": REQUIREMENT_SUMMARIES,
+        "items": items,
+    }
+
+
+def explain_eligibility(*, actor: Principal, job_id: int, member_id: int) -> dict:
+    """Whether a member may take a job and, if not, every requirement they fail."""
+    job = _staff_job(actor, job_id)
+    if db.session.get(Member, member_id) is None:
+        raise NotFound("No such crowd member.")
+    problems = problems_for(job, member_id)
+    offer_status = _offer_statuses(job.id).get(member_id)
+    return {
+        "job_id": job.id,
+        "member_id": member_id,
+        "eligible": not problems,
+        "problems": problems,
+        # Dispatch never offers a job twice to one member, eligible or not.
+        "offer_status": offer_status,
+    }

@@ -1,0 +1,1 @@
+"""API contract of the jobs domain, by area."""

@@ -1,0 +1,221 @@
+"""Lifecycle actions on jobs: the customer's and staff's confirm, cancel and dispute, and the
+system's timed ones (auto-confirm, close, reminders, the sweep).
+
+Every action locks the job row first (a no-op on SQLite), then moves it through
+jobs.lifecycle, which refuses illegal moves with 409 and the current state. Services never
+commit: the request's unit of work, or the background task, does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from crowd.core.auth import Principal
+from crowd.core.db import utcnow
+from crowd.customers.models import Customer
+from crowd.extensions import db
+from crowd.members.models import Member
+from crowd.notifications.service import notify
+from jobs.config import job_rules
+from jobs.dispatch import withdraw_pending_offers
+from jobs.lifecycle import transition
+from jobs.models import Job
+from jobs.queries import actor_kind, job_for, lock_job, present_for
+from jobs.timers import (
+    already_queued,
+    auto_confirm_due_at,
+    close_due_at,
+    reminder_due_at,
+    schedule_close,
+)
+
+# A reminder may run this much before its nominal time (clock skew between hosts).
+REMINDER_SLACK = timedelta(minutes=1)
+
+
+def notify_once(
+    user_id: int, kind: str, title: str, body: str = "", *, dedupe_key: str, **data
+) -> None:
+    """notify(), unless this event was already queued (its key is unique in the outbox)."""
+    if not already_queued(dedupe_key):
+        notify(user_id, kind, title, body, dedupe_key=dedupe_key, **data)
+
+
+# --- actions: customer and staff ----------------------------------------------------------
+
+
+def _user_of(model, row_id: int) -> int:
+    return db.session.scalar(select(model.user_id).where(model.id == row_id))
+
+
+def confirm(job: Job, *, actor: str, actor_user_id: int | None = None) -> None:
+    """completed → confirmed (customer, staff on their behalf, or the system after the
+    auto-confirm period); closing is scheduled and the other side told."""
+    transition(job, "confirm", actor=actor, actor_user_id=actor_user_id)
+    job.confirmed_at = utcnow()
+    schedule_close(job)
+    title = "Job confirmed" if actor != "system" else "Job confirmed automatically"
+    recipients = [_user_of(Member, job.assigned_member_id)] if job.assigned_member_id else []
+    if actor != "customer":
+        recipients.append(_user_of(Customer, job.customer_id))
+    for user_id in recipients:
+        notify_once(
+            user_id,
+            "job.confirmed",
+            title,
+            job.title,
+            dedupe_key=f"job.confirmed:{job.id}:{user_id}:{int(job.confirmed_at.timestamp())}",
+            job_id=job.id,
+            by=actor,
+        )
+
+
+def confirm_job(*, actor: Principal, job_id: int) -> dict:
+    """The customer (or staff on their behalf) confirms a completed job."""
+    job = job_for(actor, job_id, lock=True)
+    confirm(job, actor=actor_kind(actor), actor_user_id=actor.user_id)
+    db.session.flush()
+    return present_for(actor, job)
+
+
+def late_cancellation_fee(job: Job, *, now: datetime | None = None) -> int:
+    """The customer's fee for cancelling now: late_cancel_fee_percent of the price (minor
+    units, rounded half up) when the job is assigned and starts within the late window."""
+    rules = job_rules()
+    if job.status != "assigned" or job.scheduled_start is None:
+        return 0
+    now = now or utcnow()
+    if now < job.scheduled_start - timedelta(hours=rules.late_cancel_window_hours):
+        return 0
+    return (job.price_amount * rules.late_cancel_fee_percent * 2 + 100) // 200
+
+
+def cancel_job(*, actor: Principal, job_id: int, reason: str) -> dict:
+    """Cancel a job: free before assignment; a customer cancelling an assigned job inside the
+    late window owes the late-cancellation fee (staff cancel free of charge)."""
+    job = job_for(actor, job_id, lock=True)
+    kind = actor_kind(actor)
+    was = job.status
+    now = utcnow()
+    fee = late_cancellation_fee(job, now=now) if kind == "customer" else 0
+    transition(job, "cancel", actor=kind, actor_user_id=actor.user_id, reason=reason, fee=fee)
+    job.cancelled_at, job.cancelled_by, job.cancel_reason = now, kind, reason
+    job.cancellation_fee_amount = fee
+    withdraw_pending_offers(job, reason="the job was cancelled.")
+    recipients = []
+    if was in ("assigned", "in_progress") and job.assigned_member_id:
+        recipients.append(_user_of(Member, job.assigned_member_id))
+    if kind != "customer":
+        recipients.append(_user_of(Customer, job.customer_id))
+    for user_id in recipients:
+        notify_once(
+            user_id,
+            "job.cancelled",
+            "Job cancelled",
+            f"“{job.title}” was cancelled: {reason}",
+            dedupe_key=f"job.cancelled:{job.id}:{user_id}",
+            job_id=job.id,
+        )
+    db.session.flush()
+    return present_for(actor, job)
+
+
+def dispute_job(*, actor: Principal, job_id: int, reason: str) -> dict:
+    """The customer disputes a completed or confirmed job (support mediation follows)."""
+    job = job_for(actor, job_id, lock=True)
+    transition(job, "dispute", actor=actor_kind(actor), actor_user_id=actor.user_id, reason=reason)
+    if job.assigned_member_id:
+        user_id = _user_of(Member, job.assigned_member_id)
+        notify_once(
+            user_id,
+            "job.disputed",
+            "Job disputed",
+            f"The customer disputes “{job.title}”: {reason}",
+            dedupe_key=f"job.disputed:{job.id}:{user_id}:{int(job.status_changed_at.timestamp())}",
+            job_id=job.id,
+        )
+    db.session.flush()
+    return present_for(actor, job)
+
+
+# --- actions: the system (timed) ----------------------------------------------------------
+
+
+def auto_confirm(job_id: int, *, skip_locked: bool = False) -> bool:
+    """Confirm a job whose auto-confirm period has passed; anything else is left alone."""
+    job = lock_job(job_id, skip_locked=skip_locked)
+    if job is None or job.status != "completed" or auto_confirm_due_at(job) > utcnow():
+        return False
+    confirm(job, actor="system")
+    return True
+
+
+def close_job(job_id: int, *, skip_locked: bool = False) -> bool:
+    """Close a job confirmed at least close_after_days ago; anything else is left alone."""
+    job = lock_job(job_id, skip_locked=skip_locked)
+    if job is None or job.status != "confirmed" or close_due_at(job) > utcnow():
+        return False
+    transition(job, "close", actor="system")
+    job.closed_at = utcnow()
+    return True
+
+
+def send_reminder(job_id: int, kind: str) -> bool:
+    """Remind the member and the customer of an assigned job that starts soon.
+
+    A reminder left over from an earlier assignment (the job was re-dispatched to a later
+    start) is not due yet and does nothing; the new assignment scheduled its own.
+    """
+    job = db.session.get(Job, job_id)
+    if job is None or job.status != "assigned" or job.assigned_member_id is None:
+        return False
+    now = utcnow()
+    due = reminder_due_at(job, kind)
+    if due is None or now < due - REMINDER_SLACK or now >= job.scheduled_start:
+        return False
+    start = int(job.scheduled_start.timestamp())
+    for user_id in (_user_of(Member, job.assigned_member_id), _user_of(Customer, job.customer_id)):
+        notify_once(
+            user_id,
+            "job.reminder",
+            "Upcoming job",
+            f"“{job.title}” starts at {job.scheduled_start.isoformat()}.",
+            dedupe_key=f"job.reminder:{job.id}:{kind}:{user_id}:{start}",
+            job_id=job.id,
+            starts_at=job.scheduled_start.isoformat(),
+        )
+    return True
+
+
+def sweep_lifecycle(*, limit: int = 200) -> dict[str, int]:
+    """Safety net behind the timers: auto-confirm and close every job that is overdue.
+
+    Two indexed queries find the overdue jobs; each is then moved under its own row lock,
+    skipping rows another worker holds (it is moving them already).
+    """
+    rules = job_rules()
+    now = utcnow()
+    completed_at = func.coalesce(Job.completed_at, Job.status_changed_at)
+    overdue_completed = db.session.scalars(
+        select(Job.id)
+        .where(
+            Job.status == "completed",
+            completed_at <= now - timedelta(hours=rules.auto_confirm_hours),
+        )
+        .order_by(Job.id)
+        .limit(limit)
+    ).all()
+    confirmed = sum(auto_confirm(job_id, skip_locked=True) for job_id in overdue_completed)
+    overdue_confirmed = db.session.scalars(
+        select(Job.id)
+        .where(
+            Job.status == "confirmed",
+            Job.status_changed_at <= now - timedelta(days=rules.close_after_days),
+        )
+        .order_by(Job.id)
+        .limit(limit)
+    ).all()
+    closed = sum(close_job(job_id, skip_locked=True) for job_id in overdue_confirmed)
+    return {"confirmed": confirmed, "closed": closed}

@@ -1,0 +1,328 @@
+"""The member's side of a job: their offers and jobs as the mobile app shows them, and the work.
+
+A member reaches only their own offers and the jobs assigned to them; anything else is a 404.
+Before acceptance an offer shows where roughly (city, postcode, distance) but not the street or
+the customer; once the job is theirs, the full address and the customer's first name appear.
+Writes lock the job row first (as dispatch does) and move it through the state machine.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from crowd.core.auth import Principal
+from crowd.core.background import enqueue
+from crowd.core.db import utcnow
+from crowd.core.errors import NotFound
+from crowd.core.pagination import paginate
+from crowd.customers.models import Customer
+from crowd.extensions import db
+from crowd.members.models import Member, Skill, SkillCategory
+from crowd.members.service import record_job_cancelled_by_member, record_job_completed
+from crowd.notifications.service import notify
+from jobs.dispatch import WAVE_TASK, customer_user_id, lock_job, member_id_for
+from jobs.lifecycle import allowed_actions, transition
+from jobs.matching.eligibility import haversine_km
+from jobs.models import Job, JobSkill, Offer, WorkReport
+from jobs.timers import schedule_after_completion
+
+# Which jobs each tab of the app shows.
+SCOPES = {
+    "upcoming": ("assigned",),
+    "active": ("in_progress",),
+    "past": ("completed", "confirmed", "closed", "cancelled", "disputed"),
+}
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def _category_slugs() -> dict[int, str]:
+    return {
+        row.id: row.slug for row in db.session.execute(select(SkillCategory.id, SkillCategory.slug))
+    }
+
+
+def _price(job: Job) -> dict:
+    return {
+        "kind": job.pricing,
+        "amount": job.price_amount,
+        "rate": job.hourly_rate_amount,
+        "currency": job.currency,
+    }
+
+
+def _windows(job: Job) -> list[dict]:
+    return [{"starts_at": w.starts_at, "ends_at": w.ends_at} for w in job.windows]
+
+
+def _offer_view(offer: Offer, member: Member, categories: dict[int, str]) -> dict:
+    """An offer with the job as a prospective member may see it: no street, no customer."""
+    job = offer.job
+    distance = None
+    if member.lat is not None and member.lon is not None:
+        distance = round(haversine_km(member.lat, member.lon, job.lat, job.lon), 1)
+    return {
+        "id": offer.id,
+        "status": offer.status,
+        "wave": offer.wave,
+        "exclusive": offer.exclusive,
+        "sent_at": offer.sent_at,
+        "expires_at": offer.expires_at,
+        "responded_at": offer.responded_at,
+        "decline_reason": offer.decline_reason,
+        "updated_at": offer.updated_at,
+        "job": {
+            "id": job.id,
+            "title": job.title,
+            "category": categories.get(job.category_id),
+            "device_kind": (job.device or {}).get("kind"),
+            "city": job.city,
+            "postcode": job.postcode,
+            "country": job.country,
+            "distance_km": distance,
+            "windows": _windows(job),
+            "duration_minutes": job.duration_minutes,
+            "price": _price(job),
+        },
+    }
+
+
+def _first_name(display_name: str | None) -> str | None:
+    return display_name.split()[0] if display_name and display_name.split() else None
+
+
+def _job_view(job: Job, categories: dict[int, str], customer_name: str | None) -> dict:
+    """A job assigned to the member: where, for whom (first name), when, and what next."""
+    return {
+        "id": job.id,
+        "status": job.status,
+        "title": job.title,
+        "category": categories.get(job.category_id),
+        "street": job.street,
+        "postcode": job.postcode,
+        "city": job.city,
+        "country": job.country,
+        "lat": job.lat,
+        "lon": job.lon,
+        "customer_first_name": _first_name(customer_name),
+        "duration_minutes": job.duration_minutes,
+        "price": _price(job),
+        "scheduled_start": job.scheduled_start,
+        "scheduled_end": job.scheduled_end,
+        "assigned_at": job.assigned_at,
+        "started_at": job.started_at,
+        "completed_at": job.completed_at,
+        "cancelled_at": job.cancelled_at,
+        "updated_at": job.updated_at,
+        "allowed_actions": allowed_actions(job.status, "member"),
+    }
+
+
+def _job_detail(job: Job) -> dict:
+    customer_name = db.session.scalar(
+        select(Customer.display_name).where(Customer.id == job.customer_id)
+    )
+    view = _job_view(job, _category_slugs(), customer_name)
+    skills = db.session.scalars(
+        select(Skill.slug)
+        .join(JobSkill, JobSkill.skill_id == Skill.id)
+        .where(JobSkill.job_id == job.id)
+        .order_by(Skill.slug)
+    )
+    report = db.session.get(WorkReport, job.id)
+    view.update(
+        description=job.description,
+        device=job.device or {},
+        skills=list(skills),
+        windows=_windows(job),
+        cancel_reason=job.cancel_reason if job.status == "cancelled" else None,
+        work_report=report,
+    )
+    return view
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def list_my_offers(
+    *,
+    actor: Principal,
+    status: str | None = None,
+    updated_since: datetime | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict:
+    """The member's offers, oldest change first; pending (still answerable) by default.
+
+    With `updated_since` and no `status`, every offer changed since then comes back, so a
+    polling app also learns about offers withdrawn or expired meanwhile.
+    """
+    member = db.session.get(Member, member_id_for(actor))
+    query = (
+        select(Offer)
+        .where(Offer.member_id == member.id)
+        .options(selectinload(Offer.job).selectinload(Job.windows))
+    )
+    if status is None and updated_since is None:
+        status = "pending"
+    if status not in (None, "all"):
+        query = query.where(Offer.status == status)
+        if status == "pending":
+            query = query.where(Offer.expires_at > utcnow())
+    if updated_since is not None:
+        query = query.where(Offer.updated_at > updated_since)
+    page = paginate(query, {"limit": limit, "cursor": cursor}, order=[Offer.updated_at, Offer.id])
+    categories = _category_slugs()
+    page["items"] = [_offer_view(offer, member, categories) for offer in page["items"]]
+    return page
+
+
+def get_my_offer(*, actor: Principal, offer_id: int) -> dict:
+    """One of your offers (another member's: 404)."""
+    member = db.session.get(Member, member_id_for(actor))
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.member_id != member.id:
+        raise NotFound("No such offer.")
+    return _offer_view(offer, member, _category_slugs())
+
+
+def _my_jobs(member_id: int) -> Select:
+    return select(Job).where(Job.assigned_member_id == member_id)
+
+
+def list_my_jobs(
+    *,
+    actor: Principal,
+    scope: str | None = None,
+    updated_since: datetime | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict:
+    """Jobs assigned to the member (upcoming, active or past; all without a scope)."""
+    query = _my_jobs(member_id_for(actor))
+    if scope is not None:
+        query = query.where(Job.status.in_(SCOPES[scope]))
+    if updated_since is not None:
+        query = query.where(Job.updated_at > updated_since)
+    page = paginate(query, {"limit": limit, "cursor": cursor}, order=[Job.updated_at, Job.id])
+    jobs = page["items"]
+    names = {
+        row.id: row.display_name
+        for row in db.session.execute(
+            select(Customer.id, Customer.display_name).where(
+                Customer.id.in_({job.customer_id for job in jobs})
+            )
+        )
+    }
+    categories = _category_slugs()
+    page["items"] = [_job_view(job, categories, names.get(job.customer_id)) for job in jobs]
+    return page
+
+
+def _own_job(actor: Principal, job_id: int, *, lock: bool) -> Job:
+    member_id = member_id_for(actor)
+    job = lock_job(job_id) if lock else db.session.get(Job, job_id)
+    if job is None or job.assigned_member_id != member_id:
+        raise NotFound("No such job among yours.")
+    return job
+
+
+def get_my_job(*, actor: Principal, job_id: int) -> dict:
+    return _job_detail(_own_job(actor, job_id, lock=False))
+
+
+# --- doing the work ------------------------------------------------------------------------
+
+
+def start_job(*, actor: Principal, job_id: int) -> dict:
+    """Check in on site: assigned → in progress."""
+    job = _own_job(actor, job_id, lock=True)
+    transition(job, "start", actor="member", actor_user_id=actor.user_id)
+    job.started_at = utcnow()
+    notify(
+        customer_user_id(job),
+        "job.started",
+        "Work has started",
+        f"{job.title}: the member has checked in.",
+        dedupe_key=f"job.started:{job.id}",
+        job_id=job.id,
+    )
+    return _job_detail(job)
+
+
+def complete_job(
+    *,
+    actor: Principal,
+    job_id: int,
+    notes: str,
+    minutes_spent: int,
+    parts: list[dict] | None = None,
+    photo_refs: list[str] | None = None,
+) -> dict:
+    """Finish the work with its report: in progress → completed; the customer confirms next."""
+    job = _own_job(actor, job_id, lock=True)
+    transition(job, "complete", actor="member", actor_user_id=actor.user_id)
+    now = utcnow()
+    job.completed_at = now
+    db.session.add(
+        WorkReport(
+            job_id=job.id,
+            notes=notes,
+            minutes_spent=minutes_spent,
+            parts=parts or [],
+            photo_refs=photo_refs or [],
+            created_at=now,
+        )
+    )
+    record_job_completed(job.assigned_member_id, at=now)
+    notify(
+        customer_user_id(job),
+        "job.completed",
+        "Your job is done",
+        f"{job.title}: please check the work report and confirm.",
+        dedupe_key=f"job.completed:{job.id}",
+        job_id=job.id,
+    )
+    schedule_after_completion(job)
+    db.session.flush()
+    return _job_detail(job)
+
+
+def cancel_job(*, actor: Principal, job_id: int, reason: str) -> dict:
+    """Back out of an assigned job: it returns to matching and counts against the member.
+
+    The member keeps their offer row (or the withdraw event), so the next waves skip them.
+    """
+    job = _own_job(actor, job_id, lock=True)
+    member_id = job.assigned_member_id
+    event = transition(
+        job,
+        "withdraw",
+        actor="member",
+        actor_user_id=actor.user_id,
+        member_id=member_id,
+        reason=reason,
+    )
+    job.assigned_member_id = None
+    job.scheduled_start = job.scheduled_end = job.assigned_at = None
+    record_job_cancelled_by_member(member_id)
+    db.session.flush()
+    notify(
+        customer_user_id(job),
+        "job.member_withdrew",
+        "Your member had to cancel",
+        f"{job.title}: we are looking for another member.",
+        dedupe_key=f"job.member_withdrew:{event.id}",
+        job_id=job.id,
+    )
+    enqueue(WAVE_TASK, job_id=job.id, after_wave=job.wave)
+    return {
+        "job_id": job.id,
+        "status": job.status,
+        "reason": reason,
+        "withdrawn_at": event.created_at,
+    }
