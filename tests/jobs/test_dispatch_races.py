@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,30 +10,13 @@ from sqlalchemy import delete, func, select
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from jobs.models import Job, JobEvent, Offer
+from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 from tests.jobs.conftest import active_member, drain_background, future, post_job_via_api
 
 pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
 
 CROWD = 100
-
-
-def _concurrently(app, count, request_fn):
-    """Fire `count` requests at once, each on its own client, connection and session."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        client = app.test_client()
-        barrier.wait()
-        results[i] = request_fn(client, i)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def _offered_job(app, customer, members, **overrides) -> tuple[int, list[int]]:
@@ -81,7 +63,7 @@ def test_hundred_simultaneous_accepts_leave_exactly_one_assigned_member(app):
         response = client.post(f"/api/v1/offers/{offer_ids[i]}/accept", headers=members[i].headers)
         return response.status_code, response.get_json()
 
-    results = _concurrently(app, CROWD, accept)
+    results = run_concurrently(app, CROWD, accept)
 
     statuses = [status for status, _ in results]
     assert statuses.count(200) == 1, statuses
@@ -120,7 +102,7 @@ def test_one_member_cannot_accept_two_overlapping_jobs_at_once(app):
     def accept(client, i):
         return client.post(f"/api/v1/offers/{offer_ids[i]}/accept", headers=member.headers)
 
-    responses = _concurrently(app, 2, accept)
+    responses = run_concurrently(app, 2, accept)
 
     assert sorted(r.status_code for r in responses) == [200, 409]
     assigned = _fresh(
@@ -146,7 +128,7 @@ def test_an_accept_racing_a_direct_assignment_yields_one_assignee(app):
             headers=cm.headers,
         )
 
-    responses = _concurrently(app, 2, act)
+    responses = run_concurrently(app, 2, act)
 
     assert sorted(r.status_code for r in responses) == [200, 409]
     ((assignee,),) = _fresh(app, select(Job.assigned_member_id).where(Job.id == job_id))
