@@ -28,9 +28,7 @@ from jobs.dispatch import (
     withdraw_pending_offers,
 )
 from jobs.lifecycle import next_status, transition
-from jobs.matching import eligibility_problems
-from jobs.matching.availability import Fit
-from jobs.matching.eligibility import JobFacts, fit_member, load_calendars
+from jobs.matching import Fit, eligibility_problems, member_window
 from jobs.models import Job, JobEvent, Offer
 from jobs.timers import schedule_after_assignment
 
@@ -81,7 +79,7 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     problems = eligibility_problems(job, member.id)
     if problems:
         raise Conflict("You can no longer take this job: " + "; ".join(problems), state=job.status)
-    fit = member_fit(job, member)
+    fit = member_window(job, member.id)
     if fit is None:
         raise Conflict("None of the job's windows fits your calendar any more.", state=job.status)
     # Matching checked the calendar; this re-check under the member lock is what makes two
@@ -123,13 +121,6 @@ def decline_offer(
 
 
 # --- assignment ----------------------------------------------------------------------------
-
-
-def member_fit(job: Job, member: Member) -> Fit | None:
-    """The window and start `member` would take for `job` now (matching's calendar rule)."""
-    facts = JobFacts.of(job)
-    calendar = load_calendars(facts, [member.id])
-    return fit_member(facts, calendar, member.id, member.country, now=utcnow())
 
 
 def schedule_conflict(member: Member, start: datetime, end: datetime, *, job_id: int) -> str | None:
@@ -187,7 +178,7 @@ def assign_member(
     if member is None:
         raise field_error("member_id", "no such member")
     problems = eligibility_problems(job, member.id)
-    fit = member_fit(job, member) if not problems else None
+    fit = member_window(job, member.id) if not problems else None
     start = _chosen_start(job, window_id, fit)
     end = start + timedelta(minutes=job.duration_minutes)
     if not override:
