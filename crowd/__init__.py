@@ -20,6 +20,7 @@ DOMAINS = (
     "crowd.customers",
     "crowd.notifications",
     "jobs",
+    "payouts",
 )
 
 

@@ -71,6 +71,15 @@ def _optional_secret(env: Mapping[str, str], name: str, pattern: str, hint: str)
     return raw
 
 
+def _https_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith("https://") or len(raw) > 500:
+        raise ConfigError(f"{name} must be an https:// URL")
+    return raw
+
+
 def _rate(env: Mapping[str, str], name: str, default: str) -> str:
     from limits import parse_many
 
@@ -102,6 +111,9 @@ class Settings:
     rate_limit_sign_up: str = "30 per hour"
     # How many reverse proxies in front set X-Forwarded-For (0: trust none of it).
     trusted_proxies: int = 0
+    # Where Stripe's hosted onboarding sends members back (https; the mobile app's pages).
+    payout_onboarding_refresh_url: str | None = None
+    payout_onboarding_return_url: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -142,6 +154,8 @@ class Settings:
             rate_limit_sign_in=_rate(env, "RATE_LIMIT_SIGN_IN", "10 per minute"),
             rate_limit_sign_up=_rate(env, "RATE_LIMIT_SIGN_UP", "30 per hour"),
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
+            payout_onboarding_refresh_url=_https_url(env, "PAYOUT_ONBOARDING_REFRESH_URL"),
+            payout_onboarding_return_url=_https_url(env, "PAYOUT_ONBOARDING_RETURN_URL"),
         )
 
     def flask_config(self) -> dict:

@@ -11,4 +11,6 @@ PERIODIC = (
     # Safety nets behind the per-job timers (auto-confirm, close, review publication).
     Periodic("sweep-lifecycle", "jobs.sweep_lifecycle", every_seconds=300),
     Periodic("publish-due-reviews", "jobs.publish_due_reviews", every_seconds=600),
+    # Webhook events whose handler failed are retried (the event itself is stored once).
+    Periodic("retry-webhook-events", "payouts.retry_webhook_events", every_seconds=300),
 )

@@ -36,6 +36,8 @@ def test_postgres_urls_are_normalised_to_psycopg():
         ({"PAGE_SIZE_MAX": "many"}, "PAGE_SIZE_MAX"),
         ({"PAGE_SIZE_MAX": "0"}, "PAGE_SIZE_MAX"),
         ({"SESSION_TOKEN_TTL_HOURS": "-1"}, "SESSION_TOKEN_TTL_HOURS"),
+        ({"PAYOUT_ONBOARDING_RETURN_URL": "http://plain.example"}, "PAYOUT_ONBOARDING_RETURN_URL"),
+        ({"RATE_LIMIT_SIGN_IN": "lots"}, "RATE_LIMIT_SIGN_IN"),
     ],
 )
 def test_malformed_setting_is_refused_by_name(env, named):

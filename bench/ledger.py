@@ -1,0 +1,287 @@
+"""Benchmark: ledger postings per second on PostgreSQL, with low contention and one hot account.
+
+    .venv/bin/python bench/ledger.py [--threads 4] [--postings 2000]   # DATABASE_URL, default below
+
+Creates the database named in DATABASE_URL (dropping it first, and again at the end), builds the
+schema with the migrations, and measures `payouts.ledger.post` + commit — each posting one job
+settlement of three lines: the customer's receivable (debit), a platform revenue account and the
+member's payable (credits) — from N threads, each with its own app context, session and
+connection:
+
+  low  every thread posts to its own customer, its own members and its own platform account
+       (platform:revenue and platform:fees in EUR and CHF: four distinct rows), so no two
+       threads ever wait for the same row lock;
+  hot  every posting of every thread credits the one platform:revenue account in EUR, so the
+       postings queue on that row's lock.
+
+It prints throughput and the p50/p95 latency of one posting for each, the hot/low ratios, and a
+baseline measured in the same run on the same engine and threads: one single-row INSERT +
+COMMIT per operation, the floor any durable posting sits on. It ends by checking the ledger
+invariant. The payout run for 10,000 members (issue 4, item 11) is `bench_payout_run`, a stub
+until the payout run exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg  # noqa: E402
+from sqlalchemy import make_url, text  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_ledger"
+WARMUP_PER_THREAD = 20
+MEMBERS_PER_THREAD = 50
+PLATFORM_ACCOUNTS = (
+    ("platform:revenue", "EUR"),
+    ("platform:revenue", "CHF"),
+    ("platform:fees", "EUR"),
+    ("platform:fees", "CHF"),
+)
+
+
+def admin_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql", database="postgres").render_as_string(False)
+
+
+def recreate_database(url: str) -> None:
+    name = make_url(url).database
+    with psycopg.connect(admin_url(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(url: str) -> None:
+    name = make_url(url).database
+    with psycopg.connect(admin_url(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def seed_members(app, threads: int) -> list[list[int]]:
+    """MEMBERS_PER_THREAD members for each thread (ids), with a user each."""
+    from crowd.accounts.models import User
+    from crowd.extensions import db
+    from crowd.members.models import Member
+
+    groups = []
+    with app.app_context():
+        for t in range(threads):
+            members = []
+            for n in range(MEMBERS_PER_THREAD):
+                user = User(
+                    email=f"m{t}-{n}@bench.test",
+                    password_hash="x",
+                    role="member",
+                    display_name=f"Bench {t}-{n}",
+                )
+                db.session.add(user)
+                db.session.flush()
+                member = Member(user_id=user.id, kind="private", display_name=user.display_name)
+                db.session.add(member)
+                members.append(member)
+            db.session.flush()
+            groups.append([m.id for m in members])
+        db.session.commit()
+    return groups
+
+
+def settlement(thread: int, member_id: int, n: int, hot: bool):
+    """(currency, lines) of posting n of a thread: 3 lines, one platform account."""
+    from payouts.ledger import Line, account_code_for_member
+
+    platform, currency = PLATFORM_ACCOUNTS[0] if hot else PLATFORM_ACCOUNTS[thread % 4]
+    price = 5_000 + (n % 97) * 100
+    commission = price // 5
+    return currency, [
+        Line(f"customer:{thread + 1}:receivable", price),
+        Line(platform, -commission),
+        Line(account_code_for_member(member_id), commission - price),
+    ]
+
+
+def run_threads(app, threads: int, per_thread: int, operation) -> tuple[float, list[float]]:
+    """Run operation(thread, n) per_thread times in each thread; (wall seconds, latencies ms)."""
+    barrier = threading.Barrier(threads + 1)
+    latencies: list[list[float]] = [[] for _ in range(threads)]
+    errors: list[BaseException] = []
+
+    def worker(t: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                for n in range(per_thread):
+                    started = time.perf_counter()
+                    operation(t, n)
+                    latencies[t].append((time.perf_counter() - started) * 1000)
+            except BaseException as error:  # report, don't hang the barrier-less join
+                errors.append(error)
+
+    workers = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for w in workers:
+        w.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return wall, [x for per in latencies for x in per]
+
+
+def bench_postings(app, threads: int, per_thread: int, members, *, hot: bool, tag: str):
+    from crowd.core.db import commit
+    from payouts import ledger
+
+    def post(t: int, n: int) -> None:
+        member_id = members[t][n % MEMBERS_PER_THREAD]
+        currency, lines = settlement(t, member_id, n, hot)
+        ledger.post(key=f"{tag}:{t}:{n}", kind="job_settlement", currency=currency, lines=lines)
+        commit()
+
+    return run_threads(app, threads, per_thread, post)
+
+
+def bench_baseline(app, threads: int, per_thread: int):
+    from crowd.extensions import db
+
+    insert = text("INSERT INTO bench_baseline (thread, n) VALUES (:t, :n)")
+
+    def insert_one(t: int, n: int) -> None:
+        db.session.execute(insert, {"t": t, "n": n})
+        db.session.commit()
+
+    return run_threads(app, threads, per_thread, insert_one)
+
+
+def bench_payout_run(app, members: int = 10_000) -> str:
+    """Time of one payout run over `members` members with a payable: pending.
+
+    Stub for the engineer building payouts (issue 4, item 5): seed `members` payables with
+    settlements, then time the payout run end to end (ledger postings + provider transfers on
+    the offline provider) and return the figure to print.
+    """
+    return f"payout run for {members:,} members: not measured yet (the payout run is not built)"
+
+
+def summary(wall: float, latencies: list[float]) -> dict:
+    ordered = sorted(latencies)
+    return {
+        "ops": len(ordered),
+        "per_second": len(ordered) / wall,
+        "p50": statistics.median(ordered),
+        "p95": ordered[max(0, int(len(ordered) * 0.95) - 1)],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--postings", type=int, default=2_000, help="per scenario, all threads")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    options = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    if not url.startswith("postgresql"):
+        sys.stderr.write("bench/ledger.py needs PostgreSQL (DATABASE_URL=postgresql+psycopg://…)\n")
+        return 2
+    threads, per_thread = options.threads, max(1, options.postings // options.threads)
+
+    recreate_database(url)
+    try:
+        results = run(url, threads, per_thread)
+    finally:
+        if not options.keep:
+            drop_database(url)
+    report(results, threads, per_thread)
+    return 0 if not results["problems"] else 1
+
+
+def run(url: str, threads: int, per_thread: int) -> dict:
+    import logging
+
+    from flask_migrate import upgrade
+
+    from crowd import create_app
+    from crowd.extensions import db
+    from payouts import ledger
+
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "REDIS_URL": "",
+            "STRIPE_API_KEY": "",
+            "STRIPE_WEBHOOK_SECRET": "",
+            "TESTING": True,
+            # One connection per thread, nobody waits for the pool.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": threads + 2},
+        }
+    )
+    with app.app_context():
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        upgrade()
+        db.session.execute(
+            text("CREATE TABLE bench_baseline (id BIGSERIAL PRIMARY KEY, thread INT, n INT)")
+        )
+        db.session.commit()
+    members = seed_members(app, threads)
+
+    # Warm-up: accounts created, connections open, statements cached; not measured.
+    bench_postings(app, threads, WARMUP_PER_THREAD, members, hot=False, tag="warm-low")
+    bench_postings(app, threads, WARMUP_PER_THREAD, members, hot=True, tag="warm-hot")
+    bench_baseline(app, threads, WARMUP_PER_THREAD)
+
+    results = {
+        "baseline": summary(*bench_baseline(app, threads, per_thread)),
+        "low": summary(*bench_postings(app, threads, per_thread, members, hot=False, tag="low")),
+        "hot": summary(*bench_postings(app, threads, per_thread, members, hot=True, tag="hot")),
+    }
+    with app.app_context():
+        results["problems"] = ledger.check_invariant()
+        results["hot_revenue"] = ledger.balance("platform:revenue", "EUR")
+    results["payout_run"] = bench_payout_run(app)
+    return results
+
+
+def report(results: dict, threads: int, per_thread: int) -> None:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min)")
+    print(f"{threads} threads × {per_thread} operations per scenario, after a warm-up")
+    print(f"{'scenario':<28} {'ops':>6} {'ops/s':>9} {'p50':>9} {'p95':>9}")
+    labels = {
+        "baseline": "baseline INSERT+COMMIT",
+        "low": "posting, low contention",
+        "hot": "posting, one hot account",
+    }
+    for name, label in labels.items():
+        r = results[name]
+        print(
+            f"{label:<28} {r['ops']:>6} {r['per_second']:>9.0f} "
+            f"{r['p50']:>7.2f}ms {r['p95']:>7.2f}ms"
+        )
+    low, hot, base = results["low"], results["hot"], results["baseline"]
+    print()
+    print(
+        f"hot/low: throughput {hot['per_second'] / low['per_second']:.2f}x, "
+        f"p50 {hot['p50'] / low['p50']:.2f}x, p95 {hot['p95'] / low['p95']:.2f}x"
+    )
+    print(
+        f"posting/baseline: p50 low {low['p50'] / base['p50']:.2f}x, "
+        f"hot {hot['p50'] / base['p50']:.2f}x; throughput low "
+        f"{low['per_second'] / base['per_second']:.2f}x of the baseline"
+    )
+    print(results["payout_run"])
+    problems = results["problems"]
+    print("ledger invariant: " + ("sound" if not problems else f"{len(problems)} PROBLEMS"))
+    for problem in problems[:10]:
+        print("  " + problem)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

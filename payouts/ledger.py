@@ -1,0 +1,544 @@
+"""The double-entry ledger: post balanced transactions, reverse them, read balances, check it all.
+
+Every movement of money is a transaction of at least two lines on accounts of one currency whose
+amounts sum to zero (> 0 debits an account, < 0 credits it). Transactions and their entries are
+never changed or deleted — a mistake is corrected by `reverse`, which posts the negated lines.
+Each transaction carries a client-chosen `key`: posting the same key again returns the first
+transaction when the content is the same (a retry) and is refused with 409 when it differs.
+
+Accounts are created on first use; their kind and whether they may go negative follow from the
+code by ACCOUNT_TYPES below, the one table of what accounts exist. Balances are kept on the
+account rows, in the account's normal direction (debit-normal asset and expense accounts hold
+debits − credits; credit-normal liability and revenue accounts hold credits − debits), updated
+under row locks taken in sorted code order so concurrent postings never deadlock. A member's
+payable is what the platform owes them and never goes below zero.
+
+A worked example — a 100.00 EUR job confirmed at 20 % commission (see payouts.plans):
+
+    post(key=f"job:{job.id}:settle", kind="job_settlement", currency="EUR", job_id=job.id,
+         member_id=member.id, lines=[Line("clearing:payments", 10000),
+                                     Line("platform:revenue", -2000),
+                                     Line(account_code_for_member(member.id), -8000)])
+
+Services here never commit: the caller's unit of work (request or task) does. A refused posting
+raises a DomainError (422 malformed, 409 conflicting) before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import selectinload
+
+from crowd.core.db import is_postgres, utcnow
+from crowd.core.errors import Conflict, DomainError, NotFound, field_error
+from crowd.core.pagination import paginate
+from crowd.extensions import db
+from crowd.members.models import Member
+from jobs.models import Job
+from payouts.models.ledger import (
+    LEDGER_CURRENCIES,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+)
+
+CURRENCIES = LEDGER_CURRENCIES
+MAX_LINES = 50
+# Far beyond any real posting, far from BIGINT overflow of the kept balances.
+MAX_LINE_AMOUNT = 10**13
+MAX_KEY_LENGTH = 255
+KIND_PATTERN = re.compile(r"\A[a-z][a-z0-9_.:-]{0,39}\Z")
+DEBIT_NORMAL = frozenset({"asset", "expense"})
+
+
+@dataclass(frozen=True)
+class Line:
+    """One posting line; amount > 0 debits the account, < 0 credits it (minor units, ≠ 0)."""
+
+    account: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class AccountType:
+    """A family of accounts: its code pattern ({id} stands for a positive integer) and rules."""
+
+    pattern: str
+    kind: str
+    allow_negative: bool
+    description: str
+    owner: str | None = None  # "member": {id} is members.id and fills LedgerAccount.member_id
+
+
+# The one table of accounts. A code that matches none of these is refused with 422.
+ACCOUNT_TYPES: tuple[AccountType, ...] = (
+    AccountType(
+        "clearing:payments",
+        "asset",
+        True,
+        "Customer payments captured at the payment provider, not yet paid out or refunded.",
+    ),
+    AccountType(
+        "customer:{id}:receivable",
+        "asset",
+        True,
+        "What a customer owes (customers.id): charges and fees billed, not yet captured.",
+    ),
+    AccountType(
+        "member:{id}:payable",
+        "liability",
+        False,
+        "What the platform owes a member (members.id): earnings not yet paid out. Never < 0.",
+        owner="member",
+    ),
+    AccountType(
+        "member:{id}:receivable",
+        "asset",
+        False,
+        "What a member owes the platform, e.g. a monthly fee their payable could not cover.",
+        owner="member",
+    ),
+    AccountType(
+        "payouts:in_transit",
+        "liability",
+        False,
+        "Payouts sent to members and not yet confirmed paid (or failed). Never < 0.",
+    ),
+    AccountType("platform:revenue", "revenue", True, "Commission earned on jobs."),
+    AccountType(
+        "platform:fees",
+        "revenue",
+        True,
+        "Monthly flat fees, fixed per-job fees and late-cancellation fees.",
+    ),
+    AccountType("platform:refunds", "expense", True, "Refunds the platform bears itself."),
+    AccountType("platform:provider_fees", "expense", True, "The payment provider's fees."),
+    AccountType(
+        "platform:goodwill", "expense", True, "Goodwill credits and promotions the platform pays."
+    ),
+    AccountType("platform:disputes", "expense", True, "Chargebacks and disputes lost."),
+)
+
+_ID = r"([1-9][0-9]{0,17})"
+_MATCHERS = tuple(
+    (re.compile(r"\A" + re.escape(t.pattern).replace(r"\{id\}", _ID) + r"\Z"), t)
+    for t in ACCOUNT_TYPES
+)
+
+
+def account_code_for_member(member_id: int) -> str:
+    """The code of a member's payable account: what the platform owes them."""
+    return f"member:{member_id}:payable"
+
+
+def account_type(code: str) -> tuple[AccountType, int | None]:
+    """The type of account `code` and the id in it (None for singleton accounts); 422 if none."""
+    if isinstance(code, str):
+        for matcher, kind in _MATCHERS:
+            match = matcher.match(code)
+            if match:
+                return kind, int(match.group(1)) if match.groups() else None
+    raise field_error("lines", f"unknown account {code!r}")
+
+
+def normal_sign(kind: str) -> int:
+    """+1 when debits raise the kept balance (asset, expense), −1 when credits do."""
+    return 1 if kind in DEBIT_NORMAL else -1
+
+
+# --- posting --------------------------------------------------------------------------------
+
+
+def post(
+    *,
+    key: str,
+    kind: str,
+    currency: str,
+    lines: Sequence[Line],
+    memo: str = "",
+    job_id: int | None = None,
+    member_id: int | None = None,
+) -> LedgerTransaction:
+    """Post a balanced transaction once per key; a retry with the same content returns it.
+
+    422: fewer than two lines, a zero or non-integer amount, lines not summing to zero, an
+    unknown account, an unknown currency, a job or member that does not exist. 409: the key was
+    used for different content, or a never-negative account would go below zero (then nothing
+    is written).
+    """
+    return _post(
+        key=key,
+        kind=kind,
+        currency=currency,
+        lines=_normalise(lines),
+        memo=memo,
+        job_id=job_id,
+        member_id=member_id,
+        reverses_id=None,
+    )
+
+
+def reverse(transaction_id: int, *, key: str, memo: str = "") -> LedgerTransaction:
+    """Undo a transaction by posting its negated lines; each can be reversed once (else 409)."""
+    original = db.session.get(LedgerTransaction, transaction_id)
+    if original is None:
+        raise NotFound("No such ledger transaction.")
+    if original.reverses_id is not None:
+        raise Conflict(
+            "A reversal cannot itself be reversed; post a new transaction instead.",
+            state="reversal",
+        )
+    return _post(
+        key=key,
+        kind="reversal",
+        currency=original.currency,
+        lines=[Line(entry.account.code, -entry.amount) for entry in original.entries],
+        memo=memo or f"Reversal of transaction {original.id}",
+        job_id=original.job_id,
+        member_id=original.member_id,
+        reverses_id=original.id,
+    )
+
+
+def _normalise(lines: Sequence[Line]) -> list[Line]:
+    if isinstance(lines, (str, bytes)) or not isinstance(lines, Iterable):
+        raise field_error("lines", "must be a list of lines")
+    result = []
+    for line in lines:
+        if isinstance(line, tuple) and not isinstance(line, Line) and len(line) == 2:
+            line = Line(*line)
+        if not isinstance(line, Line):
+            raise field_error("lines", "each line is an account code and an amount")
+        amount = line.amount
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise field_error("lines", "amounts are integers of minor units")
+        if amount == 0:
+            raise field_error("lines", f"zero amount on {line.account!r}")
+        if abs(amount) > MAX_LINE_AMOUNT:
+            raise field_error("lines", f"amount on {line.account!r} is out of range")
+        result.append(line)
+    return result
+
+
+def _validate(key, kind, currency, lines, memo, job_id, member_id) -> dict[str, tuple]:
+    if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise field_error("key", f"must be 1 to {MAX_KEY_LENGTH} characters")
+    if not isinstance(kind, str) or not KIND_PATTERN.match(kind):
+        raise field_error("kind", "must be 1 to 40 of a-z, 0-9, _ . : - starting with a letter")
+    if currency not in CURRENCIES:
+        raise field_error("currency", f"must be one of {', '.join(CURRENCIES)}")
+    if not isinstance(memo, str) or len(memo) > 500:
+        raise field_error("memo", "must be a text of at most 500 characters")
+    if len(lines) < 2:
+        raise field_error("lines", "a transaction has at least two lines")
+    if len(lines) > MAX_LINES:
+        raise field_error("lines", f"at most {MAX_LINES} lines")
+    total = sum(line.amount for line in lines)
+    if total != 0:
+        raise field_error("lines", f"not balanced: the amounts sum to {total}, not 0")
+    types = {line.account: account_type(line.account) for line in lines}
+    if job_id is not None and db.session.get(Job, job_id) is None:
+        raise field_error("job_id", "no such job")
+    if member_id is not None and db.session.get(Member, member_id) is None:
+        raise field_error("member_id", "no such member")
+    return types
+
+
+def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
+    types = _validate(key, kind, currency, lines, memo, job_id, member_id)
+    content = (kind, currency, memo, job_id, member_id, reverses_id, _line_multiset(lines))
+    accounts = _lock_accounts(currency, types)
+    # The key, the reversal and the balances are checked under the locks: a concurrent twin
+    # touching the same accounts has committed by now and is seen.
+    existing = _by_key(key, content)
+    if existing is not None:
+        return existing
+    if reverses_id is not None:
+        _refuse_second_reversal(reverses_id)
+    deltas: dict[str, int] = defaultdict(int)
+    for line in lines:
+        deltas[line.account] += line.amount
+    for code in sorted(deltas):
+        account = accounts[code]
+        after = account.balance + normal_sign(account.kind) * deltas[code]
+        if after < 0 and not account.allow_negative:
+            raise Conflict(
+                f"{code} ({currency}) would go below zero: balance {account.balance}, "
+                f"change {after - account.balance}.",
+                state="insufficient_balance",
+                account=code,
+                balance=account.balance,
+            )
+    transaction = LedgerTransaction(
+        key=key,
+        kind=kind,
+        currency=currency,
+        memo=memo,
+        job_id=job_id,
+        member_id=member_id,
+        reverses_id=reverses_id,
+        created_at=utcnow(),
+    )
+    db.session.add(transaction)
+    db.session.flush()
+    # Entries and balances go as two Core statements: postings are the ledger's hot path.
+    db.session.connection().execute(
+        insert(LedgerEntry.__table__).values(
+            [
+                {
+                    "transaction_id": transaction.id,
+                    "account_id": accounts[line.account].id,
+                    "amount": line.amount,
+                }
+                for line in lines
+            ]
+        )
+    )
+    _apply_balances(accounts, deltas)
+    return transaction
+
+
+def _line_multiset(lines: Iterable[Line]) -> tuple:
+    return tuple(sorted(Counter((line.account, line.amount) for line in lines).items()))
+
+
+def _by_key(key: str, content: tuple) -> LedgerTransaction | None:
+    """The transaction already posted under `key` if its content matches; 409 if it does not."""
+    transaction = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.key == key))
+    if transaction is None:
+        return None
+    posted = (
+        transaction.kind,
+        transaction.currency,
+        transaction.memo,
+        transaction.job_id,
+        transaction.member_id,
+        transaction.reverses_id,
+        _line_multiset(Line(entry.account.code, entry.amount) for entry in transaction.entries),
+    )
+    if posted != content:
+        raise Conflict(
+            f"The key {key!r} was already used for a different transaction ({transaction.id}).",
+            state="key_used",
+            transaction_id=transaction.id,
+        )
+    return transaction
+
+
+def _refuse_second_reversal(transaction_id: int) -> None:
+    reversal_id = db.session.scalar(
+        select(LedgerTransaction.id).where(LedgerTransaction.reverses_id == transaction_id)
+    )
+    if reversal_id is not None:
+        raise Conflict(
+            f"Transaction {transaction_id} was already reversed by {reversal_id}.",
+            state="reversed",
+            transaction_id=reversal_id,
+        )
+
+
+def _lock_accounts(currency: str, types: dict[str, tuple[AccountType, int | None]]) -> dict:
+    """The accounts of a posting, created if new, locked FOR UPDATE in sorted code order.
+
+    Missing accounts are inserted (ON CONFLICT DO NOTHING, sorted) before any row is locked,
+    and then all are locked in one SELECT … ORDER BY code FOR UPDATE: every transaction takes
+    its locks in the same global order, so two postings can wait for each other but never
+    deadlock.
+    """
+    codes = sorted(types)
+    known = set(
+        db.session.scalars(
+            select(LedgerAccount.code).where(
+                LedgerAccount.currency == currency, LedgerAccount.code.in_(codes)
+            )
+        )
+    )
+    missing = [code for code in codes if code not in known]
+    if missing:
+        _create_accounts(currency, missing, types)
+    query = (
+        select(LedgerAccount)
+        .where(LedgerAccount.currency == currency, LedgerAccount.code.in_(codes))
+        .order_by(LedgerAccount.code)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {account.code: account for account in db.session.scalars(query)}
+
+
+def _create_accounts(currency: str, codes: list[str], types: dict) -> None:
+    member_ids = {types[c][1] for c in codes if types[c][0].owner == "member"}
+    if member_ids:
+        found = set(db.session.scalars(select(Member.id).where(Member.id.in_(member_ids))))
+        if member_ids - found:
+            raise field_error("lines", f"no member {min(member_ids - found)} for its account")
+    if is_postgres():
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    now = utcnow()
+    rows = []
+    for code in codes:  # sorted: concurrent creators wait on each other in the same order
+        spec, owner_id = types[code]
+        rows.append(
+            {
+                "code": code,
+                "currency": currency,
+                "kind": spec.kind,
+                "member_id": owner_id if spec.owner == "member" else None,
+                "balance": 0,
+                "allow_negative": spec.allow_negative,
+                "created_at": now,
+            }
+        )
+    statement = upsert(LedgerAccount).values(rows)
+    db.session.execute(statement.on_conflict_do_nothing(index_elements=["code", "currency"]))
+
+
+_ADD_TO_BALANCE = (
+    update(LedgerAccount.__table__)
+    .where(LedgerAccount.__table__.c.id == bindparam("account_id"))
+    .values(balance=LedgerAccount.__table__.c.balance + bindparam("change"))
+)
+
+
+def _apply_balances(accounts: dict[str, LedgerAccount], deltas: dict[str, int]) -> None:
+    """Move the locked accounts' kept balances (a Core UPDATE: the ORM guard stays armed)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    params = []
+    for code in sorted(deltas):
+        account = accounts[code]
+        change = normal_sign(account.kind) * deltas[code]
+        if change:
+            params.append({"account_id": account.id, "change": change})
+            set_committed_value(account, "balance", account.balance + change)
+    if params:
+        db.session.connection().execute(_ADD_TO_BALANCE, params)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def balance(account: str, currency: str) -> int:
+    """The kept balance of an account in its normal direction; 0 for one never used."""
+    account_type(account)
+    if currency not in CURRENCIES:
+        raise field_error("currency", f"must be one of {', '.join(CURRENCIES)}")
+    value = db.session.scalar(
+        select(LedgerAccount.balance).where(
+            LedgerAccount.code == account, LedgerAccount.currency == currency
+        )
+    )
+    return value or 0
+
+
+def member_balances(member_id: int) -> list[dict]:
+    """A member's payable per currency (both currencies, 0 where nothing was ever posted)."""
+    code = account_code_for_member(member_id)
+    kept = dict(
+        db.session.execute(
+            select(LedgerAccount.currency, LedgerAccount.balance).where(LedgerAccount.code == code)
+        ).all()
+    )
+    return [{"currency": c, "payable": kept.get(c, 0)} for c in CURRENCIES]
+
+
+def list_accounts(*, prefix: str | None = None, currency: str | None = None, **page) -> dict:
+    """Accounts by code (then currency), optionally those whose code starts with `prefix`."""
+    query = select(LedgerAccount)
+    if prefix:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(LedgerAccount.code.like(f"{escaped}%", escape="\\"))
+    if currency:
+        query = query.where(LedgerAccount.currency == currency)
+    return paginate(query, page, order=[LedgerAccount.code, LedgerAccount.currency])
+
+
+def list_transactions(
+    *,
+    account: str | None = None,
+    currency: str | None = None,
+    job_id: int | None = None,
+    member_id: int | None = None,
+    kind: str | None = None,
+    **page,
+) -> dict:
+    """Transactions with their entries, newest first, filtered by account, job, member, kind."""
+    query = select(LedgerTransaction).options(
+        selectinload(LedgerTransaction.entries).joinedload(LedgerEntry.account)
+    )
+    if account:
+        touching = (
+            select(LedgerEntry.transaction_id)
+            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+            .where(LedgerAccount.code == account)
+        )
+        query = query.where(LedgerTransaction.id.in_(touching))
+    for column, value in (
+        (LedgerTransaction.currency, currency),
+        (LedgerTransaction.job_id, job_id),
+        (LedgerTransaction.member_id, member_id),
+        (LedgerTransaction.kind, kind),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return paginate(query, page, order=[LedgerTransaction.id], descending=True)
+
+
+# --- the invariant --------------------------------------------------------------------------
+
+
+def check_invariant() -> list[str]:
+    """Every way the ledger could be unsound, in words; [] when it is sound.
+
+    Per currency all entries sum to zero; every transaction is balanced with ≥ 2 entries on
+    accounts of its currency; every account's kept balance equals its entries (in its normal
+    direction); no never-negative account is below zero; kinds and rules follow ACCOUNT_TYPES.
+    """
+    problems = []
+    totals = db.session.execute(
+        select(LedgerTransaction.currency, func.sum(LedgerEntry.amount))
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .group_by(LedgerTransaction.currency)
+    ).all()
+    problems += [f"{cur}: entries sum to {total}, not 0" for cur, total in totals if total]
+    unbalanced = db.session.execute(
+        select(LedgerTransaction.key, func.sum(LedgerEntry.amount), func.count(LedgerEntry.id))
+        .outerjoin(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .group_by(LedgerTransaction.id, LedgerTransaction.key)
+        .having((func.coalesce(func.sum(LedgerEntry.amount), 0) != 0) | (func.count() < 2))
+    ).all()
+    problems += [f"transaction {k!r}: {n} entries summing to {s}" for k, s, n in unbalanced]
+    mixed = db.session.execute(
+        select(LedgerTransaction.key, LedgerAccount.code, LedgerAccount.currency)
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .where(LedgerAccount.currency != LedgerTransaction.currency)
+    ).all()
+    problems += [f"transaction {k!r} touches {code} in {cur}" for k, code, cur in mixed]
+    accounts = db.session.execute(
+        select(LedgerAccount, func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .outerjoin(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+        .group_by(LedgerAccount.id)
+    ).all()
+    for account, entries_total in accounts:
+        name = f"{account.code} ({account.currency})"
+        expected = normal_sign(account.kind) * entries_total
+        if account.balance != expected:
+            problems.append(f"{name}: balance {account.balance}, entries say {expected}")
+        if account.balance < 0 and not account.allow_negative:
+            problems.append(f"{name}: negative balance {account.balance}")
+        try:
+            kind, _ = account_type(account.code)
+        except DomainError:
+            problems.append(f"{name}: code matches no account type")
+            continue
+        if (kind.kind, kind.allow_negative) != (account.kind, account.allow_negative):
+            problems.append(f"{name}: kind or negative rule differs from its account type")
+    return problems

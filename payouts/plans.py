@@ -1,0 +1,419 @@
+"""Commission plans as data: which plan a member is on when, and what a job's commission is.
+
+Kinds of plan:
+- percentage: the platform keeps percent_bp of each job's price (the default "standard" plan:
+  2000 bp = 20 %).
+- flat_fee: a monthly fee (monthly_fee_amount in fee_currency, billed by the monthly-fee job and
+  never converted) plus a zero or reduced percent_bp per job.
+- fixed_fee: fixed_fee_amount per job in fee_currency, never more than the job's price.
+
+Rules, in one place (commission_for):
+- commission = price × bp / 10 000 half up (payouts.rounding); the member earns price − it.
+- A perk (MemberCommissionPerk, written by programmes) takes discount_bp percentage points off
+  the rate, never below 0; of several valid at once the largest applies. Perks lower
+  percentage commissions only: a fixed fee is a price agreed per job.
+- EUR and CHF are never mixed: a fixed fee applies only to jobs in its own currency. A job in
+  another currency is charged the standard plan's percentage (perks apply) and the breakdown
+  says so (rule "standard_percentage_other_currency").
+- No assignment at a moment means the standard plan: the stored "standard" plan when there is
+  an active one, else the built-in 20 % (so nothing needs seeding; sync_default_plans stores it).
+- Amounts of a plan in use (ever assigned, or the standard plan) never change: create a new plan
+  and assign it. Assignments never overlap; a new one closes the open-ended current one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+
+from crowd.core.auth import Principal
+from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.extensions import db
+from crowd.members.models import Member
+from payouts.models.plans import CommissionPlan, MemberCommissionPerk, MemberPlan
+from payouts.rounding import split
+
+CURRENCIES = ("EUR", "CHF")
+STANDARD_CODE = "standard"
+STANDARD_PERCENT_BP = 2000
+EXAMPLE_PRICE = 10_000  # 100.00 in minor units, for "what would a job cost me"
+# Clock skew allowed for an assignment that starts "now".
+PAST_TOLERANCE = timedelta(minutes=5)
+AMOUNT_FIELDS = ("kind", "percent_bp", "monthly_fee_amount", "fixed_fee_amount", "fee_currency")
+
+
+@dataclass(frozen=True)
+class Commission:
+    """What the platform keeps of one job and why; amount + earning == the price, exactly."""
+
+    amount: int
+    earning: int
+    currency: str
+    plan_code: str
+    plan_kind: str
+    percent_bp: int  # the rate applied after the discount (0 for a fixed fee)
+    discount_bp: int
+    breakdown: dict = field(default_factory=dict)
+
+
+def builtin_standard_plan() -> CommissionPlan:
+    """The default plan as an unsaved object: 20 % per job."""
+    return CommissionPlan(
+        code=STANDARD_CODE,
+        name="Standard 20 %",
+        kind="percentage",
+        percent_bp=STANDARD_PERCENT_BP,
+        active=True,
+    )
+
+
+def sync_default_plans() -> CommissionPlan:
+    """Store the standard plan if it is missing (idempotent; the caller commits)."""
+    plan = db.session.scalar(select(CommissionPlan).where(CommissionPlan.code == STANDARD_CODE))
+    if plan is None:
+        plan = builtin_standard_plan()
+        db.session.add(plan)
+        db.session.flush()
+    return plan
+
+
+def standard_plan() -> CommissionPlan:
+    """The stored active standard plan, else the built-in one."""
+    plan = db.session.scalar(
+        select(CommissionPlan).where(
+            CommissionPlan.code == STANDARD_CODE, CommissionPlan.active.is_(True)
+        )
+    )
+    return plan or builtin_standard_plan()
+
+
+# --- which plan, which perk -----------------------------------------------------------------
+
+
+def assignment_at(member_id: int, at: datetime) -> MemberPlan | None:
+    """The member's plan assignment covering instant `at`, if any."""
+    return db.session.scalar(
+        select(MemberPlan)
+        .where(
+            MemberPlan.member_id == member_id,
+            MemberPlan.effective_from <= at,
+            or_(MemberPlan.effective_to.is_(None), MemberPlan.effective_to > at),
+        )
+        .order_by(MemberPlan.effective_from.desc())
+        .limit(1)
+    )
+
+
+def plan_for(member_id: int, at: datetime) -> CommissionPlan:
+    """The plan a member is on at `at`: their assignment, else the standard plan."""
+    assignment = assignment_at(member_id, at)
+    return assignment.plan if assignment is not None else standard_plan()
+
+
+def perk_for(member_id: int, at: datetime) -> MemberCommissionPerk | None:
+    """The member's largest commission perk valid at `at`."""
+    return db.session.scalar(
+        select(MemberCommissionPerk)
+        .where(
+            MemberCommissionPerk.member_id == member_id,
+            MemberCommissionPerk.valid_from <= at,
+            or_(MemberCommissionPerk.valid_to.is_(None), MemberCommissionPerk.valid_to > at),
+        )
+        .order_by(MemberCommissionPerk.discount_bp.desc(), MemberCommissionPerk.id)
+        .limit(1)
+    )
+
+
+def monthly_fee_for(member_id: int, at: datetime) -> tuple[int, str] | None:
+    """(amount, currency) of the monthly fee of the member's plan at `at`, or None."""
+    plan = plan_for(member_id, at)
+    if plan.kind != "flat_fee":
+        return None
+    return plan.monthly_fee_amount, plan.fee_currency
+
+
+def grant_perk(
+    *,
+    member_id: int,
+    discount_bp: int,
+    reason: str,
+    valid_from: datetime,
+    valid_to: datetime | None = None,
+) -> MemberCommissionPerk:
+    """Give a member percentage points off their commission for a period (for programmes)."""
+    if isinstance(discount_bp, bool) or not isinstance(discount_bp, int):
+        raise field_error("discount_bp", "must be an integer of basis points")
+    if not 1 <= discount_bp <= 10_000:
+        raise field_error("discount_bp", "must be between 1 and 10000")
+    if not reason or len(reason) > 200:
+        raise field_error("reason", "must be 1 to 200 characters")
+    if valid_to is not None and valid_to <= valid_from:
+        raise field_error("valid_to", "must be after valid_from")
+    if db.session.get(Member, member_id) is None:
+        raise NotFound("No such crowd member.")
+    perk = MemberCommissionPerk(
+        member_id=member_id,
+        discount_bp=discount_bp,
+        reason=reason,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    db.session.add(perk)
+    db.session.flush()
+    return perk
+
+
+# --- the commission of a job ----------------------------------------------------------------
+
+
+def commission_for(job_price: int, currency: str, member_id: int, at: datetime) -> Commission:
+    """The platform's share of a job of `job_price` in `currency` done by the member at `at`."""
+    if isinstance(job_price, bool) or not isinstance(job_price, int) or job_price < 0:
+        raise field_error("price", "must be a non-negative integer of minor units")
+    if currency not in CURRENCIES:
+        raise field_error("currency", f"must be one of {', '.join(CURRENCIES)}")
+    plan = plan_for(member_id, at)
+    breakdown = {"price": job_price, "currency": currency, "plan": plan.code}
+    if plan.kind == "fixed_fee" and plan.fee_currency == currency:
+        amount = min(plan.fixed_fee_amount, job_price)
+        breakdown |= {"rule": "fixed_fee", "fixed_fee": plan.fixed_fee_amount}
+        return Commission(
+            amount, job_price - amount, currency, plan.code, plan.kind, 0, 0, breakdown
+        )
+    if plan.kind == "fixed_fee":
+        fallback = standard_plan()
+        base_bp = fallback.percent_bp
+        breakdown |= {
+            "rule": "standard_percentage_other_currency",
+            "fee_currency": plan.fee_currency,
+            "fallback_plan": fallback.code,
+        }
+    else:
+        base_bp = plan.percent_bp
+        breakdown["rule"] = "percentage"
+    perk = perk_for(member_id, at)
+    discount = min(perk.discount_bp, base_bp) if perk else 0
+    applied = base_bp - discount
+    amount, earning = split(job_price, applied)
+    breakdown |= {"base_bp": base_bp, "discount_bp": discount, "applied_bp": applied}
+    if perk:
+        breakdown |= {"perk_id": perk.id, "perk_reason": perk.reason}
+    return Commission(amount, earning, currency, plan.code, plan.kind, applied, discount, breakdown)
+
+
+# --- managing plans (admins) ----------------------------------------------------------------
+
+
+def _plan_by_code(code: str, *, lock: str | None = None) -> CommissionPlan | None:
+    """The plan with `code`; lock "update" to change it, "share" to rely on it unchanged."""
+    query = select(CommissionPlan).where(CommissionPlan.code == code)
+    if lock:
+        query = query.with_for_update(read=lock == "share")
+        query = query.execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def list_plans(*, actor: Principal, active: bool | None = None) -> list[CommissionPlan]:
+    """Every plan (or only active or inactive ones), by code."""
+    query = select(CommissionPlan).order_by(CommissionPlan.code)
+    if active is not None:
+        query = query.where(CommissionPlan.active.is_(active))
+    return list(db.session.scalars(query))
+
+
+def _check_amounts(code: str, values: dict) -> None:
+    """The amounts a plan of its kind must carry, naming the field at fault."""
+    kind = values["kind"]
+    if code == STANDARD_CODE and kind != "percentage":
+        raise field_error("kind", "the standard plan is a percentage plan")
+    fee_field = {"flat_fee": "monthly_fee_amount", "fixed_fee": "fixed_fee_amount"}.get(kind)
+    for name in ("monthly_fee_amount", "fixed_fee_amount"):
+        if name == fee_field and values.get(name) is None:
+            raise field_error(name, f"required for a {kind} plan")
+        if name != fee_field and values.get(name) is not None:
+            raise field_error(name, f"not part of a {kind} plan")
+    if fee_field and values.get("fee_currency") is None:
+        raise field_error("fee_currency", f"required for a {kind} plan")
+    if not fee_field and values.get("fee_currency") is not None:
+        raise field_error("fee_currency", "only fee plans have a fee currency")
+    if kind == "percentage" and values.get("percent_bp") is None:
+        raise field_error("percent_bp", "required for a percentage plan")
+    if kind == "fixed_fee" and values.get("percent_bp"):
+        raise field_error("percent_bp", "a fixed-fee plan charges no percentage")
+
+
+def create_plan(*, actor: Principal, code: str, name: str, kind: str, **amounts) -> CommissionPlan:
+    """A new plan; its code is unique (409 if taken)."""
+    values = {"kind": kind, **amounts}
+    _check_amounts(code, values)
+    if _plan_by_code(code) is not None:
+        raise Conflict(f"A plan with code {code!r} exists already.", state="exists")
+    values["percent_bp"] = values.get("percent_bp") or 0
+    plan = CommissionPlan(code=code, name=name, active=True, **values)
+    db.session.add(plan)
+    db.session.flush()
+    return plan
+
+
+def plan_in_use(plan: CommissionPlan) -> bool:
+    """Whether members' money depends on the plan: ever assigned, or the standard fallback."""
+    if plan.code == STANDARD_CODE:
+        return True
+    query = select(MemberPlan.id).where(MemberPlan.plan_id == plan.id).limit(1)
+    return db.session.scalar(query) is not None
+
+
+def update_plan(*, actor: Principal, code: str, **changes) -> CommissionPlan:
+    """Rename, (de)activate, or change the amounts of a plan no member depends on yet."""
+    plan = _plan_by_code(code, lock="update")
+    if plan is None:
+        raise NotFound("No such plan.")
+    amounts = {k: v for k, v in changes.items() if k in AMOUNT_FIELDS}
+    if amounts:
+        if plan_in_use(plan):
+            raise Conflict(
+                "The amounts of a plan in use never change; create a new plan and assign it.",
+                state="in_use",
+            )
+        merged = {name: getattr(plan, name) for name in AMOUNT_FIELDS} | amounts
+        if "kind" in amounts:
+            # A new kind starts from its own amounts, not the old kind's.
+            merged = {"kind": amounts["kind"]} | {k: v for k, v in amounts.items() if k != "kind"}
+        _check_amounts(plan.code, merged)
+        merged["percent_bp"] = merged.get("percent_bp") or 0
+        for name in AMOUNT_FIELDS:
+            setattr(plan, name, merged.get(name))
+    if changes.get("active") is False and plan.code == STANDARD_CODE:
+        raise Conflict("The standard plan is everyone's default; it stays on.", state="standard")
+    for name in ("name", "active"):
+        if changes.get(name) is not None:
+            setattr(plan, name, changes[name])
+    db.session.flush()
+    return plan
+
+
+# --- assignments ----------------------------------------------------------------------------
+
+
+def _member(actor: Principal, member_id: int, *, lock: bool = False) -> Member:
+    """A member as `actor` may see them: staff any, a member only themself (others: 404)."""
+    query = select(Member).where(Member.id == member_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    member = db.session.scalar(query)
+    if member is None or (not actor.is_staff and member.user_id != actor.user_id):
+        raise NotFound("No such crowd member.")
+    return member
+
+
+def own_member(actor: Principal) -> Member:
+    """The calling member's profile (404 when the account has none)."""
+    member = db.session.scalar(select(Member).where(Member.user_id == actor.user_id))
+    if member is None:
+        raise NotFound("You have no crowd member profile.")
+    return member
+
+
+def assign_plan(
+    *,
+    actor: Principal,
+    member_id: int,
+    plan_code: str,
+    effective_from: datetime | None = None,
+    effective_to: datetime | None = None,
+) -> MemberPlan:
+    """Put a member on a plan from `effective_from` (default now; never in the past).
+
+    The open-ended current assignment ends where the new one starts; any other overlap —
+    a later change already scheduled, a bounded period — is refused with 409.
+    """
+    now = utcnow()
+    start = effective_from or now
+    if start < now - PAST_TOLERANCE:
+        raise field_error("effective_from", "must not be in the past: history is not rewritten")
+    if effective_to is not None and effective_to <= start:
+        raise field_error("effective_to", "must be after effective_from")
+    # The member row lock makes one member's assignments go one at a time.
+    member = _member(actor, member_id, lock=True)
+    # A shared lock: an admin changing the plan's amounts or deactivating it waits for this
+    # assignment, then sees the plan in use.
+    plan = _plan_by_code(plan_code, lock="share")
+    if plan is None:
+        raise field_error("plan_code", "no such plan")
+    if not plan.active:
+        raise Conflict(f"Plan {plan_code!r} is inactive.", state="inactive")
+    assignments = db.session.scalars(
+        select(MemberPlan).where(MemberPlan.member_id == member.id)
+    ).all()
+    current = None
+    for other in assignments:
+        if other.effective_to is None and other.effective_from < start:
+            current = other
+        elif _overlaps(other, start, effective_to):
+            raise Conflict(
+                f"Overlaps the assignment from {other.effective_from.isoformat()} "
+                f"({other.plan.code}).",
+                state="overlap",
+                assignment_id=other.id,
+            )
+    if current is not None:
+        # After a bounded new period the member is on the standard plan, not the old one.
+        current.effective_to = start
+    assignment = MemberPlan(
+        member_id=member.id,
+        plan_id=plan.id,
+        effective_from=start,
+        effective_to=effective_to,
+        assigned_by_id=actor.user_id,
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def _overlaps(other: MemberPlan, start: datetime, end: datetime | None) -> bool:
+    other_end = other.effective_to
+    starts_before_other_ends = other_end is None or start < other_end
+    ends_after_other_starts = end is None or end > other.effective_from
+    return starts_before_other_ends and ends_after_other_starts
+
+
+def member_plans(*, actor: Principal, member_id: int) -> dict:
+    """A member's plan now, their assignments (newest first) and perks."""
+    member = _member(actor, member_id)
+    return _plan_overview(member)
+
+
+def my_plan(*, actor: Principal) -> dict:
+    """The calling member's plan now, perks, and what a 100.00 job would cost in each currency."""
+    member = own_member(actor)
+    overview = _plan_overview(member)
+    now = utcnow()
+    overview["examples"] = [
+        commission_for(EXAMPLE_PRICE, currency, member.id, now) for currency in CURRENCIES
+    ]
+    return overview
+
+
+def _plan_overview(member: Member) -> dict:
+    now = utcnow()
+    assignments = db.session.scalars(
+        select(MemberPlan)
+        .where(MemberPlan.member_id == member.id)
+        .order_by(MemberPlan.effective_from.desc())
+    ).all()
+    perks = db.session.scalars(
+        select(MemberCommissionPerk)
+        .where(MemberCommissionPerk.member_id == member.id)
+        .order_by(MemberCommissionPerk.valid_from.desc(), MemberCommissionPerk.id.desc())
+    ).all()
+    return {
+        "member_id": member.id,
+        "plan": plan_for(member.id, now),
+        "perk": perk_for(member.id, now),
+        "assignments": assignments,
+        "perks": perks,
+    }

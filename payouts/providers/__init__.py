@@ -1,0 +1,211 @@
+"""The payment provider interface (Stripe Connect, separate charges and transfers).
+
+The customer's card is authorised on the platform (`authorize_payment`, manual capture) and
+captured on confirmation; members are paid by `transfer`s to their connected accounts, grouped
+per job by `transfer_group`. Every state-changing call takes an idempotency key chosen by the
+caller from our own ids, so a retry never charges, refunds or transfers twice.
+
+`get_provider()` returns the offline provider when no STRIPE_API_KEY is set (the embedded
+default) and the Stripe provider otherwise. Amounts are integer minor units; currencies are
+"EUR" or "CHF" in and out (the Stripe provider translates to Stripe's lower case).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+from flask import current_app
+
+from crowd.core.errors import DomainError, ServiceUnavailable
+
+# The PaymentIntent status of an authorised, not yet captured payment.
+AUTHORIZED = "requires_capture"
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    """A payment intent as the provider reports it after a call (Stripe's status names)."""
+
+    id: str
+    # requires_capture (authorised), succeeded (captured), canceled, or requires_payment_method /
+    # requires_action / processing while the customer still has to complete it.
+    status: str
+    amount: int = 0
+    currency: str = ""
+    amount_capturable: int = 0
+    amount_received: int = 0
+    # For a payment the customer's client confirms itself (no saved payment method given).
+    client_secret: str | None = None
+
+    @property
+    def authorized(self) -> bool:
+        return self.status == AUTHORIZED
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    payment_id: str
+    amount: int
+    currency: str
+    status: str = "succeeded"
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    id: str
+    amount: int = 0
+    currency: str = ""
+    destination: str = ""
+    transfer_group: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What decides whether a member can be paid out."""
+
+    payouts_enabled: bool
+    charges_enabled: bool
+    details_submitted: bool
+    account_id: str = ""
+
+
+class PaymentError(DomainError):
+    """The provider refused a payment call: declined card (402) or a state/amount conflict (409).
+
+    `code` is the provider's error code (card_declined, amount_too_large…) and `decline_code`
+    the card issuer's reason (insufficient_funds…), both also in the problem+json body.
+    """
+
+    status, title, type_slug = 402, "Payment failed", "payment-failed"
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        code: str | None = None,
+        decline_code: str | None = None,
+        status: int = 402,
+        **extra,
+    ) -> None:
+        super().__init__(detail, code=code, decline_code=decline_code, **extra)
+        self.status = status
+        self.code = code
+        self.decline_code = decline_code
+        if status == 409:
+            self.title, self.type_slug = "Payment conflict", "payment-conflict"
+
+
+class PaymentProviderUnavailable(ServiceUnavailable):
+    """The provider could not be reached or answered with an error of its own; retry later."""
+
+    title, type_slug = "Payment provider unavailable", "payment-provider-unavailable"
+
+
+def declined(
+    detail: str, code: str = "card_declined", decline_code: str | None = None
+) -> PaymentError:
+    return PaymentError(detail, code=code, decline_code=decline_code, status=402)
+
+
+def conflict(detail: str, code: str) -> PaymentError:
+    return PaymentError(detail, code=code, status=409)
+
+
+class PaymentProvider(abc.ABC):
+    """The calls the marketplace makes to its payment provider."""
+
+    name: str
+
+    @abc.abstractmethod
+    def create_connected_account(
+        self, member_id: int, email: str, country: str, *, idempotency_key: str | None = None
+    ) -> str:
+        """Create the member's connected account; returns its id. The key defaults to one
+        derived from the member, so a retry (or a race) gets the same account."""
+
+    @abc.abstractmethod
+    def account_onboarding_link(self, account_id: str, refresh_url: str, return_url: str) -> str:
+        """A single-use URL where the member completes onboarding."""
+
+    @abc.abstractmethod
+    def retrieve_account(self, account_id: str) -> AccountState:
+        """The account's current state."""
+
+    @abc.abstractmethod
+    def authorize_payment(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer_ref: str | None,
+        transfer_group: str,
+        idempotency_key: str,
+        metadata: dict,
+        payment_method: str | None = None,
+    ) -> PaymentResult:
+        """Create a manual-capture payment intent. With a saved `payment_method` (of the
+        provider customer `customer_ref`) it is confirmed off-session at once and comes back
+        authorised; without one the customer's client confirms it with `client_secret`."""
+
+    @abc.abstractmethod
+    def capture_payment(
+        self, payment_id: str, *, amount: int | None = None, idempotency_key: str
+    ) -> PaymentResult:
+        """Capture an authorised payment, in full or `amount` of it (the rest is released)."""
+
+    @abc.abstractmethod
+    def cancel_payment(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
+        """Release an authorisation that will not be captured."""
+
+    @abc.abstractmethod
+    def refund(
+        self, payment_id: str, *, amount: int, idempotency_key: str, metadata: dict | None = None
+    ) -> RefundResult:
+        """Refund `amount` of a captured payment (partial refunds add up to the capture)."""
+
+    @abc.abstractmethod
+    def transfer(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination_account: str,
+        transfer_group: str | None,
+        idempotency_key: str,
+        metadata: dict,
+    ) -> TransferResult:
+        """Send `amount` from the platform balance to a connected account."""
+
+
+def check_amount(amount: int, name: str = "amount") -> None:
+    """Amounts reach the provider validated; a bad one here is a bug, not a client error."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValueError(f"{name} must be a positive integer of minor units, got {amount!r}")
+
+
+def check_currency(currency: str) -> None:
+    if currency not in ("EUR", "CHF"):
+        raise ValueError(f"currency must be EUR or CHF, got {currency!r}")
+
+
+_CACHE_KEY = "payouts.provider"
+
+
+def get_provider() -> PaymentProvider:
+    """The provider for the current app: offline without STRIPE_API_KEY, else Stripe."""
+    settings = current_app.config["CROWD_SETTINGS"]
+    if settings.offline_payments:
+        from payouts.providers.offline import OfflineProvider
+
+        return OfflineProvider()
+    # Imported here: the Stripe SDK is large and the embedded default never needs it.
+    from payouts.providers.stripe_provider import StripeProvider
+
+    key = (settings.stripe_api_key, settings.stripe_api_base)
+    cached = current_app.extensions.get(_CACHE_KEY)
+    if cached is None or cached[0] != key:
+        cached = (key, StripeProvider(settings.stripe_api_key, api_base=settings.stripe_api_base))
+        current_app.extensions[_CACHE_KEY] = cached
+    return cached[1]

@@ -1,0 +1,374 @@
+"""The offline payment provider: the embedded default's stand-in for Stripe, kept in our tables.
+
+It follows Stripe's rules where the money flow depends on them: a payment is authorised, then
+captured at most once for at most the authorised amount (the rest is released), refunds add
+up to at most the captured amount, an idempotency key replays its first result and refuses
+other parameters. Ids are derived from the idempotency key (`off_pi_<uuid5>` …), so a replay
+names the same object. Accounts are enabled at once (there is no onboarding to complete).
+
+Writes join the caller's unit of work: when the caller rolls back, the offline payment is gone
+too (unlike at Stripe, where it would stay); a retry then simply makes it again.
+
+To see a decline offline, authorise with Stripe's test payment methods
+`pm_card_chargeDeclined` or `pm_card_chargeDeclinedInsufficientFunds`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+
+from sqlalchemy import select
+
+from crowd.extensions import db
+from payouts.models.payments import (
+    OfflineAccount,
+    OfflinePayment,
+    OfflineProviderCall,
+    OfflineRefund,
+    OfflineTransfer,
+)
+from payouts.providers import (
+    AUTHORIZED,
+    AccountState,
+    PaymentError,
+    PaymentProvider,
+    PaymentResult,
+    RefundResult,
+    TransferResult,
+    check_amount,
+    check_currency,
+    conflict,
+    declined,
+)
+
+_NAMESPACE = uuid.UUID("5f0c1c8e-3a4b-4d0e-9a51-6c2f4f1e7b20")
+
+# Stripe's test payment methods that decline, honoured offline so the failure path can be run.
+DECLINING_PAYMENT_METHODS = {
+    "pm_card_chargeDeclined": ("Your card was declined.", "generic_decline"),
+    "pm_card_chargeDeclinedInsufficientFunds": (
+        "Your card has insufficient funds.",
+        "insufficient_funds",
+    ),
+}
+
+_RESULT_TYPES = {
+    "create_account": dict,
+    "authorize": PaymentResult,
+    "capture": PaymentResult,
+    "cancel": PaymentResult,
+    "refund": RefundResult,
+    "transfer": TransferResult,
+}
+
+
+def _offline_id(prefix: str, operation: str, key: str) -> str:
+    return f"off_{prefix}_{uuid.uuid5(_NAMESPACE, f'{operation}:{key}').hex}"
+
+
+def _fingerprint(operation: str, params: dict) -> str:
+    raw = json.dumps({"operation": operation, "params": params}, sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _strings(metadata: dict | None) -> dict:
+    return {str(k): str(v) for k, v in (metadata or {}).items()}
+
+
+def _payment_result(payment: OfflinePayment) -> PaymentResult:
+    return PaymentResult(
+        id=payment.id,
+        status=payment.status,
+        amount=payment.amount,
+        currency=payment.currency,
+        amount_capturable=payment.amount if payment.status == AUTHORIZED else 0,
+        amount_received=payment.amount_captured,
+    )
+
+
+class OfflineProvider(PaymentProvider):
+    """Payments, refunds, transfers and accounts in our own tables (no network)."""
+
+    name = "offline"
+
+    # --- idempotency ----------------------------------------------------------------------
+
+    def _once(self, operation: str, key: str, params: dict, run: Callable[[], object]):
+        """Run `run` once per idempotency key; the same key replays, other parameters → 409."""
+        if not key or len(key) > 255:
+            raise ValueError("idempotency_key must be 1 to 255 characters")
+        fingerprint = _fingerprint(operation, params)
+        call = db.session.scalar(
+            select(OfflineProviderCall).where(OfflineProviderCall.idempotency_key == key)
+        )
+        if call is not None:
+            if call.fingerprint != fingerprint:
+                raise conflict(
+                    "This idempotency key was already used with other parameters.",
+                    "idempotency_error",
+                )
+            return self._replay(call)
+        try:
+            result = run()
+        except PaymentError as error:
+            # A decline is a result like any other (Stripe replays it for the same key);
+            # a state conflict is not stored, so a retry after the state changed can succeed.
+            if error.status == 402:
+                self._record(key, operation, fingerprint, {"error": _error_dict(error)})
+            raise
+        stored = result if isinstance(result, dict) else asdict(result)
+        self._record(key, operation, fingerprint, {"result": stored})
+        return result
+
+    @staticmethod
+    def _record(key: str, operation: str, fingerprint: str, response: dict) -> None:
+        db.session.add(
+            OfflineProviderCall(
+                idempotency_key=key, operation=operation, fingerprint=fingerprint, response=response
+            )
+        )
+        db.session.flush()
+
+    @staticmethod
+    def _replay(call: OfflineProviderCall):
+        if "error" in call.response:
+            error = call.response["error"]
+            raise PaymentError(
+                error["detail"],
+                code=error.get("code"),
+                decline_code=error.get("decline_code"),
+                status=error["status"],
+            )
+        result_type = _RESULT_TYPES[call.operation]
+        return result_type(**call.response["result"])
+
+    @staticmethod
+    def _payment(payment_id: str) -> OfflinePayment:
+        payment = db.session.get(
+            OfflinePayment, payment_id, with_for_update=True, populate_existing=True
+        )
+        if payment is None:
+            raise conflict(f"No such payment: {payment_id}.", "resource_missing")
+        return payment
+
+    # --- accounts -------------------------------------------------------------------------
+
+    def create_connected_account(
+        self, member_id: int, email: str, country: str, *, idempotency_key: str | None = None
+    ) -> str:
+        key = idempotency_key or f"connected-account-member-{member_id}"
+        params = {"member_id": member_id, "email": email, "country": country}
+
+        def run() -> dict:
+            account = OfflineAccount(
+                id=_offline_id("acct", "create_account", key),
+                member_id=member_id,
+                email=email,
+                country=country,
+                payouts_enabled=True,
+            )
+            db.session.add(account)
+            return {"id": account.id}
+
+        return self._once("create_account", key, params, run)["id"]
+
+    def account_onboarding_link(self, account_id: str, refresh_url: str, return_url: str) -> str:
+        # Nothing to fill in offline: the member goes straight back to where they came from.
+        self.retrieve_account(account_id)
+        return return_url
+
+    def retrieve_account(self, account_id: str) -> AccountState:
+        account = db.session.get(OfflineAccount, account_id)
+        if account is None:
+            raise conflict(f"No such account: {account_id}.", "resource_missing")
+        return AccountState(
+            payouts_enabled=account.payouts_enabled,
+            charges_enabled=account.payouts_enabled,
+            details_submitted=True,
+            account_id=account.id,
+        )
+
+    # --- payments -------------------------------------------------------------------------
+
+    def authorize_payment(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer_ref: str | None,
+        transfer_group: str,
+        idempotency_key: str,
+        metadata: dict,
+        payment_method: str | None = None,
+    ) -> PaymentResult:
+        check_amount(amount)
+        check_currency(currency)
+        params = {
+            "amount": amount,
+            "currency": currency,
+            "customer_ref": customer_ref,
+            "transfer_group": transfer_group,
+            "metadata": _strings(metadata),
+            "payment_method": payment_method,
+        }
+
+        def run() -> PaymentResult:
+            if payment_method in DECLINING_PAYMENT_METHODS:
+                message, reason = DECLINING_PAYMENT_METHODS[payment_method]
+                raise declined(message, decline_code=reason)
+            payment = OfflinePayment(
+                id=_offline_id("pi", "authorize", idempotency_key),
+                amount=amount,
+                currency=currency,
+                status=AUTHORIZED,
+                amount_captured=0,
+                amount_refunded=0,
+                customer_ref=customer_ref,
+                transfer_group=transfer_group,
+                metadata_=_strings(metadata),
+            )
+            db.session.add(payment)
+            db.session.flush()
+            return _payment_result(payment)
+
+        return self._once("authorize", idempotency_key, params, run)
+
+    def capture_payment(
+        self, payment_id: str, *, amount: int | None = None, idempotency_key: str
+    ) -> PaymentResult:
+        if amount is not None:
+            check_amount(amount)
+
+        def run() -> PaymentResult:
+            payment = self._payment(payment_id)
+            if payment.status != AUTHORIZED:
+                raise conflict(
+                    f"This payment is {payment.status}; only an authorised one can be captured.",
+                    "payment_intent_unexpected_state",
+                )
+            to_capture = payment.amount if amount is None else amount
+            if to_capture > payment.amount:
+                raise conflict(
+                    f"Cannot capture {to_capture}: only {payment.amount} is authorised.",
+                    "amount_too_large",
+                )
+            payment.amount_captured = to_capture
+            payment.status = "succeeded"
+            db.session.flush()
+            return _payment_result(payment)
+
+        params = {"payment_id": payment_id, "amount": amount}
+        return self._once("capture", idempotency_key, params, run)
+
+    def cancel_payment(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
+        def run() -> PaymentResult:
+            payment = self._payment(payment_id)
+            if payment.status != AUTHORIZED:
+                raise conflict(
+                    f"This payment is {payment.status}; only an authorised one can be cancelled.",
+                    "payment_intent_unexpected_state",
+                )
+            payment.status = "canceled"
+            db.session.flush()
+            return _payment_result(payment)
+
+        return self._once("cancel", idempotency_key, {"payment_id": payment_id}, run)
+
+    def refund(
+        self, payment_id: str, *, amount: int, idempotency_key: str, metadata: dict | None = None
+    ) -> RefundResult:
+        check_amount(amount)
+
+        def run() -> RefundResult:
+            payment = self._payment(payment_id)
+            if payment.status != "succeeded":
+                raise conflict(
+                    f"This payment is {payment.status}; only a captured one can be refunded.",
+                    "payment_intent_unexpected_state",
+                )
+            left = payment.amount_captured - payment.amount_refunded
+            if left == 0:
+                raise conflict("This payment has been refunded in full.", "charge_already_refunded")
+            if amount > left:
+                raise conflict(
+                    f"Cannot refund {amount}: only {left} of the captured amount is left.",
+                    "amount_too_large",
+                )
+            refund = OfflineRefund(
+                id=_offline_id("re", "refund", idempotency_key),
+                payment_id=payment.id,
+                amount=amount,
+                currency=payment.currency,
+                metadata_=_strings(metadata),
+            )
+            payment.amount_refunded += amount
+            db.session.add(refund)
+            db.session.flush()
+            return RefundResult(
+                id=refund.id, payment_id=payment.id, amount=amount, currency=payment.currency
+            )
+
+        params = {"payment_id": payment_id, "amount": amount, "metadata": _strings(metadata)}
+        return self._once("refund", idempotency_key, params, run)
+
+    # --- transfers ------------------------------------------------------------------------
+
+    def transfer(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination_account: str,
+        transfer_group: str | None,
+        idempotency_key: str,
+        metadata: dict,
+    ) -> TransferResult:
+        check_amount(amount)
+        check_currency(currency)
+        params = {
+            "amount": amount,
+            "currency": currency,
+            "destination": destination_account,
+            "transfer_group": transfer_group,
+            "metadata": _strings(metadata),
+        }
+
+        def run() -> TransferResult:
+            account = db.session.get(OfflineAccount, destination_account)
+            if account is None or not account.payouts_enabled:
+                raise conflict(
+                    f"{destination_account} is not an account that can receive transfers.",
+                    "account_invalid",
+                )
+            transfer = OfflineTransfer(
+                id=_offline_id("tr", "transfer", idempotency_key),
+                amount=amount,
+                currency=currency,
+                destination=account.id,
+                transfer_group=transfer_group,
+                metadata_=_strings(metadata),
+            )
+            db.session.add(transfer)
+            db.session.flush()
+            return TransferResult(
+                id=transfer.id,
+                amount=amount,
+                currency=currency,
+                destination=account.id,
+                transfer_group=transfer_group,
+            )
+
+        return self._once("transfer", idempotency_key, params, run)
+
+
+def _error_dict(error: PaymentError) -> dict:
+    return {
+        "detail": error.detail,
+        "code": error.code,
+        "decline_code": error.decline_code,
+        "status": error.status,
+    }

@@ -1,0 +1,46 @@
+"""HTTP for payout accounts: a member's connected account and its onboarding link."""
+
+from crowd.core.auth import STAFF, current_principal
+from crowd.core.openapi import CrowdBlueprint
+from payouts import accounts
+from payouts.schemas.accounts import (
+    PayoutAccountCreateSchema,
+    PayoutAccountLinkSchema,
+    PayoutAccountSchema,
+)
+
+blp = CrowdBlueprint(
+    "payouts_accounts",
+    __name__,
+    url_prefix="/api/v1",
+    description="Money: members' payout accounts at the payment provider",
+)
+
+
+@blp.route("/me/payout-account", methods=["POST"])
+@blp.auth("member")
+@blp.idempotent
+@blp.arguments(PayoutAccountCreateSchema)
+@blp.response(201, PayoutAccountLinkSchema)
+@blp.errors(402, 404, 503)
+def create_payout_account(data):
+    """Create your payout account if you have none, and get a fresh onboarding link."""
+    return accounts.ensure_payout_account(actor=current_principal(), **data)
+
+
+@blp.route("/me/payout-account", methods=["GET"])
+@blp.auth("member")
+@blp.response(200, PayoutAccountSchema)
+@blp.errors(404)
+def get_own_payout_account():
+    """Your payout account and whether payouts to it are enabled."""
+    return accounts.get_own_payout_account(actor=current_principal())
+
+
+@blp.route("/members/<int:member_id>/payout-account", methods=["GET"])
+@blp.auth(*STAFF)
+@blp.response(200, PayoutAccountSchema)
+@blp.errors(404)
+def get_member_payout_account(member_id):
+    """A member's payout account and whether payouts to it are enabled."""
+    return accounts.get_member_payout_account(actor=current_principal(), member_id=member_id)

@@ -1,0 +1,1 @@
+"""API contract of the money domain, by area."""

@@ -1,0 +1,598 @@
+"""A local fake of the Stripe endpoints we call, for the real SDK to talk to; and test helpers.
+
+`FakeStripe` is a WSGI app served by werkzeug on 127.0.0.1 (random port) in a thread. It
+parses form-encoded bodies the way Stripe does (`metadata[job_id]=7` → nested dicts; values
+stay the strings the SDK sent), records every request with its Idempotency-Key and
+Stripe-Account headers, replays the first response for a repeated idempotency key (another
+body with the same key → 400 idempotency_error), keeps just enough state to answer like
+Stripe (accounts, payment intents, refunds, transfers), and can be told to fail the next
+matching request (`fail_next`).
+
+Endpoints: POST /v1/accounts, GET /v1/accounts/{id}, POST /v1/account_links,
+POST /v1/payment_intents, POST /v1/payment_intents/{id}/capture,
+POST /v1/payment_intents/{id}/cancel, POST /v1/refunds, POST /v1/transfers.
+
+Fixtures: `stripe_fake` (the server, state reset per test), `stripe_settings` (the app
+pointed at it: `get_provider()` is the Stripe provider, webhooks have a secret),
+`stripe_provider`, and `webhook_settings` (only the webhook secret). Helpers build signed
+webhook deliveries: `stripe_event(...)`, `signature_header(...)`, `post_event(...)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+FAKE_API_KEY = "sk_test_fake"
+WEBHOOK_SECRET = "whsec_testsecret123"
+WEBHOOK_PATH = "/api/v1/webhooks/stripe"
+
+# Stripe's test payment methods that decline (as in its docs), with the decline code.
+DECLINES = {
+    "pm_card_chargeDeclined": "generic_decline",
+    "pm_card_chargeDeclinedInsufficientFunds": "insufficient_funds",
+}
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    params: dict
+    idempotency_key: str | None
+    stripe_account: str | None
+    stripe_version: str | None
+    authorization: str | None
+    # True when the fake answered from its idempotency store instead of executing.
+    replayed: bool = False
+
+
+@dataclass
+class _Failure:
+    method: str
+    path: re.Pattern
+    status: int
+    error: dict
+    times: int
+
+
+class StripeFail(Exception):
+    """An error response from an endpoint: (HTTP status, Stripe error object)."""
+
+    def __init__(self, status: int, type_: str, message: str, **fields) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = {"type": type_, "message": message, **fields}
+
+
+def parse_form(items) -> dict:
+    """Stripe's form encoding back into nested dicts: a[b][c]=v → {"a": {"b": {"c": "v"}}}."""
+    result: dict = {}
+    for key, value in items:
+        head, *rest = re.findall(r"[^\[\]]+|\[\]", key)
+        path = [head, *rest]
+        node = result
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return result
+
+
+@dataclass
+class FakeStripe:
+    api_key: str = FAKE_API_KEY
+    requests: list[RecordedRequest] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server = None
+        self._thread = None
+        self.reset()
+
+    # --- running -------------------------------------------------------------------------
+
+    def start(self) -> FakeStripe:
+        self._server = make_server("127.0.0.1", 0, self, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = []
+            self.accounts: dict[str, dict] = {}
+            self.payment_intents: dict[str, dict] = {}
+            self.refunds: dict[str, dict] = {}
+            self.transfers: dict[str, dict] = {}
+            # The platform's available balance per currency, which transfers draw on.
+            self.balance: dict[str, int] = {"eur": 10**9, "chf": 10**9}
+            self._idempotency: dict[tuple, tuple] = {}
+            self._failures: list[_Failure] = []
+            self._ids = itertools.count(1)
+
+    # --- steering from tests -------------------------------------------------------------
+
+    def fail_next(
+        self,
+        path: str,
+        *,
+        method: str = "POST",
+        status: int = 402,
+        type: str = "card_error",
+        code: str | None = "card_declined",
+        message: str = "Your card was declined.",
+        times: int = 1,
+        **fields,
+    ) -> None:
+        """Answer the next `times` requests to `path` (a regex, full match) with this error."""
+        error = {"type": type, "code": code, "message": message, **fields}
+        with self._lock:
+            self._failures.append(
+                _Failure(
+                    method, re.compile(path), status, {k: v for k, v in error.items() if v}, times
+                )
+            )
+
+    def set_account(self, account_id: str, **fields) -> dict:
+        """Change an account as onboarding would (payouts_enabled=True also activates transfers)."""
+        with self._lock:
+            account = self.accounts[account_id]
+            account.update(fields)
+            if fields.get("payouts_enabled"):
+                account["capabilities"]["transfers"] = "active"
+            return dict(account)
+
+    def calls(self, method: str | None = None, path: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests, optionally only those with this method and path (regex)."""
+        return [
+            r
+            for r in self.requests
+            if (method is None or r.method == method)
+            and (path is None or re.fullmatch(path, r.path))
+        ]
+
+    # --- WSGI ----------------------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        status, body, headers = self._handle(request)
+        response = Response(json.dumps(body), status=status, mimetype="application/json")
+        response.headers["Request-Id"] = f"req_fake_{secrets.token_hex(6)}"
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response(environ, start_response)
+
+    def _handle(self, request: Request) -> tuple[int, dict, dict]:
+        params = parse_form(request.form.items(multi=True)) if request.method == "POST" else {}
+        if request.method == "GET":
+            params = parse_form(request.args.items(multi=True))
+        recorded = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            params=params,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            stripe_account=request.headers.get("Stripe-Account"),
+            stripe_version=request.headers.get("Stripe-Version"),
+            authorization=request.headers.get("Authorization"),
+        )
+        with self._lock:
+            self.requests.append(recorded)
+            if recorded.authorization != f"Bearer {self.api_key}":
+                return 401, _error("invalid_request_error", "Invalid API Key provided."), {}
+            scope = (recorded.stripe_account, recorded.idempotency_key)
+            fingerprint = (request.method, request.path, json.dumps(params, sort_keys=True))
+            if request.method == "POST" and recorded.idempotency_key:
+                stored = self._idempotency.get(scope)
+                if stored is not None:
+                    if stored[0] != fingerprint:
+                        message = (
+                            "Keys for idempotent requests can only be used with the same "
+                            "parameters they were first used with."
+                        )
+                        return 400, _error("idempotency_error", message), {}
+                    recorded.replayed = True
+                    return stored[1], stored[2], {"Idempotent-Replayed": "true"}
+            status, body = self._execute(request.method, request.path, params)
+            # Like Stripe: a result is kept for its key unless the server itself failed.
+            if request.method == "POST" and recorded.idempotency_key and status < 500:
+                self._idempotency[scope] = (fingerprint, status, body)
+            return status, body, {"Stripe-Should-Retry": "true"} if status >= 500 else {}
+
+    def _execute(self, method: str, path: str, params: dict) -> tuple[int, dict]:
+        for failure in self._failures:
+            if failure.times > 0 and failure.method == method and failure.path.fullmatch(path):
+                failure.times -= 1
+                return failure.status, {"error": dict(failure.error)}
+        routes = (
+            ("POST", r"/v1/accounts", self._create_account),
+            ("GET", r"/v1/accounts/(?P<id>[\w]+)", self._retrieve_account),
+            ("POST", r"/v1/account_links", self._create_account_link),
+            ("POST", r"/v1/payment_intents", self._create_payment_intent),
+            ("POST", r"/v1/payment_intents/(?P<id>\w+)/capture", self._capture),
+            ("POST", r"/v1/payment_intents/(?P<id>\w+)/cancel", self._cancel),
+            ("POST", r"/v1/refunds", self._create_refund),
+            ("POST", r"/v1/transfers", self._create_transfer),
+        )
+        for route_method, pattern, handler in routes:
+            match = re.fullmatch(pattern, path)
+            if match and method == route_method:
+                try:
+                    return 200, handler(params, **match.groupdict())
+                except StripeFail as fail:
+                    return fail.status, {"error": fail.error}
+        return 404, _error("invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
+
+    # --- endpoints -----------------------------------------------------------------------
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}_fake{next(self._ids):06d}{secrets.token_hex(4)}"
+
+    def _required(self, params: dict, *names: str) -> None:
+        for name in names:
+            if name not in params:
+                raise StripeFail(
+                    400,
+                    "invalid_request_error",
+                    f"Missing required param: {name}.",
+                    code="parameter_missing",
+                    param=name,
+                )
+
+    def _amount(self, params: dict, name: str = "amount") -> int:
+        raw = params.get(name)
+        if raw is None or not str(raw).isdigit() or int(raw) <= 0:
+            raise StripeFail(
+                400,
+                "invalid_request_error",
+                f"Invalid positive integer: {name}.",
+                code="parameter_invalid_integer",
+                param=name,
+            )
+        return int(raw)
+
+    def _create_account(self, params: dict) -> dict:
+        self._required(params, "type", "country")
+        account = {
+            "id": self._new_id("acct"),
+            "object": "account",
+            "type": params["type"],
+            "country": params["country"],
+            "email": params.get("email"),
+            "payouts_enabled": False,
+            "charges_enabled": False,
+            "details_submitted": False,
+            "capabilities": {"transfers": "inactive"},
+            "metadata": params.get("metadata", {}),
+            "created": int(time.time()),
+        }
+        self.accounts[account["id"]] = account
+        return account
+
+    def _account(self, account_id: str, param: str = "account") -> dict:
+        account = self.accounts.get(account_id)
+        if account is None:
+            raise StripeFail(
+                400 if param != "id" else 404,
+                "invalid_request_error",
+                f"No such account: '{account_id}'",
+                code="resource_missing",
+                param=param,
+            )
+        return account
+
+    def _retrieve_account(self, params: dict, id: str) -> dict:
+        return dict(self._account(id, "id"))
+
+    def _create_account_link(self, params: dict) -> dict:
+        self._required(params, "account", "refresh_url", "return_url", "type")
+        account = self._account(params["account"])
+        now = int(time.time())
+        return {
+            "object": "account_link",
+            "created": now,
+            "expires_at": now + 300,
+            "url": f"https://connect.stripe.test/setup/e/{account['id']}/{secrets.token_hex(8)}",
+        }
+
+    def _create_payment_intent(self, params: dict) -> dict:
+        self._required(params, "amount", "currency")
+        amount = self._amount(params)
+        intent = {
+            "id": self._new_id("pi"),
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_capturable": 0,
+            "amount_received": 0,
+            "currency": params["currency"],
+            "capture_method": params.get("capture_method", "automatic_async"),
+            "customer": params.get("customer"),
+            "payment_method": params.get("payment_method"),
+            "transfer_group": params.get("transfer_group"),
+            "metadata": params.get("metadata", {}),
+            "status": "requires_payment_method",
+            "latest_charge": None,
+            "livemode": False,
+            "created": int(time.time()),
+        }
+        intent["client_secret"] = f"{intent['id']}_secret_{secrets.token_hex(8)}"
+        if params.get("payment_method"):
+            intent["status"] = "requires_confirmation"
+        if params.get("confirm") == "true":
+            if not params.get("payment_method"):
+                raise StripeFail(
+                    400,
+                    "invalid_request_error",
+                    "You cannot confirm this PaymentIntent because it's missing a payment method.",
+                    code="payment_intent_unexpected_state",
+                )
+            decline = DECLINES.get(params["payment_method"])
+            if decline:
+                intent["status"] = "requires_payment_method"
+                self.payment_intents[intent["id"]] = intent
+                raise StripeFail(
+                    402,
+                    "card_error",
+                    "Your card was declined."
+                    if decline == "generic_decline"
+                    else "Your card has insufficient funds.",
+                    code="card_declined",
+                    decline_code=decline,
+                    payment_intent=dict(intent),
+                )
+            intent["latest_charge"] = self._new_id("ch")
+            if intent["capture_method"] == "manual":
+                intent["status"], intent["amount_capturable"] = "requires_capture", amount
+            else:
+                intent["status"], intent["amount_received"] = "succeeded", amount
+        self.payment_intents[intent["id"]] = intent
+        return dict(intent)
+
+    def _intent(self, intent_id: str) -> dict:
+        intent = self.payment_intents.get(intent_id)
+        if intent is None:
+            raise StripeFail(
+                404,
+                "invalid_request_error",
+                f"No such payment_intent: '{intent_id}'",
+                code="resource_missing",
+                param="intent",
+            )
+        return intent
+
+    def _unexpected_state(self, intent: dict, action: str) -> StripeFail:
+        return StripeFail(
+            400,
+            "invalid_request_error",
+            f"This PaymentIntent could not be {action} because it has a status of "
+            f"{intent['status']}.",
+            code="payment_intent_unexpected_state",
+        )
+
+    def _capture(self, params: dict, id: str) -> dict:
+        intent = self._intent(id)
+        if intent["status"] != "requires_capture":
+            raise self._unexpected_state(intent, "captured")
+        amount = intent["amount_capturable"]
+        if "amount_to_capture" in params:
+            amount = self._amount(params, "amount_to_capture")
+            if amount > intent["amount_capturable"]:
+                raise StripeFail(
+                    400,
+                    "invalid_request_error",
+                    "The amount to capture is more than the amount capturable.",
+                    code="amount_too_large",
+                    param="amount_to_capture",
+                )
+        intent.update(status="succeeded", amount_capturable=0, amount_received=amount)
+        intent["amount_refunded"] = 0
+        return _public(intent)
+
+    def _cancel(self, params: dict, id: str) -> dict:
+        intent = self._intent(id)
+        if intent["status"] in ("succeeded", "canceled", "processing"):
+            raise self._unexpected_state(intent, "canceled")
+        intent.update(status="canceled", amount_capturable=0)
+        return _public(intent)
+
+    def _create_refund(self, params: dict) -> dict:
+        self._required(params, "payment_intent")
+        intent = self._intent(params["payment_intent"])
+        if intent["status"] != "succeeded":
+            raise self._unexpected_state(intent, "refunded")
+        left = intent["amount_received"] - intent.get("amount_refunded", 0)
+        if left <= 0:
+            raise StripeFail(
+                400,
+                "invalid_request_error",
+                f"Charge {intent['latest_charge']} has already been refunded.",
+                code="charge_already_refunded",
+            )
+        amount = self._amount(params) if "amount" in params else left
+        if amount > left:
+            raise StripeFail(
+                400,
+                "invalid_request_error",
+                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
+                code="amount_too_large",
+                param="amount",
+            )
+        intent["amount_refunded"] = intent.get("amount_refunded", 0) + amount
+        refund = {
+            "id": self._new_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "currency": intent["currency"],
+            "payment_intent": intent["id"],
+            "charge": intent["latest_charge"],
+            "status": "succeeded",
+            "metadata": params.get("metadata", {}),
+            "created": int(time.time()),
+        }
+        self.refunds[refund["id"]] = refund
+        return refund
+
+    def _create_transfer(self, params: dict) -> dict:
+        self._required(params, "amount", "currency", "destination")
+        amount = self._amount(params)
+        account = self._account(params["destination"], "destination")
+        if account["capabilities"].get("transfers") != "active":
+            raise StripeFail(
+                400,
+                "invalid_request_error",
+                "Your destination account needs to have at least one of the following "
+                "capabilities enabled: transfers, crypto_transfers, legacy_payments",
+                code="insufficient_capabilities_for_transfer",
+                param="destination",
+            )
+        currency = params["currency"]
+        if self.balance.get(currency, 0) < amount:
+            raise StripeFail(
+                400,
+                "invalid_request_error",
+                "You have insufficient available funds in your Stripe account.",
+                code="balance_insufficient",
+            )
+        self.balance[currency] -= amount
+        transfer = {
+            "id": self._new_id("tr"),
+            "object": "transfer",
+            "amount": amount,
+            "amount_reversed": 0,
+            "currency": currency,
+            "destination": account["id"],
+            "transfer_group": params.get("transfer_group"),
+            "metadata": params.get("metadata", {}),
+            "reversed": False,
+            "created": int(time.time()),
+        }
+        self.transfers[transfer["id"]] = transfer
+        return transfer
+
+
+def _public(intent: dict) -> dict:
+    """The payment intent as Stripe shows it (our refund bookkeeping is not a field there)."""
+    return {k: v for k, v in intent.items() if k != "amount_refunded"}
+
+
+def _error(type_: str, message: str, **fields) -> dict:
+    return {"error": {"type": type_, "message": message, **fields}}
+
+
+# --- signed webhook deliveries -------------------------------------------------------------
+
+
+def signature_header(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
+    """Stripe's Stripe-Signature header: t=<unix time>,v1=HMAC-SHA256(secret, "<t>.<body>")."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(
+        secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+_event_ids = itertools.count(1)
+
+
+def stripe_event(
+    type_: str,
+    obj: dict,
+    *,
+    created: int | None = None,
+    event_id: str | None = None,
+    account: str | None = None,
+) -> dict:
+    """An Event object as Stripe delivers it."""
+    event = {
+        "id": event_id or f"evt_test_{next(_event_ids):06d}{secrets.token_hex(4)}",
+        "object": "event",
+        "api_version": "2025-01-27.acacia",
+        "created": int(time.time()) if created is None else created,
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": type_,
+    }
+    if account:
+        event["account"] = account
+    return event
+
+
+def post_event(
+    client, event: dict | str, *, secret: str = WEBHOOK_SECRET, timestamp=None, headers=None
+):
+    """POST `event` to the webhook endpoint, signed with `secret` at `timestamp` (now)."""
+    payload = event if isinstance(event, str) else json.dumps(event)
+    signed = {"Stripe-Signature": signature_header(payload, secret=secret, timestamp=timestamp)}
+    return client.post(
+        WEBHOOK_PATH,
+        data=payload,
+        headers={**signed, **(headers or {})},
+        content_type="application/json",
+    )
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def stripe_fake_server():
+    fake = FakeStripe().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def stripe_fake(stripe_fake_server) -> FakeStripe:
+    """The fake Stripe API, emptied for this test."""
+    stripe_fake_server.reset()
+    return stripe_fake_server
+
+
+@pytest.fixture
+def webhook_settings(app, monkeypatch):
+    """The app with STRIPE_WEBHOOK_SECRET set (payments stay offline)."""
+    settings = replace(app.config["CROWD_SETTINGS"], stripe_webhook_secret=WEBHOOK_SECRET)
+    monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
+    return settings
+
+
+@pytest.fixture
+def stripe_settings(app, stripe_fake, monkeypatch):
+    """The app pointed at the fake: get_provider() is the Stripe provider; webhooks signed."""
+    settings = replace(
+        app.config["CROWD_SETTINGS"],
+        stripe_api_key=FAKE_API_KEY,
+        stripe_api_base=stripe_fake.url,
+        stripe_webhook_secret=WEBHOOK_SECRET,
+    )
+    monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
+    return settings
+
+
+@pytest.fixture
+def stripe_provider(stripe_settings):
+    """The Stripe provider (the real SDK) talking to the fake."""
+    from payouts.providers.stripe_provider import StripeProvider
+
+    return StripeProvider(stripe_settings.stripe_api_key, api_base=stripe_settings.stripe_api_base)
