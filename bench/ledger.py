@@ -162,13 +162,217 @@ def bench_baseline(app, threads: int, per_thread: int):
 
 
 def bench_payout_run(app, members: int = 10_000) -> str:
-    """Time of one payout run over `members` members with a payable: pending.
+    """Time of one payout run over `members` members with a payable, on the offline provider.
 
-    Stub for the engineer building payouts (issue 4, item 5): seed `members` payables with
-    settlements, then time the payout run end to end (ledger postings + provider transfers on
-    the offline provider) and return the figure to print.
+    Seeds in bulk (not timed): the members, their enabled connected accounts, and one job
+    settlement each (clearing:payments debit, platform:revenue and the member's payable
+    credits) written as ledger rows whose kept balances equal their entries, so the ledger
+    stays sound. Then times the run end to end: `run_payouts` (10,000 payout rows and their
+    `payout-{id}-send` postings, one commit), and the sending it queued, run inline as on the
+    embedded default (offline transfers under `payout-{id}` keys and `payout-{id}-paid`
+    postings, a commit per 100 payouts). Returns the figures to print.
     """
-    return f"payout run for {members:,} members: not measured yet (the payout run is not built)"
+    from sqlalchemy import func, insert, select
+
+    def _seed_payees(count: int) -> tuple[int, int]:
+        """`count` members with enabled offline accounts and an earning each; (first, last) id."""
+        from crowd.accounts.models import User
+        from crowd.core.db import utcnow
+        from crowd.extensions import db
+        from crowd.members.models import Member
+        from payouts.models import (
+            ConnectedAccount,
+            LedgerAccount,
+            LedgerEntry,
+            LedgerTransaction,
+            OfflineAccount,
+        )
+
+        now = utcnow()
+        session = db.session
+        session.execute(
+            insert(User),
+            [
+                {
+                    "email": f"payee{n}@bench.test",
+                    "password_hash": "x",
+                    "role": "member",
+                    "display_name": f"Payee {n}",
+                }
+                for n in range(count)
+            ],
+        )
+        users = session.execute(
+            select(User.id, User.display_name).where(User.email.like("payee%@bench.test"))
+        ).all()
+        session.execute(
+            insert(Member),
+            [{"user_id": uid, "kind": "private", "display_name": name} for uid, name in users],
+        )
+        ids = sorted(
+            session.scalars(
+                select(Member.id)
+                .join(User, User.id == Member.user_id)
+                .where(User.email.like("payee%@bench.test"))
+            )
+        )
+        accounts = [f"off_acct_bench_{member_id}" for member_id in ids]
+        session.execute(
+            insert(OfflineAccount),
+            [
+                {"id": a, "member_id": m, "email": "payee@bench.test", "country": "DE"}
+                for m, a in zip(ids, accounts, strict=True)
+            ],
+        )
+        session.execute(
+            insert(ConnectedAccount),
+            [
+                {
+                    "member_id": m,
+                    "provider": "offline",
+                    "provider_account_id": a,
+                    "country": "DE",
+                    "payouts_enabled": True,
+                    "charges_enabled": True,
+                    "details_submitted": True,
+                }
+                for m, a in zip(ids, accounts, strict=True)
+            ],
+        )
+        # One settlement each: price p = 5000 + n % 1000, commission p // 5, earning the rest.
+        prices = {m: 5_000 + n % 1_000 for n, m in enumerate(ids)}
+        commission = {m: p // 5 for m, p in prices.items()}
+        session.execute(
+            insert(LedgerAccount),
+            [
+                {
+                    "code": f"member:{m}:payable",
+                    "currency": "EUR",
+                    "kind": "liability",
+                    "member_id": m,
+                    "balance": prices[m] - commission[m],
+                    "allow_negative": False,
+                    "created_at": now,
+                }
+                for m in ids
+            ],
+        )
+        for code, kind, change in (
+            ("clearing:payments", "asset", sum(prices.values())),
+            ("platform:revenue", "revenue", sum(commission.values())),
+        ):
+            # The platform accounts may exist from the posting benchmarks: add to their balance.
+            ledger_row = session.scalar(
+                select(LedgerAccount).where(
+                    LedgerAccount.code == code, LedgerAccount.currency == "EUR"
+                )
+            )
+            if ledger_row is None:
+                session.add(
+                    LedgerAccount(
+                        code=code, currency="EUR", kind=kind, balance=0, allow_negative=True
+                    )
+                )
+                session.flush()
+            session.execute(
+                text(
+                    "UPDATE ledger_accounts SET balance = balance + :change "
+                    "WHERE code = :code AND currency = 'EUR'"
+                ),
+                {"change": change, "code": code},
+            )
+        session.execute(
+            insert(LedgerTransaction),
+            [
+                {
+                    "key": f"bench:payee:{m}",
+                    "kind": "job_settlement",
+                    "currency": "EUR",
+                    "memo": "bench seed",
+                    "member_id": m,
+                    "created_at": now,
+                }
+                for m in ids
+            ],
+        )
+        account_ids = dict(
+            session.execute(
+                select(LedgerAccount.code, LedgerAccount.id).where(LedgerAccount.currency == "EUR")
+            ).all()
+        )
+        transaction_ids = dict(
+            session.execute(
+                select(LedgerTransaction.member_id, LedgerTransaction.id).where(
+                    LedgerTransaction.key.like("bench:payee:%")
+                )
+            ).all()
+        )
+        entries = []
+        for m in ids:
+            t = transaction_ids[m]
+            entries += [
+                {
+                    "transaction_id": t,
+                    "account_id": account_ids["clearing:payments"],
+                    "amount": prices[m],
+                },
+                {
+                    "transaction_id": t,
+                    "account_id": account_ids["platform:revenue"],
+                    "amount": -commission[m],
+                },
+                {
+                    "transaction_id": t,
+                    "account_id": account_ids[f"member:{m}:payable"],
+                    "amount": commission[m] - prices[m],
+                },
+            ]
+        session.execute(insert(LedgerEntry), entries)
+        return ids[0], ids[-1]
+
+    from crowd.core import background
+    from crowd.extensions import db
+    from payouts import ledger, payout_run
+    from payouts.models import Payout
+
+    with app.app_context():
+        first, last = _seed_payees(members)
+        db.session.commit()
+        started = time.perf_counter()
+        run = payout_run.run_payouts()
+        db.session.commit()
+        written = time.perf_counter()
+        background.relay_committed()  # the send messages, inline (no Redis here)
+        finished = time.perf_counter()
+        counts = dict(
+            db.session.execute(
+                select(Payout.status, func.count())
+                .where(Payout.run_id == run.id)
+                .group_by(Payout.status)
+            ).all()
+        )
+        sent = db.session.scalar(
+            select(func.count())
+            .select_from(Payout)
+            .where(
+                Payout.run_id == run.id,
+                Payout.member_id.between(first, last),
+                Payout.status == "paid",
+            )
+        )
+        problems = ledger.check_invariant()
+    total = finished - started
+    paid = counts.get("paid", 0)
+    per = total / paid * 1000 if paid else float("nan")
+    return (
+        f"payout run for {members:,} members: {total:.1f} s end to end "
+        f"(writing payouts + postings {written - started:.1f} s, "
+        f"transfers + paid postings {finished - written:.1f} s); "
+        f"{paid:,} paid ({sent:,} of the seeded members), {counts.get('held', 0):,} held, "
+        f"{counts.get('pending', 0) + counts.get('failed', 0):,} pending or failed; "
+        f"{per:.2f} ms per payout; ledger invariant after the run: "
+        + ("sound" if not problems else f"{len(problems)} PROBLEMS: {problems[:3]}")
+    )
 
 
 def summary(wall: float, latencies: list[float]) -> dict:

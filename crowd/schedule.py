@@ -11,6 +11,12 @@ PERIODIC = (
     # Safety nets behind the per-job timers (auto-confirm, close, review publication).
     Periodic("sweep-lifecycle", "jobs.sweep_lifecycle", every_seconds=300),
     Periodic("publish-due-reviews", "jobs.publish_due_reviews", every_seconds=600),
+    # Job payments stuck after provider outages: authorise, settle, release, refund again.
+    Periodic("sweep-job-payments", "payouts.sweep_job_payments", every_seconds=600),
+    # Money: the weekly payout run (the task checks the last run in the database) and the
+    # monthly flat fees (billed once per member and month; the daily run retries failures).
+    Periodic("payout-run", "payouts.run_payouts_if_due", every_seconds=3600),
+    Periodic("bill-monthly-fees", "payouts.bill_monthly_fees", every_seconds=86400),
     # Webhook events whose handler failed are retried (the event itself is stored once).
     Periodic("retry-webhook-events", "payouts.retry_webhook_events", every_seconds=300),
 )

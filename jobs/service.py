@@ -30,6 +30,7 @@ from jobs.timers import (
     reminder_due_at,
     schedule_close,
 )
+from payouts import job_money
 
 # A reminder may run this much before its nominal time (clock skew between hosts).
 REMINDER_SLACK = timedelta(minutes=1)
@@ -55,6 +56,7 @@ def confirm(job: Job, *, actor: str, actor_user_id: int | None = None) -> None:
     auto-confirm period); closing is scheduled and the other side told."""
     transition(job, "confirm", actor=actor, actor_user_id=actor_user_id)
     job.confirmed_at = utcnow()
+    job_money.on_confirmed(job)
     schedule_close(job)
     title = "Job confirmed" if actor != "system" else "Job confirmed automatically"
     recipients = [_user_of(Member, job.assigned_member_id)] if job.assigned_member_id else []
@@ -103,6 +105,7 @@ def cancel_job(*, actor: Principal, job_id: int, reason: str) -> dict:
     transition(job, "cancel", actor=kind, actor_user_id=actor.user_id, reason=reason, fee=fee)
     job.cancelled_at, job.cancelled_by, job.cancel_reason = now, kind, reason
     job.cancellation_fee_amount = fee
+    job_money.on_cancelled(job)
     withdraw_pending_offers(job, reason="the job was cancelled.")
     recipients = []
     if was in ("assigned", "in_progress") and job.assigned_member_id:

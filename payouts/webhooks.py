@@ -49,12 +49,13 @@ TOLERANCE_SECONDS = 300
 MAX_ATTEMPTS = 10
 
 # Modules whose @on_event handlers must be registered before events are dispatched.
-HANDLER_MODULES = ("payouts.accounts",)
+HANDLER_MODULES = ("payouts.accounts", "payouts.payout_run", "payouts.job_money.webhooks")
 
 # What the money flow listens to (configure the Stripe endpoint with these). Types without a
 # handler yet are stored as `ignored`; the job money flow and payouts register theirs.
 SUBSCRIBED_EVENT_TYPES = (
     "account.updated",
+    "payment_intent.amount_capturable_updated",
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
     "payment_intent.canceled",

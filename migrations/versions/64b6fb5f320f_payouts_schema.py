@@ -1,8 +1,8 @@
 """payouts schema
 
-Revision ID: dfc095f2176a
+Revision ID: 64b6fb5f320f
 Revises: 608987d8c887
-Create Date: 2026-11-21 18:50:41.066210
+Create Date: 2026-11-21 19:08:53.115009
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'dfc095f2176a'
+revision = '64b6fb5f320f'
 down_revision = '608987d8c887'
 branch_labels = None
 depends_on = None
@@ -133,6 +133,23 @@ def upgrade():
     with op.batch_alter_table('offline_transfers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_offline_transfers_destination'), ['destination'], unique=False)
 
+    op.create_table('payout_runs',
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('requested_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('minimums', sa.JSON(), nullable=False),
+    sa.Column('totals', sa.JSON(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("status IN ('requested', 'sending', 'completed')", name=op.f('ck_payout_runs_status_known')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_payout_runs_requested_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payout_runs'))
+    )
+    with op.batch_alter_table('payout_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_payout_runs_status', ['status'], unique=False)
+
     op.create_table('connected_accounts',
     sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('provider', sa.String(length=16), nullable=False),
@@ -150,6 +167,17 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_connected_accounts')),
     sa.UniqueConstraint('member_id', name=op.f('uq_connected_accounts_member_id')),
     sa.UniqueConstraint('provider_account_id', name=op.f('uq_connected_accounts_provider_account_id'))
+    )
+    op.create_table('customer_payment_methods',
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('payment_method', sa.String(length=255), nullable=False),
+    sa.Column('provider_customer_ref', sa.String(length=255), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_payment_methods_customer_id_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_payment_methods')),
+    sa.UniqueConstraint('customer_id', name=op.f('uq_customer_payment_methods_customer_id'))
     )
     op.create_table('ledger_accounts',
     sa.Column('code', sa.String(length=120), nullable=False),
@@ -226,6 +254,65 @@ def upgrade():
         batch_op.create_index('ix_ledger_transactions_job', ['job_id'], unique=False)
         batch_op.create_index('ix_ledger_transactions_member', ['member_id'], unique=False)
 
+    op.create_table('job_payments',
+    sa.Column('job_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('provider', sa.String(length=16), nullable=True),
+    sa.Column('provider_payment_id', sa.String(length=255), nullable=True),
+    sa.Column('status', sa.String(length=30), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount_authorized', sa.BigInteger(), nullable=False),
+    sa.Column('amount_captured', sa.BigInteger(), nullable=False),
+    sa.Column('amount_refunded', sa.BigInteger(), nullable=False),
+    sa.Column('transfer_group', sa.String(length=64), nullable=False),
+    sa.Column('authorize_attempt', sa.Integer(), nullable=False),
+    sa.Column('payment_method', sa.String(length=255), nullable=True),
+    sa.Column('customer_ref', sa.String(length=255), nullable=True),
+    sa.Column('settlement_kind', sa.String(length=20), nullable=True),
+    sa.Column('commission_amount', sa.BigInteger(), nullable=True),
+    sa.Column('member_earning', sa.BigInteger(), nullable=True),
+    sa.Column('plan_code', sa.String(length=40), nullable=True),
+    sa.Column('settlement_transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('failure_code', sa.String(length=100), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('authorized_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('captured_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('dispute_id', sa.String(length=255), nullable=True),
+    sa.Column('dispute_status', sa.String(length=40), nullable=True),
+    sa.Column('dispute_reason', sa.String(length=100), nullable=True),
+    sa.Column('dispute_amount', sa.BigInteger(), nullable=True),
+    sa.Column('disputed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('dispute_closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("currency IN ('EUR', 'CHF')", name=op.f('ck_job_payments_currency_known')),
+    sa.CheckConstraint("settlement_kind IS NULL OR settlement_kind IN ('job', 'cancellation_fee')", name=op.f('ck_job_payments_settlement_kind_known')),
+    sa.CheckConstraint("status IN ('pending', 'requires_payment_method', 'requires_action', 'authorized', 'captured', 'partially_refunded', 'refunded', 'failed', 'cancelled')", name=op.f('ck_job_payments_status_known')),
+    sa.CheckConstraint('amount_authorized >= 0', name=op.f('ck_job_payments_authorized_non_negative')),
+    sa.CheckConstraint('amount_captured BETWEEN 0 AND amount_authorized', name=op.f('ck_job_payments_captured_range')),
+    sa.CheckConstraint('amount_refunded BETWEEN 0 AND amount_captured', name=op.f('ck_job_payments_refunded_range')),
+    sa.CheckConstraint('authorize_attempt >= 1', name=op.f('ck_job_payments_attempt_positive')),
+    sa.CheckConstraint('commission_amount IS NULL OR commission_amount >= 0', name=op.f('ck_job_payments_commission_non_negative')),
+    sa.CheckConstraint('member_earning IS NULL OR member_earning >= 0', name=op.f('ck_job_payments_earning_non_negative')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_job_payments_customer_id_customers')),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_job_payments_job_id_jobs')),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_job_payments_member_id_members')),
+    sa.ForeignKeyConstraint(['settlement_transaction_id'], ['ledger_transactions.id'], name=op.f('fk_job_payments_settlement_transaction_id_ledger_transactions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_payments')),
+    sa.UniqueConstraint('dispute_id', name=op.f('uq_job_payments_dispute_id')),
+    sa.UniqueConstraint('job_id', name=op.f('uq_job_payments_job_id')),
+    sa.UniqueConstraint('provider_payment_id', name=op.f('uq_job_payments_provider_payment_id')),
+    sa.UniqueConstraint('settlement_transaction_id', name=op.f('uq_job_payments_settlement_transaction_id'))
+    )
+    with op.batch_alter_table('job_payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_job_payments_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_job_payments_member_id'), ['member_id'], unique=False)
+        batch_op.create_index('ix_job_payments_status_updated', ['status', 'updated_at'], unique=False)
+
     op.create_table('ledger_entries',
     sa.Column('transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -240,16 +327,143 @@ def upgrade():
         batch_op.create_index('ix_ledger_entries_account_id', ['account_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_transaction_id'), ['transaction_id'], unique=False)
 
+    op.create_table('monthly_fees',
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('plan_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('charged_to', sa.String(length=10), nullable=True),
+    sa.Column('transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('billed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("charged_to IS NULL OR charged_to IN ('payable', 'receivable')", name=op.f('ck_monthly_fees_charged_to_known')),
+    sa.CheckConstraint("currency IN ('EUR', 'CHF')", name=op.f('ck_monthly_fees_currency_known')),
+    sa.CheckConstraint("status <> 'billed' OR (transaction_id IS NOT NULL AND charged_to IS NOT NULL)", name=op.f('ck_monthly_fees_billed_has_posting')),
+    sa.CheckConstraint("status IN ('pending', 'billed', 'failed')", name=op.f('ck_monthly_fees_status_known')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_monthly_fees_amount_positive')),
+    sa.CheckConstraint('length(period) = 7', name=op.f('ck_monthly_fees_period_is_a_month')),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_monthly_fees_member_id_members')),
+    sa.ForeignKeyConstraint(['plan_id'], ['commission_plans.id'], name=op.f('fk_monthly_fees_plan_id_commission_plans')),
+    sa.ForeignKeyConstraint(['transaction_id'], ['ledger_transactions.id'], name=op.f('fk_monthly_fees_transaction_id_ledger_transactions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_monthly_fees')),
+    sa.UniqueConstraint('member_id', 'period', name='uq_monthly_fees_member_period'),
+    sa.UniqueConstraint('transaction_id', name=op.f('uq_monthly_fees_transaction_id'))
+    )
+    with op.batch_alter_table('monthly_fees', schema=None) as batch_op:
+        batch_op.create_index('ix_monthly_fees_period_status', ['period', 'status'], unique=False)
+
+    op.create_table('payouts',
+    sa.Column('run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('hold_reason', sa.String(length=200), nullable=True),
+    sa.Column('failure_reason', sa.Text(), nullable=True),
+    sa.Column('provider', sa.String(length=16), nullable=True),
+    sa.Column('destination_account', sa.String(length=255), nullable=True),
+    sa.Column('provider_transfer_id', sa.String(length=255), nullable=True),
+    sa.Column('send_transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("(status = 'held') = (hold_reason IS NOT NULL)", name=op.f('ck_payouts_held_has_reason')),
+    sa.CheckConstraint("currency IN ('EUR', 'CHF')", name=op.f('ck_payouts_currency_known')),
+    sa.CheckConstraint("status IN ('pending', 'in_transit', 'paid', 'failed', 'held')", name=op.f('ck_payouts_status_known')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_payouts_amount_positive')),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_payouts_member_id_members')),
+    sa.ForeignKeyConstraint(['run_id'], ['payout_runs.id'], name=op.f('fk_payouts_run_id_payout_runs')),
+    sa.ForeignKeyConstraint(['send_transaction_id'], ['ledger_transactions.id'], name=op.f('fk_payouts_send_transaction_id_ledger_transactions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payouts')),
+    sa.UniqueConstraint('provider_transfer_id', name=op.f('uq_payouts_provider_transfer_id')),
+    sa.UniqueConstraint('send_transaction_id', name=op.f('uq_payouts_send_transaction_id'))
+    )
+    with op.batch_alter_table('payouts', schema=None) as batch_op:
+        batch_op.create_index('ix_payouts_member_id', ['member_id', 'id'], unique=False)
+        batch_op.create_index('ix_payouts_run_id', ['run_id', 'id'], unique=False)
+        batch_op.create_index('ix_payouts_status', ['status'], unique=False)
+
+    op.create_table('job_refunds',
+    sa.Column('job_payment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('job_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('provider_refund_id', sa.String(length=255), nullable=True),
+    sa.Column('ledger_transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('commission_part', sa.BigInteger(), nullable=True),
+    sa.Column('member_part', sa.BigInteger(), nullable=True),
+    sa.Column('member_receivable', sa.BigInteger(), nullable=True),
+    sa.Column('requested_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('refunded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint("currency IN ('EUR', 'CHF')", name=op.f('ck_job_refunds_currency_known')),
+    sa.CheckConstraint("source IN ('api', 'provider')", name=op.f('ck_job_refunds_source_known')),
+    sa.CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name=op.f('ck_job_refunds_status_known')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_job_refunds_amount_positive')),
+    sa.CheckConstraint('commission_part IS NULL OR commission_part BETWEEN 0 AND amount', name=op.f('ck_job_refunds_commission_part_range')),
+    sa.CheckConstraint('member_part IS NULL OR member_part BETWEEN 0 AND amount', name=op.f('ck_job_refunds_member_part_range')),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_job_refunds_job_id_jobs')),
+    sa.ForeignKeyConstraint(['job_payment_id'], ['job_payments.id'], name=op.f('fk_job_refunds_job_payment_id_job_payments')),
+    sa.ForeignKeyConstraint(['ledger_transaction_id'], ['ledger_transactions.id'], name=op.f('fk_job_refunds_ledger_transaction_id_ledger_transactions')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_job_refunds_requested_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_refunds')),
+    sa.UniqueConstraint('key', name=op.f('uq_job_refunds_key')),
+    sa.UniqueConstraint('ledger_transaction_id', name=op.f('uq_job_refunds_ledger_transaction_id')),
+    sa.UniqueConstraint('provider_refund_id', name=op.f('uq_job_refunds_provider_refund_id'))
+    )
+    with op.batch_alter_table('job_refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_job_refunds_job_id'), ['job_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_job_refunds_job_payment_id'), ['job_payment_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('job_refunds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_job_refunds_job_payment_id'))
+        batch_op.drop_index(batch_op.f('ix_job_refunds_job_id'))
+
+    op.drop_table('job_refunds')
+    with op.batch_alter_table('payouts', schema=None) as batch_op:
+        batch_op.drop_index('ix_payouts_status')
+        batch_op.drop_index('ix_payouts_run_id')
+        batch_op.drop_index('ix_payouts_member_id')
+
+    op.drop_table('payouts')
+    with op.batch_alter_table('monthly_fees', schema=None) as batch_op:
+        batch_op.drop_index('ix_monthly_fees_period_status')
+
+    op.drop_table('monthly_fees')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_entries_transaction_id'))
         batch_op.drop_index('ix_ledger_entries_account_id')
 
     op.drop_table('ledger_entries')
+    with op.batch_alter_table('job_payments', schema=None) as batch_op:
+        batch_op.drop_index('ix_job_payments_status_updated')
+        batch_op.drop_index(batch_op.f('ix_job_payments_member_id'))
+        batch_op.drop_index(batch_op.f('ix_job_payments_customer_id'))
+
+    op.drop_table('job_payments')
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_transactions_member')
         batch_op.drop_index('ix_ledger_transactions_job')
@@ -268,7 +482,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ledger_accounts_member_id'))
 
     op.drop_table('ledger_accounts')
+    op.drop_table('customer_payment_methods')
     op.drop_table('connected_accounts')
+    with op.batch_alter_table('payout_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_payout_runs_status')
+
+    op.drop_table('payout_runs')
     with op.batch_alter_table('offline_transfers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_offline_transfers_destination'))
 

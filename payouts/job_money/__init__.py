@@ -1,0 +1,87 @@
+"""The money of a job: authorised when a member is assigned, captured and split on confirmation.
+
+Stripe Connect with separate charges and transfers: the customer's card is authorised on the
+platform (manual capture, `transfer_group` "job-{id}") when a member is assigned, captured
+when the job is confirmed, and the capture is split in the ledger at once — the price into
+payment clearing, the platform's commission (payouts.plans.commission_for at the moment of
+confirmation, perks applied) and the member's earning to their payable. Members are paid
+later by the payout run's transfers.
+
+The jobs code calls the hooks (`on_assigned`, `on_confirmed`, `on_cancelled`) inside its own
+unit of work; they only write our rows and enqueue tasks, so no provider call ever runs in a
+request's transaction. The tasks lock the job's payment row, call the provider with an
+idempotency key derived from our ids, and post to the ledger under a key derived from the
+job — so a task that runs twice, or dies after the provider answered, does its work once:
+the provider replays the first answer for the key and the ledger returns the first posting.
+
+Keys (attempt n > 1 is a new authorisation after a decline or a lapsed hold; its provider
+calls carry "-{n}"):
+    provider  authorise job-{id}-authorize    capture job-{id}-capture    release job-{id}-cancel
+              late fee job-{id}-cancellation-fee    refund job-{id}-refund-{n}
+    ledger    split job-{id}-settlement    late fee job-{id}-cancellation-fee
+              refund job-{id}-refund-{n}, or provider-refund-{refund id} for one made outside
+              our API    lost chargeback dispute-{dispute id}-lost
+
+Late-cancellation fees are captured from the authorisation (the rest is released) and split
+like a job of the fee's price: the member kept the slot free and may have been on the way,
+so the fee compensates them, and the platform keeps the commission their plan takes on any
+earning, booked as a fee (platform:fees) rather than job commission.
+
+Refunds reverse the split proportionally and cumulatively: after refunds totalling R of a
+capture C with commission K the platform has given back prorate(K, R, C) (half up), the
+member the rest — so any sequence of partial refunds sums exactly to the split, and a full
+refund undoes it entirely. A member's payable never goes below zero: the part of their share
+already paid out is booked to `member:{id}:receivable`, what they owe the platform, for the
+payout run to settle against later earnings.
+
+Webhooks only reconcile our record of the payment (never backwards: a stale event about an
+earlier state is ignored); any ledger posting they make necessary runs in the same keyed code
+as the tasks, so nothing is posted twice. A chargeback marks the payment disputed and moves
+the job to `disputed` when its state allows (else it is only recorded); a lost one is borne
+by the platform (platform:disputes), whether the member gives back their earning being for
+mediation to decide. `open_dispute_member_ids` tells the payout run whom to hold.
+"""
+
+from payouts.job_money.payments import (
+    AUTHORIZE_TASK,
+    CANCEL_TASK,
+    CAPTURE_TASK,
+    REFUND_TASK,
+    authorize,
+    cancel,
+    capture,
+    key_for,
+    on_assigned,
+    on_cancelled,
+    on_confirmed,
+    payment_method_changed,
+    payment_of,
+    saved_method,
+    transfer_group,
+)
+from payouts.job_money.refunds import execute_refund, request_refund
+from payouts.job_money.sweep import sweep
+from payouts.job_money.views import open_dispute_member_ids, payment_view
+
+__all__ = [
+    "AUTHORIZE_TASK",
+    "CANCEL_TASK",
+    "CAPTURE_TASK",
+    "REFUND_TASK",
+    "authorize",
+    "cancel",
+    "capture",
+    "execute_refund",
+    "key_for",
+    "on_assigned",
+    "on_cancelled",
+    "on_confirmed",
+    "open_dispute_member_ids",
+    "payment_method_changed",
+    "payment_of",
+    "payment_view",
+    "request_refund",
+    "saved_method",
+    "sweep",
+    "transfer_group",
+]

@@ -1,0 +1,369 @@
+"""The job payment's way: hooks, authorisation, capture with the split, cancellation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from crowd.core.background import enqueue
+from crowd.core.db import utcnow
+from crowd.customers.models import Customer
+from crowd.extensions import db
+from crowd.notifications.service import notify
+from jobs.models import Job
+from payouts import ledger
+from payouts.ledger import Line, account_code_for_member
+from payouts.models.job_payments import CustomerPaymentMethod, JobPayment
+from payouts.models.ledger import LedgerTransaction
+from payouts.plans import commission_for
+from payouts.providers import PaymentError, get_provider
+
+AUTHORIZE_TASK = "payouts.authorize_job_payment"
+CAPTURE_TASK = "payouts.capture_job_payment"
+CANCEL_TASK = "payouts.cancel_job_payment"
+REFUND_TASK = "payouts.refund_job_payment"
+
+CLEARING = "clearing:payments"
+# Not authorised (yet): what an authorisation may still move forward.
+UNAUTHORIZED = ("pending", "requires_payment_method", "requires_action", "failed")
+# A hold that lapsed or was released at the provider while the job still needs paying: the
+# same method may be authorised again (a decline, by contrast, waits for another method).
+LAPSED = "authorization_lapsed"
+# Job states in which the customer's payment is (still) wanted.
+PAYABLE_JOB_STATES = ("assigned", "in_progress", "completed", "confirmed", "closed", "disputed")
+
+
+def transfer_group(job_id: int) -> str:
+    return f"job-{job_id}"
+
+
+def key_for(job_id: int, action: str, attempt: int = 1) -> str:
+    return f"job-{job_id}-{action}" if attempt == 1 else f"job-{job_id}-{action}-{attempt}"
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def payment_of(job_id: int, *, lock: bool = False) -> JobPayment | None:
+    """The job's payment; `lock` takes its row lock (tasks and handlers serialise on it)."""
+    query = select(JobPayment).where(JobPayment.job_id == job_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def saved_method(customer_id: int) -> CustomerPaymentMethod | None:
+    return db.session.scalar(
+        select(CustomerPaymentMethod).where(CustomerPaymentMethod.customer_id == customer_id)
+    )
+
+
+def customer_user_id(customer_id: int) -> int:
+    return db.session.scalar(select(Customer.user_id).where(Customer.id == customer_id))
+
+
+def price_due(job: Job) -> bool:
+    """Whether the job's price is due: it was confirmed and not cancelled since."""
+    return job.confirmed_at is not None and job.status in ("confirmed", "closed", "disputed")
+
+
+# --- hooks: called by the jobs code inside its unit of work ----------------------------------
+
+
+def _ensure_payment(job: Job) -> JobPayment:
+    payment = payment_of(job.id)
+    if payment is None:
+        method = saved_method(job.customer_id)
+        payment = JobPayment(
+            job_id=job.id,
+            customer_id=job.customer_id,
+            status="pending",
+            currency=job.currency,
+            amount_authorized=0,
+            amount_captured=0,
+            amount_refunded=0,
+            transfer_group=transfer_group(job.id),
+            authorize_attempt=1,
+            # The attempt's method is fixed now, with the assignment: a retry sends the same.
+            payment_method=method.payment_method if method else None,
+            customer_ref=method.provider_customer_ref if method else None,
+        )
+        db.session.add(payment)
+    return payment
+
+
+def on_assigned(job: Job) -> None:
+    """A member was assigned: have the customer's payment for the job authorised."""
+    payment = _ensure_payment(job)
+    if payment.status in UNAUTHORIZED:
+        enqueue(AUTHORIZE_TASK, job_id=job.id)
+
+
+def on_confirmed(job: Job) -> None:
+    """The job was confirmed: capture its payment and post the split."""
+    payment = _ensure_payment(job)
+    if payment.status in UNAUTHORIZED:
+        # Captured as soon as it is authorised (the authorisation task sees the confirmation).
+        enqueue(AUTHORIZE_TASK, job_id=job.id)
+    enqueue(CAPTURE_TASK, job_id=job.id)
+
+
+def on_cancelled(job: Job) -> None:
+    """The job was cancelled: release its authorisation, or capture the late-cancellation fee."""
+    if payment_of(job.id) is not None:
+        enqueue(CANCEL_TASK, job_id=job.id)
+
+
+# --- authorisation ---------------------------------------------------------------------------
+
+
+def authorize(job_id: int) -> str:
+    """Authorise the job's price on the customer's payment method (task; idempotent)."""
+    payment = payment_of(job_id, lock=True)
+    job = db.session.get(Job, job_id)
+    if payment is None or job is None:
+        return "no_payment"
+    if payment.status not in ("pending", "requires_payment_method"):
+        # Authorised, or waiting for the customer (a declined method is not tried again).
+        return payment.status
+    if job.status not in PAYABLE_JOB_STATES:
+        return "job_not_payable"
+    if payment.payment_method is None:
+        method = saved_method(job.customer_id)
+        if method is None:
+            payment.status = "requires_payment_method"
+            return payment.status
+        payment.payment_method = method.payment_method
+        payment.customer_ref = method.provider_customer_ref
+    provider = get_provider()
+    payment.provider = provider.name
+    try:
+        result = provider.authorize_payment(
+            amount=job.price_amount,
+            currency=job.currency,
+            customer_ref=payment.customer_ref,
+            transfer_group=payment.transfer_group,
+            idempotency_key=key_for(job.id, "authorize", payment.authorize_attempt),
+            metadata={"job_id": job.id, "customer_id": job.customer_id},
+            payment_method=payment.payment_method,
+        )
+    except PaymentError as error:
+        mark_failed(payment, error.code, error.decline_code, error.detail)
+        return payment.status
+    payment.provider_payment_id = result.id
+    if result.authorized:
+        mark_authorized(payment, job, result.amount_capturable or result.amount)
+    else:
+        payment.status = "requires_action"
+        payment.last_error = f"The customer has to complete the payment ({result.status})."
+        notify(
+            customer_user_id(payment.customer_id),
+            "payment.action_required",
+            "Please confirm your payment",
+            f"Your bank asks you to confirm the payment for job {job.id}.",
+            dedupe_key=f"payment.action_required:{job.id}:{payment.authorize_attempt}",
+            job_id=job.id,
+        )
+    return payment.status
+
+
+def mark_authorized(payment: JobPayment, job: Job, amount: int) -> None:
+    payment.status = "authorized"
+    payment.amount_authorized = amount
+    payment.authorized_at = utcnow()
+    payment.failure_code = payment.last_error = None
+    # The job moved on while we waited for the authorisation: finish what it needs now.
+    if price_due(job):
+        enqueue(CAPTURE_TASK, job_id=job.id)
+    elif job.status == "cancelled":
+        enqueue(CANCEL_TASK, job_id=job.id)
+
+
+def mark_failed(
+    payment: JobPayment, code: str | None, decline_code: str | None, message: str
+) -> None:
+    """Record a failed authorisation (or a lapsed hold) and tell the customer."""
+    payment.status = "failed"
+    payment.failure_code = decline_code or code or "failed"
+    payment.last_error = message
+    payment.failed_at = utcnow()
+    if payment.failure_code == LAPSED:
+        ask = "We will authorise your saved payment method again."
+    else:
+        ask = "Please save another payment method."
+    notify(
+        customer_user_id(payment.customer_id),
+        "payment.failed",
+        "Your payment did not go through",
+        f"Job {payment.job_id}: {message} {ask}",
+        dedupe_key=f"payment.failed:{payment.job_id}:{payment.authorize_attempt}",
+        job_id=payment.job_id,
+        reason=payment.failure_code,
+    )
+
+
+def payment_method_changed(customer_id: int, method: CustomerPaymentMethod) -> int:
+    """A customer saved a (new) payment method: try it on their payments waiting for one.
+
+    A payment that failed or waits for the customer gets a new attempt with its own keys; one
+    still pending keeps its attempt (and its method, if it has one): its retry must send the
+    very request its key was first used with. Returns how many payments were queued.
+    """
+    payments = db.session.scalars(
+        select(JobPayment)
+        .join(Job, Job.id == JobPayment.job_id)
+        .where(
+            JobPayment.customer_id == customer_id,
+            JobPayment.status.in_(UNAUTHORIZED),
+            Job.status.in_(PAYABLE_JOB_STATES),
+        )
+        .order_by(JobPayment.id)
+        .with_for_update(of=JobPayment)
+        .execution_options(populate_existing=True)
+    ).all()
+    queued = 0
+    for payment in payments:
+        if payment.status == "pending" and payment.payment_method is not None:
+            continue
+        if payment.status in ("failed", "requires_action"):
+            if payment.payment_method == method.payment_method and payment.failure_code != LAPSED:
+                continue  # the same declined method: only a different one is worth a try
+            new_attempt(payment)
+        payment.status = "pending"
+        payment.payment_method = method.payment_method
+        payment.customer_ref = method.provider_customer_ref
+        enqueue(AUTHORIZE_TASK, job_id=payment.job_id)
+        queued += 1
+    return queued
+
+
+def new_attempt(payment: JobPayment) -> None:
+    """Start a fresh authorisation, with keys of its own (the old intent is left to lapse)."""
+    payment.authorize_attempt += 1
+    payment.status = "pending"
+    payment.provider_payment_id = None
+    payment.amount_authorized = 0
+    payment.failure_code = payment.last_error = None
+    payment.payment_method = payment.customer_ref = None
+
+
+# --- capture and settlement ------------------------------------------------------------------
+
+
+def capture(job_id: int) -> str:
+    """Capture a confirmed job's payment and post its split, once (task; idempotent)."""
+    payment = payment_of(job_id, lock=True)
+    job = db.session.get(Job, job_id)
+    if payment is None or job is None:
+        return "no_payment"
+    if payment.settlement_transaction_id is not None:
+        return "settled"
+    if not price_due(job):
+        return "not_confirmed"
+    if payment.status == "authorized":
+        amount = min(job.price_amount, payment.amount_authorized)
+        try:
+            result = get_provider().capture_payment(
+                payment.provider_payment_id,
+                amount=amount,
+                idempotency_key=key_for(job.id, "capture", payment.authorize_attempt),
+            )
+        except PaymentError as error:
+            # The authorisation is gone (lapsed, released): a new one is needed.
+            mark_failed(payment, LAPSED, None, error.detail)
+            return payment.status
+        mark_captured(payment, result.amount_received or amount)
+    elif payment.status != "captured":
+        return payment.status  # captured once it is authorised
+    _settle(payment, job, kind="job", at=job.confirmed_at)
+    return "settled"
+
+
+def mark_captured(payment: JobPayment, amount: int) -> None:
+    payment.status = "captured"
+    payment.amount_captured = amount
+    payment.captured_at = utcnow()
+
+
+def _settle(payment: JobPayment, job: Job, *, kind: str, at: datetime) -> LedgerTransaction:
+    """Post the captured amount's split: clearing, the platform's share, the member's earning."""
+    captured = payment.amount_captured
+    member_id = job.assigned_member_id
+    if member_id is not None:
+        commission = commission_for(captured, payment.currency, member_id, at)
+        share, earning, plan = commission.amount, commission.earning, commission.plan_code
+        fee_like = kind == "cancellation_fee" or commission.breakdown.get("rule") == "fixed_fee"
+    else:  # nobody to compensate: a fee without a member is the platform's alone
+        share, earning, plan, fee_like = captured, 0, None, True
+    platform = "platform:fees" if fee_like else "platform:revenue"
+    lines = [Line(CLEARING, captured), Line(platform, -share)]
+    if earning:
+        lines.append(Line(account_code_for_member(member_id), -earning))
+    what = "late-cancellation fee" if kind == "cancellation_fee" else "payment"
+    transaction = ledger.post(
+        key=key_for(job.id, "settlement" if kind == "job" else "cancellation-fee"),
+        kind="job_settlement" if kind == "job" else "cancellation_fee",
+        currency=payment.currency,
+        lines=[line for line in lines if line.amount],
+        memo=f"Job {job.id}: {what} captured",
+        job_id=job.id,
+        member_id=member_id,
+    )
+    payment.settlement_transaction_id = transaction.id
+    payment.settlement_kind = kind
+    payment.commission_amount, payment.member_earning = share, earning
+    payment.plan_code, payment.member_id = plan, member_id
+    return transaction
+
+
+# --- cancellation ----------------------------------------------------------------------------
+
+
+def cancel(job_id: int) -> str:
+    """Release a cancelled job's authorisation, or capture and post its late fee (task)."""
+    payment = payment_of(job_id, lock=True)
+    job = db.session.get(Job, job_id)
+    if payment is None or job is None:
+        return "no_payment"
+    if job.status != "cancelled" or payment.settlement_transaction_id is not None:
+        return payment.status
+    fee = job.cancellation_fee_amount
+    provider = get_provider()
+    attempt = payment.authorize_attempt
+    if payment.status == "authorized" and fee > 0:
+        amount = min(fee, payment.amount_authorized)
+        try:
+            # A partial capture releases the rest of the authorisation.
+            result = provider.capture_payment(
+                payment.provider_payment_id,
+                amount=amount,
+                idempotency_key=key_for(job.id, "cancellation-fee", attempt),
+            )
+        except PaymentError as error:
+            payment.status, payment.failure_code = "failed", error.code or "capture_failed"
+            payment.last_error = f"The late-cancellation fee could not be captured: {error.detail}"
+            return payment.status
+        mark_captured(payment, result.amount_received or amount)
+    if payment.status == "captured" and fee > 0:
+        # Captured as the fee (or at the provider, reported by a webhook before we posted).
+        _settle(payment, job, kind="cancellation_fee", at=job.cancelled_at or utcnow())
+        return "settled"
+    if payment.status == "captured":
+        payment.last_error = "Captured at the provider although the job was cancelled free."
+        return payment.status
+    if payment.status in ("authorized", "requires_action") and payment.provider_payment_id:
+        try:
+            provider.cancel_payment(
+                payment.provider_payment_id, idempotency_key=key_for(job.id, "cancel", attempt)
+            )
+        except PaymentError as error:  # expired or cancelled already: nothing is held
+            payment.last_error = error.detail
+    if payment.status in UNAUTHORIZED + ("authorized",):
+        if fee > 0 and payment.status != "authorized":
+            payment.last_error = (
+                f"The late-cancellation fee of {fee} was not collected: nothing was authorised."
+            )
+        payment.status = "cancelled"
+        payment.cancelled_at = utcnow()
+    return payment.status

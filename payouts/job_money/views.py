@@ -1,0 +1,135 @@
+"""Reading a job's payment as each party may see it, and open disputes for the payout run."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from crowd.core.auth import Principal
+from crowd.core.errors import NotFound
+from crowd.customers.models import Customer
+from crowd.extensions import db
+from crowd.members.models import Member
+from jobs.models import Job
+from payouts.job_money.payments import payment_of, saved_method
+from payouts.models.job_payments import JobPayment, JobRefund
+
+
+def _refund_view(refund: JobRefund, *, staff: bool) -> dict:
+    view = {
+        "id": refund.id,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "status": refund.status,
+        "reason": refund.reason,
+        "created_at": refund.created_at,
+        "refunded_at": refund.refunded_at,
+    }
+    if staff:
+        view |= {
+            "source": refund.source,
+            "key": refund.key,
+            "provider_refund_id": refund.provider_refund_id,
+            "ledger_transaction_id": refund.ledger_transaction_id,
+            "commission_part": refund.commission_part,
+            "member_part": refund.member_part,
+            "member_receivable": refund.member_receivable,
+            "last_error": refund.last_error,
+        }
+    return view
+
+
+def _own_id(actor: Principal, model) -> int | None:
+    return db.session.scalar(select(model.id).where(model.user_id == actor.user_id))
+
+
+def payment_view(*, actor: Principal, job_id: int) -> dict:
+    """A job's payment as `actor` may see it: staff all of it, the customer what they pay and
+    get back, the assigned member their earning; anyone else gets 404."""
+    job = db.session.get(Job, job_id)
+    payment = payment_of(job_id) if job is not None else None
+    if job is None:
+        raise NotFound("No such job.")
+    if actor.role == "member":
+        member_id = _own_id(actor, Member)
+        mine = member_id is not None and member_id in (
+            job.assigned_member_id,
+            payment.member_id if payment else None,
+        )
+        if not mine:
+            raise NotFound("No such job.")
+        return {
+            "job_id": job.id,
+            "status": payment.status if payment else "pending",
+            "currency": job.currency,
+            "member_earning": payment.member_earning if payment else None,
+        }
+    if not actor.is_staff and job.customer_id != _own_id(actor, Customer):
+        raise NotFound("No such job.")
+    view = {
+        "job_id": job.id,
+        "status": payment.status if payment else "pending",
+        "currency": job.currency,
+        "price_amount": job.price_amount,
+        "amount_authorized": payment.amount_authorized if payment else 0,
+        "amount_captured": payment.amount_captured if payment else 0,
+        "amount_refunded": payment.amount_refunded if payment else 0,
+        "payment_method_on_file": saved_method(job.customer_id) is not None,
+        "failure_code": payment.failure_code if payment else None,
+        "last_error": payment.last_error if payment else None,
+        "authorized_at": payment.authorized_at if payment else None,
+        "captured_at": payment.captured_at if payment else None,
+        "refunds": [],
+    }
+    if payment is not None:
+        refunds = db.session.scalars(
+            select(JobRefund).where(JobRefund.job_payment_id == payment.id).order_by(JobRefund.id)
+        )
+        view["refunds"] = [_refund_view(r, staff=actor.is_staff) for r in refunds]
+    if actor.is_staff and payment is not None:
+        view |= {
+            "member_id": payment.member_id,
+            "provider": payment.provider,
+            "provider_payment_id": payment.provider_payment_id,
+            "transfer_group": payment.transfer_group,
+            "authorize_attempt": payment.authorize_attempt,
+            "settlement_kind": payment.settlement_kind,
+            "commission_amount": payment.commission_amount,
+            "member_earning": payment.member_earning,
+            "plan_code": payment.plan_code,
+            "settlement_transaction_id": payment.settlement_transaction_id,
+            "dispute": _dispute_view(payment),
+        }
+    return view
+
+
+def _dispute_view(payment: JobPayment) -> dict | None:
+    if payment.dispute_id is None:
+        return None
+    return {
+        "id": payment.dispute_id,
+        "status": payment.dispute_status,
+        "reason": payment.dispute_reason,
+        "amount": payment.dispute_amount,
+        "open": payment.dispute_open,
+        "created_at": payment.disputed_at,
+        "closed_at": payment.dispute_closed_at,
+    }
+
+
+def open_dispute_member_ids(member_ids: list[int] | None = None) -> set[int]:
+    """Members with a chargeback open on a job's payment, or a job of theirs in `disputed`
+    (for the payout run, which holds their payouts)."""
+    member = func.coalesce(JobPayment.member_id, Job.assigned_member_id)
+    chargebacks = (
+        select(member)
+        .select_from(JobPayment)
+        .join(Job, Job.id == JobPayment.job_id)
+        .where(JobPayment.dispute_id.is_not(None), JobPayment.dispute_closed_at.is_(None))
+    )
+    disputed_jobs = select(Job.assigned_member_id).where(
+        Job.status == "disputed", Job.assigned_member_id.is_not(None)
+    )
+    if member_ids is not None:
+        chargebacks = chargebacks.where(member.in_(member_ids))
+        disputed_jobs = disputed_jobs.where(Job.assigned_member_id.in_(member_ids))
+    return set(db.session.scalars(chargebacks)) | set(db.session.scalars(disputed_jobs))

@@ -1,0 +1,575 @@
+"""Payout runs: each member's payable balance sent to their connected account, exactly once.
+
+A run (the task payouts.run_payouts, weekly) works in two units of work so that a worker dying
+anywhere makes exactly one transfer and one ledger posting per payout:
+
+1. `run_payouts` selects, in one query, every member payable of at least the minimum
+   (PAYOUT_MINIMUM_AMOUNT, per currency), locked in account-code order like every posting.
+   A member with an open dispute (a job of theirs in status `disputed`) or without a payout
+   account that has payouts enabled gets a `held` payout with the reason, and no money moves.
+   Everyone else first settles what they owe (`member:{id}:receivable`, e.g. a monthly fee
+   their payable could not cover), then gets a `pending` Payout and its posting
+   `payout-{id}-send` (payable → payouts:in_transit). Rows, postings and the messages that
+   will send them commit together, before the provider is called at all.
+2. `send_payouts(ids)` (the task payouts.send_payouts) locks each pending payout and calls
+   `provider.transfer(…, idempotency_key=f"payout-{id}")` with parameters taken only from the
+   stored row, then records the transfer (in_transit). A worker that dies after the call and
+   before its commit leaves the payout pending; the outbox runs the message again and every
+   later run resends pending payouts — with the same key and body, so Stripe answers with
+   the transfer it already made (the offline provider's transfer was rolled back with the
+   unit of work and is made once).
+
+Afterwards the provider's webhooks move the payout on (the table PAYOUT_TRANSITIONS):
+transfer.created confirms it in transit; payout.paid (the connected account's payout to the
+bank, naming our payout in its metadata) makes it paid, posting `payout-{id}-paid`
+(payouts:in_transit → clearing:payments: the money has left the platform); transfer.reversed
+or payout.failed make it failed and post `payout-{id}-return`, giving the money back to the
+member's payable. The offline provider has no bank leg and sends no webhooks: its transfer is
+final, so the payout is paid at once. Replayed or late events change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from crowd.core.auth import Principal
+from crowd.core.background import enqueue
+from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, NotFound
+from crowd.core.pagination import paginate
+from crowd.extensions import db
+from crowd.members.models import Member
+from jobs.models import Job
+from payouts import ledger
+from payouts.ledger import Line, account_code_for_member
+from payouts.models.ledger import LedgerAccount
+from payouts.models.payments import ConnectedAccount, WebhookEvent
+from payouts.models.payout_runs import Payout, PayoutRun
+from payouts.plans import own_member
+from payouts.providers import PaymentError, PaymentProviderUnavailable, get_provider
+from payouts.webhooks import Ignored, on_event
+
+log = logging.getLogger(__name__)
+
+CURRENCIES = ("EUR", "CHF")
+DEFAULT_MINIMUM = 2000  # minor units, per currency
+# Payouts per send message: a dying worker redoes at most this many provider calls (replays).
+SEND_CHUNK = 100
+# A provider that is down is asked again after this long, this many times per run; after
+# that the payout waits, pending, for the next run.
+SEND_RETRY_DELAY = timedelta(minutes=10)
+MAX_SEND_ATTEMPTS = 6
+IN_TRANSIT = "payouts:in_transit"
+CLEARING = "clearing:payments"
+
+# The payout state machine: (state, what happened) → next state. Anything else changes nothing.
+PAYOUT_TRANSITIONS = {
+    ("pending", "sent"): "in_transit",  # our transfer call returned
+    ("pending", "confirmed"): "in_transit",  # transfer.created came before our record
+    ("in_transit", "confirmed"): "in_transit",  # transfer.created after it: nothing to do
+    ("pending", "refused"): "failed",  # the provider refused the transfer: nothing was sent
+    ("pending", "paid"): "paid",
+    ("in_transit", "paid"): "paid",
+    ("pending", "returned"): "failed",
+    ("in_transit", "returned"): "failed",
+    ("paid", "returned"): "failed",  # a bank can return a payout days after paying it
+}
+
+
+def payout_minimums() -> dict[str, int]:
+    """The smallest payout per currency: app config PAYOUT_MINIMUM_AMOUNT (an int for both
+    currencies or {"EUR": …, "CHF": …}), default 2000 minor units; at least 1."""
+    configured = current_app.config.get("PAYOUT_MINIMUM_AMOUNT", DEFAULT_MINIMUM)
+    if not isinstance(configured, dict):
+        configured = dict.fromkeys(CURRENCIES, configured)
+    return {c: max(1, int(configured.get(c, DEFAULT_MINIMUM))) for c in CURRENCIES}
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    member_id: int
+    currency: str
+    payable: int
+    owed: int  # what the member's receivable says they owe us
+    provider: str | None
+    destination: str | None
+    payouts_enabled: bool | None
+    disputed_job_id: int | None
+
+
+def request_run(*, actor: Principal) -> PayoutRun:
+    """An admin asks for a run now: recorded, and the task started after the commit."""
+    waiting = db.session.scalar(
+        select(PayoutRun.id).where(PayoutRun.status == "requested").limit(1)
+    )
+    if waiting is not None:
+        raise Conflict(
+            f"Payout run {waiting} is requested and has not started yet.",
+            state="requested",
+            run_id=waiting,
+        )
+    run = PayoutRun(status="requested", requested_by_id=actor.user_id, minimums={}, totals={})
+    db.session.add(run)
+    db.session.flush()
+    enqueue("payouts.run_payouts", run_id=run.id)
+    return run
+
+
+def run_payouts(run_id: int | None = None) -> PayoutRun | None:
+    """Write the run's payouts and their postings and queue their sending (see the module).
+
+    With `run_id` the requested run is carried out; a run already carried out (the message
+    delivered twice) only has its pending payouts sent again. Never commits.
+    """
+    if run_id is None:
+        run = PayoutRun(status="requested", minimums={}, totals={})
+        db.session.add(run)
+        db.session.flush()
+    else:
+        run = db.session.get(PayoutRun, run_id, with_for_update=True, populate_existing=True)
+        if run is None:
+            log.warning("payout run %s does not exist; nothing to do", run_id)
+            return None
+    if run.status != "requested":
+        resend_pending()
+        return run
+    minimums = payout_minimums()
+    run.status, run.started_at, run.minimums = "sending", utcnow(), minimums
+    provider_name = get_provider().name
+    totals = {c: {"count": 0, "amount": 0, "held_count": 0, "held_amount": 0} for c in CURRENCIES}
+    new = []
+    for candidate in _candidates(minimums):
+        collect = min(candidate.owed, candidate.payable)
+        amount = candidate.payable - collect
+        reason = _hold_reason(candidate, provider_name)
+        if reason is not None:
+            if amount >= minimums[candidate.currency]:
+                db.session.add(_held(run, candidate, amount, reason))
+                totals[candidate.currency]["held_count"] += 1
+                totals[candidate.currency]["held_amount"] += amount
+            continue
+        if collect:
+            _collect_owed(run, candidate, collect)
+        if amount >= minimums[candidate.currency]:
+            new.append(
+                Payout(
+                    run_id=run.id,
+                    member_id=candidate.member_id,
+                    amount=amount,
+                    currency=candidate.currency,
+                    status="pending",
+                    provider=candidate.provider,
+                    destination_account=candidate.destination,
+                    attempts=0,
+                )
+            )
+            totals[candidate.currency]["count"] += 1
+            totals[candidate.currency]["amount"] += amount
+    db.session.add_all(new)
+    db.session.flush()  # the ids, which the postings' keys and the provider's key derive from
+    _loaded = _members_in_session({p.member_id for p in new})  # referenced while posting
+    posted = []
+    for payout in new:
+        payable = account_code_for_member(payout.member_id)
+        posting = ledger.post(
+            key=f"payout-{payout.id}-send",
+            kind="payout",
+            currency=payout.currency,
+            lines=[Line(payable, payout.amount), Line(IN_TRANSIT, -payout.amount)],
+            memo=f"Payout {payout.id} (run {run.id})",
+            member_id=payout.member_id,
+        )
+        posted.append({"id": payout.id, "send_transaction_id": posting.id})
+    if posted:
+        # One executemany instead of an UPDATE flushed before every posting.
+        db.session.execute(update(Payout), posted)
+    run.totals = {c: t for c, t in totals.items() if any(t.values())}
+    if new:
+        _enqueue_sends([p.id for p in new])
+    else:
+        run.status, run.finished_at = "completed", utcnow()
+    resend_pending(exclude_run_id=run.id)
+    db.session.flush()
+    return run
+
+
+def _members_in_session(member_ids: set[int]) -> list[Member]:
+    """Load the members at once: each posting names its member, and finds it loaded (the
+    caller keeps the list: the session holds loaded objects only while they are referenced)."""
+    ids, loaded = sorted(member_ids), []
+    for start in range(0, len(ids), 1000):
+        loaded += db.session.scalars(select(Member).where(Member.id.in_(ids[start : start + 1000])))
+    return loaded
+
+
+def _candidates(minimums: dict[str, int]) -> list[_Candidate]:
+    """Every member payable of at least its currency's minimum, with what decides the payout,
+    in one query; the payables are locked in code order (the ledger's lock order)."""
+    payable = aliased(LedgerAccount)
+    receivable = aliased(LedgerAccount)
+    disputed_job = (
+        select(func.min(Job.id))
+        .where(Job.assigned_member_id == payable.member_id, Job.status == "disputed")
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            payable.member_id,
+            payable.currency,
+            payable.balance,
+            func.coalesce(receivable.balance, 0),
+            ConnectedAccount.provider,
+            ConnectedAccount.provider_account_id,
+            ConnectedAccount.payouts_enabled,
+            disputed_job,
+        )
+        .outerjoin(
+            receivable,
+            and_(
+                receivable.member_id == payable.member_id,
+                receivable.currency == payable.currency,
+                receivable.code.like("member:%:receivable"),
+            ),
+        )
+        # The set-based form of payouts.accounts.payouts_enabled_for.
+        .outerjoin(ConnectedAccount, ConnectedAccount.member_id == payable.member_id)
+        .where(
+            payable.member_id.is_not(None),
+            payable.code.like("member:%:payable"),
+            or_(*(and_(payable.currency == c, payable.balance >= m) for c, m in minimums.items())),
+        )
+        .order_by(payable.code, payable.currency)
+        .with_for_update(of=payable)
+    )
+    return [_Candidate(*row) for row in db.session.execute(query)]
+
+
+def _hold_reason(candidate: _Candidate, provider_name: str) -> str | None:
+    if candidate.disputed_job_id is not None:
+        return f"open dispute on job {candidate.disputed_job_id}"
+    if candidate.destination is None:
+        return "no payout account"
+    if not candidate.payouts_enabled:
+        return "payouts are not enabled on the payout account"
+    if candidate.provider != provider_name:
+        return f"the payout account was made with the {candidate.provider} provider"
+    return None
+
+
+def _held(run: PayoutRun, candidate: _Candidate, amount: int, reason: str) -> Payout:
+    return Payout(
+        run_id=run.id,
+        member_id=candidate.member_id,
+        amount=amount,
+        currency=candidate.currency,
+        status="held",
+        hold_reason=reason,
+        provider=candidate.provider,
+        destination_account=candidate.destination,
+        attempts=0,
+    )
+
+
+def _collect_owed(run: PayoutRun, candidate: _Candidate, amount: int) -> None:
+    """What the member owes us (unpaid fees) is settled from their payable before a payout."""
+    member_id = candidate.member_id
+    ledger.post(
+        key=f"payout-run-{run.id}-collect-{member_id}-{candidate.currency}",
+        kind="fee_collection",
+        currency=candidate.currency,
+        lines=[
+            Line(account_code_for_member(member_id), amount),
+            Line(f"member:{member_id}:receivable", -amount),
+        ],
+        memo=f"Owed fees settled from earnings before payout run {run.id}",
+        member_id=member_id,
+    )
+
+
+def _enqueue_sends(payout_ids: list[int], *, delay: timedelta | None = None) -> None:
+    for start in range(0, len(payout_ids), SEND_CHUNK):
+        enqueue(
+            "payouts.send_payouts", delay=delay, payout_ids=payout_ids[start : start + SEND_CHUNK]
+        )
+
+
+def resend_pending(*, exclude_run_id: int | None = None) -> int:
+    """Queue sending again for every payout still pending (a run that died after writing
+    them, a provider that was down); the same keys make it safe. Returns how many."""
+    query = select(Payout.id).where(Payout.status == "pending").order_by(Payout.id)
+    if exclude_run_id is not None:
+        query = query.where(Payout.run_id != exclude_run_id)
+    ids = list(db.session.scalars(query))
+    _enqueue_sends(ids)
+    return len(ids)
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def send_payouts(payout_ids: list[int]) -> dict[str, int]:
+    """Make the transfer of each pending payout in `payout_ids` (see the module). Never commits."""
+    provider = get_provider()
+    payouts = db.session.scalars(
+        select(Payout)
+        .where(Payout.id.in_(payout_ids), Payout.status == "pending")
+        .order_by(Payout.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    _loaded = _members_in_session({p.member_id for p in payouts})  # referenced while sending
+    outcome = {"sent": 0, "failed": 0, "waiting": 0}
+    retry = []
+    for payout in payouts:
+        result = _send_one(provider, payout)
+        outcome[result] += 1
+        if result == "waiting" and payout.attempts < MAX_SEND_ATTEMPTS:
+            retry.append(payout.id)
+    if retry:
+        _enqueue_sends(retry, delay=SEND_RETRY_DELAY)
+    for run_id in sorted({p.run_id for p in payouts}):
+        complete_run_if_done(run_id)
+    return outcome
+
+
+def _send_one(provider, payout: Payout) -> str:
+    if payout.provider != provider.name:
+        payout.attempts += 1  # retried a few times (a config slip?), then left to people
+        payout.last_error = (
+            f"made for the {payout.provider} provider; the {provider.name} provider is in use"
+        )
+        return "waiting"
+    # Counted after the call: a change made before it would be flushed just for the savepoint.
+    try:
+        with db.session.begin_nested():
+            result = provider.transfer(
+                amount=payout.amount,
+                currency=payout.currency,
+                destination_account=payout.destination_account,
+                transfer_group=None,
+                idempotency_key=payout.idempotency_key,
+                metadata={
+                    "payout_id": payout.id,
+                    "run_id": payout.run_id,
+                    "member_id": payout.member_id,
+                },
+            )
+    except PaymentProviderUnavailable as error:
+        # Whether the transfer was made is unknown: only the same key may ask again.
+        payout.attempts += 1
+        payout.last_error = error.detail
+        return "waiting"
+    except PaymentError as error:
+        payout.attempts += 1
+        if error.code == "idempotency_error":
+            # Our key was used with other parameters: a transfer may exist; never refund it.
+            payout.last_error = f"{error.code}: {error.detail}"
+            log.error("payout %s: %s", payout.id, payout.last_error)
+            return "waiting"
+        apply_event(payout, "refused", reason=f"{error.code or 'refused'}: {error.detail}")
+        return "failed"
+    payout.attempts += 1
+    apply_event(payout, "sent", transfer_id=result.id)
+    if provider.name == "offline":
+        # The offline provider has no bank leg and sends no webhooks: its transfer is final.
+        apply_event(payout, "paid")
+    return "sent"
+
+
+def complete_run_if_done(run_id: int) -> None:
+    """Mark the run completed once none of its payouts is pending (checked under its lock)."""
+    run = db.session.get(PayoutRun, run_id, with_for_update=True, populate_existing=True)
+    if run is None or run.status != "sending":
+        return
+    db.session.flush()
+    pending = db.session.scalar(
+        select(Payout.id).where(Payout.run_id == run_id, Payout.status == "pending").limit(1)
+    )
+    if pending is None:
+        run.status, run.finished_at = "completed", utcnow()
+
+
+# --- the state machine ----------------------------------------------------------------------
+
+
+def apply_event(payout: Payout, action: str, *, transfer_id=None, reason=None) -> bool:
+    """Move a (locked) payout by PAYOUT_TRANSITIONS and post what the move means; False when
+    the table has no such move (a replay, a late event): then nothing changes."""
+    target = PAYOUT_TRANSITIONS.get((payout.status, action))
+    if target is None:
+        return False
+    now = utcnow()
+    was = payout.status
+    # The row first, then the posting: the posting's own flush writes both in one go.
+    payout.status = target
+    if transfer_id and not payout.provider_transfer_id:
+        payout.provider_transfer_id = transfer_id
+    if target == "in_transit":
+        payout.sent_at = payout.sent_at or now
+        payout.last_error = None
+    elif target == "paid":
+        payout.paid_at = now
+        _post(payout, "paid", [Line(IN_TRANSIT, payout.amount), Line(CLEARING, -payout.amount)])
+    elif target == "failed":
+        payout.failed_at = now
+        payout.failure_reason = reason or action
+        # Paid money came back to the platform's balance; unpaid money never left in_transit.
+        source = CLEARING if was == "paid" else IN_TRANSIT
+        member = account_code_for_member(payout.member_id)
+        _post(
+            payout,
+            "return",
+            [Line(source, payout.amount), Line(member, -payout.amount)],
+            kind="payout_return",
+        )
+    return True
+
+
+def _post(payout: Payout, step: str, lines: list[Line], *, kind: str = "payout") -> None:
+    ledger.post(
+        key=f"payout-{payout.id}-{step}",
+        kind=kind,
+        currency=payout.currency,
+        lines=lines,
+        memo=f"Payout {payout.id} {step}",
+        member_id=payout.member_id,
+    )
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+def _locked_payout(payout_id) -> Payout | None:
+    try:
+        payout_id = int(payout_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < payout_id < 2**63:
+        return None
+    return db.session.get(Payout, payout_id, with_for_update=True, populate_existing=True)
+
+
+def _payout_of_transfer(obj: dict) -> Payout | None:
+    payout_id = db.session.scalar(
+        select(Payout.id).where(Payout.provider_transfer_id == str(obj.get("id")))
+    )
+    if payout_id is None:
+        payout_id = (obj.get("metadata") or {}).get("payout_id")
+    payout = _locked_payout(payout_id)
+    if payout is None or payout.destination_account != obj.get("destination"):
+        return None
+    if (
+        obj.get("amount") != payout.amount
+        or str(obj.get("currency", "")).upper() != payout.currency
+    ):
+        return None
+    return payout
+
+
+def _apply_webhook(payout: Payout | None, action: str, what: str, **details) -> Ignored | None:
+    if payout is None:
+        return Ignored(f"not one of our payouts ({what})")
+    if not apply_event(payout, action, **details):
+        return Ignored(f"payout {payout.id} is {payout.status}: {what} changes nothing")
+    complete_run_if_done(payout.run_id)
+    return None
+
+
+@on_event("transfer.created")
+def transfer_created(event: WebhookEvent) -> Ignored | None:
+    """Our transfer exists at the provider: the payout is in transit (with its transfer id)."""
+    obj = event.data_object
+    payout = _payout_of_transfer(obj)
+    return _apply_webhook(payout, "confirmed", event.type, transfer_id=str(obj.get("id")))
+
+
+@on_event("transfer.reversed")
+def transfer_reversed(event: WebhookEvent) -> Ignored | None:
+    """The transfer was taken back from the member's account: the money returns to payable."""
+    obj = event.data_object
+    payout = _payout_of_transfer(obj)
+    if payout is not None and (obj.get("amount_reversed") or 0) < payout.amount:
+        return Ignored(f"payout {payout.id}: a partial reversal is reconciled by hand")
+    return _apply_webhook(
+        payout, "returned", event.type, transfer_id=str(obj.get("id")), reason="transfer reversed"
+    )
+
+
+def _payout_of_bank_payout(event: WebhookEvent) -> Payout | None:
+    obj = event.data_object
+    payout = _locked_payout((obj.get("metadata") or {}).get("payout_id"))
+    if payout is None:
+        return None
+    # A payout of the member's connected account, for exactly our amount.
+    if event.account is not None and event.account != payout.destination_account:
+        return None
+    if (
+        obj.get("amount") != payout.amount
+        or str(obj.get("currency", "")).upper() != payout.currency
+    ):
+        return None
+    return payout
+
+
+@on_event("payout.paid")
+def bank_payout_paid(event: WebhookEvent) -> Ignored | None:
+    """The connected account paid our payout out to the member's bank: it is paid."""
+    return _apply_webhook(_payout_of_bank_payout(event), "paid", event.type)
+
+
+@on_event("payout.failed")
+def bank_payout_failed(event: WebhookEvent) -> Ignored | None:
+    """The bank refused the payout: it failed and the money returns to the member's payable."""
+    obj = event.data_object
+    reason = obj.get("failure_message") or obj.get("failure_code") or "the bank payout failed"
+    return _apply_webhook(_payout_of_bank_payout(event), "returned", event.type, reason=reason)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def list_runs(**page) -> dict:
+    """Payout runs, newest first."""
+    return paginate(select(PayoutRun), page, order=[PayoutRun.id], descending=True)
+
+
+def get_run(run_id: int, *, status: str | None = None, **page) -> dict:
+    """A run, how its payouts stand (count and amount per status and currency), and a page of
+    its payouts (optionally of one status)."""
+    run = db.session.get(PayoutRun, run_id)
+    if run is None:
+        raise NotFound("No such payout run.")
+    rows = db.session.execute(
+        select(Payout.currency, Payout.status, func.count(), func.sum(Payout.amount))
+        .where(Payout.run_id == run_id)
+        .group_by(Payout.currency, Payout.status)
+        .order_by(Payout.currency, Payout.status)
+    ).all()
+    query = select(Payout).where(Payout.run_id == run_id)
+    if status:
+        query = query.where(Payout.status == status)
+    return {
+        "run": run,
+        "by_status": [
+            {"currency": c, "status": s, "count": n, "amount": int(a or 0)} for c, s, n, a in rows
+        ],
+        "payouts": paginate(query, page, order=[Payout.id]),
+    }
+
+
+def list_my_payouts(*, actor: Principal, status: str | None = None, **page) -> dict:
+    """The calling member's payouts, newest first."""
+    member = own_member(actor)
+    query = select(Payout).where(Payout.member_id == member.id)
+    if status:
+        query = query.where(Payout.status == status)
+    return paginate(query, page, order=[Payout.id], descending=True)

@@ -1,0 +1,126 @@
+"""API contract for job payments: customers' payment methods, a job's payment, refunds."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from crowd.customers.schemas import Trimmed
+
+# Far above any job price (jobs cap theirs), far below integer overflow.
+MAX_REFUND_AMOUNT = 10**11
+
+
+class PaymentMethodSetSchema(ma.Schema):
+    """The payment method the customer's client created at the provider (e.g. Stripe.js)."""
+
+    payment_method = ma.fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"\Apm_[A-Za-z0-9_]{1,250}\Z", error="must be a payment method id: pm_…"
+        ),
+        metadata={"example": "pm_card_visa"},
+    )
+    customer_ref = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(
+            r"\Acus_[A-Za-z0-9_]{1,250}\Z", error="must be a provider customer id: cus_…"
+        ),
+        metadata={"description": "The provider Customer the method is attached to, if any"},
+    )
+
+
+class PaymentMethodSchema(ma.Schema):
+    payment_method = ma.fields.String()
+    customer_ref = ma.fields.String(attribute="provider_customer_ref", allow_none=True)
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class RefundCreateSchema(ma.Schema):
+    amount = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_REFUND_AMOUNT),
+        metadata={"description": "Minor units; at most what is captured and not yet refunded"},
+    )
+    reason = Trimmed(required=True, validate=validate.Length(min=1, max=500))
+
+
+class RefundSchema(ma.Schema):
+    """A refund; customers see amount, status, reason and times, staff everything."""
+
+    id = ma.fields.Integer()
+    job_id = ma.fields.Integer()
+    amount = ma.fields.Integer()
+    currency = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "pending, succeeded or failed"})
+    reason = ma.fields.String()
+    source = ma.fields.String(metadata={"description": "api, or provider (made outside)"})
+    key = ma.fields.String(metadata={"description": "Provider idempotency key and ledger key"})
+    provider_refund_id = ma.fields.String(allow_none=True)
+    ledger_transaction_id = ma.fields.Integer(allow_none=True)
+    commission_part = ma.fields.Integer(
+        allow_none=True, metadata={"description": "What the platform gave back of its share"}
+    )
+    member_part = ma.fields.Integer(
+        allow_none=True, metadata={"description": "What came off the member's earning"}
+    )
+    member_receivable = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "Part of member_part already paid out: the member owes it"},
+    )
+    last_error = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    refunded_at = ma.fields.DateTime(allow_none=True)
+
+
+class DisputeSchema(ma.Schema):
+    id = ma.fields.String()
+    status = ma.fields.String()
+    reason = ma.fields.String(allow_none=True)
+    amount = ma.fields.Integer(allow_none=True)
+    open = ma.fields.Boolean()
+    created_at = ma.fields.DateTime(allow_none=True)
+    closed_at = ma.fields.DateTime(allow_none=True)
+
+
+class JobPaymentSchema(ma.Schema):
+    """A job's payment. The assigned member sees job_id, status, currency and their earning;
+    the customer what they pay and get back; staff all of it."""
+
+    job_id = ma.fields.Integer()
+    status = ma.fields.String(
+        metadata={
+            "description": "pending, requires_payment_method, requires_action, authorized, "
+            "captured, partially_refunded, refunded, failed or cancelled"
+        }
+    )
+    currency = ma.fields.String()
+    price_amount = ma.fields.Integer()
+    amount_authorized = ma.fields.Integer()
+    amount_captured = ma.fields.Integer()
+    amount_refunded = ma.fields.Integer()
+    payment_method_on_file = ma.fields.Boolean()
+    failure_code = ma.fields.String(allow_none=True)
+    last_error = ma.fields.String(allow_none=True)
+    authorized_at = ma.fields.DateTime(allow_none=True)
+    captured_at = ma.fields.DateTime(allow_none=True)
+    refunds = ma.fields.List(ma.fields.Nested(RefundSchema))
+    member_earning = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The member's earning, once settled"}
+    )
+    # staff only
+    member_id = ma.fields.Integer(allow_none=True)
+    provider = ma.fields.String(allow_none=True)
+    provider_payment_id = ma.fields.String(allow_none=True)
+    transfer_group = ma.fields.String()
+    authorize_attempt = ma.fields.Integer()
+    settlement_kind = ma.fields.String(
+        allow_none=True, metadata={"description": "job, or cancellation_fee"}
+    )
+    commission_amount = ma.fields.Integer(allow_none=True)
+    plan_code = ma.fields.String(allow_none=True)
+    settlement_transaction_id = ma.fields.Integer(allow_none=True)
+    dispute = ma.fields.Nested(DisputeSchema, allow_none=True)

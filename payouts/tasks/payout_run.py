@@ -1,0 +1,41 @@
+"""Background jobs: payout runs (weekly) and the sending of their transfers."""
+
+from crowd.core.background import task
+from payouts import payout_run
+
+
+@task("payouts.run_payouts")
+def run_payouts(run_id: int | None = None) -> int | None:
+    """Carry out a payout run (a new one without `run_id`); returns its id."""
+    run = payout_run.run_payouts(run_id=run_id)
+    return run.id if run is not None else None
+
+
+@task("payouts.send_payouts")
+def send_payouts(payout_ids: list[int]) -> dict[str, int]:
+    """Make the provider transfers of these pending payouts (idempotent per payout)."""
+    return payout_run.send_payouts(payout_ids)
+
+
+# Weekly by default (app config PAYOUT_INTERVAL_HOURS). The scheduler only says "maybe now":
+# its memory of the last run is lost on restart, so the database decides whether one is due.
+DEFAULT_PAYOUT_INTERVAL_HOURS = 24 * 7
+
+
+@task("payouts.run_payouts_if_due")
+def run_payouts_if_due() -> int | None:
+    """Start a payout run unless one was created within the payout interval."""
+    from datetime import timedelta
+
+    from flask import current_app
+    from sqlalchemy import func, select
+
+    from crowd.core.db import utcnow
+    from crowd.extensions import db
+    from payouts.models import PayoutRun
+
+    hours = int(current_app.config.get("PAYOUT_INTERVAL_HOURS", DEFAULT_PAYOUT_INTERVAL_HOURS))
+    last = db.session.scalar(select(func.max(PayoutRun.created_at)))
+    if last is not None and utcnow() - last < timedelta(hours=hours):
+        return None
+    return run_payouts()
