@@ -51,24 +51,25 @@ def _payment_by_intent(intent_id: str | None, *, lock: bool = True) -> JobPaymen
     return db.session.scalar(query)
 
 
-def _stale(payment: JobPayment, to: str) -> Ignored | None:
-    """Ignored when the event would move the payment backwards (it is older than our state)."""
+def _movable_payment(intent_id: str | None, to: str) -> JobPayment | Ignored:
+    """The job payment behind `intent_id`, locked — or why the event leaves it alone: unknown,
+    or stale (the event would move the payment backwards: it is older than our state)."""
+    payment = _payment_by_intent(intent_id)
+    if payment is None:
+        return Ignored("not a job payment we know")
     if payment.status not in MOVES_FROM[to]:
         return Ignored(f"stale: the payment is {payment.status} already")
-    return None
+    return payment
 
 
 @on_event("payment_intent.amount_capturable_updated")
 def _intent_capturable(event) -> Ignored | None:
     intent = event.data_object
-    payment = _payment_by_intent(intent.get("id"))
-    if payment is None:
-        return Ignored("not a job payment we know")
     if intent.get("status") != "requires_capture" or not intent.get("amount_capturable"):
         return Ignored("nothing capturable")
-    stale = _stale(payment, "authorized")
-    if stale:
-        return stale
+    payment = _movable_payment(intent.get("id"), "authorized")
+    if isinstance(payment, Ignored):
+        return payment
     mark_authorized(payment, db.session.get(Job, payment.job_id), int(intent["amount_capturable"]))
     return None
 
@@ -76,12 +77,9 @@ def _intent_capturable(event) -> Ignored | None:
 @on_event("payment_intent.succeeded")
 def _intent_succeeded(event) -> Ignored | None:
     intent = event.data_object
-    payment = _payment_by_intent(intent.get("id"))
-    if payment is None:
-        return Ignored("not a job payment we know")
-    stale = _stale(payment, "captured")
-    if stale:
-        return stale
+    payment = _movable_payment(intent.get("id"), "captured")
+    if isinstance(payment, Ignored):
+        return payment
     received = int(intent.get("amount_received") or 0)
     payment.amount_authorized = max(payment.amount_authorized, received)
     mark_captured(payment, received)
@@ -97,12 +95,9 @@ def _intent_succeeded(event) -> Ignored | None:
 @on_event("payment_intent.payment_failed")
 def _intent_failed(event) -> Ignored | None:
     intent = event.data_object
-    payment = _payment_by_intent(intent.get("id"))
-    if payment is None:
-        return Ignored("not a job payment we know")
-    stale = _stale(payment, "failed")
-    if stale:
-        return stale
+    payment = _movable_payment(intent.get("id"), "failed")
+    if isinstance(payment, Ignored):
+        return payment
     error = intent.get("last_payment_error") or {}
     mark_failed(
         payment,
@@ -115,12 +110,9 @@ def _intent_failed(event) -> Ignored | None:
 
 @on_event("payment_intent.canceled")
 def _intent_canceled(event) -> Ignored | None:
-    payment = _payment_by_intent(event.data_object.get("id"))
-    if payment is None:
-        return Ignored("not a job payment we know")
-    stale = _stale(payment, "lapsed")
-    if stale:
-        return stale
+    payment = _movable_payment(event.data_object.get("id"), "lapsed")
+    if isinstance(payment, Ignored):
+        return payment
     job = db.session.get(Job, payment.job_id)
     if job.status == "cancelled":
         payment.status, payment.cancelled_at = "cancelled", utcnow()
