@@ -21,6 +21,7 @@ DOMAINS = (
     "crowd.notifications",
     "jobs",
     "payouts",
+    "onboarding",
 )
 
 

@@ -27,6 +27,7 @@ from crowd.members.service import record_rating
 from crowd.notifications.service import notify
 from jobs.config import job_rules
 from jobs.models import Job, Review
+from onboarding.levels.evaluation import promote_on_event
 
 # What each side may say about the other, beyond stars and a comment.
 MEMBER_TAGS = ("punctual", "friendly", "competent", "tidy", "explained_well")
@@ -181,6 +182,7 @@ def _publish(job: Job, review: Review, now: datetime) -> None:
     if review.author == "customer":
         # The review is about the member: their rating counts it, in this same transaction.
         record_rating(job.assigned_member_id, stars=review.stars)
+        promote_on_event(job.assigned_member_id, cause=f"review.published:{review.id}")
         reviewed_user_id = db.session.scalar(
             select(Member.user_id).where(Member.id == job.assigned_member_id)
         )

@@ -17,6 +17,7 @@ from crowd.core.db import utcnow
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
+from crowd.members.service import record_job_disputed
 from crowd.notifications.service import notify
 from jobs.config import job_rules
 from jobs.dispatch import withdraw_pending_offers
@@ -30,6 +31,7 @@ from jobs.timers import (
     reminder_due_at,
     schedule_close,
 )
+from onboarding.levels.evaluation import promote_on_event
 from payouts import job_money
 
 # A reminder may run this much before its nominal time (clock skew between hosts).
@@ -57,6 +59,8 @@ def confirm(job: Job, *, actor: str, actor_user_id: int | None = None) -> None:
     transition(job, "confirm", actor=actor, actor_user_id=actor_user_id)
     job.confirmed_at = utcnow()
     job_money.on_confirmed(job)
+    if job.assigned_member_id:
+        promote_on_event(job.assigned_member_id, cause=f"job.confirmed:{job.id}")
     schedule_close(job)
     title = "Job confirmed" if actor != "system" else "Job confirmed automatically"
     recipients = [_user_of(Member, job.assigned_member_id)] if job.assigned_member_id else []
@@ -130,6 +134,7 @@ def dispute_job(*, actor: Principal, job_id: int, reason: str) -> dict:
     job = job_for(actor, job_id, lock=True)
     transition(job, "dispute", actor=actor_kind(actor), actor_user_id=actor.user_id, reason=reason)
     if job.assigned_member_id:
+        record_job_disputed(job.assigned_member_id)
         user_id = _user_of(Member, job.assigned_member_id)
         notify_once(
             user_id,

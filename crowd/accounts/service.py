@@ -17,6 +17,7 @@ from crowd.core.errors import Conflict, NotFound, Unauthorized, field_error
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member, MemberStats, MemberStatusChange
+from onboarding.models import Application
 
 _HASHERS = {
     "default": PasswordHasher(),
@@ -130,6 +131,8 @@ def register_member(
             changed_by_id=user.id,
         )
     )
+    # The application's checklist starts at once (GET /api/v1/me/onboarding).
+    db.session.add(Application(member_id=member.id, number=1))
     return user
 
 

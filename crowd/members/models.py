@@ -190,7 +190,7 @@ class MemberStats(Base):
         CheckConstraint(
             "offers_received >= 0 AND offers_accepted >= 0 AND offers_declined >= 0 "
             "AND jobs_completed >= 0 AND jobs_cancelled >= 0 AND rating_count >= 0 "
-            "AND rating_sum >= 0",
+            "AND rating_sum >= 0 AND jobs_disputed >= 0 AND disputes_lost >= 0",
             name="counts_non_negative",
         ),
     )
@@ -203,6 +203,13 @@ class MemberStats(Base):
     jobs_cancelled: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     rating_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     rating_sum: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Jobs of the member that went into dispute, and disputes settled against the member.
+    jobs_disputed: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    disputes_lost: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
     # Denormalised for ranking and filtering; maintained with the counts above.
     acceptance_rate: Mapped[float | None] = mapped_column(Float)
     cancellation_rate: Mapped[float | None] = mapped_column(Float)

@@ -410,3 +410,15 @@ def record_rating(member_id: int, *, stars: int) -> None:
     stats.rating_count += 1
     stats.rating_sum += stars
     _refresh_rates(stats)
+
+
+def record_job_disputed(member_id: int) -> None:
+    """A job the member did went into dispute."""
+    stats = _stats_for_update(member_id)
+    stats.jobs_disputed += 1
+
+
+def record_dispute_lost(member_id: int) -> None:
+    """Support mediation settled a dispute against the member."""
+    stats = _stats_for_update(member_id)
+    stats.disputes_lost += 1

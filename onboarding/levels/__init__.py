@@ -1,0 +1,1 @@
+"""Levels as data: rule sets, metrics, evaluation (events and daily), dry runs, training."""

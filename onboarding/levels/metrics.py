@@ -1,0 +1,163 @@
+"""The figures level requirements are written over, for many members in one query.
+
+Each metric is derived from the member counters (crowd.members MemberStats), verified skills,
+completed training modules and tenure. `load_metrics` reads them set-based — one aggregate
+query for the whole crowd or a list of members, never a query per member — so the daily
+evaluation, the dry run, the event check and `GET /me/level` all see the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Select, func, select, true
+
+from crowd.extensions import db
+from crowd.members.models import Member, MemberSkill, MemberStats
+from onboarding.models import MemberLevel, TrainingCompletion, TrainingModule
+
+# Members whose level the rules look after; applicants have none yet, suspended and
+# offboarded members keep theirs frozen until they are back.
+EVALUATED_STATUSES = ("active", "paused")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    kind: str  # count, rate (0..1), rating (1..5), days
+    description: str
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("jobs_completed", "count", "Jobs completed."),
+        Metric("ratings_received", "count", "Published customer reviews."),
+        Metric("average_rating", "rating", "Average stars of published customer reviews."),
+        Metric("acceptance_rate", "rate", "Offers accepted / offers answered."),
+        Metric("cancellation_rate", "rate", "Jobs the member cancelled / jobs taken."),
+        Metric("dispute_rate", "rate", "Jobs that went into dispute / jobs completed."),
+        Metric("disputes_lost", "count", "Disputes settled against the member."),
+        Metric("tenure_days", "days", "Whole days since the member was admitted."),
+        Metric("verified_skills", "count", "Skills verified by a community manager."),
+        Metric("training_modules", "count", "Training modules completed."),
+    )
+}
+
+
+@dataclass(frozen=True)
+class MemberFigures:
+    """One member's standing and metrics, as the rules see them."""
+
+    member_id: int
+    status: str
+    level_rank: int
+    locked: bool
+    promoted_at: datetime | None
+    metrics: dict[str, float | int | None]
+
+
+def _ratio(numerator: int, denominator: int, digits: int = 4) -> float | None:
+    return round(numerator / denominator, digits) if denominator else None
+
+
+def figures_query(member_ids: Iterable[int] | None = None) -> Select:
+    """Counters per member: the whole evaluated crowd, or just `member_ids` (any status)."""
+    ids = sorted(set(member_ids)) if member_ids is not None else None
+    verified = select(MemberSkill.member_id, func.count().label("n")).where(
+        MemberSkill.verified == true()
+    )
+    trained = (
+        select(TrainingCompletion.member_id, func.count().label("n"))
+        .join(TrainingModule, TrainingModule.id == TrainingCompletion.module_id)
+        .where(TrainingModule.active == true())
+    )
+    if ids is not None:
+        # Pushed into the grouped subqueries too: a single member's check reads only their rows.
+        verified = verified.where(MemberSkill.member_id.in_(ids))
+        trained = trained.where(TrainingCompletion.member_id.in_(ids))
+    verified = verified.group_by(MemberSkill.member_id).subquery("verified")
+    trained = trained.group_by(TrainingCompletion.member_id).subquery("trained")
+    query = (
+        select(
+            Member.id,
+            Member.status,
+            Member.level_rank,
+            func.coalesce(MemberLevel.locked, False).label("locked"),
+            MemberLevel.promoted_at,
+            func.coalesce(MemberLevel.active_since, Member.created_at).label("active_since"),
+            func.coalesce(MemberStats.jobs_completed, 0).label("jobs_completed"),
+            func.coalesce(MemberStats.jobs_cancelled, 0).label("jobs_cancelled"),
+            func.coalesce(MemberStats.offers_accepted, 0).label("offers_accepted"),
+            func.coalesce(MemberStats.offers_declined, 0).label("offers_declined"),
+            func.coalesce(MemberStats.rating_count, 0).label("rating_count"),
+            func.coalesce(MemberStats.rating_sum, 0).label("rating_sum"),
+            func.coalesce(MemberStats.jobs_disputed, 0).label("jobs_disputed"),
+            func.coalesce(MemberStats.disputes_lost, 0).label("disputes_lost"),
+            func.coalesce(verified.c.n, 0).label("verified_skills"),
+            func.coalesce(trained.c.n, 0).label("training_modules"),
+        )
+        .outerjoin(MemberStats, MemberStats.member_id == Member.id)
+        .outerjoin(MemberLevel, MemberLevel.member_id == Member.id)
+        .outerjoin(verified, verified.c.member_id == Member.id)
+        .outerjoin(trained, trained.c.member_id == Member.id)
+    )
+    if ids is not None:
+        return query.where(Member.id.in_(ids))
+    return query.where(Member.status.in_(EVALUATED_STATUSES))
+
+
+def figures_of(row, now: datetime) -> MemberFigures:
+    """Turn one row of `figures_query` into the metrics the rules compare."""
+    taken = row.jobs_completed + row.jobs_cancelled
+    answered = row.offers_accepted + row.offers_declined
+    metrics = {
+        "jobs_completed": row.jobs_completed,
+        "ratings_received": row.rating_count,
+        "average_rating": _ratio(row.rating_sum, row.rating_count, 3),
+        "acceptance_rate": _ratio(row.offers_accepted, answered),
+        "cancellation_rate": _ratio(row.jobs_cancelled, taken),
+        "dispute_rate": _ratio(row.jobs_disputed, row.jobs_completed),
+        "disputes_lost": row.disputes_lost,
+        "tenure_days": max(0, (now - _aware(row.active_since)).days),
+        "verified_skills": row.verified_skills,
+        "training_modules": row.training_modules,
+    }
+    return MemberFigures(
+        member_id=row.id,
+        status=row.status,
+        level_rank=row.level_rank,
+        locked=bool(row.locked),
+        promoted_at=_aware(row.promoted_at) if row.promoted_at else None,
+        metrics=metrics,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    # coalesce() loses the column type on SQLite: naive values there are UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def load_figures(
+    now: datetime, member_ids: Iterable[int] | None = None, *, chunk: int = 20_000
+) -> Iterator[MemberFigures]:
+    """Stream every evaluated member's figures (or those of `member_ids`), in id order."""
+    query = figures_query(member_ids).order_by(Member.id)
+    result = db.session.execute(query.execution_options(yield_per=chunk))
+    for row in result:
+        yield figures_of(row, now)
+
+
+def meets(value, rule: dict, *, tolerance_percent: int = 100) -> bool:
+    """Whether `value` satisfies a requirement {"metric", "min"|"max"}.
+
+    With a tolerance below 100 % (keeping a level), a minimum counts as met from
+    tolerance × min, a maximum up to max / tolerance. No data (None) fails a minimum and passes
+    a maximum: a member who never cancelled has no cancellation rate, and nothing against them.
+    """
+    factor = tolerance_percent / 100
+    if "min" in rule:
+        return value is not None and value >= rule["min"] * factor
+    return value is None or value <= rule["max"] / factor

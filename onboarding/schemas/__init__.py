@@ -1,0 +1,1 @@
+"""API contract of onboarding, one module per area."""

@@ -1,0 +1,1 @@
+"""Background jobs of onboarding; each area registers its tasks in its own module."""
