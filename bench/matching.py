@@ -429,7 +429,7 @@ def run(url: str, started: float) -> int:
     from crowd import create_app
     from crowd.accounts.models import User
     from crowd.customers.models import Customer
-    from crowd.demo_places import CITIES
+    from crowd.demo.places import CITIES
     from crowd.extensions import db
     from crowd.members.models import Skill
     from crowd.members.service import sync_catalogue

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as PlainSession
 
 from crowd import create_app
 from crowd.extensions import db
+from onboarding.levels.defaults import default_ruleset
 
 
 class _TestSession(PlainSession):
@@ -121,7 +122,8 @@ def db_session(request, app):
 
 
 def _truncate(app) -> None:
-    """After a test that really committed (races): empty every table but the catalogue."""
+    """After a test that really committed (races): empty every table but the catalogue, and
+    put back the data the migrations seed."""
     keep = {"skill_categories", "skills", "alembic_version"}
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in keep]
@@ -130,6 +132,8 @@ def _truncate(app) -> None:
         else:
             for table in tables:
                 db.session.execute(text(f"DELETE FROM {table}"))
+        # What the migrations seed comes back: the default level ladder.
+        db.session.add(default_ruleset())
         db.session.commit()
 
 

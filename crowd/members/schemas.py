@@ -124,6 +124,10 @@ class MemberStatsSchema(ma.Schema):
     average_rating = ma.fields.Float(allow_none=True)
     rating_count = ma.fields.Integer()
     median_response_seconds = ma.fields.Integer(allow_none=True)
+    jobs_disputed = ma.fields.Integer(metadata={"description": "Jobs of theirs disputed"})
+    disputes_lost = ma.fields.Integer(
+        metadata={"description": "Disputes support mediation settled against them (levels)"}
+    )
 
 
 class MemberSchema(ma.Schema):

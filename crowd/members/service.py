@@ -25,6 +25,7 @@ from crowd.members.models import (
     SkillCategory,
     TimeOff,
 )
+from onboarding.levels.privileges import current_level
 
 # How many recent response times the median is taken over.
 RESPONSE_WINDOW = 50
@@ -145,10 +146,22 @@ def _check_postcode(member: Member, changes: dict) -> None:
         raise field_error(field, f"a postcode in {country} has {digits} digits, not {postcode!r}")
 
 
+def _check_job_cap(member: Member, changes: dict) -> None:
+    """Members take at most as many jobs at once as their level allows (no level: no cap)."""
+    wanted = changes.get("max_concurrent_jobs")
+    level = current_level(member.id) if wanted is not None else None
+    if level is not None and wanted > level.max_concurrent_jobs:
+        raise field_error(
+            "max_concurrent_jobs",
+            f"your level {level.name} allows at most {level.max_concurrent_jobs} jobs at once",
+        )
+
+
 def update_own_profile(*, actor: Principal, **changes) -> Member:
     """Change the fields of their profile a member controls (the schema lists them)."""
     member = _own_member(actor)
     _check_postcode(member, changes)
+    _check_job_cap(member, changes)
     for name, value in changes.items():
         setattr(member, name, value)
     if "display_name" in changes:

@@ -7,6 +7,8 @@ SQL predicate over `members` (and a Python check where SQL can only approximate)
     skills        holds every skill the job requires (verified, if the category demands it);
                   a job that names no skill needs any skill of its category
     level         level_rank ≥ the job's min_level_rank
+    level_category
+                  the member's level in the active rule set takes the job's category
     location      the job lies within the member's service radius (haversine, in Python);
                   SQL first keeps the members whose reach box covers the job
     capacity      fewer jobs assigned / in progress than the member's max_concurrent_jobs
@@ -33,7 +35,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from crowd.core.db import utcnow
 from crowd.customers.models import BlockedMember
 from crowd.extensions import db
-from crowd.members.models import Member, MemberSkill, Skill
+from crowd.members.models import Member, MemberSkill, Skill, SkillCategory
 from jobs.matching.calendar import fit_member as fit_member  # re-exported for dispatch
 from jobs.matching.calendar import load_calendars, unavailable_reason
 from jobs.matching.facts import (
@@ -45,6 +47,7 @@ from jobs.matching.facts import (
     haversine_km,
 )
 from jobs.models import Job
+from onboarding.models import Level, LevelCategory, LevelRuleset
 
 # Each member's reach: the box, in degrees, that their service radius spans around them (the
 # longitude span widened by 1 % for the sphere). On PostgreSQL a GiST index on this very
@@ -102,6 +105,35 @@ def _not_blocked(job: SqlJob) -> ColumnElement[bool]:
         BlockedMember.customer_id == job.customer_id, BlockedMember.member_id == Member.id
     )
     return ~exists().where(blocked)
+
+
+def _level_allows_category(job: SqlJob) -> ColumnElement[bool]:
+    """The member's rank is not one whose level (active rule set) keeps out the job's category.
+
+    Uncorrelated: the few ranks barred from this category are found once per query and each
+    member is checked against them, instead of a subquery per member.
+    """
+    listed = exists().where(
+        LevelCategory.level_id == Level.id, LevelCategory.category_id == job.category_id
+    )
+    barred = (
+        select(Level.rank)
+        .join(LevelRuleset, LevelRuleset.id == Level.ruleset_id)
+        .where(LevelRuleset.status == "active", Level.restricts_categories == true(), ~listed)
+    )
+    return Member.level_rank.not_in(barred)
+
+
+def _category_barred(facts: JobFacts, row) -> str:
+    level = db.session.execute(
+        select(Level.name, Level.rank)
+        .join(LevelRuleset, LevelRuleset.id == Level.ruleset_id)
+        .where(LevelRuleset.status == "active", Level.rank == row.level_rank)
+    ).one()
+    category = db.session.scalar(
+        select(SkillCategory.slug).where(SkillCategory.id == facts.category_id)
+    )
+    return f"Level {level.name} (rank {level.rank}) does not take jobs in the category {category}."
 
 
 def _missing_skills(facts: JobFacts, row) -> str:
@@ -172,6 +204,12 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         reason=lambda facts, row: (
             f"Level rank {row.level_rank} is below the job's minimum {facts.min_level_rank}."
         ),
+    ),
+    Requirement(
+        "level_category",
+        "The member's level takes jobs of the job's category (levels may be restricted).",
+        where=_level_allows_category,
+        reason=_category_barred,
     ),
     Requirement(
         "location",

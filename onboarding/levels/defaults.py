@@ -4,6 +4,8 @@ Admins change it by creating a new rule set version (POST /api/v1/level-rulesets
 it and activating it; this module documents the starting point and feeds the demo data.
 """
 
+from onboarding.models import Level, LevelRuleset
+
 DEFAULT_TOLERANCE_PERCENT = 90
 DEFAULT_GRACE_DAYS = 14
 
@@ -68,3 +70,15 @@ DEFAULT_LEVELS = (
         "plan_codes": ["standard"],
     },
 )
+
+
+def default_ruleset():
+    """Rule set version 1 as ORM rows (what the migration writes), e.g. after a test's truncate."""
+    return LevelRuleset(
+        version=1,
+        status="active",
+        note="Default ladder",
+        demotion_tolerance_percent=DEFAULT_TOLERANCE_PERCENT,
+        grace_days=DEFAULT_GRACE_DAYS,
+        levels=[Level(**level) for level in DEFAULT_LEVELS],
+    )

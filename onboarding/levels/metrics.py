@@ -1,7 +1,7 @@
 """The figures level requirements are written over, for many members in one query.
 
 Each metric is derived from the member counters (crowd.members MemberStats), verified skills,
-completed training modules and tenure. `load_metrics` reads them set-based — one aggregate
+completed training modules and tenure. `load_figures` reads them set-based — one aggregate
 query for the whole crowd or a list of members, never a query per member — so the daily
 evaluation, the dry run, the event check and `GET /me/level` all see the same numbers.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Select, func, select, true
 
@@ -47,9 +48,9 @@ METRICS: dict[str, Metric] = {
 }
 
 
-@dataclass(frozen=True)
-class MemberFigures:
-    """One member's standing and metrics, as the rules see them."""
+class MemberFigures(NamedTuple):
+    """One member's standing and metrics, as the rules see them (a tuple: the daily run makes
+    one per member, 100,000 at a time)."""
 
     member_id: int
     status: str
@@ -57,10 +58,8 @@ class MemberFigures:
     locked: bool
     promoted_at: datetime | None
     metrics: dict[str, float | int | None]
-
-
-def _ratio(numerator: int, denominator: int, digits: int = 4) -> float | None:
-    return round(numerator / denominator, digits) if denominator else None
+    # When tenure started: MemberLevel.active_since, else the profile's creation.
+    active_since: datetime | None = None
 
 
 def figures_query(member_ids: Iterable[int] | None = None) -> Select:
@@ -111,33 +110,46 @@ def figures_query(member_ids: Iterable[int] | None = None) -> Select:
 
 def figures_of(row, now: datetime) -> MemberFigures:
     """Turn one row of `figures_query` into the metrics the rules compare."""
-    taken = row.jobs_completed + row.jobs_cancelled
-    answered = row.offers_accepted + row.offers_declined
+    # Positional: this runs once per member of the crowd, attribute lookups add up.
+    (
+        member_id,
+        status,
+        level_rank,
+        locked,
+        promoted_at,
+        active_since,
+        completed,
+        cancelled,
+        accepted,
+        declined,
+        rating_count,
+        rating_sum,
+        disputed,
+        disputes_lost,
+        verified_skills,
+        training_modules,
+    ) = row
+    if active_since.tzinfo is None:  # coalesce() loses the column type on SQLite: UTC
+        active_since = active_since.replace(tzinfo=UTC)
+    if promoted_at is not None and promoted_at.tzinfo is None:
+        promoted_at = promoted_at.replace(tzinfo=UTC)
+    taken = completed + cancelled
+    answered = accepted + declined
     metrics = {
-        "jobs_completed": row.jobs_completed,
-        "ratings_received": row.rating_count,
-        "average_rating": _ratio(row.rating_sum, row.rating_count, 3),
-        "acceptance_rate": _ratio(row.offers_accepted, answered),
-        "cancellation_rate": _ratio(row.jobs_cancelled, taken),
-        "dispute_rate": _ratio(row.jobs_disputed, row.jobs_completed),
-        "disputes_lost": row.disputes_lost,
-        "tenure_days": max(0, (now - _aware(row.active_since)).days),
-        "verified_skills": row.verified_skills,
-        "training_modules": row.training_modules,
+        "jobs_completed": completed,
+        "ratings_received": rating_count,
+        "average_rating": round(rating_sum / rating_count, 3) if rating_count else None,
+        "acceptance_rate": round(accepted / answered, 4) if answered else None,
+        "cancellation_rate": round(cancelled / taken, 4) if taken else None,
+        "dispute_rate": round(disputed / completed, 4) if completed else None,
+        "disputes_lost": disputes_lost,
+        "tenure_days": max(0, (now - active_since).days),
+        "verified_skills": verified_skills,
+        "training_modules": training_modules,
     }
     return MemberFigures(
-        member_id=row.id,
-        status=row.status,
-        level_rank=row.level_rank,
-        locked=bool(row.locked),
-        promoted_at=_aware(row.promoted_at) if row.promoted_at else None,
-        metrics=metrics,
+        member_id, status, level_rank, bool(locked), promoted_at, metrics, active_since
     )
-
-
-def _aware(value: datetime) -> datetime:
-    # coalesce() loses the column type on SQLite: naive values there are UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def load_figures(
@@ -157,7 +169,7 @@ def meets(value, rule: dict, *, tolerance_percent: int = 100) -> bool:
     tolerance × min, a maximum up to max / tolerance. No data (None) fails a minimum and passes
     a maximum: a member who never cancelled has no cancellation rate, and nothing against them.
     """
-    factor = tolerance_percent / 100
+    # Multiplied out rather than divided, so that exactly 90 % of a minimum is still met.
     if "min" in rule:
-        return value is not None and value >= rule["min"] * factor
-    return value is None or value <= rule["max"] / factor
+        return value is not None and value * 100 >= rule["min"] * tolerance_percent
+    return value is None or value * tolerance_percent <= rule["max"] * 100

@@ -1,10 +1,202 @@
-"""HTTP for onboarding: applications."""
+"""HTTP for onboarding: the applicant's checklist, house rules, and the review queue."""
 
+from crowd.core.auth import STAFF, current_principal
 from crowd.core.openapi import CrowdBlueprint
+from crowd.core.pagination import PageArgsSchema, page_of
+from onboarding import house_rules
+from onboarding.applications import decisions, own, queue
+from onboarding.schemas import applications as schemas
 
 blp = CrowdBlueprint(
     "onboarding_applications",
     __name__,
     url_prefix="/api/v1",
-    description="Onboarding: applications",
+    description="Onboarding: applications, house rules and the review queue",
 )
+
+MEMBER = "member"
+
+
+# --- the applicant --------------------------------------------------------------------------
+
+
+@blp.route("/me/onboarding", methods=["GET"])
+@blp.auth(MEMBER)
+@blp.response(200, schemas.OnboardingSchema)
+@blp.errors(404)
+def get_onboarding():
+    """Your application and its checklist: each step's state (pending, submitted, scheduled,
+    done, failed, not_required) with details, and whether you are ready for approval.
+
+    Still answers once you are active: a new house rules version makes that step pending.
+    """
+    return own.overview(actor=current_principal())
+
+
+@blp.route("/me/onboarding/documents", methods=["POST"])
+@blp.auth(MEMBER)
+@blp.idempotent
+@blp.arguments(schemas.DocumentCreateSchema)
+@blp.response(201, schemas.DocumentCheckSchema)
+@blp.errors(404, 409)
+def submit_document(data):
+    """Submit a document's details for a community manager to check (no file is uploaded).
+
+    Identity documents for everyone; trade certificates and business registrations for
+    professionals only (422 on `kind` otherwise). A document of the same kind still waiting
+    for its check: 409 (`state` submitted).
+    """
+    return own.submit_document(actor=current_principal(), **data)
+
+
+@blp.route("/me/onboarding/house-rules", methods=["GET"])
+@blp.auth(MEMBER)
+@blp.response(200, schemas.OwnHouseRulesSchema)
+@blp.errors(404)
+def get_own_house_rules():
+    """The current house rules and whether you have accepted them (404: none published)."""
+    return house_rules.own_house_rules(actor=current_principal())
+
+
+@blp.route("/me/onboarding/house-rules/accept", methods=["POST"])
+@blp.auth(MEMBER)
+@blp.arguments(schemas.HouseRulesAcceptSchema)
+@blp.response(200, schemas.OwnHouseRulesSchema)
+@blp.errors(404, 409)
+def accept_house_rules(data):
+    """Accept the current house rules version; accepting again is fine. Another version
+    than the current one: 409 (`state` outdated, `current_version`)."""
+    return house_rules.accept(actor=current_principal(), **data)
+
+
+@blp.route("/me/onboarding/reapply", methods=["POST"])
+@blp.auth(MEMBER)
+@blp.idempotent
+@blp.response(201, schemas.ApplicationSchema)
+@blp.errors(404, 409)
+def reapply():
+    """Open a new application after a rejection, once the cool-off is over.
+
+    Before `reapply_after`: 409 (`state` rejected, `reapply_after`). An application in
+    progress or approved: 409 with its `state`.
+    """
+    return own.reapply(actor=current_principal())
+
+
+# --- house rules ----------------------------------------------------------------------------
+
+
+@blp.route("/house-rules", methods=["POST"])
+@blp.auth("admin")
+@blp.idempotent
+@blp.arguments(schemas.HouseRulesCreateSchema)
+@blp.response(201, schemas.HouseRulesSchema)
+def publish_house_rules(data):
+    """Publish the next house rules version; every active or paused member is notified and
+    asked to accept it."""
+    return house_rules.publish(actor=current_principal(), **data)
+
+
+@blp.route("/house-rules/current", methods=["GET"])
+@blp.auth()
+@blp.response(200, schemas.HouseRulesSchema)
+@blp.errors(404)
+def get_current_house_rules():
+    """The house rules in force (404: none published yet)."""
+    return house_rules.get_current()
+
+
+@blp.route("/house-rules", methods=["GET"])
+@blp.auth(*STAFF)
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(schemas.HouseRulesSchema))
+def list_house_rules(args):
+    """Every published house rules version, newest first."""
+    return house_rules.list_versions(actor=current_principal(), **args)
+
+
+# --- review queue ---------------------------------------------------------------------------
+
+
+@blp.route("/applications", methods=["GET"])
+@blp.auth(*STAFF)
+@blp.arguments(schemas.ApplicationQueryArgsSchema, location="query")
+@blp.response(200, page_of(schemas.QueueItemSchema))
+def list_applications(args):
+    """The review queue, oldest first: applications by status (default in_progress), open
+    `step`, readiness, region, skill or name, each with its steps' states."""
+    return queue.list_applications(actor=current_principal(), **args)
+
+
+@blp.route("/applications/<int:application_id>", methods=["GET"])
+@blp.auth(*STAFF)
+@blp.response(200, schemas.ApplicationDetailSchema)
+@blp.errors(404)
+def get_application(application_id):
+    """An application in full: steps with details, document checks, intro calls, test
+    attempts, and who decided what when."""
+    return queue.get_application(actor=current_principal(), application_id=application_id)
+
+
+@blp.route("/applications/<int:application_id>/documents/<int:check_id>/decision", methods=["POST"])
+@blp.auth(*STAFF)
+@blp.arguments(schemas.DocumentDecisionSchema)
+@blp.response(200, schemas.DocumentCheckSchema)
+@blp.errors(404, 409)
+def decide_document(data, application_id, check_id):
+    """Verify or reject a submitted document (a note is required to reject); the applicant
+    is notified. A document decided already: 409 with its `state`."""
+    return decisions.decide_document(
+        actor=current_principal(), application_id=application_id, check_id=check_id, **data
+    )
+
+
+@blp.route("/applications/<int:application_id>/intro-call", methods=["PUT"])
+@blp.auth(*STAFF)
+@blp.arguments(schemas.IntroCallScheduleSchema)
+@blp.response(200, schemas.IntroCallSchema)
+@blp.errors(404, 409)
+def schedule_intro_call(data, application_id):
+    """Schedule the intro call, or move the one scheduled; the applicant is notified.
+    409: the application is decided, or its call was passed already."""
+    return decisions.schedule_intro_call(
+        actor=current_principal(), application_id=application_id, **data
+    )
+
+
+@blp.route("/applications/<int:application_id>/intro-call/outcome", methods=["POST"])
+@blp.auth(*STAFF)
+@blp.arguments(schemas.IntroCallOutcomeSchema)
+@blp.response(200, schemas.IntroCallSchema)
+@blp.errors(404, 409)
+def record_intro_call_outcome(data, application_id):
+    """Note how the scheduled intro call went. No call scheduled: 409 (`state` of the last
+    call, or none)."""
+    return decisions.record_intro_call_outcome(
+        actor=current_principal(), application_id=application_id, **data
+    )
+
+
+@blp.route("/applications/<int:application_id>/approve", methods=["POST"])
+@blp.auth(*STAFF)
+@blp.arguments(schemas.ApproveSchema)
+@blp.response(200, schemas.ApplicationDetailSchema)
+@blp.errors(404, 409)
+def approve(data, application_id):
+    """Approve a ready application: the member becomes active at the first level.
+
+    409 `state`: the application's status if not in progress; `incomplete` with the
+    `missing` steps if not ready.
+    """
+    return decisions.approve(actor=current_principal(), application_id=application_id, **data)
+
+
+@blp.route("/applications/<int:application_id>/reject", methods=["POST"])
+@blp.auth(*STAFF)
+@blp.arguments(schemas.RejectSchema)
+@blp.response(200, schemas.ApplicationDetailSchema)
+@blp.errors(404, 409)
+def reject(data, application_id):
+    """Reject an application with a reason the applicant sees; they may apply again after
+    the cool-off period (`reapply_after`)."""
+    return decisions.reject(actor=current_principal(), application_id=application_id, **data)

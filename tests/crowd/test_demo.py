@@ -2,6 +2,7 @@
 
 import math
 import random
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from crowd import demo
 from crowd.accounts.models import User
 from crowd.customers.models import Customer, CustomerAddress, FavouriteMember
-from crowd.demo_places import CITIES
+from crowd.demo.places import CITIES
 from crowd.members.models import (
     AvailabilitySlot,
     Member,
@@ -19,6 +20,24 @@ from crowd.members.models import (
     MemberStatusChange,
     Skill,
     SkillCategory,
+)
+from onboarding.levels.evaluation import survey_crowd
+from onboarding.levels.metrics import load_figures
+from onboarding.levels.rules import active_ruleset
+from onboarding.levels.targets import Ladder, climb
+from onboarding.models import (
+    Application,
+    DocumentCheck,
+    HouseRulesAcceptance,
+    HouseRulesVersion,
+    IntroCall,
+    LevelChange,
+    MemberLevel,
+    SkillTest,
+    SkillTestAttempt,
+    SkillTestQuestion,
+    TrainingCompletion,
+    TrainingModule,
 )
 
 MEMBERS, CUSTOMERS = 40, 8
@@ -97,9 +116,12 @@ def test_verified_skills_are_verified_by_a_community_manager(seeded, db_session)
         .join(Member, Member.id == MemberSkill.member_id)
     ).all()
     cm_ids = set(db_session.scalars(select(User.id).where(User.role == "community_manager")))
+    levels = dict(db_session.execute(select(Member.id, Member.level_rank)).all())
     for skill, requires_verification, status in rows:
         if skill.verified:
-            assert requires_verification and status != "applicant"
+            # Safety-relevant categories, and whatever Seniors and Experts need verified.
+            assert requires_verification or levels[skill.member_id] >= 3
+            assert status != "applicant"
             assert skill.verified_by_id in cm_ids and skill.verified_at is not None
         else:
             assert skill.verified_by_id is None
@@ -131,6 +153,7 @@ def test_stats_agree_with_each_other(seeded, db_session):
             assert 3.8 <= stats.average_rating <= 5.0
             assert stats.average_rating == round(stats.rating_sum / stats.rating_count, 3)
         assert len(stats.recent_response_seconds) == min(50, answered)
+        assert stats.disputes_lost <= stats.jobs_disputed <= stats.jobs_completed
         if status == "applicant":
             assert stats.jobs_completed == 0 and stats.offers_received == 0
 
@@ -166,7 +189,8 @@ def test_demo_customer_has_a_home_and_a_favourite(seeded, db_session):
 
 
 def test_second_run_does_not_duplicate(seeded, db_session):
-    before = {m: _count(db_session, m) for m in (User, Member, Customer, MemberSkill)}
+    models = (User, Member, Customer, MemberSkill, SkillTest, TrainingModule, Application)
+    before = {m: _count(db_session, m) for m in (*models, HouseRulesVersion, LevelChange)}
     summary = demo.seed(members=MEMBERS, customers=CUSTOMERS, seed=3, echo=lambda *_: None)
     assert summary.startswith("demo data already present")
     assert {m: _count(db_session, m) for m in before} == before
@@ -214,3 +238,139 @@ def _km(lat1, lon1, lat2, lon2):
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * 6371 * math.asin(math.sqrt(a))
+
+
+# --- onboarding: tests, house rules, training, applications, levels ------------------------
+
+
+def test_every_skill_has_a_test_with_answerable_questions(seeded, db_session):
+    tests = {test.skill_id: test for test in db_session.scalars(select(SkillTest))}
+    assert set(tests) == set(db_session.scalars(select(Skill.id)))
+    for test in tests.values():
+        assert (test.pass_mark_percent, test.retry_delay_hours, test.active) == (80, 24, True)
+        questions = db_session.scalars(
+            select(SkillTestQuestion).where(SkillTestQuestion.test_id == test.id)
+        ).all()
+        assert 5 <= len(questions) <= 8
+        assert test.questions_per_attempt == len(questions)
+        for question in questions:
+            assert question.correct and len(question.options) >= 2
+            assert all(0 <= index < len(question.options) for index in question.correct)
+            assert "{skill}" not in question.prompt
+
+
+def test_house_rules_version_one_and_the_training_catalogue(seeded, db_session):
+    [rules] = db_session.scalars(select(HouseRulesVersion)).all()
+    assert rules.version == 1 and "Ruhezeiten" in rules.body
+    modules = db_session.scalars(select(TrainingModule)).all()
+    assert len(modules) == 6
+    assert {m.completion_mode for m in modules} == {"self_paced", "attended"}
+
+
+def test_every_member_has_an_application_fitting_their_status(seeded, db_session):
+    rows = db_session.execute(select(Member, Application).join(Application)).all()
+    assert len(rows) == MEMBERS
+    for member, application in rows:
+        if member.status == "applicant":
+            assert application.status == "in_progress" and application.decided_at is None
+        else:
+            assert application.status == "approved"
+            assert application.decided_at is not None and application.decided_by_id
+
+
+def test_admitted_members_passed_every_step_but_payout(seeded, db_session):
+    admitted = db_session.scalars(select(Member).where(Member.status != "applicant")).all()
+    for member in admitted:
+        checks = db_session.scalars(
+            select(DocumentCheck).where(DocumentCheck.member_id == member.id)
+        ).all()
+        assert {c.status for c in checks} == {"verified"}
+        assert ("identity" in {c.kind for c in checks}) and len(checks) == (
+            2 if member.kind == "professional" else 1
+        )
+        passed = set(
+            db_session.scalars(
+                select(SkillTestAttempt.skill_id).where(
+                    SkillTestAttempt.member_id == member.id, SkillTestAttempt.passed.is_(True)
+                )
+            )
+        )
+        assert passed == {claim.skill_id for claim in member.skills}
+        call = db_session.scalar(select(IntroCall).where(IntroCall.member_id == member.id))
+        assert call.status == "passed" and call.recorded_by_id is not None
+        accepted = _count(
+            db_session, HouseRulesAcceptance, HouseRulesAcceptance.member_id == member.id
+        )
+        assert accepted == 1
+
+
+def test_attempts_are_scored_like_the_server_would(seeded, db_session):
+    for attempt in db_session.scalars(select(SkillTestAttempt)):
+        questions = {
+            q.id: q
+            for q in db_session.scalars(
+                select(SkillTestQuestion).where(SkillTestQuestion.id.in_(attempt.question_ids))
+            )
+        }
+        right = sum(
+            sorted(attempt.answers[str(qid)]) == sorted(questions[qid].correct)
+            for qid in attempt.question_ids
+        )
+        assert attempt.score_percent == right * 100 // len(attempt.question_ids)
+        assert attempt.passed == (attempt.score_percent >= attempt.pass_mark_percent)
+        assert (attempt.retry_after is None) == attempt.passed
+
+
+def test_admitted_members_have_a_standing_and_a_level_history(seeded, db_session):
+    admitted = db_session.scalars(select(Member).where(Member.status != "applicant")).all()
+    assert _count(db_session, MemberLevel) == len(admitted)
+    for member in admitted:
+        standing = db_session.get(MemberLevel, member.id)
+        changes = db_session.scalars(
+            select(LevelChange)
+            .where(LevelChange.member_id == member.id)
+            .order_by(LevelChange.created_at)
+        ).all()
+        assert [c.cause for c in changes] == ["approval"] + ["daily"] * (member.level_rank - 1)
+        assert [c.to_rank for c in changes] == list(range(1, member.level_rank + 1))
+        assert changes[0].created_at == standing.active_since
+        assert standing.level_since == changes[-1].created_at
+        assert (standing.promoted_at is None) == (member.level_rank == 1)
+        assert not standing.locked
+
+
+def test_training_fits_the_levels_and_comes_after_admission(seeded, db_session):
+    rows = db_session.execute(
+        select(TrainingCompletion, Member.status, MemberLevel.active_since)
+        .join(Member, Member.id == TrainingCompletion.member_id)
+        .outerjoin(MemberLevel, MemberLevel.member_id == Member.id)
+    ).all()
+    assert rows
+    for completion, _, active_since in rows:
+        if active_since is not None:
+            assert completion.completed_at >= active_since
+    done = Counter(completion.member_id for completion, _, _ in rows)
+    for member in db_session.scalars(select(Member).where(Member.level_rank >= 3)):
+        assert done.get(member.id, 0) >= (2 if member.level_rank == 3 else 4)
+
+
+def test_the_first_daily_evaluation_changes_no_demo_member(seeded, db_session):
+    ladder = Ladder.of(active_ruleset())
+    now = datetime.now(UTC)
+
+    survey = survey_crowd(ladder, now)
+
+    admitted = _count(db_session, Member, Member.status.in_(("active", "paused")))
+    assert survey.evaluated == admitted
+    assert (survey.promoted, survey.demoted) == (0, 0)
+    # Exactly at their level: every level up to theirs met in full, the next one not.
+    assert all(climb(f.metrics, ladder) == f.level_rank for f in load_figures(now))
+
+
+def test_planned_applicants_are_spread_over_the_steps():
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    rng = random.Random(9)
+    plans = [demo.plan_member(rng, i, now, status="applicant") for i in range(200)]
+    stages = {p.onboarding.stage for p in plans}
+    assert stages == set(demo.APPLICANT_STAGES)
+    assert all(p.onboarding.activated is None and not p.onboarding.promotions for p in plans)

@@ -66,6 +66,8 @@ def test_new_member_sees_own_profile_with_empty_stats(client, member):
         "average_rating": None,
         "rating_count": 0,
         "median_response_seconds": None,
+        "jobs_disputed": 0,
+        "disputes_lost": 0,
     }
 
 

@@ -1,4 +1,4 @@
-"""Real DACH city centres and common German-language names for seeding demo data."""
+"""Static demo content: DACH city centres, German-language first and last names, streets."""
 
 CITIES = [
     {

@@ -1,0 +1,198 @@
+"""Community managers' decisions on an application: documents, intro calls, approve, reject.
+
+Each decision locks the application row first, so concurrent decisions on one application
+run one after the other and see each other (approve and reject at once: one wins, the other
+gets a 409 with the state the winner left). Everything an applicant should know about is
+notified in the same unit of work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from crowd.core.auth import Principal
+from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.extensions import db
+from crowd.members.models import Member
+from crowd.members.service import change_member_status
+from crowd.notifications.service import notify
+from onboarding.applications.queue import application_for_staff, detail, require_staff
+from onboarding.config import onboarding_rules
+from onboarding.levels.evaluation import admit_member
+from onboarding.models import Application, DocumentCheck, IntroCall
+from onboarding.steps import checklists, step_context
+
+
+def _user_of(member_id: int) -> int:
+    return db.session.scalar(select(Member.user_id).where(Member.id == member_id))
+
+
+def _locked_open(actor: Principal, application_id: int) -> Application:
+    """The application, locked, and still under way (else 409 with its status)."""
+    require_staff(actor)
+    application = application_for_staff(application_id, lock=True)
+    if application.status != "in_progress":
+        raise Conflict(f"This application is {application.status}.", state=application.status)
+    return application
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+def decide_document(
+    *, actor: Principal, application_id: int, check_id: int, result: str, note: str | None = None
+) -> DocumentCheck:
+    """Verify or reject a submitted document of the application's member."""
+    require_staff(actor)
+    application = application_for_staff(application_id)
+    check = db.session.scalar(
+        select(DocumentCheck)
+        .where(DocumentCheck.id == check_id, DocumentCheck.member_id == application.member_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if check is None:
+        raise NotFound("No such document check for this application.")
+    if check.status != "submitted":
+        raise Conflict(f"This document was {check.status} already.", state=check.status)
+    if result == "rejected" and not note:
+        raise field_error("note", "say why, for the applicant")
+    check.status, check.note = result, note
+    check.checked_by_id, check.checked_at = actor.user_id, utcnow()
+    db.session.flush()
+    kind = check.kind.replace("_", " ")
+    notify(
+        _user_of(check.member_id),
+        f"onboarding.document_{result}",
+        f"Your {kind} was {result}",
+        note or "",
+        dedupe_key=f"onboarding.document:{check.id}",
+        check_id=check.id,
+        document_kind=check.kind,
+    )
+    return check
+
+
+# --- intro call -----------------------------------------------------------------------------
+
+
+def _calls(application_id: int) -> list[IntroCall]:
+    query = select(IntroCall).where(IntroCall.application_id == application_id)
+    return list(db.session.scalars(query.order_by(IntroCall.id.desc())))
+
+
+def schedule_intro_call(
+    *, actor: Principal, application_id: int, scheduled_at: datetime
+) -> IntroCall:
+    """Schedule the application's intro call, or move the one scheduled."""
+    application = _locked_open(actor, application_id)
+    if scheduled_at <= utcnow():
+        raise field_error("scheduled_at", "must be in the future")
+    calls = _calls(application.id)
+    if any(call.status == "passed" for call in calls):
+        raise Conflict("The intro call was passed already.", state="passed")
+    call = calls[0] if calls and calls[0].status == "scheduled" else None
+    if call is None:
+        call = IntroCall(application_id=application.id, member_id=application.member_id)
+        db.session.add(call)
+    call.scheduled_at, call.scheduled_by_id, call.status = scheduled_at, actor.user_id, "scheduled"
+    db.session.flush()
+    notify(
+        _user_of(application.member_id),
+        "onboarding.intro_call_scheduled",
+        "Your intro call is scheduled",
+        f"A community manager will call you at {scheduled_at.isoformat()}.",
+        dedupe_key=f"onboarding.intro_call:{call.id}:{scheduled_at.isoformat()}",
+        call_id=call.id,
+        scheduled_at=scheduled_at.isoformat(),
+    )
+    return call
+
+
+def record_intro_call_outcome(
+    *, actor: Principal, application_id: int, outcome: str, note: str | None = None
+) -> IntroCall:
+    """Note how the scheduled intro call went: passed, failed, no_show or cancelled."""
+    application = _locked_open(actor, application_id)
+    calls = _calls(application.id)
+    if not calls or calls[0].status != "scheduled":
+        state = calls[0].status if calls else "none"
+        raise Conflict("No intro call is scheduled for this application.", state=state)
+    call = calls[0]
+    call.status, call.note = outcome, note
+    call.recorded_by_id, call.recorded_at = actor.user_id, utcnow()
+    db.session.flush()
+    notify(
+        _user_of(application.member_id),
+        "onboarding.intro_call_outcome",
+        f"Your intro call: {outcome.replace('_', ' ')}",
+        note or "",
+        dedupe_key=f"onboarding.intro_call_outcome:{call.id}",
+        call_id=call.id,
+        outcome=outcome,
+    )
+    return call
+
+
+# --- approve and reject ---------------------------------------------------------------------
+
+
+def approve(*, actor: Principal, application_id: int, note: str | None = None) -> dict:
+    """Admit a ready applicant: application approved, member active, first level, notified."""
+    application = _locked_open(actor, application_id)
+    member = db.session.get(Member, application.member_id)
+    states = checklists([(member, application)], step_context())[member.id]
+    missing = [state.name for state in states if not state.finished]
+    if missing:
+        raise Conflict(
+            f"Not every step is done: {', '.join(missing)}.", state="incomplete", missing=missing
+        )
+    now = utcnow()
+    application.status, application.reason = "approved", note
+    application.decided_at, application.decided_by_id = now, actor.user_id
+    change_member_status(
+        actor=actor,
+        member_id=member.id,
+        action="activate",
+        reason=f"application {application.number} approved",
+    )
+    db.session.flush()
+    notify(
+        member.user_id,
+        "onboarding.approved",
+        "Welcome to the crowd",
+        "Your application was approved: you can take jobs now.",
+        dedupe_key=f"onboarding.approved:{application.id}",
+        application_id=application.id,
+    )
+    # Last: the first level is the final step of admission.
+    admit_member(member.id, actor_user_id=actor.user_id)
+    return detail(application)
+
+
+def reject(*, actor: Principal, application_id: int, reason: str) -> dict:
+    """Turn an application down with a reason; the applicant may re-apply after the cool-off."""
+    application = _locked_open(actor, application_id)
+    now = utcnow()
+    reapply_after = now + timedelta(days=onboarding_rules().reapply_cooloff_days)
+    application.status, application.reason = "rejected", reason
+    application.decided_at, application.decided_by_id = now, actor.user_id
+    application.reapply_after = reapply_after
+    for call in _calls(application.id):
+        if call.status == "scheduled":
+            call.status, call.note = "cancelled", "application rejected"
+            call.recorded_by_id, call.recorded_at = actor.user_id, now
+    db.session.flush()
+    notify(
+        _user_of(application.member_id),
+        "onboarding.rejected",
+        "Your application was not accepted",
+        f"{reason}\nYou may apply again from {reapply_after.date().isoformat()}.",
+        dedupe_key=f"onboarding.rejected:{application.id}",
+        application_id=application.id,
+        reapply_after=reapply_after.isoformat(),
+    )
+    return detail(application)

@@ -1,0 +1,143 @@
+"""The applicant's side: the checklist's progress, documents to check, and re-applying."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crowd.core.auth import Principal
+from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.extensions import db
+from crowd.members.models import Member
+from onboarding.models import Application, DocumentCheck
+from onboarding.steps import StepState, checklists, is_ready, step_context
+
+# Kinds of document a member may submit, and the document types each kind takes.
+DOCUMENT_TYPES = {
+    "identity": ("passport", "id_card", "residence_permit"),
+    "trade_certificate": ("meisterbrief", "gesellenbrief", "efz", "trade_diploma", "other"),
+    "business_registration": ("gewerbeanmeldung", "commercial_register", "other"),
+}
+PROFESSIONAL_KINDS = ("trade_certificate", "business_registration")
+
+
+def own_member(actor: Principal, *, lock: bool = False) -> Member:
+    """The acting member's profile; a member only ever reaches their own objects through it."""
+    query = select(Member).where(Member.user_id == actor.user_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    member = db.session.scalar(query)
+    if member is None:
+        raise NotFound("You have no crowd member profile.")
+    return member
+
+
+def current_application(member_id: int) -> Application | None:
+    """The member's latest application (the one the checklist is about)."""
+    return db.session.scalar(
+        select(Application)
+        .where(Application.member_id == member_id)
+        .order_by(Application.number.desc())
+        .limit(1)
+    )
+
+
+def progress(states: list[StepState]) -> dict:
+    """Steps done out of the steps that apply to the member (not_required ones do not)."""
+    applicable = [state for state in states if state.state != "not_required"]
+    return {"done": sum(1 for s in applicable if s.state == "done"), "total": len(applicable)}
+
+
+def overview(*, actor: Principal) -> dict:
+    """The member's application and every step's state, for the mobile app."""
+    member = own_member(actor)
+    application = current_application(member.id)
+    states = checklists([(member, application)], step_context())[member.id]
+    return {
+        "application": application,
+        "member_status": member.status,
+        "ready": is_ready(states),
+        "steps": states,
+        "progress": progress(states),
+    }
+
+
+def submit_document(
+    *,
+    actor: Principal,
+    kind: str,
+    document_type: str,
+    issuer: str,
+    issuing_country: str,
+    reference_hint: str | None = None,
+    expires_on=None,
+) -> DocumentCheck:
+    """Record a document's metadata for a community manager to check (no file is stored)."""
+    # Locked: two submissions of one kind at once are one submission and a 409.
+    member = own_member(actor, lock=True)
+    if kind in PROFESSIONAL_KINDS and member.kind != "professional":
+        raise field_error("kind", f"{kind} is for professional members only")
+    if document_type not in DOCUMENT_TYPES[kind]:
+        raise field_error(
+            "document_type", f"for {kind} use one of: {', '.join(DOCUMENT_TYPES[kind])}"
+        )
+    if expires_on is not None and expires_on <= utcnow().date():
+        raise field_error("expires_on", "must be in the future")
+    waiting = db.session.scalar(
+        select(DocumentCheck.id).where(
+            DocumentCheck.member_id == member.id,
+            DocumentCheck.kind == kind,
+            DocumentCheck.status == "submitted",
+        )
+    )
+    if waiting is not None:
+        raise Conflict(
+            f"Your {kind.replace('_', ' ')} is waiting for a check already.",
+            state="submitted",
+            check_id=waiting,
+        )
+    check = DocumentCheck(
+        member_id=member.id,
+        kind=kind,
+        document_type=document_type,
+        issuer=issuer,
+        issuing_country=issuing_country,
+        reference_hint=reference_hint,
+        expires_on=expires_on,
+        status="submitted",
+        submitted_at=utcnow(),
+    )
+    db.session.add(check)
+    db.session.flush()
+    return check
+
+
+def reapply(*, actor: Principal) -> Application:
+    """A rejected applicant opens their next application once the cool-off is over."""
+    # Locked: a double tap opens one application (the partial unique index backs this up).
+    member = own_member(actor, lock=True)
+    latest = current_application(member.id)
+    if latest is not None and latest.status != "rejected":
+        raise Conflict(
+            f"Your application is {latest.status.replace('_', ' ')}; there is nothing to "
+            "re-apply for.",
+            state=latest.status,
+        )
+    if member.status != "applicant":
+        raise Conflict(f"You are {member.status}, not an applicant.", state=member.status)
+    now = utcnow()
+    if latest is not None and latest.reapply_after is not None and now < latest.reapply_after:
+        raise Conflict(
+            f"You may apply again from {latest.reapply_after.isoformat()}.",
+            state="rejected",
+            reapply_after=latest.reapply_after.isoformat(),
+        )
+    application = Application(
+        member_id=member.id,
+        number=(latest.number + 1) if latest else 1,
+        status="in_progress",
+        opened_at=now,
+    )
+    db.session.add(application)
+    db.session.flush()
+    return application

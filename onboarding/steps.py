@@ -1,0 +1,411 @@
+"""The application checklist as data: each step's SQL predicate and its state for one member.
+
+Like jobs.matching.eligibility.REQUIREMENTS, every Step in STEPS has a name, a summary, an SQL
+predicate `done(ctx)` over `members` joined with their `applications` row (true when the step
+is done or not required, so the review queue filters by step — or for readiness — in ONE
+query), and a Python `state(facts, ctx)` giving the state and details shown to the applicant.
+The two are written side by side and tested against each other, so they cannot drift.
+
+States: pending, submitted, scheduled, done, failed, not_required. An application is *ready*
+when every step is done or not required.
+
+Documents: a kind group is done when any of its checks is verified and not expired — a
+verification is not undone by a later submission; otherwise the newest check decides
+(submitted → submitted, rejected or expired → failed, none → pending).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy.orm import selectinload
+
+from crowd.core.db import utcnow
+from crowd.extensions import db
+from crowd.members.models import AvailabilitySlot, Member, MemberSkill
+from onboarding.models import (
+    Application,
+    DocumentCheck,
+    HouseRulesAcceptance,
+    HouseRulesVersion,
+    IntroCall,
+    SkillTest,
+    SkillTestAttempt,
+)
+from onboarding.skill_tests.standing import SkillStanding, standings_for, test_available
+from payouts.models.payments import ConnectedAccount
+
+STATES = ("pending", "submitted", "scheduled", "done", "failed", "not_required")
+FINISHED = frozenset({"done", "not_required"})
+
+# What a complete profile has; skills and availability are checked as rows.
+PROFILE_FIELDS = ("display_name", "phone", "postcode", "city", "country", "lat", "lon")
+IDENTITY_KINDS = ("identity",)
+TRADE_KINDS = ("trade_certificate", "business_registration")
+INTRO_CALL_STATES = {
+    "scheduled": "scheduled",
+    "passed": "done",
+    "failed": "failed",
+    "no_show": "failed",
+    "cancelled": "pending",
+}
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What every predicate and state compares against: today and the current house rules."""
+
+    now: datetime
+    house_rules: HouseRulesVersion | None
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+
+def step_context(now: datetime | None = None) -> StepContext:
+    current = db.session.scalar(
+        select(HouseRulesVersion).order_by(HouseRulesVersion.version.desc()).limit(1)
+    )
+    return StepContext(now=now or utcnow(), house_rules=current)
+
+
+@dataclass
+class MemberFacts:
+    """Everything the steps read about one member and their application, loaded in batches."""
+
+    member: Member
+    application: Application | None
+    checks: list[DocumentCheck] = field(default_factory=list)  # newest first
+    calls: list[IntroCall] = field(default_factory=list)  # of the application, newest first
+    skills: list[SkillStanding] = field(default_factory=list)
+    accepted_version: int | None = None  # the newest house rules version accepted
+    accepted_current: bool = False
+    payout: ConnectedAccount | None = None
+
+
+@dataclass(frozen=True)
+class StepState:
+    name: str
+    state: str
+    summary: str
+    details: dict
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    summary: str
+    done: Callable[[StepContext], ColumnElement[bool]]
+    state: Callable[[MemberFacts, StepContext], tuple[str, dict]]
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- profile --------------------------------------------------------------------------------
+
+
+def _profile_done(ctx: StepContext) -> ColumnElement[bool]:
+    # Blank texts never get stored: the profile schema turns them into null.
+    return and_(
+        *(getattr(Member, name).is_not(None) for name in PROFILE_FIELDS),
+        exists().where(MemberSkill.member_id == Member.id),
+        exists().where(AvailabilitySlot.member_id == Member.id),
+    )
+
+
+def _profile_state(facts: MemberFacts, ctx: StepContext) -> tuple[str, dict]:
+    member = facts.member
+    missing = [name for name in PROFILE_FIELDS if getattr(member, name) is None]
+    missing += [name for name in ("skills", "availability") if not getattr(member, name)]
+    return ("pending" if missing else "done"), {"missing": missing}
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+def _valid_check(kinds: tuple[str, ...], ctx: StepContext) -> ColumnElement[bool]:
+    return exists().where(
+        DocumentCheck.member_id == Member.id,
+        DocumentCheck.kind.in_(kinds),
+        DocumentCheck.status == "verified",
+        or_(DocumentCheck.expires_on.is_(None), DocumentCheck.expires_on >= ctx.today),
+    )
+
+
+def _is_valid(check: DocumentCheck, today: date) -> bool:
+    return check.status == "verified" and (check.expires_on is None or check.expires_on >= today)
+
+
+def _check_details(check: DocumentCheck) -> dict:
+    return {
+        "check_id": check.id,
+        "kind": check.kind,
+        "document_type": check.document_type,
+        "status": check.status,
+        "submitted_at": _iso(check.submitted_at),
+        "expires_on": _iso(check.expires_on),
+        "note": check.note,
+    }
+
+
+def _documents_state(facts: MemberFacts, ctx: StepContext, kinds: tuple[str, ...]):
+    checks = [check for check in facts.checks if check.kind in kinds]
+    valid = next((check for check in checks if _is_valid(check, ctx.today)), None)
+    if valid is not None:
+        return "done", _check_details(valid)
+    if not checks:
+        return "pending", {"kinds": list(kinds)}
+    latest = checks[0]
+    details = _check_details(latest)
+    if latest.status == "submitted":
+        return "submitted", details
+    # Rejected, or verified but expired since: the member submits again.
+    details["expired"] = latest.status == "verified"
+    return "failed", details
+
+
+def _trade_done(ctx: StepContext) -> ColumnElement[bool]:
+    return or_(Member.kind != "professional", _valid_check(TRADE_KINDS, ctx))
+
+
+def _trade_state(facts: MemberFacts, ctx: StepContext) -> tuple[str, dict]:
+    if facts.member.kind != "professional":
+        return "not_required", {}
+    return _documents_state(facts, ctx, TRADE_KINDS)
+
+
+# --- skill tests ----------------------------------------------------------------------------
+
+
+def _skill_tests_done(ctx: StepContext) -> ColumnElement[bool]:
+    # Correlated to the claim (the enclosing query), not to members two levels up.
+    passed = exists().where(
+        SkillTestAttempt.member_id == MemberSkill.member_id,
+        SkillTestAttempt.skill_id == MemberSkill.skill_id,
+        SkillTestAttempt.passed == true(),
+    )
+    still_needed = (
+        select(MemberSkill.skill_id)
+        .join(SkillTest, SkillTest.skill_id == MemberSkill.skill_id)
+        .where(MemberSkill.member_id == Member.id, test_available(), ~passed)
+    )
+    return ~still_needed.exists()
+
+
+def _skill_details(standing: SkillStanding) -> dict:
+    """One claimed skill's test standing, as the checklist shows it."""
+    return {
+        "skill": standing.skill,
+        "name": standing.name,
+        "test_available": standing.test_available,
+        "attempts": standing.attempts,
+        "best_score": standing.best_score,
+        "passed": standing.passed,
+        "retry_after": _iso(standing.retry_after),
+        "open_attempt_id": standing.open_attempt.id if standing.open_attempt else None,
+    }
+
+
+def _skill_tests_state(facts: MemberFacts, ctx: StepContext) -> tuple[str, dict]:
+    tested = [s for s in facts.skills if s.test_available]
+    details = {"skills": [_skill_details(s) for s in facts.skills]}
+    if not tested:
+        return "not_required", details
+    if all(s.passed for s in tested):
+        return "done", details
+    if any(s.needs_pass and s.last_failed and s.open_attempt is None for s in tested):
+        return "failed", details
+    return "pending", details
+
+
+# --- intro call -----------------------------------------------------------------------------
+
+
+def _intro_call_done(ctx: StepContext) -> ColumnElement[bool]:
+    return exists().where(IntroCall.application_id == Application.id, IntroCall.status == "passed")
+
+
+def _intro_call_state(facts: MemberFacts, ctx: StepContext) -> tuple[str, dict]:
+    # A passed call stays passed (no call is scheduled after it); else the newest counts.
+    passed = [call for call in facts.calls if call.status == "passed"]
+    call = passed[0] if passed else (facts.calls[0] if facts.calls else None)
+    if call is None:
+        return "pending", {}
+    details = {"call_id": call.id, "status": call.status, "scheduled_at": _iso(call.scheduled_at)}
+    return INTRO_CALL_STATES[call.status], details
+
+
+# --- house rules ----------------------------------------------------------------------------
+
+
+def _house_rules_done(ctx: StepContext) -> ColumnElement[bool]:
+    if ctx.house_rules is None:
+        return true()
+    return exists().where(
+        HouseRulesAcceptance.member_id == Member.id,
+        HouseRulesAcceptance.version_id == ctx.house_rules.id,
+    )
+
+
+def _house_rules_state(facts: MemberFacts, ctx: StepContext) -> tuple[str, dict]:
+    if ctx.house_rules is None:
+        return "not_required", {}
+    details = {
+        "current_version": ctx.house_rules.version,
+        "accepted_version": facts.accepted_version,
+    }
+    return ("done" if facts.accepted_current else "pending"), details
+
+
+# --- payout account -------------------------------------------------------------------------
+
+
+def _payout_done(ctx: StepContext) -> ColumnElement[bool]:
+    return exists().where(
+        ConnectedAccount.member_id == Member.id, ConnectedAccount.details_submitted == true()
+    )
+
+
+def _payout_state(facts: MemberFacts, ctx: StepContext) -> tuple[str, dict]:
+    account = facts.payout
+    if account is None:
+        return "pending", {}
+    details = {
+        "details_submitted": account.details_submitted,
+        "payouts_enabled": account.payouts_enabled,
+    }
+    return ("done" if account.details_submitted else "submitted"), details
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "profile",
+        "Name, phone, address with location, at least one skill and weekly availability.",
+        done=_profile_done,
+        state=_profile_state,
+    ),
+    Step(
+        "identity",
+        "An identity document checked and verified by a community manager.",
+        done=lambda ctx: _valid_check(IDENTITY_KINDS, ctx),
+        state=lambda facts, ctx: _documents_state(facts, ctx, IDENTITY_KINDS),
+    ),
+    Step(
+        "trade_certificate",
+        "Professionals: a verified trade certificate or business registration.",
+        done=_trade_done,
+        state=_trade_state,
+    ),
+    Step(
+        "skill_tests",
+        "A passed test for every claimed skill that has one.",
+        done=_skill_tests_done,
+        state=_skill_tests_state,
+    ),
+    Step(
+        "intro_call",
+        "An intro call with a community manager, passed.",
+        done=_intro_call_done,
+        state=_intro_call_state,
+    ),
+    Step(
+        "house_rules",
+        "The newest house rules accepted (a new version asks again).",
+        done=_house_rules_done,
+        state=_house_rules_state,
+    ),
+    Step(
+        "payout_account",
+        "A payout account connected, its details submitted to the payment provider.",
+        done=_payout_done,
+        state=_payout_state,
+    ),
+)
+STEP_NAMES = tuple(step.name for step in STEPS)
+STEPS_BY_NAME = {step.name: step for step in STEPS}
+
+
+def ready_predicate(ctx: StepContext) -> ColumnElement[bool]:
+    """SQL: every step is done or not required."""
+    return and_(*(step.done(ctx) for step in STEPS))
+
+
+# --- loading facts for a page of members ----------------------------------------------------
+
+
+def load_facts(
+    pairs: Iterable[tuple[Member, Application | None]], ctx: StepContext
+) -> dict[int, MemberFacts]:
+    """Facts for (member, application) pairs, a handful of queries however many there are."""
+    facts = {member.id: MemberFacts(member=member, application=app) for member, app in pairs}
+    if not facts:
+        return facts
+    ids = sorted(facts)
+    # Skills and availability for the profile step (loaded into the identity map).
+    db.session.scalars(
+        select(Member)
+        .where(Member.id.in_(ids))
+        .options(selectinload(Member.skills), selectinload(Member.availability))
+    ).all()
+    checks = select(DocumentCheck).where(DocumentCheck.member_id.in_(ids))
+    for check in db.session.scalars(checks.order_by(DocumentCheck.id.desc())):
+        facts[check.member_id].checks.append(check)
+    app_ids = {f.application.id: f for f in facts.values() if f.application is not None}
+    if app_ids:
+        calls = select(IntroCall).where(IntroCall.application_id.in_(app_ids))
+        for call in db.session.scalars(calls.order_by(IntroCall.id.desc())):
+            app_ids[call.application_id].calls.append(call)
+    for member_id, standings in standings_for(ids, ctx.now).items():
+        facts[member_id].skills = standings
+    _load_house_rules(facts, ids, ctx)
+    for account in db.session.scalars(
+        select(ConnectedAccount).where(ConnectedAccount.member_id.in_(ids))
+    ):
+        facts[account.member_id].payout = account
+    return facts
+
+
+def _load_house_rules(facts: dict[int, MemberFacts], ids: list[int], ctx: StepContext) -> None:
+    accepted = defaultdict(list)
+    rows = db.session.execute(
+        select(HouseRulesAcceptance.member_id, HouseRulesVersion.id, HouseRulesVersion.version)
+        .join(HouseRulesVersion, HouseRulesVersion.id == HouseRulesAcceptance.version_id)
+        .where(HouseRulesAcceptance.member_id.in_(ids))
+    )
+    for member_id, version_id, version in rows:
+        accepted[member_id].append((version, version_id))
+    current_id = ctx.house_rules.id if ctx.house_rules else None
+    for member_id, versions in accepted.items():
+        facts[member_id].accepted_version = max(versions)[0]
+        facts[member_id].accepted_current = any(vid == current_id for _, vid in versions)
+
+
+def evaluate(facts: MemberFacts, ctx: StepContext) -> list[StepState]:
+    """Every step's state for one member, in checklist order."""
+    states = []
+    for step in STEPS:
+        state, details = step.state(facts, ctx)
+        states.append(StepState(step.name, state, step.summary, details))
+    return states
+
+
+def is_ready(states: list[StepState]) -> bool:
+    return all(state.finished for state in states)
+
+
+def checklists(
+    pairs: Iterable[tuple[Member, Application | None]], ctx: StepContext
+) -> dict[int, list[StepState]]:
+    """Each member's step states, for a page of (member, application) pairs at once."""
+    return {member_id: evaluate(f, ctx) for member_id, f in load_facts(pairs, ctx).items()}
