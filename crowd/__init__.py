@@ -22,6 +22,7 @@ DOMAINS = (
     "jobs",
     "payouts",
     "onboarding",
+    "support",
 )
 
 

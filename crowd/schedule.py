@@ -19,4 +19,13 @@ PERIODIC = (
     Periodic("bill-monthly-fees", "payouts.bill_monthly_fees", every_seconds=86400),
     # Webhook events whose handler failed are retried (the event itself is stored once).
     Periodic("retry-webhook-events", "payouts.retry_webhook_events", every_seconds=300),
+    # Levels: the crowd-wide promotion and demotion run (idempotent within a day).
+    Periodic("evaluate-levels", "onboarding.evaluate_levels", every_seconds=86400),
+    # Support: SLA breaches are escalated within a minute; resolved tickets close after the
+    # auto-close period (SUPPORT_AUTO_CLOSE_DAYS) unless a party replied.
+    Periodic("support-sla", "support.check_sla", every_seconds=60),
+    Periodic("support-auto-close", "support.close_resolved", every_seconds=300),
+    # Proposed resolutions nobody answered apply at their deadline (a timed task per proposal;
+    # this catches those whose timed run found the ticket escalated).
+    Periodic("support-resolutions", "support.apply_due_resolutions", every_seconds=60),
 )

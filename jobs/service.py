@@ -17,7 +17,6 @@ from crowd.core.db import utcnow
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
-from crowd.members.service import record_job_disputed
 from crowd.notifications.service import notify
 from jobs.config import job_rules
 from jobs.dispatch import withdraw_pending_offers
@@ -33,6 +32,7 @@ from jobs.timers import (
 )
 from onboarding.levels.evaluation import promote_on_event
 from payouts import job_money
+from support.tickets.opening import open_ticket
 
 # A reminder may run this much before its nominal time (clock skew between hosts).
 REMINDER_SLACK = timedelta(minutes=1)
@@ -130,20 +130,20 @@ def cancel_job(*, actor: Principal, job_id: int, reason: str) -> dict:
 
 
 def dispute_job(*, actor: Principal, job_id: int, reason: str) -> dict:
-    """The customer disputes a completed or confirmed job (support mediation follows)."""
-    job = job_for(actor, job_id, lock=True)
-    transition(job, "dispute", actor=actor_kind(actor), actor_user_id=actor.user_id, reason=reason)
-    if job.assigned_member_id:
-        record_job_disputed(job.assigned_member_id)
-        user_id = _user_of(Member, job.assigned_member_id)
-        notify_once(
-            user_id,
-            "job.disputed",
-            "Job disputed",
-            f"The customer disputes “{job.title}”: {reason}",
-            dedupe_key=f"job.disputed:{job.id}:{user_id}:{int(job.status_changed_at.timestamp())}",
-            job_id=job.id,
-        )
+    """The customer disputes a completed or confirmed job: a dispute ticket opens, exactly as
+    POST /tickets with dispute=true does — the job goes to `disputed`, the member's payout is
+    held and support mediates (support.disputes)."""
+    job = job_for(actor, job_id)
+    open_ticket(
+        actor=actor,
+        subject=reason[:200],
+        category="quality_complaint",
+        description=reason,
+        # Money is frozen until it is settled.
+        priority="high",
+        job_id=job.id,
+        dispute=True,
+    )
     db.session.flush()
     return present_for(actor, job)
 

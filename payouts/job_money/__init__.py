@@ -18,9 +18,11 @@ Keys (attempt n > 1 is a new authorisation after a decline or a lapsed hold; its
 calls carry "-{n}"):
     provider  authorise job-{id}-authorize    capture job-{id}-capture    release job-{id}-cancel
               late fee job-{id}-cancellation-fee    refund job-{id}-refund-{n}
+              a ticket's resolution job-{id}-resolution-{rid}, its goodwill credit …-goodwill
     ledger    split job-{id}-settlement    late fee job-{id}-cancellation-fee
               refund job-{id}-refund-{n}, or provider-refund-{refund id} for one made outside
-              our API    lost chargeback dispute-{dispute id}-lost
+              our API (a refund's ledger key is its provider key)    lost chargeback
+              dispute-{dispute id}-lost
 
 Late-cancellation fees are captured from the authorisation (the rest is released) and split
 like a job of the fee's price: the member kept the slot free and may have been on the way,
@@ -59,7 +61,7 @@ from payouts.job_money.payments import (
     saved_method,
     transfer_group,
 )
-from payouts.job_money.refunds import execute_refund, request_refund
+from payouts.job_money.refunds import execute_refund, is_goodwill, queue_refund, request_refund
 from payouts.job_money.sweep import sweep
 from payouts.job_money.views import open_dispute_member_ids, payment_view
 
@@ -72,6 +74,7 @@ __all__ = [
     "cancel",
     "capture",
     "execute_refund",
+    "is_goodwill",
     "key_for",
     "on_assigned",
     "on_cancelled",
@@ -80,6 +83,7 @@ __all__ = [
     "payment_method_changed",
     "payment_of",
     "payment_view",
+    "queue_refund",
     "request_refund",
     "saved_method",
     "sweep",

@@ -14,7 +14,7 @@ from crowd.notifications.service import notify
 from jobs.models import Job
 from payouts import ledger
 from payouts.ledger import Line, account_code_for_member
-from payouts.models.job_payments import CustomerPaymentMethod, JobPayment
+from payouts.models.job_payments import CustomerPaymentMethod, JobPayment, JobRefund
 from payouts.models.ledger import LedgerTransaction
 from payouts.plans import commission_for
 from payouts.providers import PaymentError, get_provider
@@ -277,6 +277,14 @@ def capture(job_id: int) -> str:
     elif payment.status != "captured":
         return payment.status  # captured once it is authorised
     _settle(payment, job, kind="job", at=job.confirmed_at)
+    # Refunds decided before the capture (support mediation) were waiting for the settlement.
+    waiting = db.session.scalars(
+        select(JobRefund.id)
+        .where(JobRefund.job_payment_id == payment.id, JobRefund.status == "pending")
+        .order_by(JobRefund.id)
+    )
+    for refund_id in waiting:
+        enqueue(REFUND_TASK, refund_id=refund_id)
     return "settled"
 
 

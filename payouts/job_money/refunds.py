@@ -1,4 +1,13 @@
-"""Refunds of a job's captured payment, reversing the split proportionally."""
+"""Refunds of a job's captured payment, reversing the split proportionally.
+
+Support mediation decides refunds that may come before the capture (a job disputed before it
+was confirmed): `queue_refund` records them pending, and `execute_refund` makes them only once
+the payment is settled — the capture queues every refund waiting for it, the sweep is the
+safety net. A goodwill credit (key ending in GOODWILL_SUFFIX) is a provider refund too, so the
+customer really gets the money and the webhook reconciliation knows it, but the platform
+bears it alone (platform:goodwill against clearing): it takes nothing off the split, and later
+refunds reverse the split as if it had not been made.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +26,13 @@ from payouts.models.job_payments import JobPayment, JobRefund
 from payouts.models.ledger import LedgerTransaction
 from payouts.providers import PaymentError, get_provider
 from payouts.rounding import prorate
+
+GOODWILL_SUFFIX = "-goodwill"
+
+
+def is_goodwill(refund: JobRefund) -> bool:
+    """Whether the refund is a goodwill credit paid by the platform (see the module)."""
+    return refund.key.endswith(GOODWILL_SUFFIX)
 
 
 def pending_refund_total(payment: JobPayment) -> int:
@@ -74,8 +90,41 @@ def request_refund(*, actor: Principal, job_id: int, amount: int, reason: str) -
     return refund
 
 
+def queue_refund(
+    payment: JobPayment,
+    *,
+    amount: int,
+    reason: str,
+    key: str,
+    requested_by_id: int | None = None,
+    goodwill: bool = False,
+) -> JobRefund:
+    """Record a refund decided now, made once the payment is settled (the caller checked the
+    amount and holds the payment's lock). `key` must be unique to the decision; a goodwill
+    credit's gets GOODWILL_SUFFIX."""
+    refund = JobRefund(
+        job_payment_id=payment.id,
+        job_id=payment.job_id,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason[:500],
+        source="api",
+        status="pending",
+        key=key + GOODWILL_SUFFIX if goodwill else key,
+        requested_by_id=requested_by_id,
+    )
+    db.session.add(refund)
+    db.session.flush()
+    if payment.settlement_transaction_id is not None:
+        enqueue(REFUND_TASK, refund_id=refund.id)
+    return refund
+
+
 def execute_refund(refund_id: int) -> str:
-    """Make a requested refund at the provider and post its reversal, once (task)."""
+    """Make a requested refund at the provider and post its reversal, once (task).
+
+    A refund queued before the payment was settled waits (stays pending) for the settlement.
+    """
     refund = db.session.get(JobRefund, refund_id)
     if refund is None:
         return "no_refund"
@@ -83,6 +132,8 @@ def execute_refund(refund_id: int) -> str:
     db.session.refresh(refund)
     if refund.status != "pending":
         return refund.status
+    if payment.settlement_transaction_id is None:
+        return "awaiting_settlement"
     try:
         result = get_provider().refund(
             payment.provider_payment_id,
@@ -110,6 +161,17 @@ def _settlement_shares(payment: JobPayment) -> tuple[str, int, int]:
     return platform, share, earning
 
 
+def _goodwill_total(payment: JobPayment) -> int:
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(JobRefund.amount), 0)).where(
+            JobRefund.job_payment_id == payment.id,
+            JobRefund.status == "succeeded",
+            JobRefund.key.endswith(GOODWILL_SUFFIX),
+        )
+    )
+    return int(total)
+
+
 def apply_refund(payment: JobPayment, refund: JobRefund, provider_refund_id: str) -> None:
     """Post the refund's proportional reversal of the split and record it (under the lock)."""
     if refund.amount > payment.refundable:
@@ -117,8 +179,13 @@ def apply_refund(payment: JobPayment, refund: JobRefund, provider_refund_id: str
             f"Refund {refund.key} of {refund.amount} exceeds the {payment.refundable} left.",
             state=payment.status,
         )
+    if is_goodwill(refund):
+        _apply_goodwill(payment, refund, provider_refund_id)
+        return
     platform, share, _ = _settlement_shares(payment)
-    captured, before = payment.amount_captured, payment.amount_refunded
+    # Goodwill credits took nothing off the split: the proportions count the other refunds.
+    goodwill = _goodwill_total(payment)
+    captured, before = payment.amount_captured, payment.amount_refunded - goodwill
     after = before + refund.amount
     platform_part = prorate(share, after, captured) - prorate(share, before, captured)
     member_part = refund.amount - platform_part
@@ -139,11 +206,35 @@ def apply_refund(payment: JobPayment, refund: JobRefund, provider_refund_id: str
         job_id=payment.job_id,
         member_id=payment.member_id,
     )
+    refund.commission_part, refund.member_part = platform_part, member_part
+    refund.member_receivable = receivable
+    _record_refunded(payment, refund, provider_refund_id, transaction)
+    payment.amount_refunded = after + goodwill
+    payment.status = "refunded" if payment.amount_refunded == captured else "partially_refunded"
+
+
+def _apply_goodwill(payment: JobPayment, refund: JobRefund, provider_refund_id: str) -> None:
+    """The platform pays the customer back out of its own balance; the split stays as it is."""
+    transaction = ledger.post(
+        key=refund.key,
+        kind="goodwill",
+        currency=payment.currency,
+        lines=[Line("platform:goodwill", refund.amount), Line(CLEARING, -refund.amount)],
+        memo=f"Job {payment.job_id}: goodwill credit of {refund.amount} ({refund.reason})"[:500],
+        job_id=payment.job_id,
+    )
+    refund.commission_part = refund.member_part = refund.member_receivable = 0
+    _record_refunded(payment, refund, provider_refund_id, transaction)
+    payment.amount_refunded += refund.amount
+    payment.status = (
+        "refunded" if payment.amount_refunded == payment.amount_captured else "partially_refunded"
+    )
+
+
+def _record_refunded(
+    payment: JobPayment, refund: JobRefund, provider_refund_id: str, transaction
+) -> None:
     refund.status, refund.refunded_at = "succeeded", utcnow()
     refund.provider_refund_id = provider_refund_id
     refund.ledger_transaction_id = transaction.id
-    refund.commission_part, refund.member_part = platform_part, member_part
-    refund.member_receivable = receivable
     refund.last_error = None
-    payment.amount_refunded = after
-    payment.status = "refunded" if after == captured else "partially_refunded"

@@ -1,0 +1,116 @@
+"""Disputes: a ticket with dispute=true about a job freezes the job's money.
+
+Opening one moves the job to `disputed` through jobs.lifecycle (under the job's row lock),
+counts it on the member's stats (record_job_disputed, which levels read) and tells the other
+party. While any job of a member is `disputed`, payout runs hold that member's payout
+(payouts.payout_run); the ticket's resolution (support.resolutions) moves the job on, and the
+hold lifts.
+
+A job has at most one open dispute: a second one is a 409 naming the first ticket (the job's
+row lock serialises the check; the partial unique index uq_tickets_open_dispute_job backs it).
+The legacy POST /jobs/{id}/dispute opens a dispute ticket too (`dispute_job`), so there is one
+path into mediation.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crowd.core.auth import Principal
+from crowd.core.errors import Conflict, Forbidden, NotFound
+from crowd.customers.models import Customer
+from crowd.extensions import db
+from crowd.members.models import Member
+from crowd.members.service import record_job_disputed
+from crowd.notifications.service import notify
+from jobs.lifecycle import transition as job_transition
+from jobs.models import Job
+from jobs.queries import lock_job
+from support.lifecycle import record
+from support.models import Ticket
+
+DISPUTABLE = ("completed", "confirmed")
+
+
+def party_of_job(actor: Principal, job: Job) -> str | None:
+    """ "customer" or "member" when `actor` is the job's customer or assigned member, else None."""
+    if actor.role == "customer":
+        own = db.session.scalar(select(Customer.id).where(Customer.user_id == actor.user_id))
+        return "customer" if own is not None and own == job.customer_id else None
+    if actor.role == "member":
+        own = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
+        return "member" if own is not None and own == job.assigned_member_id else None
+    return None
+
+
+def open_dispute_ticket_id(job_id: int, *, other_than: int | None = None) -> int | None:
+    """The job's open (not closed) dispute ticket, if any."""
+    query = select(Ticket.id).where(
+        Ticket.job_id == job_id, Ticket.dispute.is_(True), Ticket.status != "closed"
+    )
+    if other_than is not None:
+        query = query.where(Ticket.id != other_than)
+    return db.session.scalar(query.order_by(Ticket.id).limit(1))
+
+
+def open_dispute(ticket: Ticket, *, actor: Principal) -> Job:
+    """Make `ticket` (in the session, its columns set, about a job) the dispute of its job.
+
+    403: staff (a dispute is a party's complaint); 404: the caller is not the job's customer
+    or assigned member; 409: the job has an open dispute ticket already (`ticket_id` names
+    it), or its state does not allow a dispute by the caller (`state`: only completed or
+    confirmed jobs; a member only while completed).
+    """
+    if actor.is_staff:
+        raise Forbidden("Only the job's customer or member can dispute it.")
+    job = lock_job(ticket.job_id) if ticket.job_id is not None else None
+    party = party_of_job(actor, job) if job is not None else None
+    if party is None:
+        raise NotFound("No such job.")
+    first = open_dispute_ticket_id(job.id, other_than=ticket.id)
+    if first is not None:
+        raise Conflict(
+            f"Job {job.id} is disputed in ticket {first} already; please add to that ticket.",
+            state="disputed",
+            ticket_id=first,
+        )
+    if job.status not in DISPUTABLE:
+        raise Conflict(
+            f"Only a completed or confirmed job can be disputed; this one is "
+            f"{job.status.replace('_', ' ')}.",
+            state=job.status,
+        )
+    ticket.dispute = True
+    db.session.flush()  # the ticket's id, for the audit trail and the notification
+    # The lifecycle refuses what the actor may not do (a member disputing a confirmed job).
+    job_transition(job, "dispute", actor=party, actor_user_id=actor.user_id, reason=ticket.subject)
+    if job.assigned_member_id is not None:
+        record_job_disputed(job.assigned_member_id)
+    record(ticket, "dispute", actor=party, actor_id=actor.user_id, job_id=job.id)
+    _tell_other_party(job, ticket, opened_by=party)
+    return job
+
+
+def _tell_other_party(job: Job, ticket: Ticket, *, opened_by: str) -> None:
+    if opened_by == "customer" and job.assigned_member_id is not None:
+        user_id = db.session.scalar(
+            select(Member.user_id).where(Member.id == job.assigned_member_id)
+        )
+        body = (
+            f"The customer disputes “{job.title}”. Support will mediate; "
+            "your payout is held until then."
+        )
+    elif opened_by == "member":
+        user_id = db.session.scalar(select(Customer.user_id).where(Customer.id == job.customer_id))
+        body = f"Your member disputes “{job.title}”. Support will mediate."
+    else:
+        return
+    notify(
+        user_id,
+        "job.disputed",
+        "Job disputed",
+        body,
+        dedupe_key=f"job.disputed:{job.id}:{user_id}:ticket-{ticket.id}",
+        job_id=job.id,
+        ticket_id=ticket.id,
+    )

@@ -1,0 +1,1 @@
+"""API contract of support mediation, one module per area."""
