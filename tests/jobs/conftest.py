@@ -11,10 +11,18 @@ import pytest
 from sqlalchemy import select
 
 from crowd.core import background
+from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import AvailabilitySlot, Member, MemberSkill, MemberStats, Skill
+from crowd.members.models import (
+    AvailabilitySlot,
+    Member,
+    MemberSkill,
+    MemberStats,
+    Skill,
+    SkillCategory,
+)
 from crowd.notifications.models import Notification
-from jobs.models import Job
+from jobs.models import Job, JobWindow
 from tests.factories import Actor, make_actor
 
 # Berlin Mitte: the default service address and member location.
@@ -155,3 +163,37 @@ def notifications_for(user_id: int, kind: str | None = None) -> list[Notificatio
         query = query.where(Notification.kind == kind)
     db.session.expire_all()
     return list(db.session.scalars(query.order_by(Notification.id)))
+
+
+def finished_job(
+    customer, member, *, status: str = "completed", completed_ago: timedelta = timedelta(hours=2)
+) -> int:
+    """A job of `customer` done by `member`, forced into `status` straight in the database."""
+    done = utcnow() - completed_ago
+    category = db.session.scalar(select(SkillCategory).where(SkillCategory.slug == "tv_audio"))
+    job = Job(
+        customer_id=customer.profile_id,
+        category_id=category.id,
+        title="Mount a TV",
+        description="On a brick wall.",
+        device={"kind": "tv"},
+        postcode="10117",
+        city="Berlin",
+        country="DE",
+        lat=52.52,
+        lon=13.405,
+        duration_minutes=90,
+        pricing="fixed",
+        currency="EUR",
+        price_amount=12000,
+        status=status,
+        assigned_member_id=member.profile_id if member else None,
+        assigned_at=done - timedelta(hours=3),
+        scheduled_start=done - timedelta(hours=2),
+        scheduled_end=done,
+        completed_at=done if status in ("completed", "confirmed", "closed") else None,
+        windows=[JobWindow(starts_at=done - timedelta(hours=2), ends_at=done)],
+    )
+    db.session.add(job)
+    db.session.commit()
+    return job.id

@@ -9,53 +9,14 @@ from sqlalchemy import select
 
 from crowd.core.background import OutboxMessage
 from crowd.core.db import utcnow
-from crowd.members.models import MemberStats, SkillCategory
+from crowd.members.models import MemberStats
 from crowd.notifications.models import Notification
-from jobs.models import Job, JobWindow, Review
+from jobs.models import Job, Review
 from jobs.tasks.reviews import publish_due_reviews, publish_reviews
 from tests.factories import make_actor
-from tests.jobs.conftest import drain_background
+from tests.jobs.conftest import drain_background, finished_job
 
 BLIND = timedelta(days=7)
-
-
-def finished_job(customer, member, *, status="completed", completed_ago=timedelta(hours=2)):
-    """A job of `customer` done by `member`, forced into `status` straight in the database."""
-    db = _session()
-    done = utcnow() - completed_ago
-    category = db.scalar(select(SkillCategory).where(SkillCategory.slug == "tv_audio"))
-    job = Job(
-        customer_id=customer.profile_id,
-        category_id=category.id,
-        title="Mount a TV",
-        description="On a brick wall.",
-        device={"kind": "tv"},
-        postcode="10117",
-        city="Berlin",
-        country="DE",
-        lat=52.52,
-        lon=13.405,
-        duration_minutes=90,
-        pricing="fixed",
-        currency="EUR",
-        price_amount=12000,
-        status=status,
-        assigned_member_id=member.profile_id if member else None,
-        assigned_at=done - timedelta(hours=3),
-        scheduled_start=done - timedelta(hours=2),
-        scheduled_end=done,
-        completed_at=done if status in ("completed", "confirmed", "closed") else None,
-        windows=[JobWindow(starts_at=done - timedelta(hours=2), ends_at=done)],
-    )
-    db.add(job)
-    db.commit()
-    return job.id
-
-
-def _session():
-    from crowd.extensions import db
-
-    return db.session
 
 
 def review(client, actor, job_id, headers=None, **body):

@@ -2,50 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
-from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import SkillCategory
-from jobs.models import Job, JobWindow
 from support.models import Ticket, TicketEvent, TicketMessage
 from tests.factories import Actor
+from tests.jobs.conftest import finished_job
 
 API = "/api/v1/tickets"
 
 
 def job_of(customer: Actor, member: Actor | None, *, status: str = "completed") -> int:
     """A job of `customer` done by `member`, written straight to the database."""
-    done = utcnow() - timedelta(hours=2)
-    category = db.session.scalar(select(SkillCategory).where(SkillCategory.slug == "tv_audio"))
-    job = Job(
-        customer_id=customer.profile_id,
-        category_id=category.id,
-        title="Mount a TV",
-        description="On a brick wall.",
-        device={"kind": "tv"},
-        postcode="10117",
-        city="Berlin",
-        country="DE",
-        lat=52.52,
-        lon=13.405,
-        duration_minutes=90,
-        pricing="fixed",
-        currency="EUR",
-        price_amount=12000,
-        status=status,
-        assigned_member_id=member.profile_id if member else None,
-        assigned_at=done - timedelta(hours=3),
-        scheduled_start=done - timedelta(hours=2),
-        scheduled_end=done,
-        completed_at=done if status in ("completed", "confirmed", "closed") else None,
-        windows=[JobWindow(starts_at=done - timedelta(hours=2), ends_at=done)],
-    )
-    db.session.add(job)
-    db.session.commit()
-    return job.id
+    return finished_job(customer, member, status=status)
 
 
 def open_ticket(client, actor: Actor, *, headers: dict | None = None, **overrides):
