@@ -23,6 +23,7 @@ DOMAINS = (
     "payouts",
     "onboarding",
     "support",
+    "mentoring",
 )
 
 

@@ -28,4 +28,13 @@ PERIODIC = (
     # Proposed resolutions nobody answered apply at their deadline (a timed task per proposal;
     # this catches those whose timed run found the ticket escalated).
     Periodic("support-resolutions", "support.apply_due_resolutions", every_seconds=60),
+    # Programmes: published events that have ended become done (attendance can still be marked).
+    Periodic("finish-events", "mentoring.finish_events", every_seconds=3600),
+    # Top performers: the current period (quarter by default) is evaluated once it has begun.
+    Periodic("top-performers", "mentoring.run_top_performers", every_seconds=86400),
+    # Mentoring: release mentees of mentors no longer eligible or away too long, graduate
+    # mentees the daily level run promoted, and match Starters still without a mentor.
+    Periodic("mentoring-review-mentors", "mentoring.review_mentors", every_seconds=86400),
+    Periodic("mentoring-graduate-mentees", "mentoring.graduate_mentees", every_seconds=86400),
+    Periodic("mentoring-match-unmatched", "mentoring.match_unmatched", every_seconds=86400),
 )

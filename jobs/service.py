@@ -30,6 +30,7 @@ from jobs.timers import (
     reminder_due_at,
     schedule_close,
 )
+from mentoring.programmes import queue_graduation_check
 from onboarding.levels.evaluation import promote_on_event
 from payouts import job_money
 from support.tickets.opening import open_ticket
@@ -61,6 +62,8 @@ def confirm(job: Job, *, actor: str, actor_user_id: int | None = None) -> None:
     job_money.on_confirmed(job)
     if job.assigned_member_id:
         promote_on_event(job.assigned_member_id, cause=f"job.confirmed:{job.id}")
+        # A mentee may graduate on their record of confirmed jobs.
+        queue_graduation_check(job.assigned_member_id)
     schedule_close(job)
     title = "Job confirmed" if actor != "system" else "Job confirmed automatically"
     recipients = [_user_of(Member, job.assigned_member_id)] if job.assigned_member_id else []

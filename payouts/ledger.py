@@ -122,6 +122,7 @@ ACCOUNT_TYPES: tuple[AccountType, ...] = (
         "platform:goodwill", "expense", True, "Goodwill credits and promotions the platform pays."
     ),
     AccountType("platform:disputes", "expense", True, "Chargebacks and disputes lost."),
+    AccountType("platform:rewards", "expense", True, "Programme rewards: mentors, referrals."),
 )
 
 _ID = r"([1-9][0-9]{0,17})"

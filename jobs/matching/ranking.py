@@ -18,8 +18,8 @@ score is their sum. Components:
     fairness       recent earnings: 1 − (price of jobs completed in the last 30 days, in the
                    job's currency) / FAIRNESS_FULL_MINOR, so work spreads to who earned less
     level          level_rank / LEVEL_FULL (Starter 1 … Expert 4)
-    programme      boost from a programme (top performers, mentoring): `programme_boosts` is
-                   the hook; it gives 0 to everyone until the programmes domain feeds it
+    programme      boost from a programme: `programme_boosts` gives holders of a valid
+                   top-performer badge MENTORING_TOP_MATCHING_BOOST_PERCENT / 100, others 0
     favourite      1 when the job's customer marked the member a favourite
 
 Ties go to the nearer member, then the lower member id, so the order is stable.
@@ -44,6 +44,8 @@ from jobs.matching.calendar import fit_member, load_calendars
 from jobs.matching.eligibility import distance_in_reach, prefilter_params, prefilter_query
 from jobs.matching.facts import JobFacts, Shape, SqlJob
 from jobs.models import Job
+from mentoring.config import programme_rules
+from mentoring.top_performers.holders import active_badge_member_ids
 
 WEIGHTS: dict[str, float] = {
     "distance": 20,
@@ -89,8 +91,12 @@ class Candidate:
 
 
 def programme_boosts(member_ids: Sequence[int]) -> dict[int, float]:
-    """Programme boost per member in 0..1 (hook: none yet; missing members get 0)."""
-    return {}
+    """Programme boost per member in 0..1 (missing members get 0): holders of a valid
+    top-performer badge get top_matching_boost_percent / 100 — one query for the batch."""
+    boost = programme_rules().top_matching_boost_percent / 100
+    if boost <= 0:
+        return {}
+    return {member_id: boost for member_id in active_badge_member_ids(member_ids)}
 
 
 @lru_cache(maxsize=128)

@@ -19,6 +19,7 @@ from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.members.service import change_member_status
 from crowd.notifications.service import notify
+from mentoring.programmes import queue_mentor_assignment
 from onboarding.applications.queue import application_for_staff, detail, require_staff
 from onboarding.config import onboarding_rules
 from onboarding.levels.evaluation import admit_member
@@ -170,6 +171,8 @@ def approve(*, actor: Principal, application_id: int, note: str | None = None) -
     )
     # Last: the first level is the final step of admission.
     admit_member(member.id, actor_user_id=actor.user_id)
+    # The new Starter gets a mentor after the commit (mentoring.assign_mentor).
+    queue_mentor_assignment(member.id)
     return detail(application)
 
 

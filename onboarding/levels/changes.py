@@ -24,6 +24,7 @@ from sqlalchemy import select
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify
+from mentoring.programmes import queue_graduation_check
 from onboarding.levels.metrics import MemberFigures
 from onboarding.levels.targets import Ladder
 from onboarding.models import Level, LevelChange, LevelRuleset, MemberLevel
@@ -112,6 +113,9 @@ def record_change(
     db.session.add(change)
     db.session.flush()
     notify_change(change, member.user_id, {rung.rank: rung.name for rung in ladder.rungs})
+    if to_rank > from_rank and not admission:
+        # A mentee may graduate on reaching a level (mentoring.check_graduation).
+        queue_graduation_check(member.id)
     return change
 
 

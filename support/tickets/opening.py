@@ -19,6 +19,7 @@ from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
 from jobs.models import Job
+from mentoring.top_performers.holders import active_badge_member_ids
 from support.disputes import open_dispute
 from support.messages import add_message
 from support.models import Ticket, TicketEvent
@@ -28,6 +29,8 @@ from support.tickets.views import present_ticket
 
 # Parties may not raise a ticket to urgent themselves; a community manager does (PATCH).
 PARTY_PRIORITIES = ("low", "normal", "high")
+# Priority support of top performers: one step up, never to urgent (a community manager's call).
+PRIORITY_STEP_UP = {"low": "normal", "normal": "high", "high": "high"}
 DISPUTABLE = ("completed", "confirmed")
 
 
@@ -58,6 +61,10 @@ def open_ticket(
         customer_id, member_id = _parties(actor, kind, job, customer_id, member_id)
     if dispute:
         _check_disputable(job)
+    requested = priority
+    priority_support = kind == "member" and _top_performer(actor)
+    if priority_support:
+        priority = PRIORITY_STEP_UP[priority]
     now = utcnow()
     first_due, resolution_due = due_times(priority, now)
     ticket = Ticket(
@@ -89,7 +96,15 @@ def open_ticket(
             action="open",
             from_status=None,
             to_status="new",
-            data={"follow_up_of": follow_up_of, "dispute": dispute},
+            data={
+                "follow_up_of": follow_up_of,
+                "dispute": dispute,
+                **(
+                    {"priority_support": "top_performer", "requested_priority": requested}
+                    if priority_support
+                    else {}
+                ),
+            },
         )
     )
     add_message(
@@ -118,6 +133,12 @@ def _check_opener(kind: str, priority: str, customer_id, member_id, dispute: boo
     for name, value in (("customer_id", customer_id), ("member_id", member_id)):
         if value is not None:
             raise field_error(name, "only staff open a ticket about someone else")
+
+
+def _top_performer(actor: Principal) -> bool:
+    """Whether the calling member holds a valid top-performer badge (priority support)."""
+    member_id = profile_id(actor)
+    return member_id is not None and bool(active_badge_member_ids([member_id]))
 
 
 def _same(field: str, given, inherited):

@@ -1,0 +1,245 @@
+"""Staff compose, preview and send segment messages and follow their reach; members read
+what they received. Delivery itself runs in the background (mentoring.broadcasts.delivery).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from crowd.core.auth import Principal
+from crowd.core.background import enqueue
+from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, NotFound
+from crowd.core.pagination import paginate
+from crowd.extensions import db
+from crowd.members.models import Member
+from mentoring.broadcasts import segments
+from mentoring.models import Broadcast, BroadcastRecipient
+
+# (status, action) → next status; the send is staff's, the finish the delivery's.
+TRANSITIONS = {("draft", "send"): "sending", ("sending", "finish"): "sent"}
+
+
+def transition(broadcast: Broadcast, action: str) -> None:
+    """Move `broadcast` by `action`; 409 with its state when not allowed."""
+    target = TRANSITIONS.get((broadcast.status, action))
+    if target is None:
+        raise Conflict(
+            f"Cannot {action} a broadcast that is {broadcast.status}.", state=broadcast.status
+        )
+    broadcast.status = target
+
+
+def lock_broadcast(broadcast_id: int) -> Broadcast | None:
+    return db.session.scalar(
+        select(Broadcast)
+        .where(Broadcast.id == broadcast_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _counts(broadcast_ids: list[int]) -> dict[int, dict]:
+    empty = {"recipients": 0, "delivered": 0, "read": 0, "read_rate": None}
+    counts = {broadcast_id: dict(empty) for broadcast_id in broadcast_ids}
+    if not broadcast_ids:
+        return counts
+    rows = db.session.execute(
+        select(
+            BroadcastRecipient.broadcast_id,
+            func.count(),
+            func.count(BroadcastRecipient.delivered_at),
+            func.count(BroadcastRecipient.read_at),
+        )
+        .where(BroadcastRecipient.broadcast_id.in_(broadcast_ids))
+        .group_by(BroadcastRecipient.broadcast_id)
+    )
+    for broadcast_id, recipients, delivered, read in rows:
+        rate = round(read / delivered, 4) if delivered else None
+        counts[broadcast_id] = {
+            "recipients": recipients,
+            "delivered": delivered,
+            "read": read,
+            "read_rate": rate,
+        }
+    return counts
+
+
+def broadcast_view(broadcast: Broadcast, counts: dict | None = None) -> dict:
+    view = {column.key: getattr(broadcast, column.key) for column in Broadcast.__table__.columns}
+    view["counts"] = counts if counts is not None else _counts([broadcast.id])[broadcast.id]
+    return view
+
+
+def _get(broadcast_id: int) -> Broadcast:
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise NotFound("No such broadcast.")
+    return broadcast
+
+
+def create_broadcast(*, actor: Principal, kind: str, title: str, body: str, segment: dict) -> dict:
+    """A draft announcement or newsletter to a segment (unknown skills: 422)."""
+    segments.check_segment(segment)
+    broadcast = Broadcast(
+        kind=kind,
+        title=title,
+        body=body,
+        segment=segment,
+        status="draft",
+        created_by_id=actor.user_id,
+    )
+    db.session.add(broadcast)
+    db.session.flush()
+    return broadcast_view(broadcast)
+
+
+def preview_segment(*, actor: Principal, **segment) -> dict:
+    """Who a segment would reach now: the count and the first members."""
+    segments.check_segment(segment)
+    return segments.preview(segment)
+
+
+def preview_broadcast(*, actor: Principal, broadcast_id: int) -> dict:
+    """Who the broadcast's segment would reach now."""
+    return segments.preview(_get(broadcast_id).segment)
+
+
+def send_broadcast(*, actor: Principal, broadcast_id: int) -> dict:
+    """Start sending: the recipients are fixed and delivered in the background."""
+    broadcast = lock_broadcast(broadcast_id)
+    if broadcast is None:
+        raise NotFound("No such broadcast.")
+    transition(broadcast, "send")
+    enqueue("mentoring.deliver_broadcast", broadcast_id=broadcast.id)
+    db.session.flush()
+    return broadcast_view(broadcast)
+
+
+def get_broadcast(*, actor: Principal, broadcast_id: int) -> dict:
+    """One broadcast with its reach: recipients, delivered, read and the read rate."""
+    return broadcast_view(_get(broadcast_id))
+
+
+def list_broadcasts(
+    *,
+    actor: Principal,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict:
+    """Broadcasts, newest first, with their reach."""
+    query = select(Broadcast)
+    if status:
+        query = query.where(Broadcast.status == status)
+    if kind:
+        query = query.where(Broadcast.kind == kind)
+    args = {"limit": limit, "cursor": cursor}
+    page = paginate(query, args, order=[Broadcast.id], descending=True)
+    counts = _counts([b.id for b in page["items"]])
+    page["items"] = [broadcast_view(b, counts[b.id]) for b in page["items"]]
+    return page
+
+
+def list_recipients(
+    *,
+    actor: Principal,
+    broadcast_id: int,
+    read: bool | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict:
+    """The broadcast's recipients by member id; ?read=true/false for read or unread ones."""
+    _get(broadcast_id)
+    query = select(BroadcastRecipient).where(BroadcastRecipient.broadcast_id == broadcast_id)
+    if read is not None:
+        read_at = BroadcastRecipient.read_at
+        query = query.where(read_at.is_not(None) if read else read_at.is_(None))
+    page = paginate(query, {"limit": limit, "cursor": cursor}, order=[BroadcastRecipient.member_id])
+    names = dict(
+        db.session.execute(
+            select(Member.id, Member.display_name).where(
+                Member.id.in_([r.member_id for r in page["items"]])
+            )
+        ).all()
+    )
+    page["items"] = [
+        {
+            "member_id": r.member_id,
+            "display_name": names.get(r.member_id),
+            "delivered_at": r.delivered_at,
+            "read_at": r.read_at,
+        }
+        for r in page["items"]
+    ]
+    return page
+
+
+# --- the member's side ----------------------------------------------------------------------
+
+
+def _own_member_id(actor: Principal) -> int:
+    member_id = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
+    if member_id is None:
+        raise NotFound("You have no crowd member profile.")
+    return member_id
+
+
+def _received_view(recipient: BroadcastRecipient, broadcast: Broadcast) -> dict:
+    return {
+        "id": broadcast.id,
+        "kind": broadcast.kind,
+        "title": broadcast.title,
+        "body": broadcast.body,
+        "delivered_at": recipient.delivered_at,
+        "read_at": recipient.read_at,
+        "read": recipient.read_at is not None,
+    }
+
+
+def my_broadcasts(
+    *, actor: Principal, unread: bool = False, limit: int | None = None, cursor: str | None = None
+) -> dict:
+    """The messages you received, newest first, each with whether you read it."""
+    member_id = _own_member_id(actor)
+    query = select(BroadcastRecipient).where(
+        BroadcastRecipient.member_id == member_id, BroadcastRecipient.delivered_at.is_not(None)
+    )
+    if unread:
+        query = query.where(BroadcastRecipient.read_at.is_(None))
+    page = paginate(
+        query,
+        {"limit": limit, "cursor": cursor},
+        order=[BroadcastRecipient.broadcast_id],
+        descending=True,
+    )
+    broadcasts = {
+        b.id: b
+        for b in db.session.scalars(
+            select(Broadcast).where(Broadcast.id.in_([r.broadcast_id for r in page["items"]]))
+        )
+    }
+    page["items"] = [_received_view(r, broadcasts[r.broadcast_id]) for r in page["items"]]
+    return page
+
+
+def mark_read(*, actor: Principal, broadcast_id: int) -> dict:
+    """Mark a message you received read; again keeps the first `read_at`."""
+    member_id = _own_member_id(actor)
+    recipient = db.session.scalar(
+        select(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            BroadcastRecipient.member_id == member_id,
+            BroadcastRecipient.delivered_at.is_not(None),
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if recipient is None:
+        raise NotFound("No such message.")
+    if recipient.read_at is None:
+        recipient.read_at = utcnow()
+        db.session.flush()
+    return _received_view(recipient, db.session.get(Broadcast, broadcast_id))

@@ -1,0 +1,215 @@
+"""Programme health for community managers: figures over a period, straight from the tables.
+
+- active_mentorships: mentorships active now (mentee in `country` when given).
+- graduation: mentorships closed in the period — graduated (graduated_at in it) and ended
+  (ended_at in it) — and the rate graduated / (graduated + ended); None when none closed.
+- time_to_rank_2: members admitted in the period (their "approval" level change, in `country`),
+  split into mentored (mentee of a mentorship that was accepted: accepted_at set, or active or
+  graduated) and unmentored; per group how many were admitted, how many reached rank ≥ 2
+  (their first such level change after admission) and the median days that took (fractional
+  days; None when nobody reached it).
+- top_performers: members with a valid badge now, per region and per category.
+- events: events starting in the period (in `country`): invitations invited (sent), accepted
+  (accepted, and what follows an acceptance: attended, no_show), declined, attended, no_show,
+  and attendance_rate = attended / accepted (None without acceptances); also totals.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import case, func, or_, select, true
+from sqlalchemy.orm import aliased
+
+from crowd.core.auth import Principal
+from crowd.core.db import utcnow
+from crowd.core.errors import field_error
+from crowd.extensions import db
+from crowd.members.models import Member, SkillCategory
+from mentoring.models import Event, EventInvitation, Mentorship, TopPerformerBadge
+from mentoring.top_performers.holders import valid_at
+from onboarding.models import LevelChange
+
+DEFAULT_DAYS = 90
+MAX_DAYS = 3660
+ACCEPTED = ("accepted", "attended", "no_show")
+
+
+def _bounds(start: date | None, end: date | None) -> tuple[date, date, datetime, datetime]:
+    end = end or utcnow().date()
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise field_error("from", "must not be after `to`")
+    if (end - start).days >= MAX_DAYS:
+        raise field_error("from", f"the period spans at most {MAX_DAYS} days")
+    since = datetime.combine(start, time(), tzinfo=UTC)
+    until = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
+    return start, end, since, until
+
+
+def _in_country(member_column, country: str | None):
+    if country is None:
+        return true()
+    return member_column.in_(select(Member.id).where(Member.country == country))
+
+
+def programme_health(
+    *, actor: Principal, start: date | None = None, end: date | None = None, country=None
+) -> dict:
+    """Programme figures for [start, end] (whole UTC days; default the last 90 days)."""
+    start, end, since, until = _bounds(start, end)
+    return {
+        "from": start,
+        "to": end,
+        "country": country,
+        "active_mentorships": _active_mentorships(country),
+        "graduation": _graduation(since, until, country),
+        "time_to_rank_2": _time_to_rank_2(since, until, country),
+        "top_performers": _top_performers(country),
+        "events": _events(since, until, country),
+    }
+
+
+def _active_mentorships(country) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            Mentorship.status == "active", _in_country(Mentorship.mentee_id, country)
+        )
+    )
+
+
+def _graduation(since, until, country) -> dict:
+    m = Mentorship
+    graduated = (m.status == "graduated") & (m.graduated_at >= since) & (m.graduated_at < until)
+    ended = (m.status == "ended") & (m.ended_at >= since) & (m.ended_at < until)
+    counts = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((graduated, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((ended, 1), else_=0)), 0),
+        ).where(_in_country(m.mentee_id, country))
+    ).one()
+    done, stopped = int(counts[0]), int(counts[1])
+    return {
+        "graduated": done,
+        "ended": stopped,
+        "rate": round(done / (done + stopped), 4) if done + stopped else None,
+    }
+
+
+def _time_to_rank_2(since, until, country) -> dict:
+    admission = aliased(LevelChange)
+    later = aliased(LevelChange)
+    reached = (
+        select(func.min(later.created_at))
+        .where(
+            later.member_id == admission.member_id,
+            later.to_rank >= 2,
+            later.created_at >= admission.created_at,
+            later.id != admission.id,
+        )
+        .scalar_subquery()
+    )
+    mentored = (
+        select(Mentorship.id)
+        .where(
+            Mentorship.mentee_id == admission.member_id,
+            or_(
+                Mentorship.accepted_at.is_not(None),
+                Mentorship.status.in_(("active", "graduated")),
+            ),
+        )
+        .exists()
+    )
+    rows = db.session.execute(
+        select(admission.created_at, reached, mentored).where(
+            admission.cause == "approval",
+            admission.created_at >= since,
+            admission.created_at < until,
+            _in_country(admission.member_id, country),
+        )
+    ).all()
+    groups = {True: [], False: []}
+    admitted = {True: 0, False: 0}
+    for admitted_at, reached_at, is_mentored in rows:
+        admitted[bool(is_mentored)] += 1
+        if reached_at is not None:
+            days = (reached_at - admitted_at).total_seconds() / 86400
+            groups[bool(is_mentored)].append(days)
+    return {
+        name: {
+            "admitted": admitted[flag],
+            "reached": len(groups[flag]),
+            "median_days": round(statistics.median(groups[flag]), 2) if groups[flag] else None,
+        }
+        for name, flag in (("mentored", True), ("unmentored", False))
+    }
+
+
+def _top_performers(country) -> dict:
+    b = TopPerformerBadge
+    held = valid_at(utcnow())
+    if country is not None:
+        held = held & (b.region == country)
+    per_region = db.session.execute(
+        select(b.region, func.count(func.distinct(b.member_id)))
+        .where(held)
+        .group_by(b.region)
+        .order_by(b.region)
+    ).all()
+    per_category = db.session.execute(
+        select(SkillCategory.slug, func.count(func.distinct(b.member_id)))
+        .join(SkillCategory, SkillCategory.id == b.category_id)
+        .where(held)
+        .group_by(SkillCategory.slug)
+        .order_by(SkillCategory.slug)
+    ).all()
+    total = db.session.scalar(select(func.count(func.distinct(b.member_id))).where(held))
+    return {
+        "members": total,
+        "per_region": [{"region": r, "members": n} for r, n in per_region],
+        "per_category": [{"category": c, "members": n} for c, n in per_category],
+    }
+
+
+def _events(since, until, country) -> dict:
+    i = EventInvitation
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = (
+        select(
+            Event.id,
+            Event.title,
+            Event.starts_at,
+            count(i.invited_at.is_not(None)),
+            count(i.status.in_(ACCEPTED)),
+            count(i.status == "declined"),
+            count(i.status == "attended"),
+            count(i.status == "no_show"),
+        )
+        .outerjoin(i, i.event_id == Event.id)
+        .where(Event.starts_at >= since, Event.starts_at < until)
+        .group_by(Event.id, Event.title, Event.starts_at)
+        .order_by(Event.starts_at, Event.id)
+    )
+    if country is not None:
+        query = query.where(Event.country == country)
+    names = ("invited", "accepted", "declined", "attended", "no_show")
+    items = []
+    totals = dict.fromkeys(names, 0)
+    for event_id, title, starts_at, *counts in db.session.execute(query):
+        figures = dict(zip(names, (int(c) for c in counts), strict=True))
+        for name in names:
+            totals[name] += figures[name]
+        items.append(
+            {"event_id": event_id, "title": title, "starts_at": starts_at, **_rated(figures)}
+        )
+    return {"items": items, "total": _rated(totals)}
+
+
+def _rated(figures: dict) -> dict:
+    accepted = figures["accepted"]
+    rate = round(figures["attended"] / accepted, 4) if accepted else None
+    return {**figures, "attendance_rate": rate}

@@ -1,0 +1,236 @@
+"""The mentorship state machine as data, and the moves along it.
+
+    proposed ──accept (mentor)──▶ active ──graduate (system)──▶ graduated
+        │                           │
+        ├─decline (mentor)──▶ ended ◀─end (mentor, mentee, staff)
+        ├─end (mentee, staff)─▶ ended
+        └─release (system: the mentor opted out, is away long, or became ineligible) ─▶ ended
+
+Decisions: the mentor accepts (the mentee was told at the proposal and may end it instead).
+When the MENTOR declines or ends, or the mentorship is released, the mentee is assigned again
+automatically (task mentoring.assign_mentor); when the mentee or a community manager ends it,
+the mentee waits in the CMs' unmatched list — a person chose, so a person picks next.
+Every move locks the mentorship row first: concurrent moves run one after the other and the
+loser gets a 409 with the state the winner left.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from crowd.core.auth import Principal
+from crowd.core.background import enqueue
+from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, Forbidden, NotFound
+from crowd.core.pagination import paginate
+from crowd.extensions import db
+from crowd.members.models import Member
+from crowd.notifications.service import notify
+from mentoring.mentors.common import (
+    display_names,
+    present_mentorship,
+    present_mentorships,
+    require_staff,
+)
+from mentoring.models import Mentorship
+from mentoring.programmes import LIVE_STATUSES, queue_graduation_check
+
+TRANSITIONS: dict[tuple[str, str, str], str] = {
+    ("proposed", "accept", "mentor"): "active",
+    ("proposed", "decline", "mentor"): "ended",
+    ("proposed", "end", "mentee"): "ended",
+    ("proposed", "end", "staff"): "ended",
+    ("active", "end", "mentor"): "ended",
+    ("active", "end", "mentee"): "ended",
+    ("active", "end", "staff"): "ended",
+    ("proposed", "release", "system"): "ended",
+    ("active", "release", "system"): "ended",
+    ("active", "graduate", "system"): "graduated",
+}
+
+
+def move(mentorship: Mentorship, action: str, role: str) -> str:
+    """Apply `action` by `role` (the row is locked): 403 if the role never may, 409 if not now."""
+    target = TRANSITIONS.get((mentorship.status, action, role))
+    if target is None:
+        if not any(a == action and r == role for (_, a, r) in TRANSITIONS):
+            raise Forbidden(f"As the {role} you cannot {action} this mentorship.")
+        raise Conflict(
+            f"Cannot {action} a mentorship that is {mentorship.status}.", state=mentorship.status
+        )
+    mentorship.status = target
+    return target
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def _member_id_of(actor: Principal) -> int | None:
+    return db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
+
+
+def mentorship_for(actor: Principal, mentorship_id: int, *, lock: bool = False):
+    """(the mentorship, the actor's role in it: mentor, mentee or staff); others get 404."""
+    query = select(Mentorship).where(Mentorship.id == mentorship_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    mentorship = db.session.scalar(query)
+    if mentorship is not None:
+        if actor.is_staff:
+            return mentorship, "staff"
+        member_id = _member_id_of(actor)
+        if member_id == mentorship.mentor_id:
+            return mentorship, "mentor"
+        if member_id == mentorship.mentee_id:
+            return mentorship, "mentee"
+    raise NotFound("No such mentorship.")
+
+
+def _notify(mentorship: Mentorship, member_ids, kind: str, title: str, body: str) -> None:
+    names = display_names(member_ids)
+    for member_id in member_ids:
+        notify(
+            names[member_id][1],
+            kind,
+            title,
+            body,
+            dedupe_key=f"{kind}:{mentorship.id}:{member_id}",
+            mentorship_id=mentorship.id,
+        )
+
+
+def _reassign(mentee_id: int) -> None:
+    enqueue("mentoring.assign_mentor", mentee_id=mentee_id)
+
+
+# --- moves ----------------------------------------------------------------------------------
+
+
+def accept(*, actor: Principal, mentorship_id: int) -> dict:
+    """The mentor takes on the proposed mentee."""
+    mentorship, role = mentorship_for(actor, mentorship_id, lock=True)
+    move(mentorship, "accept", role)
+    mentorship.accepted_at = utcnow()
+    db.session.flush()
+    mentor = display_names([mentorship.mentor_id])[mentorship.mentor_id][0]
+    _notify(
+        mentorship,
+        [mentorship.mentee_id],
+        "mentoring.accepted",
+        "Your mentor is on board",
+        f"{mentor} accepted to mentor you. Say hello!",
+    )
+    # The mentee may have reached the graduation figures while the proposal waited.
+    queue_graduation_check(mentorship.mentee_id)
+    return present_mentorship(mentorship)
+
+
+def _finish(mentorship: Mentorship, reason: str) -> None:
+    mentorship.ended_at = utcnow()
+    mentorship.end_reason = reason[:500]
+    db.session.flush()
+
+
+def decline(*, actor: Principal, mentorship_id: int, reason: str) -> dict:
+    """The mentor turns a proposal down; the mentee is matched with someone else."""
+    mentorship, role = mentorship_for(actor, mentorship_id, lock=True)
+    move(mentorship, "decline", role)
+    _finish(mentorship, f"declined by the mentor: {reason}")
+    _notify(
+        mentorship,
+        [mentorship.mentee_id],
+        "mentoring.declined",
+        "We are finding you another mentor",
+        "The proposed mentor cannot take you on right now.",
+    )
+    _reassign(mentorship.mentee_id)
+    return present_mentorship(mentorship)
+
+
+def end(*, actor: Principal, mentorship_id: int, reason: str) -> dict:
+    """Either party or a community manager ends a mentorship, with a reason."""
+    mentorship, role = mentorship_for(actor, mentorship_id, lock=True)
+    move(mentorship, "end", role)
+    _finish(mentorship, f"ended by the {role}: {reason}")
+    others = {"mentor": [mentorship.mentee_id], "mentee": [mentorship.mentor_id]}
+    _notify(
+        mentorship,
+        others.get(role, [mentorship.mentor_id, mentorship.mentee_id]),
+        "mentoring.ended",
+        "A mentorship ended",
+        reason,
+    )
+    if role == "mentor":
+        _reassign(mentorship.mentee_id)
+    return present_mentorship(mentorship)
+
+
+def release_mentees(mentor_id: int, *, reason: str) -> int:
+    """End the mentor's live mentorships (they left, are away long or became ineligible) and
+    assign each mentee again. Returns how many were released."""
+    live = db.session.scalars(
+        select(Mentorship)
+        .where(Mentorship.mentor_id == mentor_id, Mentorship.status.in_(LIVE_STATUSES))
+        .order_by(Mentorship.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for mentorship in live:
+        move(mentorship, "release", "system")
+        _finish(mentorship, reason)
+        _notify(
+            mentorship,
+            [mentorship.mentee_id, mentorship.mentor_id],
+            "mentoring.released",
+            "A mentorship ended",
+            f"{reason}. The mentee gets a new mentor.",
+        )
+        _reassign(mentorship.mentee_id)
+    return len(live)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def get_mentorship(*, actor: Principal, mentorship_id: int) -> dict:
+    return present_mentorship(mentorship_for(actor, mentorship_id)[0])
+
+
+def _page(query, args: dict) -> dict:
+    page = paginate(query, args, order=[Mentorship.id], descending=True)
+    return {"items": present_mentorships(page["items"]), "page": page["page"]}
+
+
+def my_mentorships(
+    *, actor: Principal, status: str | None = None, role: str | None = None, **args
+) -> dict:
+    """The acting member's mentorships, as mentor or mentee (or both), newest first."""
+    member_id = _member_id_of(actor)
+    if member_id is None:
+        raise NotFound("You have no crowd member profile.")
+    sides = {"mentor": [Mentorship.mentor_id], "mentee": [Mentorship.mentee_id]}
+    columns = sides.get(role, [Mentorship.mentor_id, Mentorship.mentee_id])
+    query = select(Mentorship).where(or_(*[column == member_id for column in columns]))
+    if status:
+        query = query.where(Mentorship.status == status)
+    return _page(query, args)
+
+
+def list_mentorships(
+    *,
+    actor: Principal,
+    status: str | None = None,
+    mentor_id: int | None = None,
+    mentee_id: int | None = None,
+    **args,
+) -> dict:
+    """Every mentorship for staff, filtered by status, mentor and mentee."""
+    require_staff(actor)
+    query = select(Mentorship)
+    if status:
+        query = query.where(Mentorship.status == status)
+    if mentor_id:
+        query = query.where(Mentorship.mentor_id == mentor_id)
+    if mentee_id:
+        query = query.where(Mentorship.mentee_id == mentee_id)
+    return _page(query, args)

@@ -1,0 +1,215 @@
+"""Mentorship sessions (call, chat, ride-along), the mentee's feedback, and shadowing a job.
+
+Who sees what: the mentor's notes are for the mentor and staff (the mentee sees null); the
+mentee's feedback and rating are seen by both parties and staff. Anyone else gets 404.
+Sessions are logged by the mentor on an active mentorship; feedback is given once per session
+by the mentee (a second time: 409).
+
+Shadowing: the mentor attaches the mentee to one of the mentor's own jobs that is not done yet
+(assigned or in progress) — a `shadow` session with the job id, once per job (the partial
+unique index backs it). The job's customer is told and sees who shadows on
+GET /jobs/{id}/shadows (so is the mentor, the mentee and staff; anyone else gets 404).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from crowd.core.auth import Principal
+from crowd.core.db import utcnow
+from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
+from crowd.customers.models import Customer
+from crowd.extensions import db
+from crowd.members.models import Member
+from crowd.notifications.service import notify
+from jobs.matching.facts import ACTIVE_JOB_STATUSES
+from jobs.models import Job
+from mentoring.mentors.common import display_names
+from mentoring.mentors.lifecycle import mentorship_for
+from mentoring.models import Mentorship, MentorshipSession
+
+
+def present(session: MentorshipSession, role: str) -> dict:
+    return {
+        "id": session.id,
+        "mentorship_id": session.mentorship_id,
+        "kind": session.kind,
+        "occurred_at": session.occurred_at,
+        "duration_minutes": session.duration_minutes,
+        "job_id": session.job_id,
+        "mentor_notes": session.mentor_notes if role in ("mentor", "staff") else None,
+        "mentee_feedback": session.mentee_feedback,
+        "mentee_rating": session.mentee_rating,
+        "created_at": session.created_at,
+    }
+
+
+def _active_as_mentor(actor: Principal, mentorship_id: int) -> Mentorship:
+    # Locked: a session is only logged on a mentorship that stays active meanwhile.
+    mentorship, role = mentorship_for(actor, mentorship_id, lock=True)
+    if role != "mentor":
+        raise Forbidden("Only the mentor logs sessions.")
+    if mentorship.status != "active":
+        raise Conflict(
+            f"The mentorship is {mentorship.status}, not active.", state=mentorship.status
+        )
+    return mentorship
+
+
+def log_session(
+    *,
+    actor: Principal,
+    mentorship_id: int,
+    kind: str,
+    occurred_at: datetime,
+    duration_minutes: int | None = None,
+    mentor_notes: str | None = None,
+) -> dict:
+    """The mentor logs a call, chat or ride-along that took place."""
+    mentorship = _active_as_mentor(actor, mentorship_id)
+    if occurred_at > utcnow():
+        raise field_error("occurred_at", "must not be in the future")
+    session = MentorshipSession(
+        mentorship_id=mentorship.id,
+        kind=kind,
+        occurred_at=occurred_at,
+        duration_minutes=duration_minutes,
+        mentor_notes=mentor_notes,
+        logged_by_id=actor.user_id,
+    )
+    db.session.add(session)
+    db.session.flush()
+    return present(session, "mentor")
+
+
+def give_feedback(
+    *, actor: Principal, mentorship_id: int, session_id: int, feedback: str, rating: int
+) -> dict:
+    """The mentee's feedback and rating (1–5) on one session, once."""
+    mentorship, role = mentorship_for(actor, mentorship_id)
+    session = db.session.scalar(
+        select(MentorshipSession)
+        .where(
+            MentorshipSession.id == session_id,
+            MentorshipSession.mentorship_id == mentorship.id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if session is None:
+        raise NotFound("No such session.")
+    if role != "mentee":
+        raise Forbidden("Only the mentee gives feedback on a session.")
+    if session.mentee_rating is not None:
+        raise Conflict("You gave feedback on this session already.", state="has_feedback")
+    session.mentee_feedback, session.mentee_rating = feedback, rating
+    db.session.flush()
+    return present(session, role)
+
+
+def list_sessions(*, actor: Principal, mentorship_id: int) -> dict:
+    """A mentorship's sessions, newest first, as the actor may see them."""
+    mentorship, role = mentorship_for(actor, mentorship_id)
+    sessions = db.session.scalars(
+        select(MentorshipSession)
+        .where(MentorshipSession.mentorship_id == mentorship.id)
+        .order_by(MentorshipSession.occurred_at.desc(), MentorshipSession.id.desc())
+    )
+    return {"items": [present(session, role) for session in sessions]}
+
+
+# --- shadowing a job ------------------------------------------------------------------------
+
+
+def shadow(*, actor: Principal, mentorship_id: int, job_id: int) -> dict:
+    """Attach the mentee to one of the mentor's own jobs that is assigned or in progress."""
+    mentorship = _active_as_mentor(actor, mentorship_id)
+    job = db.session.scalar(
+        select(Job)
+        .where(Job.id == job_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if job is None or job.assigned_member_id != mentorship.mentor_id:
+        raise NotFound("No such job of yours.")
+    if job.status not in ACTIVE_JOB_STATUSES:
+        raise Conflict(f"The job is {job.status}: too late to shadow it.", state=job.status)
+    taken = select(MentorshipSession.id).where(
+        MentorshipSession.mentorship_id == mentorship.id, MentorshipSession.job_id == job.id
+    )
+    if db.session.scalar(taken) is not None:
+        raise Conflict("The mentee shadows this job already.", state="shadowing")
+    session = MentorshipSession(
+        mentorship_id=mentorship.id,
+        kind="shadow",
+        occurred_at=job.scheduled_start or utcnow(),
+        duration_minutes=job.duration_minutes,
+        job_id=job.id,
+        logged_by_id=actor.user_id,
+    )
+    db.session.add(session)
+    db.session.flush()
+    names = display_names([mentorship.mentor_id, mentorship.mentee_id])
+    customer_user = db.session.scalar(
+        select(Customer.user_id).where(Customer.id == job.customer_id)
+    )
+    notify(
+        customer_user,
+        "job.shadowed",
+        "A trainee joins your appointment",
+        f"{names[mentorship.mentee_id][0]} accompanies {names[mentorship.mentor_id][0]} "
+        f"on “{job.title}” to learn the trade.",
+        dedupe_key=f"job.shadowed:{session.id}",
+        job_id=job.id,
+    )
+    notify(
+        names[mentorship.mentee_id][1],
+        "mentoring.shadow",
+        "You shadow a job",
+        f"You accompany {names[mentorship.mentor_id][0]} on “{job.title}”.",
+        dedupe_key=f"mentoring.shadow:{session.id}",
+        job_id=job.id,
+        mentorship_id=mentorship.id,
+    )
+    return present(session, "mentor")
+
+
+def job_shadows(*, actor: Principal, job_id: int) -> dict:
+    """Who shadows a job: for its customer, its member (the mentor), the mentees, staff."""
+    job = db.session.get(Job, job_id)
+    rows = []
+    if job is not None:
+        rows = db.session.execute(
+            select(MentorshipSession, Mentorship.mentor_id, Mentorship.mentee_id)
+            .join(Mentorship, Mentorship.id == MentorshipSession.mentorship_id)
+            .where(MentorshipSession.job_id == job.id)
+            .order_by(MentorshipSession.id)
+        ).all()
+    if job is None or not _may_see_job_shadows(actor, job, [row.mentee_id for row in rows]):
+        raise NotFound("No such job.")
+    names = display_names([row.mentee_id for row in rows] + [row.mentor_id for row in rows])
+    return {
+        "items": [
+            {
+                "session_id": session.id,
+                "mentee": {"member_id": mentee_id, "display_name": names[mentee_id][0]},
+                "mentor": {"member_id": mentor_id, "display_name": names[mentor_id][0]},
+                "occurred_at": session.occurred_at,
+            }
+            for session, mentor_id, mentee_id in rows
+        ]
+    }
+
+
+def _may_see_job_shadows(actor: Principal, job: Job, mentee_ids: list[int]) -> bool:
+    if actor.is_staff:
+        return True
+    if actor.role == "customer":
+        query = select(Customer.id).where(Customer.user_id == actor.user_id)
+        return db.session.scalar(query) == job.customer_id
+    member_id = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
+    return member_id is not None and (
+        member_id == job.assigned_member_id or member_id in mentee_ids
+    )

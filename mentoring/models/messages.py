@@ -1,0 +1,65 @@
+"""Announcements and newsletters to crowd segments, their recipients and email outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
+
+__all__ = ["Broadcast", "BroadcastRecipient", "OutboundEmail"]
+
+
+class Broadcast(IdMixin, TimestampMixin, Base):
+    """An announcement or newsletter by a community manager to a segment of the crowd."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('announcement', 'newsletter')", name="kind_known"),
+        CheckConstraint("status IN ('draft', 'sending', 'sent')", name="status_known"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    # {"levels": [ranks], "skills": [slugs], "countries": [..], "cities": [..],
+    #  "postcode_prefixes": [..], "programmes": ["mentor", "mentee", "top_performer"],
+    #  "statuses": ["active", …]}: every given key must match (AND), values within a key OR.
+    segment: Mapped[dict] = mapped_column(JSON, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="draft")
+    created_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipients_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class BroadcastRecipient(Base):
+    """A member the broadcast reached (frozen when sending starts) and whether they read it."""
+
+    __tablename__ = "broadcast_recipients"
+    __table_args__ = (Index("ix_broadcast_recipients_member", "member_id"),)
+
+    broadcast_id: Mapped[int] = mapped_column(BigId, ForeignKey("broadcasts.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), primary_key=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboundEmail(IdMixin, Base):
+    """An email to send, recorded in the outbox (a mail relay picks these up; none here)."""
+
+    __tablename__ = "outbound_emails"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
+    )
+
+    to_address: Mapped[str] = mapped_column(String(320), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    # e.g. broadcast:12:member:34 — one email per event.
+    dedupe_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""API contract of the programmes, one module per area."""

@@ -1,0 +1,138 @@
+"""API contract of messages to segments: composing, previewing, sending, reach and reading."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from crowd.core.pagination import PageArgsSchema, page_of
+from crowd.customers.schemas import Trimmed
+from crowd.members.models import COUNTRIES, MEMBER_STATUSES
+from mentoring.broadcasts.segments import DEFAULT_STATUSES, PROGRAMMES
+
+KINDS = ("announcement", "newsletter")
+STATUSES = ("draft", "sending", "sent")
+MAX_VALUES = 100
+
+
+def _values(inner: ma.fields.Field, **kwargs) -> ma.fields.List:
+    return ma.fields.List(inner, validate=validate.Length(min=1, max=MAX_VALUES), **kwargs)
+
+
+class SegmentSchema(ma.Schema):
+    """Who receives it: every given key must match, any value within a key. Repeat a query
+    parameter for several values (?countries=DE&countries=AT)."""
+
+    levels = _values(
+        ma.fields.Integer(validate=validate.Range(0, 20)),
+        metadata={"description": "Level ranks (1 = Starter …)"},
+    )
+    skills = _values(
+        ma.fields.String(validate=validate.Length(min=1, max=60)),
+        metadata={"description": "Skill slugs the member offers"},
+    )
+    countries = _values(ma.fields.String(validate=validate.OneOf(COUNTRIES)))
+    cities = _values(
+        Trimmed(validate=validate.Length(min=1, max=120)),
+        metadata={"description": "Case-insensitive"},
+    )
+    postcode_prefixes = _values(
+        ma.fields.String(validate=validate.Regexp(r"\A[0-9A-Za-z]{1,10}\Z", error="a prefix"))
+    )
+    programmes = _values(
+        ma.fields.String(validate=validate.OneOf(PROGRAMMES)),
+        metadata={"description": "mentor, mentee (live mentorship) or top_performer"},
+    )
+    statuses = _values(
+        ma.fields.String(validate=validate.OneOf(MEMBER_STATUSES)),
+        load_default=list(DEFAULT_STATUSES),
+        metadata={"description": "Member statuses; default active only"},
+    )
+
+
+class BroadcastCreateSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(KINDS))
+    title = Trimmed(required=True, validate=validate.Length(min=1, max=200))
+    body = Trimmed(required=True, validate=validate.Length(min=1, max=20_000))
+    segment = ma.fields.Nested(SegmentSchema, required=True)
+
+
+class ReachSchema(ma.Schema):
+    recipients = ma.fields.Integer()
+    delivered = ma.fields.Integer()
+    read = ma.fields.Integer()
+    read_rate = ma.fields.Float(
+        allow_none=True, metadata={"description": "read / delivered (null before delivery)"}
+    )
+
+
+class BroadcastSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    title = ma.fields.String()
+    body = ma.fields.String()
+    segment = ma.fields.Dict()
+    status = ma.fields.String(metadata={"description": "draft, sending or sent"})
+    created_by_id = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    sent_at = ma.fields.DateTime(allow_none=True)
+    recipients_count = ma.fields.Integer()
+    counts = ma.fields.Nested(ReachSchema)
+
+
+BroadcastPageSchema = page_of(BroadcastSchema)
+
+
+class BroadcastQueryArgsSchema(PageArgsSchema):
+    status = ma.fields.String(validate=validate.OneOf(STATUSES))
+    kind = ma.fields.String(validate=validate.OneOf(KINDS))
+
+
+class PreviewMemberSchema(ma.Schema):
+    id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    status = ma.fields.String()
+    level_rank = ma.fields.Integer()
+    city = ma.fields.String(allow_none=True)
+    postcode = ma.fields.String(allow_none=True)
+    country = ma.fields.String(allow_none=True)
+
+
+class PreviewSchema(ma.Schema):
+    count = ma.fields.Integer(metadata={"description": "Members in the segment now"})
+    members = ma.fields.List(
+        ma.fields.Nested(PreviewMemberSchema), metadata={"description": "The first 20 by id"}
+    )
+
+
+class RecipientSchema(ma.Schema):
+    member_id = ma.fields.Integer()
+    display_name = ma.fields.String(allow_none=True)
+    delivered_at = ma.fields.DateTime(allow_none=True)
+    read_at = ma.fields.DateTime(allow_none=True)
+
+
+RecipientPageSchema = page_of(RecipientSchema)
+
+
+class RecipientQueryArgsSchema(PageArgsSchema):
+    read = ma.fields.Boolean(
+        load_default=None, metadata={"description": "true: read ones; false: unread ones"}
+    )
+
+
+class ReceivedSchema(ma.Schema):
+    id = ma.fields.Integer(metadata={"description": "The broadcast's id"})
+    kind = ma.fields.String()
+    title = ma.fields.String()
+    body = ma.fields.String()
+    delivered_at = ma.fields.DateTime()
+    read_at = ma.fields.DateTime(allow_none=True)
+    read = ma.fields.Boolean()
+
+
+ReceivedPageSchema = page_of(ReceivedSchema)
+
+
+class ReceivedQueryArgsSchema(PageArgsSchema):
+    unread = ma.fields.Boolean(load_default=False)

@@ -1,0 +1,18 @@
+"""Background jobs of segment messages: resolving the recipients and delivering each batch."""
+
+from crowd.core.background import task
+from mentoring.broadcasts import delivery
+
+
+@task("mentoring.deliver_broadcast")
+def deliver_broadcast(*, broadcast_id: int) -> int:
+    """Freeze a broadcast's recipients (one INSERT … SELECT) and queue their batches."""
+    return delivery.resolve_recipients(broadcast_id)
+
+
+@task("mentoring.deliver_broadcast_batch")
+def deliver_broadcast_batch(*, broadcast_id: int, first_member_id: int, last_member_id: int) -> int:
+    """Deliver one batch (inbox + email outbox); running it twice delivers once."""
+    return delivery.deliver_batch(
+        broadcast_id=broadcast_id, first_member_id=first_member_id, last_member_id=last_member_id
+    )

@@ -1,0 +1,1 @@
+"""Top performers: periodic runs over a rolling window, badges with grace, and their perks."""
