@@ -24,6 +24,10 @@ DOMAINS = (
     "onboarding",
     "support",
     "mentoring",
+    "crowd.recruitment",
+    "crowd.helpcentre",
+    "crowd.community",
+    "crowd.crowd_health",
 )
 
 
@@ -101,6 +105,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_domains(app: Flask) -> None:
     from crowd.core import (  # noqa: F401  (idempotency registers its model)
+        audit,  # noqa: F401  (registers the audit log model)
         background,  # noqa: F401  (registers the outbox model and core tasks)
         health,
         idempotency,

@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema
+from crowd.core.patterns import Pattern
 from crowd.members.models import COUNTRIES
 
 CUSTOMER_KINDS = ("person", "business")
@@ -41,7 +42,7 @@ Phone = Trimmed(
     allow_none=True,
     validate=[
         validate.Length(max=40),
-        validate.Regexp(r"\A\+?[0-9][0-9 ()/.\-]{2,39}\Z", error="not a phone number"),
+        Pattern(r"\+?[0-9][0-9 ()/.\-]{2,39}", error="not a phone number"),
     ],
 )
 

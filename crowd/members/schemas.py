@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema
+from crowd.core.patterns import Pattern
 from crowd.members.models import COUNTRIES, MEMBER_KINDS, MEMBER_STATUSES
 from crowd.members.service import MEMBER_ACTIONS, STAFF_ACTIONS
 
@@ -188,7 +189,7 @@ class MemberUpdateSchema(ma.Schema):
     lon = ma.fields.Float(allow_none=True, validate=validate.Range(-180, 180))
     postcode = ma.fields.String(
         allow_none=True,
-        validate=validate.Regexp(r"\d{4,5}\Z", error="must be 4 (AT, CH) or 5 (DE) digits"),
+        validate=Pattern(r"\d{4,5}", error="must be 4 (AT, CH) or 5 (DE) digits"),
     )
     city = ma.fields.String(allow_none=True, validate=validate.Length(max=120))
     country = ma.fields.String(allow_none=True, validate=validate.OneOf(COUNTRIES))
@@ -312,9 +313,7 @@ class MemberQueryArgsSchema(PageArgsSchema):
     status = ma.fields.String(validate=validate.OneOf(MEMBER_STATUSES))
     country = ma.fields.String(validate=validate.OneOf(COUNTRIES))
     city = ma.fields.String(validate=validate.Length(min=1, max=120))
-    postcode_prefix = ma.fields.String(
-        validate=validate.Regexp(r"\d{1,5}\Z", error="must be 1 to 5 digits")
-    )
+    postcode_prefix = ma.fields.String(validate=Pattern(r"\d{1,5}", error="must be 1 to 5 digits"))
     min_level = ma.fields.Integer(validate=validate.Range(min=0))
     q = ma.fields.String(
         validate=validate.Length(min=1, max=100),

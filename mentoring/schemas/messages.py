@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
+from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
 from crowd.members.models import COUNTRIES, MEMBER_STATUSES
 from mentoring.broadcasts.segments import DEFAULT_STATUSES, PROGRAMMES
@@ -37,7 +38,7 @@ class SegmentSchema(ma.Schema):
         metadata={"description": "Case-insensitive"},
     )
     postcode_prefixes = _values(
-        ma.fields.String(validate=validate.Regexp(r"\A[0-9A-Za-z]{1,10}\Z", error="a prefix"))
+        ma.fields.String(validate=Pattern(r"[0-9A-Za-z]{1,10}", error="a prefix"))
     )
     programmes = _values(
         ma.fields.String(validate=validate.OneOf(PROGRAMMES)),

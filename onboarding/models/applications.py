@@ -44,6 +44,10 @@ class Application(IdMixin, Base):
     __tablename__ = "applications"
     __table_args__ = (
         CheckConstraint("status IN ('in_progress', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint(
+            "source IN ('referral', 'event', 'partner', 'campaign', 'organic')",
+            name="source_known",
+        ),
         UniqueConstraint("member_id", "number"),
         # At most one application under way per member (concurrent re-applications: one wins).
         Index(
@@ -70,6 +74,14 @@ class Application(IdMixin, Base):
     reason: Mapped[str | None] = mapped_column(String(1000))
     # A rejected applicant may apply again from this moment (the cool-off period).
     reapply_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the applicant came from (crowd.recruitment.models.SOURCE_KINDS); a re-application
+    # keeps the first one's source. channel_id names the event, partner or campaign.
+    source: Mapped[str] = mapped_column(
+        String(20), nullable=False, default="organic", server_default="organic", index=True
+    )
+    channel_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("recruitment_channels.id"), index=True
+    )
 
 
 class DocumentCheck(IdMixin, Base):

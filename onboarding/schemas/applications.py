@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema
+from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
 from crowd.members.models import COUNTRIES
 from onboarding.applications.own import DOCUMENT_TYPES
@@ -74,12 +75,12 @@ class DocumentCreateSchema(ma.Schema):
     issuer = Trimmed(required=True, validate=validate.Length(min=1, max=200))
     issuing_country = ma.fields.String(
         required=True,
-        validate=validate.Regexp(r"[A-Z]{2}\Z", error="an ISO 3166 country code: DE, AT …"),
+        validate=Pattern(r"[A-Z]{2}", error="an ISO 3166 country code: DE, AT …"),
     )
     reference_hint = ma.fields.String(
         allow_none=True,
         load_default=None,
-        validate=validate.Regexp(r"[A-Za-z0-9]{1,4}\Z", error="at most the last 4 characters"),
+        validate=Pattern(r"[A-Za-z0-9]{1,4}", error="at most the last 4 characters"),
         metadata={"description": "The last (up to 4) characters of the document number"},
     )
     expires_on = ma.fields.Date(
@@ -151,9 +152,7 @@ class ApplicationQueryArgsSchema(PageArgsSchema):
     ready = ma.fields.Boolean(metadata={"description": "Every step done (true) or not (false)"})
     country = ma.fields.String(validate=validate.OneOf(COUNTRIES))
     city = ma.fields.String(validate=validate.Length(min=1, max=120))
-    postcode_prefix = ma.fields.String(
-        validate=validate.Regexp(r"\d{1,5}\Z", error="must be 1 to 5 digits")
-    )
+    postcode_prefix = ma.fields.String(validate=Pattern(r"\d{1,5}", error="must be 1 to 5 digits"))
     skill = ma.fields.String(validate=validate.Length(min=1, max=60))
     q = ma.fields.String(
         validate=validate.Length(min=1, max=100),

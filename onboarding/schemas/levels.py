@@ -4,12 +4,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
+from crowd.core.patterns import Pattern
 from onboarding.levels.evaluation import DRY_RUN_LIMIT, DRY_RUN_MAX
 from onboarding.levels.metrics import METRICS
 from onboarding.models import LEVEL_CHANGE_CAUSES, RULESET_STATUSES
 from onboarding.schemas.progress import LevelOverviewSchema
 
-SLUG = validate.Regexp(r"[a-z][a-z0-9_]*\Z", error="lower-case letters, digits and _")
+SLUG = Pattern(r"[a-z][a-z0-9_]*", error="lower-case letters, digits and _")
 # The range a requirement's bound may take, by the kind of metric.
 BOUNDS = {"rate": (0, 1), "rating": (1, 5), "count": (0, 1_000_000), "days": (0, 36_500)}
 MAX_LEVELS = 20

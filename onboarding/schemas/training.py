@@ -6,10 +6,11 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
+from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
 from onboarding.models import COMPLETION_MODES
 
-SLUG = validate.Regexp(r"\A[a-z0-9][a-z0-9_-]{0,59}\Z", error="1-60 of a-z 0-9 _ -")
+SLUG = Pattern(r"[a-z0-9][a-z0-9_-]{0,59}", error="1-60 of a-z 0-9 _ -")
 
 
 def _duration(**kwargs) -> ma.fields.Integer:

@@ -48,6 +48,9 @@ class ConnectedAccount(IdMixin, TimestampMixin, Base):
     payouts_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     charges_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     details_submitted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The provider's fingerprint of the bank account payouts go to: two members paid to the
+    # same bank account are one person to the referral checks.
+    bank_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
     # When the provider state applied last was true (an event's `created`, or the time we
     # retrieved the account), in whole seconds: an older account.updated is ignored.
     updated_from_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
 
 # Far above any job price (jobs cap theirs), far below integer overflow.
@@ -16,17 +17,13 @@ class PaymentMethodSetSchema(ma.Schema):
 
     payment_method = ma.fields.String(
         required=True,
-        validate=validate.Regexp(
-            r"\Apm_[A-Za-z0-9_]{1,250}\Z", error="must be a payment method id: pm_…"
-        ),
+        validate=Pattern(r"pm_[A-Za-z0-9_]{1,250}", error="must be a payment method id: pm_…"),
         metadata={"example": "pm_card_visa"},
     )
     customer_ref = ma.fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(
-            r"\Acus_[A-Za-z0-9_]{1,250}\Z", error="must be a provider customer id: cus_…"
-        ),
+        validate=Pattern(r"cus_[A-Za-z0-9_]{1,250}", error="must be a provider customer id: cus_…"),
         metadata={"description": "The provider Customer the method is attached to, if any"},
     )
 

@@ -6,10 +6,11 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
+from crowd.core.patterns import Pattern
 from payouts.models.payout_runs import MONTHLY_FEE_STATUSES, PAYOUT_STATUSES
 
 CURRENCIES = ("EUR", "CHF")
-PERIOD = validate.Regexp(r"\A\d{4}-(0[1-9]|1[0-2])\Z", error="must be a month YYYY-MM")
+PERIOD = Pattern(r"\d{4}-(0[1-9]|1[0-2])", error="must be a month YYYY-MM")
 _ID = validate.Range(min=1, max=2**63 - 1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
 from payouts.models.plans import PLAN_KINDS
 
@@ -54,7 +55,7 @@ class PlanCreateSchema(ma.Schema):
 
     code = ma.fields.String(
         required=True,
-        validate=validate.Regexp(r"\A[a-z0-9][a-z0-9_-]{0,39}\Z", error="1-40 of a-z 0-9 _ -"),
+        validate=Pattern(r"[a-z0-9][a-z0-9_-]{0,39}", error="1-40 of a-z 0-9 _ -"),
         metadata={"example": "flat29"},
     )
     name = Trimmed(required=True, validate=validate.Length(min=1, max=120))

@@ -7,6 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
+from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
 from support.models import CATEGORIES, PRIORITIES, STATUSES, VISIBILITIES
 from support.tickets.actions import MAX_BULK
@@ -31,7 +32,7 @@ class TicketAttachmentSchema(ma.Schema):
     filename = Trimmed(required=True, validate=validate.Length(min=1, max=255))
     content_type = ma.fields.String(
         required=True,
-        validate=validate.Regexp(r"\A[\w.+-]+/[\w.+-]+\Z", error="a media type such as image/jpeg"),
+        validate=Pattern(r"[\w.+-]+/[\w.+-]+", error="a media type such as image/jpeg"),
     )
     size_bytes = ma.fields.Integer(
         required=True,
@@ -138,7 +139,7 @@ class TicketQueryArgsSchema(PageArgsSchema):
     priority = ma.fields.List(ma.fields.String(validate=validate.OneOf(PRIORITIES)))
     category = ma.fields.List(ma.fields.String(validate=validate.OneOf(CATEGORIES)))
     assignee_id = ma.fields.String(
-        validate=validate.Regexp(r"\A(me|none|[1-9][0-9]{0,17})\Z", error="an id, me or none"),
+        validate=Pattern(r"(me|none|[1-9][0-9]{0,17})", error="an id, me or none"),
         metadata={"description": "A user id, `me` or `none` (unassigned)"},
     )
     sla_due_before = ma.fields.AwareDateTime(

@@ -1,0 +1,1 @@
+"""Topic groups: activity-related exchange among members, moderated by CMs and mentors."""

@@ -1,0 +1,1 @@
+"""Crowd health for community managers: activity, activation, retention, levels, disputes."""

@@ -1,0 +1,1 @@
+"""Crowd health reads other domains' tables; it has none of its own."""

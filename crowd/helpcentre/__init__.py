@@ -1,0 +1,1 @@
+"""Help centre: articles by community managers, versioned, searchable, linked from onboarding."""

@@ -1,0 +1,1 @@
+"""Recruitment: referral codes and rewards, recruitment channels and the funnel per source."""
