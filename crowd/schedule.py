@@ -37,4 +37,7 @@ PERIODIC = (
     Periodic("mentoring-review-mentors", "mentoring.review_mentors", every_seconds=86400),
     Periodic("mentoring-graduate-mentees", "mentoring.graduate_mentees", every_seconds=86400),
     Periodic("mentoring-match-unmatched", "mentoring.match_unmatched", every_seconds=86400),
+    # Recruitment: referral codes for active members without one, rewards whose milestone was
+    # reached (safety net behind the per-event checks), referrals whose member left → lapsed.
+    Periodic("recruitment-referrals", "recruitment.sweep_referrals", every_seconds=86400),
 )

@@ -18,6 +18,7 @@ from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify
+from crowd.recruitment.hooks import queue_referral_check
 from jobs.config import job_rules
 from jobs.dispatch import withdraw_pending_offers
 from jobs.lifecycle import transition
@@ -64,6 +65,7 @@ def confirm(job: Job, *, actor: str, actor_user_id: int | None = None) -> None:
         promote_on_event(job.assigned_member_id, cause=f"job.confirmed:{job.id}")
         # A mentee may graduate on their record of confirmed jobs.
         queue_graduation_check(job.assigned_member_id)
+        queue_referral_check(job.assigned_member_id, trigger=f"job:{job.id}")
     schedule_close(job)
     title = "Job confirmed" if actor != "system" else "Job confirmed automatically"
     recipients = [_user_of(Member, job.assigned_member_id)] if job.assigned_member_id else []

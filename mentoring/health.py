@@ -16,36 +16,22 @@
 
 from __future__ import annotations
 
-import statistics
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import case, func, or_, select, true
-from sqlalchemy.orm import aliased
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import field_error
+from crowd.core.periods import day_bounds
+from crowd.crowd_health.ranks import admissions, rank_time
 from crowd.extensions import db
 from crowd.members.models import Member, SkillCategory
 from mentoring.models import Event, EventInvitation, Mentorship, TopPerformerBadge
 from mentoring.top_performers.holders import valid_at
-from onboarding.models import LevelChange
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3660
 ACCEPTED = ("accepted", "attended", "no_show")
-
-
-def _bounds(start: date | None, end: date | None) -> tuple[date, date, datetime, datetime]:
-    end = end or utcnow().date()
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise field_error("from", "must not be after `to`")
-    if (end - start).days >= MAX_DAYS:
-        raise field_error("from", f"the period spans at most {MAX_DAYS} days")
-    since = datetime.combine(start, time(), tzinfo=UTC)
-    until = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
-    return start, end, since, until
 
 
 def _in_country(member_column, country: str | None):
@@ -58,7 +44,7 @@ def programme_health(
     *, actor: Principal, start: date | None = None, end: date | None = None, country=None
 ) -> dict:
     """Programme figures for [start, end] (whole UTC days; default the last 90 days)."""
-    start, end, since, until = _bounds(start, end)
+    start, end, since, until = day_bounds(start, end, default_days=DEFAULT_DAYS, max_days=MAX_DAYS)
     return {
         "from": start,
         "to": end,
@@ -98,50 +84,33 @@ def _graduation(since, until, country) -> dict:
 
 
 def _time_to_rank_2(since, until, country) -> dict:
-    admission = aliased(LevelChange)
-    later = aliased(LevelChange)
-    reached = (
-        select(func.min(later.created_at))
-        .where(
-            later.member_id == admission.member_id,
-            later.to_rank >= 2,
-            later.created_at >= admission.created_at,
-            later.id != admission.id,
+    def mentored(member_id):
+        return (
+            select(Mentorship.id)
+            .where(
+                Mentorship.mentee_id == member_id,
+                or_(
+                    Mentorship.accepted_at.is_not(None),
+                    Mentorship.status.in_(("active", "graduated")),
+                ),
+            )
+            .exists()
         )
-        .scalar_subquery()
+
+    query = admissions(
+        since,
+        until,
+        rank=2,
+        where=lambda member_id: _in_country(member_id, country),
+        extra=[mentored],
     )
-    mentored = (
-        select(Mentorship.id)
-        .where(
-            Mentorship.mentee_id == admission.member_id,
-            or_(
-                Mentorship.accepted_at.is_not(None),
-                Mentorship.status.in_(("active", "graduated")),
-            ),
-        )
-        .exists()
-    )
-    rows = db.session.execute(
-        select(admission.created_at, reached, mentored).where(
-            admission.cause == "approval",
-            admission.created_at >= since,
-            admission.created_at < until,
-            _in_country(admission.member_id, country),
-        )
-    ).all()
-    groups = {True: [], False: []}
-    admitted = {True: 0, False: 0}
-    for admitted_at, reached_at, is_mentored in rows:
-        admitted[bool(is_mentored)] += 1
-        if reached_at is not None:
-            days = (reached_at - admitted_at).total_seconds() / 86400
-            groups[bool(is_mentored)].append(days)
+    rows = db.session.execute(query).all()
     return {
-        name: {
-            "admitted": admitted[flag],
-            "reached": len(groups[flag]),
-            "median_days": round(statistics.median(groups[flag]), 2) if groups[flag] else None,
-        }
+        name: rank_time(
+            (admitted_at, reached_at)
+            for admitted_at, reached_at, is_mentored in rows
+            if bool(is_mentored) is flag
+        )
         for name, flag in (("mentored", True), ("unmentored", False))
     }
 

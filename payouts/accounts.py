@@ -24,7 +24,7 @@ from crowd.core.errors import Conflict, NotFound, field_error
 from crowd.extensions import db
 from crowd.members.models import Member
 from payouts.models.payments import ConnectedAccount, WebhookEvent
-from payouts.providers import AccountState, get_provider
+from payouts.providers import AccountState, bank_fingerprint_of, get_provider
 from payouts.webhooks import Ignored, on_event
 
 
@@ -147,6 +147,9 @@ def apply_account_state(account: ConnectedAccount, state: AccountState, *, as_of
     account.payouts_enabled = state.payouts_enabled
     account.charges_enabled = state.charges_enabled
     account.details_submitted = state.details_submitted
+    # Kept when the provider reported no bank account this time (e.g. an event without it).
+    if state.bank_fingerprint is not None:
+        account.bank_fingerprint = state.bank_fingerprint
     account.updated_from_event_at = as_of
     return True
 
@@ -170,6 +173,7 @@ def account_updated(event: WebhookEvent) -> Ignored | None:
         charges_enabled=obj.get("charges_enabled") is True,
         details_submitted=obj.get("details_submitted") is True,
         account_id=account.provider_account_id,
+        bank_fingerprint=bank_fingerprint_of(obj),
     )
     if not apply_account_state(account, state, as_of=event.created):
         return Ignored("older than the account state already applied")

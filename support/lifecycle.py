@@ -138,9 +138,10 @@ def _keep_clocks(ticket: Ticket, before: str, after: str, now: datetime) -> None
     if after == "resolved":
         ticket.resolved_at = now
         ticket.auto_close_at = now + timedelta(days=support_rules().auto_close_days)
-    elif before == "resolved":
+    elif before == "resolved" and after != "closed":
         # Reopened: the auto-close is off until it is resolved again.
         ticket.resolved_at = None
         ticket.auto_close_at = None
     if after == "closed":
         ticket.closed_at = now
+        ticket.auto_close_at = None

@@ -153,11 +153,26 @@ class FakeStripe:
                 )
             )
 
-    def set_account(self, account_id: str, **fields) -> dict:
-        """Change an account as onboarding would (payouts_enabled=True also activates transfers)."""
+    def set_account(self, account_id: str, bank_fingerprint: str | None = None, **fields) -> dict:
+        """Change an account as onboarding would (payouts_enabled=True also activates transfers;
+        bank_fingerprint attaches a default bank account with that fingerprint)."""
         with self._lock:
             account = self.accounts[account_id]
             account.update(fields)
+            if bank_fingerprint is not None:
+                bank = {
+                    "id": self._new_id("ba"),
+                    "object": "bank_account",
+                    "account": account_id,
+                    "country": account["country"],
+                    "currency": "eur",
+                    "default_for_currency": True,
+                    "fingerprint": bank_fingerprint,
+                    "last4": "3000",
+                    "status": "new",
+                }
+                account["external_accounts"]["data"] = [bank]
+                account["external_accounts"]["total_count"] = 1
             if fields.get("payouts_enabled"):
                 account["capabilities"]["transfers"] = "active"
             return dict(account)
@@ -272,8 +287,9 @@ class FakeStripe:
 
     def _create_account(self, params: dict) -> dict:
         self._required(params, "type", "country")
+        account_id = self._new_id("acct")
         account = {
-            "id": self._new_id("acct"),
+            "id": account_id,
             "object": "account",
             "type": params["type"],
             "country": params["country"],
@@ -282,6 +298,13 @@ class FakeStripe:
             "charges_enabled": False,
             "details_submitted": False,
             "capabilities": {"transfers": "inactive"},
+            "external_accounts": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "total_count": 0,
+                "url": f"/v1/accounts/{account_id}/external_accounts",
+            },
             "metadata": params.get("metadata", {}),
             "created": int(time.time()),
         }

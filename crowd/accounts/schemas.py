@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.members.models import COUNTRIES, MEMBER_KINDS
+from crowd.recruitment.schemas import device_id_field, referral_code_field, source_code_field
 
 Email = ma.fields.Email(required=True, validate=validate.Length(max=254))
 Password = ma.fields.String(
@@ -49,6 +50,9 @@ class MemberRegisterSchema(ma.Schema):
     postcode = ma.fields.String(validate=validate.Length(min=4, max=10))
     city = ma.fields.String(validate=validate.Length(max=120))
     country = ma.fields.String(validate=validate.OneOf(COUNTRIES))
+    referral_code = referral_code_field()
+    source_code = source_code_field()
+    device_id = device_id_field()
 
 
 class StaffCreateSchema(ma.Schema):
@@ -62,6 +66,7 @@ class TokenCreateSchema(ma.Schema):
     email = ma.fields.Email(required=True)
     password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=200))
     name = ma.fields.String(load_default="session", validate=validate.Length(min=1, max=120))
+    device_id = device_id_field()
 
 
 class ApiKeyCreateSchema(ma.Schema):

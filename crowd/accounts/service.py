@@ -17,6 +17,7 @@ from crowd.core.errors import Conflict, NotFound, Unauthorized, field_error
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member, MemberStats, MemberStatusChange
+from crowd.recruitment import intake as recruitment_intake
 from onboarding.models import Application
 
 _HASHERS = {
@@ -106,8 +107,16 @@ def register_member(
     postcode: str | None = None,
     city: str | None = None,
     country: str | None = None,
+    referral_code: str | None = None,
+    source_code: str | None = None,
+    device_id: str | None = None,
 ) -> User:
-    """A would-be crowd member signs up as an applicant; onboarding makes them active."""
+    """A would-be crowd member signs up as an applicant; onboarding makes them active.
+
+    A referral code, a recruitment channel's code and the app's device id are recorded by
+    crowd.recruitment.intake (unknown or inactive codes: 422 naming the field).
+    """
+    intake = recruitment_intake.resolve(referral_code=referral_code, source_code=source_code)
     user = _new_user(email=email, password=password, role="member", display_name=display_name)
     member = Member(
         user_id=user.id,
@@ -132,7 +141,11 @@ def register_member(
         )
     )
     # The application's checklist starts at once (GET /api/v1/me/onboarding).
-    db.session.add(Application(member_id=member.id, number=1))
+    application = Application(member_id=member.id, number=1)
+    db.session.add(application)
+    recruitment_intake.record(
+        intake, member=member, email=user.email, application=application, device_id=device_id
+    )
     return user
 
 
@@ -175,9 +188,13 @@ def _issue(user: User, *, kind: str, name: str, ttl: timedelta) -> IssuedCredent
     return IssuedCredential(token=token, secret=secret, user=user)
 
 
-def sign_in(*, email: str, password: str, name: str = "session") -> IssuedCredential:
-    """Email and password in, a bearer token out."""
+def sign_in(
+    *, email: str, password: str, name: str = "session", device_id: str | None = None
+) -> IssuedCredential:
+    """Email and password in, a bearer token out; a member's device id is recorded (hashed)."""
     user = _check_password(email, password)
+    if device_id and user.member is not None:
+        recruitment_intake.record_device(user.member.id, device_id)
     return _issue(
         user, kind="session", name=name, ttl=timedelta(hours=_settings().session_token_ttl_hours)
     )

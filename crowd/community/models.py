@@ -51,6 +51,9 @@ MODERATION_ACTIONS = (
 
 
 class TopicGroup(IdMixin, TimestampMixin, Base):
+    """A group about a skill, a region or a programme; crowd.community.qualification says who
+    may join it."""
+
     __tablename__ = "topic_groups"
     __table_args__ = (
         CheckConstraint("kind IN ('skill', 'region', 'programme')", name="kind_known"),
@@ -85,6 +88,8 @@ class TopicGroup(IdMixin, TimestampMixin, Base):
 
 
 class GroupMembership(Base):
+    """A member in a group; TopicGroup.member_count counts these rows."""
+
     __tablename__ = "topic_group_memberships"
     __table_args__ = (Index("ix_topic_group_memberships_member", "member_id"),)
 
@@ -125,6 +130,8 @@ class TopicPost(IdMixin, Base):
 
 
 class PostReport(IdMixin, Base):
+    """A member's report of a post (once per reporter and post), decided by staff."""
+
     __tablename__ = "topic_post_reports"
     __table_args__ = (
         UniqueConstraint("post_id", "reporter_user_id"),

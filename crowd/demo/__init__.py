@@ -19,7 +19,9 @@ from sqlalchemy import select
 from crowd.accounts import service as accounts
 from crowd.accounts.models import User
 from crowd.core.db import commit, utcnow
+from crowd.demo.community import seed_topic_groups
 from crowd.demo.customers import complete_named_customer, write_customers, write_preferences
+from crowd.demo.helpcentre import seed_help_centre
 from crowd.demo.members import complete_named_member, write_members
 from crowd.demo.named_accounts import (
     ADMIN_EMAIL,
@@ -44,6 +46,7 @@ from crowd.demo.plans import (
     plan_member,
     plan_onboarding,
 )
+from crowd.demo.recruitment import seed_recruitment
 from crowd.demo.texts import TRAINING_MODULES
 from crowd.extensions import db
 from crowd.members.models import Skill
@@ -99,6 +102,7 @@ def seed(*, members: int = 400, customers: int = 60, seed: int = 7, echo: Callab
         member_plans[0], customer_plans[0]
     )
     content = seed_onboarding_content(cm_id, now)
+    seed_help_centre(cm_id, now)
     with click.progressbar(
         length=len(member_plans) + len(customer_plans), label="Seeding demo crowd", file=sys.stderr
     ) as bar:
@@ -120,6 +124,8 @@ def seed(*, members: int = 400, customers: int = 60, seed: int = 7, echo: Callab
     favourites, blocks = write_preferences(
         rng, customer_ids, customer_plans, list(zip(member_ids, member_plans, strict=True))
     )
+    echo(seed_topic_groups(cm_id, now))
+    echo(seed_recruitment(cm_id, now))
     # The admin comes last: it marks the demo data as complete (see the check above).
     accounts.create_staff(
         actor_id=None,

@@ -40,6 +40,8 @@ LINK_TARGETS = ("onboarding_step", "training_module")
 
 
 class HelpCategory(IdMixin, Base):
+    """A section of the help centre; listed by position, then name."""
+
     __tablename__ = "help_categories"
 
     slug: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)

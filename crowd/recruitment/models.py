@@ -39,7 +39,7 @@ REFERRAL_STATUSES = ("pending", "review", "rewarded", "refused", "lapsed")
 
 
 class ReferralCode(IdMixin, Base):
-    """An active member's code; the link is <public app URL>/join?ref=<code>."""
+    """An active member's code; their link is RECRUITMENT_JOIN_URL?ref=<code>."""
 
     __tablename__ = "referral_codes"
 
@@ -73,8 +73,10 @@ class Referral(IdMixin, TimestampMixin, Base):
     )
     code_id: Mapped[int] = mapped_column(BigId, ForeignKey("referral_codes.id"), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
-    # Why it was refused or held for review: same_email, same_device, same_payout_account,
-    # same_email_domain, monthly_cap … (documented in crowd/recruitment/fraud.py).
+    # Why it was refused, held for review or lapsed: same_person, same_device,
+    # same_payout_account, same_email_domain, referrer_inactive, monthly_cap (documented in
+    # crowd/recruitment/fraud.py), left_before_milestone, or a CM's reason. decided_by_id: the
+    # CM who approved or refused it (a pending referral with one was cleared of a hold).
     reason: Mapped[str | None] = mapped_column(String(60))
     milestone: Mapped[str] = mapped_column(String(40), nullable=False)
     milestone_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,6 +19,7 @@ from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.members.service import change_member_status
 from crowd.notifications.service import notify
+from crowd.recruitment.hooks import on_admission as recruitment_on_admission
 from mentoring.programmes import queue_mentor_assignment
 from onboarding.applications.queue import application_for_staff, detail, require_staff
 from onboarding.config import onboarding_rules
@@ -173,6 +174,8 @@ def approve(*, actor: Principal, application_id: int, note: str | None = None) -
     admit_member(member.id, actor_user_id=actor.user_id)
     # The new Starter gets a mentor after the commit (mentoring.assign_mentor).
     queue_mentor_assignment(member.id)
+    # Their own referral code, and their referrer's milestone checked after the commit.
+    recruitment_on_admission(member.id, application_id=application.id)
     return detail(application)
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, NotFound, field_error
 from crowd.extensions import db
+from crowd.helpcentre.reading import linked_articles
 from crowd.members.models import Member
+from crowd.recruitment.intake import first_source
 from onboarding.models import Application, DocumentCheck
 from onboarding.steps import StepState, checklists, is_ready, step_context
 
@@ -49,15 +53,17 @@ def progress(states: list[StepState]) -> dict:
 
 
 def overview(*, actor: Principal) -> dict:
-    """The member's application and every step's state, for the mobile app."""
+    """The member's application and every step's state, for the mobile app, each step with
+    the help centre articles linked to it."""
     member = own_member(actor)
     application = current_application(member.id)
     states = checklists([(member, application)], step_context())[member.id]
+    articles = linked_articles(actor=actor, target_kind="onboarding_step")
     return {
         "application": application,
         "member_status": member.status,
         "ready": is_ready(states),
-        "steps": states,
+        "steps": [{**asdict(state), "articles": articles.get(state.name, [])} for state in states],
         "progress": progress(states),
     }
 
@@ -132,11 +138,15 @@ def reapply(*, actor: Principal) -> Application:
             state="rejected",
             reapply_after=latest.reapply_after.isoformat(),
         )
+    # A re-application keeps where the member first came from (the funnel counts them once).
+    source, channel_id = first_source(member.id)
     application = Application(
         member_id=member.id,
         number=(latest.number + 1) if latest else 1,
         status="in_progress",
         opened_at=now,
+        source=source,
+        channel_id=channel_id,
     )
     db.session.add(application)
     db.session.flush()

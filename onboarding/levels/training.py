@@ -14,6 +14,7 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from crowd.helpcentre.reading import linked_articles
 from crowd.members.models import Member, SkillCategory
 from onboarding.levels.evaluation import promote_on_event
 from onboarding.models import LevelChange, TrainingCompletion, TrainingModule
@@ -42,8 +43,11 @@ def _category_slugs() -> dict[int, str]:
     }
 
 
-def module_view(module: TrainingModule, slugs: dict[int, str], completed_at=None) -> dict:
-    """A module as the API shows it, with the caller's completion (members only)."""
+def module_view(
+    module: TrainingModule, slugs: dict[int, str], completed_at=None, articles=None
+) -> dict:
+    """A module as the API shows it, with the caller's completion (members only) and the
+    help centre articles linked to it."""
     return {
         "code": module.code,
         "title": module.title,
@@ -55,6 +59,7 @@ def module_view(module: TrainingModule, slugs: dict[int, str], completed_at=None
         "created_at": module.created_at,
         "updated_at": module.updated_at,
         "completed_at": completed_at,
+        "articles": articles or [],
     }
 
 
@@ -107,7 +112,8 @@ def update_module(*, actor: Principal, code: str, **changes) -> dict:
     for name, value in changes.items():
         setattr(module, name, value)
     db.session.flush()
-    return module_view(module, _category_slugs())
+    articles = linked_articles(actor=actor, target_kind="training_module", keys=[module.code])
+    return module_view(module, _category_slugs(), articles=articles.get(module.code))
 
 
 def _own_member(actor: Principal, *, lock: bool = False) -> Member:
@@ -157,7 +163,12 @@ def list_modules(
         )
         done = {row.module_id: row.completed_at for row in rows}
     slugs = _category_slugs()
-    page["items"] = [module_view(m, slugs, done.get(m.id)) for m in page["items"]]
+    articles = linked_articles(
+        actor=actor, target_kind="training_module", keys=[m.code for m in page["items"]]
+    )
+    page["items"] = [
+        module_view(m, slugs, done.get(m.id), articles.get(m.code)) for m in page["items"]
+    ]
     return page
 
 

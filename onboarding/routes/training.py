@@ -47,7 +47,8 @@ def update_module(data, code):
 @blp.errors(404)
 def list_modules(args):
     """The training catalogue by code. Members see the active modules, each with when they
-    completed it (`completed_at`); staff see every module and may filter by `active`."""
+    completed it (`completed_at`); staff see every module and may filter by `active`. Each
+    module lists the published help centre articles linked to it (`articles`)."""
     return training.list_modules(actor=current_principal(), **args)
 
 

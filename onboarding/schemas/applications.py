@@ -6,6 +6,7 @@ from marshmallow import validate
 from crowd.core.pagination import PageArgsSchema
 from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
+from crowd.helpcentre.schemas import HelpArticleBriefSchema
 from crowd.members.models import COUNTRIES
 from onboarding.applications.own import DOCUMENT_TYPES
 from onboarding.models import APPLICATION_STATUSES, DOCUMENT_KINDS, INTRO_CALL_STATUSES
@@ -50,6 +51,13 @@ class StepSchema(ma.Schema):
     )
 
 
+class OwnStepSchema(StepSchema):
+    articles = ma.fields.List(
+        ma.fields.Nested(HelpArticleBriefSchema),
+        metadata={"description": "Help centre articles on this step (published, for you)"},
+    )
+
+
 class ProgressSchema(ma.Schema):
     done = ma.fields.Integer()
     total = ma.fields.Integer(metadata={"description": "Steps that apply to you"})
@@ -61,7 +69,7 @@ class OnboardingSchema(ma.Schema):
     application = ma.fields.Nested(ApplicationSchema, allow_none=True)
     member_status = ma.fields.String()
     ready = ma.fields.Boolean()
-    steps = ma.fields.List(ma.fields.Nested(StepSchema))
+    steps = ma.fields.List(ma.fields.Nested(OwnStepSchema))
     progress = ma.fields.Nested(ProgressSchema)
 
 

@@ -5,6 +5,7 @@ from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
+from crowd.customers.schemas import within_documented_length
 from onboarding.levels.evaluation import DRY_RUN_LIMIT, DRY_RUN_MAX
 from onboarding.levels.metrics import METRICS
 from onboarding.models import LEVEL_CHANGE_CAUSES, RULESET_STATUSES
@@ -17,10 +18,17 @@ MAX_LEVELS = 20
 MAX_REQUIREMENTS = 20
 
 
-def _strip_strings(data):
+def _strip_strings(schema: ma.Schema, data):
+    """Trim surrounding whitespace; a value longer than its field's documented maximum stays
+    as sent, so that maximum refuses it."""
     if not isinstance(data, dict):
         return data
-    return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+    return {
+        k: v.strip()
+        if isinstance(v, str) and within_documented_length(schema.fields.get(k), v)
+        else v
+        for k, v in data.items()
+    }
 
 
 # --- metrics --------------------------------------------------------------------------------
@@ -105,7 +113,7 @@ class LevelWriteSchema(ma.Schema):
 
     @ma.pre_load
     def strip(self, data, **kwargs):
-        return _strip_strings(data)
+        return _strip_strings(self, data)
 
     @ma.validates_schema
     def no_repeats(self, data, **kwargs):
@@ -256,7 +264,7 @@ class LevelLockSchema(ma.Schema):
 
     @ma.pre_load
     def strip(self, data, **kwargs):
-        return _strip_strings(data)
+        return _strip_strings(self, data)
 
 
 class LevelChangeSchema(ma.Schema):

@@ -8,6 +8,7 @@ from marshmallow import validate
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
+from crowd.helpcentre.schemas import HelpArticleBriefSchema
 from onboarding.models import COMPLETION_MODES
 
 SLUG = Pattern(r"[a-z0-9][a-z0-9_-]{0,59}", error="1-60 of a-z 0-9 _ -")
@@ -73,6 +74,10 @@ class TrainingModuleSchema(ma.Schema):
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
     completed_at = ma.fields.DateTime(allow_none=True)
+    articles = ma.fields.List(
+        ma.fields.Nested(HelpArticleBriefSchema),
+        metadata={"description": "Help centre articles on this module (published, for you)"},
+    )
 
 
 class LevelChangeBriefSchema(ma.Schema):

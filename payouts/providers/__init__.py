@@ -69,6 +69,18 @@ class AccountState:
     charges_enabled: bool
     details_submitted: bool
     account_id: str = ""
+    # The provider's fingerprint of the bank account payouts go to (the referral checks compare
+    # it across members); None when the provider reported no external account.
+    bank_fingerprint: str | None = None
+
+
+def bank_fingerprint_of(account: dict) -> str | None:
+    """The fingerprint of an account's payout bank account: Stripe's `external_accounts` list,
+    the bank account that is default for its currency first, else the first with one."""
+    listed = (account.get("external_accounts") or {}).get("data") or []
+    banks = [a for a in listed if isinstance(a, dict) and a.get("fingerprint")]
+    banks.sort(key=lambda a: (a.get("object") != "bank_account", not a.get("default_for_currency")))
+    return str(banks[0]["fingerprint"])[:64] if banks else None
 
 
 class PaymentError(DomainError):

@@ -22,6 +22,7 @@ from payouts.providers import (
     PaymentResult,
     RefundResult,
     TransferResult,
+    bank_fingerprint_of,
     check_amount,
     check_currency,
 )
@@ -143,6 +144,7 @@ class StripeProvider(PaymentProvider):
             charges_enabled=bool(getattr(account, "charges_enabled", None)),
             details_submitted=bool(getattr(account, "details_submitted", None)),
             account_id=account.id,
+            bank_fingerprint=bank_fingerprint_of(account.to_dict()),
         )
 
     # --- payments -------------------------------------------------------------------------

@@ -174,6 +174,9 @@ def test_a_resolved_ticket_closes_after_four_days_and_asks_the_parties_to_rate(
     assert _close(app, close_at) == 1
     closed = ticket_row(assigned)
     assert (closed.status, closed.closed_at) == ("closed", close_at)
+    # Closing keeps when it was resolved (time to resolution is read from it).
+    assert (closed.resolved_at, closed.auto_close_at) == (row.resolved_at, None)
+    assert get(client, cm, assigned)["resolved_at"] is not None
     [close] = events(assigned, "close")
     assert (close.actor_role, close.from_status) == ("system", "resolved")
     for party in (customer, member):
