@@ -22,7 +22,8 @@ export TEST_DATABASE_URL TEST_REDIS_URL
 .DEFAULT_GOAL := help
 # `test` runs its steps in the order listed, even under `make -j`.
 .NOTPARALLEL:
-.PHONY: help venv run test pytest pytest-services lint migrate-check worker serve-prod clean
+.PHONY: help venv run test pytest pytest-services lint migrate-check worker serve-prod \
+  bench-load clean
 
 help:
 	@echo "make run            set up, migrate, load demo data, serve http://$(HOST):$(PORT)"
@@ -31,6 +32,7 @@ help:
 	@echo "make migrate-check  migrations match the models (fresh SQLite, and PostgreSQL if up)"
 	@echo "make worker         RQ worker (needs REDIS_URL)"
 	@echo "make serve-prod     gunicorn on 0.0.0.0:8000"
+	@echo "make bench-load     load benchmark: gunicorn + PostgreSQL + Redis, mixed API load"
 	@echo "make clean          remove the virtualenv, caches and the local SQLite database"
 
 $(BIN)/python:
@@ -83,9 +85,10 @@ migrate-check: venv
 	@if $(BIN)/python -c "$$SERVICES_REACHABLE" postgres; then \
 	  echo "== migrations on a fresh PostgreSQL database"; \
 	  url=$$($(BIN)/python -c "$$SCRATCH_DATABASE" create) || exit 1; \
+	  key=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))"); \
 	  trap '$(BIN)/python -c "$$SCRATCH_DATABASE" drop "$$url"' EXIT; \
-	  DATABASE_URL="$$url" REDIS_URL= $(FLASK) db upgrade && \
-	  DATABASE_URL="$$url" REDIS_URL= $(FLASK) db check; \
+	  DATABASE_URL="$$url" REDIS_URL= SECRET_KEY="$$key" $(FLASK) db upgrade && \
+	  DATABASE_URL="$$url" REDIS_URL= SECRET_KEY="$$key" $(FLASK) db check; \
 	elif [ "$${CI:-}" = true ]; then \
 	  echo "PostgreSQL not reachable and CI=true: failing"; exit 1; \
 	else \
@@ -98,6 +101,10 @@ worker: venv
 serve-prod: venv
 	$(BIN)/gunicorn -w 4 -b 0.0.0.0:8000 --timeout 30 --graceful-timeout 30 \
 	  --access-logfile - wsgi:app
+
+# Needs PostgreSQL (DATABASE_URL, default the local server) and Redis (REDIS_URL, default db 11).
+bench-load: venv
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache instance/crowd.db instance/crowd.db-wal \

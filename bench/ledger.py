@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import threading
@@ -419,6 +420,8 @@ def run(url: str, threads: int, per_thread: int) -> dict:
     app = create_app(
         {
             "DATABASE_URL": url,
+            # PostgreSQL needs a real key; a throwaway one per run is enough here.
+            "SECRET_KEY": secrets.token_urlsafe(32),
             "REDIS_URL": "",
             "STRIPE_API_KEY": "",
             "STRIPE_WEBHOOK_SECRET": "",

@@ -27,6 +27,7 @@ import argparse
 import math
 import os
 import random
+import secrets
 import statistics
 import sys
 import time
@@ -318,6 +319,8 @@ def run(url: str, size: int, runs: int, started: float) -> int:
     app = create_app(
         {
             "DATABASE_URL": url,
+            # PostgreSQL needs a real key; a throwaway one per run is enough here.
+            "SECRET_KEY": secrets.token_urlsafe(32),
             # Notification tasks are handed to Redis as in production (no worker runs them).
             "REDIS_URL": os.environ.get("REDIS_URL", DEFAULT_REDIS),
             "RQ_QUEUE": queue,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import secrets
 import statistics
 import sys
 import time
@@ -438,6 +439,8 @@ def run(url: str, started: float) -> int:
     app = create_app(
         {
             "DATABASE_URL": url,
+            # PostgreSQL needs a real key; a throwaway one per run is enough here.
+            "SECRET_KEY": secrets.token_urlsafe(32),
             "REDIS_URL": "",
             "STRIPE_API_KEY": "",
             "STRIPE_WEBHOOK_SECRET": "",

@@ -69,14 +69,20 @@ def _load_config(app: Flask, overrides: Mapping | None) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     if overrides:
         app.config.update({k: v for k, v in overrides.items() if not isinstance(v, str)})
+    from crowd.core.security import install_request_id_logging
+
+    install_request_id_logging()
     logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
     )
     logging.getLogger("crowd").setLevel(logging.INFO)
 
 
 def _init_extensions(app: Flask) -> None:
+    from crowd.core import audit
     from crowd.core.db import configure_engine, install_unit_of_work
+    from crowd.core.security import install_security
     from crowd.extensions import api, db, limiter, migrate
 
     db.init_app(app)
@@ -100,12 +106,17 @@ def _init_extensions(app: Flask) -> None:
     )
     with app.app_context():
         configure_engine(db.engine)
+    # after_request hooks run in reverse order of registration: a refused staff attempt is
+    # recorded after the unit of work rolled back, a successful one staged before it commits.
+    app.after_request(audit.record_refused_attempt)
     install_unit_of_work(app)
+    app.after_request(audit.stage_staff_action)
+    install_security(app)
 
 
 def _register_domains(app: Flask) -> None:
     from crowd.core import (  # noqa: F401  (idempotency registers its model)
-        audit,  # noqa: F401  (registers the audit log model)
+        audit,
         background,  # noqa: F401  (registers the outbox model and core tasks)
         health,
         idempotency,
@@ -115,6 +126,7 @@ def _register_domains(app: Flask) -> None:
     # Ids in URLs are BIGINTs: a larger number can name nothing, so it does not match (404).
     app.url_map.converters["int"] = BoundedIntConverter
     api.register_blueprint(health.blp)
+    api.register_blueprint(audit.blp)
     app.register_blueprint(health.assets_blp)
     for name in DOMAINS:
         # Models first, explicitly: migrations autogenerate from what is imported here.

@@ -16,6 +16,14 @@ class ConfigError(Exception):
 
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# An origin is scheme://host[:port], nothing more; plain http only for local development.
+_ORIGIN = re.compile(
+    r"https://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?"
+    r"|http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?"
+)
+MIN_SECRET_KEY_LENGTH = 32
+# Only ever used on the embedded SQLite default without payment keys (see _secret_key).
+DEV_SECRET_KEY = "crowd-dev-only-secret-key-not-for-production"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -80,6 +88,40 @@ def _https_url(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """CORS_ORIGINS: exact origins, https:// anywhere or http:// on this machine; no wildcard."""
+    raw = env.get("CORS_ORIGINS", "").strip()
+    origins = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        origin = item.lower().rstrip("/")
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"CORS_ORIGINS entries must be exact origins (https://host[:port], or "
+                f"http://localhost[:port] / http://127.0.0.1[:port]), got {item[:80]!r}"
+            )
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
+
+
+def _key_prefix(env: Mapping[str, str]) -> str:
+    raw = env.get("RATE_LIMIT_KEY_PREFIX", "").strip() or "crowd-limits"
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", raw):
+        raise ConfigError("RATE_LIMIT_KEY_PREFIX must be 1-64 letters, digits or _.:-")
+    return raw
+
+
+def _secret_key(env: Mapping[str, str], *, embedded: bool) -> str:
+    """SECRET_KEY from the environment; the built-in development key only on embedded SQLite."""
+    raw = env.get("SECRET_KEY", "").strip()
+    if raw and len(raw) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters")
+    if not raw and not embedded:
+        raise ConfigError(
+            "SECRET_KEY must be set (at least 32 random characters) with PostgreSQL or Stripe"
+        )
+    return raw or DEV_SECRET_KEY
+
+
 def _rate(env: Mapping[str, str], name: str, default: str) -> str:
     from limits import parse_many
 
@@ -109,6 +151,16 @@ class Settings:
     rq_queue: str = "crowd"
     rate_limit_sign_in: str = "10 per minute"
     rate_limit_sign_up: str = "30 per hour"
+    # Per signed-in user (see crowd.core.security.rate_limit_key).
+    rate_limit_tokens: str = "10 per hour"
+    rate_limit_job_posting: str = "60 per hour"
+    rate_limit_offer_accept: str = "30 per minute"
+    rate_limit_payments: str = "30 per hour"
+    # Namespace of the counters in Redis (several deployments or test runs may share one).
+    rate_limit_key_prefix: str = "crowd-limits"
+    # Browser origins allowed to call the API cross-origin (empty: no CORS headers at all).
+    cors_origins: tuple[str, ...] = ()
+    max_request_bytes: int = 1024 * 1024
     # How many reverse proxies in front set X-Forwarded-For (0: trust none of it).
     trusted_proxies: int = 0
     # Where Stripe's hosted onboarding sends members back (https; the mobile app's pages).
@@ -126,25 +178,31 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], instance_path: str) -> Settings:
-        secret_key = env.get("SECRET_KEY", "").strip()
-        if secret_key and len(secret_key) < 16:
-            raise ConfigError("SECRET_KEY must be at least 16 characters")
+        database_url = _database_url(env, instance_path)
+        stripe_api_key = _optional_secret(
+            env, "STRIPE_API_KEY", r"(sk|rk)_(test|live)_[A-Za-z0-9]+", "expected sk_… or rk_…"
+        )
+        stripe_webhook_secret = _optional_secret(
+            env, "STRIPE_WEBHOOK_SECRET", r"whsec_[A-Za-z0-9]+", "expected whsec_…"
+        )
+        # The development key is public (it is in this file): fine for a laptop's SQLite file,
+        # never for a shared database or real money.
+        embedded = database_url.startswith("sqlite") and not (
+            stripe_api_key or stripe_webhook_secret
+        )
+        secret_key = _secret_key(env, embedded=embedded)
         api_base = env.get("STRIPE_API_BASE", "").strip() or None
         if api_base and not api_base.startswith(("http://", "https://")):
             raise ConfigError("STRIPE_API_BASE must be an http(s) URL")
         page_size_max = _int(env, "PAGE_SIZE_MAX", 100, minimum=1)
         return cls(
-            database_url=_database_url(env, instance_path),
+            database_url=database_url,
             redis_url=_redis_url(env),
-            stripe_api_key=_optional_secret(
-                env, "STRIPE_API_KEY", r"(sk|rk)_(test|live)_[A-Za-z0-9]+", "expected sk_… or rk_…"
-            ),
-            stripe_webhook_secret=_optional_secret(
-                env, "STRIPE_WEBHOOK_SECRET", r"whsec_[A-Za-z0-9]+", "expected whsec_…"
-            ),
+            stripe_api_key=stripe_api_key,
+            stripe_webhook_secret=stripe_webhook_secret,
             stripe_api_base=api_base,
             # Only Flask's own signing uses it; auth tokens are random and stored hashed.
-            secret_key=secret_key or "crowd-dev-only-secret-key",
+            secret_key=secret_key,
             session_token_ttl_hours=_int(env, "SESSION_TOKEN_TTL_HOURS", 24 * 14, minimum=1),
             api_key_ttl_days=_int(env, "API_KEY_TTL_DAYS", 365, minimum=1),
             idempotency_ttl_hours=_int(env, "IDEMPOTENCY_TTL_HOURS", 24, minimum=1),
@@ -153,6 +211,13 @@ class Settings:
             rq_queue=env.get("RQ_QUEUE", "crowd").strip() or "crowd",
             rate_limit_sign_in=_rate(env, "RATE_LIMIT_SIGN_IN", "10 per minute"),
             rate_limit_sign_up=_rate(env, "RATE_LIMIT_SIGN_UP", "30 per hour"),
+            rate_limit_tokens=_rate(env, "RATE_LIMIT_TOKENS", "10 per hour"),
+            rate_limit_job_posting=_rate(env, "RATE_LIMIT_JOB_POSTING", "60 per hour"),
+            rate_limit_offer_accept=_rate(env, "RATE_LIMIT_OFFER_ACCEPT", "30 per minute"),
+            rate_limit_payments=_rate(env, "RATE_LIMIT_PAYMENTS", "30 per hour"),
+            rate_limit_key_prefix=_key_prefix(env),
+            cors_origins=_origins(env),
+            max_request_bytes=_int(env, "MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024),
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
             payout_onboarding_refresh_url=_https_url(env, "PAYOUT_ONBOARDING_REFRESH_URL"),
             payout_onboarding_return_url=_https_url(env, "PAYOUT_ONBOARDING_RETURN_URL"),
@@ -168,8 +233,10 @@ class Settings:
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
             "CROWD_SETTINGS": self,
-            "MAX_CONTENT_LENGTH": 1024 * 1024,
+            # Werkzeug refuses larger bodies with 413; crowd.core.security checks it up front.
+            "MAX_CONTENT_LENGTH": self.max_request_bytes,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_STORAGE_OPTIONS": self._rate_limit_storage_options(),
             "RATELIMIT_HEADERS_ENABLED": True,
             # Counting must not take the API down with Redis: fail open, log, keep serving.
             "RATELIMIT_SWALLOW_ERRORS": True,
@@ -181,4 +248,16 @@ class Settings:
             "OPENAPI_SWAGGER_UI_PATH": "docs",
             # Served from the swagger-ui-bundle package: the docs page needs no internet.
             "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+            # No call to the public validator: the page works offline and under its CSP.
+            "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
+        }
+
+    def _rate_limit_storage_options(self) -> dict:
+        if not self.redis_url:
+            return {}
+        # A slow or absent Redis must not hold requests up: short timeouts, then fail open.
+        return {
+            "key_prefix": self.rate_limit_key_prefix,
+            "socket_connect_timeout": 0.5,
+            "socket_timeout": 0.5,
         }

@@ -7,6 +7,7 @@ suite runs on a temporary SQLite file with background work inline (the embedded 
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 
 import pytest
@@ -27,6 +28,8 @@ class _TestSession(PlainSession):
 
 TEST_DATABASE_URL = os.environ.get("CROWD_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("CROWD_TEST_REDIS_URL", "")
+# Apps on PostgreSQL refuse to start without SECRET_KEY; every app a test builds gets this one.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 
 
 def _fresh_postgres_database(url: str) -> str:
@@ -75,6 +78,12 @@ def app(database_url):
         # Limits get their own tests; elsewhere many requests come from one address.
         "RATE_LIMIT_SIGN_IN": "10000 per minute",
         "RATE_LIMIT_SIGN_UP": "10000 per minute",
+        "RATE_LIMIT_TOKENS": "10000 per minute",
+        "RATE_LIMIT_JOB_POSTING": "10000 per minute",
+        "RATE_LIMIT_OFFER_ACCEPT": "10000 per minute",
+        "RATE_LIMIT_PAYMENTS": "10000 per minute",
+        # Counters in Redis are this run's own: parallel runs share the test Redis database.
+        "RATE_LIMIT_KEY_PREFIX": f"crowd-test-{uuid.uuid4().hex[:8]}",
     }
     app = create_app(config)
     from flask_migrate import upgrade

@@ -72,6 +72,7 @@ def revoke_credential(token_id):
 
 @blp.route("/auth/api-keys", methods=["POST"])
 @blp.auth("customer")
+@blp.rate_limited("rate_limit_tokens")
 @blp.idempotent
 @blp.arguments(schemas.ApiKeyCreateSchema)
 @blp.response(201, schemas.IssuedCredentialSchema)

@@ -1,13 +1,31 @@
-"""Audit log of staff actions: every state-changing call by a community manager or admin."""
+"""Audit log of staff actions: every state-changing call by a community manager or admin.
+
+Recorded at the HTTP edge, so no staff endpoint can forget it: who (user, role, credential),
+what (method, route, the ids in the path), the outcome (status) and the request id. A change
+that succeeds is staged in the request's own transaction and commits with it, or not at all; a
+refused or failed attempt is written in a small transaction of its own after the unit of work
+rolled back. Request bodies are never stored: they may carry personal data. Admins read the
+log through `GET /api/v1/audit-log`; nothing in the API changes or deletes entries.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+import marshmallow as ma
+from flask import Response, request
+from marshmallow import validate
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crowd.core.db import Base, BigId, IdMixin, UTCDateTime, utcnow
+from crowd.core.auth import Principal, current_principal
+from crowd.core.db import SAFE_METHODS, Base, BigId, IdMixin, UTCDateTime, utcnow
+from crowd.core.errors import Unauthorized, field_error
+from crowd.core.openapi import CrowdBlueprint
+from crowd.core.pagination import PageArgsSchema, page_of, paginate
+
+log = logging.getLogger(__name__)
 
 
 class AuditEntry(IdMixin, Base):
@@ -34,3 +52,152 @@ class AuditEntry(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, index=True
     )
+
+
+# --- recording (after_request hooks, registered around the unit of work in create_app) ------
+
+
+def stage_staff_action(response: Response) -> Response:
+    """A staff member's successful change: add its entry to the transaction about to commit."""
+    from crowd.extensions import db
+
+    if response.status_code < 400:
+        entry = _entry_for(response)
+        if entry is not None:
+            db.session.add(entry)
+    return response
+
+
+def record_refused_attempt(response: Response) -> Response:
+    """A staff member's refused or failed attempt: written on its own after the rollback."""
+    from crowd.extensions import db
+
+    if response.status_code < 400:
+        return response
+    entry = _entry_for(response)
+    if entry is None:
+        return response
+    try:
+        db.session.add(entry)
+        db.session.commit()
+    except Exception:
+        # The answer stands even when the log cannot be written (e.g. the database is down).
+        log.exception("could not record a refused staff action on %s", entry.endpoint)
+        try:
+            db.session.rollback()
+        except Exception:  # a broken connection: the session is discarded at teardown
+            log.exception("rollback after a failed audit write failed")
+    return response
+
+
+def _acting_staff() -> Principal | None:
+    try:
+        principal = current_principal()
+    except Unauthorized:
+        return None
+    return principal if principal.is_staff else None
+
+
+def _entry_for(response: Response) -> AuditEntry | None:
+    if request.method in SAFE_METHODS:
+        return None
+    principal = _acting_staff()
+    if principal is None:
+        return None
+    from crowd.core.security import request_id
+
+    target = {
+        name: value if isinstance(value, int) else str(value)[:200]
+        for name, value in (request.view_args or {}).items()
+    }
+    return AuditEntry(
+        actor_user_id=principal.user_id,
+        actor_role=principal.role,
+        token_id=principal.token_id,
+        method=request.method,
+        path=(request.url_rule.rule if request.url_rule else request.path)[:500],
+        endpoint=(request.endpoint or "")[:120],
+        target=target,
+        status_code=response.status_code,
+        request_id=request_id(),
+        remote_addr=(request.remote_addr or "")[:64] or None,
+        created_at=utcnow(),
+    )
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def list_entries(
+    *,
+    actor: Principal,
+    actor_id: int | None = None,
+    endpoint: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict:
+    """A page of the audit log, newest first, filtered by actor, endpoint and time [from, to)."""
+    if since is not None and until is not None and until <= since:
+        raise field_error("to", "must be after from")
+    query = select(AuditEntry)
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_user_id == actor_id)
+    if endpoint is not None:
+        query = query.where(AuditEntry.endpoint == endpoint)
+    if since is not None:
+        query = query.where(AuditEntry.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.created_at < until)
+    return paginate(
+        query,
+        {"limit": limit, "cursor": cursor},
+        order=[AuditEntry.created_at, AuditEntry.id],
+        descending=True,
+    )
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+class AuditQueryArgsSchema(PageArgsSchema):
+    """?actor_id=&endpoint=&from=&to= (from inclusive, to exclusive, both with a time zone)."""
+
+    actor_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**63 - 1))
+    endpoint = ma.fields.String(
+        validate=validate.Length(min=1, max=120),
+        metadata={"example": "support_tickets.assign_ticket"},
+    )
+    since = ma.fields.AwareDateTime(data_key="from")
+    until = ma.fields.AwareDateTime(data_key="to")
+
+
+class AuditEntrySchema(ma.Schema):
+    id = ma.fields.Integer()
+    actor_user_id = ma.fields.Integer()
+    actor_role = ma.fields.String()
+    token_id = ma.fields.Integer(allow_none=True)
+    method = ma.fields.String()
+    path = ma.fields.String(metadata={"description": "The route, e.g. /api/v1/x/<int:x_id>"})
+    endpoint = ma.fields.String()
+    target = ma.fields.Dict(metadata={"description": "The values in the path: what was acted on"})
+    status_code = ma.fields.Integer()
+    request_id = ma.fields.String(allow_none=True)
+    remote_addr = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+blp = CrowdBlueprint(
+    "audit", __name__, url_prefix="/api/v1", description="Audit log of staff actions"
+)
+
+
+@blp.route("/audit-log", methods=["GET"])
+@blp.auth("admin")
+@blp.arguments(AuditQueryArgsSchema, location="query")
+@blp.response(200, page_of(AuditEntrySchema))
+def list_audit_log(args):
+    """Staff actions, newest first: every non-GET call by a community manager or admin, with
+    its outcome (refused and failed attempts too). Read-only."""
+    return list_entries(actor=current_principal(), **args)

@@ -83,6 +83,11 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    if status >= 500 and request:
+        from crowd.core.security import request_id
+
+        # What a caller quotes when reporting it; the logs carry the same id.
+        body["request_id"] = request_id()
     body.update({k: v for k, v in extra.items() if v is not None})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
@@ -172,7 +177,11 @@ def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     _rollback()
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    from crowd.core.security import request_id
+
+    log.exception(
+        "unhandled error on %s %s (request %s)", request.method, request.path, request_id()
+    )
     # Never leak a stack trace or SQL to the caller.
     return problem(500, "Internal server error", "Something went wrong on our side.")
 

@@ -31,6 +31,15 @@ class ProblemSchema(ma.Schema):
         metadata={"description": "Validation errors by location and field: {json: {field: [...]}}"}
     )
     state = ma.fields.String(metadata={"description": "Current state, on illegal transitions"})
+    request_id = ma.fields.String(
+        metadata={"description": "On 5xx: the X-Request-Id to quote when reporting the error"}
+    )
+    # RFC 9457 extension members some errors carry; each is documented so clients can rely on it.
+    reason = ma.fields.String(metadata={"description": "Why a request was refused (a code)"})
+    reasons = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Every unmet condition (eligibility)"}
+    )
+    run_id = ma.fields.Integer(metadata={"description": "The run that exists already"})
 
 
 class CrowdApi(Api):
@@ -119,18 +128,26 @@ class CrowdBlueprint(Blueprint):
         )
         return _add_error_responses(wrapper, 409, 422)
 
-    def rate_limited(self, setting: str):
-        """Limit calls per client address to the rate in Settings.<setting>; past it, 429."""
+    def rate_limited(self, setting: str, *, shared: str | None = None):
+        """Limit calls to the rate in Settings.<setting>; past it, 429 with Retry-After.
+
+        Counted per signed-in user when placed below `auth` (else per client address), per
+        endpoint, or across every endpoint limited with the same `shared` name.
+        """
         from flask import current_app
 
+        from crowd.core.security import rate_limit_key
         from crowd.extensions import limiter
 
+        def rate() -> str:
+            return getattr(current_app.config["CROWD_SETTINGS"], setting)
+
         def decorator(func):
-            limited = limiter.limit(
-                lambda: getattr(current_app.config["CROWD_SETTINGS"], setting),
-                key_func=None,
-            )(func)
-            return _add_error_responses(limited, 429)
+            if shared:
+                limit = limiter.shared_limit(rate, scope=shared, key_func=rate_limit_key)
+            else:
+                limit = limiter.limit(rate, key_func=rate_limit_key)
+            return _add_error_responses(limit(func), 429)
 
         return decorator
 

@@ -27,11 +27,25 @@ def postcode_problem(country: str, postcode: str) -> str | None:
     return None if pattern.fullmatch(postcode) else message
 
 
+def within_documented_length(field: ma.fields.Field | None, raw: str) -> bool:
+    """Whether `raw`, as sent, respects the maximum length the field documents (maxLength)."""
+    validators = field.validators if field is not None else ()
+    return not any(
+        isinstance(v, validate.Length) and v.max is not None and len(raw) > v.max
+        for v in validators
+    )
+
+
 class Trimmed(ma.fields.String):
-    """A string with surrounding whitespace removed before it is validated."""
+    """A string with surrounding whitespace removed before it is validated.
+
+    The documented maximum length holds for the value as sent: a longer one is refused even
+    when trimming would bring it under (clients validate against the spec's maxLength).
+    """
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        return raw.strip() if within_documented_length(self, raw) else raw
 
 
 def _name(max_length: int, **kwargs) -> Trimmed:

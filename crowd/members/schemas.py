@@ -7,6 +7,7 @@ from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema
 from crowd.core.patterns import Pattern
+from crowd.customers.schemas import within_documented_length
 from crowd.members.models import COUNTRIES, MEMBER_KINDS, MEMBER_STATUSES
 from crowd.members.service import MEMBER_ACTIONS, STAFF_ACTIONS
 
@@ -19,11 +20,17 @@ def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _strip_strings(data):
-    """Trim surrounding whitespace so that '  ' counts as empty for length checks."""
+def _strip_strings(schema: ma.Schema, data):
+    """Trim surrounding whitespace so that '  ' counts as empty for length checks; a value
+    longer than its field's documented maximum stays as sent, so that maximum refuses it."""
     if not isinstance(data, dict):
         return data
-    return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+    return {
+        k: v.strip()
+        if isinstance(v, str) and within_documented_length(schema.fields.get(k), v)
+        else v
+        for k, v in data.items()
+    }
 
 
 # --- catalogue ------------------------------------------------------------------------------
@@ -198,7 +205,9 @@ class MemberUpdateSchema(ma.Schema):
 
     @ma.pre_load
     def strip(self, data, **kwargs):
-        data = _strip_strings(data)
+        data = _strip_strings(self, data)
+        if not isinstance(data, dict):
+            return data  # not an object: the schema refuses it (422)
         # An empty optional text clears it rather than storing "".
         optional = ("phone", "bio", "business_name", "postcode", "city")
         return {k: None if k in optional and v == "" else v for k, v in data.items()}
@@ -280,7 +289,7 @@ class MemberStatusActionSchema(ma.Schema):
 
     @ma.pre_load
     def strip(self, data, **kwargs):
-        return _strip_strings(data)
+        return _strip_strings(self, data)
 
 
 class StaffStatusActionSchema(ma.Schema):
@@ -293,7 +302,7 @@ class StaffStatusActionSchema(ma.Schema):
 
     @ma.pre_load
     def strip(self, data, **kwargs):
-        return _strip_strings(data)
+        return _strip_strings(self, data)
 
 
 class StatusChangeSchema(ma.Schema):

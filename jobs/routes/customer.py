@@ -21,6 +21,7 @@ JOB = "/jobs/<int:job_id>"
 
 @blp.route("/jobs", methods=["POST"])
 @blp.auth(CUSTOMER)
+@blp.rate_limited("rate_limit_job_posting")
 @blp.idempotent
 @blp.arguments(JobCreateSchema)
 @blp.response(201, JobSchema)

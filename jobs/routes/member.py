@@ -31,6 +31,7 @@ def list_offers(args):
 
 @blp.route("/offers/<int:offer_id>/accept", methods=["POST"])
 @blp.auth(MEMBER)
+@blp.rate_limited("rate_limit_offer_accept")
 @blp.idempotent
 @blp.response(200, work_schemas.MemberJobSchema)
 @blp.errors(404, 409)

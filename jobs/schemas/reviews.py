@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import page_of
+from crowd.customers.schemas import within_documented_length
 from jobs.reviews import CUSTOMER_TAGS, MEMBER_TAGS
 
 MAX_COMMENT = 2000
@@ -29,9 +30,11 @@ class ReviewCreateSchema(ma.Schema):
 
     @ma.pre_load
     def strip_comment(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("comment"), str):
+        comment = data.get("comment") if isinstance(data, dict) else None
+        # Longer than documented as sent: left alone, so the maximum refuses it.
+        if isinstance(comment, str) and within_documented_length(self.fields["comment"], comment):
             # A blank comment is no comment.
-            data = {**data, "comment": data["comment"].strip() or None}
+            data = {**data, "comment": comment.strip() or None}
         return data
 
 

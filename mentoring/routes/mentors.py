@@ -192,7 +192,8 @@ def list_sessions(mentorship_id):
 @blp.response(200, schemas.SessionSchema)
 @blp.errors(404, 409)
 def give_feedback(data, mentorship_id, session_id):
-    """The mentee's feedback and rating (1–5) on a session, once (again: 409)."""
+    """The mentee's feedback and rating (1–5) on a session, once (again: 409); the mentor
+    may read the session but not rate it (403)."""
     return sessions.give_feedback(
         actor=current_principal(), mentorship_id=mentorship_id, session_id=session_id, **data
     )

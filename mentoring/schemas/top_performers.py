@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
+from crowd.customers.schemas import within_documented_length
 from payouts.schemas.plans import PerkSchema
 
 REGION = validate.Length(min=1, max=20)
@@ -120,8 +121,10 @@ class RevokeSchema(ma.Schema):
 
     @ma.pre_load
     def strip(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("reason"), str):
-            return {**data, "reason": data["reason"].strip()}
+        reason = data.get("reason") if isinstance(data, dict) else None
+        # Longer than documented as sent: left alone, so the maximum refuses it.
+        if isinstance(reason, str) and within_documented_length(self.fields["reason"], reason):
+            return {**data, "reason": reason.strip()}
         return data
 
 

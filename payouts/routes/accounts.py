@@ -19,6 +19,7 @@ blp = CrowdBlueprint(
 
 @blp.route("/me/payout-account", methods=["POST"])
 @blp.auth("member")
+@blp.rate_limited("rate_limit_payments", shared="payments")
 @blp.idempotent
 @blp.arguments(PayoutAccountCreateSchema)
 @blp.response(201, PayoutAccountLinkSchema)

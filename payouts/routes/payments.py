@@ -21,6 +21,7 @@ blp = CrowdBlueprint(
 
 @blp.route("/me/customer/payment-method", methods=["PUT"])
 @blp.auth("customer")
+@blp.rate_limited("rate_limit_payments", shared="payments")
 @blp.arguments(PaymentMethodSetSchema)
 @blp.response(200, PaymentMethodSchema)
 @blp.errors(404, 422)
@@ -49,6 +50,7 @@ def get_job_payment(job_id):
 
 @blp.route("/staff/jobs/<int:job_id>/refunds", methods=["POST"])
 @blp.auth(*STAFF)
+@blp.rate_limited("rate_limit_payments", shared="payments")
 @blp.idempotent
 @blp.arguments(RefundCreateSchema)
 @blp.response(202, RefundSchema)

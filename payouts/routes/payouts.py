@@ -24,6 +24,7 @@ ADMIN = "admin"
 
 @blp.route("/payouts/runs", methods=["POST"])
 @blp.auth(ADMIN)
+@blp.rate_limited("rate_limit_payments", shared="payments")
 @blp.idempotent
 @blp.response(202, PayoutRunSchema)
 @blp.errors(409)
@@ -65,6 +66,7 @@ def my_payouts(args):
 
 @blp.route("/billing/monthly-fees/run", methods=["POST"])
 @blp.auth(ADMIN)
+@blp.rate_limited("rate_limit_payments", shared="payments")
 @blp.idempotent
 @blp.arguments(MonthlyFeeRunSchema)
 @blp.response(202, MonthlyFeeRunQueuedSchema)

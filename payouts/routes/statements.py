@@ -17,6 +17,13 @@ blp = CrowdBlueprint(
 )
 
 CSV = "text/csv"
+# The CSV rendering is the same 200 in another content type; documented next to the JSON one.
+AS_CSV = {
+    "schema": {"type": "string"},
+    "content_type": CSV,
+    "description": "OK: JSON, or CSV with `?format=csv` or `Accept: text/csv`",
+    "success": True,
+}
 
 
 def _wants_csv(args: dict) -> bool:
@@ -49,6 +56,7 @@ def _statement(args: dict, member_id: int | None):
 @blp.auth("member")
 @blp.arguments(StatementQueryArgsSchema, location="query")
 @blp.response(200, StatementSchema)
+@blp.alt_response(200, **AS_CSV)
 @blp.errors(404, 422)
 def my_statement(args):
     """Your earnings in a period, per currency: gross, commission, fees, refunds, net, paid
@@ -61,6 +69,7 @@ def my_statement(args):
 @blp.auth("member", *STAFF)
 @blp.arguments(StatementQueryArgsSchema, location="query")
 @blp.response(200, StatementSchema)
+@blp.alt_response(200, **AS_CSV)
 @blp.errors(404, 422)
 def member_statement(args, member_id):
     """A member's earnings in a period (staff; a member only their own). CSV as for
@@ -72,6 +81,7 @@ def member_statement(args, member_id):
 @blp.auth("admin")
 @blp.arguments(RevenueQueryArgsSchema, location="query")
 @blp.response(200, RevenueReportSchema)
+@blp.alt_response(200, **AS_CSV)
 @blp.errors(422)
 def revenue_report(args):
     """The platform's revenue per currency and month: commission, fees, refunds, costs, net.

@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.customers.schemas import within_documented_length
 from support.models import RESOLUTION_KINDS
 
 MAX_HOURS = 24 * 30
@@ -66,8 +67,10 @@ class ResolutionCreateSchema(ma.Schema):
 
     @ma.pre_load
     def strip_note(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("note"), str):
-            data = {**data, "note": data["note"].strip()}
+        note = data.get("note") if isinstance(data, dict) else None
+        # Longer than documented as sent: left alone, so the maximum refuses it.
+        if isinstance(note, str) and within_documented_length(self.fields["note"], note):
+            data = {**data, "note": note.strip()}
         return data
 
     @ma.validates_schema

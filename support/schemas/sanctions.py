@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.customers.schemas import within_documented_length
 from support.models import SANCTION_KINDS
 
 
@@ -26,8 +27,10 @@ class SanctionCreateSchema(ma.Schema):
 
     @ma.pre_load
     def strip_reason(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("reason"), str):
-            data = {**data, "reason": data["reason"].strip()}
+        reason = data.get("reason") if isinstance(data, dict) else None
+        # Longer than documented as sent: left alone, so the maximum refuses it.
+        if isinstance(reason, str) and within_documented_length(self.fields["reason"], reason):
+            data = {**data, "reason": reason.strip()}
         return data
 
 

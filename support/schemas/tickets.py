@@ -80,8 +80,12 @@ class TicketCreateSchema(ma.Schema):
         load_default=None,
         metadata={"description": "A job of yours; its customer and member become the parties"},
     )
-    customer_id = _id(load_default=None, metadata={"description": "Staff: the customer"})
-    member_id = _id(load_default=None, metadata={"description": "Staff: the member"})
+    customer_id = _id(
+        load_default=None, metadata={"description": "Staff only (a party gets 422): the customer"}
+    )
+    member_id = _id(
+        load_default=None, metadata={"description": "Staff only (a party gets 422): the member"}
+    )
     follow_up_of = _id(
         load_default=None,
         metadata={"description": "A closed ticket this one continues (same job and parties)"},

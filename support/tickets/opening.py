@@ -179,6 +179,11 @@ def _parties(
     """(customer id, member id) of a new ticket, checked against what the caller may name."""
     if kind == "staff":
         return _staff_parties(job, customer_id, member_id)
+    # A party's ticket takes its parties from the job: naming them is for staff (refused, not
+    # silently ignored, so that a client learns it set nothing).
+    for name, value in (("customer_id", customer_id), ("member_id", member_id)):
+        if value is not None:
+            raise field_error(name, "staff only; a party's ticket takes its parties from the job")
     own = profile_id(actor)
     if job is None:
         # About their own account: only their side.

@@ -1,0 +1,410 @@
+"""A small world for the authorization matrix: the seven parties and one object of every kind.
+
+Customer A and member A own the objects (A's job, A's ticket, A's mentorship …); customer B
+and member B are just as real — active, with an address or a payout account of their own — and
+must never reach A's. Staff are one community manager and one admin. A few objects belong to
+a third person (the mentee of A's mentorship, an applicant's document): extra actors, named in
+the table when they are the owner. Built through the API where that is short, straight in the
+database where the API path is long (a badge, an offer), as the domain tests do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from crowd.accounts import service as accounts
+from crowd.core.db import utcnow
+from crowd.extensions import db
+from crowd.members.models import SkillCategory
+from crowd.notifications.models import Notification
+from crowd.notifications.service import notify
+from jobs.models import Offer
+from mentoring.models import Mentorship, TopPerformerBadge
+from onboarding.models import Application, LevelRuleset
+from tests.factories import PASSWORD, Actor, make_actor
+from tests.jobs.conftest import active_member, drain_background, future
+from tests.mentoring.conftest import MENTOR_BODY, set_record
+from tests.payouts.job_money_helpers import assigned_job, completed_job, post_job
+
+API = "/api/v1"
+LINKS = {"refresh_url": "https://app.example/refresh", "return_url": "https://app.example/done"}
+SKILL = "tv_wall_mount"
+
+# The seven parties every operation is called by, in the order they call (owners last, so that
+# a refusal is checked against the untouched object).
+PARTIES = (
+    "anonymous",
+    "other_customer",
+    "other_member",
+    "customer",
+    "member",
+    "community_manager",
+    "admin",
+)
+ROLE_OF = {
+    "customer": "customer",
+    "other_customer": "customer",
+    "member": "member",
+    "other_member": "member",
+    "community_manager": "community_manager",
+    "admin": "admin",
+    # Extra actors: owners of one kind of object each.
+    "mentee": "member",
+    "applicant": "member",
+}
+
+
+@dataclass
+class World:
+    actors: dict[str, Actor] = field(default_factory=dict)
+    ids: dict[str, int | str] = field(default_factory=dict)
+
+    def headers(self, party: str) -> dict:
+        return {} if party == "anonymous" else self.actors[party].headers
+
+
+def _ok(response, status: int = 200) -> dict:
+    assert response.status_code == status, (response.status_code, response.get_json())
+    return response.get_json()
+
+
+def build_world(app, client) -> World:
+    """Every party, and one object of each kind owned by A (or by an extra actor)."""
+    world = World()
+    a = world.actors
+    a["customer"] = make_actor("customer")
+    a["other_customer"] = make_actor("customer")
+    a["community_manager"] = make_actor("community_manager")
+    a["admin"] = make_actor("admin")
+    # Member A can mentor (a Senior with a record); member B is just as active, no mentor.
+    a["member"] = active_member(level_rank=3)
+    set_record(a["member"], ratings=12, stars=5, tenure_days=400)
+    a["other_member"] = active_member(level_rank=3)
+    set_record(a["other_member"], ratings=12, stars=5, tenure_days=400)
+    a["mentee"] = active_member(level_rank=1)
+    set_record(a["mentee"], ratings=0, jobs=0, tenure_days=0)
+    a["applicant"] = make_actor("member")
+    ids = world.ids
+    ids["member"] = a["member"].profile_id
+    ids["customer"] = a["customer"].profile_id
+    ids["skill"] = SKILL
+    _accounts(world, client)
+    _jobs(world, app, client)
+    _onboarding(world, client)
+    _money(world, app, client)
+    # Before the dispute: a member with an open dispute may not mentor.
+    _programmes(world, app, client)
+    _support(world, app, client)
+    drain_background(app)
+    return world
+
+
+def _accounts(world: World, client) -> None:
+    a, ids = world.actors, world.ids
+    customer, member = a["customer"], a["member"]
+    # A second session of customer A: revoking it must not cost the one the matrix uses.
+    issued = accounts.sign_in(email=customer.email, password=PASSWORD)
+    db.session.commit()
+    ids["token"] = issued.token.id
+    address = {
+        "label": "Home",
+        "street": "Unter den Linden 1",
+        "postcode": "10117",
+        "city": "Berlin",
+        "country": "DE",
+        "lat": 52.52,
+        "lon": 13.405,
+    }
+    for party in ("customer", "other_customer"):
+        body = _ok(
+            client.post(f"{API}/me/customer/addresses", json=address, headers=a[party].headers), 201
+        )
+        ids[f"address:{party}"] = body["id"]
+    ids["address"] = ids["address:customer"]
+    start = future(24 * 30)
+    body = _ok(
+        client.post(
+            f"{API}/me/member/time-off",
+            json={
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(days=3)).isoformat(),
+            },
+            headers=member.headers,
+        ),
+        201,
+    )
+    ids["time_off"] = body["id"]
+    notify(customer.user_id, "matrix.test", "Hello", dedupe_key=f"matrix:{customer.user_id}")
+    db.session.commit()
+    drain_background(client.application)
+    ids["notification"] = db.session.scalar(
+        select(Notification.id).where(Notification.user_id == customer.user_id)
+    )
+
+
+def _jobs(world: World, app, client) -> None:
+    a, ids = world.actors, world.ids
+    customer, member, cm = a["customer"], a["member"], a["community_manager"]
+    # Assigned to member A (payment authorised): the member's side of a job, and its payment.
+    ids["job"], _ = assigned_job(app, client, customer, cm, member)
+    # Completed by member A: reviews, confirmation, disputes.
+    ids["done_job"], _ = completed_job(app, client, customer, cm, member)
+    # Open, with a pending offer to member A (written directly: the waves may pick others).
+    ids["open_job"] = post_job(app, client, customer)
+    offer = db.session.scalar(
+        select(Offer).where(Offer.job_id == ids["open_job"], Offer.member_id == member.profile_id)
+    )
+    if offer is None:
+        offer = Offer(
+            job_id=ids["open_job"],
+            member_id=member.profile_id,
+            wave=1,
+            expires_at=utcnow() + timedelta(hours=6),
+        )
+        db.session.add(offer)
+        db.session.commit()
+    ids["offer"] = offer.id
+    # Customer B's job done by member B: B have a payment method and a job of their own.
+    ids["other_done_job"], _ = completed_job(
+        app, client, a["other_customer"], cm, a["other_member"]
+    )
+
+
+def _support(world: World, app, client) -> None:
+    a, ids = world.actors, world.ids
+    cm = a["community_manager"]
+    ticket = _ok(
+        client.post(
+            f"{API}/tickets",
+            json={
+                "subject": "The TV fell off the wall",
+                "category": "quality_complaint",
+                "description": "It was hanging crooked the next morning.",
+                "job_id": ids["done_job"],
+                "dispute": True,
+            },
+            headers=a["customer"].headers,
+        ),
+        201,
+    )
+    ids["ticket"] = ticket["id"]
+    _ok(
+        client.post(
+            f"{API}/tickets/{ticket['id']}/assign",
+            json={"assignee_id": cm.user_id},
+            headers=cm.headers,
+        )
+    )
+    drain_background(app)
+    resolution = _ok(
+        client.post(
+            f"{API}/tickets/{ticket['id']}/resolutions",
+            json={"kind": "release", "member_at_fault": False, "note": "Fair for both"},
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["resolution"] = resolution["id"]
+    ids["action"] = "mediate"
+
+
+def _onboarding(world: World, client) -> None:
+    a, ids = world.actors, world.ids
+    cm, admin, member, applicant = (
+        a["community_manager"],
+        a["admin"],
+        a["member"],
+        a["applicant"],
+    )
+    _ok(
+        client.post(
+            f"{API}/house-rules",
+            json={"title": "House rules", "body": "Be on time. Be kind."},
+            headers=admin.headers,
+        ),
+        201,
+    )
+    test = _ok(
+        client.post(
+            f"{API}/skill-tests",
+            json={
+                "skill": SKILL,
+                "questions_per_attempt": 1,
+                "questions": [
+                    {
+                        "prompt": "Which anchor for brick?",
+                        "options": ["Nylon", "None"],
+                        "correct": [0],
+                    }
+                ],
+            },
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["skill_test"] = test["id"]
+    ids["question"] = test["questions"][0]["id"]
+    attempt = _ok(
+        client.post(f"{API}/me/skill-tests/{SKILL}/attempts", headers=member.headers), 201
+    )
+    ids["attempt"] = attempt["id"]
+    _ok(
+        client.post(
+            f"{API}/me/onboarding/documents",
+            json={
+                "kind": "identity",
+                "document_type": "passport",
+                "issuer": "Stadt Berlin",
+                "issuing_country": "DE",
+            },
+            headers=applicant.headers,
+        ),
+        201,
+    )
+    application = db.session.scalar(
+        select(Application)
+        .where(Application.member_id == applicant.profile_id)
+        .order_by(Application.id.desc())
+    )
+    ids["application"] = application.id
+    detail = _ok(client.get(f"{API}/applications/{application.id}", headers=cm.headers))
+    ids["document_check"] = detail["document_checks"][0]["id"]
+    ids["ruleset"] = db.session.scalar(
+        select(LevelRuleset.id).where(LevelRuleset.status == "active")
+    )
+    _ok(
+        client.post(
+            f"{API}/training-modules",
+            json={"code": "safety-basics", "title": "Safety basics", "duration_minutes": 30},
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["training"] = "safety-basics"
+
+
+def _money(world: World, app, client) -> None:
+    a, ids = world.actors, world.ids
+    admin = a["admin"]
+    _ok(
+        client.post(
+            f"{API}/plans",
+            json={
+                "code": "flat29",
+                "name": "Flat 29",
+                "kind": "flat_fee",
+                "monthly_fee_amount": 2900,
+                "fee_currency": "EUR",
+            },
+            headers=admin.headers,
+        ),
+        201,
+    )
+    ids["plan"] = "flat29"
+    for party in ("member", "other_member"):
+        _ok(
+            client.post(
+                f"{API}/me/payout-account",
+                json={**LINKS, "country": "DE"},
+                headers=a[party].headers,
+            ),
+            201,
+        )
+    run = _ok(client.post(f"{API}/payouts/runs", json={}, headers=admin.headers), 202)
+    ids["payout_run"] = run["id"]
+
+
+def _programmes(world: World, app, client) -> None:
+    a, ids = world.actors, world.ids
+    cm, member, mentee = a["community_manager"], a["member"], a["mentee"]
+    _ok(client.put(f"{API}/me/mentor", json=MENTOR_BODY, headers=member.headers))
+    drain_background(app)
+    mentorship = db.session.scalar(
+        select(Mentorship).where(Mentorship.mentee_id == mentee.profile_id)
+    )
+    if mentorship is None:
+        proposed = _ok(
+            client.post(
+                f"{API}/mentorships",
+                json={"mentor_id": member.profile_id, "mentee_id": mentee.profile_id},
+                headers=cm.headers,
+            ),
+            201,
+        )
+        mentorship = db.session.get(Mentorship, proposed["id"])
+    ids["mentorship"] = mentorship.id
+    if mentorship.status == "proposed":
+        _ok(client.post(f"{API}/mentorships/{mentorship.id}/accept", headers=member.headers))
+    session = _ok(
+        client.post(
+            f"{API}/mentorships/{mentorship.id}/sessions",
+            json={"kind": "call", "occurred_at": (utcnow() - timedelta(hours=1)).isoformat()},
+            headers=member.headers,
+        ),
+        201,
+    )
+    ids["mentor_session"] = session["id"]
+    run = _ok(client.post(f"{API}/top-performer-runs", json={}, headers=cm.headers), 201)
+    ids["top_performer_run"] = run["id"]
+    category = db.session.scalar(select(SkillCategory).where(SkillCategory.slug == "tv_audio"))
+    badge = TopPerformerBadge(
+        run_id=run["id"],
+        member_id=member.profile_id,
+        category_id=category.id,
+        region="DE",
+        valid_from=utcnow() - timedelta(days=1),
+        valid_until=utcnow() + timedelta(days=90),
+    )
+    db.session.add(badge)
+    db.session.commit()
+    ids["badge"] = badge.id
+    starts = future(24 * 14)
+    event = _ok(
+        client.post(
+            f"{API}/events",
+            json={
+                "kind": "meetup",
+                "title": "Wall mounts meetup",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=3)).isoformat(),
+                "venue": "Werkstatt",
+                "city": "Berlin",
+                "country": "DE",
+                "capacity": 20,
+            },
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["event"] = event["id"]
+    _ok(client.post(f"{API}/events/{event['id']}/publish", headers=cm.headers))
+    _ok(client.post(f"{API}/events/{event['id']}/eligible", json={}, headers=cm.headers))
+    _ok(
+        client.post(
+            f"{API}/events/{event['id']}/invitations",
+            json={"member_ids": [member.profile_id]},
+            headers=cm.headers,
+        )
+    )
+    drain_background(app)
+    invitations = _ok(client.get(f"{API}/me/invitations", headers=member.headers))
+    ids["invitation"] = invitations["items"][0]["id"]
+    broadcast = _ok(
+        client.post(
+            f"{API}/broadcasts",
+            json={
+                "kind": "announcement",
+                "title": "Mentors meet",
+                "body": "Thank you for mentoring.",
+                "segment": {"programmes": ["mentor"]},
+            },
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["broadcast"] = broadcast["id"]
+    _ok(client.post(f"{API}/broadcasts/{broadcast['id']}/send", headers=cm.headers))
+    drain_background(app)
