@@ -76,13 +76,40 @@ def _run_cron(redis_url: str, queue_name: str) -> None:
     scheduler.start()
 
 
+def _in_process_worker_class():
+    """RQ's SimpleWorker (no fork per job), each job in a fresh app context."""
+    from rq import SimpleWorker
+
+    class InProcessWorker(SimpleWorker):
+        """Runs each job in the worker's own process, in an app context (and so a database
+        session) of its own."""
+
+        app = None
+
+        def execute_job(self, job, queue):
+            with self.app.app_context():
+                super().execute_job(job, queue)
+
+    return InProcessWorker
+
+
 @crowd_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option(
     "--no-cron", is_flag=True, help="Don't run periodic jobs here (run them in one worker only)."
 )
-def worker(burst: bool, no_cron: bool) -> None:
-    """Run an RQ worker with scheduler (and the periodic jobs) inside an app context."""
+@click.option(
+    "--fork",
+    is_flag=True,
+    help="Run each job in a forked work horse: isolated, at several times the CPU per job.",
+)
+def worker(burst: bool, no_cron: bool, fork: bool) -> None:
+    """Run an RQ worker with scheduler (and the periodic jobs) inside an app context.
+
+    Jobs run in the worker's process by default: ours are short database tasks, and forking a
+    work horse per job (RQ's default) costs several times their own CPU (bench/load.py). A job
+    killed with its worker is not lost: the outbox relay hands it over again.
+    """
     from rq import Queue, Worker
 
     from crowd.core.background import redis_connection
@@ -93,7 +120,7 @@ def worker(burst: bool, no_cron: bool) -> None:
         raise click.ClickException(
             "REDIS_URL is not set: background work runs inline, no worker needed"
         )
-    # Work horses are forked: they must not share the parent's database connections.
+    # Forked processes (work horses, the scheduler) must not share our database connections.
     db.engine.dispose()
     cron = None
     if not burst and not no_cron:
@@ -102,10 +129,14 @@ def worker(burst: bool, no_cron: bool) -> None:
         )
         cron.start()
     connection = redis_connection()
+    queues = [Queue(settings.rq_queue, connection=connection)]
+    if fork:
+        runner = Worker(queues, connection=connection)
+    else:
+        runner = _in_process_worker_class()(queues, connection=connection)
+        runner.app = current_app._get_current_object()
     try:
-        Worker([Queue(settings.rq_queue, connection=connection)], connection=connection).work(
-            with_scheduler=True, burst=burst
-        )
+        runner.work(with_scheduler=True, burst=burst)
     finally:
         if cron is not None:
             cron.terminate()

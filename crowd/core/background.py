@@ -4,9 +4,12 @@
 so work is recorded exactly when the data it concerns is. After the commit, `relay_committed`
 hands the new messages to RQ (with `REDIS_URL`) or runs them inline (without). A message that
 could not be handed over stays `pending`; the periodic `relay_outbox` job retries it, so a
-crash or a Redis outage between commit and enqueue loses nothing. Running a message marks it
+crash or a Redis outage between commit and enqueue loses nothing. The same job hands over
+again the `enqueued` messages that Redis or a worker lost (Redis restarted empty, a worker
+killed mid-task: see `reclaim_lost_messages`). Running a message locks its row and marks it
 `done` in the same transaction as the task's own writes, so a message that is delivered
-twice (a worker killed after the commit, a relay retry) has its effect once.
+twice (a worker killed after the commit, a relay retry) has its effect once, and a worker
+killed before the commit leaves no trace of its attempt.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_app_context
 from sqlalchemy import JSON, Integer, String, Text, select, update
@@ -27,6 +30,11 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 _SESSION_KEY = "crowd_outbox_new"
+# How long an RQ job may have been started without its worker holding the message's row lock
+# before the message counts as lost (the worker takes the lock first thing when it begins).
+STARTED_GRACE = timedelta(seconds=10)
+# RQ job states after which the job will not run (again) by itself.
+_JOB_GONE = ("finished", "failed", "stopped", "canceled")
 
 
 class OutboxMessage(IdMixin, Base):
@@ -117,8 +125,16 @@ def relay_committed() -> None:
 
     new = db.session.info.pop(_SESSION_KEY, [])
     due = [m.id for m in new if m.id is not None and m.run_after <= utcnow()]
-    if due:
+    if not due:
+        return
+    try:
         deliver(due)
+    except Exception:
+        # The work is committed, so the caller's answer stands (a request that failed here
+        # would be retried and done twice); what was not handed over stays pending for the
+        # periodic relay.
+        log.exception("handing over %d committed message(s) failed", len(due))
+        db.session.rollback()
 
 
 def discard_uncommitted() -> None:
@@ -181,9 +197,10 @@ def run_message(message_id: int) -> str:
     if message is None or message.status in ("done", "failed"):
         db.session.rollback()
         return "skipped"
+    task_name = message.task
     message.attempts += 1
     try:
-        TASKS[message.task].func(**message.kwargs)
+        TASKS[task_name].func(**message.kwargs)
         message.status, message.done_at, message.last_error = "done", utcnow(), None
         commit()
         return "done"
@@ -191,7 +208,7 @@ def run_message(message_id: int) -> str:
         db.session.rollback()
         discard_uncommitted()
         error = traceback.format_exc(limit=5)
-        log.exception("task %s (message %s) failed", message_id, message_id)
+        log.exception("task %s (message %s) failed", task_name, message_id)
         _record_failure(message_id, error)
         return "error"
 
@@ -199,8 +216,13 @@ def run_message(message_id: int) -> str:
 def _record_failure(message_id: int, error: str) -> None:
     from crowd.extensions import db
 
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None:
+    # Locked and re-read: a second delivery may have run the message meanwhile, or our own
+    # commit went through before its acknowledgement was lost. Done stays done.
+    message = db.session.get(
+        OutboxMessage, message_id, with_for_update=True, populate_existing=True
+    )
+    if message is None or message.status == "done":
+        db.session.rollback()
         return
     # The attempt counted above was rolled back with the task; count it again here.
     message.attempts += 1
@@ -213,37 +235,114 @@ def _record_failure(message_id: int, error: str) -> None:
     db.session.commit()
 
 
-def due_message_ids(limit: int = 500, stale_after: timedelta = timedelta(minutes=10)) -> list[int]:
-    """Pending messages now due, and enqueued ones that Redis apparently lost."""
+def due_message_ids(limit: int = 500) -> list[int]:
+    """Pending messages now due: their hand-over failed, or they were scheduled for later."""
     from crowd.extensions import db
 
-    now = utcnow()
     pending = select(OutboxMessage.id).where(
-        OutboxMessage.status == "pending", OutboxMessage.run_after <= now
+        OutboxMessage.status == "pending", OutboxMessage.run_after <= utcnow()
     )
-    lost = select(OutboxMessage.id).where(
-        OutboxMessage.status == "enqueued", OutboxMessage.enqueued_at <= now - stale_after
+    return list(db.session.scalars(pending.order_by(OutboxMessage.id).limit(limit)))
+
+
+def reclaim_lost_messages(limit: int = 500) -> list[int]:
+    """Set back to pending the enqueued messages no worker will run, and return their ids.
+
+    Lost are those whose RQ job is gone (Redis restarted without its data), failed or stopped
+    (the work horse was killed, or the database was down when it began), finished without
+    the message being done, or started more than STARTED_GRACE ago by a worker that died —
+    on PostgreSQL seen at once: a running message's row is locked by its worker until the
+    work commits, and the lock goes with the worker's connection. Elsewhere a dead worker's
+    job counts as lost once RQ, missing its heartbeats, marks it failed (about 90 s).
+
+    A mistake costs a second delivery, never a second effect: run_message does a message
+    once. Without Redis (inline) every enqueued message is a leftover and runs again.
+    """
+    from rq.job import Job
+    from rq.registry import StartedJobRegistry
+
+    from crowd.core.db import is_postgres
+    from crowd.extensions import db
+
+    enqueued = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == "enqueued")
+            .order_by(OutboxMessage.enqueued_at, OutboxMessage.id)
+            .limit(limit)
+        )
     )
-    ids = list(db.session.scalars(pending.order_by(OutboxMessage.id).limit(limit)))
-    ids += list(db.session.scalars(lost.order_by(OutboxMessage.id).limit(limit)))
-    return ids
+    if not enqueued:
+        return []
+    if _settings().inline_background:
+        suspects = enqueued
+    else:
+        try:
+            connection = redis_connection()
+            StartedJobRegistry(_settings().rq_queue, connection=connection).cleanup()
+            jobs = Job.fetch_many([rq_job_id(i) for i in enqueued], connection=connection)
+        except Exception as error:  # Redis down: nothing can be judged (nor delivered) now
+            log.warning("could not check %d enqueued message(s) in Redis: %s", len(enqueued), error)
+            db.session.rollback()
+            return []
+        started_before = utcnow() - STARTED_GRACE if is_postgres() else None
+        suspects = [
+            message_id
+            for message_id, job in zip(enqueued, jobs, strict=True)
+            if _will_not_run(job, started_before)
+        ]
+    if not suspects:
+        db.session.rollback()
+        return []
+    if is_postgres():
+        # A locked message is being run right now (whatever Redis says): leave it alone.
+        suspects = list(
+            db.session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.id.in_(suspects), OutboxMessage.status == "enqueued")
+                .with_for_update(skip_locked=True)
+            )
+        )
+    lost = list(
+        db.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(suspects), OutboxMessage.status == "enqueued")
+            .values(status="pending")
+            .returning(OutboxMessage.id)
+        )
+    )
+    db.session.commit()
+    if lost:
+        log.warning("handing over again %d message(s) lost by Redis or a worker", len(lost))
+    return lost
+
+
+def _will_not_run(job, started_before: datetime | None) -> bool:
+    """Whether this RQ job will not run its message; a started one only if it began before
+    `started_before` (None: no judging started jobs here)."""
+    if job is None:
+        return True
+    status = job.get_status(refresh=False)
+    if status in _JOB_GONE:
+        return True
+    if status != "started" or started_before is None or job.started_at is None:
+        return False
+    started_at = job.started_at
+    if started_at.tzinfo is None:
+        started_at = started_at.replace(tzinfo=UTC)
+    return started_at < started_before
 
 
 @task("core.relay_outbox")
 def relay_outbox() -> int:
-    """Deliver every due message (periodic): the safety net behind relay_committed."""
+    """Deliver every due message and every lost one (periodic): the net behind relay_committed."""
     from crowd.extensions import db
 
     ids = due_message_ids()
     db.session.commit()
+    ids += reclaim_lost_messages()
     if not ids:
         return 0
-    if not _settings().inline_background:
-        # Re-pushing an enqueued message is safe: running it is idempotent.
-        db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="pending")
-        )
-        db.session.commit()
     return deliver(ids)
 
 
