@@ -46,6 +46,16 @@ PATH_KEYS = {
     "event_id": "event",
     "invitation_id": "invitation",
     "broadcast_id": "broadcast",
+    "group_id": "topic_group",
+    "thread_id": "topic_thread",
+    "post_id": "topic_post",
+    "report_id": "topic_report",
+    "mute_id": "community_mute",
+    "ref": "article",
+    "category_id": "help_category",
+    "link_id": "help_link",
+    "referral_id": "referral",
+    "channel_id": "channel",
 }
 
 
@@ -482,6 +492,99 @@ def table() -> dict[str, Access]:
         # Only the members the broadcast reached have it (member A, a mentor).
         "POST /api/v1/me/broadcasts/{broadcast_id}/read": own("member"),
         "GET /api/v1/programmes/health": OPEN,
+        # --- topic groups (member A belongs to the mentors' group; member B does not qualify
+        # for it, so it does not exist for them) ---------------------------------------------
+        "POST /api/v1/topic-groups": Access(
+            body={
+                "slug": "tv-mounting",
+                "name": "TV mounting",
+                "kind": "programme",
+                "programme": "mentees",
+            }
+        ),
+        "GET /api/v1/topic-groups": OPEN,
+        "GET /api/v1/topic-groups/{group_id}": own("member"),
+        "PATCH /api/v1/topic-groups/{group_id}": Access(body={"name": "Mentors' corner"}),
+        "POST /api/v1/topic-groups/{group_id}/archive": Access(body={"reason": "Matrix"}),
+        # Joining a group one does not qualify for: 403 naming the rule (documented).
+        "POST /api/v1/topic-groups/{group_id}/join": own("member", refused={"other_member": 403}),
+        "POST /api/v1/topic-groups/{group_id}/leave": own("member"),
+        "POST /api/v1/topic-groups/{group_id}/threads": own(
+            "member", body={"title": "Anchors", "body": "Which ones?"}
+        ),
+        "GET /api/v1/topic-groups/{group_id}/threads": own("member"),
+        "GET /api/v1/topic-threads/{thread_id}": own("member"),
+        "POST /api/v1/topic-threads/{thread_id}/replies": own("member", body={"body": "Nylon."}),
+        # Staff see the post but only its author edits it (403, documented).
+        "PATCH /api/v1/topic-posts/{post_id}": own(
+            "member",
+            staff=False,
+            refused={"community_manager": 403, "admin": 403},
+            body={"body": "Nylon, 8 mm."},
+        ),
+        # Member A moderates as a mentor in their group.
+        "POST /api/v1/topic-posts/{post_id}/hide": own("member", body={"reason": "Off topic"}),
+        "POST /api/v1/topic-posts/{post_id}/unhide": own("member", body={}),
+        "POST /api/v1/topic-threads/{thread_id}/{action}": own(
+            "member", path={"action": "thread_action"}, body={}
+        ),
+        "GET /api/v1/topic-groups/{group_id}/moderation-log": own("member"),
+        # A post by staff: member A may report it, member B cannot see it.
+        "POST /api/v1/topic-posts/{post_id}/reports": own(
+            "member", path={"post_id": "staff_post"}, body={"reason": "spam"}
+        ),
+        "GET /api/v1/topic-reports": OPEN,
+        "POST /api/v1/topic-reports/{report_id}/decide": Access(body={"decision": "dismissed"}),
+        "POST /api/v1/members/{member_id}/community-mutes": Access(body={"reason": "Matrix"}),
+        "POST /api/v1/community-mutes/{mute_id}/lift": OPEN,
+        "GET /api/v1/community-mutes": OPEN,
+        # --- help centre (the article is published for members; customers do not see it) --
+        "POST /api/v1/help/categories": Access(body={"slug": "payouts", "name": "Payouts"}),
+        "GET /api/v1/help/categories": OPEN,
+        "PATCH /api/v1/help/categories/{category_id}": Access(body={"name": "First steps"}),
+        "POST /api/v1/help/articles": Access(
+            body={
+                "slug": "drywall-anchors",
+                "category_id": "@help_category",
+                "title": "Drywall anchors",
+                "body": "Cavity anchors hold less than you think.",
+            }
+        ),
+        "GET /api/v1/help/articles": OPEN,
+        "GET /api/v1/help/articles/{ref}": own("member", "other_member"),
+        "PATCH /api/v1/help/articles/{ref}": Access(body={"audience": "everyone"}),
+        "POST /api/v1/help/articles/{ref}/versions": Access(
+            body={"title": "Mounting a TV", "body": "Find the studs, then the cables."}
+        ),
+        "GET /api/v1/help/articles/{ref}/versions": OPEN,
+        "POST /api/v1/help/articles/{ref}/publish": Access(path={"ref": "draft_article"}, body={}),
+        "POST /api/v1/help/articles/{ref}/archive": OPEN,
+        "GET /api/v1/help/search": Access(query={"q": "studs"}),
+        "POST /api/v1/help/articles/{ref}/feedback": own(
+            "member", "other_member", body={"helpful": False, "comment": "Too short"}
+        ),
+        "GET /api/v1/help/articles/{ref}/feedback": OPEN,
+        "POST /api/v1/help/articles/{ref}/links": Access(
+            body={"target_kind": "training_module", "target_key": "safety-basics"}
+        ),
+        "DELETE /api/v1/help/articles/{ref}/links/{link_id}": OPEN,
+        # --- recruitment (member A referred a friend; both members have a code) ----------
+        "GET /api/v1/me/referral": OPEN,
+        "GET /api/v1/me/referrals": OPEN,
+        "GET /api/v1/referrals": OPEN,
+        "GET /api/v1/referrals/{referral_id}": OPEN,
+        "POST /api/v1/referrals/{referral_id}/approve": OPEN,
+        "POST /api/v1/referrals/{referral_id}/refuse": Access(body={"reason": "Same household"}),
+        "POST /api/v1/referral-codes/{code}/disable": Access(path={"code": "referral_code"}),
+        "POST /api/v1/recruitment-channels": Access(
+            body={"kind": "campaign", "code": "SPRING24", "name": "Spring campaign"}
+        ),
+        "GET /api/v1/recruitment-channels": OPEN,
+        "GET /api/v1/recruitment-channels/{channel_id}": OPEN,
+        "PATCH /api/v1/recruitment-channels/{channel_id}": Access(body={"active": False}),
+        "GET /api/v1/recruitment/funnel": OPEN,
+        # --- crowd health -----------------------------------------------------------------
+        "GET /api/v1/crowd-health": OPEN,
     }
 
 
@@ -576,5 +679,19 @@ PROTECTED_ALLOWED = {
     },
     "POST /api/v1/events/{event_id}/invitations": {
         "member_ids": Allowed("staff invite eligible members")
+    },
+    "POST /api/v1/topic-groups": {
+        "min_level_rank": Allowed("staff set who qualifies for a group; nobody's level changes")
+    },
+    "PATCH /api/v1/topic-groups/{group_id}": {
+        "min_level_rank": Allowed("staff set who qualifies for a group; nobody's level changes")
+    },
+    "POST /api/v1/help/articles": {
+        "min_level_rank": Allowed("staff target an article at levels; nobody's level changes"),
+        "max_level_rank": Allowed("staff target an article at levels; nobody's level changes"),
+    },
+    "PATCH /api/v1/help/articles/{ref}": {
+        "min_level_rank": Allowed("staff target an article at levels; nobody's level changes"),
+        "max_level_rank": Allowed("staff target an article at levels; nobody's level changes"),
     },
 }

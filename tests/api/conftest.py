@@ -18,7 +18,7 @@ def api_spec(app) -> dict:
 
 @pytest.fixture(scope="session")
 def spec_operations(app, api_spec) -> dict[str, dict]:
-    """The operations under test: "METHOD /path" → operation ."""
+    """The operations under test: "METHOD /path" → its operation in the spec."""
     return operations_in_scope(api_spec)
 
 

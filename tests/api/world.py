@@ -21,6 +21,8 @@ from crowd.extensions import db
 from crowd.members.models import SkillCategory
 from crowd.notifications.models import Notification
 from crowd.notifications.service import notify
+from crowd.recruitment.codes import issue_code
+from crowd.recruitment.models import Referral
 from jobs.models import Offer
 from mentoring.models import Mentorship, TopPerformerBadge
 from onboarding.models import Application, LevelRuleset
@@ -98,6 +100,9 @@ def build_world(app, client) -> World:
     # Before the dispute: a member with an open dispute may not mentor.
     _programmes(world, app, client)
     _support(world, app, client)
+    _community(world, app, client)
+    _helpcentre(world, client)
+    _recruitment(world, app, client)
     drain_background(app)
     return world
 
@@ -408,3 +413,167 @@ def _programmes(world: World, app, client) -> None:
     ids["broadcast"] = broadcast["id"]
     _ok(client.post(f"{API}/broadcasts/{broadcast['id']}/send", headers=cm.headers))
     drain_background(app)
+
+
+def _community(world: World, app, client) -> None:
+    a, ids = world.actors, world.ids
+    cm, member = a["community_manager"], a["member"]
+    # A group for mentors: member A (a mentor) joins and moderates it, member B does not
+    # qualify and so does not see it.
+    group = _ok(
+        client.post(
+            f"{API}/topic-groups",
+            json={
+                "slug": "mentors-corner",
+                "name": "Mentors",
+                "kind": "programme",
+                "programme": "mentors",
+            },
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["topic_group"] = group["id"]
+    _ok(client.post(f"{API}/topic-groups/{group['id']}/join", headers=member.headers))
+    thread = _ok(
+        client.post(
+            f"{API}/topic-groups/{group['id']}/threads",
+            json={"title": "Brick or drywall?", "body": "What do you teach first?"},
+            headers=member.headers,
+        ),
+        201,
+    )
+    ids["topic_thread"] = thread["id"]
+    ids["thread_action"] = "pin"
+    reply = _ok(
+        client.post(
+            f"{API}/topic-threads/{thread['id']}/replies",
+            json={"body": "Brick: it forgives more."},
+            headers=member.headers,
+        ),
+        201,
+    )
+    ids["topic_post"] = reply["id"]
+    # Posts by staff: member A may report them (a member's own post is not theirs to report).
+    staff_reply = _ok(
+        client.post(
+            f"{API}/topic-threads/{thread['id']}/replies",
+            json={"body": "Both, in the workshop."},
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["staff_post"] = staff_reply["id"]
+    staff_thread = _ok(
+        client.post(
+            f"{API}/topic-groups/{group['id']}/threads",
+            json={"title": "Welcome", "body": "Introduce yourselves."},
+            headers=cm.headers,
+        ),
+        201,
+    )
+    report = _ok(
+        client.post(
+            f"{API}/topic-posts/{staff_thread['id']}/reports",
+            json={"reason": "off_topic"},
+            headers=member.headers,
+        ),
+        201,
+    )
+    ids["topic_report"] = report["id"]
+    mute = _ok(
+        client.post(
+            f"{API}/members/{a['mentee'].profile_id}/community-mutes",
+            json={"reason": "Cooling off"},
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["community_mute"] = mute["id"]
+    drain_background(app)
+
+
+def _helpcentre(world: World, client) -> None:
+    a, ids = world.actors, world.ids
+    cm = a["community_manager"]
+    category = _ok(
+        client.post(
+            f"{API}/help/categories",
+            json={"slug": "getting-started", "name": "Getting started"},
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["help_category"] = category["id"]
+    text = {"title": "Mounting a TV", "summary": None, "body": "Find the studs first."}
+    # Published for members: every member reads it, customers do not see it.
+    article = _ok(
+        client.post(
+            f"{API}/help/articles",
+            json={**text, "slug": "mounting-a-tv", "category_id": category["id"]},
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["article"] = article["id"]
+    _ok(client.post(f"{API}/help/articles/{article['id']}/publish", json={}, headers=cm.headers))
+    # A draft: nobody but staff sees it.
+    draft = _ok(
+        client.post(
+            f"{API}/help/articles",
+            json={**text, "slug": "draft-tv", "category_id": category["id"]},
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["draft_article"] = draft["id"]
+    link = _ok(
+        client.post(
+            f"{API}/help/articles/{article['id']}/links",
+            json={"target_kind": "onboarding_step", "target_key": "identity"},
+            headers=cm.headers,
+        ),
+        201,
+    )
+    ids["help_link"] = link["id"]
+    _ok(
+        client.post(
+            f"{API}/help/articles/{article['id']}/feedback",
+            json={"helpful": True},
+            headers=a["member"].headers,
+        )
+    )
+
+
+def _recruitment(world: World, app, client) -> None:
+    a, ids = world.actors, world.ids
+    # Both active members have a code; a friend joined with member A's.
+    ids["referral_code"] = issue_code(a["member"].profile_id).code
+    issue_code(a["other_member"].profile_id)
+    db.session.commit()
+    friend = _ok(
+        client.post(
+            f"{API}/accounts/members",
+            json={
+                "email": "friend@example.test",
+                "password": PASSWORD,
+                "display_name": "Friend",
+                "kind": "private",
+                "referral_code": ids["referral_code"],
+            },
+        ),
+        201,
+    )
+    drain_background(app)
+    ids["referral"] = db.session.scalar(
+        select(Referral.id).where(Referral.referred_member_id == friend["member_id"])
+    )
+    channel = _ok(
+        client.post(
+            f"{API}/recruitment-channels",
+            json={"kind": "event", "code": "MAKERFAIRE", "name": "Maker Faire", "country": "DE"},
+            headers=a["community_manager"].headers,
+        ),
+        201,
+    )
+    ids["channel"] = channel["id"]
