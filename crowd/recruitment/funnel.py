@@ -24,16 +24,15 @@ channel, plus one for the channels' names.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import Integer, and_, case, func, literal, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.functions import FunctionElement
 
 from crowd.core.auth import Principal
-from crowd.core.db import UTCDateTime, utcnow
+from crowd.core.db import utcnow
 from crowd.core.errors import Unprocessable
+from crowd.core.periods import day_bounds, plus_days
 from crowd.extensions import db
 from crowd.members.models import Member, MemberStatusChange
 from crowd.recruitment.codes import require_staff
@@ -47,48 +46,8 @@ RETENTION_DAYS = 90
 STEPS = ("applied", "passed_skill_test", "approved", "first_job", "active_after_90_days")
 
 
-class _plus_days(FunctionElement):  # noqa: N801  (used like an SQL function)
-    """`timestamp + days` in SQL, on PostgreSQL and on SQLite."""
-
-    type = UTCDateTime()
-    inherit_cache = True
-    name = "plus_days"
-
-    def __init__(self, timestamp, days: int):
-        super().__init__(timestamp, literal(int(days), Integer))
-
-
-@compiles(_plus_days)
-def _plus_days_postgresql(element, compiler, **kw) -> str:
-    timestamp, days = (compiler.process(c, **kw) for c in element.clauses)
-    return f"({timestamp} + make_interval(days => {days}))"
-
-
-@compiles(_plus_days, "sqlite")
-def _plus_days_sqlite(element, compiler, **kw) -> str:
-    # SQLite keeps timestamps as text 'YYYY-MM-DD HH:MM:SS.ffffff'; strftime drops the
-    # fraction, so it is carried over to keep comparisons with stored values exact.
-    timestamp, days = (compiler.process(c, **kw) for c in element.clauses)
-    return (
-        f"(strftime('%Y-%m-%d %H:%M:%S', {timestamp}, {days} || ' days') "
-        f"|| substr({timestamp}, 20))"
-    )
-
-
 def _query_error(field: str, message: str) -> Unprocessable:
     return Unprocessable(f"{field}: {message}", errors={"query": {field: [message]}})
-
-
-def _bounds(start: date | None, end: date | None) -> tuple[date, date, datetime, datetime]:
-    end = end or utcnow().date()
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise _query_error("from", "must not be after `to`")
-    if (end - start).days >= MAX_DAYS:
-        raise _query_error("from", f"the period spans at most {MAX_DAYS} days")
-    since = datetime.combine(start, time(), tzinfo=UTC)
-    until = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
-    return start, end, since, until
 
 
 def _per_member(since, until, country, source, channel_id):
@@ -137,7 +96,7 @@ def _counts(since, until, country, source, channel_id) -> dict[tuple[str, int | 
         select(change.to_status)
         .where(
             change.member_id == cohort.c.member_id,
-            change.created_at <= _plus_days(cohort.c.approved_at, RETENTION_DAYS),
+            change.created_at <= plus_days(cohort.c.approved_at, RETENTION_DAYS),
         )
         .order_by(change.created_at.desc(), change.id.desc())
         .limit(1)
@@ -194,7 +153,7 @@ def funnel(
 ) -> dict:
     """The funnel of the cohort that first applied in [start, end], per source and channel."""
     require_staff(actor)
-    start, end, since, until = _bounds(start, end)
+    start, end, since, until = day_bounds(start, end, default_days=DEFAULT_DAYS, max_days=MAX_DAYS)
     if channel_id is not None and db.session.get(RecruitmentChannel, channel_id) is None:
         raise _query_error("channel_id", "no such recruitment channel")
     counts = _counts(since, until, country, source, channel_id)
