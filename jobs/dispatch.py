@@ -36,7 +36,7 @@ from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.members.service import record_offer_received
-from crowd.notifications.service import notify
+from crowd.notifications.service import notify_many
 from jobs.config import job_rules
 from jobs.lifecycle import next_status, transition
 from jobs.matching import eligibility_problems, rank_candidates
@@ -83,6 +83,8 @@ def lock_member(member_id: int) -> Member | None:
 
 def member_id_for(actor: Principal) -> int:
     """The acting member's profile id; 404 when the account has none."""
+    if actor.member_id is not None:
+        return actor.member_id  # read with the token
     member_id = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
     if member_id is None:
         raise NotFound("You have no crowd member profile.")
@@ -262,17 +264,17 @@ def _send_offers(
         member_ids=[pick.member_id for pick in picks],
     )
     db.session.flush()
-    for pick, offer in zip(picks, offers, strict=True):
+    for pick in picks:
         record_offer_received(pick.member_id)
-        notify(
-            pick.user_id,
-            "offer.new",
-            "New job offer" if not exclusive else "A customer asked for you",
-            f"{job.title} in {job.city}; answer by {expires_at:%Y-%m-%d %H:%M} UTC.",
-            dedupe_key=f"offer.new:{offer.id}",
-            offer_id=offer.id,
-            job_id=job.id,
-        )
+    notify_many(
+        "offer.new",
+        "New job offer" if not exclusive else "A customer asked for you",
+        f"{job.title} in {job.city}; answer by {expires_at:%Y-%m-%d %H:%M} UTC.",
+        recipients=[
+            (pick.user_id, f"offer.new:{offer.id}", {"offer_id": offer.id, "job_id": job.id})
+            for pick, offer in zip(picks, offers, strict=True)
+        ],
+    )
     enqueue(EXPIRE_TASK, run_at=expires_at, job_id=job.id, wave=job.wave)
     return WaveOutcome(job, "offers", offers=offers)
 
@@ -296,17 +298,17 @@ def withdraw_pending_offers(job: Job, *, reason: str) -> int:
         .with_for_update(of=Offer)
         .execution_options(populate_existing=True)
     ).all()
-    for offer, user_id in rows:
+    for offer, _ in rows:
         offer.status, offer.updated_at = "withdrawn", now
-        notify(
-            user_id,
-            "offer.withdrawn",
-            "Offer withdrawn",
-            f"{job.title}: " + ("another member took it." if reason == "taken" else reason),
-            dedupe_key=f"offer.withdrawn:{offer.id}",
-            offer_id=offer.id,
-            job_id=job.id,
-        )
+    notify_many(
+        "offer.withdrawn",
+        "Offer withdrawn",
+        f"{job.title}: " + ("another member took it." if reason == "taken" else reason),
+        recipients=[
+            (user_id, f"offer.withdrawn:{offer.id}", {"offer_id": offer.id, "job_id": job.id})
+            for offer, user_id in rows
+        ],
+    )
     return len(rows)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
+from crowd.members.models import SkillCategory
 
 JOB_STATUSES = (
     "open",
@@ -111,6 +112,8 @@ class Job(IdMixin, TimestampMixin, Base):
         cascade="all, delete-orphan", order_by="JobWindow.starts_at"
     )
     skills: Mapped[list[JobSkill]] = relationship(cascade="all, delete-orphan")
+    # Read-only: lists load it in their own query (joinedload), a single job on first use.
+    category: Mapped[SkillCategory] = relationship(viewonly=True)
 
 
 class JobSkill(Base):

@@ -12,13 +12,13 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
 from crowd.customers.models import Customer
-from crowd.customers.service import customer_for_user
+from crowd.customers.service import customer_id_for
 from crowd.extensions import db
 from crowd.members.models import Member, Skill, SkillCategory
 from jobs.lifecycle import allowed_actions
@@ -49,7 +49,7 @@ def lock_job(job_id: int, *, skip_locked: bool = False) -> Job | None:
 
 def job_for(actor: Principal, job_id: int, *, lock: bool = False) -> Job:
     """A job the actor may see: staff any, a customer only their own (else 404)."""
-    customer_id = None if actor.is_staff else customer_for_user(actor.user_id).id
+    customer_id = None if actor.is_staff else customer_id_for(actor)
     job = lock_job(job_id) if lock else db.session.get(Job, job_id)
     if job is None or (customer_id is not None and job.customer_id != customer_id):
         raise NotFound("No such job.")
@@ -57,10 +57,6 @@ def job_for(actor: Principal, job_id: int, *, lock: bool = False) -> Job:
 
 
 # --- presenting ---------------------------------------------------------------------------
-
-
-def _category_slugs() -> dict[int, str]:
-    return dict(db.session.execute(select(SkillCategory.id, SkillCategory.slug)).all())
 
 
 def _skill_slugs(job_ids: list[int]) -> dict[int, list[str]]:
@@ -85,12 +81,12 @@ def _price(job: Job) -> dict:
     }
 
 
-def _summary(job: Job, categories: dict[int, str]) -> dict:
+def _summary(job: Job) -> dict:
     return {
         "id": job.id,
         "status": job.status,
         "title": job.title,
-        "category": categories.get(job.category_id),
+        "category": job.category.slug,
         "city": job.city,
         "country": job.country,
         "price": _price(job),
@@ -113,7 +109,7 @@ def _party(model, row_id: int | None) -> dict | None:
 
 def present_job(job: Job, *, actor: str) -> dict:
     """The full view of a job for `actor` (customer or staff), as JobSchema dumps it."""
-    view = _summary(job, _category_slugs())
+    view = _summary(job)
     report = db.session.get(WorkReport, job.id)
     view.update(
         skills=_skill_slugs([job.id])[job.id],
@@ -155,12 +151,11 @@ def present_job(job: Job, *, actor: str) -> dict:
 
 
 def _present_page(page: dict) -> dict:
-    categories = _category_slugs()
-    return {"items": [_summary(job, categories) for job in page["items"]], "page": page["page"]}
+    return {"items": [_summary(job) for job in page["items"]], "page": page["page"]}
 
 
 def _listing(status: str | None, updated_since: datetime | None) -> Select:
-    query = select(Job).options(selectinload(Job.windows))
+    query = select(Job).options(joinedload(Job.category, innerjoin=True), selectinload(Job.windows))
     if status:
         query = query.where(Job.status == status)
     if updated_since:
@@ -180,8 +175,7 @@ def list_own_jobs(
     cursor: str | None = None,
 ) -> dict:
     """One page of the calling customer's jobs, least recently changed first."""
-    customer = customer_for_user(actor.user_id)
-    query = _listing(status, updated_since).where(Job.customer_id == customer.id)
+    query = _listing(status, updated_since).where(Job.customer_id == customer_id_for(actor))
     page = paginate(query, {"limit": limit, "cursor": cursor}, order=[Job.updated_at, Job.id])
     return _present_page(page)
 

@@ -25,7 +25,6 @@ from jobs.lifecycle import transition
 from jobs.models import Job
 from jobs.queries import actor_kind, job_for, lock_job, present_for
 from jobs.timers import (
-    already_queued,
     auto_confirm_due_at,
     close_due_at,
     reminder_due_at,
@@ -38,14 +37,6 @@ from support.tickets.opening import open_ticket
 
 # A reminder may run this much before its nominal time (clock skew between hosts).
 REMINDER_SLACK = timedelta(minutes=1)
-
-
-def notify_once(
-    user_id: int, kind: str, title: str, body: str = "", *, dedupe_key: str, **data
-) -> None:
-    """notify(), unless this event was already queued (its key is unique in the outbox)."""
-    if not already_queued(dedupe_key):
-        notify(user_id, kind, title, body, dedupe_key=dedupe_key, **data)
 
 
 # --- actions: customer and staff ----------------------------------------------------------
@@ -72,7 +63,7 @@ def confirm(job: Job, *, actor: str, actor_user_id: int | None = None) -> None:
     if actor != "customer":
         recipients.append(_user_of(Customer, job.customer_id))
     for user_id in recipients:
-        notify_once(
+        notify(
             user_id,
             "job.confirmed",
             title,
@@ -122,7 +113,7 @@ def cancel_job(*, actor: Principal, job_id: int, reason: str) -> dict:
     if kind != "customer":
         recipients.append(_user_of(Customer, job.customer_id))
     for user_id in recipients:
-        notify_once(
+        notify(
             user_id,
             "job.cancelled",
             "Job cancelled",
@@ -190,7 +181,7 @@ def send_reminder(job_id: int, kind: str) -> bool:
         return False
     start = int(job.scheduled_start.timestamp())
     for user_id in (_user_of(Member, job.assigned_member_id), _user_of(Customer, job.customer_id)):
-        notify_once(
+        notify(
             user_id,
             "job.reminder",
             "Upcoming job",

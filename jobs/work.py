@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
@@ -20,7 +20,7 @@ from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
 from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.models import Member, Skill, SkillCategory
+from crowd.members.models import Member, Skill
 from crowd.members.service import record_job_cancelled_by_member, record_job_completed
 from crowd.notifications.service import notify
 from jobs.dispatch import WAVE_TASK, customer_user_id, lock_job, member_id_for
@@ -40,12 +40,6 @@ SCOPES = {
 # --- views ---------------------------------------------------------------------------------
 
 
-def _category_slugs() -> dict[int, str]:
-    return {
-        row.id: row.slug for row in db.session.execute(select(SkillCategory.id, SkillCategory.slug))
-    }
-
-
 def _price(job: Job) -> dict:
     return {
         "kind": job.pricing,
@@ -59,7 +53,7 @@ def _windows(job: Job) -> list[dict]:
     return [{"starts_at": w.starts_at, "ends_at": w.ends_at} for w in job.windows]
 
 
-def _offer_view(offer: Offer, member: Member, categories: dict[int, str]) -> dict:
+def _offer_view(offer: Offer, member: Member) -> dict:
     """An offer with the job as a prospective member may see it: no street, no customer."""
     job = offer.job
     distance = None
@@ -78,7 +72,7 @@ def _offer_view(offer: Offer, member: Member, categories: dict[int, str]) -> dic
         "job": {
             "id": job.id,
             "title": job.title,
-            "category": categories.get(job.category_id),
+            "category": job.category.slug,
             "device_kind": (job.device or {}).get("kind"),
             "city": job.city,
             "postcode": job.postcode,
@@ -95,13 +89,13 @@ def _first_name(display_name: str | None) -> str | None:
     return display_name.split()[0] if display_name and display_name.split() else None
 
 
-def _job_view(job: Job, categories: dict[int, str], customer_name: str | None) -> dict:
+def _job_view(job: Job, customer_name: str | None) -> dict:
     """A job assigned to the member: where, for whom (first name), when, and what next."""
     return {
         "id": job.id,
         "status": job.status,
         "title": job.title,
-        "category": categories.get(job.category_id),
+        "category": job.category.slug,
         "street": job.street,
         "postcode": job.postcode,
         "city": job.city,
@@ -126,7 +120,7 @@ def _job_detail(job: Job) -> dict:
     customer_name = db.session.scalar(
         select(Customer.display_name).where(Customer.id == job.customer_id)
     )
-    view = _job_view(job, _category_slugs(), customer_name)
+    view = _job_view(job, customer_name)
     skills = db.session.scalars(
         select(Skill.slug)
         .join(JobSkill, JobSkill.skill_id == Skill.id)
@@ -165,7 +159,11 @@ def list_my_offers(
     query = (
         select(Offer)
         .where(Offer.member_id == member.id)
-        .options(selectinload(Offer.job).selectinload(Job.windows))
+        .options(
+            joinedload(Offer.job).options(
+                joinedload(Job.category, innerjoin=True), selectinload(Job.windows)
+            )
+        )
     )
     if status is None and updated_since is None:
         status = "pending"
@@ -176,8 +174,7 @@ def list_my_offers(
     if updated_since is not None:
         query = query.where(Offer.updated_at > updated_since)
     page = paginate(query, {"limit": limit, "cursor": cursor}, order=[Offer.updated_at, Offer.id])
-    categories = _category_slugs()
-    page["items"] = [_offer_view(offer, member, categories) for offer in page["items"]]
+    page["items"] = [_offer_view(offer, member) for offer in page["items"]]
     return page
 
 
@@ -187,11 +184,16 @@ def get_my_offer(*, actor: Principal, offer_id: int) -> dict:
     offer = db.session.get(Offer, offer_id)
     if offer is None or offer.member_id != member.id:
         raise NotFound("No such offer.")
-    return _offer_view(offer, member, _category_slugs())
+    return _offer_view(offer, member)
 
 
 def _my_jobs(member_id: int) -> Select:
     return select(Job).where(Job.assigned_member_id == member_id)
+
+
+def _listed(query: Select) -> Select:
+    """What a list shows of each job, loaded with the page."""
+    return query.options(joinedload(Job.category, innerjoin=True), selectinload(Job.windows))
 
 
 def list_my_jobs(
@@ -203,7 +205,7 @@ def list_my_jobs(
     cursor: str | None = None,
 ) -> dict:
     """Jobs assigned to the member (upcoming, active or past; all without a scope)."""
-    query = _my_jobs(member_id_for(actor))
+    query = _listed(_my_jobs(member_id_for(actor)))
     if scope is not None:
         query = query.where(Job.status.in_(SCOPES[scope]))
     if updated_since is not None:
@@ -218,8 +220,7 @@ def list_my_jobs(
             )
         )
     }
-    categories = _category_slugs()
-    page["items"] = [_job_view(job, categories, names.get(job.customer_id)) for job in jobs]
+    page["items"] = [_job_view(job, names.get(job.customer_id)) for job in jobs]
     return page
 
 

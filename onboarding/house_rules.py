@@ -17,7 +17,7 @@ from crowd.core.errors import Conflict, Forbidden, NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
-from crowd.notifications.service import notify
+from crowd.notifications.service import notify_many
 from onboarding.models import HouseRulesAcceptance, HouseRulesVersion
 
 NOTIFY_BATCH = 500
@@ -105,15 +105,16 @@ def notify_batch(*, version_id: int, after_member_id: int, batch: int = NOTIFY_B
         .order_by(Member.id)
         .limit(batch)
     ).all()
-    for member_id, user_id in members:
-        notify(
-            user_id,
-            "onboarding.house_rules",
-            f"New house rules (version {version.version}) await your acceptance",
-            version.summary_of_changes or version.title,
-            dedupe_key=f"onboarding.house_rules:{version.version}:{member_id}",
-            version=version.version,
-        )
+    event = f"onboarding.house_rules:{version.version}"
+    notify_many(
+        "onboarding.house_rules",
+        f"New house rules (version {version.version}) await your acceptance",
+        version.summary_of_changes or version.title,
+        recipients=[
+            (user_id, f"{event}:{member_id}", {"version": version.version})
+            for member_id, user_id in members
+        ],
+    )
     if len(members) == batch:
         _enqueue_batch(version.id, after_member_id=members[-1].id, batch=batch)
     return len(members)

@@ -30,6 +30,10 @@ class Principal:
     role: str
     token_id: int
     via: str
+    # The caller's profiles, read with the token: most requests need one, and asking for it
+    # again would cost a query each time.
+    member_id: int | None = None
+    customer_id: int | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -65,34 +69,55 @@ def authenticate() -> Principal | None:
     if _PRINCIPAL in request.environ:
         return request.environ[_PRINCIPAL]
     from crowd.accounts.models import AuthToken, User
+    from crowd.customers.models import Customer
     from crowd.extensions import db
+    from crowd.members.models import Member
 
     secret = _bearer_secret()
     if secret is None:
         request.environ[_PRINCIPAL] = None
         return None
     digest = hash_token(secret)
+    # Columns, not entities: one cheap row per request, profiles included.
     row = db.session.execute(
-        select(AuthToken, User)
+        select(
+            AuthToken.id,
+            AuthToken.kind,
+            AuthToken.token_hash,
+            AuthToken.expires_at,
+            AuthToken.revoked_at,
+            AuthToken.last_used_at,
+            User.id.label("user_id"),
+            User.role,
+            User.disabled_at,
+            Member.id.label("member_id"),
+            Customer.id.label("customer_id"),
+        )
         .join(User, User.id == AuthToken.user_id)
+        .outerjoin(Member, Member.user_id == User.id)
+        .outerjoin(Customer, Customer.user_id == User.id)
         .where(AuthToken.token_hash == digest)
     ).first()
     # The lookup is by hash; compare again in constant time so timing says nothing.
-    if row is None or not hmac.compare_digest(row.AuthToken.token_hash, digest):
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
         raise Unauthorized("The token is not valid.")
-    token, user = row.AuthToken, row.User
     now = utcnow()
-    if token.revoked_at is not None or token.expires_at <= now:
+    if row.revoked_at is not None or row.expires_at <= now:
         raise Unauthorized("The token has expired or was revoked.")
-    if user.disabled_at is not None:
+    if row.disabled_at is not None:
         raise Unauthorized("This account is disabled.")
-    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
         # A coarse timestamp keeps reads from writing on every request.
-        db.session.execute(
-            update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now)
-        )
+        db.session.execute(update(AuthToken).where(AuthToken.id == row.id).values(last_used_at=now))
         db.session.commit()
-    principal = Principal(user_id=user.id, role=user.role, token_id=token.id, via=token.kind)
+    principal = Principal(
+        user_id=row.user_id,
+        role=row.role,
+        token_id=row.id,
+        via=row.kind,
+        member_id=row.member_id,
+        customer_id=row.customer_id,
+    )
     request.environ[_PRINCIPAL] = principal
     return principal
 

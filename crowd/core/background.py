@@ -15,13 +15,14 @@ killed before the commit leaves no trace of its attempt.
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import JSON, Integer, String, Text, select, update
+from sqlalchemy import JSON, Integer, String, Text, inspect, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.db import Base, IdMixin, UTCDateTime, utcnow
@@ -99,7 +100,9 @@ def enqueue(
         task=task_name, kwargs=kwargs, run_after=when, dedupe_key=dedupe_key, status="pending"
     )
     db.session.add(message)
-    db.session.info.setdefault(_SESSION_KEY, []).append(message)
+    # With its due time: after the commit the message's attributes are expired, and reading
+    # them back would cost a query each.
+    db.session.info.setdefault(_SESSION_KEY, []).append((message, when))
     return message
 
 
@@ -107,16 +110,35 @@ def _settings():
     return current_app.config["CROWD_SETTINGS"]
 
 
+# One client (and connection pool) per process and URL; a forked process makes its own.
+_CLIENTS: dict[tuple[int, str], object] = {}
+_QUEUES: dict[tuple[int, str, str], object] = {}
+
+
 def redis_connection():
+    """This process's Redis client for REDIS_URL (pooled connections, reconnects by itself)."""
     from redis import Redis
 
-    return Redis.from_url(_settings().redis_url, socket_connect_timeout=2, socket_timeout=5)
+    url = _settings().redis_url
+    key = (os.getpid(), url)
+    client = _CLIENTS.get(key)
+    if client is None:
+        client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        _CLIENTS[key] = client
+    return client
 
 
 def _rq_queue():
+    """The RQ queue, kept per process: RQ asks the server's version once per queue object."""
     from rq import Queue
 
-    return Queue(_settings().rq_queue, connection=redis_connection())
+    settings = _settings()
+    key = (os.getpid(), settings.redis_url, settings.rq_queue)
+    queue = _QUEUES.get(key)
+    if queue is None:
+        queue = Queue(settings.rq_queue, connection=redis_connection())
+        _QUEUES[key] = queue
+    return queue
 
 
 def relay_committed() -> None:
@@ -124,7 +146,13 @@ def relay_committed() -> None:
     from crowd.extensions import db
 
     new = db.session.info.pop(_SESSION_KEY, [])
-    due = [m.id for m in new if m.id is not None and m.run_after <= utcnow()]
+    now = utcnow()
+    # The identity key holds the id without a refresh; a message never flushed has none.
+    due = [
+        identity[0]
+        for identity, when in ((inspect(m).identity, when) for m, when in new)
+        if identity is not None and when <= now
+    ]
     if not due:
         return
     try:
@@ -162,15 +190,19 @@ def _push_to_rq(message_ids: list[int]) -> int:
 
     try:
         queue = _rq_queue()
-        for message_id in message_ids:
-            # The job id is derived from the message: pushing twice does not duplicate it.
-            # The queue name keeps deployments (or test runs) sharing one Redis apart.
-            queue.enqueue(
-                "crowd.core.background.run_message",
-                message_id,
-                job_id=rq_job_id(message_id),
-                retry=None,
-            )
+        # The job id is derived from the message: pushing twice does not duplicate it. The
+        # queue name keeps deployments (or test runs) sharing one Redis apart. One round trip
+        # for all of them.
+        queue.enqueue_many(
+            [
+                queue.prepare_data(
+                    "crowd.core.background.run_message",
+                    args=(message_id,),
+                    job_id=rq_job_id(message_id),
+                )
+                for message_id in dict.fromkeys(message_ids)
+            ]
+        )
     except Exception as error:  # Redis down: the messages stay pending for the relay job
         log.warning("could not hand %d message(s) to Redis: %s", len(message_ids), error)
         return 0

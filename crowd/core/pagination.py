@@ -66,9 +66,6 @@ def paginate(
 
     settings = current_app.config["CROWD_SETTINGS"]
     limit = min(args.get("limit") or settings.page_size_default, settings.page_size_max)
-    total = None
-    if with_total:
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     paged = query
     if args.get("cursor"):
         values = _decode(args["cursor"])
@@ -79,12 +76,24 @@ def paginate(
         paged = paged.where(key < tuple_(*values) if descending else key > tuple_(*values))
     paged = paged.order_by(*[c.desc() if descending else c.asc() for c in order]).limit(limit + 1)
     rows = list(db.session.scalars(paged))
+    total = None
+    if with_total:
+        total = _total(query, rows, limit, first_page=not args.get("cursor"))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = _encode([getattr(last, column.key) for column in order])
     return {"items": rows, "page": {"next_cursor": next_cursor, "limit": limit, "total": total}}
+
+
+def _total(query: Select, rows: list, limit: int, *, first_page: bool) -> int:
+    """How many rows the whole query has; a first page that holds them all already says."""
+    from crowd.extensions import db
+
+    if first_page and len(rows) <= limit:
+        return len(rows)
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
 def _coerce(column, value):

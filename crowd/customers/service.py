@@ -52,6 +52,13 @@ def customer_for_user(user_id: int) -> Customer:
     return customer
 
 
+def customer_id_for(actor: Principal) -> int:
+    """The calling customer's profile id (read with the token); NotFound when there is none."""
+    if actor.customer_id is not None:
+        return actor.customer_id
+    return customer_for_user(actor.user_id).id
+
+
 def favourite_member_ids(customer_id: int) -> set[int]:
     """Members the customer marked as favourites (matching may prefer them)."""
     query = select(FavouriteMember.member_id).where(FavouriteMember.customer_id == customer_id)

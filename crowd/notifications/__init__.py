@@ -1,1 +1,1 @@
-"""In-app inbox: notifications per user, written by background jobs, read/unread."""
+"""In-app inbox: notifications per user, written with the event they report, read/unread."""

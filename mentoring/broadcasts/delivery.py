@@ -16,7 +16,7 @@ from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from crowd.members.models import Member
-from crowd.notifications.service import notify
+from crowd.notifications.service import notify_many
 from mentoring.broadcasts.segments import segment_clauses
 from mentoring.broadcasts.service import lock_broadcast, transition
 from mentoring.models import Broadcast, BroadcastRecipient, OutboundEmail
@@ -100,16 +100,17 @@ def _deliver(broadcast: Broadcast, pending: list) -> None:
             select(OutboundEmail.dedupe_key).where(OutboundEmail.dedupe_key.in_(keys))
         )
     )
+    notify_many(
+        f"broadcast.{broadcast.kind}",
+        broadcast.title,
+        broadcast.body,
+        recipients=[
+            (user_id, inbox_key(broadcast.id, member_id), {"broadcast_id": broadcast.id})
+            for member_id, user_id, _ in pending
+        ],
+    )
     emails = []
     for member_id, user_id, address in pending:
-        notify(
-            user_id,
-            f"broadcast.{broadcast.kind}",
-            broadcast.title,
-            broadcast.body,
-            dedupe_key=inbox_key(broadcast.id, member_id),
-            broadcast_id=broadcast.id,
-        )
         if email_key(broadcast.id, member_id) not in emailed:
             emails.append(
                 {

@@ -11,7 +11,7 @@ from crowd.core.errors import Conflict, NotFound, Unprocessable, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
-from crowd.notifications.service import notify
+from crowd.notifications.service import notify_many
 from mentoring.events.lifecycle import invitation_target
 from mentoring.events.service import invitation_counts, lock_event
 from mentoring.models import Event, EventInvitation, MentorProfile, TopPerformerBadge
@@ -146,19 +146,25 @@ def _notify_invited(event: Event, invitations: list[EventInvitation]) -> None:
             )
         ).all()
     )
-    for invitation in invitations:
-        notify(
-            users[invitation.member_id],
-            "event.invitation",
-            f"You're invited: {event.title}",
-            f"{event.kind.replace('_', ' ').capitalize()} on {event.starts_at:%d.%m.%Y %H:%M} UTC "
-            f"at {event.venue}, {event.city}. Accept or decline in the app "
-            "(Invitations); you can change your answer until it starts.",
-            dedupe_key=f"event:{event.id}:invited:{invitation.member_id}",
-            event_id=event.id,
-            invitation_id=invitation.id,
-            rsvp=f"/api/v1/me/invitations/{invitation.id}/rsvp",
-        )
+    notify_many(
+        "event.invitation",
+        f"You're invited: {event.title}",
+        f"{event.kind.replace('_', ' ').capitalize()} on {event.starts_at:%d.%m.%Y %H:%M} UTC "
+        f"at {event.venue}, {event.city}. Accept or decline in the app "
+        "(Invitations); you can change your answer until it starts.",
+        recipients=[
+            (
+                users[invitation.member_id],
+                f"event:{event.id}:invited:{invitation.member_id}",
+                {
+                    "event_id": event.id,
+                    "invitation_id": invitation.id,
+                    "rsvp": f"/api/v1/me/invitations/{invitation.id}/rsvp",
+                },
+            )
+            for invitation in invitations
+        ],
+    )
 
 
 def invitation_view(invitation: EventInvitation, display_name: str | None) -> dict:

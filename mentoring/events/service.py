@@ -13,7 +13,7 @@ from crowd.core.errors import NotFound, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
-from crowd.notifications.service import notify
+from crowd.notifications.service import notify_many
 from mentoring.events.lifecycle import event_target
 from mentoring.models import INVITATION_STATUSES, Event, EventInvitation
 
@@ -108,16 +108,16 @@ def cancel_event(*, actor: Principal, event_id: int) -> dict:
             EventInvitation.status.in_(TOLD_OF_CANCELLATION),
         )
     )
-    for member_id, user_id in invitees:
-        notify(
-            user_id,
-            "event.cancelled",
-            f"Cancelled: {event.title}",
-            f"The {event.kind.replace('_', ' ')} on {event.starts_at:%d.%m.%Y} in "
-            f"{event.city} will not take place.",
-            dedupe_key=f"event:{event.id}:cancelled:{member_id}",
-            event_id=event.id,
-        )
+    notify_many(
+        "event.cancelled",
+        f"Cancelled: {event.title}",
+        f"The {event.kind.replace('_', ' ')} on {event.starts_at:%d.%m.%Y} in "
+        f"{event.city} will not take place.",
+        recipients=[
+            (user_id, f"event:{event.id}:cancelled:{member_id}", {"event_id": event.id})
+            for member_id, user_id in invitees
+        ],
+    )
     return event_view(event)
 
 

@@ -51,12 +51,16 @@ def list_tickets(
     query = _filtered(select(Ticket, due.label("sla_due")), actor, side, **filters)
     settings = current_app.config["CROWD_SETTINGS"]
     limit = min(limit or settings.page_size_default, settings.page_size_max)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    counted = query
     if cursor:
         after_due, after_id = _decode(cursor)
         after = tuple_(literal(after_due, UTCDateTime()), literal(after_id))
         query = query.where(tuple_(due, Ticket.id) > after)
     rows = db.session.execute(query.order_by(due, Ticket.id).limit(limit + 1)).all()
+    if not cursor and len(rows) <= limit:
+        total = len(rows)  # a first page that holds them all already says how many there are
+    else:
+        total = db.session.scalar(select(func.count()).select_from(counted.subquery()))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
