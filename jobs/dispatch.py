@@ -35,7 +35,7 @@ from crowd.core.errors import Conflict, NotFound
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
-from crowd.members.service import record_offer_received
+from crowd.members.service import record_offers_received
 from crowd.notifications.service import notify_many
 from jobs.config import job_rules
 from jobs.lifecycle import next_status, transition
@@ -264,8 +264,7 @@ def _send_offers(
         member_ids=[pick.member_id for pick in picks],
     )
     db.session.flush()
-    for pick in picks:
-        record_offer_received(pick.member_id)
+    record_offers_received([pick.member_id for pick in picks])
     notify_many(
         "offer.new",
         "New job offer" if not exclusive else "A customer asked for you",

@@ -53,12 +53,18 @@ def _windows(job: Job) -> list[dict]:
     return [{"starts_at": w.starts_at, "ends_at": w.ends_at} for w in job.windows]
 
 
-def _offer_view(offer: Offer, member: Member) -> dict:
+def _home(member_id: int) -> tuple[float | None, float | None]:
+    """Where the member starts from (distances to jobs are measured from here)."""
+    return db.session.execute(select(Member.lat, Member.lon).where(Member.id == member_id)).one()
+
+
+def _offer_view(offer: Offer, home: tuple[float | None, float | None]) -> dict:
     """An offer with the job as a prospective member may see it: no street, no customer."""
     job = offer.job
     distance = None
-    if member.lat is not None and member.lon is not None:
-        distance = round(haversine_km(member.lat, member.lon, job.lat, job.lon), 1)
+    lat, lon = home
+    if lat is not None and lon is not None:
+        distance = round(haversine_km(lat, lon, job.lat, job.lon), 1)
     return {
         "id": offer.id,
         "status": offer.status,
@@ -155,10 +161,10 @@ def list_my_offers(
     With `updated_since` and no `status`, every offer changed since then comes back, so a
     polling app also learns about offers withdrawn or expired meanwhile.
     """
-    member = db.session.get(Member, member_id_for(actor))
+    member_id = member_id_for(actor)
     query = (
         select(Offer)
-        .where(Offer.member_id == member.id)
+        .where(Offer.member_id == member_id)
         .options(
             joinedload(Offer.job).options(
                 joinedload(Job.category, innerjoin=True), selectinload(Job.windows)
@@ -174,17 +180,19 @@ def list_my_offers(
     if updated_since is not None:
         query = query.where(Offer.updated_at > updated_since)
     page = paginate(query, {"limit": limit, "cursor": cursor}, order=[Offer.updated_at, Offer.id])
-    page["items"] = [_offer_view(offer, member) for offer in page["items"]]
+    if page["items"]:
+        home = _home(member_id)
+        page["items"] = [_offer_view(offer, home) for offer in page["items"]]
     return page
 
 
 def get_my_offer(*, actor: Principal, offer_id: int) -> dict:
     """One of your offers (another member's: 404)."""
-    member = db.session.get(Member, member_id_for(actor))
+    member_id = member_id_for(actor)
     offer = db.session.get(Offer, offer_id)
-    if offer is None or offer.member_id != member.id:
+    if offer is None or offer.member_id != member_id:
         raise NotFound("No such offer.")
-    return _offer_view(offer, member)
+    return _offer_view(offer, _home(member_id))
 
 
 def _my_jobs(member_id: int) -> Select:
@@ -212,14 +220,12 @@ def list_my_jobs(
         query = query.where(Job.updated_at > updated_since)
     page = paginate(query, {"limit": limit, "cursor": cursor}, order=[Job.updated_at, Job.id])
     jobs = page["items"]
-    names = {
-        row.id: row.display_name
-        for row in db.session.execute(
-            select(Customer.id, Customer.display_name).where(
-                Customer.id.in_({job.customer_id for job in jobs})
-            )
+    names = {}
+    if jobs:
+        customers = select(Customer.id, Customer.display_name).where(
+            Customer.id.in_({job.customer_id for job in jobs})
         )
-    }
+        names = dict(db.session.execute(customers).all())
     page["items"] = [_job_view(job, names.get(job.customer_id)) for job in jobs]
     return page
 

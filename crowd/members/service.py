@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from crowd.accounts.service import rename_user
@@ -383,8 +383,27 @@ def _refresh_rates(stats: MemberStats) -> None:
 
 def record_offer_received(member_id: int) -> None:
     """An offer was sent to the member."""
-    stats = _stats_for_update(member_id)
-    stats.offers_received += 1
+    record_offers_received([member_id])
+
+
+def record_offers_received(member_ids: list[int]) -> None:
+    """One offer each was sent to these members (a dispatch wave): two statements, not 2×n."""
+    ids = sorted(set(member_ids))
+    # Locked in one order, so concurrent waves for overlapping members cannot deadlock.
+    locked = db.session.scalars(
+        select(MemberStats.member_id)
+        .where(MemberStats.member_id.in_(ids))
+        .order_by(MemberStats.member_id)
+        .with_for_update()
+    ).all()
+    for member_id in set(ids) - set(locked):
+        _stats_for_update(member_id)  # creates the missing row
+    db.session.execute(
+        update(MemberStats)
+        .where(MemberStats.member_id.in_(ids))
+        .values(offers_received=MemberStats.offers_received + 1)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def record_offer_answered(member_id: int, *, accepted: bool, response_seconds: int) -> None:
