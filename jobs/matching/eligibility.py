@@ -29,7 +29,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, select, text, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.sql.util import ClauseAdapter
 
 from crowd.core.db import utcnow
@@ -290,16 +301,17 @@ def prefilter_params(facts: JobFacts, exclude_member_ids: Iterable[int]) -> tupl
 # --- explaining one member -----------------------------------------------------------------
 
 
-def problems_for(job: Job, member_id: int) -> list[str]:
-    """Every requirement `member_id` fails for `job`, in words ([] = eligible)."""
-    facts = JobFacts.of(job)
-    sql_job = SqlJob(facts.shape)
+@lru_cache(maxsize=128)
+def _one_member_query(shape: Shape):
+    """Every requirement as a column, for the member bound as `one_member`; built once per
+    shape (accepting an offer asks it on every call)."""
+    sql_job = SqlJob(shape)
     # The location predicate is a box; for one member the exact distance alone decides.
     checks = [
         (literal(True) if rule.approximate else rule.where(sql_job)).label(rule.name)
         for rule in REQUIREMENTS
     ]
-    query = select(
+    return select(
         Member.id,
         Member.status,
         Member.country,
@@ -310,8 +322,14 @@ def problems_for(job: Job, member_id: int) -> list[str]:
         Member.level_rank,
         sql_job.active_jobs.label("active_jobs"),
         *checks,
-    ).where(Member.id == member_id)
-    row = db.session.execute(query, facts.params()).one_or_none()
+    ).where(Member.id == bindparam("one_member", type_=BigInteger))
+
+
+def problems_for(job: Job, member_id: int) -> list[str]:
+    """Every requirement `member_id` fails for `job`, in words ([] = eligible)."""
+    facts = JobFacts.of(job)
+    query = _one_member_query(facts.shape)
+    row = db.session.execute(query, {**facts.params(), "one_member": member_id}).one_or_none()
     if row is None:
         return [f"There is no crowd member {member_id}."]
     problems = [
