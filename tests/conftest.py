@@ -75,6 +75,8 @@ def app(database_url):
         "RQ_QUEUE": f"crowd-test-{uuid.uuid4().hex[:8]}",
         "TESTING": True,
         "CROWD_FAST_HASHING": True,
+        # Every response dump runs compiled and through marshmallow; a difference is an error.
+        "CROWD_CHECK_DUMPER": True,
         # Limits get their own tests; elsewhere many requests come from one address.
         "RATE_LIMIT_SIGN_IN": "10000 per minute",
         "RATE_LIMIT_SIGN_UP": "10000 per minute",

@@ -8,6 +8,9 @@ from functools import wraps
 import marshmallow as ma
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
+from flask_smorest.utils import resolve_schema_instance
+
+from crowd.core.dumping import with_compiled_dump
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -80,6 +83,14 @@ def _add_error_responses(func, *statuses: int):
 
 class CrowdBlueprint(Blueprint):
     """A Blueprint whose views declare their roles and idempotency in code and in the docs."""
+
+    def response(self, status_code, schema=None, **kwargs):
+        """flask-smorest's response, dumping with the schema compiled (crowd.core.dumping);
+        the copy has the schema's class and options, so the docs are the same."""
+        schema = resolve_schema_instance(schema)
+        if isinstance(schema, ma.Schema):
+            schema = with_compiled_dump(schema)
+        return super().response(status_code, schema, **kwargs)
 
     def auth(self, *roles: str):
         """Require a bearer token (or API key) whose user has one of `roles` (none: any user)."""
