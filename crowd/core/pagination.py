@@ -78,7 +78,7 @@ def paginate(
     rows = list(db.session.scalars(paged))
     total = None
     if with_total:
-        total = _total(query, rows, limit, first_page=not args.get("cursor"))
+        total = page_total(query, rows, limit, first_page=not args.get("cursor"))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -87,8 +87,11 @@ def paginate(
     return {"items": rows, "page": {"next_cursor": next_cursor, "limit": limit, "total": total}}
 
 
-def _total(query: Select, rows: list, limit: int, *, first_page: bool) -> int:
-    """How many rows the whole query has; a first page that holds them all already says."""
+def page_total(query: Select, rows: list, limit: int, *, first_page: bool) -> int:
+    """How many rows the whole query has; a first page that holds them all already says.
+
+    `rows` is what the page query fetched (up to limit + 1).
+    """
     from crowd.extensions import db
 
     if first_page and len(rows) <= limit:

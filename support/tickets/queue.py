@@ -14,12 +14,12 @@ import json
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy import Select, literal, select, tuple_
 
 from crowd.core.auth import Principal
 from crowd.core.db import UTCDateTime
 from crowd.core.errors import Unprocessable
-from crowd.core.pagination import paginate
+from crowd.core.pagination import page_total, paginate
 from crowd.extensions import db
 from support import sla
 from support.models import Ticket, TicketEvent
@@ -57,10 +57,7 @@ def list_tickets(
         after = tuple_(literal(after_due, UTCDateTime()), literal(after_id))
         query = query.where(tuple_(due, Ticket.id) > after)
     rows = db.session.execute(query.order_by(due, Ticket.id).limit(limit + 1)).all()
-    if not cursor and len(rows) <= limit:
-        total = len(rows)  # a first page that holds them all already says how many there are
-    else:
-        total = db.session.scalar(select(func.count()).select_from(counted.subquery()))
+    total = page_total(counted, rows, limit, first_page=not cursor)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
