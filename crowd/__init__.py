@@ -102,7 +102,12 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth",
-        {"type": "http", "scheme": "bearer", "description": "Session token or API key"},
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Session token, or API key (also as X-API-Key): an API key reaches "
+            "only the operations marked x-api-key-scope, and only with that scope",
+        },
     )
     with app.app_context():
         configure_engine(db.engine)

@@ -34,7 +34,14 @@ class AuthToken(IdMixin, Base):
     """A bearer credential: a short-lived session token or a long-lived API key."""
 
     __tablename__ = "auth_tokens"
-    __table_args__ = (CheckConstraint("kind IN ('session', 'api_key')", name="kind_known"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('session', 'api_key')", name="kind_known"),
+        # Sessions have the full access of the role; every API key has its scopes.
+        CheckConstraint(
+            "(kind = 'session' AND scopes IS NULL) OR (kind = 'api_key' AND scopes IS NOT NULL)",
+            name="api_keys_scoped",
+        ),
+    )
 
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False, index=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -46,7 +53,13 @@ class AuthToken(IdMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An API key's scopes (crowd.core.auth.API_KEY_SCOPES), space-separated; NULL for sessions.
+    scopes: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None and self.expires_at > utcnow()
+
+    @property
+    def scope_list(self) -> list[str] | None:
+        return self.scopes.split() if self.scopes is not None else None

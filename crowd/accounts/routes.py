@@ -73,11 +73,12 @@ def revoke_credential(token_id):
 @blp.route("/auth/api-keys", methods=["POST"])
 @blp.auth("customer")
 @blp.rate_limited("rate_limit_tokens")
-@blp.idempotent
+@blp.idempotent(secrets=("token",))
 @blp.arguments(schemas.ApiKeyCreateSchema)
 @blp.response(201, schemas.IssuedCredentialSchema)
 def create_api_key(data):
-    """Create a long-lived API key for your systems (shown once)."""
+    """Create a long-lived API key for your systems, limited to the scopes you choose (shown
+    once: only its hash is stored, and an Idempotency-Key replay answers with `token` null)."""
     return service.create_api_key(actor=current_principal(), **data)
 
 

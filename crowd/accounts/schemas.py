@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.auth import API_KEY_SCOPES
 from crowd.members.models import COUNTRIES, MEMBER_KINDS
 from crowd.recruitment.schemas import device_id_field, referral_code_field, source_code_field
 
@@ -69,9 +70,28 @@ class TokenCreateSchema(ma.Schema):
     device_id = device_id_field()
 
 
+_SCOPES_DOC = "; ".join(f"`{scope}`: {what}" for scope, what in API_KEY_SCOPES.items())
+
+
+def _distinct(values: list) -> None:
+    if len(set(values)) != len(values):
+        raise ma.ValidationError("each scope once")
+
+
 class ApiKeyCreateSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
     expires_in_days = ma.fields.Integer(validate=validate.Range(min=1, max=730))
+    scopes = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(list(API_KEY_SCOPES))),
+        required=True,
+        validate=[validate.Length(min=1, max=len(API_KEY_SCOPES)), _distinct],
+        metadata={
+            "uniqueItems": True,
+            "description": "What the key may do — "
+            + _SCOPES_DOC
+            + ". Nothing else: an API key never reaches credentials or the account.",
+        },
+    )
 
 
 class CredentialSchema(ma.Schema):
@@ -86,17 +106,32 @@ class CredentialSchema(ma.Schema):
     last_used_at = ma.fields.DateTime(allow_none=True)
     revoked_at = ma.fields.DateTime(allow_none=True)
     active = ma.fields.Boolean()
+    scopes = ma.fields.List(
+        ma.fields.String(),
+        attribute="scope_list",
+        allow_none=True,
+        metadata={"description": "An API key's scopes; null for a session (the role's access)"},
+    )
 
 
 class IssuedCredentialSchema(CredentialSchema):
     """Returned once, at creation: the secret is not stored and cannot be shown again."""
 
-    token = ma.fields.String(metadata={"description": "Send as Authorization: Bearer <token>"})
+    token = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Send as Authorization: Bearer <token>. Shown once: null when an "
+            "Idempotency-Key replays the creation (the secret is not stored)"
+        },
+    )
     user = ma.fields.Nested(UserSchema)
 
     @ma.pre_dump
     def flatten(self, issued, **kwargs):
-        fields = {name: getattr(issued.token, name) for name in CredentialSchema._declared_fields}
+        fields = {
+            field.attribute or name: getattr(issued.token, field.attribute or name)
+            for name, field in CredentialSchema._declared_fields.items()
+        }
         return {**fields, "token": issued.secret, "user": issued.user}
 
 

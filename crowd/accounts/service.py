@@ -8,10 +8,10 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from crowd.accounts.models import AuthToken, User
-from crowd.core.auth import Principal, new_token
+from crowd.core.auth import Principal, new_token, require_session
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, NotFound, Unauthorized, field_error
 from crowd.customers.models import Customer
@@ -173,7 +173,9 @@ def _check_password(email: str, password: str) -> User:
     return user
 
 
-def _issue(user: User, *, kind: str, name: str, ttl: timedelta) -> IssuedCredential:
+def _issue(
+    user: User, *, kind: str, name: str, ttl: timedelta, scopes: list[str] | None = None
+) -> IssuedCredential:
     secret, digest = new_token(kind)
     token = AuthToken(
         user_id=user.id,
@@ -182,6 +184,7 @@ def _issue(user: User, *, kind: str, name: str, ttl: timedelta) -> IssuedCredent
         token_hash=digest,
         hint=secret[:10],
         expires_at=utcnow() + ttl,
+        scopes=" ".join(sorted(set(scopes))) if scopes is not None else None,
     )
     db.session.add(token)
     db.session.flush()
@@ -201,15 +204,18 @@ def sign_in(
 
 
 def create_api_key(
-    *, actor: Principal, name: str, expires_in_days: int | None = None
+    *, actor: Principal, name: str, scopes: list[str], expires_in_days: int | None = None
 ) -> IssuedCredential:
-    """A long-lived key for a customer's systems."""
+    """A long-lived key for a customer's systems, limited to `scopes`; only a session may."""
+    require_session(actor)
     user = db.session.get(User, actor.user_id)
     days = expires_in_days or _settings().api_key_ttl_days
-    return _issue(user, kind="api_key", name=name, ttl=timedelta(days=days))
+    return _issue(user, kind="api_key", name=name, ttl=timedelta(days=days), scopes=scopes)
 
 
 def list_credentials(*, actor: Principal, include_inactive: bool = False) -> list[AuthToken]:
+    """The caller's tokens and keys (a session's caller only: keys never see credentials)."""
+    require_session(actor)
     query = select(AuthToken).where(AuthToken.user_id == actor.user_id)
     if not include_inactive:
         query = query.where(AuthToken.revoked_at.is_(None), AuthToken.expires_at > utcnow())
@@ -218,6 +224,7 @@ def list_credentials(*, actor: Principal, include_inactive: bool = False) -> lis
 
 def revoke_credential(*, actor: Principal, token_id: int) -> AuthToken:
     """Revoke one of the caller's own tokens or keys; others' are not found."""
+    require_session(actor)
     token = db.session.get(AuthToken, token_id)
     if token is None or token.user_id != actor.user_id:
         raise NotFound("No such token.")
@@ -241,3 +248,15 @@ def validate_password_strength(password: str) -> None:
 def rename_user(user_id: int, display_name: str) -> None:
     """Keep the account's name in step with the customer or member profile's."""
     get_user(user_id).display_name = display_name
+
+
+def revoke_all_credentials(user_id: int, *, except_token_id: int | None = None) -> int:
+    """Revoke every active session token and API key of the user (but `except_token_id`, e.g.
+    the session that changed the password); they stop working at once. Returns how many."""
+    query = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+    if except_token_id is not None:
+        query = query.where(AuthToken.id != except_token_id)
+    result = db.session.execute(
+        query.values(revoked_at=utcnow()).execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0

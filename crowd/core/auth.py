@@ -1,4 +1,9 @@
-"""Bearer authentication: opaque random tokens, stored as SHA-256 hashes, looked up per request."""
+"""Bearer authentication: opaque random tokens, stored as SHA-256 hashes, looked up per request.
+
+Session tokens carry the full access of the user's role. API keys carry scopes chosen at
+creation, and an API key gets through only to the operations its scopes open
+(API_KEY_OPERATIONS): every other endpoint refuses API keys, whatever their scopes.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,40 @@ TOKEN_PREFIXES = {"session": "crs_", "api_key": "crk_"}
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
 _PRINCIPAL = "crowd.principal"
 
+# What a customer's business system may be allowed: posting and reading jobs, and payments.
+API_KEY_SCOPES = {
+    "jobs:read": "read your jobs, their events and their reviews",
+    "jobs:write": "post jobs, confirm and cancel them",
+    "payments:read": "read your payment method and your jobs' payments",
+    "payments:write": "set your payment method",
+}
+# The only operations an API key can reach ("METHOD rule" → the scope it needs). Anything not
+# listed — credentials, the account, tickets, reviews, addresses … — needs a session token.
+API_KEY_OPERATIONS = {
+    "GET /api/v1/jobs": "jobs:read",
+    "GET /api/v1/jobs/<int:job_id>": "jobs:read",
+    "GET /api/v1/jobs/<int:job_id>/events": "jobs:read",
+    "GET /api/v1/jobs/<int:job_id>/reviews": "jobs:read",
+    "POST /api/v1/jobs": "jobs:write",
+    "POST /api/v1/jobs/<int:job_id>/confirm": "jobs:write",
+    "POST /api/v1/jobs/<int:job_id>/cancel": "jobs:write",
+    "GET /api/v1/me/customer/payment-method": "payments:read",
+    "GET /api/v1/jobs/<int:job_id>/payment": "payments:read",
+    "PUT /api/v1/me/customer/payment-method": "payments:write",
+}
+
+
+class ScopeMissing(Forbidden):
+    """An API key without the scope the operation needs; `scope` names it."""
+
+    title, type_slug = "Scope missing", "scope-missing"
+
+
+class SessionRequired(Forbidden):
+    """An API key on an operation no API key may call (credentials, the account …)."""
+
+    title, type_slug = "Session token required", "session-required"
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -34,6 +73,8 @@ class Principal:
     # again would cost a query each time.
     member_id: int | None = None
     customer_id: int | None = None
+    # An API key's scopes; a session token has none and needs none.
+    scopes: frozenset[str] = frozenset()
 
     @property
     def is_staff(self) -> bool:
@@ -87,6 +128,7 @@ def authenticate() -> Principal | None:
             AuthToken.expires_at,
             AuthToken.revoked_at,
             AuthToken.last_used_at,
+            AuthToken.scopes,
             User.id.label("user_id"),
             User.role,
             User.disabled_at,
@@ -117,6 +159,7 @@ def authenticate() -> Principal | None:
         via=row.kind,
         member_id=row.member_id,
         customer_id=row.customer_id,
+        scopes=frozenset((row.scopes or "").split()),
     )
     request.environ[_PRINCIPAL] = principal
     return principal
@@ -128,7 +171,29 @@ def require_principal(roles: tuple[str, ...] = ()) -> Principal:
         raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.")
     if roles and principal.role not in roles:
         raise Forbidden(f"This endpoint is for: {', '.join(roles)}.")
+    if principal.via == "api_key":
+        _check_scope(principal, api_key_scope(request.method, request.url_rule.rule))
     return principal
+
+
+def api_key_scope(method: str, rule: str) -> str | None:
+    """The scope an API key needs for this operation; None: API keys may not call it."""
+    return API_KEY_OPERATIONS.get(f"{'GET' if method == 'HEAD' else method} {rule}")
+
+
+def _check_scope(principal: Principal, needed: str | None) -> None:
+    if needed is None:
+        raise SessionRequired(
+            "API keys cannot call this endpoint; use a session token (POST /api/v1/auth/tokens)."
+        )
+    if needed not in principal.scopes:
+        raise ScopeMissing(f"This API key lacks the scope {needed}.", scope=needed)
+
+
+def require_session(principal: Principal) -> None:
+    """Refuse API keys: for credentials and the account, whatever an endpoint table says."""
+    if principal.via != "session":
+        _check_scope(principal, None)
 
 
 def current_principal() -> Principal:

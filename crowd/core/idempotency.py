@@ -1,10 +1,16 @@
-"""Idempotency-Key handling: the first successful response is stored with the unit of work."""
+"""Idempotency-Key handling: the first successful response is stored with the unit of work.
+
+Secrets a response carries (a new API key) are never stored: the endpoint names those fields
+(`@blp.idempotent(secrets=("token",))`), the stored copy has them null, and a replay answers
+with that copy and says which fields it withheld (header Idempotent-Secrets-Withheld).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from flask import Response, current_app, request
@@ -17,6 +23,7 @@ from crowd.core.db import Base, IdMixin, UTCDateTime, utcnow
 from crowd.core.errors import BadRequest, Conflict, DomainError, Unprocessable
 
 HEADER = "Idempotency-Key"
+WITHHELD_HEADER = "Idempotent-Secrets-Withheld"
 IDEMPOTENCY_CONSTRAINT = "uq_idempotency_records_scope_key"
 REQUEST_MARKER = "crowd.idempotency"
 MAX_KEY_LENGTH = 255
@@ -56,7 +63,10 @@ def _fingerprint() -> str:
     except ValueError:
         canonical = body.decode("utf-8", "replace")
     raw = f"{request.method} {request.path}?{request.query_string.decode()}\n{canonical}"
-    return hashlib.sha256(raw.encode()).hexdigest()
+    # Keyed: a body may hold a password, and a plain hash of it would let whoever reads the
+    # table test guesses at hash speed.
+    secret_key = current_app.config["CROWD_SETTINGS"].secret_key.encode()
+    return hmac.new(secret_key, raw.encode(), hashlib.sha256).hexdigest()
 
 
 def _find(scope: str, key: str) -> IdempotencyRecord | None:
@@ -71,27 +81,47 @@ def _find(scope: str, key: str) -> IdempotencyRecord | None:
     )
 
 
-def replay(record: IdempotencyRecord) -> Response:
+def replay(record: IdempotencyRecord, secrets: Sequence[str] = ()) -> Response:
     response = Response(
         record.response_body, status=record.status_code, mimetype=record.response_type
     )
     response.headers["Idempotent-Replayed"] = "true"
+    if secrets:
+        response.headers[WITHHELD_HEADER] = ", ".join(secrets)
     if record.location:
         response.headers["Location"] = record.location
     return response
 
 
-def _check_reuse(record: IdempotencyRecord, fingerprint: str) -> Response:
-    if record.fingerprint != fingerprint:
+def _check_reuse(record: IdempotencyRecord, fingerprint: str, secrets: Sequence[str]) -> Response:
+    if not hmac.compare_digest(record.fingerprint, fingerprint):
         raise Unprocessable(
             "This Idempotency-Key was already used with a different request.",
             errors={"headers": {HEADER: ["already used with a different request"]}},
         )
-    return replay(record)
+    return replay(record, secrets)
 
 
-def run_idempotent(view: Callable[[], Response]) -> Response:
-    """Run a creation view at most once per (caller, key); see docs/idempotency in README."""
+def without_secrets(body: str, secrets: Sequence[str]) -> str:
+    """The JSON body with each named field (dotted for nested ones) set to null."""
+    if not secrets:
+        return body
+    document = json.loads(body)
+    for path in secrets:
+        *parents, name = path.split(".")
+        node = document
+        for parent in parents:
+            node = node.get(parent) if isinstance(node, dict) else None
+        if isinstance(node, dict) and name in node:
+            node[name] = None
+    return json.dumps(document)
+
+
+def run_idempotent(view: Callable[[], Response], *, secrets: Sequence[str] = ()) -> Response:
+    """Run a creation view at most once per (caller, key); see docs/idempotency in README.
+
+    `secrets` names response fields that are shown once and never stored (nor replayed).
+    """
     from crowd.extensions import db
 
     key = request.headers.get(HEADER)
@@ -105,7 +135,7 @@ def run_idempotent(view: Callable[[], Response]) -> Response:
     scope, fingerprint = _scope(), _fingerprint()
     existing = _find(scope, key)
     if existing is not None:
-        return _check_reuse(existing, fingerprint)
+        return _check_reuse(existing, fingerprint, secrets)
     try:
         response = view()
     except (DomainError, IntegrityError):
@@ -114,7 +144,7 @@ def run_idempotent(view: Callable[[], Response]) -> Response:
         db.session.rollback()
         winner = _find(scope, key)
         if winner is not None:
-            return _check_reuse(winner, fingerprint)
+            return _check_reuse(winner, fingerprint, secrets)
         raise
     if response.status_code >= 400:
         return response
@@ -135,24 +165,24 @@ def run_idempotent(view: Callable[[], Response]) -> Response:
             path=request.path,
             fingerprint=fingerprint,
             status_code=response.status_code,
-            response_body=response.get_data(as_text=True),
+            response_body=without_secrets(response.get_data(as_text=True), secrets),
             response_type=response.mimetype or "application/json",
             location=response.headers.get("Location"),
             expires_at=utcnow() + timedelta(hours=settings.idempotency_ttl_hours),
         )
     )
     # The unit of work commits it with the created objects; a concurrent twin loses there.
-    request.environ[REQUEST_MARKER] = (scope, key, fingerprint)
+    request.environ[REQUEST_MARKER] = (scope, key, fingerprint, tuple(secrets))
     return response
 
 
 def replay_after_race() -> Response:
     """After a lost race on the key's unique constraint, answer as the winner did."""
-    scope, key, fingerprint = request.environ[REQUEST_MARKER]
+    scope, key, fingerprint, secrets = request.environ[REQUEST_MARKER]
     record = _find(scope, key)
     if record is None:
         raise Conflict("A request with this Idempotency-Key is in progress; retry shortly.")
-    return _check_reuse(record, fingerprint)
+    return _check_reuse(record, fingerprint, secrets)
 
 
 def purge_expired() -> int:

@@ -15,7 +15,7 @@ from crowd.core.dumping import with_compiled_dump
 PROBLEM_JSON = "application/problem+json"
 
 ROLE_DESCRIPTIONS = {
-    "customer": "a customer (bearer token or API key)",
+    "customer": "a customer",
     "member": "a crowd member",
     "community_manager": "a community manager",
     "admin": "an admin",
@@ -43,6 +43,9 @@ class ProblemSchema(ma.Schema):
         ma.fields.String(), metadata={"description": "Every unmet condition (eligibility)"}
     )
     run_id = ma.fields.Integer(metadata={"description": "The run that exists already"})
+    scope = ma.fields.String(
+        metadata={"description": "The API-key scope the operation needs (type scope-missing)"}
+    )
 
 
 class CrowdApi(Api):
@@ -81,8 +84,29 @@ def _add_error_responses(func, *statuses: int):
     return func
 
 
+def _document_api_key_scope(view_func, method: str, rule: str) -> None:
+    from crowd.core.auth import api_key_scope
+
+    manual = view_func._apidoc["manual_doc"]
+    scope = api_key_scope(method.upper(), rule)
+    if scope is None:
+        note = "**API keys:** refused (403 session-required); use a session token."
+    else:
+        manual["x-api-key-scope"] = scope
+        note = f"**API keys:** need the scope `{scope}` (else 403 scope-missing)."
+    manual["description"] = f"{manual.get('description', '')}\n\n{note}".strip()
+
+
 class CrowdBlueprint(Blueprint):
     """A Blueprint whose views declare their roles and idempotency in code and in the docs."""
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, **options):
+        """Register the view; an authenticated one's docs say whether API keys may call it."""
+        apidoc = getattr(view_func, "_apidoc", {}).get("manual_doc", {})
+        methods = options.get("methods") or ()
+        if "x-roles" in apidoc and len(methods) == 1:
+            _document_api_key_scope(view_func, methods[0], f"{self.url_prefix or ''}{rule}")
+        return super().add_url_rule(rule, endpoint, view_func, **options)
 
     def response(self, status_code, schema=None, **kwargs):
         """flask-smorest's response, dumping with the schema compiled (crowd.core.dumping);
@@ -116,14 +140,32 @@ class CrowdBlueprint(Blueprint):
 
         return decorator
 
-    def idempotent(self, func):
-        """Honour an Idempotency-Key header: same key and body replay, different body → 422."""
-        from crowd.core.idempotency import run_idempotent
+    def idempotent(self, func=None, *, secrets: tuple[str, ...] = ()):
+        """Honour an Idempotency-Key header: same key and body replay, different body → 422.
+
+        `secrets` names response fields shown once (a new key's token): they are not stored,
+        and a replay answers with them null (crowd.core.idempotency).
+        """
+        if func is None:
+            return lambda view: self.idempotent(view, secrets=secrets)
+        from crowd.core.idempotency import WITHHELD_HEADER, run_idempotent
 
         @wraps(func)
         def wrapper(*args, **kwargs):
-            return run_idempotent(lambda: func(*args, **kwargs))
+            return run_idempotent(lambda: func(*args, **kwargs), secrets=secrets)
 
+        description = (
+            "Retry-safe key: the same key and body replay the first response; the same key "
+            "with another body is refused with 422."
+        )
+        doc = {}
+        if secrets:
+            fields = ", ".join(f"`{name}`" for name in secrets)
+            description += (
+                f" A replay answers with {fields} null: the secret is shown once and never "
+                f"stored (the replay's `{WITHHELD_HEADER}` header names the fields)."
+            )
+            doc["x-idempotency-withheld"] = list(secrets)
         wrapper = _add_doc(
             wrapper,
             parameters=[
@@ -132,10 +174,10 @@ class CrowdBlueprint(Blueprint):
                     "name": "Idempotency-Key",
                     "required": False,
                     "schema": {"type": "string", "maxLength": 255},
-                    "description": "Retry-safe key: the same key and body replay the first "
-                    "response; the same key with another body is refused with 422.",
+                    "description": description,
                 }
             ],
+            **doc,
         )
         return _add_error_responses(wrapper, 409, 422)
 

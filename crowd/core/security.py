@@ -51,7 +51,7 @@ CORS_ALLOW_HEADERS = (
 )
 CORS_EXPOSE_HEADERS = (
     "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Location, "
-    "Idempotent-Replayed, X-Request-Id"
+    "Idempotent-Replayed, Idempotent-Secrets-Withheld, X-Request-Id"
 )
 CORS_MAX_AGE = "600"
 

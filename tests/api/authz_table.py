@@ -173,7 +173,7 @@ def table() -> dict[str, Access]:
         "GET /api/v1/auth/tokens": OPEN,
         # A user's tokens are theirs alone, staff included.
         "DELETE /api/v1/auth/tokens/{token_id}": own("customer", staff=False),
-        "POST /api/v1/auth/api-keys": Access(body={"name": "Shop system"}),
+        "POST /api/v1/auth/api-keys": Access(body={"name": "Shop system", "scopes": ["jobs:read"]}),
         "GET /api/v1/me": OPEN,
         "GET /api/v1/skills": PUBLIC,
         "GET /api/v1/audit-log": OPEN,
@@ -590,6 +590,21 @@ def table() -> dict[str, Access]:
 
 # Every operation the table knows: the fuzzing runs over these, the matrix checks them all.
 OPERATIONS = tuple(sorted(table()))
+
+# The operations a customer's API key reaches, with the scope each needs (README, "API keys").
+# Every other operation refuses API keys whatever their scopes: 403.
+API_KEY_ACCESS = {
+    "GET /api/v1/jobs": "jobs:read",
+    "GET /api/v1/jobs/{job_id}": "jobs:read",
+    "GET /api/v1/jobs/{job_id}/events": "jobs:read",
+    "GET /api/v1/jobs/{job_id}/reviews": "jobs:read",
+    "POST /api/v1/jobs": "jobs:write",
+    "POST /api/v1/jobs/{job_id}/confirm": "jobs:write",
+    "POST /api/v1/jobs/{job_id}/cancel": "jobs:write",
+    "GET /api/v1/me/customer/payment-method": "payments:read",
+    "GET /api/v1/jobs/{job_id}/payment": "payments:read",
+    "PUT /api/v1/me/customer/payment-method": "payments:write",
+}
 
 
 # --- fields a client must not set --------------------------------------------------------------

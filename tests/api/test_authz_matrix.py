@@ -21,6 +21,7 @@ from sqlalchemy import event
 
 from crowd.extensions import db
 from tests.api.authz_table import (
+    API_KEY_ACCESS,
     OPERATIONS,
     PATH_KEYS,
     PROTECTED_ALLOWED,
@@ -199,6 +200,43 @@ def test_who_gets_through(label, app, matrix, spec_operations):
             detail = json.dumps(response.get_json(silent=True))[:300]
             problems.append(f"{party}: {problem} — {detail}")
     assert not problems, f"{label}\n  " + "\n  ".join(problems)
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_customer_api_key_gets_exactly_its_scopes(label, app, matrix, spec_operations):
+    """Customer A's API key with every scope: on the operations of API_KEY_ACCESS, and on
+    public ones, it gets what A's session gets, and a key lacking that one scope gets 403
+    scope-missing naming it; everywhere else it is refused with 403 — session-required where
+    the session gets through."""
+    connection, world = matrix
+    access, operation = TABLE[label], spec_operations[label]
+    scope = API_KEY_ACCESS.get(label)
+    assert operation.get("x-api-key-scope") == scope, "the docs and the table disagree"
+    client = app.test_client()
+    with isolated(connection):
+        as_session = call(client, world, label, access, "customer")
+    with isolated(connection):
+        as_key = call(client, world, label, access, "customer_key")
+    tally.cells += 2
+    detail = json.dumps(as_key.get_json(silent=True))[:300]
+    if scope or operation.get("x-roles") is None:
+        assert as_key.status_code == as_session.status_code, (as_session.status_code, detail)
+        assert as_key.status_code != 403, detail
+    else:
+        assert as_key.status_code == 403, detail
+        assert as_key.mimetype == "application/problem+json"
+        if as_session.status_code != 403:
+            assert as_key.get_json()["type"].endswith("/session-required"), detail
+    if scope:
+        with isolated(connection):
+            lacking = call(client, world, label, access, f"customer_key_without:{scope}")
+        tally.cells += 1
+        assert lacking.status_code == 403, lacking.get_json()
+        assert lacking.get_json()["type"].endswith("/scope-missing")
+        assert lacking.get_json()["scope"] == scope
 
 
 # --- fields a client must not set -------------------------------------------------------------

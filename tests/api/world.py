@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from crowd.accounts import service as accounts
+from crowd.core.auth import API_KEY_SCOPES
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from crowd.members.models import SkillCategory
@@ -53,6 +54,9 @@ ROLE_OF = {
     "other_member": "member",
     "community_manager": "community_manager",
     "admin": "admin",
+    # Customer A's API keys (test_authz_matrix: what a key gets through to).
+    "customer_key": "customer",
+    **{f"customer_key_without:{scope}": "customer" for scope in API_KEY_SCOPES},
     # Extra actors: owners of one kind of object each.
     "mentee": "member",
     "applicant": "member",
@@ -114,6 +118,22 @@ def _accounts(world: World, client) -> None:
     issued = accounts.sign_in(email=customer.email, password=PASSWORD)
     db.session.commit()
     ids["token"] = issued.token.id
+    # Customer A's API keys: one with every scope, and one lacking each scope in turn.
+    for name, scopes in [("customer_key", list(API_KEY_SCOPES))] + [
+        (f"customer_key_without:{scope}", [s for s in API_KEY_SCOPES if s != scope])
+        for scope in API_KEY_SCOPES
+    ]:
+        body = _ok(
+            client.post(
+                f"{API}/auth/api-keys",
+                json={"name": name, "scopes": scopes},
+                headers=customer.headers,
+            ),
+            201,
+        )
+        a[name] = Actor(
+            customer.user_id, "customer", customer.email, body["token"], customer.profile_id
+        )
     address = {
         "label": "Home",
         "street": "Unter den Linden 1",

@@ -140,14 +140,15 @@ def test_cannot_revoke_someone_elses_token(client, customer, other_customer):
 def test_customer_api_key_works_and_is_listed_without_secret(client, customer):
     created = client.post(
         "/api/v1/auth/api-keys",
-        json={"name": "ERP", "expires_in_days": 30},
+        json={"name": "ERP", "expires_in_days": 30, "scopes": ["jobs:read"]},
         headers=customer.headers,
     )
     assert created.status_code == 201
     key = created.json["token"]
     assert key.startswith("crk_") and created.json["kind"] == "api_key"
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
-    assert client.get("/api/v1/me", headers={"X-API-Key": key}).status_code == 200
+    assert created.json["scopes"] == ["jobs:read"]
+    assert client.get("/api/v1/jobs", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert client.get("/api/v1/jobs", headers={"X-API-Key": key}).status_code == 200
     listed = client.get("/api/v1/auth/tokens", headers=customer.headers).json["items"]
     assert {item["kind"] for item in listed} == {"session", "api_key"}
     assert all(key not in str(item) for item in listed)
@@ -155,13 +156,15 @@ def test_customer_api_key_works_and_is_listed_without_secret(client, customer):
 
 
 def test_only_customers_get_api_keys(client, member):
-    response = client.post("/api/v1/auth/api-keys", json={"name": "x"}, headers=member.headers)
+    body = {"name": "x", "scopes": ["jobs:read"]}
+    response = client.post("/api/v1/auth/api-keys", json=body, headers=member.headers)
     assert response.status_code == 403
     assert response.content_type == PROBLEM
 
 
 def test_list_includes_revoked_only_on_request(client, customer):
-    key = client.post("/api/v1/auth/api-keys", json={"name": "old"}, headers=customer.headers).json
+    body = {"name": "old", "scopes": ["jobs:read"]}
+    key = client.post("/api/v1/auth/api-keys", json=body, headers=customer.headers).json
     client.delete(f"/api/v1/auth/tokens/{key['id']}", headers=customer.headers)
     active = client.get("/api/v1/auth/tokens", headers=customer.headers).json["items"]
     everything = client.get(

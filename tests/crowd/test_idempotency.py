@@ -63,7 +63,7 @@ def test_failed_request_is_not_recorded_and_can_be_retried(client, db_session):
 
 
 def test_keys_are_scoped_per_caller(client, customer, other_customer):
-    body = {"name": "ERP"}
+    body = {"name": "ERP", "scopes": ["jobs:read"]}
     mine = client.post(
         "/api/v1/auth/api-keys", json=body, headers={**customer.headers, "Idempotency-Key": "same"}
     )

@@ -90,19 +90,19 @@ def test_sign_up_is_limited(client, limits):
     _assert_limited(again, "1 per 1 hour")
 
 
+def _key(name: str) -> dict:
+    return {"name": name, "scopes": ["jobs:read"]}
+
+
 def test_api_key_creation_is_limited_per_user(client, customer, other_customer, limits):
     limits(rate_limit_tokens="2 per hour")
     for name in ("ERP", "Shop"):
-        created = client.post(
-            "/api/v1/auth/api-keys", json={"name": name}, headers=customer.headers
-        )
+        created = client.post("/api/v1/auth/api-keys", json=_key(name), headers=customer.headers)
         assert created.status_code == 201
-    third = client.post("/api/v1/auth/api-keys", json={"name": "POS"}, headers=customer.headers)
+    third = client.post("/api/v1/auth/api-keys", json=_key("POS"), headers=customer.headers)
     _assert_limited(third, "2 per 1 hour")
     # Same address, another user: their own allowance.
-    theirs = client.post(
-        "/api/v1/auth/api-keys", json={"name": "ERP"}, headers=other_customer.headers
-    )
+    theirs = client.post("/api/v1/auth/api-keys", json=_key("ERP"), headers=other_customer.headers)
     assert theirs.status_code == 201
 
 

@@ -321,7 +321,8 @@ def test_same_idempotency_key_with_another_body_is_422(client, customer, db_sess
 
 
 def test_customer_api_key_can_post_a_job(client, customer):
-    created = client.post("/api/v1/auth/api-keys", json={"name": "ERP"}, headers=customer.headers)
+    body = {"name": "ERP", "scopes": ["jobs:write"]}
+    created = client.post("/api/v1/auth/api-keys", json=body, headers=customer.headers)
     key = created.json["token"]
     response = client.post("/api/v1/jobs", json=job_body(), headers={"X-API-Key": key})
     assert response.status_code == 201
