@@ -14,7 +14,9 @@ from crowd.accounts.models import AuthToken
 from crowd.core.auth import API_KEY_OPERATIONS, API_KEY_SCOPES, Principal, SessionRequired
 from crowd.core.idempotency import IdempotencyRecord
 from crowd.customers.models import Customer
+from crowd.extensions import db
 from tests.api.spec import METHODS
+from tests.concurrency import run_concurrently
 from tests.factories import PASSWORD
 from tests.jobs.conftest import job_body
 from tests.secret_scan import assert_secret_nowhere, find_secret
@@ -282,3 +284,29 @@ def test_revoke_all_credentials_stops_every_token_but_the_one_kept(client, db_se
     assert accounts.revoke_all_credentials(customer.user_id) == 1
     db_session.commit()
     assert client.get(f"{API}/me", headers=kept_headers).status_code == 401
+
+
+# --- a race on one Idempotency-Key (PostgreSQL) -------------------------------------------------
+
+
+@pytest.mark.committing
+def test_same_key_at_once_creates_one_api_key_and_stores_no_secret(app, on_postgres, customer):
+    def post(client, _):
+        response = _create_key(client, customer, headers={"Idempotency-Key": "race-key"})
+        return response.status_code, response.get_json(), dict(response.headers)
+
+    results = run_concurrently(app, 8, post)
+    created = [(body, headers) for status, body, headers in results if status == 201]
+    assert {status for status, _, _ in results} <= {201, 409}, results
+    assert len({body["id"] for body, _ in created}) == 1
+    secrets = [body["token"] for body, _ in created if body["token"] is not None]
+    assert len(secrets) == 1, "the secret is shown once, to the request that created the key"
+    for body, headers in created:
+        if body["token"] is None:
+            assert headers["Idempotent-Secrets-Withheld"] == "token"
+    with app.app_context():
+        keys = select(func.count()).where(
+            AuthToken.user_id == customer.user_id, AuthToken.kind == "api_key"
+        )
+        assert db.session.scalar(keys) == 1
+        assert_secret_nowhere(secrets[0])
