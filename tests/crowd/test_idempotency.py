@@ -1,12 +1,13 @@
 """Idempotency-Key: replay, conflict, scoping, expiry."""
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from crowd.accounts.models import User
 from crowd.core.db import utcnow
-from crowd.core.idempotency import IdempotencyRecord
+from crowd.core.idempotency import IdempotencyRecord, without_secrets
 from tests.factories import PASSWORD
 
 URL = "/api/v1/accounts/customers"
@@ -108,3 +109,10 @@ def test_purge_removes_only_expired_records(app, client, db_session):
     assert purge_expired() == 1
     keys = db_session.scalars(select(IdempotencyRecord.key)).all()
     assert keys == ["keep"]
+
+
+def test_secret_fields_are_nulled_in_the_stored_copy_nested_ones_too():
+    body = json.dumps({"token": "crk_x", "link": {"url": "https://x", "id": 3}, "n": 1})
+    stored = json.loads(without_secrets(body, ("token", "link.url", "absent", "n.deeper")))
+    assert stored == {"token": None, "link": {"url": None, "id": 3}, "n": 1}
+    assert without_secrets(body, ()) == body
