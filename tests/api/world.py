@@ -551,7 +551,7 @@ def _recruitment(world: World, app, client) -> None:
     ids["referral_code"] = issue_code(a["member"].profile_id).code
     issue_code(a["other_member"].profile_id)
     db.session.commit()
-    friend = _ok(
+    _ok(
         client.post(
             f"{API}/accounts/members",
             json={
@@ -562,8 +562,16 @@ def _recruitment(world: World, app, client) -> None:
                 "referral_code": ids["referral_code"],
             },
         ),
-        201,
+        202,
     )
+    # Sign-up answers without ids; the friend's member id is in the signed-in user.
+    friend = _ok(
+        client.post(
+            f"{API}/auth/tokens",
+            json={"email": "friend@example.test", "password": PASSWORD},
+        ),
+        201,
+    )["user"]
     drain_background(app)
     ids["referral"] = db.session.scalar(
         select(Referral.id).where(Referral.referred_member_id == friend["member_id"])
