@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from crowd.accounts import service as accounts
+from crowd.accounts.lifecycle import close_access
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from crowd.members.models import SkillCategory
@@ -114,6 +115,11 @@ def _accounts(world: World, client) -> None:
     issued = accounts.sign_in(email=customer.email, password=PASSWORD)
     db.session.commit()
     ids["token"] = issued.token.id
+    # Accounts staff deactivate (POST) and reactivate (DELETE): customers of their own.
+    ids["account"] = make_actor("customer").user_id
+    ids["deactivated_account"] = make_actor("customer").user_id
+    close_access(ids["deactivated_account"], actor_id=None, reason="matrix")
+    db.session.commit()
     address = {
         "label": "Home",
         "street": "Unter den Linden 1",
