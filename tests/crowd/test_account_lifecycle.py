@@ -551,3 +551,27 @@ def test_a_suspension_closes_the_account_and_reinstatement_reopens_it(client, cm
     assert _sign_in(client, member.email).status_code == 201
     kinds = [kind for kind, _, _ in _events(member.user_id)]
     assert kinds == ["deactivated", "reactivated"]
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_lockout_and_reset_settings_are_read_and_checked():
+    from crowd.config import ConfigError, Settings
+
+    defaults = Settings.from_env({}, "/tmp/crowd-instance")
+    assert (
+        defaults.sign_in_lockout_threshold,
+        defaults.sign_in_lockout_base_seconds,
+        defaults.sign_in_lockout_max_seconds,
+        defaults.password_reset_ttl_minutes,
+    ) == (5, 60, 3600, 30)
+    env = {"SIGN_IN_LOCKOUT_THRESHOLD": "3", "PASSWORD_RESET_TTL_MINUTES": "15"}
+    assert Settings.from_env(env, "/tmp/crowd-instance").sign_in_lockout_threshold == 3
+    with pytest.raises(ConfigError, match="SIGN_IN_LOCKOUT_MAX_SECONDS"):
+        Settings.from_env(
+            {"SIGN_IN_LOCKOUT_BASE_SECONDS": "600", "SIGN_IN_LOCKOUT_MAX_SECONDS": "60"},
+            "/tmp/crowd-instance",
+        )
+    with pytest.raises(ConfigError, match="SIGN_IN_LOCKOUT_THRESHOLD"):
+        Settings.from_env({"SIGN_IN_LOCKOUT_THRESHOLD": "0"}, "/tmp/crowd-instance")
