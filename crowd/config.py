@@ -166,6 +166,14 @@ class Settings:
     # Where Stripe's hosted onboarding sends members back (https; the mobile app's pages).
     payout_onboarding_refresh_url: str | None = None
     payout_onboarding_return_url: str | None = None
+    # Per-account sign-in throttling (crowd.accounts.throttle): after `threshold` wrong
+    # passwords in a row the account is locked for `base` seconds, doubling with each further
+    # failure up to `max`; a successful sign-in resets it.
+    sign_in_lockout_threshold: int = 5
+    sign_in_lockout_base_seconds: int = 60
+    sign_in_lockout_max_seconds: int = 3600
+    # Lifetime of a password-reset link (single use).
+    password_reset_ttl_minutes: int = 30
     extra: dict = field(default_factory=dict)
 
     @property
@@ -195,6 +203,7 @@ class Settings:
         if api_base and not api_base.startswith(("http://", "https://")):
             raise ConfigError("STRIPE_API_BASE must be an http(s) URL")
         page_size_max = _int(env, "PAGE_SIZE_MAX", 100, minimum=1)
+        lockout_base = _int(env, "SIGN_IN_LOCKOUT_BASE_SECONDS", 60, minimum=1)
         return cls(
             database_url=database_url,
             redis_url=_redis_url(env),
@@ -221,6 +230,12 @@ class Settings:
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
             payout_onboarding_refresh_url=_https_url(env, "PAYOUT_ONBOARDING_REFRESH_URL"),
             payout_onboarding_return_url=_https_url(env, "PAYOUT_ONBOARDING_RETURN_URL"),
+            sign_in_lockout_threshold=_int(env, "SIGN_IN_LOCKOUT_THRESHOLD", 5, minimum=1),
+            sign_in_lockout_base_seconds=lockout_base,
+            sign_in_lockout_max_seconds=_int(
+                env, "SIGN_IN_LOCKOUT_MAX_SECONDS", max(3600, lockout_base), minimum=lockout_base
+            ),
+            password_reset_ttl_minutes=_int(env, "PASSWORD_RESET_TTL_MINUTES", 30, minimum=1),
         )
 
     def flask_config(self) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -24,6 +24,8 @@ class User(IdMixin, TimestampMixin, Base):
     display_name: Mapped[str] = mapped_column(String(120), nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why staff deactivated the account (shown to staff; the user sees a generic problem).
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
 
     # The role's profile, if any (customers and members have one; staff do not).
     customer = relationship("Customer", uselist=False, viewonly=True)
@@ -63,3 +65,65 @@ class AuthToken(IdMixin, Base):
     @property
     def scope_list(self) -> list[str] | None:
         return self.scopes.split() if self.scopes is not None else None
+
+
+class PasswordResetToken(IdMixin, Base):
+    """A single-use password-reset link: only its SHA-256 is kept, never the secret."""
+
+    __tablename__ = "password_reset_tokens"
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # Set when the link is redeemed, or when a newer link or a password change voids it.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInThrottle(Base):
+    """Consecutive wrong passwords for one email address, and until when it is locked.
+
+    Keyed by the SHA-256 of the normalised address, whether or not an account has it, so
+    that a locked unknown address answers exactly like a locked account.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+ACCOUNT_EVENTS = (
+    "password_changed",
+    "password_reset_requested",
+    "password_reset",
+    "sign_in_locked",
+    "sign_up_with_existing_email",
+    "deactivated",
+    "reactivated",
+)
+
+
+class AccountEvent(IdMixin, Base):
+    """What happened to an account's access: password changes and resets, locks, deactivation.
+
+    The staff audit log records staff requests without bodies; this keeps the reason and the
+    events a user causes themselves.
+    """
+
+    __tablename__ = "account_events"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{kind}'" for kind in ACCOUNT_EVENTS) + ")",
+            name="kind_known",
+        ),
+        Index("ix_account_events_user_id_id", "user_id", "id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -141,3 +141,60 @@ class CredentialListSchema(ma.Schema):
 
 class CredentialQueryArgsSchema(ma.Schema):
     include_inactive = ma.fields.Boolean(load_default=False)
+
+
+# --- account lifecycle ------------------------------------------------------------------------
+
+
+class SignUpReceiptSchema(ma.Schema):
+    """The same answer whether or not the email had an account: sign in to go on."""
+
+    email = ma.fields.Email(metadata={"description": "The address, as the account would have it"})
+    detail = ma.fields.String()
+
+
+class PasswordChangeSchema(ma.Schema):
+    current_password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(max=200)
+    )
+    new_password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(min=10, max=200)
+    )
+
+
+class PasswordResetRequestSchema(ma.Schema):
+    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class PasswordResetRequestedSchema(ma.Schema):
+    detail = ma.fields.String()
+
+
+class PasswordResetRedeemSchema(ma.Schema):
+    token = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The code from the reset email (crp_…)"},
+    )
+    password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(min=10, max=200)
+    )
+
+
+class DeactivationSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class AccountAccessSchema(ma.Schema):
+    """Whether an account may sign in, and what its deactivation revoked."""
+
+    id = ma.fields.Integer()
+    email = ma.fields.Email()
+    role = ma.fields.String()
+    active = ma.fields.Boolean()
+    disabled_at = ma.fields.DateTime(allow_none=True)
+    disabled_reason = ma.fields.String(allow_none=True)
+    credentials_revoked = ma.fields.Integer(
+        metadata={"description": "Session tokens and API keys revoked by this call"}
+    )

@@ -10,10 +10,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from crowd.accounts import throttle
+from crowd.accounts.errors import AccountDisabled, EmailTaken, SignInFailed
 from crowd.accounts.models import AuthToken, User
+from crowd.accounts.passwords import account_words, check_strength
 from crowd.core.auth import Principal, new_token, require_session
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, Unauthorized, field_error
+from crowd.core.errors import NotFound
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member, MemberStats, MemberStatusChange
@@ -57,11 +60,26 @@ def _settings():
 
 
 def _new_user(
-    *, email: str, password: str, role: str, display_name: str, created_by_id=None
+    *,
+    email: str,
+    password: str,
+    role: str,
+    display_name: str,
+    created_by_id=None,
+    company_name: str | None = None,
 ) -> User:
     email = normalise_email(email)
+    # Strength first: a weak password gets its 422 whether or not the email is taken.
+    check_strength(
+        password,
+        user_inputs=account_words(
+            email=email, display_name=display_name, company_name=company_name
+        ),
+    )
     if db.session.scalar(select(func.count()).where(User.email == email)):
-        raise Conflict("An account with this email exists.", errors={"json": {"email": ["taken"]}})
+        raise EmailTaken(
+            "An account with this email exists.", errors={"json": {"email": ["taken"]}}
+        )
     user = User(
         email=email,
         password_hash=_hasher().hash(password),
@@ -84,7 +102,13 @@ def register_customer(
     phone: str | None = None,
 ) -> User:
     """A customer signs up: a user and a customer profile."""
-    user = _new_user(email=email, password=password, role="customer", display_name=display_name)
+    user = _new_user(
+        email=email,
+        password=password,
+        role="customer",
+        display_name=display_name,
+        company_name=company_name,
+    )
     db.session.add(
         Customer(
             user_id=user.id,
@@ -159,15 +183,27 @@ def create_staff(
 
 
 def _check_password(email: str, password: str) -> User:
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    """The user with this email and password, counting wrong passwords per address.
+
+    A locked address gets 429 before any check (crowd.accounts.throttle); a deactivated
+    account, 403 once the password is right.
+    """
+    email = normalise_email(email)
+    key = throttle.email_hash(email)
+    had_failures = throttle.refuse_if_locked(key)
+    user = db.session.scalar(select(User).where(User.email == email))
     try:
         _hasher().verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
-        user = None
-    if user is None:
-        raise Unauthorized("Email or password is wrong.")
+        throttle.record_failure(key, user)
+        raise SignInFailed("Email or password is wrong.") from None
+    if user is None:  # the dummy hash's own password
+        throttle.record_failure(key, None)
+        raise SignInFailed("Email or password is wrong.")
+    if had_failures:
+        throttle.record_success(key)
     if user.disabled_at is not None:
-        raise Unauthorized("This account is disabled.")
+        raise AccountDisabled("This account is deactivated; contact support.")
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hasher().hash(password)
     return user
@@ -240,19 +276,29 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def validate_password_strength(password: str) -> None:
-    if password.strip() != password or len(set(password)) < 4:
-        raise field_error("password", "too weak: use at least 10 varied characters")
-
-
 def rename_user(user_id: int, display_name: str) -> None:
     """Keep the account's name in step with the customer or member profile's."""
     get_user(user_id).display_name = display_name
 
 
+# --- account lifecycle (crowd.accounts.lifecycle) --------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a password (argon2id; minimal cost under CROWD_FAST_HASHING)."""
+    return _hasher().hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def revoke_all_credentials(user_id: int, *, except_token_id: int | None = None) -> int:
-    """Revoke every active session token and API key of the user (but `except_token_id`, e.g.
-    the session that changed the password); they stop working at once. Returns how many."""
+    """Revoke every session token and API key of the user (but `except_token_id`) at once;
+    how many were still unrevoked."""
     query = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
     if except_token_id is not None:
         query = query.where(AuthToken.id != except_token_id)

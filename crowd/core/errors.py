@@ -19,6 +19,8 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
     type_slug = "bad-request"
+    # Response headers an error needs (e.g. Retry-After on a 429); set by the subclass.
+    headers: dict | None = None
 
     def __init__(self, detail: str = "", *, errors: dict | None = None, **extra) -> None:
         super().__init__(detail or self.title)
@@ -116,6 +118,7 @@ def handle_domain_error(error: DomainError) -> Response:
         error.detail,
         type_slug=error.type_slug,
         errors=error.errors,
+        headers=error.headers,
         **error.extra,
     )
 

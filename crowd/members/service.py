@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import selectinload
 
+from crowd.accounts.lifecycle import CLOSED_MEMBER_STATES, close_access, reopen_access
 from crowd.accounts.service import rename_user
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
@@ -301,10 +302,19 @@ def change_own_status(
 def change_member_status(
     *, actor: Principal, member_id: int, action: str, reason: str
 ) -> MemberStatusChange:
-    """Staff activate, suspend, reinstate or offboard a member, always with a reason."""
+    """Staff activate, suspend, reinstate or offboard a member, always with a reason.
+
+    Suspending or offboarding closes the member's account at once (every token and API key
+    revoked, sign-in refused); reinstating opens it again. Sanctions come through here too.
+    """
     _require_staff(actor)
     member = _visible_member(actor, member_id, lock=True)
-    return _transition(member, action=action, who="staff", reason=reason, actor=actor)
+    change = _transition(member, action=action, who="staff", reason=reason, actor=actor)
+    if change.to_status in CLOSED_MEMBER_STATES:
+        close_access(member.user_id, actor_id=actor.user_id, reason=f"{action}: {reason}")
+    elif change.from_status == "suspended" and change.to_status == "active":
+        reopen_access(member.user_id, actor_id=actor.user_id, reason=f"{action}: {reason}")
+    return change
 
 
 def status_history(

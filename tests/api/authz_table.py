@@ -56,6 +56,7 @@ PATH_KEYS = {
     "link_id": "help_link",
     "referral_id": "referral",
     "channel_id": "channel",
+    "user_id": "account",
 }
 
 
@@ -175,6 +176,20 @@ def table() -> dict[str, Access]:
         "DELETE /api/v1/auth/tokens/{token_id}": own("customer", staff=False),
         "POST /api/v1/auth/api-keys": Access(body={"name": "Shop system", "scopes": ["jobs:read"]}),
         "GET /api/v1/me": OPEN,
+        # Every party changes their own password with their own session (204).
+        "POST /api/v1/me/password": Access(
+            body={"current_password": "correct horse battery", "new_password": "purple tractor 77"}
+        ),
+        # The same 202 for any address; an unknown code is 422 for everyone.
+        "POST /api/v1/auth/password-resets": Access(public=True, body={"email": "@email:customer"}),
+        "POST /api/v1/auth/password-resets/redeem": Access(
+            public=True, body={"token": "crp_not-a-code", "password": "purple tractor 77"}
+        ),
+        # Staff act on a customer's account (an active one, and one deactivated already).
+        "POST /api/v1/users/{user_id}/deactivation": Access(body={"reason": "Offboarded"}),
+        "DELETE /api/v1/users/{user_id}/deactivation": Access(
+            path={"user_id": "deactivated_account"}
+        ),
         "GET /api/v1/skills": PUBLIC,
         "GET /api/v1/audit-log": OPEN,
         # --- members ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from crowd.accounts import service as accounts
+from crowd.accounts.lifecycle import close_access
 from crowd.core.auth import API_KEY_SCOPES
 from crowd.core.db import utcnow
 from crowd.extensions import db
@@ -134,6 +135,11 @@ def _accounts(world: World, client) -> None:
         a[name] = Actor(
             customer.user_id, "customer", customer.email, body["token"], customer.profile_id
         )
+    # Accounts staff deactivate (POST) and reactivate (DELETE): customers of their own.
+    ids["account"] = make_actor("customer").user_id
+    ids["deactivated_account"] = make_actor("customer").user_id
+    close_access(ids["deactivated_account"], actor_id=None, reason="matrix")
+    db.session.commit()
     address = {
         "label": "Home",
         "street": "Unter den Linden 1",
@@ -571,7 +577,7 @@ def _recruitment(world: World, app, client) -> None:
     ids["referral_code"] = issue_code(a["member"].profile_id).code
     issue_code(a["other_member"].profile_id)
     db.session.commit()
-    friend = _ok(
+    _ok(
         client.post(
             f"{API}/accounts/members",
             json={
@@ -582,8 +588,16 @@ def _recruitment(world: World, app, client) -> None:
                 "referral_code": ids["referral_code"],
             },
         ),
-        201,
+        202,
     )
+    # Sign-up answers without ids; the friend's member id is in the signed-in user.
+    friend = _ok(
+        client.post(
+            f"{API}/auth/tokens",
+            json={"email": "friend@example.test", "password": PASSWORD},
+        ),
+        201,
+    )["user"]
     drain_background(app)
     ids["referral"] = db.session.scalar(
         select(Referral.id).where(Referral.referred_member_id == friend["member_id"])

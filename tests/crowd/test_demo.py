@@ -39,6 +39,7 @@ from onboarding.models import (
     TrainingCompletion,
     TrainingModule,
 )
+from tests.factories import PASSWORD
 
 MEMBERS, CUSTOMERS = 40, 8
 STAFF = {demo.ADMIN_EMAIL: "admin", **{email: "community_manager" for email in demo.CM_EMAILS}}
@@ -204,7 +205,7 @@ def test_partial_demo_data_is_refused(db_session):
     service.create_staff(
         actor_id=None,
         email=demo.CM_EMAILS[0],
-        password="x" * 12,
+        password=PASSWORD,
         display_name="CM",
         role="community_manager",
     )

@@ -24,7 +24,7 @@ def _users(db_session, email="ida@example.test"):
 def test_same_key_same_body_replays_first_response(client, db_session):
     first = client.post(URL, json=_body(), headers={"Idempotency-Key": "k-1"})
     again = client.post(URL, json=_body(), headers={"Idempotency-Key": "k-1"})
-    assert first.status_code == again.status_code == 201
+    assert first.status_code == again.status_code == 202
     assert again.json == first.json
     assert again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
@@ -35,7 +35,8 @@ def test_key_order_of_json_fields_does_not_matter(client):
     first = client.post(URL, json=_body(), headers={"Idempotency-Key": "k-2"})
     reordered = dict(reversed(list(_body().items())))
     again = client.post(URL, json=reordered, headers={"Idempotency-Key": "k-2"})
-    assert again.status_code == 201 and again.json["id"] == first.json["id"]
+    assert again.status_code == 202 and again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
 
 
 def test_same_key_different_body_is_422(client, db_session):
@@ -49,9 +50,12 @@ def test_same_key_different_body_is_422(client, db_session):
     assert _users(db_session, "other@example.test") == 0
 
 
-def test_without_key_a_retry_is_a_new_request(client):
-    assert client.post(URL, json=_body()).status_code == 201
-    assert client.post(URL, json=_body()).status_code == 409
+def test_without_key_a_retry_is_a_new_request(client, db_session):
+    # Sign-up answers a taken email like a new one (202); the retry is run, not replayed.
+    assert client.post(URL, json=_body()).status_code == 202
+    retry = client.post(URL, json=_body())
+    assert retry.status_code == 202 and "Idempotent-Replayed" not in retry.headers
+    assert _users(db_session) == 1
 
 
 def test_failed_request_is_not_recorded_and_can_be_retried(client, db_session):
@@ -60,7 +64,7 @@ def test_failed_request_is_not_recorded_and_can_be_retried(client, db_session):
     assert db_session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
     # A corrected request with the same key after a validation failure goes through.
     good = client.post(URL, json=_body(), headers={"Idempotency-Key": "k-4"})
-    assert good.status_code == 201
+    assert good.status_code == 202 and _users(db_session) == 1
 
 
 def test_keys_are_scoped_per_caller(client, customer, other_customer):
@@ -87,8 +91,9 @@ def test_expired_key_can_be_reused(client, db_session):
     again = client.post(
         URL, json=_body(email="new@example.test"), headers={"Idempotency-Key": "k-5"}
     )
-    assert again.status_code == 201
-    assert again.json["id"] != first.json["id"]
+    assert first.status_code == again.status_code == 202
+    assert "Idempotent-Replayed" not in again.headers
+    assert _users(db_session, "new@example.test") == 1
 
 
 def test_overlong_or_blank_key_is_400(client):

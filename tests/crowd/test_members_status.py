@@ -132,7 +132,10 @@ def test_staff_transitions(client, member, admin, status, action, target):
     response = _staff_action(client, admin, member, action)
     assert response.status_code == 200, response.json
     assert (response.json["from_status"], response.json["to_status"]) == (status, target)
-    assert _status(client, member) == target
+    assert db.session.get(Member, member.profile_id).status == target
+    # Suspending and offboarding close the account: the member's token stops working at once.
+    me = client.get("/api/v1/me/member", headers=member.headers)
+    assert me.status_code == (401 if target in ("suspended", "offboarded") else 200)
 
 
 @pytest.mark.parametrize(

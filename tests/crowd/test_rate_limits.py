@@ -85,7 +85,7 @@ def test_a_bogus_token_does_not_escape_the_sign_in_limit(client, customer, limit
 def test_sign_up_is_limited(client, limits):
     limits(rate_limit_sign_up="1 per hour")
     body = {"email": "a@example.test", "password": PASSWORD, "display_name": "A"}
-    assert client.post("/api/v1/accounts/customers", json=body).status_code == 201
+    assert client.post("/api/v1/accounts/customers", json=body).status_code == 202
     again = client.post("/api/v1/accounts/customers", json={**body, "email": "b@example.test"})
     _assert_limited(again, "1 per 1 hour")
 

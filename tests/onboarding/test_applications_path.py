@@ -42,9 +42,9 @@ def test_an_applicant_goes_from_registration_through_every_step_to_active_starte
     # Registration: a professional applicant with a checklist of pending steps.
     account = {"email": "ada@example.test", "password": "correct horse battery"}
     body = {**account, "display_name": "Ada Installateur", "kind": "professional"}
-    user = ok(client.post(f"{API}/accounts/members", json=body), 201)
-    token = ok(client.post(f"{API}/auth/tokens", json=account), 201)["token"]
-    ada = Actor(user["id"], "member", account["email"], token)
+    ok(client.post(f"{API}/accounts/members", json=body), 202)
+    issued = ok(client.post(f"{API}/auth/tokens", json=account), 201)
+    ada = Actor(issued["user"]["id"], "member", account["email"], issued["token"])
     ada.profile_id = ok(client.get(f"{API}/me/member", headers=ada.headers))["id"]
     start = onboarding(client, ada)
     assert start["application"]["number"] == 1

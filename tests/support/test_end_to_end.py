@@ -9,6 +9,7 @@ import pytest
 from crowd.core.background import TASKS
 from crowd.core.db import commit, utcnow
 from payouts import ledger
+from tests.factories import PASSWORD
 from tests.jobs.conftest import active_member, drain_background, post_job_via_api
 from tests.payouts.conftest import assert_ledger_sound, ledger_sound  # noqa: F401
 from tests.payouts.job_money_helpers import REPORT, lines, save_method, transactions
@@ -200,8 +201,11 @@ def test_a_suspended_member_receives_no_offers_until_reinstated(app, client, cus
     assert suspended.status_code == 201, suspended.json
     assert suspended.json["member_status"] == "suspended"
 
+    # The suspension closed the account: the token is revoked, sign-in refused.
+    assert client.get("/api/v1/me/offers", headers=member.headers).status_code == 401
+    credentials = {"email": member.email, "password": PASSWORD}
+    assert client.post("/api/v1/auth/tokens", json=credentials).status_code == 403
     while_suspended = _posted_job(app, client, customer)
-    assert _offers(client, member) == []
     job = client.get(f"/api/v1/jobs/{while_suspended}", headers=customer.headers).json
     assert job["status"] == "open"  # nobody eligible: escalated to the community managers
 
@@ -209,6 +213,10 @@ def test_a_suspended_member_receives_no_offers_until_reinstated(app, client, cus
         sanctions, json={"kind": "reinstate", "reason": "Cleared after review"}, headers=cm.headers
     )
     assert reinstated.status_code == 201, reinstated.json
+    # Reinstated: the member signs in again (the old token stays revoked).
+    assert client.get("/api/v1/me/offers", headers=member.headers).status_code == 401
+    member.token = client.post("/api/v1/auth/tokens", json=credentials).json["token"]
+    assert _offers(client, member) == []
     after = _posted_job(app, client, customer)
     assert [offer["job"]["id"] for offer in _offers(client, member)] == [after]
 

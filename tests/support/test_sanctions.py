@@ -88,8 +88,10 @@ def test_suspending_withdraws_pending_offers_and_dispatch_moves_on(
         "Fraud suspected",
         cm.user_id,
     )
+    # The suspension closed the account too: the member's token no longer works at all.
     accepted = client.post(f"/api/v1/offers/{offers[0].id}/accept", headers=suspended.headers)
-    assert accepted.status_code == 409
+    assert accepted.status_code == 401
+    assert offers_of(job_id)[0].status == "withdrawn"
 
 
 def test_a_suspended_member_receives_no_offers_until_reinstated(app, client, customer, cm):
@@ -177,8 +179,12 @@ def test_only_staff_sanction_and_an_unknown_member_is_404(client, cm, customer):
 def test_staff_and_the_member_read_the_record_others_do_not(app, client, cm, admin):
     member = active_member()
     first = sanctioned(app, client, cm, member, "warn")
+    mine = client.get(API.format(member.profile_id), headers=member.headers).get_json()
+    assert [s["id"] for s in mine["items"]] == [first["id"]]
     second = sanctioned(app, client, admin, member, "suspend")
-    for reader in (cm, member):
+    # Suspended, the member is signed out; staff still read the whole record.
+    assert client.get(API.format(member.profile_id), headers=member.headers).status_code == 401
+    for reader in (cm, admin):
         page = client.get(API.format(member.profile_id), headers=reader.headers).get_json()
         assert [(s["id"], s["kind"]) for s in page["items"]] == [
             (first["id"], "warn"),

@@ -69,8 +69,10 @@ def sign_up(client, *, email: str | None = None, **extra):
 def signed_up(client, **kw) -> Actor:
     """A new applicant signed up through the API (with `kw`) and signed in."""
     email = kw.pop("email", None) or friend_email()
-    user = ok(sign_up(client, email=email, **kw), 201)
+    ok(sign_up(client, email=email, **kw), 202)
     token = ok(client.post(f"{API}/auth/tokens", json={"email": email, "password": PASSWORD}), 201)
+    # Sign-up answers without ids (it must not tell a taken address); the token's user has them.
+    user = token["user"]
     return Actor(user["id"], "member", email, token["token"], user["member_id"])
 
 
