@@ -7,7 +7,7 @@ PERIODIC = (
     Periodic("relay-outbox", "core.relay_outbox", every_seconds=15),
     Periodic("purge-idempotency", "core.purge_idempotency", every_seconds=3600),
     # Sign-in failure counts a day old (unless locked), expired and used password-reset links.
-    Periodic("purge-account-throttles", "accounts.purge_stale", every_seconds=3600),
+    Periodic("purge-account-throttles", "accounts.purge_stale", every_seconds=600),
     # Offers past their expiry, and the next wave for their jobs.
     Periodic("expire-offers", "jobs.expire_offers", every_seconds=30),
     # Safety nets behind the per-job timers (auto-confirm, close, review publication).

@@ -105,6 +105,7 @@ def _void_reset_tokens(user_id: int) -> None:
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    notices.redact_reset_emails(user_id=user_id)
 
 
 def change_password(*, actor: Principal, current_password: str, new_password: str) -> int:
@@ -174,7 +175,7 @@ def _issue_reset_link(user: User) -> None:
     notices.record(user.id, "password_reset_requested")
     notices.tell_owner(
         user,
-        "password_reset_requested",
+        notices.RESET_EMAIL_KIND,
         "Reset your Crowd password",
         "A password reset was requested for your account; the link went to your email "
         "address. If it was not you, ignore it: your password stays as it is.",
@@ -218,8 +219,13 @@ def redeem_password_reset(*, token: str, password: str) -> None:
 
 
 def purge_reset_tokens() -> int:
-    """Delete reset links that expired or were used more than a day ago."""
-    cutoff = utcnow() - timedelta(days=1)
+    """Delete reset links that expired or were used more than a day ago, and blank the code
+    in the emails of links that expired since."""
+    now = utcnow()
+    notices.redact_reset_emails(
+        created_before=now - timedelta(minutes=_settings().password_reset_ttl_minutes)
+    )
+    cutoff = now - timedelta(days=1)
     result = db.session.execute(
         delete(PasswordResetToken).where(
             or_(PasswordResetToken.expires_at < cutoff, PasswordResetToken.used_at < cutoff)

@@ -6,6 +6,9 @@ email delivery lands it is the only channel a signed-out owner can be reached on
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crowd.accounts.models import AccountEvent, User
@@ -57,3 +60,30 @@ def tell_owner(
         created_at=utcnow(),
     )
     db.session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
+
+
+RESET_EMAIL_KIND = "password_reset_requested"
+REDACTED_RESET_BODY = (
+    "A password reset was requested for your Crowd account. The code this email held has "
+    "been used, replaced by a newer one or has expired, so it was removed."
+)
+
+
+def redact_reset_emails(*, user_id: int | None = None, created_before: datetime | None = None):
+    """Blank the code in reset emails that can no longer be used, so it does not stay at rest.
+
+    The outbox must hold a reset code until a relay sends it; once the code is used, voided by
+    a newer one or the account's closure (`user_id`), or expired (`created_before`), its email
+    keeps only a note."""
+    query = update(OutboundEmail).where(
+        OutboundEmail.dedupe_key.like(f"account.{RESET_EMAIL_KIND}:%"),
+        OutboundEmail.body != REDACTED_RESET_BODY,
+    )
+    if user_id is not None:
+        query = query.where(OutboundEmail.user_id == user_id)
+    if created_before is not None:
+        query = query.where(OutboundEmail.created_at < created_before)
+    result = db.session.execute(
+        query.values(body=REDACTED_RESET_BODY).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

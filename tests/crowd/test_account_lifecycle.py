@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from crowd.accounts.models import AccountEvent, AuthToken, PasswordResetToken, SignInThrottle, User
 from crowd.accounts.passwords import check_strength
+from crowd.accounts.tasks import purge_stale
 from crowd.accounts.throttle import email_hash
 from crowd.core.audit import AuditEntry
 from crowd.core.db import utcnow
@@ -21,6 +22,7 @@ from crowd.notifications.models import Notification
 from mentoring.models import OutboundEmail
 from tests.factories import PASSWORD, make_actor
 from tests.jobs.conftest import active_member
+from tests.secret_scan import assert_secret_nowhere
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"
@@ -70,7 +72,11 @@ def _events(user_id: int) -> list[tuple[str, int | None, str | None]]:
 
 
 def _api_key(client, customer) -> str:
-    created = client.post(f"{API}/auth/api-keys", json={"name": "ERP"}, headers=customer.headers)
+    created = client.post(
+        f"{API}/auth/api-keys",
+        json={"name": "ERP", "scopes": ["jobs:read"]},
+        headers=customer.headers,
+    )
     assert created.status_code == 201
     return created.json["token"]
 
@@ -410,6 +416,33 @@ def test_a_reset_link_expires(client, customer):
     db.session.commit()
     assert _redeem(client, code).status_code == 422
     assert _sign_in(client, customer.email).status_code == 201
+
+
+def test_a_used_reset_code_is_nowhere_at_rest(client, customer):
+    _request_reset(client, customer.email)
+    code = _reset_code(customer.user_id)
+    assert _redeem(client, code).status_code == 204
+    assert_secret_nowhere(code)
+
+
+def test_a_voided_reset_code_is_blanked_in_its_email(client, customer):
+    _request_reset(client, customer.email)
+    older = _reset_code(customer.user_id)
+    _request_reset(client, customer.email)
+    assert_secret_nowhere(older)
+    assert _reset_code(customer.user_id) != older
+
+
+def test_an_expired_reset_code_is_blanked_by_the_sweep(client, customer):
+    _request_reset(client, customer.email)
+    code = _reset_code(customer.user_id)
+    (email,) = _emails(customer.user_id, "account.password_reset_requested")
+    email.created_at = utcnow() - timedelta(minutes=31)
+    db.session.commit()
+    purge_stale()
+    db.session.commit()
+    assert_secret_nowhere(code)
+    assert "removed" in email.body
 
 
 def test_a_new_link_voids_the_older_ones(client, customer):
