@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.util import ClauseAdapter
 
+from crowd.accounts.models import User
 from crowd.core.db import utcnow
 from crowd.customers.models import BlockedMember
 from crowd.extensions import db
@@ -201,6 +202,12 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "The member's status is active.",
         where=lambda job: Member.status == "active",
         reason=lambda facts, row: f"Status is {row.status}, not active.",
+    ),
+    Requirement(
+        "account_open",
+        "The member's account is not deactivated.",
+        where=lambda job: ~exists().where(User.id == Member.user_id, User.disabled_at.is_not(None)),
+        reason=lambda facts, row: "The member's account is deactivated.",
     ),
     Requirement(
         "skills",

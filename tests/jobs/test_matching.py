@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from crowd.accounts.lifecycle import close_access
 from crowd.customers.models import BlockedMember, FavouriteMember
 from crowd.extensions import db
 from crowd.members.models import (
@@ -125,6 +126,16 @@ def test_member_who_is_not_active_is_not_a_candidate(customer, status):
 
     assert candidate_ids(job) == [eligible.profile_id]
     assert eligibility_problems(job, other.profile_id) == [f"Status is {status}, not active."]
+
+
+def test_member_whose_account_is_deactivated_is_not_a_candidate(customer):
+    job = make_job(customer)
+    eligible, other = active_member(), active_member()
+    close_access(other.user_id, actor_id=None, reason="deactivated by staff")
+    db.session.flush()
+
+    assert candidate_ids(job) == [eligible.profile_id]
+    assert eligibility_problems(job, other.profile_id) == ["The member's account is deactivated."]
 
 
 def test_member_missing_a_required_skill_is_not_a_candidate(customer):
