@@ -11,6 +11,7 @@ from flask_smorest.spec import prepare_response
 from flask_smorest.utils import resolve_schema_instance
 
 from crowd.core.dumping import with_compiled_dump
+from crowd.core.jsonio import JSONBodyParser
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -83,6 +84,9 @@ def _add_error_responses(func, *statuses: int):
 
 class CrowdBlueprint(Blueprint):
     """A Blueprint whose views declare their roles and idempotency in code and in the docs."""
+
+    # Bodies are read by crowd.core.jsonio: values nothing downstream can take are a 422.
+    ARGUMENTS_PARSER = JSONBodyParser()
 
     def response(self, status_code, schema=None, **kwargs):
         """flask-smorest's response, dumping with the schema compiled (crowd.core.dumping);
