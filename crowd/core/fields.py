@@ -20,6 +20,15 @@ MAX_AMOUNT_MINOR = 100_000_000
 UNIT = "minor units (cents, Rappen) of the currency"
 
 
+# Ids are BIGINTs: a larger number names nothing (422 naming the parameter, not a driver error).
+MAX_ID = 2**63 - 1
+
+
+def id_range() -> validate.Range:
+    """The range of an id a caller passes (path ids are bounded by the URL converter)."""
+    return validate.Range(min=1, max=MAX_ID)
+
+
 class Amount(ma.fields.Integer):
     """An amount of money in minor units: a strict integer in [minimum, maximum]."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from crowd.core.fields import Amount
+from crowd.core.fields import Amount, id_range
 from crowd.core.pagination import PageArgsSchema
 from crowd.customers.schemas import Trimmed
 from crowd.members.models import COUNTRIES
@@ -169,10 +169,8 @@ class StaffJobQueryArgsSchema(JobQueryArgsSchema):
     escalated = ma.fields.Boolean(
         metadata={"description": "true: escalated and still unassigned (open or offered)"}
     )
-    customer_id = ma.fields.Integer(validate=validate.Range(min=1))
-    member_id = ma.fields.Integer(
-        validate=validate.Range(min=1), metadata={"description": "Assigned member"}
-    )
+    customer_id = ma.fields.Integer(validate=id_range())
+    member_id = ma.fields.Integer(validate=id_range(), metadata={"description": "Assigned member"})
     category = ma.fields.String(validate=validate.Length(min=1, max=60))
     country = ma.fields.String(validate=validate.OneOf(COUNTRIES))
 

@@ -1,4 +1,5 @@
-"""Money amounts callers send are bounded by one documented maximum (crowd.core.fields)."""
+"""Numbers callers send are bounded where documented (crowd.core.fields): money amounts by one
+maximum, ids by the BIGINT range."""
 
 from __future__ import annotations
 
@@ -83,3 +84,10 @@ def test_a_refund_over_the_maximum_is_422(client, cm):
     response = client.post("/api/v1/staff/jobs/1/refunds", json=body, headers=cm.headers)
     assert response.status_code == 422, response.get_json()
     assert "amount" in response.get_json()["errors"]["json"]
+
+
+@pytest.mark.parametrize("parameter", ["customer_id", "member_id"])
+def test_an_id_filter_past_64_bits_is_422_naming_it(client, cm, parameter):
+    response = client.get(f"/api/v1/staff/jobs?{parameter}={2**63}", headers=cm.headers)
+    assert response.status_code == 422, response.get_json()
+    assert parameter in response.get_json()["errors"]["query"]
