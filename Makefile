@@ -99,8 +99,8 @@ worker: venv
 	$(FLASK) crowd worker
 
 serve-prod: venv
-	$(BIN)/gunicorn -w 4 -b 0.0.0.0:8000 --timeout 30 --graceful-timeout 30 \
-	  --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py -w 4 -b 0.0.0.0:8000 --timeout 30 \
+	  --graceful-timeout 30 --access-logfile - wsgi:app
 
 # Needs PostgreSQL (DATABASE_URL, default the local server) and Redis (REDIS_URL, default db 11).
 bench-load: venv

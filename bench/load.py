@@ -240,8 +240,9 @@ class Stack:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self._start(
             "gunicorn",
-            [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "30"]
-            + ["--graceful-timeout", "10", "wsgi:app"],
+            [gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers)]
+            + ["-b", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "10"]
+            + ["wsgi:app"],
         )
 
     def start_rq_workers(self, count: int) -> None:

@@ -43,6 +43,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     """Build the app: load config → init extensions → register blueprints → error handlers."""
     app = Flask(__name__, instance_relative_config=True)
     _load_config(app, config)
+    _use_strict_json(app)
     _init_extensions(app)
     _register_domains(app)
     _register_error_handlers(app)
@@ -77,6 +78,13 @@ def _load_config(app: Flask, overrides: Mapping | None) -> None:
         format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
     )
     logging.getLogger("crowd").setLevel(logging.INFO)
+
+
+def _use_strict_json(app: Flask) -> None:
+    """Request bodies read by Flask itself (request.get_json) follow crowd.core.jsonio too."""
+    from crowd.core.jsonio import StrictJSONProvider
+
+    app.json = StrictJSONProvider(app)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -191,10 +191,36 @@ def get_job(*, actor: Principal, job_id: int) -> dict:
 def list_events(
     *, actor: Principal, job_id: int, limit: int | None = None, cursor: str | None = None
 ) -> dict:
-    """The job's audit trail, oldest first."""
+    """The job's audit trail, oldest first; a customer sees it without the crowd's side."""
     job = job_for(actor, job_id)
     query = select(JobEvent).where(JobEvent.job_id == job.id)
-    return paginate(query, {"limit": limit, "cursor": cursor}, order=[JobEvent.id])
+    page = paginate(query, {"limit": limit, "cursor": cursor}, order=[JobEvent.id])
+    if not actor.is_staff:
+        page["items"] = [_customer_event(event, actor) for event in page["items"]]
+    return page
+
+
+# What a customer sees of an event's detail. Not who was offered the job (dispatch member_ids),
+# offer ids or a staff assignment's eligibility notes: only the assigned member is theirs to
+# know (member_id on assign and withdraw). A new detail key stays hidden until it is listed.
+CUSTOMER_EVENT_DETAIL = frozenset(
+    {"wave", "exclusive", "reason", "fee", "member_id", "ticket_id", "resolution", "dispute_id"}
+)
+
+
+def _customer_event(event: JobEvent, actor: Principal) -> dict:
+    """`event` as its job's customer sees it: other users' ids and the crowd's side left out."""
+    return {
+        "id": event.id,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "actor": event.actor,
+        # Their own user id only: members' and staff's user ids are nothing to a customer.
+        "actor_user_id": event.actor_user_id if event.actor_user_id == actor.user_id else None,
+        "detail": {k: v for k, v in event.detail.items() if k in CUSTOMER_EVENT_DETAIL},
+        "created_at": event.created_at,
+    }
 
 
 # --- staff views --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from crowd.core.pagination import paginate
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member, SkillCategory
-from crowd.members.service import record_rating
+from crowd.members.service import record_rating, visible_member
 from crowd.notifications.service import notify
 from jobs.config import job_rules
 from jobs.models import Job, Review
@@ -269,10 +269,11 @@ def job_reviews(*, actor: Principal, job_id: int) -> dict:
     return {"items": reviews, "blind_until": blind_until(job)}
 
 
-def member_reviews(*, member_id: int, limit: int | None = None, cursor: str | None = None) -> dict:
+def member_reviews(
+    *, actor: Principal, member_id: int, limit: int | None = None, cursor: str | None = None
+) -> dict:
     """Published reviews about a member, newest first, naming the customer by first name only."""
-    if db.session.get(Member, member_id) is None:
-        raise NotFound("No such crowd member.")
+    visible_member(actor, member_id, public_face=True)
     query = (
         select(Review)
         .join(Job, Job.id == Review.job_id)

@@ -11,6 +11,7 @@ from flask_smorest.spec import prepare_response
 from flask_smorest.utils import resolve_schema_instance
 
 from crowd.core.dumping import with_compiled_dump
+from crowd.core.jsonio import JSONBodyParser
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -99,6 +100,9 @@ def _document_api_key_scope(view_func, method: str, rule: str) -> None:
 
 class CrowdBlueprint(Blueprint):
     """A Blueprint whose views declare their roles and idempotency in code and in the docs."""
+
+    # Bodies are read by crowd.core.jsonio: values nothing downstream can take are a 422.
+    ARGUMENTS_PARSER = JSONBodyParser()
 
     def add_url_rule(self, rule, endpoint=None, view_func=None, **options):
         """Register the view; an authenticated one's docs say whether API keys may call it."""

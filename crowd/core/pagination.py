@@ -10,6 +10,7 @@ import marshmallow as ma
 from flask import current_app
 from sqlalchemy import Select, func, select, tuple_
 
+from crowd.core import jsonio
 from crowd.core.errors import Unprocessable
 
 
@@ -50,8 +51,9 @@ def _encode(values: list[Any]) -> str:
 def _decode(cursor: str) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError):
+        # The cursor comes back from the client: its values go into SQL, so the strict loader.
+        values = jsonio.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError, jsonio.InvalidJSONValue):
         raise _bad_cursor() from None
     if not isinstance(values, list):
         raise _bad_cursor()

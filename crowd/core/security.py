@@ -2,8 +2,11 @@
 
 - Every request has an id (the caller's `X-Request-Id` when it looks sane, else a fresh one):
   echoed in the response, put into 5xx problem bodies and into every log line.
-- Bodies over MAX_REQUEST_BYTES are 413, URLs over MAX_URL_BYTES 414 and JSON nested deeper
-  than MAX_JSON_DEPTH 400 before any view, authentication or database work runs.
+- Bodies over MAX_REQUEST_BYTES are 413, URLs over MAX_URL_BYTES 414, more than
+  MAX_HEADER_FIELDS header fields or one over MAX_HEADER_FIELD_BYTES 431, and JSON nested
+  deeper than MAX_JSON_DEPTH 400, before any view, authentication or database work runs.
+  gunicorn's own limits (gunicorn.conf.py) sit above these, so it is the app that answers,
+  with problem+json; only what is beyond gunicorn's gets gunicorn's plain HTML page.
 - Every response carries the security headers; the API's CSP allows nothing, the docs page's
   CSP allows its own scripts (the inline one by hash), styles and the spec.
 - CORS only for the exact origins in CORS_ORIGINS (no wildcard, no credentials: the API
@@ -20,7 +23,11 @@ import uuid
 from itertools import accumulate
 
 from flask import Flask, Response, current_app, has_request_context, request
-from werkzeug.exceptions import RequestEntityTooLarge, RequestURITooLarge
+from werkzeug.exceptions import (
+    RequestEntityTooLarge,
+    RequestHeaderFieldsTooLarge,
+    RequestURITooLarge,
+)
 
 from crowd.core.errors import BadRequest
 
@@ -29,8 +36,12 @@ _REQUEST_ID = "crowd.request_id"
 # Ids from a caller's gateway or client are kept when they cannot smuggle anything into logs.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
-# Path plus query string; longer URLs are no request of ours (gunicorn's own line cap is 4094).
+# Path plus query string; longer URLs are no request of ours. gunicorn's caps are higher
+# (gunicorn.conf.py: a request line of 8190 bytes, 100 fields of 16380 bytes each).
 MAX_URL_BYTES = 4096
+# Browsers send about 20 header fields, proxies add a dozen; a bearer token is ~50 bytes.
+MAX_HEADER_FIELDS = 64
+MAX_HEADER_FIELD_BYTES = 8192  # name and value
 # Our deepest schema nests four levels; Python's parser recurses per level.
 MAX_JSON_DEPTH = 32
 
@@ -106,12 +117,28 @@ def _check_request() -> Response | None:
     environ = request.environ
     if len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) > MAX_URL_BYTES:
         raise RequestURITooLarge(f"URLs are limited to {MAX_URL_BYTES} bytes.")
+    _check_headers(request.headers)
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge(f"Request bodies are limited to {limit} bytes.")
     if request.is_json and _json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
         raise BadRequest(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
     return None
+
+
+def _check_headers(headers) -> None:
+    count = 0
+    for name, value in headers.items():
+        count += 1
+        if len(name) + len(value) > MAX_HEADER_FIELD_BYTES:
+            raise RequestHeaderFieldsTooLarge(
+                f"A header field (name and value) is limited to {MAX_HEADER_FIELD_BYTES} bytes; "
+                f"{name[:40]} is longer."
+            )
+    if count > MAX_HEADER_FIELDS:
+        raise RequestHeaderFieldsTooLarge(
+            f"A request may carry at most {MAX_HEADER_FIELDS} header fields, not {count}."
+        )
 
 
 def _json_depth(body: bytes) -> int:

@@ -104,7 +104,9 @@ def list_favourites():
 @blp.response(200, schemas.ListedMemberSchema)
 @blp.errors(404, 409, 422)
 def add_favourite(member_id):
-    """Make a member a favourite (200 whether new or already one); blocked members → 409."""
+    """Make a member a favourite (200 whether new or already one); blocked members → 409.
+
+    Only active or paused members can be listed; any other id is 404, as for no member."""
     return service.add_favourite(actor=current_principal(), member_id=member_id)
 
 
@@ -134,7 +136,9 @@ def list_blocked():
 @blp.response(200, schemas.BlockedMemberSchema)
 @blp.errors(404, 409, 422)
 def block_member(data, member_id):
-    """Block a member from your jobs (200 whether new or not); it removes them as favourite."""
+    """Block a member from your jobs (200 whether new or not); it removes them as favourite.
+
+    Only active or paused members can be listed; any other id is 404, as for no member."""
     return service.block_member(actor=current_principal(), member_id=member_id, **data)
 
 

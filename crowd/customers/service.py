@@ -16,12 +16,13 @@ from sqlalchemy import Select, exists, func, or_, select
 
 from crowd.accounts.service import rename_user
 from crowd.core.auth import Principal
-from crowd.core.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
 from crowd.core.pagination import paginate
 from crowd.customers.models import BlockedMember, Customer, CustomerAddress, FavouriteMember
 from crowd.customers.schemas import postcode_problem
 from crowd.extensions import db
 from crowd.members.models import Member, MemberStats
+from crowd.members.service import visible_member
 
 MAX_ADDRESSES = 20
 # A customer keeps a short personal list, not a directory: the lists are returned whole.
@@ -242,16 +243,10 @@ def delete_address(*, actor: Principal, address_id: int) -> None:
 # --- favourite and blocked members -----------------------------------------------------------
 
 
-def _listable_member(member_id: int) -> Member:
-    member = db.session.get(Member, member_id)
-    if member is None:
-        raise NotFound("No such member.")
-    if member.status == "offboarded":
-        raise Unprocessable(
-            "This member has left the crowd.",
-            errors={"path": {"member_id": ["member has left the crowd"]}},
-        )
-    return member
+def _listable_member(actor: Principal, member_id: int) -> Member:
+    # Only the working crowd: an applicant, a suspended or a departed member is as unknown
+    # as an id that names no one (the same 404), so ids cannot be harvested for names.
+    return visible_member(actor, member_id, public_face=True)
 
 
 def _listed(entry: FavouriteMember | BlockedMember, member: Member, rating) -> ListedMember:
@@ -296,7 +291,7 @@ def list_favourites(*, actor: Principal) -> list[ListedMember]:
 def add_favourite(*, actor: Principal, member_id: int) -> ListedMember:
     """Mark a member as favourite; doing it again changes nothing. A blocked member → 409."""
     customer = _own_customer(actor, lock=True)
-    member = _listable_member(member_id)
+    member = _listable_member(actor, member_id)
     if db.session.get(BlockedMember, (customer.id, member.id)) is not None:
         raise Conflict("This member is blocked; unblock them before making them a favourite.")
     entry = db.session.get(FavouriteMember, (customer.id, member.id))
@@ -326,7 +321,7 @@ def list_blocked(*, actor: Principal) -> list[ListedMember]:
 def block_member(*, actor: Principal, member_id: int, reason: str | None = None) -> ListedMember:
     """Block a member (removing them from the favourites); again sets the reason anew."""
     customer = _own_customer(actor, lock=True)
-    member = _listable_member(member_id)
+    member = _listable_member(actor, member_id)
     entry = db.session.get(BlockedMember, (customer.id, member.id))
     if entry is None:
         if _count(BlockedMember, customer.id) >= MAX_BLOCKED:

@@ -107,12 +107,31 @@ def _own_member(actor: Principal, *, lock: bool = False) -> Member:
     return member
 
 
-def _visible_member(actor: Principal, member_id: int, *, lock: bool = False) -> Member:
-    """A profile as `actor` may see it: staff see any, a member only their own (others: 404)."""
+# The working crowd: whom customers meet (offers, jobs, favourites) and anyone signed in may
+# look up by their public face. Applicants, suspended and departed members are nobody's to see.
+PUBLIC_STATUSES = ("active", "paused")
+NO_SUCH_MEMBER = "No such crowd member."
+
+
+def visible_member(
+    actor: Principal, member_id: int, *, public_face: bool = False, lock: bool = False
+) -> Member:
+    """The member `actor` may see, else 404 — the same answer as for an id that names no one.
+
+    Staff see every member and a member themself. With `public_face` (display name, city,
+    rating, reviews) others see the working crowd (PUBLIC_STATUSES); the full profile no one
+    else. Every endpoint that takes a member id from a customer or member looks it up here.
+    """
     member = _load_member(select(Member).where(Member.id == member_id), lock=lock)
-    if member is None or (not actor.is_staff and member.user_id != actor.user_id):
-        raise NotFound("No such crowd member.")
+    if member is None or not _may_see(actor, member, public_face=public_face):
+        raise NotFound(NO_SUCH_MEMBER)
     return member
+
+
+def _may_see(actor: Principal, member: Member, *, public_face: bool) -> bool:
+    if actor.is_staff or member.user_id == actor.user_id:
+        return True
+    return public_face and member.status in PUBLIC_STATUSES
 
 
 def _require_staff(actor: Principal) -> None:
@@ -130,7 +149,7 @@ def get_own_profile(*, actor: Principal) -> Member:
 
 def get_member(*, actor: Principal, member_id: int) -> Member:
     """A member's profile, for staff or the member themself."""
-    return _visible_member(actor, member_id)
+    return visible_member(actor, member_id)
 
 
 def _check_postcode(member: Member, changes: dict) -> None:
@@ -202,7 +221,7 @@ def set_skill_verified(
 ) -> MemberSkill:
     """A community manager vouches for (or withdraws trust in) a skill the member claims."""
     _require_staff(actor)
-    member = _visible_member(actor, member_id)
+    member = visible_member(actor, member_id)
     claim = db.session.scalar(
         select(MemberSkill)
         .join(Skill, Skill.id == MemberSkill.skill_id)
@@ -308,7 +327,7 @@ def change_member_status(
     revoked, sign-in refused); reinstating opens it again. Sanctions come through here too.
     """
     _require_staff(actor)
-    member = _visible_member(actor, member_id, lock=True)
+    member = visible_member(actor, member_id, lock=True)
     change = _transition(member, action=action, who="staff", reason=reason, actor=actor)
     if change.to_status in CLOSED_MEMBER_STATES:
         close_access(member.user_id, actor_id=actor.user_id, reason=f"{action}: {reason}")
@@ -321,7 +340,7 @@ def status_history(
     *, actor: Principal, member_id: int, limit: int | None = None, cursor: str | None = None
 ) -> dict:
     """Every status change of a member, oldest first."""
-    member = _visible_member(actor, member_id)
+    member = visible_member(actor, member_id)
     query = select(MemberStatusChange).where(MemberStatusChange.member_id == member.id)
     return paginate(query, {"limit": limit, "cursor": cursor}, order=[MemberStatusChange.id])
 

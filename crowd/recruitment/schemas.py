@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import ReportedAmount
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
@@ -63,7 +64,7 @@ class ReferralCountsSchema(ma.Schema):
 
 class RewardTotalSchema(ma.Schema):
     currency = ma.fields.String()
-    amount_minor = ma.fields.Integer(metadata={"description": "Sum of rewards, minor units"})
+    amount_minor = ReportedAmount(metadata={"description": "Sum of rewards, minor units"})
     count = ma.fields.Integer()
 
 
@@ -101,7 +102,7 @@ class MyReferralItemSchema(ma.Schema):
     milestone_reached = ma.fields.Boolean()
     milestone_reached_at = ma.fields.DateTime(allow_none=True)
     status = ma.fields.String()
-    reward_minor = ma.fields.Integer(allow_none=True)
+    reward_minor = ReportedAmount(allow_none=True)
     reward_currency = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()
 
@@ -137,7 +138,7 @@ class ReferralSchema(ma.Schema):
     )
     milestone = ma.fields.String()
     milestone_reached_at = ma.fields.DateTime(allow_none=True)
-    reward_minor = ma.fields.Integer(allow_none=True)
+    reward_minor = ReportedAmount(allow_none=True)
     reward_currency = ma.fields.String(allow_none=True)
     reward_transaction_id = ma.fields.Integer(allow_none=True)
     decided_by_id = ma.fields.Integer(allow_none=True)

@@ -43,5 +43,6 @@ def list_job_reviews(job_id):
 @blp.response(200, schemas.PublicReviewPageSchema)
 @blp.errors(404)
 def list_member_reviews(args, member_id):
-    """Published reviews of a member by their customers, newest first."""
-    return service.member_reviews(member_id=member_id, **args)
+    """Published reviews of an active or paused member by their customers, newest first (any
+    other id is 404, as for no member; staff and the member themself see any)."""
+    return service.member_reviews(actor=current_principal(), member_id=member_id, **args)

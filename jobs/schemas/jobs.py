@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Amount, id_range
 from crowd.core.pagination import PageArgsSchema
 from crowd.customers.schemas import Trimmed
 from crowd.members.models import COUNTRIES
@@ -31,10 +32,10 @@ class JobAddressSchema(ma.Schema):
 
 class PriceSchema(ma.Schema):
     kind = ma.fields.String(metadata={"description": "fixed or hourly"})
-    amount = ma.fields.Integer(
+    amount = Amount(
         metadata={"description": "Minor units: the fixed price, or for hourly the estimate"}
     )
-    rate = ma.fields.Integer(
+    rate = Amount(
         allow_none=True, metadata={"description": "Hourly rate in minor units (hourly only)"}
     )
     currency = ma.fields.String()
@@ -57,7 +58,7 @@ class CancellationSchema(ma.Schema):
     cancelled_at = ma.fields.DateTime()
     cancelled_by = ma.fields.String(metadata={"description": "customer or staff"})
     reason = ma.fields.String(allow_none=True)
-    fee_amount = ma.fields.Integer(
+    fee_amount = Amount(
         metadata={"description": "Late-cancellation fee in minor units of the job's currency"}
     )
 
@@ -168,10 +169,8 @@ class StaffJobQueryArgsSchema(JobQueryArgsSchema):
     escalated = ma.fields.Boolean(
         metadata={"description": "true: escalated and still unassigned (open or offered)"}
     )
-    customer_id = ma.fields.Integer(validate=validate.Range(min=1))
-    member_id = ma.fields.Integer(
-        validate=validate.Range(min=1), metadata={"description": "Assigned member"}
-    )
+    customer_id = ma.fields.Integer(validate=id_range())
+    member_id = ma.fields.Integer(validate=id_range(), metadata={"description": "Assigned member"})
     category = ma.fields.String(validate=validate.Length(min=1, max=60))
     country = ma.fields.String(validate=validate.OneOf(COUNTRIES))
 

@@ -14,6 +14,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.db import utcnow
+from crowd.core.fields import Amount
 from crowd.customers.schemas import Trimmed, postcode_problem
 from crowd.members.models import COUNTRIES
 from jobs.models import CURRENCIES
@@ -22,7 +23,7 @@ MAX_WINDOWS = 10
 MAX_WINDOW_LENGTH = timedelta(days=14)
 MIN_DURATION, MAX_DURATION = 15, 24 * 60
 MAX_SKILLS = 10
-# Caps keep amounts plausible for device work and far from any integer overflow.
+# Caps keep amounts plausible for device work (below the API-wide MAX_AMOUNT_MINOR).
 MAX_PRICE_AMOUNT = 10_000_000  # 100,000.00 in minor units
 MAX_HOURLY_RATE = 1_000_000  # 10,000.00 per hour
 MAX_LEVEL = 100
@@ -90,14 +91,14 @@ class PricingSchema(ma.Schema):
     """
 
     kind = ma.fields.String(required=True, validate=validate.OneOf(PRICING_KINDS))
-    amount = ma.fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_PRICE_AMOUNT),
+    amount = Amount(
+        minimum=1,
+        maximum=MAX_PRICE_AMOUNT,
         metadata={"description": "Fixed price in minor units (fixed pricing only)"},
     )
-    rate = ma.fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_HOURLY_RATE),
+    rate = Amount(
+        minimum=1,
+        maximum=MAX_HOURLY_RATE,
         metadata={"description": "Hourly rate in minor units (hourly pricing only)"},
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Amount
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.customers.schemas import Trimmed
 from jobs.schemas.jobs import PriceSchema, WindowOutSchema, WorkReportOutSchema
@@ -72,10 +73,8 @@ class MemberJobQueryArgsSchema(PageArgsSchema):
 class PartSchema(ma.Schema):
     name = Trimmed(required=True, validate=validate.Length(min=1, max=200))
     quantity = ma.fields.Integer(required=True, strict=True, validate=validate.Range(1, 1000))
-    amount_minor = ma.fields.Integer(
+    amount_minor = Amount(
         required=True,
-        strict=True,
-        validate=validate.Range(min=0),
         metadata={"description": "Price of all units, in minor units of the job's currency"},
     )
 

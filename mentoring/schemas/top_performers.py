@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import id_range
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.customers.schemas import within_documented_length
 from payouts.schemas.plans import PerkSchema
@@ -88,7 +89,7 @@ DecisionPageSchema = page_of(DecisionSchema)
 
 
 class DecisionQueryArgsSchema(PageArgsSchema):
-    member_id = ma.fields.Integer(validate=validate.Range(min=1))
+    member_id = ma.fields.Integer(validate=id_range())
     category = ma.fields.String(validate=CATEGORY, metadata={"description": "Category slug"})
     region = ma.fields.String(validate=REGION)
     awarded = ma.fields.Boolean()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import ReportedAmount
 from crowd.core.pagination import PageArgsSchema
 
 CURRENCIES = ("EUR", "CHF")
@@ -33,7 +34,7 @@ class AccountQueryArgsSchema(PageArgsSchema):
 
 class EntrySchema(ma.Schema):
     account = ma.fields.Function(lambda entry: entry.account.code)
-    amount = ma.fields.Integer(metadata={"description": "> 0 debit, < 0 credit, minor units"})
+    amount = ReportedAmount(metadata={"description": "> 0 debit, < 0 credit, minor units"})
 
 
 class TransactionSchema(ma.Schema):

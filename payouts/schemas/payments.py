@@ -5,11 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Amount, ReportedAmount
 from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
-
-# Far above any job price (jobs cap theirs), far below integer overflow.
-MAX_REFUND_AMOUNT = 10**11
 
 
 class PaymentMethodSetSchema(ma.Schema):
@@ -36,10 +34,9 @@ class PaymentMethodSchema(ma.Schema):
 
 
 class RefundCreateSchema(ma.Schema):
-    amount = ma.fields.Integer(
+    amount = Amount(
         required=True,
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_REFUND_AMOUNT),
+        minimum=1,
         metadata={"description": "Minor units; at most what is captured and not yet refunded"},
     )
     reason = Trimmed(required=True, validate=validate.Length(min=1, max=500))
@@ -50,7 +47,7 @@ class RefundSchema(ma.Schema):
 
     id = ma.fields.Integer()
     job_id = ma.fields.Integer()
-    amount = ma.fields.Integer()
+    amount = Amount()
     currency = ma.fields.String()
     status = ma.fields.String(metadata={"description": "pending, succeeded or failed"})
     reason = ma.fields.String()
@@ -61,10 +58,10 @@ class RefundSchema(ma.Schema):
     commission_part = ma.fields.Integer(
         allow_none=True, metadata={"description": "What the platform gave back of its share"}
     )
-    member_part = ma.fields.Integer(
+    member_part = Amount(
         allow_none=True, metadata={"description": "What came off the member's earning"}
     )
-    member_receivable = ma.fields.Integer(
+    member_receivable = Amount(
         allow_none=True,
         metadata={"description": "Part of member_part already paid out: the member owes it"},
     )
@@ -77,7 +74,7 @@ class DisputeSchema(ma.Schema):
     id = ma.fields.String()
     status = ma.fields.String()
     reason = ma.fields.String(allow_none=True)
-    amount = ma.fields.Integer(allow_none=True)
+    amount = ReportedAmount(allow_none=True)
     open = ma.fields.Boolean()
     created_at = ma.fields.DateTime(allow_none=True)
     closed_at = ma.fields.DateTime(allow_none=True)
@@ -95,17 +92,17 @@ class JobPaymentSchema(ma.Schema):
         }
     )
     currency = ma.fields.String()
-    price_amount = ma.fields.Integer()
-    amount_authorized = ma.fields.Integer()
-    amount_captured = ma.fields.Integer()
-    amount_refunded = ma.fields.Integer()
+    price_amount = Amount()
+    amount_authorized = Amount()
+    amount_captured = Amount()
+    amount_refunded = Amount()
     payment_method_on_file = ma.fields.Boolean()
     failure_code = ma.fields.String(allow_none=True)
     last_error = ma.fields.String(allow_none=True)
     authorized_at = ma.fields.DateTime(allow_none=True)
     captured_at = ma.fields.DateTime(allow_none=True)
     refunds = ma.fields.List(ma.fields.Nested(RefundSchema))
-    member_earning = ma.fields.Integer(
+    member_earning = Amount(
         allow_none=True, metadata={"description": "The member's earning, once settled"}
     )
     # staff only
@@ -117,7 +114,7 @@ class JobPaymentSchema(ma.Schema):
     settlement_kind = ma.fields.String(
         allow_none=True, metadata={"description": "job, or cancellation_fee"}
     )
-    commission_amount = ma.fields.Integer(allow_none=True)
+    commission_amount = Amount(allow_none=True)
     plan_code = ma.fields.String(allow_none=True)
     settlement_transaction_id = ma.fields.Integer(allow_none=True)
     dispute = ma.fields.Nested(DisputeSchema, allow_none=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Amount, ReportedAmount
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
 from payouts.models.payout_runs import MONTHLY_FEE_STATUSES, PAYOUT_STATUSES
@@ -24,7 +25,7 @@ class PayoutSchema(ma.Schema):
     id = ma.fields.Integer()
     run_id = ma.fields.Integer()
     member_id = ma.fields.Integer()
-    amount = ma.fields.Integer(metadata={"description": "Minor units of currency"})
+    amount = ReportedAmount(metadata={"description": "Minor units of currency"})
     currency = ma.fields.String()
     status = ma.fields.String(metadata={"description": ", ".join(PAYOUT_STATUSES)})
     hold_reason = ma.fields.String(allow_none=True)
@@ -47,7 +48,7 @@ class MyPayoutSchema(ma.Schema):
     """One of your payouts and where it stands."""
 
     id = ma.fields.Integer()
-    amount = ma.fields.Integer(metadata={"description": "Minor units of currency"})
+    amount = ReportedAmount(metadata={"description": "Minor units of currency"})
     currency = ma.fields.String()
     status = ma.fields.String(metadata={"description": ", ".join(PAYOUT_STATUSES)})
     hold_reason = ma.fields.String(
@@ -75,7 +76,7 @@ class PayoutRunSchema(ma.Schema):
     finished_at = ma.fields.DateTime(allow_none=True)
     minimums = ma.fields.Dict(
         keys=ma.fields.String(),
-        values=ma.fields.Integer(),
+        values=ReportedAmount(),
         metadata={"description": "Smallest payout per currency used by the run, minor units"},
     )
     totals = ma.fields.Dict(
@@ -90,7 +91,7 @@ class PayoutStatusCountSchema(ma.Schema):
     currency = ma.fields.String()
     status = ma.fields.String()
     count = ma.fields.Integer()
-    amount = ma.fields.Integer()
+    amount = ReportedAmount()
 
 
 class PayoutRunDetailSchema(ma.Schema):
@@ -112,7 +113,7 @@ class MonthlyFeeSchema(ma.Schema):
     member_id = ma.fields.Integer()
     period = ma.fields.String(metadata={"example": "2025-03"})
     plan_id = ma.fields.Integer()
-    amount = ma.fields.Integer(metadata={"description": "Minor units of currency"})
+    amount = Amount(metadata={"description": "Minor units of currency"})
     currency = ma.fields.String()
     status = ma.fields.String(metadata={"description": ", ".join(MONTHLY_FEE_STATUSES)})
     charged_to = ma.fields.String(

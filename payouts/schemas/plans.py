@@ -5,12 +5,13 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Amount
 from crowd.core.patterns import Pattern
 from crowd.customers.schemas import Trimmed
 from payouts.models.plans import PLAN_KINDS
 
 CURRENCIES = ("EUR", "CHF")
-# Fees of device work: far below any overflow, far above any real monthly or per-job fee.
+# Fees of device work: far above any real monthly or per-job fee (below MAX_AMOUNT_MINOR).
 MAX_FEE_AMOUNT = 10_000_000
 
 
@@ -22,12 +23,8 @@ def _basis_points() -> ma.fields.Integer:
     )
 
 
-def _fee(description: str) -> ma.fields.Integer:
-    return ma.fields.Integer(
-        strict=True,
-        validate=validate.Range(1, MAX_FEE_AMOUNT),
-        metadata={"description": description},
-    )
+def _fee(description: str) -> Amount:
+    return Amount(minimum=1, maximum=MAX_FEE_AMOUNT, metadata={"description": description})
 
 
 class PlanSchema(ma.Schema):
@@ -37,10 +34,10 @@ class PlanSchema(ma.Schema):
     name = ma.fields.String()
     kind = ma.fields.String(metadata={"description": "percentage, flat_fee or fixed_fee"})
     percent_bp = ma.fields.Integer(metadata={"description": "Commission per job, basis points"})
-    monthly_fee_amount = ma.fields.Integer(
+    monthly_fee_amount = Amount(
         allow_none=True, metadata={"description": "flat_fee: minor units of fee_currency"}
     )
-    fixed_fee_amount = ma.fields.Integer(
+    fixed_fee_amount = Amount(
         allow_none=True, metadata={"description": "fixed_fee: per job, minor units of fee_currency"}
     )
     fee_currency = ma.fields.String(allow_none=True)
@@ -118,8 +115,8 @@ class PerkSchema(ma.Schema):
 class CommissionSchema(ma.Schema):
     """What the platform keeps of a job and what the member earns: amount + earning = price."""
 
-    amount = ma.fields.Integer(metadata={"description": "Commission, minor units"})
-    earning = ma.fields.Integer(metadata={"description": "The member's share, minor units"})
+    amount = Amount(metadata={"description": "Commission, minor units"})
+    earning = Amount(metadata={"description": "The member's share, minor units"})
     currency = ma.fields.String()
     plan_code = ma.fields.String()
     plan_kind = ma.fields.String()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import ReportedAmount
+
 CURRENCIES = ("EUR", "CHF")
 FORMATS = ("json", "csv")
 
@@ -36,20 +38,20 @@ class StatementTotalsSchema(ma.Schema):
     adjustments."""
 
     currency = ma.fields.String()
-    gross = ma.fields.Integer(
+    gross = ReportedAmount(
         metadata={"description": "Prices of your jobs settled and late-cancellation fees"}
     )
-    cancellation_fees = ma.fields.Integer(
+    cancellation_fees = ReportedAmount(
         metadata={"description": "Late-cancellation fees in gross (your share and commission)"}
     )
-    commission = ma.fields.Integer(metadata={"description": "The platform's share of them"})
-    fees = ma.fields.Integer(metadata={"description": "Monthly and cancellation fees charged"})
-    refunds = ma.fields.Integer(metadata={"description": "Earnings given back by refunds"})
-    adjustments = ma.fields.Integer(metadata={"description": "Corrections and other credits"})
-    net = ma.fields.Integer(metadata={"description": "Change of what you are owed, payouts aside"})
-    paid_out = ma.fields.Integer(metadata={"description": "Sent to you, less payouts returned"})
-    pending = ma.fields.Integer(metadata={"description": "Earned and not paid out yet (now)"})
-    owed = ma.fields.Integer(metadata={"description": "What you owe the platform (now)"})
+    commission = ReportedAmount(metadata={"description": "The platform's share of them"})
+    fees = ReportedAmount(metadata={"description": "Monthly and cancellation fees charged"})
+    refunds = ReportedAmount(metadata={"description": "Earnings given back by refunds"})
+    adjustments = ReportedAmount(metadata={"description": "Corrections and other credits"})
+    net = ReportedAmount(metadata={"description": "Change of what you are owed, payouts aside"})
+    paid_out = ReportedAmount(metadata={"description": "Sent to you, less payouts returned"})
+    pending = ReportedAmount(metadata={"description": "Earned and not paid out yet (now)"})
+    owed = ReportedAmount(metadata={"description": "What you owe the platform (now)"})
     transactions = ma.fields.Integer()
 
 
@@ -69,11 +71,11 @@ class RevenueRowSchema(ma.Schema):
 
     month = ma.fields.String(metadata={"example": "2025-03"})
     currency = ma.fields.String()
-    commission = ma.fields.Integer()
-    fees = ma.fields.Integer()
-    refunds = ma.fields.Integer()
-    costs = ma.fields.Integer(metadata={"description": "Provider fees, goodwill, disputes lost"})
-    net = ma.fields.Integer(metadata={"description": "commission + fees − refunds − costs"})
+    commission = ReportedAmount()
+    fees = ReportedAmount()
+    refunds = ReportedAmount()
+    costs = ReportedAmount(metadata={"description": "Provider fees, goodwill, disputes lost"})
+    net = ReportedAmount(metadata={"description": "commission + fees − refunds − costs"})
 
 
 class RevenueReportSchema(ma.Schema):

@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Amount
 from crowd.customers.schemas import within_documented_length
 from support.models import RESOLUTION_KINDS
 
@@ -31,9 +32,8 @@ class ResolutionCreateSchema(ma.Schema):
             "paid in full and the platform pays the customer goodwill_amount."
         },
     )
-    refund_amount = ma.fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1),
+    refund_amount = Amount(
+        minimum=1,
         metadata={"description": "partial_refund only: minor units of the job's currency"},
     )
     customer_share_percent = ma.fields.Integer(
@@ -41,9 +41,8 @@ class ResolutionCreateSchema(ma.Schema):
         validate=validate.Range(1, 99),
         metadata={"description": "split only: the customer's share of the price in percent"},
     )
-    goodwill_amount = ma.fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1),
+    goodwill_amount = Amount(
+        minimum=1,
         metadata={"description": "goodwill only: minor units the platform pays the customer"},
     )
     member_at_fault = ma.fields.Boolean(
@@ -100,10 +99,10 @@ class ResolutionSchema(ma.Schema):
     job_id = ma.fields.Integer(allow_none=True)
     kind = ma.fields.String()
     status = ma.fields.String(metadata={"description": "proposed, rejected, withdrawn or applied"})
-    refund_amount = ma.fields.Integer(
+    refund_amount = Amount(
         metadata={"description": "Back to the customer out of the job's payment (minor units)"}
     )
-    goodwill_amount = ma.fields.Integer(
+    goodwill_amount = Amount(
         metadata={"description": "Paid to the customer by the platform (minor units)"}
     )
     currency = ma.fields.String(allow_none=True)

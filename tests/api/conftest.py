@@ -31,7 +31,8 @@ def api_schema(app):
 def pytest_terminal_summary(terminalreporter):
     if tally.cases:
         terminalreporter.write_line(
-            f"schemathesis: {tally.cases} cases over {len(tally.operations)} operations"
+            f"schemathesis: {tally.cases} cases over {len(tally.operations)} operations, "
+            f"{tally.hostile_bodies} sent again with a hostile JSON value"
         )
     if tally.cells:
         terminalreporter.write_line(

@@ -31,6 +31,7 @@ class Tally:
     """Counts printed at the end of the run (see conftest.pytest_terminal_summary)."""
 
     cases: int = 0
+    hostile_bodies: int = 0
     operations: set = field(default_factory=set)
     cells: int = 0
     matrix_operations: set = field(default_factory=set)

@@ -8,13 +8,19 @@ operation is public — and with a real bearer token of a role the operation all
 turns over its `x-roles`). Every response must be no server error and match the spec: status
 code, content type and body schema; invalid data must be refused.
 
+Authorized cases with a JSON body are also sent hostile (`hostile`): one property set to a lone
+UTF-16 surrogate or a 5,000-digit integer, which crowd.core.jsonio must refuse with a 422 naming
+that property — values Python's parser takes but no database can (they were 500s).
+
 Bounded for CI: MAX_EXAMPLES cases per operation, derandomized (the same cases on every run).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import uuid
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -30,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.exceptions import HTTPException
 
+from crowd.core import jsonio
 from tests.api.authz_table import OPERATIONS
 from tests.api.spec import tally
 from tests.factories import make_actor
@@ -41,6 +48,9 @@ MAX_EXAMPLES = int(os.environ.get("CROWD_FUZZ_EXAMPLES", "8"))
 # or body too large is refused as such (414, 413).
 EDGE_REFUSALS = (413, 414)
 ROLES = ("customer", "member", "community_manager", "admin")
+# Raw JSON for the hostile variant of a case, and what the loader answers for it.
+HOSTILE = {'"\\ud800"': jsonio.LONE_SURROGATE, "9" * 5000: jsonio.OUT_OF_RANGE_INTEGER}
+_MARKER = "@crowd-hostile@"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -107,8 +117,8 @@ def test_fuzz(label, app, api_schema, spec_operations, webhook_secret):
     turn = iter(range(10**9))
 
     @FUZZ_SETTINGS
-    @given(case=strategy)
-    def run(case):
+    @given(case=strategy, hostile=st.sampled_from((None, *HOSTILE)))
+    def run(case, hostile):
         tally.cases += 1
         tally.operations.add(label)
         if roles is not None:
@@ -120,5 +130,41 @@ def test_fuzz(label, app, api_schema, spec_operations, webhook_secret):
         headers = callers[next(turn) % len(callers)]
         response = case.call(headers=headers)
         case.validate_response(response, checks=CHECKS, headers=headers)
+        if hostile is not None and _valid_json_case(case):
+            _check_hostile_body(case, headers, hostile, response)
 
     run()
+
+
+def _valid_json_case(case) -> bool:
+    # Invalid parameters of a negative case may be refused first, under another location.
+    positive = case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE
+    return positive and case.media_type == "application/json" and isinstance(case.body, dict)
+
+
+def _refused_before_the_body(plain) -> dict | None:
+    """The errors of a plain answer refused before its body was read (None if it was read)."""
+    if plain.status_code < 400:
+        return None
+    errors = plain.json().get("errors") or {}
+    return None if "json" in errors else errors
+
+
+def _check_hostile_body(case, headers: dict, raw_value: str, plain) -> None:
+    """The case's body with one property set to `raw_value` (verbatim JSON): a 422 naming it,
+    unless the plain case was refused before its body was read (then refused the same way:
+    a generated Idempotency-Key refused or reused, a path naming nothing)."""
+    field = next(iter(case.body), "hostile")
+    raw = json.dumps({**case.body, field: _MARKER}).replace(f'"{_MARKER}"', raw_value)
+    if "Idempotency-Key" in (case.headers or {}):
+        # The plain call may have used the key: with another body it would be refused as reused.
+        headers = {**headers, "Idempotency-Key": f"hostile-{uuid.uuid4().hex}"}
+    tally.hostile_bodies += 1
+    response = case.call(headers=headers, data=raw.encode())
+    assert response.headers["content-type"] == ["application/problem+json"], response.text
+    before = _refused_before_the_body(plain)
+    if before is not None and response.status_code == plain.status_code:
+        assert (response.json().get("errors") or {}) == before, response.text
+        return
+    assert response.status_code == 422, (raw[:200], response.text)
+    assert response.json()["errors"]["json"][field] == [HOSTILE[raw_value]], response.text

@@ -105,17 +105,28 @@ def test_favouriting_an_unknown_member_is_404(client, customer):
 
 
 @pytest.mark.parametrize("url", [FAVOURITES, BLOCKED])
-def test_offboarded_member_cannot_be_listed(client, customer, db_session, url):
-    gone = _member(db_session, status="offboarded")
-    response = client.put(f"{url}/{gone.profile_id}", headers=customer.headers)
-    assert response.status_code == 422
+@pytest.mark.parametrize("status", ["applicant", "suspended", "offboarded"])
+def test_a_member_outside_the_working_crowd_is_as_unknown_as_a_missing_one(
+    client, customer, db_session, url, status
+):
+    """Nothing tells an applicant, a suspended or a departed member from an unused id: the
+    same 404 problem, body for body, and nothing of theirs (name, city, rating) comes back."""
+    hidden = _member(db_session, status=status, ratings=(5,))
+    response = client.put(f"{url}/{hidden.profile_id}", headers=customer.headers)
+    missing = client.put(f"{url}/999999", headers=customer.headers)
+    assert response.status_code == missing.status_code == 404
     assert response.content_type == PROBLEM
-    assert "member_id" in response.json["errors"]["path"]
+    assert _without_instance(response.json) == _without_instance(missing.json)
+    assert "Leipzig" not in response.get_data(as_text=True)
     assert _ids(client, customer, url) == []
 
 
-@pytest.mark.parametrize("status", ["applicant", "paused"])
-def test_members_not_offboarded_can_be_favourites(client, customer, db_session, status):
+def _without_instance(problem: dict) -> dict:
+    return {key: value for key, value in problem.items() if key != "instance"}
+
+
+@pytest.mark.parametrize("status", ["active", "paused"])
+def test_members_of_the_working_crowd_can_be_favourites(client, customer, db_session, status):
     someone = _member(db_session, status=status)
     response = client.put(f"{FAVOURITES}/{someone.profile_id}", headers=customer.headers)
     assert response.status_code == 200

@@ -229,6 +229,35 @@ def test_events_trail_records_who_did_what(client, customer, cm):
     assert as_staff.json["items"] == events
 
 
+def test_the_customer_does_not_see_who_was_offered_the_job(app, client, customer, cm):
+    taker, other = active_member(), active_member()
+    job_id = _post(client, customer)
+    drain_background(app)  # the first wave offers the job to both
+    offers = db.session.scalars(select(Offer).where(Offer.job_id == job_id)).all()
+    assert {o.member_id for o in offers} == {taker.profile_id, other.profile_id}
+    offer = next(o for o in offers if o.member_id == taker.profile_id)
+    accepted = client.post(f"/api/v1/offers/{offer.id}/accept", headers=taker.headers)
+    assert accepted.status_code == 200, accepted.json
+
+    seen = client.get(f"/api/v1/jobs/{job_id}/events", headers=customer.headers).json["items"]
+    by_action = {event["action"]: event for event in seen}
+    assert {"post", "dispatch", "accept"} <= set(by_action)
+    assert "member_ids" not in by_action["dispatch"]["detail"]
+    assert by_action["dispatch"]["detail"]["wave"] == 1
+    assert by_action["accept"]["detail"] == {}  # no offer id
+    assert by_action["accept"]["actor"] == "member"
+    assert by_action["accept"]["actor_user_id"] is None  # no member's user id either
+    for event in seen:  # the member who was offered it and did not take it: nowhere
+        for value in event["detail"].values():
+            assert other.profile_id not in (value if isinstance(value, list) else [value])
+    # Staff see everything.
+    staff = client.get(f"/api/v1/jobs/{job_id}/events", headers=cm.headers).json["items"]
+    dispatch = next(event for event in staff if event["action"] == "dispatch")
+    assert set(dispatch["detail"]["member_ids"]) == {taker.profile_id, other.profile_id}
+    accept = next(event for event in staff if event["action"] == "accept")
+    assert accept["actor_user_id"] == taker.user_id and accept["detail"]["offer_id"] == offer.id
+
+
 def test_members_cannot_read_a_jobs_events(client, customer, member):
     job_id = _post(client, customer)
     _problem(client.get(f"/api/v1/jobs/{job_id}/events", headers=member.headers), 403)

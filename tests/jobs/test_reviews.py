@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from crowd.core.background import OutboxMessage
 from crowd.core.db import utcnow
-from crowd.members.models import MemberStats
+from crowd.members.models import Member, MemberStats
 from crowd.notifications.models import Notification
 from jobs.models import Job, Review
 from jobs.tasks.reviews import publish_due_reviews, publish_reviews
 from tests.factories import make_actor
-from tests.jobs.conftest import drain_background, finished_job
+from tests.jobs.conftest import active_member, drain_background, finished_job
 
 BLIND = timedelta(days=7)
 
@@ -344,8 +344,9 @@ def test_idempotency_key_replays_the_review(client, db_session, customer, member
 
 
 def test_member_reviews_list_only_published_reviews_about_them(
-    client, db_session, customer, member, other_customer
+    client, db_session, customer, other_customer
 ):
+    member = active_member()
     published = finished_job(customer, member)
     review(client, customer, published, stars=4, comment="Great", tags=["competent"])
     review(client, member, published, stars=5)  # about the customer: not on the member's list
@@ -385,7 +386,8 @@ def test_member_reviews_name_the_customer_by_first_name_only(client, db_session,
     assert "Mustermann" not in str(items)
 
 
-def test_member_reviews_are_paginated_newest_first(client, db_session, customer, member):
+def test_member_reviews_are_paginated_newest_first(client, db_session, customer):
+    member = active_member()
     ids = []
     for stars in (1, 2, 3):
         job_id = finished_job(customer, member, completed_ago=BLIND * 2)
@@ -406,3 +408,20 @@ def test_member_reviews_of_an_unknown_member_are_404(client, customer):
     response = client.get("/api/v1/members/999999/reviews", headers=customer.headers)
     assert response.status_code == 404
     assert client.get("/api/v1/members/1/reviews").status_code == 401
+
+
+@pytest.mark.parametrize("status", ["applicant", "suspended", "offboarded"])
+def test_reviews_of_a_member_outside_the_working_crowd_are_404_as_for_no_one(
+    client, db_session, customer, status
+):
+    member = active_member()
+    review(client, customer, finished_job(customer, member, completed_ago=BLIND * 2), stars=5)
+    db_session.get(Member, member.profile_id).status = status
+    db_session.commit()
+    hidden = client.get(f"/api/v1/members/{member.profile_id}/reviews", headers=customer.headers)
+    missing = client.get("/api/v1/members/999999/reviews", headers=customer.headers)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.get_json()["detail"] == missing.get_json()["detail"]
+    # The member themself and staff still read them.
+    own = client.get(f"/api/v1/members/{member.profile_id}/reviews", headers=member.headers)
+    assert own.status_code == 200 and own.get_json()["page"]["total"] == 1

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from crowd.core.background import OutboxMessage
+from crowd.core.fields import MAX_AMOUNT_MINOR
 from crowd.extensions import db
 from crowd.members.models import MemberStats
 from crowd.notifications.models import Notification
@@ -168,6 +169,23 @@ def test_complete_requires_the_report_fields(app, client, customer):
     assert {"notes", "minutes_spent", "parts", "photo_refs"} <= set(errors)
     assert {"quantity", "amount_minor"} <= set(errors["parts"]["0"])
     assert job_row(job_id).status == "in_progress"
+
+
+def test_a_part_amount_over_the_maximum_is_refused_and_the_maximum_accepted(app, client, customer):
+    member = active_member()
+    job_id = assigned_job(app, client, customer, member)
+    act(client, member, job_id, "start")
+    part = REPORT["parts"][0]
+    for amount in (MAX_AMOUNT_MINOR + 1, 2**63):  # the probe's 9,223,372,036,854,775,808
+        report = {**REPORT, "parts": [{**part, "amount_minor": amount}]}
+        refused = act(client, member, job_id, "complete", report)
+        assert refused.status_code == 422, refused.get_json()
+        assert "amount_minor" in refused.get_json()["errors"]["json"]["parts"]["0"]
+        assert job_row(job_id).status == "in_progress"
+    report = {**REPORT, "parts": [{**part, "amount_minor": MAX_AMOUNT_MINOR}]}
+    done = act(client, member, job_id, "complete", report)
+    assert done.status_code == 200, done.get_json()
+    assert db.session.get(WorkReport, job_id).parts[0]["amount_minor"] == MAX_AMOUNT_MINOR
 
 
 def test_complete_before_start_is_409(app, client, customer):

@@ -153,3 +153,18 @@ def test_only_an_opted_in_mentor_may_claim(client):
     )
     assert problem(refused, 409)["state"] == "not_a_mentor"
     assert mentorships_of(newbie) == []
+
+
+def test_claiming_a_member_outside_the_working_crowd_is_404_as_for_no_one(client):
+    """An applicant, a suspended or a departed member cannot be told from an unused id."""
+    coach = mentor(client)
+    missing = client.post(f"{API}/me/mentees", json={"mentee_id": 999999}, headers=coach.headers)
+    for status in ("applicant", "suspended", "offboarded"):
+        hidden = starter()
+        member_row(hidden).status = status
+        db.session.commit()
+        refused = client.post(
+            f"{API}/me/mentees", json={"mentee_id": hidden.profile_id}, headers=coach.headers
+        )
+        assert problem(refused, 404)["detail"] == problem(missing, 404)["detail"]
+        assert mentorships_of(hidden) == []
