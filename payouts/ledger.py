@@ -366,7 +366,7 @@ def _lock_accounts(currency: str, types: dict[str, tuple[AccountType, int | None
         select(LedgerAccount)
         .where(LedgerAccount.currency == currency, LedgerAccount.code.in_(codes))
         .order_by(LedgerAccount.code)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return {account.code: account for account in db.session.scalars(query)}

@@ -194,7 +194,10 @@ def apply_chunk(
     ids = sorted(planned_from)
     # Lock first, read after: the fresh read sees whatever committed while we waited.
     db.session.execute(
-        select(Member.id).where(_among(Member.id, ids)).order_by(Member.id).with_for_update()
+        select(Member.id)
+        .where(_among(Member.id, ids))
+        .order_by(Member.id)
+        .with_for_update(key_share=True)
     )
     # Shared lock on the rule set: an activation waits for this chunk, and the next one stops.
     status = db.session.scalar(
