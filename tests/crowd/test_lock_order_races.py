@@ -9,22 +9,29 @@ connection holds the member's stats row so that the two always interleave the wa
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 import psycopg
 import pytest
-from sqlalchemy import make_url, select
+from sqlalchemy import func, make_url, select
 
-from crowd.core.db import commit
+from crowd.core.background import OutboxMessage, run_message
+from crowd.core.db import commit, utcnow
 from crowd.extensions import db
 from crowd.members.models import MemberStats
 from jobs.models import Review
 from payouts import job_money
+from payouts.models import OfflineProviderCall, Payout, PayoutRun
 from payouts.tasks import job_money as money_tasks
+from tests.concurrency import run_concurrently
+from tests.factories import make_actor
+from tests.jobs.conftest import active_member, drain_background
 from tests.jobs.test_reviews import review
-from tests.payouts.conftest import assert_ledger_sound
+from tests.payouts.conftest import assert_ledger_sound, settle
 from tests.payouts.job_money_helpers import completed_job, confirm, payment, transactions
+from tests.payouts.test_payout_run import with_account
 
 pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
 
@@ -111,4 +118,86 @@ def test_member_review_and_capture_task_both_go_through(
         assert (stats.rating_count, stats.rating_sum) == (1, 5)
         assert len(transactions(job_id)) == 1
         assert payment(job_id).status == "captured"
+        assert_ledger_sound()
+
+
+# --- everything at once -----------------------------------------------------------------------
+
+MEMBERS = 3
+
+
+def _message(task_name: str, **kwargs) -> int:
+    """An outbox message handed to the "worker" (a thread below), as the relay would."""
+    message = OutboxMessage(task=task_name, kwargs=kwargs, status="enqueued", run_after=utcnow())
+    db.session.add(message)
+    db.session.commit()
+    return message.id
+
+
+def test_reviews_confirmations_captures_payouts_and_level_evaluations_on_the_same_members(
+    app, client, cm, monkeypatch, caplog
+):
+    customers = [make_actor("customer") for _ in range(2)]
+    members = [active_member(max_concurrent_jobs=5) for _ in range(MEMBERS)]
+    to_confirm, to_review = [], []
+    for i, member in enumerate(members):
+        with_account(client, member)
+        # Earnings from before: the payout run has something to pay to everyone.
+        settle(member.profile_id, price=10_000, commission=2_000, key=f"earlier:{i}")
+        db.session.commit()
+        job_id, _ = completed_job(app, client, customers[i % 2], cm, member)
+        to_confirm.append((customers[i % 2], job_id))
+        job_id, _ = completed_job(app, client, customers[(i + 1) % 2], cm, member)
+        with monkeypatch.context() as patched:
+            patched.setattr(job_money.payments, "enqueue", lambda *a, **kw: None)
+            confirm(app, client, customers[(i + 1) % 2], job_id)
+        assert review(client, customers[(i + 1) % 2], job_id, stars=5).status_code == 201
+        to_review.append((member, job_id))
+    work = []
+    for customer, job_id in to_confirm:
+        work.append(("confirm", customer, job_id))
+    for member, job_id in to_review:
+        work.append(("review", member, job_id))
+        work.append(("task", _message(job_money.payments.CAPTURE_TASK, job_id=job_id), None))
+    # One capture delivered twice: the second finds it settled.
+    work.append(("task", _message(job_money.payments.CAPTURE_TASK, job_id=job_id), None))
+    work.append(("task", _message("payouts.run_payouts"), None))
+    work.append(("task", _message("onboarding.evaluate_levels"), None))
+    caplog.clear()
+
+    def act(client, i):
+        kind, who, job_id = work[i]
+        if kind == "confirm":
+            response = client.post(f"/api/v1/jobs/{job_id}/confirm", headers=who.headers)
+            return kind, response.status_code
+        if kind == "review":
+            return kind, review(client, who, job_id, stars=4).status_code
+        with app.app_context():
+            return kind, run_message(who)
+
+    results = run_concurrently(app, len(work), act)
+    drain_background(app)  # the captures the confirmations queued, and the payouts' sending
+
+    assert all(status in (200, 201, "done") for _, status in results), results
+    lost = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [m for m in lost if "race" in m or "deadlock" in m.lower()], lost
+    with app.app_context():
+        db.session.expire_all()
+        for _, job_id in to_confirm + to_review:
+            assert [t.kind for t in transactions(job_id)] == ["job_settlement"]
+            assert payment(job_id).status == "captured"
+            calls = select(func.count()).where(
+                OfflineProviderCall.idempotency_key == f"job-{job_id}-capture"
+            )
+            assert db.session.scalar(calls) == 1
+        for member, job_id in to_review:
+            reviews = db.session.scalars(select(Review).where(Review.job_id == job_id)).all()
+            assert sorted(r.author for r in reviews) == ["customer", "member"]
+            assert all(r.published_at is not None for r in reviews)
+            stats = db.session.get(MemberStats, member.profile_id)
+            assert (stats.rating_count, stats.rating_sum) == (1, 5)
+        runs = db.session.scalars(select(PayoutRun)).all()
+        assert len(runs) == 1
+        paid = db.session.scalars(select(Payout.member_id).where(Payout.run_id == runs[0].id))
+        assert sorted(paid) == sorted(m.profile_id for m in members)
         assert_ledger_sound()
