@@ -344,12 +344,12 @@ def _refuse_second_reversal(transaction_id: int) -> None:
 
 
 def _lock_accounts(currency: str, types: dict[str, tuple[AccountType, int | None]]) -> dict:
-    """The accounts of a posting, created if new, locked FOR UPDATE in sorted code order.
+    """The accounts of a posting, created if new, locked in sorted code order.
 
     Missing accounts are inserted (ON CONFLICT DO NOTHING, sorted) before any row is locked,
-    and then all are locked in one SELECT … ORDER BY code FOR UPDATE: every transaction takes
-    its locks in the same global order, so two postings can wait for each other but never
-    deadlock.
+    and then all are locked in one SELECT … ORDER BY code FOR NO KEY UPDATE: every transaction
+    takes its locks in the same global order, so two postings can wait for each other but
+    never deadlock.
     """
     codes = sorted(types)
     known = set(

@@ -5,7 +5,8 @@ several rows of one table in ascending id (ledger accounts: in code order):
 
  1. a task's own outbox message (crowd.core.background.run_message);
  2. the row the action is about when it is no job: a support ticket, then its resolution; a
-    payout run; a level rule set; a mentorship, event or broadcast;
+    payout run; a level rule set (a chunk of the daily evaluation holds it shared); a
+    mentorship, event or broadcast;
  3. jobs;
  4. members — and with a member the rows only they own (level, standing, mentor profile);
  5. the job's offers, then its reviews;
@@ -19,7 +20,13 @@ several rows of one table in ascending id (ledger accounts: in code order):
 A unit of work may skip steps, never go back to an earlier one: holding a member it does
 not lock a job. Set-based statements follow the same rule: an UPDATE of many members locks
 them first with `lock_rows(Member, ids)` (in id order), for an UPDATE takes its row locks in
-whatever order the plan visits the rows.
+whatever order the plan visits the rows. A row that is otherwise only ever locked on its own
+(a commission plan an admin edits, a help-centre article, a community post) may be taken at
+any step: whoever holds it alone waits for nothing, so it cannot close a cycle.
+
+Known to bend the order, and left to the retry below because both are rare and short: a
+decline locks the member's own stats and then the next wave's members' stats in id order;
+a payout run locks every payable it pays and then, per member, that member's receivable.
 
 Row locks are PostgreSQL's FOR NO KEY UPDATE (`with_for_update(key_share=True)`), the lock a
 plain UPDATE takes: it excludes every other writer of the row, but not the FOR KEY SHARE
