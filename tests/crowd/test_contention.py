@@ -5,6 +5,8 @@ is left; a database that is not reachable stays the other 503."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import psycopg
 import pytest
 from sqlalchemy import event, func, select, text
@@ -19,7 +21,7 @@ from crowd.core.audit import AuditEntry
 from crowd.core.background import OutboxMessage, enqueue, task
 from crowd.core.db import commit, is_postgres
 from crowd.core.idempotency import IdempotencyRecord
-from crowd.extensions import db
+from crowd.extensions import db, limiter
 from crowd.members.models import MemberStats
 from jobs.models import Job, Review
 from tests.jobs.conftest import finished_job, post_job_via_api
@@ -126,6 +128,21 @@ def test_every_run_reads_the_same_body(client, monkeypatch, customer):
     assert response.status_code == 201, response.get_json()
     assert seen == ["Hang three shelves"] * 3
     assert _count(Job, Job.title == "Hang three shelves") == 1
+
+
+def test_a_run_again_is_not_counted_again_by_the_rate_limit(app, client, monkeypatch, customer):
+    limiter.init_app(app)  # another app built by a test may have re-pointed the shared limiter
+    limiter.reset()
+    tight = dataclasses.replace(app.config["CROWD_SETTINGS"], rate_limit_job_posting="1 per minute")
+    monkeypatch.setitem(app.config, "CROWD_SETTINGS", tight)
+    monkeypatch.setattr(jobs.posting, "post_job", losing(jobs.posting.post_job, times=1))
+
+    first = post_job_via_api(client, customer)
+    second = post_job_via_api(client, customer)
+
+    assert first.status_code == 201, first.get_json()
+    assert second.status_code == 429
+    limiter.reset()
 
 
 def test_a_staff_action_run_again_is_audited_once_as_it_ended(
