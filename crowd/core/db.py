@@ -2,9 +2,23 @@
 
 A request is one unit of work (install_unit_of_work); a background task is another
 (crowd.core.background). Either one that loses a race in the database — a deadlock (SQLSTATE
-40P01) or a serialization failure (40001) — is rolled back and run again from its start, a
-few times with a short jittered pause (RetryOnContention for requests, run_message for
-tasks), before it answers. The rows a unit of work locks, and in which order: crowd.core.locking.
+40P01) or a serialization failure (40001) — is rolled back and run again from its start, up
+to CONTENTION_ATTEMPTS runs with a short jittered pause between them (RetryOnContention for
+requests, crowd.core.background.retry_on_contention for tasks). A request that loses every
+run answers 503 with the problem type `contention` ("Busy, try again", Retry-After: 1):
+nothing was saved, so the client sends it again (with the same Idempotency-Key, if any). A
+database that is not reachable stays the other 503, `service-unavailable`, and is not retried.
+The rows a unit of work locks, and in which order: crowd.core.locking.
+
+What a lost run did is undone with its transaction (rows, outbox messages, the idempotency
+record, a staff action's audit entry). What it did outside the transaction is safe to repeat:
+the rate limit counted the request on its first run only; authentication's coarse
+last-used stamp is a timestamp; background work is handed over only after a commit; a
+refused staff attempt is audited once, with the final answer. Views call the payment provider
+only idempotently (a connected account is created under a key derived from the member; a
+fresh onboarding link per run is harmless), and the tasks that move money (authorise,
+capture, refund, payout) send keys derived from the job, the attempt, the refund or the
+payout, so a task run again gets the provider's first answer.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ column under a unique index) needs FOR UPDATE, and none locks in order to do so 
 SQLite ignores all of this: a writer holds the whole database.
 
 A deadlock or serialization failure that happens anyway is retried as a whole unit of work
-(crowd.core.db.retry_contention for requests, crowd.core.background for tasks).
+(crowd.core.db.RetryOnContention for requests, crowd.core.background.retry_on_contention
+for tasks).
 """
 
 from __future__ import annotations
