@@ -123,7 +123,7 @@ def test_member_review_and_capture_task_both_go_through(
 
 # --- everything at once -----------------------------------------------------------------------
 
-MEMBERS = 3
+ROUNDS, MEMBERS = 3, 3
 
 
 def _message(task_name: str, **kwargs) -> int:
@@ -134,70 +134,87 @@ def _message(task_name: str, **kwargs) -> int:
     return message.id
 
 
+def _prepare(app, client, cm, monkeypatch, customers, members):
+    """Per member a completed job to confirm, and a confirmed one (its capture not run yet)
+    that its customer reviewed: the member's review publishes both."""
+    to_confirm, to_review = [], []
+    for i, member in enumerate(members):
+        owner, other = customers[i % 2], customers[(i + 1) % 2]
+        job_id, _ = completed_job(app, client, owner, cm, member)
+        to_confirm.append((owner, job_id))
+        job_id, _ = completed_job(app, client, other, cm, member)
+        with monkeypatch.context() as patched:
+            patched.setattr(job_money.payments, "enqueue", lambda *a, **kw: None)
+            confirm(app, client, other, job_id)
+        assert review(client, other, job_id, stars=5).status_code == 201
+        to_review.append((member, job_id))
+    return to_confirm, to_review
+
+
 def test_reviews_confirmations_captures_payouts_and_level_evaluations_on_the_same_members(
     app, client, cm, monkeypatch, caplog
 ):
     customers = [make_actor("customer") for _ in range(2)]
     members = [active_member(max_concurrent_jobs=5) for _ in range(MEMBERS)]
-    to_confirm, to_review = [], []
     for i, member in enumerate(members):
         with_account(client, member)
-        # Earnings from before: the payout run has something to pay to everyone.
-        settle(member.profile_id, price=10_000, commission=2_000, key=f"earlier:{i}")
-        db.session.commit()
-        job_id, _ = completed_job(app, client, customers[i % 2], cm, member)
-        to_confirm.append((customers[i % 2], job_id))
-        job_id, _ = completed_job(app, client, customers[(i + 1) % 2], cm, member)
-        with monkeypatch.context() as patched:
-            patched.setattr(job_money.payments, "enqueue", lambda *a, **kw: None)
-            confirm(app, client, customers[(i + 1) % 2], job_id)
-        assert review(client, customers[(i + 1) % 2], job_id, stars=5).status_code == 201
-        to_review.append((member, job_id))
-    work = []
-    for customer, job_id in to_confirm:
-        work.append(("confirm", customer, job_id))
-    for member, job_id in to_review:
-        work.append(("review", member, job_id))
+        if i:
+            # Earnings from before: the first payout run has something to pay them. The first
+            # member has none: their first capture creates their payable (as in the probe).
+            settle(member.profile_id, price=10_000, commission=2_000, key=f"earlier:{i}")
+            db.session.commit()
+    confirmed, reviewed, results = [], [], []
+    for _ in range(ROUNDS):
+        to_confirm, to_review = _prepare(app, client, cm, monkeypatch, customers, members)
+        work = [("confirm", customer, job_id) for customer, job_id in to_confirm]
+        for member, job_id in to_review:
+            work.append(("review", member, job_id))
+            work.append(("task", _message(job_money.payments.CAPTURE_TASK, job_id=job_id), None))
+        # One capture delivered twice: the second finds it settled.
         work.append(("task", _message(job_money.payments.CAPTURE_TASK, job_id=job_id), None))
-    # One capture delivered twice: the second finds it settled.
-    work.append(("task", _message(job_money.payments.CAPTURE_TASK, job_id=job_id), None))
-    work.append(("task", _message("payouts.run_payouts"), None))
-    work.append(("task", _message("onboarding.evaluate_levels"), None))
-    caplog.clear()
+        work.append(("task", _message("payouts.run_payouts"), None))
+        work.append(("task", _message("onboarding.evaluate_levels"), None))
+        caplog.clear()
 
-    def act(client, i):
-        kind, who, job_id = work[i]
-        if kind == "confirm":
-            response = client.post(f"/api/v1/jobs/{job_id}/confirm", headers=who.headers)
-            return kind, response.status_code
-        if kind == "review":
-            return kind, review(client, who, job_id, stars=4).status_code
-        with app.app_context():
-            return kind, run_message(who)
+        def act(client, i, work=work):
+            kind, who, job_id = work[i]
+            if kind == "confirm":
+                response = client.post(f"/api/v1/jobs/{job_id}/confirm", headers=who.headers)
+                return kind, response.status_code
+            if kind == "review":
+                return kind, review(client, who, job_id, stars=4).status_code
+            with app.app_context():
+                return kind, run_message(who)
 
-    results = run_concurrently(app, len(work), act)
-    drain_background(app)  # the captures the confirmations queued, and the payouts' sending
+        results += run_concurrently(app, len(work), act)
+        lost = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert not [m for m in lost if "race" in m or "deadlock" in m.lower()], lost
+        drain_background(app)  # the captures the confirmations queued, the payouts' sending
+        confirmed += to_confirm
+        reviewed += to_review
 
     assert all(status in (200, 201, "done") for _, status in results), results
-    lost = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert not [m for m in lost if "race" in m or "deadlock" in m.lower()], lost
     with app.app_context():
         db.session.expire_all()
-        for _, job_id in to_confirm + to_review:
+        for _, job_id in confirmed + reviewed:
             assert [t.kind for t in transactions(job_id)] == ["job_settlement"]
             assert payment(job_id).status == "captured"
             calls = select(func.count()).where(
                 OfflineProviderCall.idempotency_key == f"job-{job_id}-capture"
             )
             assert db.session.scalar(calls) == 1
-        for member, job_id in to_review:
+        for _, job_id in reviewed:
             reviews = db.session.scalars(select(Review).where(Review.job_id == job_id)).all()
             assert sorted(r.author for r in reviews) == ["customer", "member"]
             assert all(r.published_at is not None for r in reviews)
+        for member in members:
             stats = db.session.get(MemberStats, member.profile_id)
-            assert (stats.rating_count, stats.rating_sum) == (1, 5)
-        runs = db.session.scalars(select(PayoutRun)).all()
-        assert len(runs) == 1
-        paid = db.session.scalars(select(Payout.member_id).where(Payout.run_id == runs[0].id))
-        assert sorted(paid) == sorted(m.profile_id for m in members)
+            assert (stats.rating_count, stats.rating_sum) == (ROUNDS, 5 * ROUNDS)
+        runs = db.session.scalars(select(PayoutRun).order_by(PayoutRun.id)).all()
+        assert len(runs) == ROUNDS
+        first = db.session.scalars(select(Payout.member_id).where(Payout.run_id == runs[0].id))
+        assert {m.profile_id for m in members[1:]} <= set(first)
+        for run in runs:
+            paid = list(db.session.scalars(select(Payout.member_id).where(Payout.run_id == run.id)))
+            assert len(paid) == len(set(paid))  # nobody twice in a run
         assert_ledger_sound()
