@@ -19,7 +19,7 @@ several rows of one table in ascending id (ledger accounts: in code order):
 
 A unit of work may skip steps, never go back to an earlier one: holding a member it does
 not lock a job. Set-based statements follow the same rule: an UPDATE of many members locks
-them first with `lock_rows(Member, ids)` (in id order), for an UPDATE takes its row locks in
+them first with `lock_rows(Member, ids)` (in id order), since an UPDATE takes its row locks in
 whatever order the plan visits the rows. A row that is otherwise only ever locked on its own
 (a commission plan an admin edits, a help-centre article, a community post) may be taken at
 any step: whoever holds it alone waits for nothing, so it cannot close a cycle.
@@ -33,9 +33,11 @@ plain UPDATE takes: it excludes every other writer of the row, but not the FOR K
 lock that inserting a row which refers to it takes for its foreign key. With plain FOR UPDATE
 a ledger posting (which refers to the job and the member) waited for a review holding the
 job while holding a key-share on the member the review wanted next: a deadlock outside any
-order of explicit locks. Only a unit of work that deletes a locked row or changes its key (a
-column under a unique index) needs FOR UPDATE, and none locks in order to do so today.
-SQLite ignores all of this: a writer holds the whole database.
+order of explicit locks. An UPDATE that changes a column under a unique index (a payment's
+provider ids or settlement, a payout's transfer) takes FOR UPDATE itself at that point and
+waits for inserts referring to the row: those are refunds and payout postings, which lock
+the payment or payout first, so none holds the key-share while waiting for it. No unit of
+work deletes a row it locked. SQLite ignores all of this: a writer holds the whole database.
 
 A deadlock or serialization failure that happens anyway is retried as a whole unit of work
 (crowd.core.db.RetryOnContention for requests, crowd.core.background.retry_on_contention
