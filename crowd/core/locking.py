@@ -35,9 +35,9 @@ a ledger posting (which refers to the job and the member) waited for a review ho
 job while holding a key-share on the member the review wanted next: a deadlock outside any
 order of explicit locks. An UPDATE that changes a column under a unique index (a payment's
 provider ids or settlement, a payout's transfer) takes FOR UPDATE itself at that point and
-waits for inserts referring to the row: those are refunds and payout postings, which lock
-the payment or payout first, so none holds the key-share while waiting for it. No unit of
-work deletes a row it locked. SQLite ignores all of this: a writer holds the whole database.
+waits for inserts referring to the row: only refunds refer to a payment, and they lock it
+first, so none holds the key-share while waiting for it; nothing refers to a payout. No unit
+of work deletes a row it locked. SQLite ignores all of this: a writer holds the whole database.
 
 A deadlock or serialization failure that happens anyway is retried as a whole unit of work
 (crowd.core.db.RetryOnContention for requests, crowd.core.background.retry_on_contention
