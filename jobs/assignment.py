@@ -53,7 +53,7 @@ def _lock_offer(offer_id: int) -> Offer:
     return db.session.execute(
         select(Offer)
         .where(Offer.id == offer_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one()
 

@@ -66,7 +66,7 @@ def lock_job(job_id: int) -> Job | None:
     return db.session.execute(
         select(Job)
         .where(Job.id == job_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
@@ -76,7 +76,7 @@ def lock_member(member_id: int) -> Member | None:
     return db.session.execute(
         select(Member)
         .where(Member.id == member_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
@@ -294,7 +294,7 @@ def withdraw_pending_offers(job: Job, *, reason: str) -> int:
         .join(Member, Member.id == Offer.member_id)
         .where(Offer.job_id == job.id, Offer.status == "pending")
         .order_by(Offer.id)
-        .with_for_update(of=Offer)
+        .with_for_update(of=Offer, key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     for offer, _ in rows:
@@ -342,7 +342,7 @@ def expire_due_offers(limit: int = 500) -> int:
             select(Job)
             .where(Job.id.in_(due_job_ids))
             .order_by(Job.id)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)
             .execution_options(populate_existing=True)
         )
     )

@@ -41,7 +41,7 @@ def lock_job(job_id: int, *, skip_locked: bool = False) -> Job | None:
     query = (
         select(Job)
         .where(Job.id == job_id)
-        .with_for_update(skip_locked=skip_locked)
+        .with_for_update(skip_locked=skip_locked, key_share=True)
         .execution_options(populate_existing=True)
     )
     return db.session.scalar(query)

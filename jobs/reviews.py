@@ -6,7 +6,7 @@ completion has passed; neither side can tailor their review to the other's. Publ
 idempotent: it only touches reviews still unpublished, under a row lock, and counts a
 review about a member towards their rating in the same transaction, so it counts once.
 
-Locks are taken in the domain's fixed order: the job, then its reviews, then member stats.
+Locks follow crowd.core.locking: the job, the member, the job's reviews, the member's stats.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
+from crowd.core.locking import lock_rows
 from crowd.core.pagination import paginate
 from crowd.customers.models import Customer
 from crowd.extensions import db
@@ -46,7 +47,7 @@ SWEEP_BATCH = 200
 
 
 def _lock_job(job_id: int) -> Job | None:
-    query = select(Job).where(Job.id == job_id).with_for_update()
+    query = select(Job).where(Job.id == job_id).with_for_update(key_share=True)
     return db.session.scalar(query.execution_options(populate_existing=True))
 
 
@@ -152,7 +153,7 @@ def submit_review(
 def _reviews_of(job_id: int, *, lock: bool = False) -> list[Review]:
     query = select(Review).where(Review.job_id == job_id).order_by(Review.id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     return list(db.session.scalars(query))
 
 
@@ -181,6 +182,8 @@ def _publish(job: Job, review: Review, now: datetime) -> None:
     review.published_at = now
     if review.author == "customer":
         # The review is about the member: their rating counts it, in this same transaction.
+        # The member before their stats (the lock order): a promotion locks the member next.
+        lock_rows(Member, [job.assigned_member_id])
         record_rating(job.assigned_member_id, stars=review.stars)
         promote_on_event(job.assigned_member_id, cause=f"review.published:{review.id}")
         reviewed_user_id = db.session.scalar(
@@ -212,6 +215,7 @@ def publish_reviews(job_id: int) -> int:
     job = _lock_job(job_id)
     if job is None:
         return 0
+    lock_rows(Member, [job.assigned_member_id])  # the lock order: job, member, reviews
     reviews = _reviews_of(job.id, lock=True)
     hidden = sum(1 for review in reviews if review.published_at is None)
     if not hidden or not _publish_if_due(job, reviews):

@@ -64,7 +64,7 @@ def publish(
         select(HouseRulesVersion.id)
         .order_by(HouseRulesVersion.version.desc())
         .limit(1)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     last = db.session.scalar(select(func.max(HouseRulesVersion.version))) or 0
     version = HouseRulesVersion(
@@ -126,7 +126,7 @@ def notify_batch(*, version_id: int, after_member_id: int, batch: int = NOTIFY_B
 def _own_member(actor: Principal, *, lock: bool = False) -> Member:
     query = select(Member).where(Member.user_id == actor.user_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     member = db.session.scalar(query)
     if member is None:
         raise NotFound("You have no crowd member profile.")

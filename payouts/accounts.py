@@ -38,7 +38,7 @@ def _own_member(actor: Principal, *, lock: bool = False) -> Member:
     query = select(Member).where(Member.user_id == actor.user_id)
     if lock:
         # One creation at a time per member: a second request waits and finds the account.
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     member = db.session.scalar(query)
     if member is None:
         raise NotFound("You have no crowd member profile.")
@@ -48,7 +48,7 @@ def _own_member(actor: Principal, *, lock: bool = False) -> Member:
 def _account_of(member_id: int, *, lock: bool = False) -> ConnectedAccount | None:
     query = select(ConnectedAccount).where(ConnectedAccount.member_id == member_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     return db.session.scalar(query)
 
 
@@ -161,7 +161,7 @@ def account_updated(event: WebhookEvent) -> Ignored | None:
     account = db.session.scalar(
         select(ConnectedAccount)
         .where(ConnectedAccount.provider_account_id == str(obj.get("id")))
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if account is None:

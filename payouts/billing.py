@@ -174,7 +174,7 @@ def _attempt(fee: MonthlyFee) -> str:
     fee = db.session.scalar(
         select(MonthlyFee)
         .where(MonthlyFee.id == fee.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if fee.status == "billed":

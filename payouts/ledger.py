@@ -344,12 +344,12 @@ def _refuse_second_reversal(transaction_id: int) -> None:
 
 
 def _lock_accounts(currency: str, types: dict[str, tuple[AccountType, int | None]]) -> dict:
-    """The accounts of a posting, created if new, locked FOR UPDATE in sorted code order.
+    """The accounts of a posting, created if new, locked in sorted code order.
 
     Missing accounts are inserted (ON CONFLICT DO NOTHING, sorted) before any row is locked,
-    and then all are locked in one SELECT … ORDER BY code FOR UPDATE: every transaction takes
-    its locks in the same global order, so two postings can wait for each other but never
-    deadlock.
+    and then all are locked in one SELECT … ORDER BY code FOR NO KEY UPDATE: every transaction
+    takes its locks in the same global order, so two postings can wait for each other but
+    never deadlock.
     """
     codes = sorted(types)
     known = set(
@@ -366,7 +366,7 @@ def _lock_accounts(currency: str, types: dict[str, tuple[AccountType, int | None
         select(LedgerAccount)
         .where(LedgerAccount.currency == currency, LedgerAccount.code.in_(codes))
         .order_by(LedgerAccount.code)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return {account.code: account for account in db.session.scalars(query)}

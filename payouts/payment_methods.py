@@ -22,7 +22,7 @@ def _own_customer(actor: Principal, *, lock: bool = False) -> Customer:
     query = select(Customer).where(Customer.user_id == actor.user_id)
     if lock:
         # One change at a time per customer: the second waits and updates the same row.
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     customer = db.session.scalar(query)
     if customer is None:
         raise NotFound("No customer profile for this account.")

@@ -42,6 +42,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, NotFound
+from crowd.core.locking import ROW_LOCK
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
@@ -135,7 +136,7 @@ def run_payouts(run_id: int | None = None) -> PayoutRun | None:
         db.session.add(run)
         db.session.flush()
     else:
-        run = db.session.get(PayoutRun, run_id, with_for_update=True, populate_existing=True)
+        run = db.session.get(PayoutRun, run_id, with_for_update=ROW_LOCK, populate_existing=True)
         if run is None:
             log.warning("payout run %s does not exist; nothing to do", run_id)
             return None
@@ -248,7 +249,7 @@ def _candidates(minimums: dict[str, int]) -> list[_Candidate]:
             or_(*(and_(payable.currency == c, payable.balance >= m) for c, m in minimums.items())),
         )
         .order_by(payable.code, payable.currency)
-        .with_for_update(of=payable)
+        .with_for_update(of=payable, key_share=True)
     )
     return [_Candidate(*row) for row in db.session.execute(query)]
 
@@ -323,7 +324,7 @@ def send_payouts(payout_ids: list[int]) -> dict[str, int]:
         select(Payout)
         .where(Payout.id.in_(payout_ids), Payout.status == "pending")
         .order_by(Payout.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     _loaded = _members_in_session({p.member_id for p in payouts})  # referenced while sending
@@ -387,7 +388,7 @@ def _send_one(provider, payout: Payout) -> str:
 
 def complete_run_if_done(run_id: int) -> None:
     """Mark the run completed once none of its payouts is pending (checked under its lock)."""
-    run = db.session.get(PayoutRun, run_id, with_for_update=True, populate_existing=True)
+    run = db.session.get(PayoutRun, run_id, with_for_update=ROW_LOCK, populate_existing=True)
     if run is None or run.status != "sending":
         return
     db.session.flush()
@@ -455,7 +456,7 @@ def _locked_payout(payout_id) -> Payout | None:
         return None
     if not 0 < payout_id < 2**63:
         return None
-    return db.session.get(Payout, payout_id, with_for_update=True, populate_existing=True)
+    return db.session.get(Payout, payout_id, with_for_update=ROW_LOCK, populate_existing=True)
 
 
 def _payout_of_transfer(obj: dict) -> Payout | None:

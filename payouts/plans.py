@@ -211,7 +211,8 @@ def _plan_by_code(code: str, *, lock: str | None = None) -> CommissionPlan | Non
     """The plan with `code`; lock "update" to change it, "share" to rely on it unchanged."""
     query = select(CommissionPlan).where(CommissionPlan.code == code)
     if lock:
-        query = query.with_for_update(read=lock == "share")
+        share = lock == "share"
+        query = query.with_for_update(read=share, key_share=not share)
         query = query.execution_options(populate_existing=True)
     return db.session.scalar(query)
 
@@ -302,7 +303,7 @@ def _member(actor: Principal, member_id: int, *, lock: bool = False) -> Member:
     """A member as `actor` may see them: staff any, a member only themself (others: 404)."""
     query = select(Member).where(Member.id == member_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     member = db.session.scalar(query)
     if member is None or (not actor.is_staff and member.user_id != actor.user_id):
         raise NotFound("No such crowd member.")

@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from crowd.core.background import task
 from crowd.core.db import utcnow
 from crowd.core.errors import BadRequest, ServiceUnavailable, Unprocessable
+from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from payouts.models.payments import WebhookEvent
 
@@ -237,7 +238,9 @@ def retry_webhook_events(limit: int = 200) -> int:
         )
     )
     for event_id in ids:
-        event = db.session.get(WebhookEvent, event_id, with_for_update=True, populate_existing=True)
+        event = db.session.get(
+            WebhookEvent, event_id, with_for_update=ROW_LOCK, populate_existing=True
+        )
         if event is not None and event.status == "failed":
             process_event(event)
     return len(ids)

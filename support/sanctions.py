@@ -128,7 +128,7 @@ def _withdraw_offers(member: Member, jobs: list[Job]) -> int:
             Offer.job_id.in_([job.id for job in jobs]),
         )
         .order_by(Offer.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     for offer in offers:

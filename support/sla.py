@@ -120,7 +120,7 @@ def check_sla(*, now: datetime | None = None, limit: int = 500) -> dict[str, int
         .where(running(), or_(first_late, resolution_late))
         .order_by(Ticket.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     counts = {"first_response": 0, "resolution": 0, "escalated": 0}
@@ -179,7 +179,7 @@ def close_resolved(*, now: datetime | None = None, limit: int = 500) -> int:
         .where(Ticket.status == "resolved", Ticket.auto_close_at <= now)
         .order_by(Ticket.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     for ticket in due:

@@ -68,7 +68,7 @@ def load_group(group_id: int, *, lock: bool = False) -> TopicGroup:
     """The group (its row locked for this unit of work when asked); 404 when there is none."""
     query = select(TopicGroup).where(TopicGroup.id == group_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     group = db.session.scalar(query)
     if group is None:
         raise NotFound("No such topic group.")

@@ -50,7 +50,7 @@ def mute_member(
     member = db.session.scalar(
         select(Member)
         .where(Member.id == member_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if member is None:
@@ -81,7 +81,7 @@ def lift_mute(*, actor: Principal, mute_id: int) -> dict:
     mute = db.session.scalar(
         select(CommunityMute)
         .where(CommunityMute.id == mute_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if mute is None:

@@ -108,7 +108,7 @@ class Reading:
 def load_post(post_id: int, *, lock: bool = False) -> TopicPost:
     query = select(TopicPost).where(TopicPost.id == post_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     post = db.session.scalar(query)
     if post is None:
         raise NotFound("No such post.")

@@ -133,7 +133,7 @@ def decide_report(*, actor: Principal, report_id: int, decision: str) -> dict:
             select(PostReport)
             .where(PostReport.post_id == post.id, PostReport.status == "open")
             .order_by(PostReport.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
     )

@@ -20,7 +20,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.auth import Principal, current_principal
-from crowd.core.db import SAFE_METHODS, Base, BigId, IdMixin, UTCDateTime, utcnow
+from crowd.core.db import SAFE_METHODS, Base, BigId, IdMixin, UTCDateTime, utcnow, will_retry
 from crowd.core.errors import Unauthorized, field_error
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema, page_of, paginate
@@ -72,7 +72,8 @@ def record_refused_attempt(response: Response) -> Response:
     """A staff member's refused or failed attempt: written on its own after the rollback."""
     from crowd.extensions import db
 
-    if response.status_code < 400:
+    if response.status_code < 400 or will_retry():
+        # A run that lost a race in the database is no attempt of the caller's: it runs again.
         return response
     entry = _entry_for(response)
     if entry is None:

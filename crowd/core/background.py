@@ -9,27 +9,33 @@ again the `enqueued` messages that Redis or a worker lost (Redis restarted empty
 killed mid-task: see `reclaim_lost_messages`). Running a message locks its row and marks it
 `done` in the same transaction as the task's own writes, so a message that is delivered
 twice (a worker killed after the commit, a relay retry) has its effect once, and a worker
-killed before the commit leaves no trace of its attempt.
+killed before the commit leaves no trace of its attempt. A run that loses a race in the
+database (deadlock, serialization failure) is rolled back and run again at once, a few times
+(retry_on_contention), before it counts as a failed attempt.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from flask import current_app, has_app_context
 from sqlalchemy import JSON, Integer, String, Text, inspect, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.db import Base, IdMixin, UTCDateTime, utcnow
+from crowd.core.locking import ROW_LOCK
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+T = TypeVar("T")
 _SESSION_KEY = "crowd_outbox_new"
 # How long an RQ job may have been started without its worker holding the message's row lock
 # before the message counts as lost (the worker takes the lock first thing when it begins).
@@ -220,29 +226,62 @@ def run_message(message_id: int) -> str:
     if not has_app_context():
         with _worker_app().app_context():
             return run_message(message_id)
-    from crowd.core.db import commit
     from crowd.extensions import db
 
-    message = db.session.execute(
-        select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
-    ).scalar_one_or_none()
-    if message is None or message.status in ("done", "failed"):
-        db.session.rollback()
-        return "skipped"
-    task_name = message.task
-    message.attempts += 1
+    ran: dict[str, str] = {}
     try:
-        TASKS[task_name].func(**message.kwargs)
-        message.status, message.done_at, message.last_error = "done", utcnow(), None
-        commit()
-        return "done"
+        return retry_on_contention(
+            lambda: _run_message_once(message_id, ran), what=f"message {message_id}"
+        )
     except Exception:
         db.session.rollback()
         discard_uncommitted()
         error = traceback.format_exc(limit=5)
-        log.exception("task %s (message %s) failed", task_name, message_id)
+        log.exception("task %s (message %s) failed", ran.get("task", "?"), message_id)
         _record_failure(message_id, error)
         return "error"
+
+
+def _run_message_once(message_id: int, ran: dict[str, str]) -> str:
+    """One run of a message's task with the message locked, committed with its effect."""
+    from crowd.core.db import commit
+    from crowd.extensions import db
+
+    message = db.session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if message is None or message.status in ("done", "failed"):
+        db.session.rollback()
+        return "skipped"
+    ran["task"] = message.task
+    message.attempts += 1
+    TASKS[message.task].func(**message.kwargs)
+    message.status, message.done_at, message.last_error = "done", utcnow(), None
+    commit()
+    return "done"
+
+
+def retry_on_contention(unit: Callable[[], T], *, what: str) -> T:
+    """Run `unit` — a whole unit of work that commits — again from its start when it loses a
+    race in the database (deadlock, serialization failure), up to CONTENTION_ATTEMPTS runs in
+    all with a short jittered pause; any other error, or the last run's, is raised."""
+    from crowd.core.db import CONTENTION_ATTEMPTS, contention_backoff, is_contention
+    from crowd.extensions import db
+
+    for attempt in range(1, CONTENTION_ATTEMPTS):
+        try:
+            return unit()
+        except Exception as error:
+            if not is_contention(error):
+                raise
+            db.session.rollback()
+            discard_uncommitted()
+            log.warning("%s lost a race in the database, running it again: %s", what, error)
+            time.sleep(contention_backoff(attempt))
+    return unit()
 
 
 def _record_failure(message_id: int, error: str) -> None:
@@ -251,7 +290,7 @@ def _record_failure(message_id: int, error: str) -> None:
     # Locked and re-read: a second delivery may have run the message meanwhile, or our own
     # commit went through before its acknowledgement was lost. Done stays done.
     message = db.session.get(
-        OutboxMessage, message_id, with_for_update=True, populate_existing=True
+        OutboxMessage, message_id, with_for_update=ROW_LOCK, populate_existing=True
     )
     if message is None or message.status == "done":
         db.session.rollback()
@@ -332,7 +371,7 @@ def reclaim_lost_messages(limit: int = 500) -> list[int]:
             db.session.scalars(
                 select(OutboxMessage.id)
                 .where(OutboxMessage.id.in_(suspects), OutboxMessage.status == "enqueued")
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, key_share=True)
             )
         )
     lost = list(
@@ -398,10 +437,13 @@ def run_periodic(task_name: str) -> object:
     from crowd.core.db import commit
     from crowd.extensions import db
 
-    try:
+    def run_once() -> object:
         result = TASKS[task_name].func()
         commit()
         return result
+
+    try:
+        return retry_on_contention(run_once, what=f"periodic task {task_name}")
     except Exception:
         db.session.rollback()
         discard_uncommitted()

@@ -1,8 +1,32 @@
-"""Declarative base, column types and the unit of work shared by every domain."""
+"""Declarative base, column types and the unit of work shared by every domain.
+
+A request is one unit of work (install_unit_of_work); a background task is another
+(crowd.core.background). Either one that loses a race in the database — a deadlock (SQLSTATE
+40P01) or a serialization failure (40001) — is rolled back and run again from its start, up
+to CONTENTION_ATTEMPTS runs with a short jittered pause between them (RetryOnContention for
+requests, crowd.core.background.retry_on_contention for tasks). A request that loses every
+run answers 503 with the problem type `contention` ("Busy, try again", Retry-After: 1):
+nothing was saved, so the client sends it again (with the same Idempotency-Key, if any). A
+database that is not reachable stays the other 503, `service-unavailable`, and is not retried.
+The rows a unit of work locks, and in which order: crowd.core.locking.
+
+What a lost run did is undone with its transaction (rows, outbox messages, the idempotency
+record, a staff action's audit entry). What it did outside the transaction is safe to repeat:
+the rate limit counted the request on its first run only; authentication's coarse
+last-used stamp is a timestamp; background work is handed over only after a commit; a
+refused staff attempt is audited once, with the final answer. Views call the payment provider
+only idempotently (a connected account is created under a key derived from the member; a
+fresh onboarding link per run is harmless), and the tasks that move money (authorise,
+capture, refund, payout) send keys derived from the job, the attempt, the refund or the
+payout, so a task run again gets the provider's first answer.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
+import random
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, func
@@ -89,6 +113,104 @@ def commit() -> None:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+# --- contention: a unit of work that lost a race in the database runs again -------------------
+
+# Deadlock detected, serialization failure. SQLite's "database is locked" (issue 18) would be
+# the third kind; it has no SQLSTATE and is not treated as contention yet.
+CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
+# Runs of one unit of work in all (the first and the retries), and the pause before a retry:
+# BACKOFF_SECONDS × 2^(retry − 1), jittered between half and all of it.
+CONTENTION_ATTEMPTS = 4
+BACKOFF_SECONDS = 0.05
+# Set in a request's environ by the error handler when its unit of work lost such a race.
+CONTENTION = "crowd.contention"
+_RETRIES_LEFT = "crowd.contention.retries_left"
+_ATTEMPT = "crowd.contention.attempt"
+_REQUEST_ID = "crowd.request_id"  # crowd.core.security keeps the request's id there
+
+
+def is_contention(error: BaseException) -> bool:
+    """Whether `error` is a lost race (deadlock, serialization failure): worth running again."""
+    original = getattr(error, "orig", None)
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return state in CONTENTION_SQLSTATES
+
+
+def contention_backoff(retry: int) -> float:
+    """Seconds to wait before retry number `retry` (1, 2, …): short, growing and jittered."""
+    ceiling = BACKOFF_SECONDS * 2 ** (retry - 1)
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def will_retry() -> bool:
+    """Whether this request lost a race and is about to run again (its answer is discarded)."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return False
+    environ = request.environ
+    return bool(environ.get(CONTENTION)) and environ.get(_RETRIES_LEFT, 0) > 0
+
+
+def is_retry() -> bool:
+    """Whether this request is a run again after a lost race (rate limits counted it once)."""
+    from flask import has_request_context, request
+
+    return has_request_context() and request.environ.get(_ATTEMPT, 1) > 1
+
+
+class RetryOnContention:
+    """WSGI middleware: a request whose unit of work lost a race runs again, from the start.
+
+    Each run gets a fresh copy of the original environ and the same body, so everything a
+    view does — authentication, the idempotency check, the audit entry, the outbox — happens
+    anew in a fresh transaction; only the request id stays, so the logs tie the runs
+    together. A body that cannot be replayed (streamed without a length, or over the size
+    limit, which the app refuses anyway) gets one run.
+    """
+
+    def __init__(self, wsgi_app, max_body_bytes: int | None) -> None:
+        self.wsgi_app = wsgi_app
+        self.max_body_bytes = max_body_bytes
+
+    def __call__(self, environ, start_response):
+        body = self._body(environ)
+        attempts = CONTENTION_ATTEMPTS if body is not None else 1
+        carried = {}
+        for attempt in range(1, attempts + 1):
+            run = {**environ, **carried}
+            if body is not None:
+                run["wsgi.input"] = io.BytesIO(body)
+            run[_ATTEMPT] = attempt
+            run[_RETRIES_LEFT] = attempts - attempt
+            captured = []
+            result = self.wsgi_app(run, lambda *args, into=captured: into.append(args))
+            if not run.get(CONTENTION) or attempt == attempts:
+                start_response(*captured[0])
+                return result
+            if hasattr(result, "close"):
+                result.close()
+            if run.get(_REQUEST_ID):
+                carried[_REQUEST_ID] = run[_REQUEST_ID]
+            time.sleep(contention_backoff(attempt))
+        raise AssertionError("unreachable")  # the last attempt always returns
+
+    def _body(self, environ) -> bytes | None:
+        """The request body, read once so that every run gets it; None when not replayable."""
+        length = environ.get("CONTENT_LENGTH")
+        if not length:
+            # No length: no body, unless a chunked one is streamed through.
+            chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+            return None if chunked else b""
+        try:
+            size = int(length)
+        except ValueError:
+            return None
+        if size < 0 or (self.max_body_bytes is not None and size > self.max_body_bytes):
+            return None
+        return environ["wsgi.input"].read(size)
+
+
 def install_unit_of_work(app) -> None:
     """A request is one unit of work: committed once after a successful write, else rolled back.
 
@@ -101,9 +223,9 @@ def install_unit_of_work(app) -> None:
     from crowd.core import background
     from crowd.core.errors import (
         DomainError,
-        handle_database_unavailable,
         handle_domain_error,
         handle_integrity_error,
+        handle_operational_error,
     )
     from crowd.core.idempotency import REQUEST_MARKER, replay_after_race
     from crowd.extensions import db
@@ -128,8 +250,11 @@ def install_unit_of_work(app) -> None:
             return handle_integrity_error(error)
         except OperationalError as error:
             background.discard_uncommitted()
-            return handle_database_unavailable(error)
+            return handle_operational_error(error)
         return response
+
+    # Outermost, so that a run again passes through everything (proxy headers included).
+    app.wsgi_app = RetryOnContention(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
 
 
 def configure_engine(engine) -> None:

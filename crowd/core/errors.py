@@ -145,6 +145,38 @@ def handle_http_exception(error: HTTPException) -> Response:
     return problem(status, error.name, str(detail), errors=errors, headers=headers)
 
 
+def handle_operational_error(error: OperationalError) -> Response:
+    """The database failed the statement: a lost race (retried), or it is not reachable."""
+    from crowd.core.db import is_contention
+
+    if is_contention(error):
+        return handle_contention(error)
+    return handle_database_unavailable(error)
+
+
+def handle_contention(error: OperationalError) -> Response:
+    """A deadlock or serialization failure: marked for RetryOnContention to run the request
+    again; answered with the contention problem only when no retry is left."""
+    from crowd.core.db import CONTENTION, CONTENTION_ATTEMPTS, will_retry
+
+    _rollback()
+    request.environ[CONTENTION] = True
+    if will_retry():
+        log.warning("lost a race in the database, running the request again: %s", error.orig)
+    else:
+        log.error(
+            "lost a race in the database %d times, giving up: %s", CONTENTION_ATTEMPTS, error.orig
+        )
+    return problem(
+        503,
+        "Busy, try again",
+        "The request collided with concurrent changes to the same data and nothing was "
+        "saved; send it again.",
+        type_slug="contention",
+        headers={"Retry-After": "1"},
+    )
+
+
 def handle_database_unavailable(error: OperationalError) -> Response:
     _rollback()
     log.error("database unavailable: %s", error.orig)
@@ -196,5 +228,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DataError, handle_data_error)
     # SQLite's driver refuses integers beyond 64 bits with a bare OverflowError.
     app.register_error_handler(OverflowError, handle_data_error)
-    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(OperationalError, handle_operational_error)
     app.register_error_handler(Exception, handle_unexpected)

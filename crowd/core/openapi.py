@@ -193,6 +193,7 @@ class CrowdBlueprint(Blueprint):
         """
         from flask import current_app
 
+        from crowd.core.db import is_retry
         from crowd.core.security import rate_limit_key
         from crowd.extensions import limiter
 
@@ -200,10 +201,13 @@ class CrowdBlueprint(Blueprint):
             return getattr(current_app.config["CROWD_SETTINGS"], setting)
 
         def decorator(func):
+            # A request run again after a lost race in the database was counted on its first run.
             if shared:
-                limit = limiter.shared_limit(rate, scope=shared, key_func=rate_limit_key)
+                limit = limiter.shared_limit(
+                    rate, scope=shared, key_func=rate_limit_key, exempt_when=is_retry
+                )
             else:
-                limit = limiter.limit(rate, key_func=rate_limit_key)
+                limit = limiter.limit(rate, key_func=rate_limit_key, exempt_when=is_retry)
             return _add_error_responses(limit(func), 429)
 
         return decorator

@@ -76,7 +76,7 @@ def _own_customer(actor: Principal, *, lock: bool = False) -> Customer:
     query = select(Customer).where(Customer.user_id == actor.user_id)
     if lock:
         # Serialises this customer's list writes on PostgreSQL (SQLite has one writer anyway).
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     customer = db.session.scalar(query)
     if customer is None:
         raise NotFound("No customer profile for this account.")

@@ -68,7 +68,7 @@ def find_article(ref: str | int, *, actor: Principal, lock: bool = False) -> Hel
         query = select(HelpArticle).where(HelpArticle.slug == ref)
     query = query.where(readable(actor))
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     article = db.session.scalar(query)
     if article is None:
         raise NotFound("No such help article.")

@@ -95,7 +95,7 @@ def list_catalogue() -> list[SkillCategory]:
 def _load_member(query, *, lock: bool) -> Member | None:
     if lock:
         # Whoever changes status or replaces a whole set goes one at a time, on fresh data.
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     return db.session.scalar(query)
 
 
@@ -391,7 +391,9 @@ def list_members(
 
 def _stats_for_update(member_id: int) -> MemberStats:
     stats = db.session.execute(
-        select(MemberStats).where(MemberStats.member_id == member_id).with_for_update()
+        select(MemberStats)
+        .where(MemberStats.member_id == member_id)
+        .with_for_update(key_share=True)
     ).scalar_one_or_none()
     if stats is None:
         stats = MemberStats(member_id=member_id)
@@ -423,7 +425,7 @@ def record_offers_received(member_ids: list[int]) -> None:
         select(MemberStats.member_id)
         .where(MemberStats.member_id.in_(ids))
         .order_by(MemberStats.member_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).all()
     for member_id in set(ids) - set(locked):
         _stats_for_update(member_id)  # creates the missing row

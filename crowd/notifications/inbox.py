@@ -48,7 +48,7 @@ def mark_read(*, actor: Principal, notification_id: int) -> Notification:
     notification = db.session.scalar(
         select(Notification)
         .where(Notification.id == notification_id, Notification.user_id == actor.user_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if notification is None:

@@ -67,7 +67,7 @@ def create_channel(
 def _channel(channel_id: int, *, lock: bool = False) -> RecruitmentChannel:
     query = select(RecruitmentChannel).where(RecruitmentChannel.id == channel_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     channel = db.session.scalar(query)
     if channel is None:
         raise NotFound("No such recruitment channel.")

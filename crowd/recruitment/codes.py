@@ -113,7 +113,7 @@ def disable_code(*, actor: Principal, code: str) -> ReferralCode:
     row = db.session.scalar(
         select(ReferralCode)
         .where(ReferralCode.code == code.strip().upper())
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if row is None:

@@ -154,7 +154,9 @@ def due_member_ids(limit: int = 5000) -> list[int]:
 
 
 def _lock(query) -> Referral | None:
-    return db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
+    return db.session.scalar(
+        query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    )
 
 
 def _lock_code(referral: Referral) -> None:

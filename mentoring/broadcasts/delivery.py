@@ -85,7 +85,7 @@ def deliver_batch(*, broadcast_id: int, first_member_id: int, last_member_id: in
         )
         .order_by(BroadcastRecipient.member_id)
         # A duplicate run of this batch waits here, then finds the rows delivered.
-        .with_for_update(of=BroadcastRecipient)
+        .with_for_update(of=BroadcastRecipient, key_share=True)
     ).all()
     if pending:
         _deliver(broadcast, pending)

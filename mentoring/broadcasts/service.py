@@ -34,7 +34,7 @@ def lock_broadcast(broadcast_id: int) -> Broadcast | None:
     return db.session.scalar(
         select(Broadcast)
         .where(Broadcast.id == broadcast_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
 
@@ -234,7 +234,7 @@ def mark_read(*, actor: Principal, broadcast_id: int) -> dict:
             BroadcastRecipient.member_id == member_id,
             BroadcastRecipient.delivered_at.is_not(None),
         )
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if recipient is None:

@@ -86,7 +86,7 @@ def _invitations_of(event_id: int, member_ids: list[int]) -> dict[int, EventInvi
         select(EventInvitation)
         .where(EventInvitation.event_id == event_id, EventInvitation.member_id.in_(member_ids))
         .order_by(EventInvitation.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return {invitation.member_id: invitation for invitation in rows}

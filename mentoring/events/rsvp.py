@@ -78,7 +78,7 @@ def rsvp(*, actor: Principal, invitation_id: int, answer: str) -> dict:
     invitation = db.session.scalar(
         select(EventInvitation)
         .where(EventInvitation.id == invitation_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if event.status != "published":

@@ -26,7 +26,7 @@ def lock_event(event_id: int) -> Event:
     event = db.session.scalar(
         select(Event)
         .where(Event.id == event_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if event is None:

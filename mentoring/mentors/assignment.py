@@ -201,7 +201,7 @@ def _locked_profile(mentor_id: int) -> MentorProfile | None:
     return db.session.scalar(
         select(MentorProfile)
         .where(MentorProfile.member_id == mentor_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
 

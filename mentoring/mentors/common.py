@@ -18,7 +18,7 @@ def lock_member(member_id: int) -> Member | None:
     return db.session.scalar(
         select(Member)
         .where(Member.id == member_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
 
@@ -27,7 +27,7 @@ def own_member(actor: Principal, *, lock: bool = False) -> Member:
     """The acting member's profile (locked when asked); 404 without one."""
     query = select(Member).where(Member.user_id == actor.user_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     member = db.session.scalar(query)
     if member is None:
         raise NotFound("You have no crowd member profile.")

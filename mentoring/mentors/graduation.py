@@ -80,7 +80,7 @@ def check_graduation(mentee_id: int) -> Mentorship | None:
     row = db.session.execute(
         _with_figures(select(Mentorship, by_level.label("level"), by_record.label("record")))
         .where(Mentorship.mentee_id == mentee_id, Mentorship.status == "active")
-        .with_for_update(of=Mentorship)
+        .with_for_update(of=Mentorship, key_share=True)
         .execution_options(populate_existing=True)
     ).first()
     if row is None or not (row.level or row.record):

@@ -73,7 +73,7 @@ def mentorship_for(actor: Principal, mentorship_id: int, *, lock: bool = False):
     """(the mentorship, the actor's role in it: mentor, mentee or staff); others get 404."""
     query = select(Mentorship).where(Mentorship.id == mentorship_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     mentorship = db.session.scalar(query)
     if mentorship is not None:
         if actor.is_staff:
@@ -172,7 +172,7 @@ def release_mentees(mentor_id: int, *, reason: str) -> int:
         select(Mentorship)
         .where(Mentorship.mentor_id == mentor_id, Mentorship.status.in_(LIVE_STATUSES))
         .order_by(Mentorship.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     for mentorship in live:

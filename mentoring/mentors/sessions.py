@@ -95,7 +95,7 @@ def give_feedback(
             MentorshipSession.id == session_id,
             MentorshipSession.mentorship_id == mentorship.id,
         )
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if session is None:
@@ -129,7 +129,7 @@ def shadow(*, actor: Principal, mentorship_id: int, job_id: int) -> dict:
     job = db.session.scalar(
         select(Job)
         .where(Job.id == job_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if job is None or job.assigned_member_id != mentorship.mentor_id:

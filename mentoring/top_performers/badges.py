@@ -17,7 +17,7 @@ from payouts.models.plans import MemberCommissionPerk
 
 
 def _locked(model, row_id: int):
-    query = select(model).where(model.id == row_id).with_for_update()
+    query = select(model).where(model.id == row_id).with_for_update(key_share=True)
     return db.session.scalar(query.execution_options(populate_existing=True))
 
 

@@ -53,7 +53,7 @@ def decide_document(
     check = db.session.scalar(
         select(DocumentCheck)
         .where(DocumentCheck.id == check_id, DocumentCheck.member_id == application.member_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if check is None:

@@ -29,7 +29,7 @@ def own_member(actor: Principal, *, lock: bool = False) -> Member:
     """The acting member's profile; a member only ever reaches their own objects through it."""
     query = select(Member).where(Member.user_id == actor.user_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     member = db.session.scalar(query)
     if member is None:
         raise NotFound("You have no crowd member profile.")

@@ -138,7 +138,7 @@ def detail(application: Application) -> dict:
 def application_for_staff(application_id: int, *, lock: bool = False) -> Application:
     query = select(Application).where(Application.id == application_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     application = db.session.scalar(query)
     if application is None:
         raise NotFound("No such application.")

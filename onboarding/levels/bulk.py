@@ -192,11 +192,8 @@ def apply_chunk(
     commits."""
     planned_from = {decision.member_id: decision.from_rank for _, decision in planned}
     ids = sorted(planned_from)
-    # Lock first, read after: the fresh read sees whatever committed while we waited.
-    db.session.execute(
-        select(Member.id).where(_among(Member.id, ids)).order_by(Member.id).with_for_update()
-    )
-    # Shared lock on the rule set: an activation waits for this chunk, and the next one stops.
+    # Shared lock on the rule set (before the members: crowd.core.locking): an activation
+    # waits for this chunk, and the next one stops.
     status = db.session.scalar(
         select(LevelRuleset.status)
         .where(LevelRuleset.id == ladder.ruleset_id)
@@ -204,6 +201,14 @@ def apply_chunk(
     )
     if status != "active":
         return None
+    # Lock first, read after: the fresh read sees whatever committed while we waited. In id
+    # order, before the set-based writes below touch the rows.
+    db.session.execute(
+        select(Member.id)
+        .where(_among(Member.id, ids))
+        .order_by(Member.id)
+        .with_for_update(key_share=True)
+    )
     now_rows = db.session.execute(
         select(
             Member.id,

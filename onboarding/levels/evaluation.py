@@ -72,7 +72,7 @@ def _locked_member(member_id: int) -> Member | None:
     return db.session.scalar(
         select(Member)
         .where(Member.id == member_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
 

@@ -233,7 +233,7 @@ def level_overview(member_id: int, *, now: datetime | None = None) -> dict:
 def _own_member_id(actor: Principal, *, lock: bool = False) -> int:
     query = select(Member.id).where(Member.user_id == actor.user_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     member_id = db.session.scalar(query)
     if member_id is None:
         raise NotFound("You have no crowd member profile.")

@@ -95,7 +95,9 @@ def get_ruleset(ruleset_id: int, *, lock: bool = False) -> LevelRuleset:
     """One rule set with its levels; 404 when there is none with that id."""
     query = _with_levels(select(LevelRuleset)).where(LevelRuleset.id == ruleset_id)
     if lock:
-        query = query.with_for_update(of=LevelRuleset).execution_options(populate_existing=True)
+        query = query.with_for_update(of=LevelRuleset, key_share=True).execution_options(
+            populate_existing=True
+        )
     ruleset = db.session.scalar(query)
     if ruleset is None:
         raise NotFound("No such level rule set.")
@@ -243,7 +245,10 @@ def create_ruleset(
     # The first rule set's row is the lock every creation takes (rule sets are never deleted,
     # so it is always the same row); then the highest version, read afresh, is free to take.
     db.session.execute(
-        select(LevelRuleset.id).order_by(LevelRuleset.version).limit(1).with_for_update()
+        select(LevelRuleset.id)
+        .order_by(LevelRuleset.version)
+        .limit(1)
+        .with_for_update(key_share=True)
     )
     version = (db.session.scalar(select(func.max(LevelRuleset.version))) or 0) + 1
     ruleset = LevelRuleset(
@@ -301,7 +306,7 @@ def activate_ruleset(*, actor: Principal, ruleset_id: int) -> dict:
     current = db.session.scalar(
         select(LevelRuleset)
         .where(LevelRuleset.status == "active")
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if current is None:

@@ -33,7 +33,7 @@ def _member(actor: Principal, member_id: int, *, lock: bool = False) -> Member:
     """A member as `actor` may reach them: staff any, a member only themself (others: 404)."""
     query = select(Member).where(Member.id == member_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     member = db.session.scalar(query)
     if member is None or (not actor.is_staff and member.user_id != actor.user_id):
         raise NotFound("No such crowd member.")

@@ -66,7 +66,7 @@ def module_view(
 def _module(code: str, *, lock: bool = False) -> TrainingModule | None:
     query = select(TrainingModule).where(TrainingModule.code == code)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     return db.session.scalar(query)
 
 
@@ -119,7 +119,7 @@ def update_module(*, actor: Principal, code: str, **changes) -> dict:
 def _own_member(actor: Principal, *, lock: bool = False) -> Member:
     query = select(Member).where(Member.user_id == actor.user_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     member = db.session.scalar(query)
     if member is None:
         raise NotFound("You have no crowd member profile.")
@@ -233,7 +233,7 @@ def _staff_member(actor: Principal, member_id: int, *, lock: bool = False) -> Me
     _require_staff(actor)
     query = select(Member).where(Member.id == member_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     member = db.session.scalar(query)
     if member is None:
         raise NotFound("No such crowd member.")

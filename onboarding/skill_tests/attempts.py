@@ -43,7 +43,7 @@ _random = secrets.SystemRandom()
 def _own_member(actor: Principal, *, lock: bool = False) -> Member:
     query = select(Member).where(Member.user_id == actor.user_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     member = db.session.scalar(query)
     if member is None:
         raise NotFound("You have no crowd member profile.")
@@ -219,7 +219,7 @@ def _own_attempt(actor: Principal, attempt_id: int, *, lock: bool = False) -> Sk
         SkillTestAttempt.id == attempt_id, SkillTestAttempt.member_id == member.id
     )
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     attempt = db.session.scalar(query)
     if attempt is None:
         raise NotFound("No such attempt.")
@@ -295,7 +295,7 @@ def expire_if_due(attempt_id: int) -> bool:
     attempt = db.session.scalar(
         select(SkillTestAttempt)
         .where(SkillTestAttempt.id == attempt_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if attempt is None or effective_status(attempt, utcnow()) != "expired":

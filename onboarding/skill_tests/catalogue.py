@@ -40,7 +40,7 @@ def _skill_by_slug(slug: str, *, location: str = "json") -> Skill:
 def _test(test_id: int, *, lock: bool = False) -> SkillTest:
     query = select(SkillTest).where(SkillTest.id == test_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     test = db.session.scalar(query)
     if test is None:
         raise NotFound("No such skill test.")

@@ -49,7 +49,7 @@ def payment_of(job_id: int, *, lock: bool = False) -> JobPayment | None:
     """The job's payment; `lock` takes its row lock (tasks and handlers serialise on it)."""
     query = select(JobPayment).where(JobPayment.job_id == job_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     return db.session.scalar(query)
 
 
@@ -219,7 +219,7 @@ def payment_method_changed(customer_id: int, method: CustomerPaymentMethod) -> i
             Job.status.in_(PAYABLE_JOB_STATES),
         )
         .order_by(JobPayment.id)
-        .with_for_update(of=JobPayment)
+        .with_for_update(of=JobPayment, key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     queued = 0

@@ -69,7 +69,7 @@ def sweep(*, limit: int = 200, older_than: timedelta = timedelta(minutes=15)) ->
         )
         .order_by(JobPayment.id)
         .limit(limit)
-        .with_for_update(of=JobPayment, skip_locked=True)
+        .with_for_update(of=JobPayment, skip_locked=True, key_share=True)
     ).all()
     refunds = db.session.scalars(
         select(JobRefund.id)

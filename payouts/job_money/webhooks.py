@@ -47,7 +47,7 @@ def _payment_by_intent(intent_id: str | None, *, lock: bool = True) -> JobPaymen
         return None
     query = select(JobPayment).where(JobPayment.provider_payment_id == intent_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     return db.session.scalar(query)
 
 

@@ -23,6 +23,7 @@ from dataclasses import asdict
 
 from sqlalchemy import select
 
+from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from payouts.models.payments import (
     OfflineAccount,
@@ -149,7 +150,7 @@ class OfflineProvider(PaymentProvider):
     @staticmethod
     def _payment(payment_id: str) -> OfflinePayment:
         payment = db.session.get(
-            OfflinePayment, payment_id, with_for_update=True, populate_existing=True
+            OfflinePayment, payment_id, with_for_update=ROW_LOCK, populate_existing=True
         )
         if payment is None:
             raise conflict(f"No such payment: {payment_id}.", "resource_missing")

@@ -31,7 +31,7 @@ def resolution_of(ticket: Ticket, resolution_id: int) -> Resolution:
     resolution = db.session.scalar(
         select(Resolution)
         .where(Resolution.id == resolution_id, Resolution.ticket_id == ticket.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if resolution is None:

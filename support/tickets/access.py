@@ -66,7 +66,7 @@ def lock_ticket(ticket_id: int, *, skip_locked: bool = False) -> Ticket | None:
     query = (
         select(Ticket)
         .where(Ticket.id == ticket_id)
-        .with_for_update(skip_locked=skip_locked)
+        .with_for_update(skip_locked=skip_locked, key_share=True)
         .execution_options(populate_existing=True)
     )
     return db.session.scalar(query)

@@ -79,7 +79,7 @@ def bulk_assign(*, actor: Principal, ticket_ids: list[int], assignee_id: int) ->
         select(Ticket)
         .where(Ticket.id.in_(wanted))
         .order_by(Ticket.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     missing = sorted(set(wanted) - {ticket.id for ticket in tickets})

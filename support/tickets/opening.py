@@ -166,7 +166,7 @@ def _job(job_id: int, *, lock: bool) -> Job:
     query = select(Job).where(Job.id == job_id)
     if lock:
         # Disputes of one job go one at a time (one open dispute per job).
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     job = db.session.scalar(query)
     if job is None:
         raise field_error("job_id", "no such job of yours")
