@@ -26,6 +26,7 @@ from crowd.accounts.service import (
 from crowd.core.auth import STAFF, Principal, hash_token
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
+from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from crowd.members.models import Member
 
@@ -241,7 +242,7 @@ def close_access(user_id: int, *, actor_id: int | None, reason: str) -> int:
     """Deactivate the account with immediate effect: sign-in refused, every session token and
     API key revoked, open reset links voided. The one function behind staff deactivation,
     a member's offboarding and a suspension. Returns how many credentials were revoked."""
-    user = db.session.get(User, user_id, with_for_update=True)
+    user = db.session.get(User, user_id, with_for_update=ROW_LOCK)
     if user.disabled_at is None:
         user.disabled_at, user.disabled_reason = utcnow(), reason[:500]
     revoked = revoke_all_credentials(user.id)
@@ -260,7 +261,7 @@ def close_access(user_id: int, *, actor_id: int | None, reason: str) -> int:
 
 def reopen_access(user_id: int, *, actor_id: int | None, reason: str | None = None) -> None:
     """Let a deactivated account sign in again; its old tokens and keys stay revoked."""
-    user = db.session.get(User, user_id, with_for_update=True)
+    user = db.session.get(User, user_id, with_for_update=ROW_LOCK)
     if user.disabled_at is None:
         return
     user.disabled_at, user.disabled_reason = None, None

@@ -8,7 +8,8 @@ several rows of one table in ascending id (ledger accounts: in code order):
     payout run; a level rule set (a chunk of the daily evaluation holds it shared); a
     mentorship, event or broadcast;
  3. jobs;
- 4. members — and with a member the rows only they own (level, standing, mentor profile);
+ 4. members — and with a member the rows only they own (their user account, level, standing,
+    mentor profile);
  5. the job's offers, then its reviews;
  6. the job's payment, then its refunds;
  7. member stats (the counters in crowd.members.service);
