@@ -82,7 +82,7 @@ from payouts.models.payments import ConnectedAccount, WebhookEvent
 from payouts.models.payout_runs import Payout, PayoutRun
 from payouts.plans import own_member
 from payouts.providers import PaymentError, PaymentProviderUnavailable, get_provider
-from payouts.webhooks import Ignored, on_event
+from payouts.webhooks import CLOCK_SKEW, Ignored, on_event
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,6 @@ SEND_RETRY_DELAY = timedelta(minutes=10)
 MAX_SEND_ATTEMPTS = 6
 IN_TRANSIT = "payouts:in_transit"
 CLEARING = "clearing:payments"
-
-# Events dated this much before the payout existed are still believed: Stripe's clock and ours.
-CLOCK_SKEW = timedelta(seconds=60)
 
 # The payout state machine: (state, what happened) → next state. Anything else changes nothing.
 PAYOUT_TRANSITIONS = {

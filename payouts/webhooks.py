@@ -34,7 +34,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import stripe
 from flask import current_app
@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
+# An event dated this much before its object existed is still believed (Stripe's clock and
+# ours); anything older is stale.
+CLOCK_SKEW = timedelta(seconds=60)
 # A failed event is tried this many times in all (Stripe itself gives up after 3 days).
 MAX_ATTEMPTS = 10
 

@@ -243,6 +243,7 @@ def new_attempt(payment: JobPayment) -> None:
     payment.authorize_attempt += 1
     payment.status = "pending"
     payment.provider_payment_id = None
+    payment.provider_event_at = None  # a new intent, with a history of its own
     payment.amount_authorized = 0
     payment.failure_code = payment.last_error = None
     payment.payment_method = payment.customer_ref = None
