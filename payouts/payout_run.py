@@ -19,6 +19,10 @@ anywhere makes exactly one transfer and one ledger posting per payout:
    the transfer it already made (the offline provider's transfer was rolled back with the
    unit of work and is made once).
 
+An admin's run (`request_run`) waits as `requested` until the task starts it; the database
+keeps at most one waiting (a partial unique index), so of simultaneous requests one makes the
+run and the others get 409. The weekly run starts as `sending` and never stands in the way.
+
 Afterwards the provider's webhooks move the payout on. Where the money is follows from the
 status alone, and every move posts the difference (the table PAYOUT_TRANSITIONS):
 
@@ -50,8 +54,10 @@ ignored with the reason otherwise (stored on the webhook event):
 - the right money: the payout's amount and currency;
 - the right time: nothing dated before the payout existed (CLOCK_SKEW allowed); bank events
   apply newest first (`bank_event_at`) — within one second a failure outranks a payment, as it
-  can follow one but not precede it. A full reversal is final whenever it arrives, so any
-  order of the same events ends in the same state and the same ledger.
+  can follow one but not precede it. A full reversal is a fact about the transfer, not about
+  the bank payout: judged by the transfer's history (our transfer id, dated after the payout
+  existed), it is final whenever it arrives. So any order of the same events ends in the same
+  state and the same ledger (tests/payouts/test_payout_events.py).
 No sequence pays twice: money returns to the payable only by a refused or fully reversed
 transfer, once per payout (failed is final), and then the platform really has it back.
 """
