@@ -19,13 +19,47 @@ anywhere makes exactly one transfer and one ledger posting per payout:
    the transfer it already made (the offline provider's transfer was rolled back with the
    unit of work and is made once).
 
-Afterwards the provider's webhooks move the payout on (the table PAYOUT_TRANSITIONS):
-transfer.created confirms it in transit; payout.paid (the connected account's payout to the
-bank, naming our payout in its metadata) makes it paid, posting `payout-{id}-paid`
-(payouts:in_transit → clearing:payments: the money has left the platform); transfer.reversed
-or payout.failed make it failed and post `payout-{id}-return`, giving the money back to the
-member's payable. The offline provider has no bank leg and sends no webhooks: its transfer is
-final, so the payout is paid at once. Replayed or late events change nothing.
+An admin's run (`request_run`) waits as `requested` until the task starts it; the database
+keeps at most one waiting (a partial unique index), so of simultaneous requests one makes the
+run and the others get 409. The weekly run starts as `sending` and never stands in the way.
+
+Afterwards the provider's webhooks move the payout on. Where the money is follows from the
+status alone, and every move posts the difference (the table PAYOUT_TRANSITIONS):
+
+    pending, in_transit  payouts:in_transit   our transfer is (being) made to the member's
+                                              connected account; it is theirs, at Stripe
+    paid                 clearing:payments    the money has left the platform: the offline
+                                              provider's transfer (final), or Stripe's bank
+                                              payout from the connected account was paid
+    failed               the member's payable the money is ours again: the transfer was refused
+                                              or reversed in full. Final.
+
+- transfer.created confirms the transfer (pending → in_transit, with its id).
+- payout.paid (the connected account's payout to the bank, naming our payout in its metadata)
+  makes it paid: `payout-{id}-paid`, payouts:in_transit → clearing:payments.
+- payout.failed means the bank sent the money back to the *connected account's* balance at
+  Stripe, not to ours: it stays the member's, so it never returns to their payable (that would
+  pay it a second time). A paid payout goes back to in_transit (`payout-{id}-bank-return-{n}`,
+  clearing → in_transit), an unpaid one stays there; the bank's reason is kept.
+- transfer.reversed in full is the only event that returns money: in_transit or paid → failed,
+  `payout-{id}-return` credits the payable again, and the next run pays it. A partial reversal
+  is left to people.
+
+Each event is checked against the payout's own history before it may change anything, and
+ignored with the reason otherwise (stored on the webhook event):
+- only payouts made through Stripe: the offline provider sends no events, its paid is final;
+- the right object: a transfer event is the platform's (no `account`) about a transfer to the
+  payout's connected account with our transfer id; a payout.* event must come from that
+  connected account (`account` missing or another one: foreign);
+- the right money: the payout's amount and currency;
+- the right time: nothing dated before the payout existed (CLOCK_SKEW allowed); bank events
+  apply newest first (`bank_event_at`) — within one second a failure outranks a payment, as it
+  can follow one but not precede it. A full reversal is a fact about the transfer, not about
+  the bank payout: judged by the transfer's history (our transfer id, dated after the payout
+  existed), it is final whenever it arrives. So any order of the same events ends in the same
+  state and the same ledger (tests/payouts/test_payout_events.py).
+No sequence pays twice: money returns to the payable only by a refused or fully reversed
+transfer, once per payout (failed is final), and then the platform really has it back.
 """
 
 from __future__ import annotations
@@ -36,6 +70,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from crowd.core.auth import Principal
@@ -54,7 +89,7 @@ from payouts.models.payments import ConnectedAccount, WebhookEvent
 from payouts.models.payout_runs import Payout, PayoutRun
 from payouts.plans import own_member
 from payouts.providers import PaymentError, PaymentProviderUnavailable, get_provider
-from payouts.webhooks import Ignored, on_event
+from payouts.webhooks import CLOCK_SKEW, Ignored, on_event
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +110,17 @@ PAYOUT_TRANSITIONS = {
     ("pending", "confirmed"): "in_transit",  # transfer.created came before our record
     ("in_transit", "confirmed"): "in_transit",  # transfer.created after it: nothing to do
     ("pending", "refused"): "failed",  # the provider refused the transfer: nothing was sent
-    ("pending", "paid"): "paid",
+    ("pending", "paid"): "paid",  # offline at once; a bank payout paid before our record
     ("in_transit", "paid"): "paid",
-    ("pending", "returned"): "failed",
-    ("in_transit", "returned"): "failed",
-    ("paid", "returned"): "failed",  # a bank can return a payout days after paying it
+    ("pending", "bank_failed"): "in_transit",  # the transfer exists; its money is at Stripe
+    ("in_transit", "bank_failed"): "in_transit",
+    ("paid", "bank_failed"): "in_transit",  # the bank sent it back to the connected account
+    ("pending", "reversed"): "failed",  # the transfer was taken back: the money is ours again
+    ("in_transit", "reversed"): "failed",
+    ("paid", "reversed"): "failed",
 }
+# Where a payout's money is in the ledger, by status (its payable for failed).
+MONEY_AT = {"pending": IN_TRANSIT, "in_transit": IN_TRANSIT, "paid": CLEARING}
 
 
 def payout_minimums() -> dict[str, int]:
@@ -108,19 +148,24 @@ class _Candidate:
 
 
 def request_run(*, actor: Principal) -> PayoutRun:
-    """An admin asks for a run now: recorded, and the task started after the commit."""
-    waiting = db.session.scalar(
-        select(PayoutRun.id).where(PayoutRun.status == "requested").limit(1)
-    )
-    if waiting is not None:
-        raise Conflict(
-            f"Payout run {waiting} is requested and has not started yet.",
-            state="requested",
-            run_id=waiting,
-        )
+    """An admin asks for a run now: recorded, and the task started after the commit.
+
+    409 while another requested run has not started: the partial unique index on requested
+    runs decides between simultaneous requests, on PostgreSQL and SQLite alike."""
     run = PayoutRun(status="requested", requested_by_id=actor.user_id, minimums={}, totals={})
-    db.session.add(run)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(run)
+    except IntegrityError:
+        waiting = db.session.scalar(
+            select(PayoutRun.id).where(PayoutRun.status == "requested").limit(1)
+        )
+        detail = (
+            f"Payout run {waiting} is requested and has not started yet."
+            if waiting is not None
+            else "Another payout run was requested at the same moment."
+        )
+        raise Conflict(detail, state="requested", run_id=waiting) from None
     enqueue("payouts.run_payouts", run_id=run.id)
     return run
 
@@ -132,7 +177,8 @@ def run_payouts(run_id: int | None = None) -> PayoutRun | None:
     delivered twice) only has its pending payouts sent again. Never commits.
     """
     if run_id is None:
-        run = PayoutRun(status="requested", minimums={}, totals={})
+        # Started at once: never `requested`, so it does not stand in an admin's way.
+        run = PayoutRun(status="sending", started_at=utcnow(), minimums={}, totals={})
         db.session.add(run)
         db.session.flush()
     else:
@@ -140,11 +186,12 @@ def run_payouts(run_id: int | None = None) -> PayoutRun | None:
         if run is None:
             log.warning("payout run %s does not exist; nothing to do", run_id)
             return None
-    if run.status != "requested":
-        resend_pending()
-        return run
+        if run.status != "requested":
+            resend_pending()
+            return run
+        run.status, run.started_at = "sending", utcnow()
     minimums = payout_minimums()
-    run.status, run.started_at, run.minimums = "sending", utcnow(), minimums
+    run.minimums = minimums
     provider_name = get_provider().name
     totals = {c: {"count": 0, "amount": 0, "held_count": 0, "held_amount": 0} for c in CURRENCIES}
     new = []
@@ -403,8 +450,8 @@ def complete_run_if_done(run_id: int) -> None:
 
 
 def apply_event(payout: Payout, action: str, *, transfer_id=None, reason=None) -> bool:
-    """Move a (locked) payout by PAYOUT_TRANSITIONS and post what the move means; False when
-    the table has no such move (a replay, a late event): then nothing changes."""
+    """Move a (locked) payout by PAYOUT_TRANSITIONS and post where its money goes (MONEY_AT);
+    False when the table has no such move (a replay, a late event): then nothing changes."""
     target = PAYOUT_TRANSITIONS.get((payout.status, action))
     if target is None:
         return False
@@ -417,22 +464,33 @@ def apply_event(payout: Payout, action: str, *, transfer_id=None, reason=None) -
     if target == "in_transit":
         payout.sent_at = payout.sent_at or now
         payout.last_error = None
+        if action == "bank_failed":
+            payout.failure_reason = reason or "the bank payout failed"
     elif target == "paid":
         payout.paid_at = now
-        _post(payout, "paid", [Line(IN_TRANSIT, payout.amount), Line(CLEARING, -payout.amount)])
+        payout.failure_reason = None
     elif target == "failed":
         payout.failed_at = now
         payout.failure_reason = reason or action
-        # Paid money came back to the platform's balance; unpaid money never left in_transit.
-        source = CLEARING if was == "paid" else IN_TRANSIT
-        member = account_code_for_member(payout.member_id)
-        _post(
-            payout,
-            "return",
-            [Line(source, payout.amount), Line(member, -payout.amount)],
-            kind="payout_return",
-        )
+    _move_money(payout, was, target)
     return True
+
+
+def _move_money(payout: Payout, was: str, target: str) -> None:
+    source = MONEY_AT[was]
+    destination = MONEY_AT.get(target) or account_code_for_member(payout.member_id)
+    if source == destination:
+        return
+    kind = "payout"
+    if target == "failed":
+        step, kind = "return", "payout_return"
+    elif target == "paid":
+        # Paid again after the bank sent it back: a posting of its own.
+        step = "paid" if payout.bank_returns == 0 else f"paid-{payout.bank_returns + 1}"
+    else:
+        payout.bank_returns += 1
+        step = f"bank-return-{payout.bank_returns}"
+    _post(payout, step, [Line(source, payout.amount), Line(destination, -payout.amount)], kind=kind)
 
 
 def _post(payout: Payout, step: str, lines: list[Line], *, kind: str = "payout") -> None:
@@ -459,26 +517,63 @@ def _locked_payout(payout_id) -> Payout | None:
     return db.session.get(Payout, payout_id, with_for_update=ROW_LOCK, populate_existing=True)
 
 
-def _payout_of_transfer(obj: dict) -> Payout | None:
-    payout_id = db.session.scalar(
-        select(Payout.id).where(Payout.provider_transfer_id == str(obj.get("id")))
-    )
-    if payout_id is None:
-        payout_id = (obj.get("metadata") or {}).get("payout_id")
-    payout = _locked_payout(payout_id)
-    if payout is None or payout.destination_account != obj.get("destination"):
-        return None
-    if (
-        obj.get("amount") != payout.amount
-        or str(obj.get("currency", "")).upper() != payout.currency
-    ):
-        return None
-    return payout
+def _history_problem(payout: Payout, event: WebhookEvent, obj: dict) -> str | None:
+    """Why the event cannot be about this payout as we made it: provider, time, money."""
+    if payout.provider != "stripe":
+        # The offline provider sends no events: its transfers are final.
+        return f"payout {payout.id} was not made through Stripe"
+    if event.created < payout.created_at.replace(microsecond=0) - CLOCK_SKEW:
+        return f"stale: dated {event.created:%Y-%m-%d %H:%M:%S}, before payout {payout.id} existed"
+    amount, currency = obj.get("amount"), str(obj.get("currency", "")).upper()
+    if amount != payout.amount or currency != payout.currency:
+        return (
+            f"inconsistent: {amount} {currency or '?'} is not payout {payout.id}'s "
+            f"{payout.amount} {payout.currency}"
+        )
+    return None
 
 
-def _apply_webhook(payout: Payout | None, action: str, what: str, **details) -> Ignored | None:
+def _payout_of_transfer(event: WebhookEvent) -> Payout | Ignored:
+    """The locked payout a platform transfer event is about, or why the event is not ours."""
+    obj = event.data_object
+    transfer_id = obj.get("id")
+    if not isinstance(transfer_id, str) or not transfer_id:
+        return Ignored(f"not one of our payouts ({event.type} without a transfer id)")
+    if event.account is not None:
+        return Ignored(f"foreign: an event of connected account {event.account}, not ours")
+    known = db.session.scalar(select(Payout.id).where(Payout.provider_transfer_id == transfer_id))
+    named = (obj.get("metadata") or {}).get("payout_id")
+    payout = _locked_payout(known if known is not None else named)
     if payout is None:
-        return Ignored(f"not one of our payouts ({what})")
+        return Ignored(f"not one of our payouts ({event.type})")
+    if known is not None and named is not None and str(named) != str(known):
+        return Ignored(f"inconsistent: transfer {transfer_id} is payout {known}'s, not {named}'s")
+    if payout.provider_transfer_id not in (None, transfer_id):
+        return Ignored(
+            f"foreign: payout {payout.id} was sent by transfer {payout.provider_transfer_id}"
+        )
+    if obj.get("destination") != payout.destination_account:
+        return Ignored(f"foreign: the transfer is not to payout {payout.id}'s connected account")
+    problem = _history_problem(payout, event, obj)
+    return payout if problem is None else Ignored(problem)
+
+
+def _payout_of_bank_payout(event: WebhookEvent) -> Payout | Ignored:
+    """The locked payout a connected account's bank payout names, or why it is not ours."""
+    obj = event.data_object
+    payout = _locked_payout((obj.get("metadata") or {}).get("payout_id"))
+    if payout is None:
+        return Ignored(f"not one of our payouts ({event.type})")
+    # Paid out from the member's connected account, which the event must name.
+    if event.account is None:
+        return Ignored(f"foreign: the event names no connected account (payout {payout.id})")
+    if event.account != payout.destination_account:
+        return Ignored(f"foreign: a payout of {event.account}, not of payout {payout.id}'s account")
+    problem = _history_problem(payout, event, obj)
+    return payout if problem is None else Ignored(problem)
+
+
+def _apply_webhook(payout: Payout, action: str, what: str, **details) -> Ignored | None:
     if not apply_event(payout, action, **details):
         return Ignored(f"payout {payout.id} is {payout.status}: {what} changes nothing")
     complete_run_if_done(payout.run_id)
@@ -488,51 +583,72 @@ def _apply_webhook(payout: Payout | None, action: str, what: str, **details) -> 
 @on_event("transfer.created")
 def transfer_created(event: WebhookEvent) -> Ignored | None:
     """Our transfer exists at the provider: the payout is in transit (with its transfer id)."""
-    obj = event.data_object
-    payout = _payout_of_transfer(obj)
-    return _apply_webhook(payout, "confirmed", event.type, transfer_id=str(obj.get("id")))
+    payout = _payout_of_transfer(event)
+    if isinstance(payout, Ignored):
+        return payout
+    return _apply_webhook(payout, "confirmed", event.type, transfer_id=str(event.data_object["id"]))
 
 
 @on_event("transfer.reversed")
 def transfer_reversed(event: WebhookEvent) -> Ignored | None:
-    """The transfer was taken back from the member's account: the money returns to payable."""
+    """The transfer was taken back from the member's account in full: the money is ours again
+    and returns to their payable (the only event that does; it is final)."""
     obj = event.data_object
-    payout = _payout_of_transfer(obj)
-    if payout is not None and (obj.get("amount_reversed") or 0) < payout.amount:
+    payout = _payout_of_transfer(event)
+    if isinstance(payout, Ignored):
+        return payout
+    reversed_amount = obj.get("amount_reversed")
+    if not isinstance(reversed_amount, int) or not 0 < reversed_amount <= payout.amount:
+        return Ignored(f"inconsistent: {reversed_amount!r} reversed of payout {payout.id}")
+    if reversed_amount < payout.amount:
         return Ignored(f"payout {payout.id}: a partial reversal is reconciled by hand")
     return _apply_webhook(
-        payout, "returned", event.type, transfer_id=str(obj.get("id")), reason="transfer reversed"
+        payout, "reversed", event.type, transfer_id=str(obj["id"]), reason="transfer reversed"
     )
 
 
-def _payout_of_bank_payout(event: WebhookEvent) -> Payout | None:
-    obj = event.data_object
-    payout = _locked_payout((obj.get("metadata") or {}).get("payout_id"))
-    if payout is None:
+def _bank_news(payout: Payout, event: WebhookEvent, action: str) -> Ignored | None:
+    """None when the bank event is newer than the bank state applied, else why it is not."""
+    at, last = event.created.replace(microsecond=0), payout.bank_event_at
+    if last is None or at > last:
         return None
-    # A payout of the member's connected account, for exactly our amount.
-    if event.account is not None and event.account != payout.destination_account:
+    if at < last:
+        return Ignored(f"stale: payout {payout.id} has bank news of {last:%Y-%m-%d %H:%M:%S}")
+    # The same second: a failure can follow a payment (a bank returns it), never precede it.
+    if action == "bank_failed" and payout.status == "paid":
         return None
-    if (
-        obj.get("amount") != payout.amount
-        or str(obj.get("currency", "")).upper() != payout.currency
-    ):
-        return None
-    return payout
+    return Ignored(f"payout {payout.id}: nothing newer than the bank news applied")
+
+
+def _apply_bank_event(event: WebhookEvent, action: str, reason: str | None) -> Ignored | None:
+    payout = _payout_of_bank_payout(event)
+    if isinstance(payout, Ignored):
+        return payout
+    ignored = _bank_news(payout, event, action)
+    if ignored is not None:
+        return ignored
+    if (payout.status, action) == ("paid", "paid"):
+        outcome = None  # newer news of the same: later events are judged by it
+    else:
+        outcome = _apply_webhook(payout, action, event.type, reason=reason)
+    if outcome is None:
+        payout.bank_event_at = event.created.replace(microsecond=0)
+    return outcome
 
 
 @on_event("payout.paid")
 def bank_payout_paid(event: WebhookEvent) -> Ignored | None:
     """The connected account paid our payout out to the member's bank: it is paid."""
-    return _apply_webhook(_payout_of_bank_payout(event), "paid", event.type)
+    return _apply_bank_event(event, "paid", None)
 
 
 @on_event("payout.failed")
 def bank_payout_failed(event: WebhookEvent) -> Ignored | None:
-    """The bank refused the payout: it failed and the money returns to the member's payable."""
+    """The bank sent the payout back to the connected account: the money is the member's at
+    Stripe, not ours — the payout is in transit again and their payable stays as it is."""
     obj = event.data_object
     reason = obj.get("failure_message") or obj.get("failure_code") or "the bank payout failed"
-    return _apply_webhook(_payout_of_bank_payout(event), "returned", event.type, reason=reason)
+    return _apply_bank_event(event, "bank_failed", f"bank payout failed: {reason}")
 
 
 # --- reading --------------------------------------------------------------------------------

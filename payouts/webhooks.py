@@ -1,10 +1,12 @@
 """Stripe webhooks: the signature checked on the raw body, each event stored once, then dispatched.
 
 Verification: the `Stripe-Signature` header (t=…,v1=…) must carry an HMAC-SHA256 of
-"<t>.<raw body>" under STRIPE_WEBHOOK_SECRET, with t at most 300 s old (the SDK's
-`WebhookSignature.verify_header`). A missing, wrong or stale signature is a 400 and nothing is
-stored; a signed body that is not an event is a 422. Without a configured secret the endpoint
-answers 503: an unsigned event is never trusted, not even on the embedded default.
+"<t>.<raw body>" under STRIPE_WEBHOOK_SECRET, with t within 300 s of our clock either way (the
+SDK's `WebhookSignature.verify_header` refuses older ones; we refuse later ones, which the SDK
+lets through). A missing, wrong, stale or future signature is a 400 and nothing is stored; a
+signed body that is not an event (or an event `created` after the tolerance) is a 422.
+Without a configured secret the endpoint answers 503: an unsigned event is never trusted, not
+even on the embedded default.
 
 Processing happens in the request's unit of work: the event row and its effect commit
 together, so a stored event is an applied (or deliberately ignored) one, and a duplicate
@@ -13,8 +15,11 @@ Handlers must be quick and touch only our database; slow work (provider calls, m
 `enqueue` in the same transaction. A handler that raises is rolled back to its savepoint, the
 event is kept as `failed` and the `payouts.retry_webhook_events` task runs it again later.
 
-Out-of-order delivery is the handlers' business: each compares the event's `created` with the
-time of the state it last applied to its object (see payouts.accounts for account.updated).
+Out-of-order delivery is the handlers' business: each checks the event against its object's
+own history — the event's `created` against the time of the state it last applied, the
+account the object belongs to, its amounts — and returns `Ignored(reason)` for a stale, foreign
+or inconsistent one, which is kept on the event (see payouts.accounts, payouts.payout_run and
+payouts.job_money.webhooks).
 
 Handlers register with `@on_event("type", ...)`; the modules holding them are listed in
 HANDLER_MODULES so they are loaded before the first dispatch. An event type without a handler
@@ -26,9 +31,10 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import stripe
 from flask import current_app
@@ -46,6 +52,9 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
+# An event dated this much before its object existed is still believed (Stripe's clock and
+# ours); anything older is stale.
+CLOCK_SKEW = timedelta(seconds=60)
 # A failed event is tried this many times in all (Stripe itself gives up after 3 days).
 MAX_ATTEMPTS = 10
 
@@ -131,6 +140,9 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> dict:
         if "Unable to extract" in raw or "No signatures found with expected scheme" in raw:
             reason = "malformed"
         raise _bad_signature(reason) from None
+    if _signed_at(signature) > time.time() + TOLERANCE_SECONDS:
+        # The SDK only refuses old timestamps; one from the future would stay valid for longer.
+        raise _bad_signature("too far in the future")
     # Signed but not an event: Stripe never sends that; refuse it like any invalid body.
     try:
         event = json.loads(text)
@@ -144,6 +156,12 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> dict:
     return event
 
 
+def _signed_at(signature: str) -> int:
+    """The header's t=…, read as the SDK reads it (verify_header found it an integer)."""
+    items = [item.split("=", 2) for item in signature.split(",")]
+    return int([item[1] for item in items if item[0] == "t"][0])
+
+
 def _event_problems(event) -> dict:
     if not isinstance(event, dict):
         return {"_schema": ["expected an event object"]}
@@ -155,6 +173,9 @@ def _event_problems(event) -> dict:
     created = event.get("created")
     if isinstance(created, bool) or not isinstance(created, int) or created < 0:
         problems["created"] = ["expected a Unix time"]
+    elif created > time.time() + TOLERANCE_SECONDS:
+        # It would outrank every real event about its object for as long as it is "newest".
+        problems["created"] = ["in the future"]
     data = event.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         problems["data"] = ["expected data.object"]

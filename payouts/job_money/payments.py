@@ -185,6 +185,7 @@ def mark_failed(
 ) -> None:
     """Record a failed authorisation (or a lapsed hold) and tell the customer."""
     payment.status = "failed"
+    payment.amount_authorized = 0  # nothing is held any more
     payment.failure_code = decline_code or code or "failed"
     payment.last_error = message
     payment.failed_at = utcnow()
@@ -243,6 +244,7 @@ def new_attempt(payment: JobPayment) -> None:
     payment.authorize_attempt += 1
     payment.status = "pending"
     payment.provider_payment_id = None
+    payment.provider_event_at = None  # a new intent, with a history of its own
     payment.amount_authorized = 0
     payment.failure_code = payment.last_error = None
     payment.payment_method = payment.customer_ref = None
@@ -290,6 +292,7 @@ def capture(job_id: int) -> str:
 
 def mark_captured(payment: JobPayment, amount: int) -> None:
     payment.status = "captured"
+    payment.failure_code = payment.last_error = None
     payment.amount_captured = amount
     payment.captured_at = utcnow()
 

@@ -3,12 +3,14 @@
 A MonthlyFee is one member's fee for one month (UNIQUE member + period): billing it posts one
 ledger transaction, and a failed attempt is kept on the row and tried again by a later run.
 
-A PayoutRun pays members their payable balances. Each Payout is written (with its ledger
-posting, payable → payouts:in_transit) and committed before the provider is called, so the
-provider call always carries the same idempotency key, `payout-{id}`, however often it is
-retried. Payout states: pending → in_transit → paid, or failed (the money returned to the
-member's payable); a payout that was not sent because the member may not be paid now is
-`held`, with the reason, and moves no money.
+A PayoutRun pays members their payable balances; at most one run waits to start (a partial
+unique index on `status = 'requested'`), so simultaneous requests make one run. Each Payout is
+written (with its ledger posting, payable → payouts:in_transit) and committed before the
+provider is called, so the provider call always carries the same idempotency key,
+`payout-{id}`, however often it is retried. Payout states (payouts.payout_run has the rules):
+pending → in_transit → paid, or failed (the money returned to the member's payable); a payout
+that was not sent because the member may not be paid now is `held`, with the reason, and moves
+no money.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,6 +98,15 @@ class PayoutRun(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("status IN ('requested', 'sending', 'completed')", name="status_known"),
         Index("ix_payout_runs_status", "status"),
+        # One run waiting to start at a time: a second request is refused by the database, not
+        # by a check that two simultaneous requests could both pass.
+        Index(
+            "uq_payout_runs_one_requested",
+            "status",
+            unique=True,
+            postgresql_where=text("status = 'requested'"),
+            sqlite_where=text("status = 'requested'"),
+        ),
     )
 
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="requested")
@@ -144,6 +156,14 @@ class Payout(IdMixin, TimestampMixin, Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The provider time (`created`, whole seconds) of the newest bank payout event applied: an
+    # older payout.paid / payout.failed is stale and changes nothing.
+    bank_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How often the bank sent a paid payout back to the connected account (each return and
+    # each later payment is a posting of its own, numbered by this).
+    bank_returns: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
 
     @property
     def idempotency_key(self) -> str:

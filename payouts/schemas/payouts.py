@@ -13,6 +13,10 @@ from payouts.models.payout_runs import MONTHLY_FEE_STATUSES, PAYOUT_STATUSES
 CURRENCIES = ("EUR", "CHF")
 PERIOD = Pattern(r"\d{4}-(0[1-9]|1[0-2])", error="must be a month YYYY-MM")
 _ID = validate.Range(min=1, max=2**63 - 1)
+FAILURE_REASON = (
+    "Why it failed (the money is back in the balance); on a payout in transit, why the bank "
+    "sent it back to the payout account, where it waits for the next bank payout"
+)
 
 
 # --- payouts --------------------------------------------------------------------------------
@@ -29,7 +33,7 @@ class PayoutSchema(ma.Schema):
     currency = ma.fields.String()
     status = ma.fields.String(metadata={"description": ", ".join(PAYOUT_STATUSES)})
     hold_reason = ma.fields.String(allow_none=True)
-    failure_reason = ma.fields.String(allow_none=True)
+    failure_reason = ma.fields.String(allow_none=True, metadata={"description": FAILURE_REASON})
     provider = ma.fields.String(allow_none=True)
     destination_account = ma.fields.String(allow_none=True)
     provider_transfer_id = ma.fields.String(allow_none=True)
@@ -54,7 +58,7 @@ class MyPayoutSchema(ma.Schema):
     hold_reason = ma.fields.String(
         allow_none=True, metadata={"description": "Why it was not sent (held payouts)"}
     )
-    failure_reason = ma.fields.String(allow_none=True)
+    failure_reason = ma.fields.String(allow_none=True, metadata={"description": FAILURE_REASON})
     created_at = ma.fields.DateTime()
     sent_at = ma.fields.DateTime(allow_none=True)
     paid_at = ma.fields.DateTime(allow_none=True)

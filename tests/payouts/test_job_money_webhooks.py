@@ -33,7 +33,11 @@ from tests.stripe_fake import post_event, stripe_event
 
 pytestmark = pytest.mark.usefixtures("stripe_settings", "ledger_sound")
 
-NOW = int(time.time())
+
+def now() -> int:
+    """This moment: events are dated when a test sends them, never before its payment existed
+    (one dated at import time would be, minutes into a run, and be ignored as stale)."""
+    return int(time.time())
 
 
 def deliver(app, client, event: dict) -> dict:
@@ -43,7 +47,7 @@ def deliver(app, client, event: dict) -> dict:
     return response.get_json()
 
 
-def intent_event(type_: str, job_id: int, status: str, *, created: int = NOW, **fields) -> dict:
+def intent_event(type_: str, job_id: int, status: str, *, created=None, **fields) -> dict:
     row = payment(job_id)
     intent = {
         "id": row.provider_payment_id,
@@ -56,7 +60,7 @@ def intent_event(type_: str, job_id: int, status: str, *, created: int = NOW, **
         "metadata": {"job_id": str(job_id)},
         **fields,
     }
-    return stripe_event(type_, intent, created=created)
+    return stripe_event(type_, intent, created=now() if created is None else created)
 
 
 def charge(job_id: int, **fields) -> dict:
@@ -71,7 +75,7 @@ def charge(job_id: int, **fields) -> dict:
     }
 
 
-def refund_object(refund_id: str, amount: int, *, created: int = NOW, **fields) -> dict:
+def refund_object(refund_id: str, amount: int, *, created=None, **fields) -> dict:
     return {
         "id": refund_id,
         "object": "refund",
@@ -79,7 +83,7 @@ def refund_object(refund_id: str, amount: int, *, created: int = NOW, **fields) 
         "currency": "eur",
         "status": "succeeded",
         "metadata": {},
-        "created": created,
+        "created": now() if created is None else created,
         **fields,
     }
 
@@ -141,7 +145,7 @@ def test_a_stale_capturable_event_leaves_a_captured_payment_captured(app, client
         "payment_intent.amount_capturable_updated",
         job_id,
         "requires_capture",
-        created=NOW - 3600,
+        created=now() - 3600,
         amount_capturable=12000,
     )
     body = deliver(app, client, event)
@@ -377,9 +381,9 @@ def test_a_chargeback_on_a_closed_job_is_recorded_only(app, client, customer, cm
 
 def test_a_dispute_closed_before_its_creation_arrives_stays_closed(app, client, customer, cm):
     job_id, _ = confirmed_job(app, client, customer, cm)
-    closed = stripe_event("charge.dispute.closed", dispute(job_id, "won"), created=NOW)
+    closed = stripe_event("charge.dispute.closed", dispute(job_id, "won"), created=now())
     created = stripe_event(
-        "charge.dispute.created", dispute(job_id, "needs_response"), created=NOW - 600
+        "charge.dispute.created", dispute(job_id, "needs_response"), created=now() - 30
     )
     deliver(app, client, closed)
     assert deliver(app, client, created)["status"] == "ignored"

@@ -99,6 +99,29 @@ def test_a_second_request_while_one_waits_to_start_is_a_409(admin):
     db.session.rollback()
 
 
+def test_the_database_itself_refuses_a_second_requested_run(admin):
+    # What decides between simultaneous requests (tests/payouts/test_payout_run_races.py): a
+    # partial unique index, so it holds on SQLite and PostgreSQL whatever the code checks.
+    from sqlalchemy.exc import IntegrityError
+
+    db.session.add(PayoutRun(status="requested", minimums={}, totals={}))
+    db.session.flush()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(PayoutRun(status="requested", minimums={}, totals={}))
+    # Runs under way or done are not limited.
+    db.session.add_all([PayoutRun(status=s, minimums={}, totals={}) for s in ("sending",) * 2])
+    db.session.flush()
+    db.session.rollback()
+
+
+def test_the_weekly_run_starts_while_an_admins_run_waits(app, admin):
+    actor = Principal(user_id=admin.user_id, role="admin", token_id=0, via="session")
+    waiting = payout_run.request_run(actor=actor)
+    weekly = payout_run.run_payouts()
+    assert (weekly.status, waiting.status) == ("completed", "requested")
+    db.session.rollback()
+
+
 def test_an_unknown_run_is_a_404(client, admin):
     response = client.get(f"{RUNS}/987654", headers=admin.headers)
     assert response.status_code == 404

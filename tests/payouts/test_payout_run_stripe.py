@@ -66,7 +66,7 @@ def keys(prefix: str) -> list[str]:
     )
 
 
-def bank_payout(type_: str, payout: Payout, account: str, **fields) -> dict:
+def bank_payout(type_: str, payout: Payout, account: str, created=None, **fields) -> dict:
     """A payout.* event of the member's connected account naming our payout."""
     obj = {
         "id": "po_fake0001",
@@ -77,7 +77,7 @@ def bank_payout(type_: str, payout: Payout, account: str, **fields) -> dict:
         "status": "paid" if type_ == "payout.paid" else "failed",
         **fields,
     }
-    return stripe_event(type_, obj, account=account)
+    return stripe_event(type_, obj, account=account, created=created)
 
 
 def transfer_event(type_: str, payout: Payout, transfer_id: str, **fields) -> dict:
@@ -217,7 +217,14 @@ def test_payout_paid_makes_it_paid_and_takes_it_out_of_the_platform(client, sent
     assert ledger.balance("clearing:payments", "EUR") == 10_000 - 8000
 
 
-def test_payout_failed_returns_the_money_once_and_a_replay_changes_nothing(client, sent):
+# A bank payout failing sends the money back to the connected account's balance at Stripe,
+# not to ours. These three tests used to expect it back in the member's payable — which made
+# the next run pay it a second time (issue 16); they now expect it to stay the member's.
+
+
+def test_a_failed_bank_payout_leaves_the_money_at_the_members_account_and_pays_nothing_again(
+    app, client, stripe_fake, sent
+):
     actor, payout = sent
     event = bank_payout(
         "payout.failed",
@@ -228,37 +235,67 @@ def test_payout_failed_returns_the_money_once_and_a_replay_changes_nothing(clien
     )
     assert post_event(client, event).get_json()["status"] == "processed"
     payout = the_payout(actor.profile_id)
-    assert (payout.status, payout.failure_reason) == ("failed", "The bank account has been closed.")
-    assert payable(actor.profile_id) == 8000
+    assert (payout.status, payout.failure_reason) == (
+        "in_transit",
+        "bank payout failed: The bank account has been closed.",
+    )
+    assert payable(actor.profile_id) == 0
+    assert ledger.balance("payouts:in_transit", "EUR") == 8000
+    assert keys(f"payout-{payout.id}-") == [f"payout-{payout.id}-send"]
+
+    assert post_event(client, event).get_json()["duplicate"] is True
+    # The same news under another event id is stored, and ignored.
+    again = bank_payout("payout.failed", payout, actor.account_id, created=event["created"])
+    assert post_event(client, again).get_json()["status"] == "ignored"
+    run_now(app)
+    assert len(stripe_fake.transfers) == 1
+    assert payable(actor.profile_id) == 0
+
+
+def test_a_paid_payout_the_bank_returns_is_in_transit_again_and_paid_by_the_next_bank_payout(
+    app, client, stripe_fake, sent
+):
+    actor, payout = sent
+    paid = bank_payout("payout.paid", payout, actor.account_id)
+    post_event(client, paid)
+    failed = bank_payout(
+        "payout.failed",
+        payout,
+        actor.account_id,
+        created=paid["created"],
+        failure_code="account_closed",
+    )
+    assert post_event(client, failed).get_json()["status"] == "processed"
+    assert the_payout(actor.profile_id).status == "in_transit"
+    assert payable(actor.profile_id) == 0
+    assert ledger.balance("clearing:payments", "EUR") == 10_000
+    assert ledger.balance("payouts:in_transit", "EUR") == 8000
+    run_now(app)
+    assert len(stripe_fake.transfers) == 1
+
+    # The member fixed their bank account; Stripe pays it out again, a little later.
+    again = bank_payout("payout.paid", payout, actor.account_id, created=paid["created"] + 60)
+    assert post_event(client, again).get_json()["status"] == "processed"
+    payout = the_payout(actor.profile_id)
+    assert (payout.status, payout.failure_reason, payout.bank_returns) == ("paid", None, 1)
+    assert keys(f"payout-{payout.id}-") == [
+        f"payout-{payout.id}-bank-return-1",
+        f"payout-{payout.id}-paid",
+        f"payout-{payout.id}-paid-2",
+        f"payout-{payout.id}-send",
+    ]
+    assert ledger.balance("clearing:payments", "EUR") == 10_000 - 8000
     assert ledger.balance("payouts:in_transit", "EUR") == 0
 
-    replay = post_event(client, event)
-    assert replay.status_code == 200
-    assert payable(actor.profile_id) == 8000
-    # The same news under another event id is stored, and ignored.
-    again = bank_payout("payout.failed", payout, actor.account_id)
-    assert post_event(client, again).get_json()["status"] == "ignored"
-    assert payable(actor.profile_id) == 8000
-    assert keys(f"payout-{payout.id}-return") == [f"payout-{payout.id}-return"]
 
-
-def test_a_payout_failing_after_it_was_paid_returns_the_money_from_the_platform(client, sent):
+def test_a_payout_paid_in_the_same_second_as_a_failure_does_not_outrank_it(client, sent):
     actor, payout = sent
-    post_event(client, bank_payout("payout.paid", payout, actor.account_id))
-    failed = bank_payout("payout.failed", payout, actor.account_id, failure_code="account_closed")
-    assert post_event(client, failed).get_json()["status"] == "processed"
-    assert the_payout(actor.profile_id).status == "failed"
-    assert payable(actor.profile_id) == 8000
-    assert ledger.balance("clearing:payments", "EUR") == 10_000
-
-
-def test_a_late_payout_paid_after_the_failure_is_ignored(client, sent):
-    actor, payout = sent
-    post_event(client, bank_payout("payout.failed", payout, actor.account_id))
-    late = post_event(client, bank_payout("payout.paid", payout, actor.account_id))
-    assert late.get_json()["status"] == "ignored"
-    assert the_payout(actor.profile_id).status == "failed"
-    assert payable(actor.profile_id) == 8000
+    failed = bank_payout("payout.failed", payout, actor.account_id)
+    post_event(client, failed)
+    late = bank_payout("payout.paid", payout, actor.account_id, created=failed["created"])
+    assert post_event(client, late).get_json()["status"] == "ignored"
+    assert the_payout(actor.profile_id).status == "in_transit"
+    assert payable(actor.profile_id) == 0
 
 
 def test_transfer_reversed_fails_the_payout_and_returns_the_money(client, sent):

@@ -140,6 +140,34 @@ def test_a_stale_signature_is_a_400(client, account):
     assert reload(account).payouts_enabled is False
 
 
+def test_a_signature_from_the_future_is_a_400(client, account):
+    # Issue 16: the SDK refuses only old timestamps; one an hour ahead was accepted.
+    event = account_updated(account, enabled=True, created=NOW)
+    response = post_event(client, event, timestamp=int(time.time()) + 3600)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["errors"] == {
+        "headers": {"Stripe-Signature": ["too far in the future"]}
+    }
+    assert stored_events() == 0
+    assert reload(account).payouts_enabled is False
+
+
+def test_a_signature_just_ahead_of_our_clock_is_accepted(client, account):
+    event = account_updated(account, enabled=True, created=NOW)
+    response = post_event(client, event, timestamp=int(time.time()) + 280)
+    assert response.status_code == 200
+    assert reload(account).payouts_enabled is True
+
+
+def test_a_signed_event_created_in_the_future_is_a_422(client, account):
+    event = account_updated(account, enabled=True, created=int(time.time()) + 3600)
+    response = post_event(client, event)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"json": {"created": ["in the future"]}}
+    assert stored_events() == 0
+
+
 def test_a_signature_just_inside_the_tolerance_is_accepted(client, account):
     event = account_updated(account, enabled=True, created=NOW - 200)
     response = post_event(client, event, timestamp=int(time.time()) - 280)
