@@ -29,7 +29,6 @@ is stored as `ignored`.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from crowd.core import jsonio
 from crowd.core.background import task
 from crowd.core.db import utcnow
 from crowd.core.errors import BadRequest, ServiceUnavailable, Unprocessable
@@ -145,7 +145,7 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> dict:
         raise _bad_signature("too far in the future")
     # Signed but not an event: Stripe never sends that; refuse it like any invalid body.
     try:
-        event = json.loads(text)
+        event = jsonio.loads(text)
     except ValueError:
         raise Unprocessable(
             "The body is not JSON.", errors={"json": {"_schema": ["not JSON"]}}

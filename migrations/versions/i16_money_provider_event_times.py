@@ -1,7 +1,7 @@
 """provider event times on payouts and job payments; one requested payout run
 
 Revision ID: i16_money
-Revises: ac9a8244fd0b
+Revises: i16_account
 Create Date: 2026-12-06 17:40:21.509846
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i16_money'
-down_revision = 'ac9a8244fd0b'
+down_revision = 'i16_account'
 branch_labels = None
 depends_on = None
 

@@ -196,6 +196,17 @@ def test_a_signed_body_that_is_not_an_event_is_a_422(client):
     assert stored_events() == 0
 
 
+def test_a_signed_event_with_values_no_store_can_take_is_a_422_naming_them(client, account):
+    event = account_updated(account, enabled=True, created=int(time.time()))
+    text = json.dumps(event).replace('"object": {', '"object": {"note": "\\ud800", ', 1)
+    response = post_event(client, text)
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]["json"]["data"]["object"]) == ["note"]
+    big = json.dumps(event).replace('"created": ', '"created": ' + "9" * 5000 + ', "x": ', 1)
+    assert post_event(client, big).status_code == 422
+    assert stored_events() == 0
+
+
 def test_a_signed_body_that_is_not_utf8_is_a_400(client):
     payload = b'{"id": "\xff"}'
     response = client.post(
