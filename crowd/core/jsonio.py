@@ -4,7 +4,8 @@ Python's json module accepts what no database or password hash can take, and wha
 parsers refuse: lone UTF-16 surrogates in strings ("\\ud800": valid JSON escapes, but no
 UTF-8 text), integers of any length (past 4,300 digits it raises a ValueError, past 64 bits the
 database does), numbers that overflow to infinity (1e400) and the non-standard literals NaN,
-Infinity and -Infinity. `loads` refuses each of them as a 422 naming where it sits in the body
+Infinity and -Infinity; PostgreSQL's text takes no NUL character ("\\u0000") either. `loads`
+refuses each of them as a 422 naming where it sits in the body
 (`errors: {"json": {"parts": {"0": {"amount_minor": [...]}}}}`), so a request body is refused
 in one place before any schema, view or database sees it. Request bodies reach it through
 flask-smorest's argument parser (`JSONBodyParser`) and Flask's own `request.get_json()`
@@ -31,11 +32,22 @@ OUT_OF_RANGE_INTEGER = "Number out of range: integers must fit in 64 bits."
 OUT_OF_RANGE_NUMBER = "Number out of range."
 NOT_A_NUMBER = "Not valid JSON: NaN and Infinity are not numbers."
 LONE_SURROGATE = "Not valid text: contains a lone UTF-16 surrogate (\\ud800-\\udfff)."
+NUL_CHARACTER = "Not valid text: contains a NUL character (\\u0000)."
 
 # A refused value can only sit in a body with one of these; most bodies have none, and then
 # the parsed value is returned without a second look.
-_SUSPECT = re.compile(r"\d{19}|[eE][+-]?\d{3}|NaN|Infinity|\\u[dD][89a-fA-F]")
+_SUSPECT = re.compile(r"\d{19}|[eE][+-]?\d{3}|NaN|Infinity|\\u[dD][89a-fA-F]|\\u0000")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text_problem(text: str) -> str | None:
+    """Why a string cannot be stored: a lone surrogate is no UTF-8, and PostgreSQL's text
+    takes no NUL character (SQLite would, so refusing it keeps both databases alike)."""
+    if _SURROGATE.search(text):
+        return LONE_SURROGATE
+    if "\x00" in text:
+        return NUL_CHARACTER
+    return None
 
 
 class InvalidJSONValue(Unprocessable):
@@ -110,8 +122,8 @@ def _refusals(value: Any) -> dict | list | None:
     if isinstance(value, dict):
         errors = {}
         for key, item in value.items():
-            if _SURROGATE.search(key):
-                errors[_printable(key)] = [LONE_SURROGATE]
+            if problem := _text_problem(key):
+                errors[_printable(key)] = [problem]
             elif found := _refusals(item):
                 errors[key] = found
         return errors
@@ -119,8 +131,8 @@ def _refusals(value: Any) -> dict | list | None:
         return {index: found for index, item in enumerate(value) if (found := _refusals(item))}
     if isinstance(value, _Refused):
         return [value.message]
-    if isinstance(value, str) and _SURROGATE.search(value):
-        return [LONE_SURROGATE]
+    if isinstance(value, str) and (problem := _text_problem(value)):
+        return [problem]
     return None
 
 

@@ -48,6 +48,7 @@ def _with(body: dict, raw_value: str) -> str:
         ('"\\ud800"', jsonio.LONE_SURROGATE),
         ('"abc\\udfffdef"', jsonio.LONE_SURROGATE),
         ('"\\ude00\\ud83d"', jsonio.LONE_SURROGATE),  # a pair in the wrong order is two lone
+        ('"abc\\u0000def"', jsonio.NUL_CHARACTER),
         ("9" * 5000, jsonio.OUT_OF_RANGE_INTEGER),
         ("-" + "9" * 5000, jsonio.OUT_OF_RANGE_INTEGER),
         ("9223372036854775808", jsonio.OUT_OF_RANGE_INTEGER),
