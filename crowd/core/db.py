@@ -2,7 +2,8 @@
 
 A request is one unit of work (install_unit_of_work); a background task is another
 (crowd.core.background). Either one that loses a race in the database — a deadlock (SQLSTATE
-40P01) or a serialization failure (40001) — is rolled back and run again from its start, up
+40P01), a serialization failure (40001), or SQLite's "database is locked" (write requests on
+SQLite take the write lock when they begin, so this is rare) — is rolled back and run again from its start, up
 to CONTENTION_ATTEMPTS runs with a short jittered pause between them (RetryOnContention for
 requests, crowd.core.background.retry_on_contention for tasks). A request that loses every
 run answers 503 with the problem type `contention` ("Busy, try again", Retry-After: 1):
@@ -115,9 +116,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # --- contention: a unit of work that lost a race in the database runs again -------------------
 
-# Deadlock detected, serialization failure. SQLite's "database is locked" (issue 18) would be
-# the third kind; it has no SQLSTATE and is not treated as contention yet.
+# Deadlock detected, serialization failure; and SQLite's SQLITE_BUSY ("database is locked"),
+# which it raises at once, without waiting, when a transaction that read first wants to write
+# after another one wrote (its snapshot is stale).
 CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
+SQLITE_BUSY = 5
 # Runs of one unit of work in all (the first and the retries), and the pause before a retry:
 # BACKOFF_SECONDS × 2^(retry − 1), jittered between half and all of it.
 CONTENTION_ATTEMPTS = 4
@@ -132,6 +135,9 @@ _REQUEST_ID = "crowd.request_id"  # crowd.core.security keeps the request's id t
 def is_contention(error: BaseException) -> bool:
     """Whether `error` is a lost race (deadlock, serialization failure): worth running again."""
     original = getattr(error, "orig", None)
+    # The primary result code: SQLITE_BUSY_SNAPSHOT and its kin carry it in the low byte.
+    if (getattr(original, "sqlite_errorcode", None) or 0) & 0xFF == SQLITE_BUSY:
+        return True
     state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
     return state in CONTENTION_SQLSTATES
 
@@ -258,7 +264,8 @@ def install_unit_of_work(app) -> None:
 
 
 def configure_engine(engine) -> None:
-    """SQLite: real transactions (SAVEPOINT works), foreign keys enforced, WAL for readers."""
+    """SQLite: real transactions (SAVEPOINT works), foreign keys enforced, WAL for readers, and
+    write requests that take the write lock up front."""
     from sqlalchemy import event
 
     if engine.dialect.name != "sqlite":
@@ -276,4 +283,13 @@ def configure_engine(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # A request that may write takes the write lock when it begins: a second writer then
+        # waits (busy_timeout) instead of failing when it first reads and then wants to
+        # write after the other committed. Reads stay concurrent (WAL).
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing_request() else "BEGIN")
+
+
+def _writing_request() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in SAFE_METHODS

@@ -154,22 +154,3 @@ def test_simultaneous_fee_runs_bill_each_member_once(app, client):
     assert _count(MonthlyFee, MonthlyFee.status == "billed") == MEMBERS
     assert _count(LedgerTransaction, LedgerTransaction.kind == "monthly_fee") == MEMBERS
     assert ledger.balance("platform:fees", "EUR") == 2_900 * MEMBERS
-
-
-def test_simultaneous_run_requests_make_one_run_and_the_others_get_409(app):
-    # Issue 16: ten requests at once used to make two runs; the documented answer is 409.
-    from payouts.models import PayoutRun
-
-    admin = make_actor("admin")
-
-    answers = run_concurrently(
-        app, 10, lambda c, i: c.post("/api/v1/payouts/runs", headers=admin.headers)
-    )
-
-    statuses = sorted(a.status_code for a in answers)
-    assert statuses == [202] + [409] * 9, [a.get_json() for a in answers]
-    [started] = [a.get_json() for a in answers if a.status_code == 202]
-    for refused in (a for a in answers if a.status_code == 409):
-        assert refused.mimetype == "application/problem+json"
-        assert refused.get_json()["run_id"] == started["id"]
-    assert _count(PayoutRun) == 1
