@@ -20,7 +20,8 @@ blp = CrowdBlueprint(
 @blp.route("/me/payout-account", methods=["POST"])
 @blp.auth("member")
 @blp.rate_limited("rate_limit_payments", shared="payments")
-@blp.idempotent
+# The onboarding link lets whoever holds it fill in the member's payout account: never at rest.
+@blp.idempotent(secrets=("onboarding_url",))
 @blp.arguments(PayoutAccountCreateSchema)
 @blp.response(201, PayoutAccountLinkSchema)
 @blp.errors(402, 404, 503)

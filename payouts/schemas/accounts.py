@@ -51,5 +51,10 @@ class PayoutAccountSchema(ma.Schema):
 class PayoutAccountLinkSchema(ma.Schema):
     account = ma.fields.Nested(PayoutAccountSchema)
     onboarding_url = ma.fields.String(
-        metadata={"description": "Single-use link to the provider's onboarding; expires soon"}
+        allow_none=True,
+        metadata={
+            "description": "Single-use link to the provider's onboarding; expires soon. Shown "
+            "once: null when an Idempotency-Key replays the request (the link is not stored); "
+            "POST again without the key for a fresh one"
+        },
     )

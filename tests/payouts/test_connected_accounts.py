@@ -9,6 +9,7 @@ from crowd.extensions import db
 from payouts.accounts import payouts_enabled_for
 from payouts.models import ConnectedAccount
 from tests.factories import make_actor
+from tests.secret_scan import assert_secret_nowhere
 
 URL = "/api/v1/me/payout-account"
 LINKS = {
@@ -194,7 +195,12 @@ def test_an_idempotency_key_replays_the_response_without_calling_stripe(
     again = post_account(client, member_de, **{"Idempotency-Key": "payout-account-1"})
     assert again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Secrets-Withheld"] == "onboarding_url"
+    # The single-use onboarding link is shown once and stored nowhere; a POST without the key
+    # gets a fresh one.
+    assert first.get_json()["onboarding_url"].startswith("https://")
+    assert again.get_json() == {**first.get_json(), "onboarding_url": None}
+    assert_secret_nowhere(first.get_json()["onboarding_url"])
     assert len(stripe_fake.calls("POST", "/v1/account_links")) == 1
 
 
