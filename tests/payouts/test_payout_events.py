@@ -33,6 +33,7 @@ from payouts.providers import get_provider
 from tests.factories import make_actor
 from tests.jobs.conftest import drain_background
 from tests.payouts.conftest import assert_ledger_sound, settle
+from tests.payouts.test_payout_run_stripe import bank_payout
 from tests.stripe_fake import post_event, stripe_event
 
 pytestmark = pytest.mark.usefixtures("ledger_sound")
@@ -82,16 +83,8 @@ def epoch(moment: datetime) -> int:
 
 
 def bank_event(type_: str, payout: Payout, *, account, created: int, **fields) -> dict:
-    obj = {
-        "id": f"po_bank{payout.id}",
-        "object": "payout",
-        "amount": payout.amount,
-        "currency": payout.currency.lower(),
-        "metadata": {"payout_id": str(payout.id)},
-        "status": "paid" if type_ == "payout.paid" else "failed",
-        **fields,
-    }
-    return stripe_event(type_, obj, account=account, created=created)
+    """A payout.* event of `account` naming our payout, with an id of its own per payout."""
+    return bank_payout(type_, payout, account, created, **{"id": f"po_bank{payout.id}", **fields})
 
 
 def transfer_event(type_: str, payout: Payout, *, created: int, account=None, **fields) -> dict:
