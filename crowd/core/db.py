@@ -3,13 +3,13 @@
 A request is one unit of work (install_unit_of_work); a background task is another
 (crowd.core.background). Either one that loses a race in the database — a deadlock (SQLSTATE
 40P01), a serialization failure (40001), or SQLite's "database is locked" (write requests on
-SQLite take the write lock when they begin, so this is rare) — is rolled back and run again from its start, up
-to CONTENTION_ATTEMPTS runs with a short jittered pause between them (RetryOnContention for
-requests, crowd.core.background.retry_on_contention for tasks). A request that loses every
-run answers 503 with the problem type `contention` ("Busy, try again", Retry-After: 1):
-nothing was saved, so the client sends it again (with the same Idempotency-Key, if any). A
-database that is not reachable stays the other 503, `service-unavailable`, and is not retried.
-The rows a unit of work locks, and in which order: crowd.core.locking.
+SQLite take the write lock when they begin, so this is rare) — is rolled back and run again from
+its start, up to CONTENTION_ATTEMPTS runs with a short jittered pause between them
+(RetryOnContention for requests, crowd.core.background.retry_on_contention for tasks). A request
+that loses every run answers 503 with the problem type `contention` ("Busy, try again",
+Retry-After: 1): nothing was saved, so the client sends it again (with the same Idempotency-Key,
+if any). A database that is not reachable stays the other 503, `service-unavailable`, and is not
+retried. The rows a unit of work locks, and in which order: crowd.core.locking.
 
 What a lost run did is undone with its transaction (rows, outbox messages, the idempotency
 record, a staff action's audit entry). What it did outside the transaction is safe to repeat:
