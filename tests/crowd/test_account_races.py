@@ -1,4 +1,4 @@
-"""Account races on PostgreSQL: concurrent wrong passwords all count, a reset link works once."""
+"""Account races, on both databases: concurrent wrong passwords all count, a reset works once."""
 
 import dataclasses
 
@@ -12,7 +12,7 @@ from mentoring.models import OutboundEmail
 from tests.concurrency import run_concurrently
 from tests.factories import PASSWORD, make_actor
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = [pytest.mark.committing]
 
 THREADS = 12
 

@@ -290,7 +290,7 @@ def test_revoke_all_credentials_stops_every_token_but_the_one_kept(client, db_se
 
 
 @pytest.mark.committing
-def test_same_key_at_once_creates_one_api_key_and_stores_no_secret(app, on_postgres, customer):
+def test_same_key_at_once_creates_one_api_key_and_stores_no_secret(app, customer):
     def post(client, _):
         response = _create_key(client, customer, headers={"Idempotency-Key": "race-key"})
         return response.status_code, response.get_json(), dict(response.headers)
