@@ -1,0 +1,98 @@
+"""Every named domain error has a unique, stable problem type listed in the OpenAPI document."""
+
+import importlib
+import re
+from pathlib import Path
+
+from crowd import DOMAINS
+from crowd.core.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+    named_errors,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERIC = (
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Unprocessable,
+    TooManyRequests,
+    ServiceUnavailable,
+)
+# Errors with a status no generic class has (402 of a declined payment).
+OWN_STATUS = {"PaymentError"}
+# Slugs clients branch on: a rename or removal breaks them, so this list only ever grows.
+PUBLISHED = {
+    "bad-request",
+    "unauthorized",
+    "forbidden",
+    "not-found",
+    "conflict",
+    "validation-failed",
+    "too-many-requests",
+    "service-unavailable",
+    "contention",
+    "internal-server-error",
+    "scope-missing",
+    "session-required",
+    "sign-in-locked",
+    "account-deactivated",
+    "payment-failed",
+    "payment-conflict",
+    "payment-provider-unavailable",
+}
+
+
+def _import_every_errors_module() -> None:
+    """Import each domain's errors modules, also those nothing imports at start-up."""
+    for domain in DOMAINS:
+        folder = ROOT.joinpath(*domain.split("."))
+        for path in sorted(folder.rglob("errors.py")):
+            relative = path.relative_to(ROOT).with_suffix("")
+            importlib.import_module(".".join(relative.parts))
+
+
+def _named() -> list[type[DomainError]]:
+    _import_every_errors_module()
+    return named_errors()
+
+
+def test_every_slug_is_unique_and_well_formed():
+    slugs = [cls.type_slug for cls in _named()]
+    assert len(slugs) == len(set(slugs)), sorted(s for s in slugs if slugs.count(s) > 1)
+    for slug in slugs:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug), slug
+
+
+def test_every_named_error_keeps_a_generic_status():
+    for cls in _named():
+        if cls in GENERIC or cls.__name__ in OWN_STATUS:
+            continue
+        assert issubclass(cls, GENERIC), f"{cls.__name__} subclasses no generic error"
+        generic = next(base for base in cls.__mro__ if base in GENERIC)
+        assert cls.status == generic.status, cls.__name__
+        assert cls.title != generic.title, f"{cls.__name__} needs its own title"
+
+
+def test_every_problem_type_is_in_the_openapi_document(client):
+    named = _named()
+    listed = client.get("/api/v1/openapi.json").json["x-problem-types"]
+    for cls in named:
+        entry = listed.get(cls.type_slug)
+        assert entry, f"{cls.type_slug} is not listed in x-problem-types"
+        assert entry == entry | {
+            "status": cls.status,
+            "title": cls.title,
+            "type": f"https://crowd.example/problems/{cls.type_slug}",
+        }, cls.type_slug
+    assert set(listed) >= PUBLISHED, sorted(PUBLISHED - set(listed))
