@@ -50,6 +50,23 @@ PUBLISHED = {
     "payment-failed",
     "payment-conflict",
     "payment-provider-unavailable",
+    "offer-taken",
+    "offer-expired",
+    "offer-already-answered",
+    "no-longer-eligible",
+    "schedule-clash",
+    "job-state-conflict",
+    "job-not-confirmable",
+    "job-not-cancellable",
+    "job-not-startable",
+    "job-not-completable",
+    "job-not-disputable",
+    "job-not-assignable",
+    "job-not-withdrawable",
+    "offers-pending",
+    "no-candidate-left",
+    "job-not-reviewable",
+    "already-reviewed",
 }
 
 
