@@ -85,6 +85,19 @@ PUBLISHED = {
     "standard-plan-stays",
     "plan-inactive",
     "plan-assignment-overlap",
+    "ticket-state-conflict",
+    "ticket-closed",
+    "no-party-to-wait-on",
+    "dispute-needs-resolution",
+    "ticket-not-closed",
+    "already-rated",
+    "already-disputed",
+    "resolution-not-open",
+    "proposal-on-hold",
+    "proposal-already-answered",
+    "ticket-not-about-a-job",
+    "settlement-not-possible",
+    "proposal-no-longer-fits",
 }
 
 
