@@ -45,6 +45,8 @@ PUBLISHED = {
     "internal-server-error",
     "scope-missing",
     "session-required",
+    "idempotency-key-reused",
+    "idempotency-key-in-progress",
     "sign-in-locked",
     "account-deactivated",
     "email-taken",
