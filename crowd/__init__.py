@@ -13,7 +13,8 @@ from werkzeug.routing import IntegerConverter
 
 from crowd.config import ConfigError, Settings
 
-# Each domain package contributes models, a `routes.blp` and optionally `tasks` and `cli`.
+# Each domain package contributes models, a `routes.blp` and optionally `tasks`, `errors`
+# and `cli`.
 DOMAINS = (
     "crowd.accounts",
     "crowd.members",
@@ -134,6 +135,7 @@ def _register_domains(app: Flask) -> None:
         health,
         idempotency,
     )
+    from crowd.core.errors import problem_types
     from crowd.extensions import api
 
     # Ids in URLs are BIGINTs: a larger number can name nothing, so it does not match (404).
@@ -147,11 +149,14 @@ def _register_domains(app: Flask) -> None:
         routes = importlib.import_module(f"{name}.routes")
         for blueprint in getattr(routes, "blueprints", None) or (routes.blp,):
             api.register_blueprint(blueprint)
-        try:
-            importlib.import_module(f"{name}.tasks")
-        except ModuleNotFoundError as error:
-            if error.name != f"{name}.tasks":
-                raise
+        for optional in ("tasks", "errors"):
+            try:
+                importlib.import_module(f"{name}.{optional}")
+            except ModuleNotFoundError as error:
+                if error.name != f"{name}.{optional}":
+                    raise
+    # Every error class is imported now: the document lists each problem type clients may get.
+    api.spec.options["x-problem-types"] = problem_types()
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, Unprocessable, field_error
+from crowd.core.errors import NotFound, Unprocessable, field_error
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.members.service import record_offer_answered
@@ -27,6 +27,7 @@ from jobs.dispatch import (
     next_wave_if_idle,
     withdraw_pending_offers,
 )
+from jobs.errors import NoLongerEligible, OfferExpired, OfferTaken, ScheduleClash, offer_refusal
 from jobs.lifecycle import next_status, transition
 from jobs.matching import Fit, eligibility_problems, member_window
 from jobs.models import Job, JobEvent, Offer
@@ -60,11 +61,11 @@ def _lock_offer(offer_id: int) -> Offer:
 
 def _require_pending(offer: Offer, now: datetime) -> None:
     if offer.status != "pending":
-        raise Conflict(
+        raise offer_refusal(offer.status)(
             f"This offer is {offer.status}; it can no longer be answered.", state=offer.status
         )
     if offer.expires_at <= now:
-        raise Conflict("This offer has expired.", state="expired")
+        raise OfferExpired("This offer has expired.", state="expired")
 
 
 def accept_offer(*, actor: Principal, offer_id: int) -> Job:
@@ -76,18 +77,22 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     now = utcnow()
     _require_pending(offer, now)
     if job.status != "offered" or job.assigned_member_id is not None:
-        raise Conflict(f"This job is {job.status.replace('_', ' ')} now.", state=job.status)
+        raise OfferTaken(f"This job is {job.status.replace('_', ' ')} now.", state=job.status)
     problems = eligibility_problems(job, member.id)
     if problems:
-        raise Conflict("You can no longer take this job: " + "; ".join(problems), state=job.status)
+        raise NoLongerEligible(
+            "You can no longer take this job: " + "; ".join(problems), state=job.status
+        )
     fit = member_window(job, member.id)
     if fit is None:
-        raise Conflict("None of the job's windows fits your calendar any more.", state=job.status)
+        raise ScheduleClash(
+            "None of the job's windows fits your calendar any more.", state=job.status
+        )
     # Matching checked the calendar; this re-check under the member lock is what makes two
     # simultaneous accepts of overlapping jobs by one member impossible.
     clash = schedule_conflict(member, fit.starts_at, fit.ends_at, job_id=job.id)
     if clash:
-        raise Conflict(clash, state=job.status)
+        raise ScheduleClash(clash, state=job.status)
 
     offer.status, offer.responded_at, offer.updated_at = "accepted", now, now
     _assign(job, member, start=fit.starts_at, end=fit.ends_at, now=now)

@@ -31,13 +31,14 @@ from sqlalchemy import func, select, update
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.members.service import record_offers_received
 from crowd.notifications.service import notify_many
 from jobs.config import job_rules
+from jobs.errors import NoCandidateLeft, OffersPending
 from jobs.lifecycle import next_status, transition
 from jobs.matching import eligibility_problems, rank_candidates
 from jobs.models import Job, JobEvent, Offer
@@ -174,11 +175,11 @@ def dispatch_now(*, actor: Principal, job_id: int) -> WaveOutcome:
     # The state machine says whether staff may dispatch now (409 with the current state).
     next_status(job, "dispatch", "staff")
     if pending_offer_count(job.id):
-        raise Conflict("Offers of this job are still pending.", state=job.status)
+        raise OffersPending("Offers of this job are still pending.", state=job.status)
     job.escalated_at, job.escalation_reason = None, None
     outcome = _dispatch(job, actor="staff", actor_user_id=actor.user_id)
     if outcome.outcome != "offers":
-        raise Conflict(
+        raise NoCandidateLeft(
             "No eligible member is left to offer this job; assign one directly.",
             state=job.status,
         )

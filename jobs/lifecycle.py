@@ -7,8 +7,8 @@ managers and admins) and system (timed transitions run by background jobs).
 from __future__ import annotations
 
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict
 from crowd.extensions import db
+from jobs.errors import refused_transition
 from jobs.models import Job, JobEvent
 
 ACTORS = ("customer", "member", "staff", "system")
@@ -64,7 +64,7 @@ def next_status(job: Job, action: str, actor: str) -> str:
     """The state `action` by `actor` leads to, or 409 with the current state."""
     target = TRANSITIONS.get((job.status, action, actor))
     if target is None:
-        raise Conflict(
+        raise refused_transition(action)(
             f"Cannot {action.replace('_', ' ')} a job that is {job.status.replace('_', ' ')}.",
             state=job.status,
         )

@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
+from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.locking import lock_rows
 from crowd.core.pagination import paginate
 from crowd.customers.models import Customer
@@ -27,6 +27,7 @@ from crowd.members.models import Member, SkillCategory
 from crowd.members.service import record_rating, visible_member
 from crowd.notifications.service import notify
 from jobs.config import job_rules
+from jobs.errors import AlreadyReviewed, JobNotReviewable
 from jobs.models import Job, Review
 from onboarding.levels.evaluation import promote_on_event
 
@@ -120,7 +121,7 @@ def submit_review(
         raise Forbidden("Only the job's customer and its member review it.")
     job, side = _party_job(actor, job_id, lock=True)
     if job.status not in REVIEWABLE:
-        raise Conflict(
+        raise JobNotReviewable(
             f"A job can be reviewed once it is completed; this one is "
             f"{job.status.replace('_', ' ')}.",
             state=job.status,
@@ -129,7 +130,7 @@ def submit_review(
     # The job's row lock serialises both parties' reviews: the check below sees the other's.
     reviews = _reviews_of(job.id)
     if any(review.author == side for review in reviews):
-        raise Conflict("You have already reviewed this job.")
+        raise AlreadyReviewed("You have already reviewed this job.")
     review = Review(
         job_id=job.id,
         author=side,

@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
-from crowd.core.errors import Conflict, Forbidden, NotFound
+from crowd.core.errors import Forbidden, NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify_many
+from onboarding.errors import HouseRulesOutdated
 from onboarding.models import HouseRulesAcceptance, HouseRulesVersion
 
 NOTIFY_BATCH = 500
@@ -153,7 +154,7 @@ def accept(*, actor: Principal, version: int) -> dict:
     member = _own_member(actor, lock=True)
     current = get_current()
     if version != current.version:
-        raise Conflict(
+        raise HouseRulesOutdated(
             f"Version {version} is not the current house rules; read version "
             f"{current.version} and accept that.",
             state="outdated",

@@ -20,9 +20,14 @@ from sqlalchemy import select
 from crowd.accounts.models import User
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
 from crowd.members.models import Member
+from payouts.errors import (
+    PayoutAccountCountryMismatch,
+    PayoutAccountMissing,
+    PayoutAccountProviderRetired,
+)
 from payouts.models.payments import ConnectedAccount, WebhookEvent
 from payouts.providers import AccountState, bank_fingerprint_of, get_provider
 from payouts.webhooks import Ignored, on_event
@@ -97,12 +102,14 @@ def ensure_payout_account(
         db.session.flush()
     else:
         if account.provider != provider.name:
-            raise Conflict(
+            raise PayoutAccountProviderRetired(
                 f"Your payout account was made with the {account.provider} payment provider, "
                 f"which is no longer in use; ask support to move it."
             )
         if country and country != account.country:
-            raise Conflict(f"Your payout account is registered in {account.country}.")
+            raise PayoutAccountCountryMismatch(
+                f"Your payout account is registered in {account.country}."
+            )
     apply_account_state(
         account, provider.retrieve_account(account.provider_account_id), as_of=utcnow()
     )
@@ -115,7 +122,7 @@ def get_own_payout_account(*, actor: Principal) -> ConnectedAccount:
     member = _own_member(actor)
     account = _account_of(member.id)
     if account is None:
-        raise NotFound(
+        raise PayoutAccountMissing(
             "You have no payout account yet; POST /api/v1/me/payout-account creates one."
         )
     return account
@@ -127,7 +134,7 @@ def get_member_payout_account(*, actor: Principal, member_id: int) -> ConnectedA
     if account is None:
         if db.session.get(Member, member_id) is None:
             raise NotFound("No such crowd member.")
-        raise NotFound("This member has no payout account.")
+        raise PayoutAccountMissing("This member has no payout account.")
     return account
 
 

@@ -35,11 +35,17 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from crowd.core.db import is_postgres, utcnow
-from crowd.core.errors import Conflict, DomainError, NotFound, field_error
+from crowd.core.errors import DomainError, NotFound, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
 from jobs.models import Job
+from payouts.errors import (
+    AlreadyReversed,
+    InsufficientBalance,
+    LedgerKeyUsed,
+    ReversalNotReversible,
+)
 from payouts.models.ledger import (
     LEDGER_CURRENCIES,
     LedgerAccount,
@@ -190,7 +196,7 @@ def reverse(transaction_id: int, *, key: str, memo: str = "") -> LedgerTransacti
     if original is None:
         raise NotFound("No such ledger transaction.")
     if original.reverses_id is not None:
-        raise Conflict(
+        raise ReversalNotReversible(
             "A reversal cannot itself be reversed; post a new transaction instead.",
             state="reversal",
         )
@@ -268,7 +274,7 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
         account = accounts[code]
         after = account.balance + normal_sign(account.kind) * deltas[code]
         if after < 0 and not account.allow_negative:
-            raise Conflict(
+            raise InsufficientBalance(
                 f"{code} ({currency}) would go below zero: balance {account.balance}, "
                 f"change {after - account.balance}.",
                 state="insufficient_balance",
@@ -323,7 +329,7 @@ def _by_key(key: str, content: tuple) -> LedgerTransaction | None:
         _line_multiset(Line(entry.account.code, entry.amount) for entry in transaction.entries),
     )
     if posted != content:
-        raise Conflict(
+        raise LedgerKeyUsed(
             f"The key {key!r} was already used for a different transaction ({transaction.id}).",
             state="key_used",
             transaction_id=transaction.id,
@@ -336,7 +342,7 @@ def _refuse_second_reversal(transaction_id: int) -> None:
         select(LedgerTransaction.id).where(LedgerTransaction.reverses_id == transaction_id)
     )
     if reversal_id is not None:
-        raise Conflict(
+        raise AlreadyReversed(
             f"Transaction {transaction_id} was already reversed by {reversal_id}.",
             state="reversed",
             transaction_id=reversal_id,

@@ -15,6 +15,7 @@ from crowd.core.errors import NotFound
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from payouts import job_money
+from payouts.errors import PaymentMethodMissing
 from payouts.models.job_payments import CustomerPaymentMethod
 
 
@@ -34,7 +35,7 @@ def get_own_payment_method(*, actor: Principal) -> CustomerPaymentMethod:
     customer = _own_customer(actor)
     method = job_money.saved_method(customer.id)
     if method is None:
-        raise NotFound("You have no saved payment method yet.")
+        raise PaymentMethodMissing("You have no saved payment method yet.")
     return method
 
 

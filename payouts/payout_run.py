@@ -76,13 +76,14 @@ from sqlalchemy.orm import aliased
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.core.locking import ROW_LOCK
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
 from jobs.models import Job
 from payouts import ledger
+from payouts.errors import RunAlreadyRequested
 from payouts.ledger import Line, account_code_for_member
 from payouts.models.ledger import LedgerAccount
 from payouts.models.payments import ConnectedAccount, WebhookEvent
@@ -165,7 +166,7 @@ def request_run(*, actor: Principal) -> PayoutRun:
             if waiting is not None
             else "Another payout run was requested at the same moment."
         )
-        raise Conflict(detail, state="requested", run_id=waiting) from None
+        raise RunAlreadyRequested(detail, state="requested", run_id=waiting) from None
     enqueue("payouts.run_payouts", run_id=run.id)
     return run
 

@@ -30,9 +30,16 @@ from sqlalchemy import or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
 from crowd.members.models import Member
+from payouts.errors import (
+    PlanAssignmentOverlap,
+    PlanExists,
+    PlanInactive,
+    PlanInUse,
+    StandardPlanStays,
+)
 from payouts.models.plans import CommissionPlan, MemberCommissionPerk, MemberPlan
 from payouts.rounding import split
 
@@ -251,7 +258,7 @@ def create_plan(*, actor: Principal, code: str, name: str, kind: str, **amounts)
     values = {"kind": kind, **amounts}
     _check_amounts(code, values)
     if _plan_by_code(code) is not None:
-        raise Conflict(f"A plan with code {code!r} exists already.", state="exists")
+        raise PlanExists(f"A plan with code {code!r} exists already.", state="exists")
     values["percent_bp"] = values.get("percent_bp") or 0
     plan = CommissionPlan(code=code, name=name, active=True, **values)
     db.session.add(plan)
@@ -275,7 +282,7 @@ def update_plan(*, actor: Principal, code: str, **changes) -> CommissionPlan:
     amounts = {k: v for k, v in changes.items() if k in AMOUNT_FIELDS}
     if amounts:
         if plan_in_use(plan):
-            raise Conflict(
+            raise PlanInUse(
                 "The amounts of a plan in use never change; create a new plan and assign it.",
                 state="in_use",
             )
@@ -288,7 +295,9 @@ def update_plan(*, actor: Principal, code: str, **changes) -> CommissionPlan:
         for name in AMOUNT_FIELDS:
             setattr(plan, name, merged.get(name))
     if changes.get("active") is False and plan.code == STANDARD_CODE:
-        raise Conflict("The standard plan is everyone's default; it stays on.", state="standard")
+        raise StandardPlanStays(
+            "The standard plan is everyone's default; it stays on.", state="standard"
+        )
     for name in ("name", "active"):
         if changes.get(name) is not None:
             setattr(plan, name, changes[name])
@@ -345,7 +354,7 @@ def assign_plan(
     if plan is None:
         raise field_error("plan_code", "no such plan")
     if not plan.active:
-        raise Conflict(f"Plan {plan_code!r} is inactive.", state="inactive")
+        raise PlanInactive(f"Plan {plan_code!r} is inactive.", state="inactive")
     assignments = db.session.scalars(
         select(MemberPlan).where(MemberPlan.member_id == member.id)
     ).all()
@@ -354,7 +363,7 @@ def assign_plan(
         if other.effective_to is None and other.effective_from < start:
             current = other
         elif _overlaps(other, start, effective_to):
-            raise Conflict(
+            raise PlanAssignmentOverlap(
                 f"Overlaps the assignment from {other.effective_from.isoformat()} "
                 f"({other.plan.code}).",
                 state="overlap",

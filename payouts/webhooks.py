@@ -43,9 +43,10 @@ from sqlalchemy.exc import IntegrityError
 from crowd.core import jsonio
 from crowd.core.background import task
 from crowd.core.db import utcnow
-from crowd.core.errors import BadRequest, ServiceUnavailable, Unprocessable
+from crowd.core.errors import ServiceUnavailable, Unprocessable
 from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
+from payouts.errors import WebhookSignatureInvalid
 from payouts.models.payments import WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -118,8 +119,8 @@ def _load_handlers() -> None:
 # --- verification ---------------------------------------------------------------------------
 
 
-def _bad_signature(reason: str) -> BadRequest:
-    return BadRequest(
+def _bad_signature(reason: str) -> WebhookSignatureInvalid:
+    return WebhookSignatureInvalid(
         f"The webhook signature is not valid: {reason}",
         errors={"headers": {SIGNATURE_HEADER: [reason]}},
     )

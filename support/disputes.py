@@ -17,15 +17,17 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.core.auth import Principal
-from crowd.core.errors import Conflict, Forbidden, NotFound
+from crowd.core.errors import Forbidden, NotFound
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.members.service import record_job_disputed
 from crowd.notifications.service import notify
+from jobs.errors import JobNotDisputable
 from jobs.lifecycle import transition as job_transition
 from jobs.models import Job
 from jobs.queries import lock_job
+from support.errors import AlreadyDisputed
 from support.lifecycle import record
 from support.models import Ticket
 
@@ -69,13 +71,13 @@ def open_dispute(ticket: Ticket, *, actor: Principal) -> Job:
         raise NotFound("No such job.")
     first = open_dispute_ticket_id(job.id, other_than=ticket.id)
     if first is not None:
-        raise Conflict(
+        raise AlreadyDisputed(
             f"Job {job.id} is disputed in ticket {first} already; please add to that ticket.",
             state="disputed",
             ticket_id=first,
         )
     if job.status not in DISPUTABLE:
-        raise Conflict(
+        raise JobNotDisputable(
             f"Only a completed or confirmed job can be disputed; this one is "
             f"{job.status.replace('_', ' ')}.",
             state=job.status,

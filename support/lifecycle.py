@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict
 from crowd.extensions import db
 from support.config import support_rules
+from support.errors import ticket_refusal
 from support.models import Ticket, TicketEvent
 
 ACTIVE = ("new", "open", "waiting_on_customer", "waiting_on_member", "in_mediation")
@@ -100,7 +100,7 @@ def transition(
     else:
         target = TRANSITIONS.get((ticket.status, action, actor))
     if target is None:
-        raise Conflict(
+        raise ticket_refusal(ticket.status)(
             f"Cannot {action.replace('_', ' ')} a ticket that is "
             f"{ticket.status.replace('_', ' ')}.",
             state=ticket.status,

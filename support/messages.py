@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, field_error
+from crowd.core.errors import field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.notifications.service import notify
+from support.errors import TicketClosed
 from support.lifecycle import record, transition
 from support.models import Ticket, TicketMessage
 from support.tickets.access import (
@@ -87,7 +88,7 @@ def post_message(
     """The caller writes on a ticket they can see; a party's message may reopen it."""
     ticket, side = ticket_for(actor, ticket_id, lock=True)
     if ticket.status == "closed":
-        raise Conflict(
+        raise TicketClosed(
             "This ticket is closed and takes no more messages; open a follow-up "
             f"(POST /api/v1/tickets with follow_up_of={ticket.id}).",
             state=ticket.status,

@@ -39,3 +39,23 @@ class AccountDisabled(Forbidden):
 
 class EmailTaken(Conflict):
     """Staff creation only: sign-up never tells (crowd.accounts.lifecycle.sign_up)."""
+
+    title, type_slug = "Email taken", "email-taken"
+
+
+class AccountAlreadyDeactivated(Conflict):
+    """Staff deactivate an account that is deactivated already."""
+
+    title, type_slug = "Account already deactivated", "account-already-deactivated"
+
+
+class AccountActive(Conflict):
+    """Staff reactivate an account that is active."""
+
+    title, type_slug = "Account active", "account-active"
+
+
+class MemberClosed(Conflict):
+    """The account's member is suspended (reinstate them instead) or offboarded (final)."""
+
+    title, type_slug = "Member closed", "member-closed"

@@ -13,7 +13,13 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crowd.accounts import notices, throttle
-from crowd.accounts.errors import EmailTaken, WrongCurrentPassword
+from crowd.accounts.errors import (
+    AccountActive,
+    AccountAlreadyDeactivated,
+    EmailTaken,
+    MemberClosed,
+    WrongCurrentPassword,
+)
 from crowd.accounts.models import PasswordResetToken, User
 from crowd.accounts.passwords import account_words, check_strength
 from crowd.accounts.service import (
@@ -25,7 +31,7 @@ from crowd.accounts.service import (
 )
 from crowd.core.auth import STAFF, Principal, hash_token
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
+from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from crowd.members.models import Member
@@ -308,7 +314,7 @@ def deactivate_user(*, actor: Principal, user_id: int, reason: str) -> dict:
     """Staff deactivate an account (409 if it is already)."""
     user = _target(actor, user_id)
     if user.disabled_at is not None:
-        raise Conflict("This account is deactivated already.", state="deactivated")
+        raise AccountAlreadyDeactivated("This account is deactivated already.", state="deactivated")
     revoked = close_access(user.id, actor_id=actor.user_id, reason=reason)
     return access_view(user, credentials_revoked=revoked)
 
@@ -318,10 +324,10 @@ def reactivate_user(*, actor: Principal, user_id: int) -> dict:
     offboarded: reinstatement reopens a suspended member's account; offboarding is final)."""
     user = _target(actor, user_id)
     if user.disabled_at is None:
-        raise Conflict("This account is active.", state="active")
+        raise AccountActive("This account is active.", state="active")
     status = db.session.scalar(select(Member.status).where(Member.user_id == user.id))
     if status in CLOSED_MEMBER_STATES:
-        raise Conflict(
+        raise MemberClosed(
             f"The member is {status}: reinstate a suspended member instead; an offboarded "
             "member's account stays closed.",
             state=status,

@@ -20,10 +20,11 @@ from sqlalchemy import func, or_, select
 
 from crowd.accounts.models import User
 from crowd.community.config import CommunityRules
+from crowd.community.errors import GroupArchived, PostingRateLimited
 from crowd.community.models import CommunityMute, GroupMembership, TopicGroup, TopicPost
 from crowd.community.qualification import belongs, qualifies
 from crowd.core.auth import STAFF, Principal
-from crowd.core.errors import Conflict, Forbidden, NotFound, TooManyRequests
+from crowd.core.errors import Forbidden, NotFound
 from crowd.extensions import db
 from crowd.members.models import Member
 from mentoring.programmes import is_mentor
@@ -130,7 +131,7 @@ def require_moderator(viewer: Viewer, group: TopicGroup, post: TopicPost | None 
 def require_live(group: TopicGroup) -> None:
     """Archived groups are read-only: 409 with state `archived`."""
     if group.archived_at is not None:
-        raise Conflict("The group is archived; it is read-only.", state="archived")
+        raise GroupArchived("The group is archived; it is read-only.", state="archived")
 
 
 def open_mute(member_id: int, at: datetime) -> CommunityMute | None:
@@ -178,6 +179,6 @@ def require_may_post(
             )
         )
         if written >= rules.posts_per_member_hour:
-            raise TooManyRequests(
+            raise PostingRateLimited(
                 f"At most {rules.posts_per_member_hour} posts an hour; try again later."
             )

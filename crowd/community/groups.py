@@ -21,6 +21,7 @@ from crowd.community.access import (
     viewer_of,
     visible_group,
 )
+from crowd.community.errors import GroupSlugTaken
 from crowd.community.models import GroupMembership, TopicGroup
 from crowd.community.moderation import log_action
 from crowd.community.qualification import (
@@ -33,7 +34,7 @@ from crowd.community.qualification import (
 )
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, field_error
+from crowd.core.errors import Forbidden, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Skill
@@ -99,7 +100,7 @@ def _check_rules(values: dict) -> None:
 
 def _check_slug_free(slug: str) -> None:
     if db.session.scalar(select(TopicGroup.id).where(TopicGroup.slug == slug)) is not None:
-        raise Conflict(f"A topic group with slug {slug!r} exists already.", state="exists")
+        raise GroupSlugTaken(f"A topic group with slug {slug!r} exists already.", state="exists")
 
 
 def create_group(*, actor: Principal, **fields) -> dict:

@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from crowd.community.access import open_mute, require_staff, viewer_of
+from crowd.community.errors import AlreadyMuted, MuteEnded, MuteLifted
 from crowd.community.models import CommunityMute
 from crowd.community.moderation import log_action
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.core.errors import NotFound, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
@@ -56,7 +57,7 @@ def mute_member(
     if member is None:
         raise NotFound("No such member.")
     if open_mute(member.id, now) is not None:
-        raise Conflict("The member is muted already; lift that mute first.", state="muted")
+        raise AlreadyMuted("The member is muted already; lift that mute first.", state="muted")
     mute = CommunityMute(
         member_id=member.id, reason=reason, until=until, created_by_id=actor.user_id
     )
@@ -88,9 +89,9 @@ def lift_mute(*, actor: Principal, mute_id: int) -> dict:
         raise NotFound("No such mute.")
     now = utcnow()
     if mute.lifted_at is not None:
-        raise Conflict("The mute was lifted already.", state="lifted")
+        raise MuteLifted("The mute was lifted already.", state="lifted")
     if mute.until is not None and mute.until <= now:
-        raise Conflict("The mute has ended already.", state="ended")
+        raise MuteEnded("The mute has ended already.", state="ended")
     mute.lifted_at, mute.lifted_by_id = now, actor.user_id
     log_action(None, "unmute", actor_user_id=actor.user_id, member_id=mute.member_id)
     member = db.session.get(Member, mute.member_id)

@@ -26,10 +26,11 @@ from crowd.community.access import (
     viewer_of,
 )
 from crowd.community.config import CommunityRules, community_rules
+from crowd.community.errors import EditWindowClosed, PostHidden, ThreadLocked
 from crowd.community.models import TopicGroup, TopicPost
 from crowd.core.auth import STAFF, Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
+from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
@@ -190,7 +191,7 @@ def reply(*, actor: Principal, thread_id: int, body: str) -> dict:
     thread, reading = reachable_post(viewer, thread_id, lock=True, thread_only=True)
     require_may_post(viewer, reading.group, at=reading.now, rules=reading.rules, new=True)
     if thread.locked_at is not None:
-        raise Conflict("The thread is locked; it takes no replies.", state="locked")
+        raise ThreadLocked("The thread is locked; it takes no replies.", state="locked")
     post = TopicPost(
         group_id=thread.group_id,
         parent_id=thread.id,
@@ -238,12 +239,12 @@ def edit_post(
         raise field_error("title", "replies have no title")
     require_may_post(viewer, reading.group, at=reading.now, rules=reading.rules, new=False)
     if post.hidden_at is not None:
-        raise Conflict("A hidden post cannot be edited.", state="hidden")
+        raise PostHidden("A hidden post cannot be edited.", state="hidden")
     thread = post if post.parent_id is None else load_post(post.parent_id)
     if thread.locked_at is not None:
-        raise Conflict("The thread is locked.", state="locked")
+        raise ThreadLocked("The thread is locked.", state="locked")
     if _past(post.created_at, reading.now, reading.rules):
-        raise Conflict(
+        raise EditWindowClosed(
             f"Posts can be edited for {reading.rules.edit_window_minutes} minutes.",
             state="edit_window_closed",
         )

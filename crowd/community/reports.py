@@ -13,12 +13,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.community.access import require_staff, viewer_of
+from crowd.community.errors import AlreadyReported, ReportAlreadyDecided
 from crowd.community.models import PostReport, TopicGroup, TopicPost
 from crowd.community.moderation import hide
 from crowd.community.posts import authors_of, load_post, reachable_post
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, NotFound
+from crowd.core.errors import Forbidden, NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 
@@ -76,7 +77,7 @@ def report_post(*, actor: Principal, post_id: int, reason: str, note: str | None
         PostReport.post_id == post.id, PostReport.reporter_user_id == actor.user_id
     )
     if db.session.scalar(already) is not None:
-        raise Conflict("You reported this post already.", state="reported")
+        raise AlreadyReported("You reported this post already.", state="reported")
     report = PostReport(
         post_id=post.id, reporter_user_id=actor.user_id, reason=reason, note=note, status="open"
     )
@@ -139,7 +140,7 @@ def decide_report(*, actor: Principal, report_id: int, decision: str) -> dict:
     )
     db.session.refresh(found)
     if found.status != "open":
-        raise Conflict(f"The report was {found.status} already.", state=found.status)
+        raise ReportAlreadyDecided(f"The report was {found.status} already.", state=found.status)
     now = utcnow()
     for report in reports:
         report.status, report.decided_by_id, report.decided_at = decision, actor.user_id, now

@@ -11,16 +11,23 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://crowd.example/problems/"
 
 
 class DomainError(Exception):
-    """An expected failure with an HTTP status, a short title and a human-readable detail."""
+    """An expected failure with an HTTP status, a short title and a human-readable detail.
+
+    A subclass that sets its own `type_slug` names a problem type clients may branch on: the
+    slug is part of the API (listed in the OpenAPI document's x-problem-types), never renamed.
+    """
 
     status = 400
     title = "Bad request"
     type_slug = "bad-request"
     # Response headers an error needs (e.g. Retry-After on a 429); set by the subclass.
     headers: dict | None = None
+    # Further problem types an instance may switch to, {slug: (status, title)}: documented too.
+    other_types: dict[str, tuple[int, str]] = {}
 
     def __init__(self, detail: str = "", *, errors: dict | None = None, **extra) -> None:
         super().__init__(detail or self.title)
@@ -61,6 +68,48 @@ class ServiceUnavailable(DomainError):
     status, title, type_slug = 503, "Service unavailable", "service-unavailable"
 
 
+# Problem types the handlers below answer with that no DomainError class carries.
+HANDLER_PROBLEM_TYPES = {
+    "contention": (503, "Busy, try again"),
+    "internal-server-error": (500, "Internal server error"),
+}
+
+
+def problem_type_uri(slug: str) -> str:
+    """The stable `type` URI of a problem slug."""
+    return f"{PROBLEM_TYPE_BASE}{slug}"
+
+
+def named_errors() -> list[type[DomainError]]:
+    """Every DomainError class that names its own problem type (sets `type_slug` itself)."""
+    found, todo = [], list(DomainError.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if "type_slug" in vars(cls):
+            found.append(cls)
+    return found
+
+
+def problem_types() -> dict[str, dict]:
+    """The problem types of every imported error class and of the handlers, by slug."""
+    types = {
+        slug: {"status": status, "title": title, "type": problem_type_uri(slug)}
+        for slug, (status, title) in HANDLER_PROBLEM_TYPES.items()
+    }
+    for cls in named_errors():
+        doc = (cls.__doc__ or "").strip()
+        entry = {"status": cls.status, "title": cls.title, "type": problem_type_uri(cls.type_slug)}
+        if doc and cls.__module__ != __name__:
+            entry["description"] = " ".join(doc.split())
+        types.setdefault(cls.type_slug, entry)
+        for slug, (status, title) in cls.other_types.items():
+            types.setdefault(
+                slug, {"status": status, "title": title, "type": problem_type_uri(slug)}
+            )
+    return dict(sorted(types.items()))
+
+
 def field_error(field: str, message: str) -> Unprocessable:
     """A 422 naming the one field at fault, shaped like marshmallow's errors."""
     return Unprocessable(f"{field}: {message}", errors={"json": {field: [message]}})
@@ -77,7 +126,7 @@ def problem(
     **extra,
 ) -> Response:
     body = {
-        "type": f"https://crowd.example/problems/{type_slug or _slug(title)}",
+        "type": problem_type_uri(type_slug or _slug(title)),
         "title": title,
         "status": status,
         "detail": detail,

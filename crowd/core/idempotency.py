@@ -29,6 +29,18 @@ REQUEST_MARKER = "crowd.idempotency"
 MAX_KEY_LENGTH = 255
 
 
+class IdempotencyKeyReused(Unprocessable):
+    """The Idempotency-Key was already used with a different request (method, path or body)."""
+
+    title, type_slug = "Idempotency-Key reused", "idempotency-key-reused"
+
+
+class IdempotencyKeyInProgress(Conflict):
+    """The first request with this Idempotency-Key is still running; retry shortly."""
+
+    title, type_slug = "Idempotency-Key in progress", "idempotency-key-in-progress"
+
+
 class IdempotencyRecord(IdMixin, Base):
     """One caller's key, the fingerprint of the request it was first used with, and the reply."""
 
@@ -95,7 +107,7 @@ def replay(record: IdempotencyRecord, secrets: Sequence[str] = ()) -> Response:
 
 def _check_reuse(record: IdempotencyRecord, fingerprint: str, secrets: Sequence[str]) -> Response:
     if not hmac.compare_digest(record.fingerprint, fingerprint):
-        raise Unprocessable(
+        raise IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request.",
             errors={"headers": {HEADER: ["already used with a different request"]}},
         )
@@ -181,7 +193,9 @@ def replay_after_race() -> Response:
     scope, key, fingerprint, secrets = request.environ[REQUEST_MARKER]
     record = _find(scope, key)
     if record is None:
-        raise Conflict("A request with this Idempotency-Key is in progress; retry shortly.")
+        raise IdempotencyKeyInProgress(
+            "A request with this Idempotency-Key is in progress; retry shortly."
+        )
     return _check_reuse(record, fingerprint, secrets)
 
 

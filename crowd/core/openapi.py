@@ -26,7 +26,9 @@ ROLE_DESCRIPTIONS = {
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, as every error of this API is rendered."""
 
-    type = ma.fields.String(metadata={"description": "URI identifying the problem type"})
+    type = ma.fields.String(
+        metadata={"description": "URI identifying the problem type (see x-problem-types)"}
+    )
     title = ma.fields.String(metadata={"description": "Short summary of the problem type"})
     status = ma.fields.Integer(metadata={"description": "HTTP status code"})
     detail = ma.fields.String(metadata={"description": "What went wrong this time"})

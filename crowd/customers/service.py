@@ -16,8 +16,14 @@ from sqlalchemy import Select, exists, func, or_, select
 
 from crowd.accounts.service import rename_user
 from crowd.core.auth import Principal
-from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
+from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.pagination import paginate
+from crowd.customers.errors import (
+    AddressLimitReached,
+    BlockLimitReached,
+    FavouriteLimitReached,
+    MemberBlocked,
+)
 from crowd.customers.models import BlockedMember, Customer, CustomerAddress, FavouriteMember
 from crowd.customers.schemas import postcode_problem
 from crowd.extensions import db
@@ -196,7 +202,9 @@ def add_address(*, actor: Principal, is_default: bool = False, **fields) -> Cust
     customer = _own_customer(actor, lock=True)
     addresses = _addresses(customer.id)
     if len(addresses) >= MAX_ADDRESSES:
-        raise Conflict(f"A customer can keep at most {MAX_ADDRESSES} addresses; delete one first.")
+        raise AddressLimitReached(
+            f"A customer can keep at most {MAX_ADDRESSES} addresses; delete one first."
+        )
     address = CustomerAddress(customer_id=customer.id, is_default=False, **fields)
     db.session.add(address)
     addresses.append(address)
@@ -293,11 +301,11 @@ def add_favourite(*, actor: Principal, member_id: int) -> ListedMember:
     customer = _own_customer(actor, lock=True)
     member = _listable_member(actor, member_id)
     if db.session.get(BlockedMember, (customer.id, member.id)) is not None:
-        raise Conflict("This member is blocked; unblock them before making them a favourite.")
+        raise MemberBlocked("This member is blocked; unblock them before making them a favourite.")
     entry = db.session.get(FavouriteMember, (customer.id, member.id))
     if entry is None:
         if _count(FavouriteMember, customer.id) >= MAX_FAVOURITES:
-            raise Conflict(f"A customer can keep at most {MAX_FAVOURITES} favourites.")
+            raise FavouriteLimitReached(f"A customer can keep at most {MAX_FAVOURITES} favourites.")
         entry = FavouriteMember(customer_id=customer.id, member_id=member.id)
         db.session.add(entry)
         db.session.flush()
@@ -325,7 +333,7 @@ def block_member(*, actor: Principal, member_id: int, reason: str | None = None)
     entry = db.session.get(BlockedMember, (customer.id, member.id))
     if entry is None:
         if _count(BlockedMember, customer.id) >= MAX_BLOCKED:
-            raise Conflict(f"A customer can block at most {MAX_BLOCKED} members.")
+            raise BlockLimitReached(f"A customer can block at most {MAX_BLOCKED} members.")
         entry = BlockedMember(customer_id=customer.id, member_id=member.id)
         db.session.add(entry)
     entry.reason = reason or None

@@ -12,10 +12,11 @@ from sqlalchemy import delete, func, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, field_error
+from crowd.core.errors import field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.helpcentre.common import article_target, find_article
+from crowd.helpcentre.errors import ArticleSlugTaken
 from crowd.helpcentre.models import (
     ArticleSkill,
     ArticleVersion,
@@ -51,7 +52,7 @@ def _check_slug(slug: str, *, other_than: int | None = None) -> None:
     if other_than is not None:
         query = query.where(HelpArticle.id != other_than)
     if db.session.scalar(query) is not None:
-        raise Conflict(f"An article with slug {slug!r} exists already.", state="slug_taken")
+        raise ArticleSlugTaken(f"An article with slug {slug!r} exists already.", state="slug_taken")
 
 
 def _set_skills(article_id: int, skill_ids: list[int]) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.core.auth import Principal
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.extensions import db
+from crowd.helpcentre.errors import CategorySlugTaken
 from crowd.helpcentre.models import HelpCategory
 
 
@@ -15,7 +16,9 @@ def _slug_taken(slug: str, *, other_than: int | None = None) -> None:
     if other_than is not None:
         query = query.where(HelpCategory.id != other_than)
     if db.session.scalar(query) is not None:
-        raise Conflict(f"A category with slug {slug!r} exists already.", state="slug_taken")
+        raise CategorySlugTaken(
+            f"A category with slug {slug!r} exists already.", state="slug_taken"
+        )
 
 
 def create_category(*, actor: Principal, slug: str, name: str, position: int = 0) -> HelpCategory:

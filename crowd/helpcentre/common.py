@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, func, select, true
 
 from crowd.core.auth import Principal
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.extensions import db
+from crowd.helpcentre.errors import ArticleStateConflict
 from crowd.helpcentre.models import HelpArticle
 
 # Published articles each role reads; staff read every article in any state.
@@ -41,7 +42,7 @@ def article_target(status: str, action: str) -> str:
     """The article's next status for `action`; 409 with the current state when not allowed."""
     target = ARTICLE_TRANSITIONS.get((status, action))
     if target is None:
-        raise Conflict(f"Cannot {action} an article that is {status}.", state=status)
+        raise ArticleStateConflict(f"Cannot {action} an article that is {status}.", state=status)
     return target
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.core.auth import Principal
-from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
 from crowd.helpcentre.common import find_article
+from crowd.helpcentre.errors import ArticleAlreadyLinked
 from crowd.helpcentre.models import ArticleLink
 from onboarding.models import TrainingModule
 from onboarding.steps import STEP_NAMES
@@ -43,7 +44,7 @@ def add_link(
         )
     )
     if existing is not None:
-        raise Conflict(
+        raise ArticleAlreadyLinked(
             f"The article is linked to {target_kind} {target_key!r} already.",
             state="linked",
             link_id=existing,

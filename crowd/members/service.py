@@ -12,10 +12,11 @@ from crowd.accounts.lifecycle import CLOSED_MEMBER_STATES, close_access, reopen_
 from crowd.accounts.service import rename_user
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from crowd.core.errors import Forbidden, NotFound, Unprocessable, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.catalogue import CATEGORIES
+from crowd.members.errors import MemberStateConflict
 from crowd.members.models import (
     AvailabilitySlot,
     Member,
@@ -296,7 +297,9 @@ def _transition(
     """Apply `action` if the transition table allows it from the member's current status."""
     target = TRANSITIONS.get((member.status, action, who))
     if target is None:
-        raise Conflict(f"Cannot {action} a member who is {member.status}.", state=member.status)
+        raise MemberStateConflict(
+            f"Cannot {action} a member who is {member.status}.", state=member.status
+        )
     change = MemberStatusChange(
         member_id=member.id,
         from_status=member.status,

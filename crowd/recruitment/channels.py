@@ -11,10 +11,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.core.auth import Principal
-from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.core.errors import NotFound, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.recruitment.codes import require_staff
+from crowd.recruitment.errors import ChannelCodeTaken
 from crowd.recruitment.models import RecruitmentChannel
 from mentoring.models import Event
 
@@ -47,7 +48,7 @@ def create_channel(
     _check_kind_fields(kind, partner_type, event_id)
     code = code.upper()
     if db.session.scalar(select(RecruitmentChannel.id).where(RecruitmentChannel.code == code)):
-        raise Conflict("This code is taken.", errors={"json": {"code": ["taken"]}})
+        raise ChannelCodeTaken("This code is taken.", errors={"json": {"code": ["taken"]}})
     channel = RecruitmentChannel(
         kind=kind,
         code=code,

@@ -18,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, NotFound
+from crowd.core.errors import Forbidden, NotFound
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.recruitment.config import recruitment_rules
+from crowd.recruitment.errors import ReferralCodeDisabled
 from crowd.recruitment.models import REFERRAL_STATUSES, Referral, ReferralCode
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -119,7 +120,7 @@ def disable_code(*, actor: Principal, code: str) -> ReferralCode:
     if row is None:
         raise NotFound("No such referral code.")
     if row.disabled_at is not None:
-        raise Conflict("This referral code is disabled already.", state="disabled")
+        raise ReferralCodeDisabled("This referral code is disabled already.", state="disabled")
     row.disabled_at = utcnow()
     db.session.flush()
     return row

@@ -32,13 +32,14 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select
 
 from crowd.core.auth import Principal
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify
 from crowd.recruitment import fraud
 from crowd.recruitment.codes import require_staff
 from crowd.recruitment.config import recruitment_rules
+from crowd.recruitment.errors import ReferralStateConflict, RewardNotPayable
 from crowd.recruitment.models import Referral, ReferralCode
 from jobs.models import Job
 from mentoring.mentors.common import currency_of
@@ -69,7 +70,9 @@ def allowed(referral: Referral, action: str, who: str) -> str:
     """The status `action` leads to from the referral's status; 409 if the table has none."""
     target = TRANSITIONS.get((referral.status, action, who))
     if target is None:
-        raise Conflict(f"Cannot {action} a {referral.status} referral.", state=referral.status)
+        raise ReferralStateConflict(
+            f"Cannot {action} a {referral.status} referral.", state=referral.status
+        )
     return target
 
 
@@ -267,7 +270,7 @@ def approve(*, actor: Principal, referral_id: int) -> Referral:
     referrer = db.session.get(Member, referral.referrer_member_id)
     signal = fraud.at_milestone(referral, referrer_status=referrer.status)
     if signal is not None:
-        raise Conflict(
+        raise RewardNotPayable(
             f"The reward cannot be paid: {signal[1]}. Refuse the referral instead.",
             state=referral.status,
             reason=signal[1],

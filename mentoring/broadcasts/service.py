@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
 from mentoring.broadcasts import segments
+from mentoring.errors import BroadcastStateConflict
 from mentoring.models import Broadcast, BroadcastRecipient
 
 # (status, action) → next status; the send is staff's, the finish the delivery's.
@@ -24,7 +25,7 @@ def transition(broadcast: Broadcast, action: str) -> None:
     """Move `broadcast` by `action`; 409 with its state when not allowed."""
     target = TRANSITIONS.get((broadcast.status, action))
     if target is None:
-        raise Conflict(
+        raise BroadcastStateConflict(
             f"Cannot {action} a broadcast that is {broadcast.status}.", state=broadcast.status
         )
     broadcast.status = target

@@ -7,11 +7,17 @@ from sqlalchemy import or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, Unprocessable, field_error
+from crowd.core.errors import NotFound, Unprocessable, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify_many
+from mentoring.errors import (
+    EventNotStarted,
+    EventStarted,
+    EventStateConflict,
+    InvitationNotAccepted,
+)
 from mentoring.events.lifecycle import invitation_target
 from mentoring.events.service import invitation_counts, lock_event
 from mentoring.models import Event, EventInvitation, MentorProfile, TopPerformerBadge
@@ -54,7 +60,7 @@ def eligible_members(
 
 def _listable(event: Event) -> None:
     if event.status not in LISTABLE:
-        raise Conflict(f"The event is {event.status}.", state=event.status)
+        raise EventStateConflict(f"The event is {event.status}.", state=event.status)
 
 
 def list_eligible(*, actor: Principal, event_id: int, countries: list[str] | None = None) -> dict:
@@ -98,9 +104,9 @@ def invite(*, actor: Principal, event_id: int, member_ids: list[int]) -> dict:
     already (or further along) stay as they are."""
     event = lock_event(event_id)
     if event.status != "published":
-        raise Conflict("Publish the event before inviting.", state=event.status)
+        raise EventStateConflict("Publish the event before inviting.", state=event.status)
     if event.starts_at <= utcnow():
-        raise Conflict("The event has started.", state="started")
+        raise EventStarted("The event has started.", state="started")
     member_ids = sorted(set(member_ids))
     existing = _invitations_of(event.id, member_ids)
     unlisted = [m for m in member_ids if m not in existing]
@@ -209,9 +215,9 @@ def mark_attendance(
         raise field_error("no_show", f"members in both lists: {', '.join(map(str, both))}")
     event = lock_event(event_id)
     if event.status not in ATTENDANCE_OPEN:
-        raise Conflict(f"The event is {event.status}.", state=event.status)
+        raise EventStateConflict(f"The event is {event.status}.", state=event.status)
     if event.starts_at > utcnow():
-        raise Conflict("The event has not started yet.", state="not_started")
+        raise EventNotStarted("The event has not started yet.", state="not_started")
     wanted = {m: "attend" for m in attended} | {m: "no_show" for m in no_show}
     invitations = _invitations_of(event.id, sorted(wanted))
     changes, refused = [], []
@@ -226,7 +232,7 @@ def mark_attendance(
             changes.append((invitation, target))
     if refused:
         names = ", ".join(map(str, refused))
-        raise Conflict(
+        raise InvitationNotAccepted(
             f"Only accepted invitations can be marked; not: members {names}.",
             state="not_accepted",
             member_ids=refused,

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.extensions import db
 from crowd.members.models import Member
+from mentoring.errors import EventFull, EventStarted, EventStateConflict, InvitationStateConflict
 from mentoring.events.lifecycle import allowed_invitation_actions, invitation_target
 from mentoring.events.service import lock_event
 from mentoring.models import Event, EventInvitation
@@ -82,15 +83,15 @@ def rsvp(*, actor: Principal, invitation_id: int, answer: str) -> dict:
         .execution_options(populate_existing=True)
     )
     if event.status != "published":
-        raise Conflict(f"The event is {event.status}.", state=event.status)
+        raise EventStateConflict(f"The event is {event.status}.", state=event.status)
     if event.starts_at <= utcnow():
-        raise Conflict("The event has started; answers are closed.", state="started")
+        raise EventStarted("The event has started; answers are closed.", state="started")
     wanted = "accepted" if answer == "accept" else "declined"
     if invitation.status == wanted:
         return _view(invitation, event)  # the same answer again changes nothing
     target = invitation_target(invitation.status, answer, "member")
     if target is None:
-        raise Conflict(
+        raise InvitationStateConflict(
             f"Cannot {answer} an invitation that is {invitation.status}.", state=invitation.status
         )
     if target == "accepted":
@@ -100,7 +101,7 @@ def rsvp(*, actor: Principal, invitation_id: int, answer: str) -> dict:
             )
         )
         if accepted >= event.capacity:
-            raise Conflict("The event is full.", state="full")
+            raise EventFull("The event is full.", state="full")
     invitation.status, invitation.responded_at = target, utcnow()
     db.session.flush()
     return _view(invitation, event)

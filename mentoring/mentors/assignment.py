@@ -28,7 +28,7 @@ from sqlalchemy import and_, exists, func, or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member, MemberSkill, MemberStats
@@ -36,6 +36,7 @@ from crowd.members.service import visible_member
 from crowd.notifications.service import notify
 from jobs.matching.facts import haversine_km
 from mentoring.config import programme_rules
+from mentoring.errors import AlreadyGraduated, HasMentor, MentorUnavailable, NotAStarter
 from mentoring.mentors.common import (
     display_names,
     lock_member,
@@ -188,12 +189,14 @@ def _check_mentee(mentee: Member | None) -> Member:
         )
     )
     if live == "graduated":
-        raise Conflict("This member graduated from a mentorship already.", state="graduated")
+        raise AlreadyGraduated(
+            "This member graduated from a mentorship already.", state="graduated"
+        )
     if live is not None:
-        raise Conflict("This member has a mentor already.", state="has_mentor")
+        raise HasMentor("This member has a mentor already.", state="has_mentor")
     rank_ok = 1 <= mentee.level_rank < programme_rules().graduation_level
     if mentee.status != "active" or not rank_ok:
-        raise Conflict("Only active Starters get a mentor.", state="not_a_starter")
+        raise NotAStarter("Only active Starters get a mentor.", state="not_a_starter")
     return mentee
 
 
@@ -217,13 +220,13 @@ def _check_mentor(mentor_id: int) -> MentorProfile:
     """The mentor's profile, locked, if they can take one more mentee now; else 409."""
     profile = _locked_profile(mentor_id)
     if profile is None or not profile.opted_in:
-        raise Conflict("This member is not an opted-in mentor.", state="not_a_mentor")
+        raise MentorUnavailable("This member is not an opted-in mentor.", state="not_a_mentor")
     if profile.away_until is not None and profile.away_until > utcnow():
-        raise Conflict("This mentor is away.", state="away")
+        raise MentorUnavailable("This mentor is away.", state="away")
     if mentor_id not in eligible_member_ids([mentor_id]):
-        raise Conflict("This mentor is no longer eligible.", state="not_eligible")
+        raise MentorUnavailable("This mentor is no longer eligible.", state="not_eligible")
     if _live_of(mentor_id) >= profile.capacity:
-        raise Conflict("This mentor has no spare capacity.", state="full")
+        raise MentorUnavailable("This mentor has no spare capacity.", state="full")
     return profile
 
 

@@ -21,11 +21,12 @@ from sqlalchemy import or_, select
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, NotFound
+from crowd.core.errors import Forbidden, NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify
+from mentoring.errors import MentorshipStateConflict
 from mentoring.mentors.common import (
     display_names,
     present_mentorship,
@@ -55,7 +56,7 @@ def move(mentorship: Mentorship, action: str, role: str) -> str:
     if target is None:
         if not any(a == action and r == role for (_, a, r) in TRANSITIONS):
             raise Forbidden(f"As the {role} you cannot {action} this mentorship.")
-        raise Conflict(
+        raise MentorshipStateConflict(
             f"Cannot {action} a mentorship that is {mentorship.status}.", state=mentorship.status
         )
     mentorship.status = target

@@ -15,10 +15,11 @@ from sqlalchemy import delete, func, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
 from crowd.members.models import Member, MemberSkill, Skill
 from mentoring.config import programme_rules
+from mentoring.errors import NotEligibleToMentor
 from mentoring.mentors.common import own_member
 from mentoring.mentors.eligibility import explain
 from mentoring.mentors.lifecycle import release_mentees
@@ -98,7 +99,7 @@ def opt_in(
     criteria = explain(member)
     unmet = [c.name for c in criteria if not c.met]
     if unmet:
-        raise Conflict(
+        raise NotEligibleToMentor(
             f"You cannot mentor yet: {', '.join(unmet)}.", state="not_eligible", reasons=unmet
         )
     skill_ids = _skill_ids(member, skills)

@@ -19,13 +19,19 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
+from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify
 from jobs.matching.facts import ACTIVE_JOB_STATUSES
 from jobs.models import Job
+from mentoring.errors import (
+    AlreadyShadowing,
+    FeedbackAlreadyGiven,
+    MentorshipNotActive,
+    TooLateToShadow,
+)
 from mentoring.mentors.common import display_names
 from mentoring.mentors.lifecycle import mentorship_for
 from mentoring.models import Mentorship, MentorshipSession
@@ -52,7 +58,7 @@ def _active_as_mentor(actor: Principal, mentorship_id: int) -> Mentorship:
     if role != "mentor":
         raise Forbidden("Only the mentor logs sessions.")
     if mentorship.status != "active":
-        raise Conflict(
+        raise MentorshipNotActive(
             f"The mentorship is {mentorship.status}, not active.", state=mentorship.status
         )
     return mentorship
@@ -103,7 +109,9 @@ def give_feedback(
     if role != "mentee":
         raise Forbidden("Only the mentee gives feedback on a session.")
     if session.mentee_rating is not None:
-        raise Conflict("You gave feedback on this session already.", state="has_feedback")
+        raise FeedbackAlreadyGiven(
+            "You gave feedback on this session already.", state="has_feedback"
+        )
     session.mentee_feedback, session.mentee_rating = feedback, rating
     db.session.flush()
     return present(session, role)
@@ -135,12 +143,12 @@ def shadow(*, actor: Principal, mentorship_id: int, job_id: int) -> dict:
     if job is None or job.assigned_member_id != mentorship.mentor_id:
         raise NotFound("No such job of yours.")
     if job.status not in ACTIVE_JOB_STATUSES:
-        raise Conflict(f"The job is {job.status}: too late to shadow it.", state=job.status)
+        raise TooLateToShadow(f"The job is {job.status}: too late to shadow it.", state=job.status)
     taken = select(MentorshipSession.id).where(
         MentorshipSession.mentorship_id == mentorship.id, MentorshipSession.job_id == job.id
     )
     if db.session.scalar(taken) is not None:
-        raise Conflict("The mentee shadows this job already.", state="shadowing")
+        raise AlreadyShadowing("The mentee shadows this job already.", state="shadowing")
     session = MentorshipSession(
         mentorship_id=mentorship.id,
         kind="shadow",

@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify
+from mentoring.errors import BadgeExpired, BadgeRevoked
 from mentoring.models import TopPerformerBadge, TopPerformerRun
 from payouts.models.plans import MemberCommissionPerk
 
@@ -30,10 +31,10 @@ def revoke_badge(*, actor: Principal, badge_id: int, reason: str) -> TopPerforme
     if badge is None:
         raise NotFound("No such top-performer badge.")
     if badge.revoked_at is not None:
-        raise Conflict("The badge has been revoked already.", state="revoked")
+        raise BadgeRevoked("The badge has been revoked already.", state="revoked")
     now = utcnow()
     if badge.valid_until <= now:
-        raise Conflict("The badge has expired; nothing to revoke.", state="expired")
+        raise BadgeExpired("The badge has expired; nothing to revoke.", state="expired")
     badge.revoked_at, badge.revoke_reason = now, reason
     if badge.perk_id is not None:
         _end_perk(badge, now)

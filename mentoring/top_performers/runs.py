@@ -25,11 +25,12 @@ from sqlalchemy.exc import IntegrityError
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, field_error
+from crowd.core.errors import field_error
 from crowd.extensions import db
 from crowd.members.models import SkillCategory
 from crowd.notifications.service import notify
 from mentoring.config import ProgrammeRules, programme_rules
+from mentoring.errors import PeriodAlreadyEvaluated, PeriodSuperseded
 from mentoring.models import TopPerformerBadge, TopPerformerDecision, TopPerformerRun
 from mentoring.top_performers.figures import window_figures
 from mentoring.top_performers.periods import Period, parse_period, period_at
@@ -96,8 +97,10 @@ def criteria(rules: ProgrammeRules) -> dict:
     }
 
 
-def _already_run(label: str, run_id: int | None) -> Conflict:
-    return Conflict(f"Period {label} has been evaluated already.", state="exists", run_id=run_id)
+def _already_run(label: str, run_id: int | None) -> PeriodAlreadyEvaluated:
+    return PeriodAlreadyEvaluated(
+        f"Period {label} has been evaluated already.", state="exists", run_id=run_id
+    )
 
 
 def _check_new(target: Period) -> None:
@@ -108,7 +111,7 @@ def _check_new(target: Period) -> None:
         raise _already_run(target.label, existing)
     latest = db.session.scalar(select(func.max(TopPerformerRun.period_start)))
     if latest is not None and latest > target.start:
-        raise Conflict(
+        raise PeriodSuperseded(
             f"A later period has been evaluated; {target.label} is history.", state="superseded"
         )
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.members.service import change_member_status
@@ -23,6 +23,13 @@ from crowd.recruitment.hooks import on_admission as recruitment_on_admission
 from mentoring.programmes import queue_mentor_assignment
 from onboarding.applications.queue import application_for_staff, detail, require_staff
 from onboarding.config import onboarding_rules
+from onboarding.errors import (
+    ApplicationNotOpen,
+    CheckAlreadyDecided,
+    IntroCallPassed,
+    NoIntroCallScheduled,
+    StepsIncomplete,
+)
 from onboarding.levels.evaluation import admit_member
 from onboarding.models import Application, DocumentCheck, IntroCall
 from onboarding.steps import checklists, step_context
@@ -37,7 +44,9 @@ def _locked_open(actor: Principal, application_id: int) -> Application:
     require_staff(actor)
     application = application_for_staff(application_id, lock=True)
     if application.status != "in_progress":
-        raise Conflict(f"This application is {application.status}.", state=application.status)
+        raise ApplicationNotOpen(
+            f"This application is {application.status}.", state=application.status
+        )
     return application
 
 
@@ -59,7 +68,7 @@ def decide_document(
     if check is None:
         raise NotFound("No such document check for this application.")
     if check.status != "submitted":
-        raise Conflict(f"This document was {check.status} already.", state=check.status)
+        raise CheckAlreadyDecided(f"This document was {check.status} already.", state=check.status)
     if result == "rejected" and not note:
         raise field_error("note", "say why, for the applicant")
     check.status, check.note = result, note
@@ -95,7 +104,7 @@ def schedule_intro_call(
         raise field_error("scheduled_at", "must be in the future")
     calls = _calls(application.id)
     if any(call.status == "passed" for call in calls):
-        raise Conflict("The intro call was passed already.", state="passed")
+        raise IntroCallPassed("The intro call was passed already.", state="passed")
     call = calls[0] if calls and calls[0].status == "scheduled" else None
     if call is None:
         call = IntroCall(application_id=application.id, member_id=application.member_id)
@@ -122,7 +131,7 @@ def record_intro_call_outcome(
     calls = _calls(application.id)
     if not calls or calls[0].status != "scheduled":
         state = calls[0].status if calls else "none"
-        raise Conflict("No intro call is scheduled for this application.", state=state)
+        raise NoIntroCallScheduled("No intro call is scheduled for this application.", state=state)
     call = calls[0]
     call.status, call.note = outcome, note
     call.recorded_by_id, call.recorded_at = actor.user_id, utcnow()
@@ -149,7 +158,7 @@ def approve(*, actor: Principal, application_id: int, note: str | None = None) -
     states = checklists([(member, application)], step_context())[member.id]
     missing = [state.name for state in states if not state.finished]
     if missing:
-        raise Conflict(
+        raise StepsIncomplete(
             f"Not every step is done: {', '.join(missing)}.", state="incomplete", missing=missing
         )
     now = utcnow()

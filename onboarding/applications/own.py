@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
 from crowd.helpcentre.reading import linked_articles
 from crowd.members.models import Member
 from crowd.recruitment.intake import first_source
+from onboarding.errors import CheckPending, NotAnApplicant, NothingToReapply, ReapplyLater
 from onboarding.models import Application, DocumentCheck
 from onboarding.steps import StepState, checklists, is_ready, step_context
 
@@ -97,7 +98,7 @@ def submit_document(
         )
     )
     if waiting is not None:
-        raise Conflict(
+        raise CheckPending(
             f"Your {kind.replace('_', ' ')} is waiting for a check already.",
             state="submitted",
             check_id=waiting,
@@ -124,16 +125,16 @@ def reapply(*, actor: Principal) -> Application:
     member = own_member(actor, lock=True)
     latest = current_application(member.id)
     if latest is not None and latest.status != "rejected":
-        raise Conflict(
+        raise NothingToReapply(
             f"Your application is {latest.status.replace('_', ' ')}; there is nothing to "
             "re-apply for.",
             state=latest.status,
         )
     if member.status != "applicant":
-        raise Conflict(f"You are {member.status}, not an applicant.", state=member.status)
+        raise NotAnApplicant(f"You are {member.status}, not an applicant.", state=member.status)
     now = utcnow()
     if latest is not None and latest.reapply_after is not None and now < latest.reapply_after:
-        raise Conflict(
+        raise ReapplyLater(
             f"You may apply again from {latest.reapply_after.isoformat()}.",
             state="rejected",
             reapply_after=latest.reapply_after.isoformat(),

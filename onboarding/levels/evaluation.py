@@ -37,9 +37,10 @@ from sqlalchemy import select, text
 
 from crowd.core.auth import Principal
 from crowd.core.db import commit, is_postgres, utcnow
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.extensions import db
 from crowd.members.models import Member
+from onboarding.errors import AlreadyRanked
 from onboarding.levels.bulk import apply_chunk
 from onboarding.levels.changes import record_change
 from onboarding.levels.metrics import EVALUATED_STATUSES, MemberFigures, load_figures
@@ -118,7 +119,7 @@ def admit_member(member_id: int, *, actor_user_id: int) -> LevelChange:
     if member is None:
         raise NotFound("No such crowd member.")
     if member.level_rank >= 1:
-        raise Conflict(f"Member {member_id} already has a level.", state="ranked")
+        raise AlreadyRanked(f"Member {member_id} already has a level.", state="ranked")
     now = utcnow()
     # The default ladder if the database has none at all (emptied since the migration).
     ladder = Ladder.of(install_default_ruleset())

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.extensions import db
 from crowd.members.models import Member
+from onboarding.errors import PlanNotOffered
 from onboarding.levels.metrics import EVALUATED_STATUSES, METRICS, load_figures, meets
 from onboarding.levels.privileges import category_slugs, current_level, privileges_of
 from onboarding.levels.rules import active_ruleset, level_at
@@ -265,7 +266,7 @@ def choose_plan(*, actor: Principal, plan_code: str) -> dict:
     if plan_code not in offered:
         where = f"your level {level.name}" if level is not None else "members without a level"
         choices = ", ".join(offered) or "none"
-        raise Conflict(
+        raise PlanNotOffered(
             f"Plan {plan_code!r} is not offered to {where} (offered: {choices}).",
             state="not_offered",
         )

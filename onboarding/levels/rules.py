@@ -32,10 +32,11 @@ from sqlalchemy.orm import selectinload
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from crowd.core.errors import Forbidden, NotFound, Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import SkillCategory
+from onboarding.errors import RuleSetNotDraft, RuleSetSuperseded
 from onboarding.levels.defaults import default_ruleset
 from onboarding.models import Level, LevelCategory, LevelRuleset
 from payouts.models.plans import CommissionPlan
@@ -268,7 +269,7 @@ def create_ruleset(
 def _draft(ruleset_id: int, action: str) -> LevelRuleset:
     ruleset = get_ruleset(ruleset_id, lock=True)
     if ruleset.status != "draft":
-        raise Conflict(
+        raise RuleSetNotDraft(
             f"Rule set v{ruleset.version} is {ruleset.status}; only drafts can be {action}.",
             state=ruleset.status,
         )
@@ -311,7 +312,9 @@ def activate_ruleset(*, actor: Principal, ruleset_id: int) -> dict:
     )
     if current is None:
         # It was retired while we waited for its lock: another activation won.
-        raise Conflict("Another rule set was activated meanwhile; reload.", state="superseded")
+        raise RuleSetSuperseded(
+            "Another rule set was activated meanwhile; reload.", state="superseded"
+        )
     now = utcnow()
     current.status = "retired"
     # Retired before the draft turns active: the partial unique index allows one active row.

@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, field_error
+from crowd.core.errors import NotFound, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member
+from onboarding.errors import NoLevelYet
 from onboarding.levels.changes import record_change
 from onboarding.levels.metrics import load_figures
 from onboarding.levels.progress import level_overview
@@ -75,7 +76,7 @@ def lock_level(*, actor: Principal, member_id: int, reason: str, level: str | No
     require_staff(actor)
     member = _member(actor, member_id, lock=True)
     if member.level_rank < 1:
-        raise Conflict(
+        raise NoLevelYet(
             "The member has no level yet; approval gives the first one.", state=member.status
         )
     ladder = Ladder.of(active_ruleset())

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from crowd.core.errors import Forbidden, NotFound, Unprocessable, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.helpcentre.reading import linked_articles
 from crowd.members.models import Member, SkillCategory
+from onboarding.errors import AttendedInPersonOnly, TrainingModuleExists, TrainingNotAllowed
 from onboarding.levels.evaluation import promote_on_event
 from onboarding.models import LevelChange, TrainingCompletion, TrainingModule
 
@@ -87,7 +88,9 @@ def create_module(
     _require_staff(actor)
     category_id = _category_id(category)
     if _module(code) is not None:
-        raise Conflict(f"A training module with code {code!r} exists already.", state="exists")
+        raise TrainingModuleExists(
+            f"A training module with code {code!r} exists already.", state="exists"
+        )
     module = TrainingModule(
         code=code,
         title=title,
@@ -190,7 +193,7 @@ def _completion_view(module: TrainingModule, completion: TrainingCompletion) -> 
 def _record(member: Member, module: TrainingModule, *, actor: Principal) -> dict:
     """Record the completion once (the member row is locked); a new one may promote."""
     if member.status not in TRAINING_STATUSES:
-        raise Conflict(
+        raise TrainingNotAllowed(
             f"A member who is {member.status} cannot record training.", state=member.status
         )
     completion = db.session.get(TrainingCompletion, (member.id, module.id))
@@ -222,7 +225,7 @@ def complete_own(*, actor: Principal, code: str) -> dict:
     member = _own_member(actor, lock=True)
     module = _active_module(code)
     if module.completion_mode != "self_paced":
-        raise Conflict(
+        raise AttendedInPersonOnly(
             "This module is attended in person; a community manager records it.",
             state="attended_only",
         )

@@ -24,10 +24,17 @@ from sqlalchemy import func, select, true
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound, Unprocessable
+from crowd.core.errors import NotFound, Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Member, MemberSkill, Skill
+from onboarding.errors import (
+    AttemptExpired,
+    AttemptSubmitted,
+    AttemptUnderWay,
+    RetryLater,
+    SkillTestPassed,
+)
 from onboarding.models import SkillTest, SkillTestAttempt, SkillTestQuestion
 from onboarding.skill_tests.standing import (
     SkillStanding,
@@ -125,12 +132,12 @@ def expire(attempt: SkillTestAttempt, retry_delay_hours: int) -> None:
 
 def _refuse_if_blocked(test: SkillTest, attempts: list[SkillTestAttempt], now) -> None:
     if any(attempt.passed for attempt in attempts):
-        raise Conflict("You have passed this test already.", state="passed")
+        raise SkillTestPassed("You have passed this test already.", state="passed")
     for attempt in attempts:
         if attempt.status != "started":
             continue
         if effective_status(attempt, now) == "started":
-            raise Conflict(
+            raise AttemptUnderWay(
                 "You have an attempt under way; submit it or let it run out.",
                 state="started",
                 attempt_id=attempt.id,
@@ -140,7 +147,7 @@ def _refuse_if_blocked(test: SkillTest, attempts: list[SkillTestAttempt], now) -
     if attempts:
         until = effective_retry_after(attempts[-1], test.retry_delay_hours, now)
         if until is not None and until > now:
-            raise Conflict(
+            raise RetryLater(
                 f"You may try again from {until.isoformat()}.",
                 state="retry_later",
                 retry_after=until.isoformat(),
@@ -266,10 +273,10 @@ def submit_attempt(*, actor: Principal, attempt_id: int, answers: list[dict]) ->
     now = utcnow()
     status = effective_status(attempt, now)
     if status == "submitted":
-        raise Conflict("This attempt was submitted already.", state="submitted")
+        raise AttemptSubmitted("This attempt was submitted already.", state="submitted")
     if status == "expired":
         # Nothing is written here (the error undoes the unit of work): the expiry task does.
-        raise Conflict(
+        raise AttemptExpired(
             f"The time for this attempt ran out at {attempt.expires_at.isoformat()}.",
             state="expired",
         )

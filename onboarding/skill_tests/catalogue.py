@@ -11,10 +11,11 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import joinedload
 
 from crowd.core.auth import Principal
-from crowd.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from crowd.core.errors import Forbidden, NotFound, Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.members.models import Skill, SkillCategory
+from onboarding.errors import SkillTestExists
 from onboarding.models import SkillTest, SkillTestQuestion
 
 SETTINGS = ("pass_mark_percent", "retry_delay_hours", "questions_per_attempt", "time_limit_minutes")
@@ -89,7 +90,9 @@ def create_test(*, actor: Principal, skill: str, questions: list[dict], **settin
     _require_staff(actor)
     found = _skill_by_slug(skill)
     if db.session.scalar(select(SkillTest.id).where(SkillTest.skill_id == found.id)):
-        raise Conflict(f"The skill '{skill}' has a test already; change that one.", state="exists")
+        raise SkillTestExists(
+            f"The skill '{skill}' has a test already; change that one.", state="exists"
+        )
     test = SkillTest(skill_id=found.id, created_by_id=actor.user_id, active=True, **settings)
     db.session.add(test)
     db.session.flush()

@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, NotFound
+from crowd.core.errors import NotFound
 from crowd.extensions import db
 from jobs.models import Job
 from payouts import ledger
+from payouts.errors import NothingCaptured, PaymentDisputed, RefundTooLarge
 from payouts.job_money.payments import CLEARING, REFUND_TASK, key_for, payment_of
 from payouts.ledger import Line, account_code_for_member
 from payouts.models.job_payments import JobPayment, JobRefund
@@ -56,14 +57,14 @@ def request_refund(*, actor: Principal, job_id: int, amount: int, reason: str) -
     payment = payment_of(job_id, lock=True)
     if payment is None or payment.settlement_transaction_id is None:
         state = payment.status if payment is not None else "pending"
-        raise Conflict("Nothing has been captured for this job.", state=state)
+        raise NothingCaptured("Nothing has been captured for this job.", state=state)
     if payment.dispute_open:
-        raise Conflict(
+        raise PaymentDisputed(
             "The payment is disputed; the dispute decides what goes back.", state="disputed"
         )
     left = payment.refundable - pending_refund_total(payment)
     if amount > left:
-        raise Conflict(
+        raise RefundTooLarge(
             f"At most {left} can be refunded: {payment.amount_captured} captured, "
             f"{payment.amount_captured - left} refunded or being refunded.",
             state=payment.status,
@@ -175,7 +176,7 @@ def _goodwill_total(payment: JobPayment) -> int:
 def apply_refund(payment: JobPayment, refund: JobRefund, provider_refund_id: str) -> None:
     """Post the refund's proportional reversal of the split and record it (under the lock)."""
     if refund.amount > payment.refundable:
-        raise Conflict(
+        raise RefundTooLarge(
             f"Refund {refund.key} of {refund.amount} exceeds the {payment.refundable} left.",
             state=payment.status,
         )

@@ -91,6 +91,7 @@ class PaymentError(DomainError):
     """
 
     status, title, type_slug = 402, "Payment failed", "payment-failed"
+    other_types = {"payment-conflict": (409, "Payment conflict")}
 
     def __init__(
         self,

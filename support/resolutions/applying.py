@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, DomainError, NotFound
+from crowd.core.errors import DomainError, NotFound
 from crowd.extensions import db
 from crowd.members.service import record_dispute_lost
 from crowd.notifications.service import notify
@@ -17,6 +17,7 @@ from jobs.queries import lock_job
 from jobs.timers import schedule_close
 from payouts import job_money
 from payouts.models.job_payments import JobPayment
+from support.errors import ProposalNoLongerFits, ProposalOnHold, ResolutionNotOpen
 from support.lifecycle import transition
 from support.models import Resolution, Ticket
 from support.resolutions.money import check_money
@@ -42,10 +43,10 @@ def resolution_of(ticket: Ticket, resolution_id: int) -> Resolution:
 def require_proposed(ticket: Ticket, resolution: Resolution) -> None:
     """409 unless the proposal is live and its ticket waits for the answers."""
     if resolution.status != "proposed":
-        raise Conflict(f"This proposal is {resolution.status}.", state=resolution.status)
+        raise ResolutionNotOpen(f"This proposal is {resolution.status}.", state=resolution.status)
     if ticket.status != "resolution_proposed":
         # Escalated meanwhile: whoever takes it over brings it back to resolution_proposed.
-        raise Conflict(
+        raise ProposalOnHold(
             f"The ticket is {ticket.status.replace('_', ' ')}; the proposal waits.",
             state=ticket.status,
         )
@@ -177,7 +178,7 @@ def _amounts_now(resolution: Resolution, job: Job, payment: JobPayment | None) -
             goodwill=resolution.goodwill_amount,
         )
     except DomainError as error:
-        raise Conflict(
+        raise ProposalNoLongerFits(
             f"The proposal no longer fits the job's payment: {error.detail}", state=job.status
         ) from None
     return refund, resolution.goodwill_amount

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from crowd.core.errors import Conflict, field_error
+from crowd.core.errors import field_error
 from jobs.models import Job
 from payouts.job_money.refunds import pending_refund_total
 from payouts.models.job_payments import JobPayment
+from support.errors import SettlementNotPossible
 
 
 def money_problem(kind: str, job: Job, payment: JobPayment | None) -> str | None:
@@ -68,13 +69,15 @@ def check_money(
     naming the field whose amount does not fit."""
     problem = money_problem(kind, job, payment)
     if problem:
-        raise Conflict(problem, state=job.status)
+        raise SettlementNotPossible(problem, state=job.status)
     if kind == "release":
         return 0
     left = left_to_give_back(job, payment)
     if kind == "full_refund":
         if left <= 0:
-            raise Conflict("Nothing is left to refund on this job.", state=payment.status)
+            raise SettlementNotPossible(
+                "Nothing is left to refund on this job.", state=payment.status
+            )
         return left
     field, amount = AMOUNT_FIELD[kind], goodwill if kind == "goodwill" else refund
     if amount <= 0:

@@ -9,12 +9,13 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, Forbidden, field_error
+from crowd.core.errors import Forbidden, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from jobs.models import Job
 from payouts import job_money
 from support.config import support_rules
+from support.errors import ProposalAlreadyAnswered, TicketNotAboutJob
 from support.lifecycle import record, transition
 from support.models import Resolution
 from support.resolutions.applying import (
@@ -61,7 +62,7 @@ def propose(
     ticket, _ = ticket_for(actor, ticket_id, lock=True)
     job = db.session.get(Job, ticket.job_id) if ticket.job_id is not None else None
     if job is None:
-        raise Conflict(
+        raise TicketNotAboutJob(
             "This ticket is not about a job: there is nothing to settle.", state=ticket.status
         )
     if kind == "goodwill" and goodwill_amount is None:
@@ -128,7 +129,9 @@ def answer_proposal(
     resolution = resolution_of(ticket, resolution_id)
     require_proposed(ticket, resolution)
     if getattr(resolution, f"{side}_answer") is not None:
-        raise Conflict("You have answered this proposal already.", state=resolution.status)
+        raise ProposalAlreadyAnswered(
+            "You have answered this proposal already.", state=resolution.status
+        )
     now = utcnow()
     setattr(resolution, f"{side}_answer", answer)
     setattr(resolution, f"{side}_answered_at", now)

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from crowd.accounts.models import User
 from crowd.core.auth import STAFF, Principal
-from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
+from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.extensions import db
 from crowd.notifications.service import notify
 from support import sla
+from support.errors import DisputeNeedsResolution, NoPartyToWaitOn, TicketClosed
 from support.lifecycle import record, transition
 from support.models import Ticket, TicketEvent
 from support.tickets.access import dispute_live, lock_ticket, notify_status, watchers
@@ -95,7 +96,7 @@ def bulk_assign(*, actor: Principal, ticket_ids: list[int], assignee_id: int) ->
 
 def _check_assignable(ticket: Ticket) -> None:
     if ticket.status == "closed":
-        raise Conflict(
+        raise TicketClosed(
             f"Ticket {ticket.id} is closed and cannot be assigned.",
             state=ticket.status,
             ticket_id=ticket.id,
@@ -176,9 +177,9 @@ def act(
 def _check_action(ticket: Ticket, action: str) -> None:
     for party in ("customer", "member"):
         if action == f"wait_on_{party}" and getattr(ticket, f"{party}_id") is None:
-            raise Conflict(f"This ticket has no {party} to wait on.", state=ticket.status)
+            raise NoPartyToWaitOn(f"This ticket has no {party} to wait on.", state=ticket.status)
     if action == "resolve" and dispute_live(ticket):
-        raise Conflict(
+        raise DisputeNeedsResolution(
             "A dispute holds the job's money: settle it with a resolution (propose or impose "
             "one), not a plain resolve.",
             state=ticket.status,
@@ -206,7 +207,7 @@ def update_ticket(*, actor: Principal, ticket_id: int, **changes) -> dict:
     _require_staff(actor)
     ticket = _staff_ticket(ticket_id)
     if ticket.status == "closed":
-        raise Conflict("A closed ticket is final; open a follow-up.", state=ticket.status)
+        raise TicketClosed("A closed ticket is final; open a follow-up.", state=ticket.status)
     changed = {
         name: [getattr(ticket, name), value]
         for name, value in changes.items()

@@ -14,13 +14,15 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Conflict, field_error
+from crowd.core.errors import field_error
 from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
+from jobs.errors import JobNotDisputable
 from jobs.models import Job
 from mentoring.top_performers.holders import active_badge_member_ids
 from support.disputes import open_dispute
+from support.errors import AlreadyDisputed
 from support.messages import add_message
 from support.models import Ticket, TicketEvent
 from support.sla import due_times
@@ -220,14 +222,14 @@ def _check_disputable(job: Job | None) -> None:
         )
     )
     if existing is not None:
-        raise Conflict(
+        raise AlreadyDisputed(
             f"Job {job.id} is already disputed in ticket {existing}; add your complaint there "
             "as a message.",
             state=job.status,
             ticket_id=existing,
         )
     if job.status not in DISPUTABLE:
-        raise Conflict(
+        raise JobNotDisputable(
             f"Only a completed or confirmed job can be disputed; job {job.id} is "
             f"{job.status.replace('_', ' ')}.",
             state=job.status,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from crowd.core.auth import Principal
-from crowd.core.errors import Conflict, Forbidden
+from crowd.core.errors import Forbidden
 from crowd.extensions import db
+from support.errors import AlreadyRated, TicketNotClosed
 from support.lifecycle import record
 from support.models import TicketRating
 from support.tickets.access import PARTIES, ticket_for
@@ -18,9 +19,9 @@ def rate(
     if side not in PARTIES:
         raise Forbidden("Only the ticket's customer and member rate it.")
     if ticket.status != "closed":
-        raise Conflict("A ticket is rated once it is closed.", state=ticket.status)
+        raise TicketNotClosed("A ticket is rated once it is closed.", state=ticket.status)
     if db.session.get(TicketRating, (ticket.id, side)) is not None:
-        raise Conflict("You have rated this ticket already.", state=ticket.status)
+        raise AlreadyRated("You have rated this ticket already.", state=ticket.status)
     rating = TicketRating(
         ticket_id=ticket.id, party=side, user_id=actor.user_id, score=score, comment=comment or None
     )

@@ -537,10 +537,15 @@ def test_who_may_deactivate_whom(client, cm, admin, customer, member):
 
 
 def test_deactivating_twice_or_reactivating_an_active_account_is_409(client, cm, customer):
-    assert _reactivate(client, cm, customer.user_id).status_code == 409
+    active = _reactivate(client, cm, customer.user_id)
+    assert (
+        active.status_code == 409
+        and active.json["type"] == "https://crowd.example/problems/account-active"
+    )
     assert _deactivate(client, cm, customer.user_id).status_code == 200
     again = _deactivate(client, cm, customer.user_id)
     assert again.status_code == 409 and again.json["state"] == "deactivated"
+    assert again.json["type"] == "https://crowd.example/problems/account-already-deactivated"
 
 
 def test_the_reason_is_required(client, cm, customer):
@@ -568,6 +573,7 @@ def test_an_offboarded_member_is_signed_out_and_cannot_sign_in(client, cm):
     # Offboarding is final: the account is not reopened by reactivation either.
     refused = _reactivate(client, cm, member.user_id)
     assert refused.status_code == 409 and refused.json["state"] == "offboarded"
+    assert refused.json["type"] == "https://crowd.example/problems/member-closed"
 
 
 def test_a_suspension_closes_the_account_and_reinstatement_reopens_it(client, cm):

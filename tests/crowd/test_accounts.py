@@ -87,6 +87,7 @@ def test_staff_creation_with_a_taken_email_is_409_naming_the_field(client, admin
     assert response.status_code == 409
     assert response.content_type == PROBLEM
     assert response.json["errors"]["json"]["email"]
+    assert response.json["type"] == "https://crowd.example/problems/email-taken"
 
 
 def test_registration_validation_names_fields(client):

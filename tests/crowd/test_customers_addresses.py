@@ -281,6 +281,7 @@ def test_address_beyond_the_cap_is_409(client, customer):
     response = client.post(URL, json=_address(label="One too many"), headers=customer.headers)
     assert response.status_code == 409
     assert response.content_type == PROBLEM
+    assert response.json["type"] == "https://crowd.example/problems/address-limit-reached"
     assert len(_listed(client, customer)) == MAX_ADDRESSES
     # Deleting one makes room again.
     client.delete(f"{URL}/{_listed(client, customer)[0]['id']}", headers=customer.headers)

@@ -47,6 +47,7 @@ def test_same_key_different_body_is_422(client, db_session):
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
     assert "Idempotency-Key" in response.json["errors"]["headers"]
+    assert response.json["type"] == "https://crowd.example/problems/idempotency-key-reused"
     assert _users(db_session, "other@example.test") == 0
 
 

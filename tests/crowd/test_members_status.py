@@ -108,6 +108,7 @@ def test_illegal_member_transition_is_409_with_current_state(client, member, sta
     _set_status(member, status)
     count = _history(client, member, member).json["page"]["total"]
     body = _problem(_own_action(client, member, action), 409)
+    assert body["type"] == "https://crowd.example/problems/member-state-conflict"
     assert body["state"] == status
     assert status in body["detail"]
     assert _status(client, member) == status

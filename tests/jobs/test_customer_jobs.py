@@ -388,6 +388,7 @@ def test_cancelling_twice_is_409_with_the_state(client, customer):
     assert client.post(url, json={"reason": "x"}, headers=customer.headers).status_code == 200
     body = _problem(client.post(url, json={"reason": "x"}, headers=customer.headers), 409)
     assert body["state"] == "cancelled"
+    assert body["type"] == "https://crowd.example/problems/job-not-cancellable"
 
 
 @pytest.mark.parametrize("body", [{}, {"reason": "  "}, {"reason": "x" * 501}, None])
@@ -434,6 +435,7 @@ def test_confirming_a_job_that_is_not_completed_is_409(client, customer, status)
     _assign(job_id, member, status=status)
     body = _problem(client.post(f"/api/v1/jobs/{job_id}/confirm", headers=customer.headers), 409)
     assert body["state"] == status
+    assert body["type"] == "https://crowd.example/problems/job-not-confirmable"
 
 
 # --- dispute ------------------------------------------------------------------------------

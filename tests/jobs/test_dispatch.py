@@ -384,6 +384,7 @@ def test_staff_dispatch_without_candidates_is_a_409_and_keeps_the_escalation(
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["state"] == "open"
+    assert response.get_json()["type"] == "https://crowd.example/problems/no-candidate-left"
     assert job_row(job_id).escalated_at is not None
 
 

@@ -243,6 +243,7 @@ def test_second_accept_of_a_taken_job_gets_409(app, client, customer, rules):
     assert late.status_code == 409
     assert late.mimetype == "application/problem+json"
     assert late.get_json()["state"] == "withdrawn"
+    assert late.get_json()["type"] == "https://crowd.example/problems/offer-taken"
     assert job_row(job_id).assigned_member_id == first.profile_id
 
 
@@ -261,6 +262,7 @@ def test_accepting_twice_is_409_but_a_replayed_key_answers_the_same(app, client,
     assert replay.get_json() == first.get_json()
     assert again.status_code == 409
     assert again.get_json()["state"] == "accepted"
+    assert again.get_json()["type"] == "https://crowd.example/problems/offer-already-answered"
 
 
 def test_an_expired_or_declined_offer_cannot_be_accepted(app, client, customer, rules):
@@ -284,6 +286,8 @@ def test_an_expired_or_declined_offer_cannot_be_accepted(app, client, customer, 
 
     assert (expired.status_code, expired.get_json()["state"]) == (409, "expired")
     assert (declined.status_code, declined.get_json()["state"]) == (409, "declined")
+    assert expired.get_json()["type"] == "https://crowd.example/problems/offer-expired"
+    assert declined.get_json()["type"] == "https://crowd.example/problems/offer-already-answered"
     assert job_row(job_id).assigned_member_id is None
 
 

@@ -254,6 +254,7 @@ def test_second_review_by_the_same_side_is_409(client, db_session, customer, mem
 
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
+    assert response.json["type"] == "https://crowd.example/problems/already-reviewed"
     stars = db_session.scalars(select(Review.stars).where(Review.job_id == job_id)).all()
     assert stars == [5]
 

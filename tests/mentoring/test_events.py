@@ -327,7 +327,10 @@ def test_rsvp_through_capacity_to_attendance(app, client, cm):
     assert rsvp(client, b, ib, "accept").status_code == 200
     full = rsvp(client, c, ic, "accept")
     assert full.status_code == 409
-    assert full.json["state"] == "full"
+    assert (full.json["state"], full.json["type"]) == (
+        "full",
+        "https://crowd.example/problems/event-full",
+    )
     # A seat frees up when someone changes their mind.
     assert rsvp(client, b, ib, "decline").json["status"] == "declined"
     assert rsvp(client, c, ic, "accept").json["status"] == "accepted"
@@ -338,11 +341,13 @@ def test_rsvp_through_capacity_to_attendance(app, client, cm):
     early = client.post(url, json={"attended": [a.profile_id]}, headers=cm.headers)
     assert early.status_code == 409
     assert early.json["state"] == "not_started"
+    assert early.json["type"] == "https://crowd.example/problems/event-not-started"
     start_event(eid)
     assert rsvp(client, b, ib, "accept").json["state"] == "started"
     refused = client.post(url, json={"attended": [a.profile_id, b.profile_id]}, headers=cm.headers)
     assert refused.status_code == 409
     assert refused.json["member_ids"] == [b.profile_id]
+    assert refused.json["type"] == "https://crowd.example/problems/invitation-not-accepted"
     response = client.post(
         url, json={"attended": [a.profile_id], "no_show": [c.profile_id]}, headers=cm.headers
     )

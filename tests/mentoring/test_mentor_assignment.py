@@ -142,6 +142,7 @@ def test_a_mentor_claims_an_unmatched_starter(app, client):
         f"{API}/me/mentees", json={"mentee_id": newbie.profile_id}, headers=rival.headers
     )
     assert problem(second, 409)["state"] == "has_mentor"
+    assert second.json["type"] == "https://crowd.example/problems/has-mentor"
     assert inbox(app, newbie, "mentoring.mentor_assigned")
 
 
@@ -152,6 +153,7 @@ def test_only_an_opted_in_mentor_may_claim(client):
         f"{API}/me/mentees", json={"mentee_id": newbie.profile_id}, headers=plain.headers
     )
     assert problem(refused, 409)["state"] == "not_a_mentor"
+    assert refused.json["type"] == "https://crowd.example/problems/mentor-unavailable"
     assert mentorships_of(newbie) == []
 
 

@@ -114,6 +114,7 @@ def test_the_mentee_shadows_the_mentors_job_and_the_customer_sees_it(
     assert session["kind"] == "shadow" and session["job_id"] == job_id
     again = client.post(url, json={"job_id": job_id}, headers=coach.headers)
     assert problem(again, 409)["state"] == "shadowing"
+    assert again.json["type"] == "https://crowd.example/problems/already-shadowing"
     shadows = f"{API}/jobs/{job_id}/shadows"
     for actor in (customer, coach, newbie, cm):
         items = ok(client.get(shadows, headers=actor.headers))["items"]

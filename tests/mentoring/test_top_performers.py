@@ -335,6 +335,7 @@ def test_revoking_a_badge_ends_its_perk_boost_and_priority(app, client, cm, cust
     assert programme_boosts([top.profile_id]) == {}
     again = client.post(url, json={"reason": "again"}, headers=cm.headers)
     assert (again.status_code, again.get_json()["state"]) == (409, "revoked")
+    assert again.get_json()["type"] == "https://crowd.example/problems/badge-revoked"
     drain_background(app)
     assert len(notifications_for(top.user_id, "mentoring.top_performer_revoked")) == 1
 

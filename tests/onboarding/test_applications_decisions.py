@@ -135,7 +135,11 @@ def test_an_approved_application_cannot_be_approved_or_rejected_again(client, me
     ready_applicant(client, cm, member)
     application_id = application_id_of(member)
     ok(_approve(client, cm, application_id))
-    assert problem(_approve(client, cm, application_id), 409)["state"] == "approved"
+    again = problem(_approve(client, cm, application_id), 409)
+    assert (again["state"], again["type"]) == (
+        "approved",
+        "https://crowd.example/problems/application-not-open",
+    )
     assert problem(_reject(client, cm, application_id), 409)["state"] == "approved"
 
 
@@ -192,6 +196,7 @@ def test_reapplying_waits_for_the_cool_off(client, member, cm):
     reapply_after = ok(_reject(client, cm, application_id))["application"]["reapply_after"]
     body = problem(_reapply(client, member), 409)
     assert (body["state"], body["reapply_after"]) == ("rejected", reapply_after)
+    assert body["type"] == "https://crowd.example/problems/reapply-later"
     db.session.get(Application, application_id).reapply_after = datetime.now(UTC)
     db.session.commit()
     second = ok(_reapply(client, member), 201)

@@ -60,6 +60,7 @@ def test_a_second_submission_of_a_kind_waiting_for_its_check_is_409(client, memb
     first = ok(submit_document(client, member), 201)
     body = problem(submit_document(client, member, document_type="passport"), 409)
     assert (body["state"], body["check_id"]) == ("submitted", first["id"])
+    assert body["type"] == "https://crowd.example/problems/check-pending"
     decide_document(client, cm, member, first["id"], "rejected", "Blurred")
     assert ok(submit_document(client, member, document_type="passport"), 201)
 

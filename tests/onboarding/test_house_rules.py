@@ -80,6 +80,7 @@ def test_accepting_another_version_than_the_current_is_409_outdated(client, admi
     publish_rules(client, admin, "Second")
     body = problem(accept_rules(client, member, 1), 409)
     assert (body["state"], body["current_version"]) == ("outdated", 2)
+    assert body["type"] == "https://crowd.example/problems/house-rules-outdated"
     assert problem(accept_rules(client, member, 3), 409)["state"] == "outdated"
     assert problem(accept_rules(client, member, "2"), 422)
 

@@ -268,6 +268,7 @@ def test_a_plan_the_level_does_not_offer_is_409_not_offered(client, admin):
 
     assert response.status_code == 409, response.json
     assert response.json["state"] == "not_offered"
+    assert response.json["type"] == "https://crowd.example/problems/plan-not-offered"
     assert "Rookie" in response.json["detail"]
     assert commission_for(10_000, "EUR", actor.profile_id, utcnow()).plan_code == "standard"
 

@@ -104,6 +104,7 @@ def test_an_open_attempt_is_named_and_served_again_not_doubled(client, member, t
     attempt = ok(start_attempt(client, member), 201)
     body = problem(start_attempt(client, member), 409)
     assert (body["state"], body["attempt_id"]) == ("started", attempt["id"])
+    assert body["type"] == "https://crowd.example/problems/attempt-under-way"
     again = ok(client.get(f"{ATTEMPTS}/{attempt['id']}", headers=member.headers))
     assert again["questions"] == attempt["questions"]
     assert again["results"] is None

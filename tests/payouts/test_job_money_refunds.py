@@ -193,6 +193,7 @@ def test_over_refunding_is_a_409_naming_the_amount(app, client, customer, cm):
     body = response.get_json()
     assert body["errors"] == {"json": {"amount": ["must be at most 2000"]}}
     assert body["refundable"] == 2000 and body["state"] == "partially_refunded"
+    assert body["type"] == "https://crowd.example/problems/refund-too-large"
     refunded(app, client, cm, job_id, 2000)
     nothing_left = refund(client, cm, job_id, 1)
     assert nothing_left.status_code == 409 and nothing_left.get_json()["refundable"] == 0
@@ -211,6 +212,7 @@ def test_refunding_before_capture_is_a_409(app, client, customer, cm):
     response = refund(client, cm, job_id, 100)
     assert response.status_code == 409
     assert response.get_json()["state"] == "authorized"
+    assert response.get_json()["type"] == "https://crowd.example/problems/nothing-captured"
 
 
 def test_refunding_a_job_never_assigned_is_a_409(app, client, customer, cm):
@@ -226,6 +228,7 @@ def test_refunding_a_disputed_payment_is_a_409(app, client, customer, cm):
     db.session.commit()
     response = refund(client, cm, job_id, 100)
     assert response.status_code == 409 and response.get_json()["state"] == "disputed"
+    assert response.get_json()["type"] == "https://crowd.example/problems/payment-disputed"
 
 
 @pytest.mark.parametrize(

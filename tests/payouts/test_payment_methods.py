@@ -41,6 +41,7 @@ def test_without_a_saved_method_reading_it_is_a_404(client, customer):
     response = client.get(PATH, headers=customer.headers)
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
+    assert response.json["type"] == "https://crowd.example/problems/payment-method-missing"
 
 
 def test_a_job_can_be_posted_without_a_payment_method(client, customer):

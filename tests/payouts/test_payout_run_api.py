@@ -96,7 +96,25 @@ def test_a_second_request_while_one_waits_to_start_is_a_409(admin):
     with pytest.raises(Conflict) as refused:
         payout_run.request_run(actor=actor)
     assert refused.value.extra == {"state": "requested", "run_id": run.id}
+    assert refused.value.type_slug == "run-already-requested"
     db.session.rollback()
+
+
+def test_a_second_request_over_the_api_answers_run_already_requested(
+    app, client, admin, monkeypatch
+):
+    # The first run stays requested: its task is not started.
+    monkeypatch.setattr(payout_run, "enqueue", lambda *args, **kwargs: None)
+    first = client.post(RUNS, headers=admin.headers)
+    assert first.status_code == 202
+
+    second = client.post(RUNS, headers=admin.headers)
+
+    assert second.status_code == 409
+    body = second.get_json()
+    assert body["type"] == "https://crowd.example/problems/run-already-requested"
+    assert (body["state"], body["run_id"]) == ("requested", first.get_json()["id"])
+    assert runs() == 1
 
 
 def test_the_database_itself_refuses_a_second_requested_run(admin):

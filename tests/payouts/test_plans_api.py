@@ -113,6 +113,7 @@ def test_the_standard_plan_is_a_percentage(client, admin):
 def test_a_taken_code_gets_409(client, admin, flat_plan):
     response = client.post(PLANS, json=FLAT, headers=admin.headers)
     assert response.status_code == 409
+    assert response.json["type"] == "https://crowd.example/problems/plan-exists"
 
 
 def test_creating_a_plan_replays_with_the_same_idempotency_key(client, admin):

@@ -73,6 +73,7 @@ def test_a_second_dispute_of_the_job_is_a_409_naming_the_first(app, client, cust
     response = open_ticket(client, party, job_id=job_id, dispute=True)
     assert response.status_code == 409
     assert response.get_json()["ticket_id"] == first["id"]
+    assert response.get_json()["type"] == "https://crowd.example/problems/already-disputed"
     assert _stats(member).jobs_disputed == 1
 
 
@@ -81,6 +82,7 @@ def test_a_job_not_finished_cannot_be_disputed(app, client, customer, cm):
     response = open_ticket(client, customer, job_id=job_id, dispute=True)
     assert response.status_code == 409
     assert response.get_json()["state"] == "assigned"
+    assert response.get_json()["type"] == "https://crowd.example/problems/job-not-disputable"
     assert _job(job_id).status == "assigned"
 
 

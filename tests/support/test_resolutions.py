@@ -243,6 +243,7 @@ def test_a_rejection_returns_the_ticket_to_mediation(app, client, customer, cm, 
     # Too late to accept; a new proposal may follow.
     late = answer(client, customer, ticket["id"], body["id"], "accept")
     assert _problem(late, 409)["state"] == "rejected"
+    assert late.get_json()["type"] == "https://crowd.example/problems/resolution-not-open"
     assert proposed(client, cm, ticket["id"], kind="release")["status"] == "proposed"
 
 
@@ -250,7 +251,8 @@ def test_a_party_answers_once(client, customer, cm, dispute):
     ticket = dispute[2]
     body = proposed(client, cm, ticket["id"], kind="release")
     assert answer(client, customer, ticket["id"], body["id"], "accept").status_code == 200
-    _problem(answer(client, customer, ticket["id"], body["id"], "reject"), 409)
+    twice = _problem(answer(client, customer, ticket["id"], body["id"], "reject"), 409)
+    assert twice["type"] == "https://crowd.example/problems/proposal-already-answered"
     assert resolution_row(body["id"]).customer_answer == "accept"
 
 
@@ -271,6 +273,7 @@ def test_an_escalated_ticket_takes_no_answers_until_taken_over(client, customer,
     assert act(client, cm, ticket["id"], "escalate", reason="Needs a senior").status_code == 200
     problem = _problem(answer(client, customer, ticket["id"], body["id"], "accept"), 409)
     assert problem["state"] == "escalated"
+    assert problem["type"] == "https://crowd.example/problems/proposal-on-hold"
     assert act(client, cm, ticket["id"], "take_over").status_code == 200
     assert answer(client, customer, ticket["id"], body["id"], "accept").status_code == 200
 

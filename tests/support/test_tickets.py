@@ -190,6 +190,7 @@ def test_a_closed_ticket_takes_no_messages_but_a_follow_up_links_to_it(
     reply = say(client, member, closed["id"], "Wait, one more thing")
     assert reply.status_code == 409
     assert reply.json["state"] == "closed" and reply.json["follow_up_of"] == closed["id"]
+    assert reply.json["type"] == "https://crowd.example/problems/ticket-closed"
 
     follow_up = opened(client, member, follow_up_of=closed["id"], subject="Still loose")
     assert follow_up["follow_up_of_id"] == closed["id"]
@@ -226,6 +227,7 @@ def test_each_party_rates_a_closed_ticket_once(client, customer, member, cm):
     ticket = opened(client, customer, job_id=job_id)
     early = _rate(client, customer, ticket["id"])
     assert early.status_code == 409 and early.json["state"] == "new"
+    assert early.json["type"] == "https://crowd.example/problems/ticket-not-closed"
     assign(client, cm, ticket["id"])
     acted(client, cm, ticket["id"], "resolve", note="Fixed")
     assert _rate(client, customer, ticket["id"]).status_code == 409
@@ -240,7 +242,11 @@ def test_each_party_rates_a_closed_ticket_once(client, customer, member, cm):
         "score": 4,
         "comment": "Quick and fair",
     }
-    assert _rate(client, customer, ticket["id"], 1).status_code == 409
+    again = _rate(client, customer, ticket["id"], 1)
+    assert (
+        again.status_code == 409
+        and again.json["type"] == "https://crowd.example/problems/already-rated"
+    )
     assert _rate(client, member, ticket["id"], 2).status_code == 201
 
     assert "rate" not in get(client, customer, ticket["id"])["allowed_actions"]

@@ -84,6 +84,8 @@ def test_illegal_status_actions_are_409_with_the_state(
     )
     assert response.status_code == 409
     assert response.json["state"] == state
+    slug = "ticket-closed" if state == "closed" else "ticket-state-conflict"
+    assert response.json["type"] == f"https://crowd.example/problems/{slug}"
     assert len(events(ticket_id)) == before
 
 
@@ -167,6 +169,7 @@ def test_assignment_errors(client, customer, member, cm):
     closed = closed_ticket(client, cm, customer)
     response = assign(client, cm, closed["id"])
     assert response.status_code == 409 and response.json["state"] == "closed"
+    assert response.json["type"] == "https://crowd.example/problems/ticket-closed"
 
 
 # --- editing ----------------------------------------------------------------------------------
@@ -198,7 +201,10 @@ def test_editing_errors(client, customer, cm):
     assert party.status_code == 403
     closed = closed_ticket(client, cm, customer)
     final = client.patch(f"{API}/{closed['id']}", json={"priority": "high"}, headers=cm.headers)
-    assert final.status_code == 409
+    assert (
+        final.status_code == 409
+        and final.json["type"] == "https://crowd.example/problems/ticket-closed"
+    )
 
 
 # --- events -----------------------------------------------------------------------------------

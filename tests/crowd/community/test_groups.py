@@ -71,6 +71,7 @@ def test_a_taken_slug_is_409(client, cm):
     create_group(client, cm, slug="tv-mounting")
     response = _create(client, cm, slug="tv-mounting", name="Again", kind="region", country="DE")
     assert problem(response, 409)["state"] == "exists"
+    assert response.json["type"] == "https://crowd.example/problems/group-slug-taken"
 
 
 def test_only_staff_create_groups(client, member, customer):

@@ -108,7 +108,9 @@ def test_lock_unlock_pin_unpin(client, cm, group):
     assert ok(client.post(f"{url}/pin", headers=cm.headers))["pinned"] is True
     locked = ok(client.post(f"{url}/lock", json={"reason": "Settled"}, headers=cm.headers))
     assert locked["locked"] is True and locked["pinned"] is True
-    assert problem(post_reply(client, author, opening["id"]), 409)["state"] == "locked"
+    reply = post_reply(client, author, opening["id"])
+    assert problem(reply, 409)["state"] == "locked"
+    assert reply.json["type"] == "https://crowd.example/problems/thread-locked"
     edit = client.patch(
         f"{API}/topic-posts/{opening['id']}", json={"body": "x"}, headers=author.headers
     )

@@ -48,6 +48,7 @@ def test_a_muted_member_reads_but_cannot_post_until_lifted(app, client, cm, grou
     ok(post_reply(client, someone, opening["id"]), 201)
     again = client.post(f"{API}/community-mutes/{mute['id']}/lift", headers=cm.headers)
     assert problem(again, 409)["state"] == "lifted"
+    assert again.json["type"] == "https://crowd.example/problems/mute-lifted"
 
 
 def test_a_mute_ends_by_itself(client, cm, group):

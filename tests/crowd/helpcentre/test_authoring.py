@@ -41,6 +41,7 @@ def test_category_rules(client, cm, member):
 
     taken = client.post(CATEGORIES, json={"slug": "payouts", "name": "X"}, headers=cm.headers)
     assert problem(taken, 409)["state"] == "slug_taken"
+    assert taken.json["type"] == "https://crowd.example/problems/category-slug-taken"
     rename = client.patch(
         f"{CATEGORIES}/{other['id']}", json={"slug": "payouts"}, headers=cm.headers
     )

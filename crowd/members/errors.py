@@ -1,0 +1,12 @@
+"""Named errors of members: status changes their state does not allow."""
+
+from __future__ import annotations
+
+from crowd.core.errors import Conflict
+
+
+class MemberStateConflict(Conflict):
+    """The member's status does not allow this change (suspend, reinstate, offboard …);
+    `state` is the status."""
+
+    title, type_slug = "Member state does not allow this", "member-state-conflict"

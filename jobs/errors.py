@@ -1,0 +1,139 @@
+"""Named errors of jobs: offers that can no longer be answered, refused state changes, reviews."""
+
+from __future__ import annotations
+
+from crowd.core.errors import Conflict
+
+# --- offers --------------------------------------------------------------------------------
+
+
+class OfferTaken(Conflict):
+    """The job is no longer on offer: another member took it, or it was withdrawn from
+    matching (cancelled); `state` is the offer's (withdrawn) or the job's."""
+
+    title, type_slug = "Offer taken", "offer-taken"
+
+
+class OfferExpired(Conflict):
+    """The offer's time to answer has passed."""
+
+    title, type_slug = "Offer expired", "offer-expired"
+
+
+class OfferAlreadyAnswered(Conflict):
+    """The offer was accepted or declined already; `state` says which."""
+
+    title, type_slug = "Offer already answered", "offer-already-answered"
+
+
+class NoLongerEligible(Conflict):
+    """The member no longer meets the job's conditions (level, skills, distance …)."""
+
+    title, type_slug = "No longer eligible", "no-longer-eligible"
+
+
+class ScheduleClash(Conflict):
+    """The job no longer fits the member's calendar: another job of theirs overlaps it."""
+
+    title, type_slug = "Schedule clash", "schedule-clash"
+
+
+def offer_refusal(offer_status: str) -> type[Conflict]:
+    """The error for answering an offer that is no longer pending, by the offer's status."""
+    return {"expired": OfferExpired, "withdrawn": OfferTaken}.get(
+        offer_status, OfferAlreadyAnswered
+    )
+
+
+# --- the job's state machine ---------------------------------------------------------------
+
+
+class JobStateConflict(Conflict):
+    """The job's state does not allow this action now; `state` is the job's state."""
+
+    title, type_slug = "Job state does not allow this", "job-state-conflict"
+
+
+class JobNotConfirmable(JobStateConflict):
+    """Only a completed job can be confirmed; `state` is the job's state."""
+
+    title, type_slug = "Job not confirmable", "job-not-confirmable"
+
+
+class JobNotCancellable(JobStateConflict):
+    """The job is past the point where it can be cancelled; `state` is the job's state."""
+
+    title, type_slug = "Job not cancellable", "job-not-cancellable"
+
+
+class JobNotStartable(JobStateConflict):
+    """Only an assigned job can be started; `state` is the job's state."""
+
+    title, type_slug = "Job not startable", "job-not-startable"
+
+
+class JobNotCompletable(JobStateConflict):
+    """Only a job in progress can be completed; `state` is the job's state."""
+
+    title, type_slug = "Job not completable", "job-not-completable"
+
+
+class JobNotDisputable(JobStateConflict):
+    """Only a completed (or, for the customer, confirmed) job can be disputed."""
+
+    title, type_slug = "Job not disputable", "job-not-disputable"
+
+
+class JobNotAssignable(JobStateConflict):
+    """The job is past assignment (assigned, started or finished); `state` is its state."""
+
+    title, type_slug = "Job not assignable", "job-not-assignable"
+
+
+class JobNotWithdrawable(JobStateConflict):
+    """Only an assigned job, not yet started, can be given back by its member."""
+
+    title, type_slug = "Job not withdrawable", "job-not-withdrawable"
+
+
+_REFUSED = {
+    "confirm": JobNotConfirmable,
+    "cancel": JobNotCancellable,
+    "start": JobNotStartable,
+    "complete": JobNotCompletable,
+    "dispute": JobNotDisputable,
+    "assign": JobNotAssignable,
+    "withdraw": JobNotWithdrawable,
+}
+
+
+def refused_transition(action: str) -> type[JobStateConflict]:
+    """The error for `action` on a job whose state does not allow it."""
+    return _REFUSED.get(action, JobStateConflict)
+
+
+# --- dispatch and reviews ------------------------------------------------------------------
+
+
+class OffersPending(Conflict):
+    """Staff asked for a new wave while offers of the job are still waiting for answers."""
+
+    title, type_slug = "Offers still pending", "offers-pending"
+
+
+class NoCandidateLeft(Conflict):
+    """No eligible member is left to offer the job to; assign one directly."""
+
+    title, type_slug = "No candidate left", "no-candidate-left"
+
+
+class JobNotReviewable(Conflict):
+    """A job can be reviewed once it is completed; `state` is the job's state."""
+
+    title, type_slug = "Job not reviewable", "job-not-reviewable"
+
+
+class AlreadyReviewed(Conflict):
+    """The caller's side has reviewed this job already (once per side)."""
+
+    title, type_slug = "Already reviewed", "already-reviewed"
