@@ -22,6 +22,7 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, NotFound, field_error
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member
 from payouts.models.payments import ConnectedAccount, WebhookEvent
 from payouts.providers import AccountState, bank_fingerprint_of, get_provider
@@ -32,17 +33,6 @@ from payouts.webhooks import Ignored, on_event
 class OnboardingLink:
     account: ConnectedAccount
     onboarding_url: str
-
-
-def _own_member(actor: Principal, *, lock: bool = False) -> Member:
-    query = select(Member).where(Member.user_id == actor.user_id)
-    if lock:
-        # One creation at a time per member: a second request waits and finds the account.
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    member = db.session.scalar(query)
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
 
 
 def _account_of(member_id: int, *, lock: bool = False) -> ConnectedAccount | None:
@@ -71,7 +61,7 @@ def ensure_payout_account(
 ) -> OnboardingLink:
     """The member's connected account (created at the provider if missing) and a fresh
     onboarding link; the account's state is refreshed from the provider on the way."""
-    member = _own_member(actor, lock=True)
+    member = own_member(actor, lock=True)
     refresh_url = _onboarding_url("refresh_url", refresh_url)
     return_url = _onboarding_url("return_url", return_url)
     provider = get_provider()
@@ -112,7 +102,7 @@ def ensure_payout_account(
 
 def get_own_payout_account(*, actor: Principal) -> ConnectedAccount:
     """The calling member's connected account."""
-    member = _own_member(actor)
+    member = own_member(actor)
     account = _account_of(member.id)
     if account is None:
         raise NotFound(

@@ -32,6 +32,7 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, NotFound, field_error
 from crowd.extensions import db
+from crowd.members.access import own_member, visible_member
 from crowd.members.models import Member
 from payouts.models.plans import CommissionPlan, MemberCommissionPerk, MemberPlan
 from payouts.rounding import split
@@ -299,25 +300,6 @@ def update_plan(*, actor: Principal, code: str, **changes) -> CommissionPlan:
 # --- assignments ----------------------------------------------------------------------------
 
 
-def _member(actor: Principal, member_id: int, *, lock: bool = False) -> Member:
-    """A member as `actor` may see them: staff any, a member only themself (others: 404)."""
-    query = select(Member).where(Member.id == member_id)
-    if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    member = db.session.scalar(query)
-    if member is None or (not actor.is_staff and member.user_id != actor.user_id):
-        raise NotFound("No such crowd member.")
-    return member
-
-
-def own_member(actor: Principal) -> Member:
-    """The calling member's profile (404 when the account has none)."""
-    member = db.session.scalar(select(Member).where(Member.user_id == actor.user_id))
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
-
-
 def assign_plan(
     *,
     actor: Principal,
@@ -338,7 +320,7 @@ def assign_plan(
     if effective_to is not None and effective_to <= start:
         raise field_error("effective_to", "must be after effective_from")
     # The member row lock makes one member's assignments go one at a time.
-    member = _member(actor, member_id, lock=True)
+    member = visible_member(actor, member_id, lock=True)
     # A shared lock: an admin changing the plan's amounts or deactivating it waits for this
     # assignment, then sees the plan in use.
     plan = _plan_by_code(plan_code, lock="share")
@@ -384,7 +366,7 @@ def _overlaps(other: MemberPlan, start: datetime, end: datetime | None) -> bool:
 
 def member_plans(*, actor: Principal, member_id: int) -> dict:
     """A member's plan now, their assignments (newest first) and perks."""
-    member = _member(actor, member_id)
+    member = visible_member(actor, member_id)
     return _plan_overview(member)
 
 

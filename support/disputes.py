@@ -38,7 +38,7 @@ def party_of_job(actor: Principal, job: Job) -> str | None:
         own = db.session.scalar(select(Customer.id).where(Customer.user_id == actor.user_id))
         return "customer" if own is not None and own == job.customer_id else None
     if actor.role == "member":
-        own = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
+        own = actor.member_id
         return "member" if own is not None and own == job.assigned_member_id else None
     return None
 

@@ -25,6 +25,7 @@ from crowd.community.qualification import belongs, qualifies
 from crowd.core.auth import STAFF, Principal
 from crowd.core.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member
 from mentoring.programmes import is_mentor
 
@@ -46,10 +47,7 @@ def viewer_of(actor: Principal) -> Viewer:
     """The caller as a Viewer; a caller who is neither staff nor a member gets 404."""
     if actor.is_staff:
         return Viewer(actor.user_id, staff=True)
-    member = db.session.scalar(select(Member).where(Member.user_id == actor.user_id))
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return Viewer(actor.user_id, staff=False, member=member)
+    return Viewer(actor.user_id, staff=False, member=own_member(actor))
 
 
 def require_staff(viewer: Viewer) -> None:

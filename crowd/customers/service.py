@@ -21,8 +21,8 @@ from crowd.core.pagination import paginate
 from crowd.customers.models import BlockedMember, Customer, CustomerAddress, FavouriteMember
 from crowd.customers.schemas import postcode_problem
 from crowd.extensions import db
+from crowd.members.access import visible_member
 from crowd.members.models import Member, MemberStats
-from crowd.members.service import visible_member
 
 MAX_ADDRESSES = 20
 # A customer keeps a short personal list, not a directory: the lists are returned whole.

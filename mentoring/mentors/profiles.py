@@ -17,9 +17,9 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, NotFound, field_error
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member, MemberSkill, Skill
 from mentoring.config import programme_rules
-from mentoring.mentors.common import own_member
 from mentoring.mentors.eligibility import explain
 from mentoring.mentors.lifecycle import release_mentees
 from mentoring.models import MentorProfile, Mentorship, MentorSkill
