@@ -2,7 +2,7 @@
 
 A member creates their account at the payment provider and completes onboarding through a
 link; the provider then tells us by `account.updated` whether payouts are enabled. No payout
-is made before `payouts_enabled_for(member_id)` is true.
+is made before the account's `payouts_enabled` is true (the payout run holds it till then).
 
 State is applied newest-first: each application carries the provider time it is true at (an
 event's `created`, or the moment we retrieved the account), kept to the second in
@@ -119,14 +119,6 @@ def get_member_payout_account(*, actor: Principal, member_id: int) -> ConnectedA
             raise NotFound("No such crowd member.")
         raise NotFound("This member has no payout account.")
     return account
-
-
-def payouts_enabled_for(member_id: int) -> bool:
-    """Whether the member can be paid out now (an account exists and the provider allows it)."""
-    enabled = db.session.scalar(
-        select(ConnectedAccount.payouts_enabled).where(ConnectedAccount.member_id == member_id)
-    )
-    return bool(enabled)
 
 
 def apply_account_state(account: ConnectedAccount, state: AccountState, *, as_of: datetime) -> bool:

@@ -288,7 +288,7 @@ def _candidates(minimums: dict[str, int]) -> list[_Candidate]:
                 receivable.code.like("member:%:receivable"),
             ),
         )
-        # The set-based form of payouts.accounts.payouts_enabled_for.
+        # Paid only to a connected account with payouts enabled (else held: payouts.accounts).
         .outerjoin(ConnectedAccount, ConnectedAccount.member_id == payable.member_id)
         .where(
             payable.member_id.is_not(None),

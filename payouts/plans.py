@@ -128,14 +128,6 @@ def perk_for(member_id: int, at: datetime) -> MemberCommissionPerk | None:
     )
 
 
-def monthly_fee_for(member_id: int, at: datetime) -> tuple[int, str] | None:
-    """(amount, currency) of the monthly fee of the member's plan at `at`, or None."""
-    plan = plan_for(member_id, at)
-    if plan.kind != "flat_fee":
-        return None
-    return plan.monthly_fee_amount, plan.fee_currency
-
-
 def grant_perk(
     *,
     member_id: int,

@@ -60,12 +60,6 @@ def customer_id_for(actor: Principal) -> int:
     return customer_for_user(actor.user_id).id
 
 
-def favourite_member_ids(customer_id: int) -> set[int]:
-    """Members the customer marked as favourites (matching may prefer them)."""
-    query = select(FavouriteMember.member_id).where(FavouriteMember.customer_id == customer_id)
-    return set(db.session.scalars(query))
-
-
 def blocked_member_ids(customer_id: int) -> set[int]:
     """Members the customer never wants offered their jobs (matching must exclude them)."""
     query = select(BlockedMember.member_id).where(BlockedMember.customer_id == customer_id)

@@ -371,11 +371,6 @@ def _refresh_rates(stats: MemberStats) -> None:
     )
 
 
-def record_offer_received(member_id: int) -> None:
-    """An offer was sent to the member."""
-    record_offers_received([member_id])
-
-
 def record_offers_received(member_ids: list[int]) -> None:
     """One offer each was sent to these members (a dispatch wave): two statements, not 2×n."""
     ids = sorted(set(member_ids))
