@@ -35,7 +35,7 @@ DISPUTABLE = ("completed", "confirmed")
 def party_of_job(actor: Principal, job: Job) -> str | None:
     """ "customer" or "member" when `actor` is the job's customer or assigned member, else None."""
     if actor.role == "customer":
-        own = db.session.scalar(select(Customer.id).where(Customer.user_id == actor.user_id))
+        own = actor.customer_id
         return "customer" if own is not None and own == job.customer_id else None
     if actor.role == "member":
         own = actor.member_id

@@ -206,8 +206,7 @@ def _may_see_job_shadows(actor: Principal, job: Job, mentee_ids: list[int]) -> b
     if actor.is_staff:
         return True
     if actor.role == "customer":
-        query = select(Customer.id).where(Customer.user_id == actor.user_id)
-        return db.session.scalar(query) == job.customer_id
+        return actor.customer_id == job.customer_id
     member_id = actor.member_id
     return member_id is not None and (
         member_id == job.assigned_member_id or member_id in mentee_ids
