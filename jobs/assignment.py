@@ -16,14 +16,12 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable, field_error
 from crowd.extensions import db
+from crowd.members.access import lock_member
 from crowd.members.models import Member
 from crowd.members.service import record_offer_answered
 from crowd.notifications.service import notify
 from jobs.dispatch import (
     customer_user_id,
-    lock_job,
-    lock_member,
-    member_id_for,
     next_wave_if_idle,
     withdraw_pending_offers,
 )
@@ -31,6 +29,7 @@ from jobs.errors import NoLongerEligible, OfferExpired, OfferTaken, ScheduleClas
 from jobs.lifecycle import next_status, transition
 from jobs.matching import Fit, eligibility_problems, member_window
 from jobs.models import Job, JobEvent, Offer
+from jobs.queries import lock_job
 from jobs.timers import schedule_after_assignment
 from payouts import job_money
 
@@ -43,7 +42,7 @@ BUSY = ("assigned", "in_progress")
 
 
 def _own_offer(actor: Principal, offer_id: int) -> tuple[int, Offer]:
-    member_id = member_id_for(actor)
+    member_id = actor.require_member_id()
     offer = db.session.get(Offer, offer_id)
     if offer is None or offer.member_id != member_id:
         raise NotFound("No such offer.")

@@ -42,6 +42,7 @@ from jobs.errors import NoCandidateLeft, OffersPending
 from jobs.lifecycle import next_status, transition
 from jobs.matching import eligibility_problems, rank_candidates
 from jobs.models import Job, JobEvent, Offer
+from jobs.queries import lock_job
 
 WAVE_TASK = "jobs.dispatch_wave"
 EXPIRE_TASK = "jobs.expire_offers_for_job"
@@ -60,36 +61,6 @@ class WaveOutcome:
 
 
 # --- locks and lookups ---------------------------------------------------------------------
-
-
-def lock_job(job_id: int) -> Job | None:
-    """The job row, locked for this transaction (first in the lock order) and re-read."""
-    return db.session.execute(
-        select(Job)
-        .where(Job.id == job_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-
-
-def lock_member(member_id: int) -> Member | None:
-    """The member row, locked after the job: serialises one member's accepts."""
-    return db.session.execute(
-        select(Member)
-        .where(Member.id == member_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-
-
-def member_id_for(actor: Principal) -> int:
-    """The acting member's profile id; 404 when the account has none."""
-    if actor.member_id is not None:
-        return actor.member_id  # read with the token
-    member_id = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
-    if member_id is None:
-        raise NotFound("You have no crowd member profile.")
-    return member_id
 
 
 def customer_user_id(job: Job) -> int:

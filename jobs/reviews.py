@@ -23,12 +23,14 @@ from crowd.core.locking import lock_rows
 from crowd.core.pagination import paginate
 from crowd.customers.models import Customer
 from crowd.extensions import db
+from crowd.members.access import visible_member
 from crowd.members.models import Member, SkillCategory
-from crowd.members.service import record_rating, visible_member
+from crowd.members.service import record_rating
 from crowd.notifications.service import notify
 from jobs.config import job_rules
 from jobs.errors import AlreadyReviewed, JobNotReviewable
 from jobs.models import Job, Review
+from jobs.queries import lock_job
 from onboarding.levels.evaluation import promote_on_event
 
 # What each side may say about the other, beyond stars and a comment.
@@ -45,11 +47,6 @@ SWEEP_BATCH = 200
 
 
 # --- who is asking --------------------------------------------------------------------------
-
-
-def _lock_job(job_id: int) -> Job | None:
-    query = select(Job).where(Job.id == job_id).with_for_update(key_share=True)
-    return db.session.scalar(query.execution_options(populate_existing=True))
 
 
 def _side_of(actor: Principal, job: Job | None) -> str | None:
@@ -69,7 +66,7 @@ def _side_of(actor: Principal, job: Job | None) -> str | None:
 
 def _party_job(actor: Principal, job_id: int, *, lock: bool = False) -> tuple[Job, str]:
     """The job and the caller's side of it; a job the caller is no party to is not found."""
-    job = _lock_job(job_id) if lock else db.session.get(Job, job_id)
+    job = lock_job(job_id) if lock else db.session.get(Job, job_id)
     side = _side_of(actor, job)
     if side is None:
         raise NotFound("No such job.")
@@ -213,7 +210,7 @@ def publish_reviews(job_id: int) -> int:
 
     Safe to run any number of times: reviews already published are left alone.
     """
-    job = _lock_job(job_id)
+    job = lock_job(job_id)
     if job is None:
         return 0
     lock_rows(Member, [job.assigned_member_id])  # the lock order: job, member, reviews

@@ -23,10 +23,11 @@ from crowd.extensions import db
 from crowd.members.models import Member, Skill
 from crowd.members.service import record_job_cancelled_by_member, record_job_completed
 from crowd.notifications.service import notify
-from jobs.dispatch import WAVE_TASK, customer_user_id, lock_job, member_id_for
+from jobs.dispatch import WAVE_TASK, customer_user_id
 from jobs.lifecycle import allowed_actions, transition
 from jobs.matching.eligibility import haversine_km
 from jobs.models import Job, JobSkill, Offer, WorkReport
+from jobs.queries import lock_job
 from jobs.timers import schedule_after_completion
 
 # Which jobs each tab of the app shows.
@@ -161,7 +162,7 @@ def list_my_offers(
     With `updated_since` and no `status`, every offer changed since then comes back, so a
     polling app also learns about offers withdrawn or expired meanwhile.
     """
-    member_id = member_id_for(actor)
+    member_id = actor.require_member_id()
     query = (
         select(Offer)
         .where(Offer.member_id == member_id)
@@ -188,7 +189,7 @@ def list_my_offers(
 
 def get_my_offer(*, actor: Principal, offer_id: int) -> dict:
     """One of your offers (another member's: 404)."""
-    member_id = member_id_for(actor)
+    member_id = actor.require_member_id()
     offer = db.session.get(Offer, offer_id)
     if offer is None or offer.member_id != member_id:
         raise NotFound("No such offer.")
@@ -213,7 +214,7 @@ def list_my_jobs(
     cursor: str | None = None,
 ) -> dict:
     """Jobs assigned to the member (upcoming, active or past; all without a scope)."""
-    query = _listed(_my_jobs(member_id_for(actor)))
+    query = _listed(_my_jobs(actor.require_member_id()))
     if scope is not None:
         query = query.where(Job.status.in_(SCOPES[scope]))
     if updated_since is not None:
@@ -231,7 +232,7 @@ def list_my_jobs(
 
 
 def _own_job(actor: Principal, job_id: int, *, lock: bool) -> Job:
-    member_id = member_id_for(actor)
+    member_id = actor.require_member_id()
     job = lock_job(job_id) if lock else db.session.get(Job, job_id)
     if job is None or job.assigned_member_id != member_id:
         raise NotFound("No such job among yours.")

@@ -36,14 +36,6 @@ def mentee_ids(
     return set(db.session.scalars(query))
 
 
-def mentor_ids_of_live_mentorships(member_ids: Iterable[int] | None = None) -> set[int]:
-    """Mentors who have at least one proposed or active mentorship."""
-    query = select(Mentorship.mentor_id).where(Mentorship.status.in_(LIVE_STATUSES)).distinct()
-    if member_ids is not None:
-        query = query.where(Mentorship.mentor_id.in_(list(member_ids)))
-    return set(db.session.scalars(query))
-
-
 # --- hooks for other domains ----------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from crowd.core.background import enqueue
 from crowd.core.errors import Forbidden, NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member
 from crowd.notifications.service import notify_many
 from onboarding.errors import HouseRulesOutdated
@@ -124,16 +125,6 @@ def notify_batch(*, version_id: int, after_member_id: int, batch: int = NOTIFY_B
 # --- the member's side ----------------------------------------------------------------------
 
 
-def _own_member(actor: Principal, *, lock: bool = False) -> Member:
-    query = select(Member).where(Member.user_id == actor.user_id)
-    if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    member = db.session.scalar(query)
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
-
-
 def _standing(member: Member, current: HouseRulesVersion) -> dict:
     acceptance = db.session.get(HouseRulesAcceptance, (member.id, current.id))
     return {
@@ -145,13 +136,13 @@ def _standing(member: Member, current: HouseRulesVersion) -> dict:
 
 def own_house_rules(*, actor: Principal) -> dict:
     """The current version and whether the member has accepted it."""
-    return _standing(_own_member(actor), get_current())
+    return _standing(own_member(actor), get_current())
 
 
 def accept(*, actor: Principal, version: int) -> dict:
     """Accept the current version; accepting it again changes nothing."""
     # The member row lock makes a double tap insert one acceptance.
-    member = _own_member(actor, lock=True)
+    member = own_member(actor, lock=True)
     current = get_current()
     if version != current.version:
         raise HouseRulesOutdated(

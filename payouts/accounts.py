@@ -2,7 +2,7 @@
 
 A member creates their account at the payment provider and completes onboarding through a
 link; the provider then tells us by `account.updated` whether payouts are enabled. No payout
-is made before `payouts_enabled_for(member_id)` is true.
+is made before the account's `payouts_enabled` is true (the payout run holds it till then).
 
 State is applied newest-first: each application carries the provider time it is true at (an
 event's `created`, or the moment we retrieved the account), kept to the second in
@@ -22,6 +22,7 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member
 from payouts.errors import (
     PayoutAccountCountryMismatch,
@@ -37,17 +38,6 @@ from payouts.webhooks import Ignored, on_event
 class OnboardingLink:
     account: ConnectedAccount
     onboarding_url: str
-
-
-def _own_member(actor: Principal, *, lock: bool = False) -> Member:
-    query = select(Member).where(Member.user_id == actor.user_id)
-    if lock:
-        # One creation at a time per member: a second request waits and finds the account.
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    member = db.session.scalar(query)
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
 
 
 def _account_of(member_id: int, *, lock: bool = False) -> ConnectedAccount | None:
@@ -76,7 +66,7 @@ def ensure_payout_account(
 ) -> OnboardingLink:
     """The member's connected account (created at the provider if missing) and a fresh
     onboarding link; the account's state is refreshed from the provider on the way."""
-    member = _own_member(actor, lock=True)
+    member = own_member(actor, lock=True)
     refresh_url = _onboarding_url("refresh_url", refresh_url)
     return_url = _onboarding_url("return_url", return_url)
     provider = get_provider()
@@ -119,7 +109,7 @@ def ensure_payout_account(
 
 def get_own_payout_account(*, actor: Principal) -> ConnectedAccount:
     """The calling member's connected account."""
-    member = _own_member(actor)
+    member = own_member(actor)
     account = _account_of(member.id)
     if account is None:
         raise PayoutAccountMissing(
@@ -136,14 +126,6 @@ def get_member_payout_account(*, actor: Principal, member_id: int) -> ConnectedA
             raise NotFound("No such crowd member.")
         raise PayoutAccountMissing("This member has no payout account.")
     return account
-
-
-def payouts_enabled_for(member_id: int) -> bool:
-    """Whether the member can be paid out now (an account exists and the provider allows it)."""
-    enabled = db.session.scalar(
-        select(ConnectedAccount.payouts_enabled).where(ConnectedAccount.member_id == member_id)
-    )
-    return bool(enabled)
 
 
 def apply_account_state(account: ConnectedAccount, state: AccountState, *, as_of: datetime) -> bool:

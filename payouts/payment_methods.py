@@ -8,31 +8,17 @@ and saving a method tries it on every payment waiting for one (or whose last met
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from crowd.core.auth import Principal
-from crowd.core.errors import NotFound
-from crowd.customers.models import Customer
+from crowd.customers.service import own_customer
 from crowd.extensions import db
 from payouts import job_money
 from payouts.errors import PaymentMethodMissing
 from payouts.models.job_payments import CustomerPaymentMethod
 
 
-def _own_customer(actor: Principal, *, lock: bool = False) -> Customer:
-    query = select(Customer).where(Customer.user_id == actor.user_id)
-    if lock:
-        # One change at a time per customer: the second waits and updates the same row.
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    customer = db.session.scalar(query)
-    if customer is None:
-        raise NotFound("No customer profile for this account.")
-    return customer
-
-
 def get_own_payment_method(*, actor: Principal) -> CustomerPaymentMethod:
     """The calling customer's saved payment method (404 when none is saved)."""
-    customer = _own_customer(actor)
+    customer = own_customer(actor)
     method = job_money.saved_method(customer.id)
     if method is None:
         raise PaymentMethodMissing("You have no saved payment method yet.")
@@ -43,7 +29,7 @@ def set_own_payment_method(
     *, actor: Principal, payment_method: str, customer_ref: str | None = None
 ) -> CustomerPaymentMethod:
     """Save the calling customer's payment method and try it on payments waiting for one."""
-    customer = _own_customer(actor, lock=True)
+    customer = own_customer(actor, lock=True)
     method = job_money.saved_method(customer.id)
     if method is None:
         method = CustomerPaymentMethod(customer_id=customer.id, payment_method=payment_method)

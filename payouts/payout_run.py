@@ -80,6 +80,7 @@ from crowd.core.errors import NotFound
 from crowd.core.locking import ROW_LOCK
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member
 from jobs.models import Job
 from payouts import ledger
@@ -88,7 +89,6 @@ from payouts.ledger import Line, account_code_for_member
 from payouts.models.ledger import LedgerAccount
 from payouts.models.payments import ConnectedAccount, WebhookEvent
 from payouts.models.payout_runs import Payout, PayoutRun
-from payouts.plans import own_member
 from payouts.providers import PaymentError, PaymentProviderUnavailable, get_provider
 from payouts.webhooks import CLOCK_SKEW, Ignored, on_event
 
@@ -289,7 +289,7 @@ def _candidates(minimums: dict[str, int]) -> list[_Candidate]:
                 receivable.code.like("member:%:receivable"),
             ),
         )
-        # The set-based form of payouts.accounts.payouts_enabled_for.
+        # Paid only to a connected account with payouts enabled (else held: payouts.accounts).
         .outerjoin(ConnectedAccount, ConnectedAccount.member_id == payable.member_id)
         .where(
             payable.member_id.is_not(None),

@@ -32,6 +32,7 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
+from crowd.members.access import own_member, visible_member
 from crowd.members.models import Member
 from payouts.errors import (
     PlanAssignmentOverlap,
@@ -132,14 +133,6 @@ def perk_for(member_id: int, at: datetime) -> MemberCommissionPerk | None:
         .order_by(MemberCommissionPerk.discount_bp.desc(), MemberCommissionPerk.id)
         .limit(1)
     )
-
-
-def monthly_fee_for(member_id: int, at: datetime) -> tuple[int, str] | None:
-    """(amount, currency) of the monthly fee of the member's plan at `at`, or None."""
-    plan = plan_for(member_id, at)
-    if plan.kind != "flat_fee":
-        return None
-    return plan.monthly_fee_amount, plan.fee_currency
 
 
 def grant_perk(
@@ -308,25 +301,6 @@ def update_plan(*, actor: Principal, code: str, **changes) -> CommissionPlan:
 # --- assignments ----------------------------------------------------------------------------
 
 
-def _member(actor: Principal, member_id: int, *, lock: bool = False) -> Member:
-    """A member as `actor` may see them: staff any, a member only themself (others: 404)."""
-    query = select(Member).where(Member.id == member_id)
-    if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    member = db.session.scalar(query)
-    if member is None or (not actor.is_staff and member.user_id != actor.user_id):
-        raise NotFound("No such crowd member.")
-    return member
-
-
-def own_member(actor: Principal) -> Member:
-    """The calling member's profile (404 when the account has none)."""
-    member = db.session.scalar(select(Member).where(Member.user_id == actor.user_id))
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
-
-
 def assign_plan(
     *,
     actor: Principal,
@@ -347,7 +321,7 @@ def assign_plan(
     if effective_to is not None and effective_to <= start:
         raise field_error("effective_to", "must be after effective_from")
     # The member row lock makes one member's assignments go one at a time.
-    member = _member(actor, member_id, lock=True)
+    member = visible_member(actor, member_id, lock=True)
     # A shared lock: an admin changing the plan's amounts or deactivating it waits for this
     # assignment, then sees the plan in use.
     plan = _plan_by_code(plan_code, lock="share")
@@ -393,7 +367,7 @@ def _overlaps(other: MemberPlan, start: datetime, end: datetime | None) -> bool:
 
 def member_plans(*, actor: Principal, member_id: int) -> dict:
     """A member's plan now, their assignments (newest first) and perks."""
-    member = _member(actor, member_id)
+    member = visible_member(actor, member_id)
     return _plan_overview(member)
 
 

@@ -36,8 +36,9 @@ from sqlalchemy import case, func, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import is_postgres, utcnow
-from crowd.core.errors import NotFound, Unprocessable
+from crowd.core.errors import Unprocessable
 from crowd.extensions import db
+from crowd.members.access import own_member, visible_member
 from crowd.members.models import Member
 from payouts.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 
@@ -103,14 +104,8 @@ def _member_for(actor: Principal, member_id: int | None) -> Member:
     """The member whose money `actor` may see: staff anyone's, a member only their own
     (anyone else's is a 404, as if it did not exist)."""
     if member_id is None:
-        member = db.session.scalar(select(Member).where(Member.user_id == actor.user_id))
-        if member is None:
-            raise NotFound("You have no crowd member profile.")
-        return member
-    member = db.session.get(Member, member_id)
-    if member is None or (not actor.is_staff and member.user_id != actor.user_id):
-        raise NotFound("No such crowd member.")
-    return member
+        return own_member(actor)
+    return visible_member(actor, member_id)
 
 
 # --- a member's statement -------------------------------------------------------------------

@@ -37,10 +37,10 @@ DISPUTABLE = ("completed", "confirmed")
 def party_of_job(actor: Principal, job: Job) -> str | None:
     """ "customer" or "member" when `actor` is the job's customer or assigned member, else None."""
     if actor.role == "customer":
-        own = db.session.scalar(select(Customer.id).where(Customer.user_id == actor.user_id))
+        own = actor.customer_id
         return "customer" if own is not None and own == job.customer_id else None
     if actor.role == "member":
-        own = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
+        own = actor.member_id
         return "member" if own is not None and own == job.assigned_member_id else None
     return None
 

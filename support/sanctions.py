@@ -24,8 +24,9 @@ from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.members.service import change_member_status
 from crowd.notifications.service import notify
-from jobs.dispatch import lock_job, next_wave_if_idle
+from jobs.dispatch import next_wave_if_idle
 from jobs.models import Job, Offer
+from jobs.queries import lock_job
 from support.lifecycle import record
 from support.models import Sanction, Ticket
 

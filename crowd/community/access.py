@@ -26,6 +26,7 @@ from crowd.community.qualification import belongs, qualifies
 from crowd.core.auth import STAFF, Principal
 from crowd.core.errors import Forbidden, NotFound
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member
 from mentoring.programmes import is_mentor
 
@@ -47,10 +48,7 @@ def viewer_of(actor: Principal) -> Viewer:
     """The caller as a Viewer; a caller who is neither staff nor a member gets 404."""
     if actor.is_staff:
         return Viewer(actor.user_id, staff=True)
-    member = db.session.scalar(select(Member).where(Member.user_id == actor.user_id))
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return Viewer(actor.user_id, staff=False, member=member)
+    return Viewer(actor.user_id, staff=False, member=own_member(actor))
 
 
 def require_staff(viewer: Viewer) -> None:

@@ -17,7 +17,7 @@ from flask import request
 from sqlalchemy import select, update
 
 from crowd.core.db import utcnow
-from crowd.core.errors import Forbidden, Unauthorized
+from crowd.core.errors import Forbidden, NotFound, Unauthorized
 
 ROLES = ("customer", "member", "community_manager", "admin")
 STAFF = ("community_manager", "admin")
@@ -83,6 +83,12 @@ class Principal:
     @property
     def scope(self) -> str:
         return f"user:{self.user_id}"
+
+    def require_member_id(self) -> int:
+        """The caller's own member profile id (read with the token); 404 when they have none."""
+        if self.member_id is None:
+            raise NotFound("You have no crowd member profile.")
+        return self.member_id
 
 
 def new_token(kind: str) -> tuple[str, str]:

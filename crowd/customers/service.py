@@ -17,6 +17,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from crowd.accounts.service import rename_user
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden, NotFound, field_error
+from crowd.core.locking import ROW_LOCK
 from crowd.core.pagination import paginate
 from crowd.customers.errors import (
     AddressLimitReached,
@@ -27,8 +28,8 @@ from crowd.customers.errors import (
 from crowd.customers.models import BlockedMember, Customer, CustomerAddress, FavouriteMember
 from crowd.customers.schemas import postcode_problem
 from crowd.extensions import db
+from crowd.members.access import visible_member
 from crowd.members.models import Member, MemberStats
-from crowd.members.service import visible_member
 
 MAX_ADDRESSES = 20
 # A customer keeps a short personal list, not a directory: the lists are returned whole.
@@ -66,24 +67,24 @@ def customer_id_for(actor: Principal) -> int:
     return customer_for_user(actor.user_id).id
 
 
-def favourite_member_ids(customer_id: int) -> set[int]:
-    """Members the customer marked as favourites (matching may prefer them)."""
-    query = select(FavouriteMember.member_id).where(FavouriteMember.customer_id == customer_id)
-    return set(db.session.scalars(query))
-
-
 def blocked_member_ids(customer_id: int) -> set[int]:
     """Members the customer never wants offered their jobs (matching must exclude them)."""
     query = select(BlockedMember.member_id).where(BlockedMember.customer_id == customer_id)
     return set(db.session.scalars(query))
 
 
-def _own_customer(actor: Principal, *, lock: bool = False) -> Customer:
-    query = select(Customer).where(Customer.user_id == actor.user_id)
+def own_customer(actor: Principal, *, lock: bool = False) -> Customer:
+    """The caller's own customer profile, locked when asked (ROW_LOCK, re-read); else 404.
+
+    The lock serialises one customer's writes (their lists, their payment method) on
+    PostgreSQL; SQLite has one writer anyway."""
+    customer_id = customer_id_for(actor)
     if lock:
-        # Serialises this customer's list writes on PostgreSQL (SQLite has one writer anyway).
-        query = query.with_for_update(key_share=True)
-    customer = db.session.scalar(query)
+        customer = db.session.get(
+            Customer, customer_id, with_for_update=ROW_LOCK, populate_existing=True
+        )
+    else:
+        customer = db.session.get(Customer, customer_id)
     if customer is None:
         raise NotFound("No customer profile for this account.")
     return customer
@@ -94,12 +95,12 @@ def _own_customer(actor: Principal, *, lock: bool = False) -> Customer:
 
 def get_own_profile(*, actor: Principal) -> Customer:
     """The caller's own customer profile."""
-    return _own_customer(actor)
+    return own_customer(actor)
 
 
 def update_own_profile(*, actor: Principal, **changes) -> Customer:
     """Change display name, phone, company name or kind; a business needs a company name."""
-    customer = _own_customer(actor)
+    customer = own_customer(actor)
     kind = changes.get("kind", customer.kind)
     company_name = changes.get("company_name", customer.company_name)
     if kind == "business" and not company_name:
@@ -189,17 +190,17 @@ def _make_default(address: CustomerAddress, addresses: list[CustomerAddress]) ->
 
 def list_addresses(*, actor: Principal) -> list[CustomerAddress]:
     """The caller's addresses, oldest first."""
-    return _addresses(_own_customer(actor).id)
+    return _addresses(own_customer(actor).id)
 
 
 def get_address(*, actor: Principal, address_id: int) -> CustomerAddress:
     """One of the caller's addresses; another customer's is not found."""
-    return _own_address(_own_customer(actor), address_id)
+    return _own_address(own_customer(actor), address_id)
 
 
 def add_address(*, actor: Principal, is_default: bool = False, **fields) -> CustomerAddress:
     """Add a service address; the first becomes the default, as does one sent with is_default."""
-    customer = _own_customer(actor, lock=True)
+    customer = own_customer(actor, lock=True)
     addresses = _addresses(customer.id)
     if len(addresses) >= MAX_ADDRESSES:
         raise AddressLimitReached(
@@ -218,7 +219,7 @@ def update_address(
     *, actor: Principal, address_id: int, is_default: bool | None = None, **changes
 ) -> CustomerAddress:
     """Change an address; is_default=true moves the default here, false on it is refused."""
-    customer = _own_customer(actor, lock=True)
+    customer = own_customer(actor, lock=True)
     address = _own_address(customer, address_id)
     country = changes.get("country", address.country)
     postcode = changes.get("postcode", address.postcode)
@@ -238,7 +239,7 @@ def update_address(
 
 def delete_address(*, actor: Principal, address_id: int) -> None:
     """Delete an address; when it was the default, the oldest remaining one takes over."""
-    customer = _own_customer(actor, lock=True)
+    customer = own_customer(actor, lock=True)
     address = _own_address(customer, address_id)
     was_default = address.is_default
     db.session.delete(address)
@@ -293,12 +294,12 @@ def _count(model: type[FavouriteMember] | type[BlockedMember], customer_id: int)
 
 def list_favourites(*, actor: Principal) -> list[ListedMember]:
     """The caller's favourite members, newest first (at most MAX_FAVOURITES exist)."""
-    return _list(FavouriteMember, _own_customer(actor).id)
+    return _list(FavouriteMember, own_customer(actor).id)
 
 
 def add_favourite(*, actor: Principal, member_id: int) -> ListedMember:
     """Mark a member as favourite; doing it again changes nothing. A blocked member → 409."""
-    customer = _own_customer(actor, lock=True)
+    customer = own_customer(actor, lock=True)
     member = _listable_member(actor, member_id)
     if db.session.get(BlockedMember, (customer.id, member.id)) is not None:
         raise MemberBlocked("This member is blocked; unblock them before making them a favourite.")
@@ -314,7 +315,7 @@ def add_favourite(*, actor: Principal, member_id: int) -> ListedMember:
 
 def remove_favourite(*, actor: Principal, member_id: int) -> None:
     """Take a member off the favourites; one who is not on them is not found."""
-    customer = _own_customer(actor, lock=True)
+    customer = own_customer(actor, lock=True)
     entry = db.session.get(FavouriteMember, (customer.id, member_id))
     if entry is None:
         raise NotFound("This member is not among your favourites.")
@@ -323,12 +324,12 @@ def remove_favourite(*, actor: Principal, member_id: int) -> None:
 
 def list_blocked(*, actor: Principal) -> list[ListedMember]:
     """The members the caller blocked, newest first (at most MAX_BLOCKED exist)."""
-    return _list(BlockedMember, _own_customer(actor).id)
+    return _list(BlockedMember, own_customer(actor).id)
 
 
 def block_member(*, actor: Principal, member_id: int, reason: str | None = None) -> ListedMember:
     """Block a member (removing them from the favourites); again sets the reason anew."""
-    customer = _own_customer(actor, lock=True)
+    customer = own_customer(actor, lock=True)
     member = _listable_member(actor, member_id)
     entry = db.session.get(BlockedMember, (customer.id, member.id))
     if entry is None:
@@ -346,7 +347,7 @@ def block_member(*, actor: Principal, member_id: int, reason: str | None = None)
 
 def unblock_member(*, actor: Principal, member_id: int) -> None:
     """Lift a block; a member who is not blocked is not found."""
-    customer = _own_customer(actor, lock=True)
+    customer = own_customer(actor, lock=True)
     entry = db.session.get(BlockedMember, (customer.id, member_id))
     if entry is None:
         raise NotFound("This member is not blocked.")

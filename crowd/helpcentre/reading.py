@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from crowd.core.auth import Principal
-from crowd.core.errors import NotFound, Unprocessable
+from crowd.core.errors import Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.helpcentre.common import audiences_for, find_article, readable
@@ -23,7 +23,8 @@ from crowd.helpcentre.models import (
     HelpArticle,
     HelpCategory,
 )
-from crowd.members.models import Member, MemberSkill, Skill
+from crowd.members.access import own_member
+from crowd.members.models import MemberSkill, Skill
 
 
 def _query_error(field: str, message: str) -> Unprocessable:
@@ -155,9 +156,7 @@ def _for_member(actor: Principal) -> ColumnElement[bool]:
     """SQL: the articles targeting the member's skills and level, or not targeted at all."""
     if actor.role != "member":
         raise _query_error("for_me", "only for crowd members")
-    member = db.session.scalar(select(Member).where(Member.user_id == actor.user_id))
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
+    member = own_member(actor)
     own_skills = select(MemberSkill.skill_id).where(MemberSkill.member_id == member.id)
     targets_skills = or_(
         ~exists().where(ArticleSkill.article_id == HelpArticle.id),

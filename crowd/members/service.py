@@ -15,6 +15,7 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unprocessable, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from crowd.members.access import own_member, visible_member
 from crowd.members.catalogue import CATEGORIES
 from crowd.members.errors import MemberStateConflict
 from crowd.members.models import (
@@ -93,48 +94,6 @@ def list_catalogue() -> list[SkillCategory]:
 # --- whose profile --------------------------------------------------------------------------
 
 
-def _load_member(query, *, lock: bool) -> Member | None:
-    if lock:
-        # Whoever changes status or replaces a whole set goes one at a time, on fresh data.
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    return db.session.scalar(query)
-
-
-def _own_member(actor: Principal, *, lock: bool = False) -> Member:
-    """The acting member's own profile; a member only ever reaches theirs through this."""
-    member = _load_member(select(Member).where(Member.user_id == actor.user_id), lock=lock)
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
-
-
-# The working crowd: whom customers meet (offers, jobs, favourites) and anyone signed in may
-# look up by their public face. Applicants, suspended and departed members are nobody's to see.
-PUBLIC_STATUSES = ("active", "paused")
-NO_SUCH_MEMBER = "No such crowd member."
-
-
-def visible_member(
-    actor: Principal, member_id: int, *, public_face: bool = False, lock: bool = False
-) -> Member:
-    """The member `actor` may see, else 404 — the same answer as for an id that names no one.
-
-    Staff see every member and a member themself. With `public_face` (display name, city,
-    rating, reviews) others see the working crowd (PUBLIC_STATUSES); the full profile no one
-    else. Every endpoint that takes a member id from a customer or member looks it up here.
-    """
-    member = _load_member(select(Member).where(Member.id == member_id), lock=lock)
-    if member is None or not _may_see(actor, member, public_face=public_face):
-        raise NotFound(NO_SUCH_MEMBER)
-    return member
-
-
-def _may_see(actor: Principal, member: Member, *, public_face: bool) -> bool:
-    if actor.is_staff or member.user_id == actor.user_id:
-        return True
-    return public_face and member.status in PUBLIC_STATUSES
-
-
 def _require_staff(actor: Principal) -> None:
     if not actor.is_staff:
         raise Forbidden("Only community managers and admins may do this.")
@@ -145,7 +104,7 @@ def _require_staff(actor: Principal) -> None:
 
 def get_own_profile(*, actor: Principal) -> Member:
     """The calling member's profile."""
-    return _own_member(actor)
+    return own_member(actor)
 
 
 def get_member(*, actor: Principal, member_id: int) -> Member:
@@ -180,7 +139,7 @@ def _check_job_cap(member: Member, changes: dict) -> None:
 
 def update_own_profile(*, actor: Principal, **changes) -> Member:
     """Change the fields of their profile a member controls (the schema lists them)."""
-    member = _own_member(actor)
+    member = own_member(actor)
     _check_postcode(member, changes)
     _check_job_cap(member, changes)
     for name, value in changes.items():
@@ -196,7 +155,7 @@ def update_own_profile(*, actor: Principal, **changes) -> Member:
 
 def replace_skills(*, actor: Principal, skills: list[dict]) -> list[MemberSkill]:
     """Replace the member's claimed skills; a skill that stays keeps its verification."""
-    member = _own_member(actor, lock=True)
+    member = own_member(actor, lock=True)
     slugs = [claim["skill"] for claim in skills]
     known = {s.slug: s for s in db.session.scalars(select(Skill).where(Skill.slug.in_(slugs)))}
     unknown = [(index, slug) for index, slug in enumerate(slugs) if slug not in known]
@@ -243,12 +202,12 @@ def set_skill_verified(
 
 def get_availability(*, actor: Principal) -> list[AvailabilitySlot]:
     """The member's weekly slots."""
-    return list(_own_member(actor).availability)
+    return list(own_member(actor).availability)
 
 
 def replace_availability(*, actor: Principal, slots: list[dict]) -> list[AvailabilitySlot]:
     """Replace the member's weekly slots (the schema has ruled out overlaps)."""
-    member = _own_member(actor, lock=True)
+    member = own_member(actor, lock=True)
     ordered = sorted(slots, key=lambda slot: (slot["weekday"], slot["start_minute"]))
     member.availability = [AvailabilitySlot(**slot) for slot in ordered]
     db.session.flush()
@@ -261,7 +220,7 @@ def add_time_off(
     """Block a period; it may have begun already but must not be over."""
     if ends_at <= utcnow():
         raise field_error("ends_at", "must be in the future")
-    member = _own_member(actor)
+    member = own_member(actor)
     time_off = TimeOff(member_id=member.id, starts_at=starts_at, ends_at=ends_at, reason=reason)
     db.session.add(time_off)
     db.session.flush()
@@ -272,7 +231,7 @@ def list_upcoming_time_off(
     *, actor: Principal, limit: int | None = None, cursor: str | None = None
 ) -> dict:
     """The member's time off that is not over yet, soonest first."""
-    member = _own_member(actor)
+    member = own_member(actor)
     query = select(TimeOff).where(TimeOff.member_id == member.id, TimeOff.ends_at > utcnow())
     page = {"limit": limit, "cursor": cursor}
     return paginate(query, page, order=[TimeOff.starts_at, TimeOff.id])
@@ -280,7 +239,7 @@ def list_upcoming_time_off(
 
 def delete_time_off(*, actor: Principal, time_off_id: int) -> None:
     """Remove one of the member's own time-off entries; anyone else's is not found."""
-    member = _own_member(actor)
+    member = own_member(actor)
     time_off = db.session.get(TimeOff, time_off_id)
     if time_off is None or time_off.member_id != member.id:
         raise NotFound("No such time off.")
@@ -317,7 +276,7 @@ def change_own_status(
     *, actor: Principal, action: str, reason: str | None = None
 ) -> MemberStatusChange:
     """A member pauses, resumes or leaves."""
-    member = _own_member(actor, lock=True)
+    member = own_member(actor, lock=True)
     return _transition(member, action=action, who="member", reason=reason or action, actor=actor)
 
 
@@ -413,11 +372,6 @@ def _refresh_rates(stats: MemberStats) -> None:
     stats.average_rating = (
         round(stats.rating_sum / stats.rating_count, 3) if stats.rating_count else None
     )
-
-
-def record_offer_received(member_id: int) -> None:
-    """An offer was sent to the member."""
-    record_offers_received([member_id])
 
 
 def record_offers_received(member_ids: list[int]) -> None:

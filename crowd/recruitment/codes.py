@@ -20,6 +20,7 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member
 from crowd.recruitment.config import recruitment_rules
 from crowd.recruitment.errors import ReferralCodeDisabled
@@ -66,13 +67,6 @@ def issue_code(member_id: int) -> ReferralCode:
 def require_staff(actor: Principal) -> None:
     if not actor.is_staff:
         raise Forbidden("Only community managers and admins may do this.")
-
-
-def own_member(actor: Principal) -> Member:
-    member = db.session.scalar(select(Member).where(Member.user_id == actor.user_id))
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
 
 
 def my_referral(*, actor: Principal) -> dict:

@@ -17,8 +17,9 @@ from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member
-from crowd.recruitment.codes import own_member, require_staff
+from crowd.recruitment.codes import require_staff
 from crowd.recruitment.models import Referral, ReferralCode
 from onboarding.applications.own import progress
 from onboarding.models import Application

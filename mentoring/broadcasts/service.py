@@ -180,13 +180,6 @@ def list_recipients(
 # --- the member's side ----------------------------------------------------------------------
 
 
-def _own_member_id(actor: Principal) -> int:
-    member_id = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
-    if member_id is None:
-        raise NotFound("You have no crowd member profile.")
-    return member_id
-
-
 def _received_view(recipient: BroadcastRecipient, broadcast: Broadcast) -> dict:
     return {
         "id": broadcast.id,
@@ -203,7 +196,7 @@ def my_broadcasts(
     *, actor: Principal, unread: bool = False, limit: int | None = None, cursor: str | None = None
 ) -> dict:
     """The messages you received, newest first, each with whether you read it."""
-    member_id = _own_member_id(actor)
+    member_id = actor.require_member_id()
     query = select(BroadcastRecipient).where(
         BroadcastRecipient.member_id == member_id, BroadcastRecipient.delivered_at.is_not(None)
     )
@@ -227,7 +220,7 @@ def my_broadcasts(
 
 def mark_read(*, actor: Principal, broadcast_id: int) -> dict:
     """Mark a message you received read; again keeps the first `read_at`."""
-    member_id = _own_member_id(actor)
+    member_id = actor.require_member_id()
     recipient = db.session.scalar(
         select(BroadcastRecipient)
         .where(

@@ -12,20 +12,12 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.extensions import db
-from crowd.members.models import Member
 from mentoring.errors import EventFull, EventStarted, EventStateConflict, InvitationStateConflict
 from mentoring.events.lifecycle import allowed_invitation_actions, invitation_target
 from mentoring.events.service import lock_event
 from mentoring.models import Event, EventInvitation
 
 PAST_SHOWN = 50
-
-
-def _own_member_id(actor: Principal) -> int:
-    member_id = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
-    if member_id is None:
-        raise NotFound("You have no crowd member profile.")
-    return member_id
 
 
 def _visible(member_id: int):
@@ -51,7 +43,7 @@ def _view(invitation: EventInvitation, event: Event) -> dict:
 
 def my_invitations(*, actor: Principal) -> dict:
     """Your invitations: upcoming events soonest first, then the last past ones."""
-    member_id = _own_member_id(actor)
+    member_id = actor.require_member_id()
     now = utcnow()
     upcoming = db.session.execute(
         _visible(member_id).where(Event.ends_at >= now).order_by(Event.starts_at, Event.id)
@@ -68,7 +60,7 @@ def my_invitations(*, actor: Principal) -> dict:
 def rsvp(*, actor: Principal, invitation_id: int, answer: str) -> dict:
     """Accept or decline; you may switch until the event starts. Accepting a full event is a
     409 with state "full": the event row is locked while the accepted ones are counted."""
-    member_id = _own_member_id(actor)
+    member_id = actor.require_member_id()
     found = db.session.execute(
         _visible(member_id).where(EventInvitation.id == invitation_id)
     ).first()

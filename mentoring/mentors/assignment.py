@@ -31,16 +31,14 @@ from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from crowd.members.access import lock_member, visible_member
 from crowd.members.models import Member, MemberSkill, MemberStats
-from crowd.members.service import visible_member
 from crowd.notifications.service import notify
 from jobs.matching.facts import haversine_km
 from mentoring.config import programme_rules
 from mentoring.errors import AlreadyGraduated, HasMentor, MentorUnavailable, NotAStarter
 from mentoring.mentors.common import (
     display_names,
-    lock_member,
-    own_member,
     present_mentorship,
     require_staff,
 )
@@ -300,7 +298,7 @@ def staff_assign(*, actor: Principal, mentee_id: int, mentor_id: int) -> dict:
 
 def claim(*, actor: Principal, mentee_id: int) -> dict:
     """A mentor takes an unmatched Starter on directly: the mentorship starts active."""
-    mentor_id = own_member(actor).id
+    mentor_id = actor.require_member_id()
     # Whom a member may not see (an applicant, a suspended or departed member) is not found,
     # as an id that names no one; only about the working crowd does the answer say more.
     visible_member(actor, mentee_id, public_face=True)

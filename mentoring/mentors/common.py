@@ -8,30 +8,10 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from crowd.core.auth import Principal
-from crowd.core.errors import Forbidden, NotFound
+from crowd.core.errors import Forbidden
 from crowd.extensions import db
 from crowd.members.models import Member
 from mentoring.models import Mentorship
-
-
-def lock_member(member_id: int) -> Member | None:
-    return db.session.scalar(
-        select(Member)
-        .where(Member.id == member_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
-
-
-def own_member(actor: Principal, *, lock: bool = False) -> Member:
-    """The acting member's profile (locked when asked); 404 without one."""
-    query = select(Member).where(Member.user_id == actor.user_id)
-    if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    member = db.session.scalar(query)
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
 
 
 def require_staff(actor: Principal) -> None:

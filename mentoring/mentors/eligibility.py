@@ -110,7 +110,3 @@ def explain(member: Member) -> list[Criterion]:
             "none" if met["no_open_dispute"] else "an open dispute",
         ),
     ]
-
-
-def is_eligible(member: Member) -> bool:
-    return all(criterion.met for criterion in explain(member))

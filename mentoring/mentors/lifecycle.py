@@ -24,7 +24,6 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.models import Member
 from crowd.notifications.service import notify
 from mentoring.errors import MentorshipStateConflict
 from mentoring.mentors.common import (
@@ -66,10 +65,6 @@ def move(mentorship: Mentorship, action: str, role: str) -> str:
 # --- loading --------------------------------------------------------------------------------
 
 
-def _member_id_of(actor: Principal) -> int | None:
-    return db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
-
-
 def mentorship_for(actor: Principal, mentorship_id: int, *, lock: bool = False):
     """(the mentorship, the actor's role in it: mentor, mentee or staff); others get 404."""
     query = select(Mentorship).where(Mentorship.id == mentorship_id)
@@ -79,7 +74,7 @@ def mentorship_for(actor: Principal, mentorship_id: int, *, lock: bool = False):
     if mentorship is not None:
         if actor.is_staff:
             return mentorship, "staff"
-        member_id = _member_id_of(actor)
+        member_id = actor.member_id
         if member_id == mentorship.mentor_id:
             return mentorship, "mentor"
         if member_id == mentorship.mentee_id:
@@ -206,7 +201,7 @@ def my_mentorships(
     *, actor: Principal, status: str | None = None, role: str | None = None, **args
 ) -> dict:
     """The acting member's mentorships, as mentor or mentee (or both), newest first."""
-    member_id = _member_id_of(actor)
+    member_id = actor.member_id
     if member_id is None:
         raise NotFound("You have no crowd member profile.")
     sides = {"mentor": [Mentorship.mentor_id], "mentee": [Mentorship.mentee_id]}

@@ -22,7 +22,6 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.models import Member
 from crowd.notifications.service import notify
 from jobs.matching.facts import ACTIVE_JOB_STATUSES
 from jobs.models import Job
@@ -215,9 +214,8 @@ def _may_see_job_shadows(actor: Principal, job: Job, mentee_ids: list[int]) -> b
     if actor.is_staff:
         return True
     if actor.role == "customer":
-        query = select(Customer.id).where(Customer.user_id == actor.user_id)
-        return db.session.scalar(query) == job.customer_id
-    member_id = db.session.scalar(select(Member.id).where(Member.user_id == actor.user_id))
+        return actor.customer_id == job.customer_id
+    member_id = actor.member_id
     return member_id is not None and (
         member_id == job.assigned_member_id or member_id in mentee_ids
     )

@@ -9,11 +9,12 @@ from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member, SkillCategory
 from mentoring.models import TopPerformerBadge, TopPerformerDecision, TopPerformerRun
 from mentoring.top_performers.holders import valid_at
 from payouts.models.plans import MemberCommissionPerk
-from payouts.plans import own_member, perk_for
+from payouts.plans import perk_for
 
 HISTORY_MAX = 100
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import NotFound, field_error
+from crowd.core.errors import field_error
 from crowd.extensions import db
 from crowd.helpcentre.reading import linked_articles
-from crowd.members.models import Member
+from crowd.members.access import own_member
 from crowd.recruitment.intake import first_source
 from onboarding.errors import CheckPending, NotAnApplicant, NothingToReapply, ReapplyLater
 from onboarding.models import Application, DocumentCheck
@@ -24,17 +24,6 @@ DOCUMENT_TYPES = {
     "business_registration": ("gewerbeanmeldung", "commercial_register", "other"),
 }
 PROFESSIONAL_KINDS = ("trade_certificate", "business_registration")
-
-
-def own_member(actor: Principal, *, lock: bool = False) -> Member:
-    """The acting member's profile; a member only ever reaches their own objects through it."""
-    query = select(Member).where(Member.user_id == actor.user_id)
-    if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    member = db.session.scalar(query)
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
 
 
 def current_application(member_id: int) -> Application | None:

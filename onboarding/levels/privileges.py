@@ -22,12 +22,6 @@ def current_level(member_id: int) -> Level | None:
     return level_at(ruleset, rank) if ruleset is not None else None
 
 
-def level_cap(member_id: int) -> int | None:
-    """How many jobs at once the member's level allows (None: no level, no cap from it)."""
-    level = current_level(member_id)
-    return level.max_concurrent_jobs if level is not None else None
-
-
 def category_slugs(levels: list[Level]) -> dict[int, list[str]]:
     """For each level that restricts categories, the slugs of those it may take (one query)."""
     restricting = [level.id for level in levels if level.restricts_categories]

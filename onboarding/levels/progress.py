@@ -15,7 +15,7 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.extensions import db
-from crowd.members.models import Member
+from crowd.members.access import own_member
 from onboarding.errors import PlanNotOffered
 from onboarding.levels.metrics import EVALUATED_STATUSES, METRICS, load_figures, meets
 from onboarding.levels.privileges import category_slugs, current_level, privileges_of
@@ -231,19 +231,9 @@ def level_overview(member_id: int, *, now: datetime | None = None) -> dict:
     }
 
 
-def _own_member_id(actor: Principal, *, lock: bool = False) -> int:
-    query = select(Member.id).where(Member.user_id == actor.user_id)
-    if lock:
-        query = query.with_for_update(key_share=True)
-    member_id = db.session.scalar(query)
-    if member_id is None:
-        raise NotFound("You have no crowd member profile.")
-    return member_id
-
-
 def my_level(*, actor: Principal) -> dict:
     """The calling member's level overview."""
-    return level_overview(_own_member_id(actor))
+    return level_overview(actor.require_member_id())
 
 
 # --- privileges: commission plans ----------------------------------------------------------
@@ -255,7 +245,7 @@ def choose_plan(*, actor: Principal, plan_code: str) -> dict:
     Choosing the plan they are on already changes nothing.
     """
     # The member row lock lets one choice at a time see the plan in force.
-    member_id = _own_member_id(actor, lock=True)
+    member_id = own_member(actor, lock=True).id
     if plan_code == plans.STANDARD_CODE:
         # Everyone's default exists even before anyone stored it.
         plans.sync_default_plans()

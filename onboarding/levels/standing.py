@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import NotFound, field_error
+from crowd.core.errors import field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from crowd.members.access import visible_member
 from crowd.members.models import Member
 from onboarding.errors import NoLevelYet
 from onboarding.levels.changes import record_change
@@ -28,25 +29,6 @@ from onboarding.levels.progress import level_overview
 from onboarding.levels.rules import active_ruleset, require_staff
 from onboarding.levels.targets import Ladder
 from onboarding.models import LevelChange, MemberLevel
-
-
-def _member(actor: Principal, member_id: int, *, lock: bool = False) -> Member:
-    """A member as `actor` may reach them: staff any, a member only themself (others: 404)."""
-    query = select(Member).where(Member.id == member_id)
-    if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    member = db.session.scalar(query)
-    if member is None or (not actor.is_staff and member.user_id != actor.user_id):
-        raise NotFound("No such crowd member.")
-    return member
-
-
-def _own_member(actor: Principal) -> Member:
-    member = db.session.scalar(select(Member).where(Member.user_id == actor.user_id))
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
-
 
 # --- the standing ---------------------------------------------------------------------------
 
@@ -68,13 +50,13 @@ def standing_of(member: Member) -> dict:
 def member_standing(*, actor: Principal, member_id: int) -> dict:
     """One member's standing, for staff."""
     require_staff(actor)
-    return standing_of(_member(actor, member_id))
+    return standing_of(visible_member(actor, member_id))
 
 
 def lock_level(*, actor: Principal, member_id: int, reason: str, level: str | None = None) -> dict:
     """Lock a member's level (evaluation leaves it alone), optionally setting it first."""
     require_staff(actor)
-    member = _member(actor, member_id, lock=True)
+    member = visible_member(actor, member_id, lock=True)
     if member.level_rank < 1:
         raise NoLevelYet(
             "The member has no level yet; approval gives the first one.", state=member.status
@@ -113,7 +95,7 @@ def lock_level(*, actor: Principal, member_id: int, reason: str, level: str | No
 def unlock_level(*, actor: Principal, member_id: int) -> dict:
     """Lift the lock; evaluation takes the member into account again (idempotent)."""
     require_staff(actor)
-    member = _member(actor, member_id, lock=True)
+    member = visible_member(actor, member_id, lock=True)
     standing = db.session.get(MemberLevel, member.id)
     if standing is not None and standing.locked:
         standing.locked, standing.locked_by_id, standing.locked_at = False, None, None
@@ -139,9 +121,9 @@ def member_changes(
     *, actor: Principal, member_id: int, limit: int | None = None, cursor: str | None = None
 ) -> dict:
     """A member's level changes, newest first (staff, or the member themself)."""
-    return _changes(_member(actor, member_id).id, limit, cursor)
+    return _changes(visible_member(actor, member_id).id, limit, cursor)
 
 
 def own_changes(*, actor: Principal, limit: int | None = None, cursor: str | None = None) -> dict:
     """The calling member's level changes, newest first."""
-    return _changes(_own_member(actor).id, limit, cursor)
+    return _changes(actor.require_member_id(), limit, cursor)

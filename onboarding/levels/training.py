@@ -15,6 +15,7 @@ from crowd.core.errors import Forbidden, NotFound, Unprocessable, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from crowd.helpcentre.reading import linked_articles
+from crowd.members.access import own_member
 from crowd.members.models import Member, SkillCategory
 from onboarding.errors import AttendedInPersonOnly, TrainingModuleExists, TrainingNotAllowed
 from onboarding.levels.evaluation import promote_on_event
@@ -119,16 +120,6 @@ def update_module(*, actor: Principal, code: str, **changes) -> dict:
     return module_view(module, _category_slugs(), articles=articles.get(module.code))
 
 
-def _own_member(actor: Principal, *, lock: bool = False) -> Member:
-    query = select(Member).where(Member.user_id == actor.user_id)
-    if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    member = db.session.scalar(query)
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
-
-
 def list_modules(
     *,
     actor: Principal,
@@ -145,7 +136,7 @@ def list_modules(
         if active is not None:
             query = query.where(TrainingModule.active.is_(active))
     else:
-        member_id = _own_member(actor).id
+        member_id = actor.require_member_id()
         query = query.where(TrainingModule.active.is_(True))
     if category is not None:
         category_id = db.session.scalar(
@@ -222,7 +213,7 @@ def _active_module(code: str) -> TrainingModule:
 
 def complete_own(*, actor: Principal, code: str) -> dict:
     """A member marks a self-paced module done; doing it again changes nothing."""
-    member = _own_member(actor, lock=True)
+    member = own_member(actor, lock=True)
     module = _active_module(code)
     if module.completion_mode != "self_paced":
         raise AttendedInPersonOnly(
@@ -269,7 +260,7 @@ def completions(
 ) -> dict:
     """A member's completed modules (the caller's own without `member_id`), by module."""
     if member_id is None:
-        member = _own_member(actor)
+        member = own_member(actor)
     else:
         member = db.session.get(Member, member_id)
         if member is None or (not actor.is_staff and member.user_id != actor.user_id):

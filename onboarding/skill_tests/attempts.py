@@ -27,6 +27,7 @@ from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from crowd.members.access import own_member
 from crowd.members.models import Member, MemberSkill, Skill
 from onboarding.errors import (
     AttemptExpired,
@@ -45,16 +46,6 @@ from onboarding.skill_tests.standing import (
 )
 
 _random = secrets.SystemRandom()
-
-
-def _own_member(actor: Principal, *, lock: bool = False) -> Member:
-    query = select(Member).where(Member.user_id == actor.user_id)
-    if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    member = db.session.scalar(query)
-    if member is None:
-        raise NotFound("You have no crowd member profile.")
-    return member
 
 
 def _iso(value):
@@ -90,7 +81,7 @@ def _overview(standing: SkillStanding, active_questions: dict[int, int]) -> dict
 
 def list_own_tests(*, actor: Principal) -> list[dict]:
     """Each skill the member claims, whether it has a test, and how they have done in it."""
-    member = _own_member(actor)
+    member = own_member(actor)
     standings = standings_for([member.id], utcnow())[member.id]
     test_ids = [s.test.id for s in standings if s.test is not None]
     counts = {}
@@ -156,7 +147,7 @@ def _refuse_if_blocked(test: SkillTest, attempts: list[SkillTestAttempt], now) -
 
 def start_attempt(*, actor: Principal, skill_slug: str) -> dict:
     """Open an attempt: a random sample of the test's active questions, without answers."""
-    member = _own_member(actor, lock=True)
+    member = own_member(actor, lock=True)
     test = _sittable_test(member, skill_slug)
     now = utcnow()
     attempts = list(
@@ -221,7 +212,7 @@ def _served_questions(attempt: SkillTestAttempt) -> list[SkillTestQuestion]:
 
 
 def _own_attempt(actor: Principal, attempt_id: int, *, lock: bool = False) -> SkillTestAttempt:
-    member = _own_member(actor)
+    member = own_member(actor)
     query = select(SkillTestAttempt).where(
         SkillTestAttempt.id == attempt_id, SkillTestAttempt.member_id == member.id
     )
@@ -331,7 +322,7 @@ def list_own_attempts(
     *, actor: Principal, limit: int | None = None, cursor: str | None = None
 ) -> dict:
     """The member's attempts, newest first, without questions."""
-    member = _own_member(actor)
+    member = own_member(actor)
     query = select(SkillTestAttempt).where(SkillTestAttempt.member_id == member.id)
     page = paginate(
         query, {"limit": limit, "cursor": cursor}, order=[SkillTestAttempt.id], descending=True

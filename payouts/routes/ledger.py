@@ -3,7 +3,8 @@
 from crowd.core.auth import current_principal
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import page_of
-from payouts import ledger, plans
+from crowd.members.access import own_member
+from payouts import ledger
 from payouts.schemas.ledger import (
     AccountQueryArgsSchema,
     AccountSchema,
@@ -39,5 +40,5 @@ def list_transactions(args):
 @blp.errors(404)
 def my_balance():
     """What the platform owes you, per currency (earnings not yet paid out)."""
-    member = plans.own_member(current_principal())
+    member = own_member(current_principal())
     return {"member_id": member.id, "balances": ledger.member_balances(member.id)}

@@ -17,9 +17,9 @@ UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
 @task("test.count_offer")
 def _count_offer(member_id: int) -> None:
-    from crowd.members.service import record_offer_received
+    from crowd.members.service import record_offers_received
 
-    record_offer_received(member_id)
+    record_offers_received([member_id])
 
 
 @task("test.explode")

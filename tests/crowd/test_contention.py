@@ -223,10 +223,10 @@ def test_a_database_that_is_gone_is_not_contention(client, monkeypatch, customer
 
 @task("test.contended_offer_count")
 def _contended_offer_count(member_id: int, lose: int) -> None:
-    from crowd.members.service import record_offer_received
+    from crowd.members.service import record_offers_received
 
     RUNS["task"] = RUNS.get("task", 0) + 1
-    record_offer_received(member_id)  # written, then lost with the race
+    record_offers_received([member_id])  # written, then lost with the race
     db.session.flush()
     if RUNS["task"] <= lose:
         lose_a_race()

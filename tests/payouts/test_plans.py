@@ -13,7 +13,7 @@ from crowd.core.errors import Conflict, NotFound, Unprocessable
 from crowd.extensions import db
 from payouts import plans
 from payouts.models.plans import CommissionPlan, MemberPlan
-from payouts.plans import commission_for, grant_perk, monthly_fee_for, plan_for
+from payouts.plans import commission_for, grant_perk, plan_for
 
 
 @pytest.fixture
@@ -165,11 +165,6 @@ def test_a_flat_fee_plan_charges_its_reduced_percentage_and_a_monthly_fee(boss, 
     # A percentage mixes no currencies: a CHF job pays 5 % in CHF; the fee stays in EUR.
     chf = commission_for(10_000, "CHF", member.profile_id, now)
     assert (chf.amount, chf.currency, chf.plan_kind) == (500, "CHF", "flat_fee")
-    assert monthly_fee_for(member.profile_id, now) == (2_900, "EUR")
-
-
-def test_members_on_other_plans_have_no_monthly_fee(member):
-    assert monthly_fee_for(member.profile_id, utcnow()) is None
 
 
 def test_a_fixed_fee_plan_charges_its_fee_never_more_than_the_price(boss, member):
