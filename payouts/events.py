@@ -1,6 +1,6 @@
-"""The job's money follows its state, whatever moved it: capture on confirmation, release (or
-the late-cancellation fee) on cancellation. The work itself runs in outbox tasks
-(payouts.job_money); a disputed job's member is held by the payout run through
+"""The job's money follows its state, whatever moved it: authorisation on assignment, capture
+on confirmation, release (or the late-cancellation fee) on cancellation. The work itself runs
+in outbox tasks (payouts.job_money); a disputed job's member is held by the payout run through
 job_money.open_dispute_member_ids, which reads the job's state."""
 
 from __future__ import annotations
@@ -9,6 +9,12 @@ from crowd.core.events import Event, subscribe
 from crowd.extensions import db
 from jobs.models import Job
 from payouts import job_money
+
+
+@subscribe("job.assigned")
+def authorize_payment(event: Event) -> None:
+    """Have the customer's payment for the job authorised (the member is set by now)."""
+    job_money.on_assigned(db.session.get(Job, event.subject_id))
 
 
 @subscribe("job.confirmed")

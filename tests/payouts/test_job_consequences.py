@@ -233,6 +233,7 @@ def test_flask_crowd_events_prints_every_event_with_its_subscribers(app):
         "jobs.events.schedule_closing",
         "jobs.events.tell_confirmed",
     ]
+    assert lines[lines.index("job.assigned") + 1] == "payouts.events.authorize_payment"
     cancelled = lines[lines.index("job.cancelled") + 1 :]
     assert cancelled[:3] == [
         "payouts.events.release_payment",
