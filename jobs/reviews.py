@@ -19,6 +19,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, Forbidden, NotFound, field_error
+from crowd.core.events import Event, emit
 from crowd.core.locking import lock_rows
 from crowd.core.pagination import paginate
 from crowd.customers.models import Customer
@@ -28,7 +29,6 @@ from crowd.members.service import record_rating, visible_member
 from crowd.notifications.service import notify
 from jobs.config import job_rules
 from jobs.models import Job, Review
-from onboarding.levels.evaluation import promote_on_event
 
 # What each side may say about the other, beyond stars and a comment.
 MEMBER_TAGS = ("punctual", "friendly", "competent", "tidy", "explained_well")
@@ -185,7 +185,6 @@ def _publish(job: Job, review: Review, now: datetime) -> None:
         # The member before their stats (the lock order): a promotion locks the member next.
         lock_rows(Member, [job.assigned_member_id])
         record_rating(job.assigned_member_id, stars=review.stars)
-        promote_on_event(job.assigned_member_id, cause=f"review.published:{review.id}")
         reviewed_user_id = db.session.scalar(
             select(Member.user_id).where(Member.id == job.assigned_member_id)
         )
@@ -195,6 +194,16 @@ def _publish(job: Job, review: Review, now: datetime) -> None:
             select(Customer.user_id).where(Customer.id == job.customer_id)
         )
         about = "customer"
+    emit(
+        Event(
+            name="review.published",
+            subject_type="review",
+            subject_id=review.id,
+            actor="system",
+            payload={"job_id": job.id, "about": about, "member_id": job.assigned_member_id},
+            occurred_at=now,
+        )
+    )
     notify(
         reviewed_user_id,
         "review.published",

@@ -1,4 +1,5 @@
-"""A member's level follows their record: a confirmed job may promote them at once."""
+"""A member's level follows their record: a confirmed job or a published review of their work
+may promote them at once."""
 
 from __future__ import annotations
 
@@ -12,3 +13,10 @@ def evaluate_level(event: Event) -> None:
     member_id = event.payload["member_id"]
     if member_id is not None:
         promote_on_event(member_id, cause=f"job.confirmed:{event.subject_id}")
+
+
+@subscribe("review.published")
+def evaluate_level_on_review(event: Event) -> None:
+    """A customer's review of the member counts in their rating: promote if it now suffices."""
+    if event.payload["about"] == "member":
+        promote_on_event(event.payload["member_id"], cause=f"review.published:{event.subject_id}")

@@ -234,6 +234,9 @@ def test_flask_crowd_events_prints_every_event_with_its_subscribers(app):
         "jobs.events.tell_confirmed",
     ]
     assert lines[lines.index("job.assigned") + 1] == "payouts.events.authorize_payment"
+    assert (
+        lines[lines.index("review.published") + 1] == "onboarding.events.evaluate_level_on_review"
+    )
     cancelled = lines[lines.index("job.cancelled") + 1 :]
     assert cancelled[:3] == [
         "payouts.events.release_payment",
