@@ -1,5 +1,6 @@
 """Mentoring's reactions to other packages' events (crowd.core.events; `mentoring.events` is
-the meetups' package): a mentee may graduate on their record of confirmed jobs."""
+the meetups' package): a mentee may graduate on their record of confirmed jobs or on reaching
+a level."""
 
 from __future__ import annotations
 
@@ -13,3 +14,11 @@ def check_graduation(event: Event) -> None:
     member_id = event.payload["member_id"]
     if member_id is not None:
         queue_graduation_check(member_id)
+
+
+@subscribe("level.changed")
+def check_graduation_on_promotion(event: Event) -> None:
+    """A promoted mentee may graduate (an admission is no promotion: no mentorship yet)."""
+    promoted = event.payload["to_rank"] > event.payload["from_rank"]
+    if promoted and event.payload["cause"] != "approval":
+        queue_graduation_check(event.subject_id)

@@ -237,6 +237,8 @@ def test_flask_crowd_events_prints_every_event_with_its_subscribers(app):
     assert (
         lines[lines.index("review.published") + 1] == "onboarding.events.evaluate_level_on_review"
     )
+    promoted = "mentoring.subscribers.check_graduation_on_promotion"
+    assert lines[lines.index("level.changed") + 1] == promoted
     cancelled = lines[lines.index("job.cancelled") + 1 :]
     assert cancelled[:3] == [
         "payouts.events.release_payment",
