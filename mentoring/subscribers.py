@@ -1,11 +1,11 @@
 """Mentoring's reactions to other packages' events (crowd.core.events; `mentoring.events` is
-the meetups' package): a mentee may graduate on their record of confirmed jobs or on reaching
-a level."""
+the meetups' package): a new member gets a mentor; a mentee may graduate on their record of
+confirmed jobs or on reaching a level."""
 
 from __future__ import annotations
 
 from crowd.core.events import Event, subscribe
-from mentoring.programmes import queue_graduation_check
+from mentoring.programmes import queue_graduation_check, queue_mentor_assignment
 
 
 @subscribe("job.confirmed")
@@ -22,3 +22,9 @@ def check_graduation_on_promotion(event: Event) -> None:
     promoted = event.payload["to_rank"] > event.payload["from_rank"]
     if promoted and event.payload["cause"] != "approval":
         queue_graduation_check(event.subject_id)
+
+
+@subscribe("application.approved")
+def find_mentor(event: Event) -> None:
+    """The new Starter gets a mentor after the commit (mentoring.assign_mentor)."""
+    queue_mentor_assignment(event.payload["member_id"])

@@ -53,3 +53,10 @@ def test_a_failing_subscriber_fails_the_emit(scratch):
 def test_the_app_loads_every_listed_subscriber_module(app):
     modules = {name.rsplit(".", 1)[0] for subs in wiring().values() for name in subs}
     assert set(EVENT_SUBSCRIBERS) <= modules
+
+
+def test_an_approval_is_wired_to_mentoring_and_recruitment(app):
+    assert wiring()["application.approved"] == [
+        "mentoring.subscribers.find_mentor",
+        "crowd.recruitment.events.admitted",
+    ]
