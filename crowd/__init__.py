@@ -31,6 +31,17 @@ DOMAINS = (
     "crowd.crowd_health",
 )
 
+# The modules whose @subscribe calls wire the domain events (crowd.core.events), loaded at
+# start in this order, which is the order subscribers of one event run in: the money first,
+# then the member's record, then the messages. `flask crowd events` prints the result.
+EVENT_SUBSCRIBERS = (
+    "payouts.events",
+    "onboarding.events",
+    "mentoring.subscribers",
+    "crowd.recruitment.events",
+    "jobs.events",
+)
+
 
 class BoundedIntConverter(IntegerConverter):
     """<int:…> limited to the BIGINT range of our primary keys."""
@@ -132,6 +143,7 @@ def _register_domains(app: Flask) -> None:
     from crowd.core import (  # noqa: F401  (idempotency registers its model)
         audit,
         background,  # noqa: F401  (registers the outbox model and core tasks)
+        events,
         health,
         idempotency,
     )
@@ -157,6 +169,7 @@ def _register_domains(app: Flask) -> None:
                     raise
     # Every error class is imported now: the document lists each problem type clients may get.
     api.spec.options["x-problem-types"] = problem_types()
+    events.load_subscribers(EVENT_SUBSCRIBERS)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""`flask crowd …` commands: first admin, demo data, background worker and scheduler."""
+"""`flask crowd …` commands: first admin, demo data, background worker, scheduler, events."""
 
 from __future__ import annotations
 
@@ -156,3 +156,14 @@ def tick(loop: bool) -> None:
         if not loop:
             return
         time.sleep(5)
+
+
+@crowd_cli.command("events")
+def events() -> None:
+    """Print every domain event with its subscribers, in the order they run."""
+    from crowd.core.events import wiring
+
+    for name, subscribers in wiring().items():
+        click.echo(name)
+        for subscriber in subscribers:
+            click.echo(f"    {subscriber}")

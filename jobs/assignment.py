@@ -31,7 +31,6 @@ from jobs.matching import Fit, eligibility_problems, member_window
 from jobs.models import Job, JobEvent, Offer
 from jobs.queries import lock_job
 from jobs.timers import schedule_after_assignment
-from payouts import job_money
 
 DECLINE_REASONS = ("too_far", "not_available", "price_too_low", "lacks_skill", "other")
 # Statuses in which a job takes up its member's time (double-booking and load checks).
@@ -149,7 +148,6 @@ def _assign(job: Job, member: Member, *, start: datetime, end: datetime, now: da
     job.assigned_at = now
     # The escalation, if any, is resolved.
     job.escalated_at, job.escalation_reason = None, None
-    job_money.on_assigned(job)
 
 
 def _tell_assigned(job: Job, member: Member, event: JobEvent) -> None:

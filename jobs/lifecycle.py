@@ -6,7 +6,10 @@ managers and admins) and system (timed transitions run by background jobs).
 
 from __future__ import annotations
 
+from typing import Any
+
 from crowd.core.db import utcnow
+from crowd.core.events import Event, emit
 from crowd.extensions import db
 from jobs.errors import refused_transition
 from jobs.models import Job, JobEvent
@@ -48,7 +51,12 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     ("completed", "dispute", "member"): "disputed",
     ("disputed", "resolve", "staff"): "confirmed",
     ("disputed", "resolve_cancel", "staff"): "cancelled",
+    # the customer's bank decided a chargeback for us: the job is confirmed again
+    ("disputed", "chargeback_won", "system"): "confirmed",
 }
+
+# The moment a job first reached a state, stamped by transition() (kept on a later return).
+STAMPS = {"confirmed": "confirmed_at", "cancelled": "cancelled_at", "closed": "closed_at"}
 
 FINAL = frozenset({"closed", "cancelled"})
 
@@ -72,23 +80,66 @@ def next_status(job: Job, action: str, actor: str) -> str:
 
 
 def transition(
-    job: Job, action: str, *, actor: str, actor_user_id: int | None = None, **detail
+    job: Job,
+    action: str,
+    *,
+    actor: str,
+    actor_user_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+    **detail,
 ) -> JobEvent:
-    """Move `job` along the table and record the event; the caller holds the job's row lock."""
+    """Move `job` along the table, record the event and emit `job.<new state>`.
+
+    The caller holds the job's row lock. `changes` (columns of the job, e.g. the cancel
+    reason) are set before the subscribers run, so they see the job as it now is; whatever
+    follows from the change in other packages is theirs, in their `events.py` (see
+    crowd.core.events). A same-state move (a new dispatch wave) is recorded, not emitted.
+    """
     target = next_status(job, action, actor)
+    from_status = job.status
     event = JobEvent(
         job_id=job.id,
         action=action,
-        from_status=job.status,
+        from_status=from_status,
         to_status=target,
         actor=actor,
         actor_user_id=actor_user_id,
         detail=detail,
     )
-    if target != job.status:
+    now = utcnow()
+    first = False
+    if target != from_status:
         job.status = target
-        job.status_changed_at = utcnow()
+        job.status_changed_at = now
+        stamp = STAMPS.get(target)
+        if stamp is not None and getattr(job, stamp) is None:
+            setattr(job, stamp, now)
+            first = True
+    for column, value in (changes or {}).items():
+        setattr(job, column, value)
     # Polling clients use updated_at; a same-state event (a new wave) is news too.
-    job.updated_at = utcnow()
+    job.updated_at = now
     db.session.add(event)
+    if target != from_status:
+        emit(
+            Event(
+                name=f"job.{target}",
+                subject_type="job",
+                subject_id=job.id,
+                actor=actor_user_id if actor_user_id is not None else "system",
+                payload={
+                    "action": action,
+                    "by": actor,
+                    "from_status": from_status,
+                    "to_status": target,
+                    # False when the job comes back to a state it had (confirmed after a
+                    # dispute): what followed the first time is not done twice.
+                    "first": first,
+                    "customer_id": job.customer_id,
+                    "member_id": job.assigned_member_id,
+                    "detail": detail,
+                },
+                occurred_at=now,
+            )
+        )
     return event

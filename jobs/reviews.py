@@ -19,6 +19,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
+from crowd.core.events import Event, emit
 from crowd.core.locking import lock_rows
 from crowd.core.pagination import paginate
 from crowd.customers.models import Customer
@@ -31,7 +32,6 @@ from jobs.config import job_rules
 from jobs.errors import AlreadyReviewed, JobNotReviewable
 from jobs.models import Job, Review
 from jobs.queries import lock_job
-from onboarding.levels.evaluation import promote_on_event
 
 # What each side may say about the other, beyond stars and a comment.
 MEMBER_TAGS = ("punctual", "friendly", "competent", "tidy", "explained_well")
@@ -183,7 +183,6 @@ def _publish(job: Job, review: Review, now: datetime) -> None:
         # The member before their stats (the lock order): a promotion locks the member next.
         lock_rows(Member, [job.assigned_member_id])
         record_rating(job.assigned_member_id, stars=review.stars)
-        promote_on_event(job.assigned_member_id, cause=f"review.published:{review.id}")
         reviewed_user_id = db.session.scalar(
             select(Member.user_id).where(Member.id == job.assigned_member_id)
         )
@@ -193,6 +192,16 @@ def _publish(job: Job, review: Review, now: datetime) -> None:
             select(Customer.user_id).where(Customer.id == job.customer_id)
         )
         about = "customer"
+    emit(
+        Event(
+            name="review.published",
+            subject_type="review",
+            subject_id=review.id,
+            actor="system",
+            payload={"job_id": job.id, "about": about, "member_id": job.assigned_member_id},
+            occurred_at=now,
+        )
+    )
     notify(
         reviewed_user_id,
         "review.published",

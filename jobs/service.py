@@ -18,9 +18,7 @@ from crowd.customers.models import Customer
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify
-from crowd.recruitment.hooks import queue_referral_check
 from jobs.config import job_rules
-from jobs.dispatch import withdraw_pending_offers
 from jobs.lifecycle import transition
 from jobs.models import Job
 from jobs.queries import actor_kind, job_for, lock_job, present_for
@@ -28,11 +26,7 @@ from jobs.timers import (
     auto_confirm_due_at,
     close_due_at,
     reminder_due_at,
-    schedule_close,
 )
-from mentoring.programmes import queue_graduation_check
-from onboarding.levels.evaluation import promote_on_event
-from payouts import job_money
 from support.tickets.opening import open_ticket
 
 # A reminder may run this much before its nominal time (clock skew between hosts).
@@ -48,30 +42,9 @@ def _user_of(model, row_id: int) -> int:
 
 def confirm(job: Job, *, actor: str, actor_user_id: int | None = None) -> None:
     """completed → confirmed (customer, staff on their behalf, or the system after the
-    auto-confirm period); closing is scheduled and the other side told."""
+    auto-confirm period); what follows (money, levels, notices, closing) is the subscribers'
+    of job.confirmed."""
     transition(job, "confirm", actor=actor, actor_user_id=actor_user_id)
-    job.confirmed_at = utcnow()
-    job_money.on_confirmed(job)
-    if job.assigned_member_id:
-        promote_on_event(job.assigned_member_id, cause=f"job.confirmed:{job.id}")
-        # A mentee may graduate on their record of confirmed jobs.
-        queue_graduation_check(job.assigned_member_id)
-        queue_referral_check(job.assigned_member_id, trigger=f"job:{job.id}")
-    schedule_close(job)
-    title = "Job confirmed" if actor != "system" else "Job confirmed automatically"
-    recipients = [_user_of(Member, job.assigned_member_id)] if job.assigned_member_id else []
-    if actor != "customer":
-        recipients.append(_user_of(Customer, job.customer_id))
-    for user_id in recipients:
-        notify(
-            user_id,
-            "job.confirmed",
-            title,
-            job.title,
-            dedupe_key=f"job.confirmed:{job.id}:{user_id}:{int(job.confirmed_at.timestamp())}",
-            job_id=job.id,
-            by=actor,
-        )
 
 
 def confirm_job(*, actor: Principal, job_id: int) -> dict:
@@ -99,28 +72,17 @@ def cancel_job(*, actor: Principal, job_id: int, reason: str) -> dict:
     late window owes the late-cancellation fee (staff cancel free of charge)."""
     job = job_for(actor, job_id, lock=True)
     kind = actor_kind(actor)
-    was = job.status
-    now = utcnow()
-    fee = late_cancellation_fee(job, now=now) if kind == "customer" else 0
-    transition(job, "cancel", actor=kind, actor_user_id=actor.user_id, reason=reason, fee=fee)
-    job.cancelled_at, job.cancelled_by, job.cancel_reason = now, kind, reason
-    job.cancellation_fee_amount = fee
-    job_money.on_cancelled(job)
-    withdraw_pending_offers(job, reason="the job was cancelled.")
-    recipients = []
-    if was in ("assigned", "in_progress") and job.assigned_member_id:
-        recipients.append(_user_of(Member, job.assigned_member_id))
-    if kind != "customer":
-        recipients.append(_user_of(Customer, job.customer_id))
-    for user_id in recipients:
-        notify(
-            user_id,
-            "job.cancelled",
-            "Job cancelled",
-            f"“{job.title}” was cancelled: {reason}",
-            dedupe_key=f"job.cancelled:{job.id}:{user_id}",
-            job_id=job.id,
-        )
+    fee = late_cancellation_fee(job) if kind == "customer" else 0
+    changes = {"cancelled_by": kind, "cancel_reason": reason, "cancellation_fee_amount": fee}
+    transition(
+        job,
+        "cancel",
+        actor=kind,
+        actor_user_id=actor.user_id,
+        changes=changes,
+        reason=reason,
+        fee=fee,
+    )
     db.session.flush()
     return present_for(actor, job)
 
@@ -162,7 +124,6 @@ def close_job(job_id: int, *, skip_locked: bool = False) -> bool:
     if job is None or job.status != "confirmed" or close_due_at(job) > utcnow():
         return False
     transition(job, "close", actor="system")
-    job.closed_at = utcnow()
     return True
 
 

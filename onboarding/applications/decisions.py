@@ -15,12 +15,11 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
+from crowd.core.events import Event, emit
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.members.service import change_member_status
 from crowd.notifications.service import notify
-from crowd.recruitment.hooks import on_admission as recruitment_on_admission
-from mentoring.programmes import queue_mentor_assignment
 from onboarding.applications.queue import application_for_staff, detail, require_staff
 from onboarding.config import onboarding_rules
 from onboarding.errors import (
@@ -181,10 +180,17 @@ def approve(*, actor: Principal, application_id: int, note: str | None = None) -
     )
     # Last: the first level is the final step of admission.
     admit_member(member.id, actor_user_id=actor.user_id)
-    # The new Starter gets a mentor after the commit (mentoring.assign_mentor).
-    queue_mentor_assignment(member.id)
-    # Their own referral code, and their referrer's milestone checked after the commit.
-    recruitment_on_admission(member.id, application_id=application.id)
+    # What follows in other packages (a mentor, a referral code, the referrer's milestone) is
+    # their subscribers'.
+    emit(
+        Event(
+            name="application.approved",
+            subject_type="application",
+            subject_id=application.id,
+            actor=actor.user_id,
+            payload={"member_id": member.id},
+        )
+    )
     return detail(application)
 
 

@@ -21,10 +21,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from crowd.core.events import Event, emit
 from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify
-from mentoring.programmes import queue_graduation_check
 from onboarding.levels.metrics import MemberFigures
 from onboarding.levels.targets import Ladder
 from onboarding.models import Level, LevelChange, LevelRuleset, MemberLevel
@@ -113,9 +113,21 @@ def record_change(
     db.session.add(change)
     db.session.flush()
     notify_change(change, member.user_id, {rung.rank: rung.name for rung in ladder.rungs})
-    if to_rank > from_rank and not admission:
-        # A mentee may graduate on reaching a level (mentoring.check_graduation).
-        queue_graduation_check(member.id)
+    emit(
+        Event(
+            name="level.changed",
+            subject_type="member",
+            subject_id=member.id,
+            actor=changed_by_id if changed_by_id is not None else "system",
+            payload={
+                "change_id": change.id,
+                "from_rank": from_rank,
+                "to_rank": to_rank,
+                "cause": cause,
+            },
+            occurred_at=now,
+        )
+    )
     return change
 
 

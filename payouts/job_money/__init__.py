@@ -7,9 +7,10 @@ payment clearing, the platform's commission (payouts.plans.commission_for at the
 confirmation, perks applied) and the member's earning to their payable. Members are paid
 later by the payout run's transfers.
 
-The jobs code calls the hooks (`on_assigned`, `on_confirmed`, `on_cancelled`) inside its own
-unit of work; they only write our rows and enqueue tasks, so no provider call ever runs in a
-request's transaction. The tasks lock the job's payment row, call the provider with an
+The hooks (`on_assigned`, `on_confirmed`, `on_cancelled`) run as payouts.events' subscribers
+of job.assigned, job.confirmed and job.cancelled, inside the unit of work that moved the job;
+they only write our rows and enqueue tasks, so no provider call ever runs in a request's
+transaction. The tasks lock the job's payment row, call the provider with an
 idempotency key derived from our ids, and post to the ledger under a key derived from the
 job — so a task that runs twice, or dies after the provider answered, does its work once:
 the provider replays the first answer for the key and the ledger returns the first posting.

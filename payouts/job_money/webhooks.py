@@ -26,7 +26,7 @@ from crowd.extensions import db
 from crowd.members.models import Member
 from crowd.notifications.service import notify
 from jobs.lifecycle import allowed_actions, transition
-from jobs.models import Job
+from jobs.models import Job, JobEvent
 from jobs.queries import lock_job
 from payouts import ledger
 from payouts.job_money.payments import (
@@ -364,9 +364,12 @@ def _dispute_created(event) -> Ignored | None:
 @on_event("charge.dispute.closed")
 def _dispute_closed(event) -> Ignored | None:
     dispute = event.data_object
-    payment = _payment_by_intent(dispute.get("payment_intent"))
-    if payment is None:
+    found = _payment_by_intent(dispute.get("payment_intent"), lock=False)
+    if found is None:
         return Ignored("not a job payment we know")
+    # The job first, then its payment (a won chargeback may move the job).
+    job = lock_job(found.job_id)
+    payment = payment_of(found.job_id, lock=True)
     ignored = _dispute_problem(payment, event, dispute)
     if ignored is not None:
         return ignored
@@ -378,6 +381,8 @@ def _dispute_closed(event) -> Ignored | None:
     payment.dispute_amount = dispute.get("amount") or payment.dispute_amount
     payment.disputed_at = payment.disputed_at or event.created
     payment.dispute_closed_at = event.created
+    if payment.dispute_status == "won":
+        _confirm_after_chargeback(job, payment)
     if payment.dispute_status == "lost" and payment.dispute_amount:
         # The bank took the money back from the platform's balance; the platform bears it
         # (whether the member gives their earning back is for mediation to decide).
@@ -393,3 +398,20 @@ def _dispute_closed(event) -> Ignored | None:
             job_id=payment.job_id,
         )
     return None
+
+
+def _confirm_after_chargeback(job: Job, payment: JobPayment) -> None:
+    """A won chargeback confirms the job again if the chargeback is what put it in `disputed`
+    (a dispute opened with support stays for support to settle); the subscribers of
+    job.confirmed do the rest, as on any other confirmation."""
+    if job.status != "disputed":
+        return
+    moved_by = db.session.scalar(
+        select(JobEvent.detail)
+        .where(JobEvent.job_id == job.id, JobEvent.to_status == "disputed")
+        .order_by(JobEvent.id.desc())
+        .limit(1)
+    )
+    if (moved_by or {}).get("dispute_id") != payment.dispute_id:
+        return
+    transition(job, "chargeback_won", actor="system", dispute_id=payment.dispute_id)

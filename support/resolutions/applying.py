@@ -14,7 +14,6 @@ from crowd.notifications.service import notify
 from jobs.lifecycle import transition as job_transition
 from jobs.models import Job
 from jobs.queries import lock_job
-from jobs.timers import schedule_close
 from payouts import job_money
 from payouts.models.job_payments import JobPayment
 from support.errors import ProposalNoLongerFits, ProposalOnHold, ResolutionNotOpen
@@ -128,7 +127,7 @@ def apply_resolution(
     else:
         refund, goodwill = _amounts_now(resolution, job, payment)
     if job.status == "disputed":
-        _settle_job(job, ticket, resolution, cancel=cancel, now=now)
+        _settle_job(job, ticket, resolution, cancel=cancel)
     key = job_money.key_for(job.id, f"resolution-{resolution.id}")
     if refund and not cancel:
         reason = f"Ticket {ticket.id}: {resolution.kind.replace('_', ' ')}"
@@ -184,22 +183,24 @@ def _amounts_now(resolution: Resolution, job: Job, payment: JobPayment | None) -
     return refund, resolution.goodwill_amount
 
 
-def _settle_job(
-    job: Job, ticket: Ticket, resolution: Resolution, *, cancel: bool, now: datetime
-) -> None:
-    """Move the job out of `disputed`; confirming a never-confirmed job captures its payment."""
+def _settle_job(job: Job, ticket: Ticket, resolution: Resolution, *, cancel: bool) -> None:
+    """Move the job out of `disputed`; what follows (the capture of a never-confirmed job or
+    the release of a cancelled one, levels, notices, closing) is job.confirmed's and
+    job.cancelled's subscribers'."""
     detail = {"ticket_id": ticket.id, "resolution": resolution.kind}
     if cancel:
+        changes = {
+            "cancelled_by": "staff",
+            "cancel_reason": f"Dispute settled with a full refund (ticket {ticket.id})",
+            "cancellation_fee_amount": 0,
+        }
         job_transition(
-            job, "resolve_cancel", actor="staff", actor_user_id=resolution.proposed_by_id, **detail
+            job,
+            "resolve_cancel",
+            actor="staff",
+            actor_user_id=resolution.proposed_by_id,
+            changes=changes,
+            **detail,
         )
-        job.cancelled_at, job.cancelled_by = now, "staff"
-        job.cancel_reason = f"Dispute settled with a full refund (ticket {ticket.id})"
-        job.cancellation_fee_amount = 0
-        job_money.on_cancelled(job)
         return
     job_transition(job, "resolve", actor="staff", actor_user_id=resolution.proposed_by_id, **detail)
-    if job.confirmed_at is None:
-        job.confirmed_at = now
-        job_money.on_confirmed(job)
-    schedule_close(job)

@@ -1,0 +1,78 @@
+"""Domain events: an in-process registry of who reacts to what, run in the emitter's unit of work.
+
+A lifecycle's one `transition()` emits an `Event` ("job.confirmed", …); each package that
+reacts declares its subscribers in its own module (`payouts/events.py`, …) with
+`@subscribe("job.confirmed")`. `emit` runs them synchronously, in registration order, inside
+the caller's transaction: they write rows and never commit, and anything slow or external
+they enqueue through the outbox (`crowd.core.background.enqueue`), which runs after the commit.
+A subscriber that raises fails the whole unit of work, as any other step would.
+
+The subscriber modules are loaded explicitly at app start (`load_subscribers`, from the list in
+the app factory), never by a chance import, so the wiring is the same in every process and
+`flask crowd events` prints it. The core imports no domain: the list is of module names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from crowd.core.db import utcnow
+
+Subscriber = Callable[["Event"], None]
+
+_SUBSCRIBERS: dict[str, list[Subscriber]] = {}
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened: `name` ("job.confirmed") to `subject_type` #`subject_id`, by
+    `actor` (a user id, or "system"), with what the subscribers need in `payload`."""
+
+    name: str
+    subject_type: str
+    subject_id: int
+    actor: int | str
+    payload: dict[str, Any] = field(default_factory=dict)
+    occurred_at: datetime = field(default_factory=utcnow)
+
+
+def subscribe(*names: str) -> Callable[[Subscriber], Subscriber]:
+    """Register the decorated function for each event name (once, however often loaded)."""
+
+    def register(function: Subscriber) -> Subscriber:
+        for name in names:
+            registered = _SUBSCRIBERS.setdefault(name, [])
+            key = _qualified(function)
+            if all(_qualified(known) != key for known in registered):
+                registered.append(function)
+        return function
+
+    return register
+
+
+def emit(event: Event) -> None:
+    """Run every subscriber of `event.name` now, in the caller's unit of work."""
+    for subscriber in tuple(_SUBSCRIBERS.get(event.name, ())):
+        subscriber(event)
+
+
+def load_subscribers(modules: Iterable[str]) -> None:
+    """Import the packages' subscriber modules (their `@subscribe` calls register them)."""
+    for module in modules:
+        importlib.import_module(module)
+
+
+def wiring() -> dict[str, list[str]]:
+    """Every event name with its subscribers as "module.function", in the order they run."""
+    return {
+        name: [_qualified(subscriber) for subscriber in subscribers]
+        for name, subscribers in sorted(_SUBSCRIBERS.items())
+    }
+
+
+def _qualified(function: Subscriber) -> str:
+    return f"{function.__module__}.{function.__qualname__}"

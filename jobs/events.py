@@ -1,0 +1,81 @@
+"""What the jobs package itself does after a job's state changes, whatever moved it: the
+closing timer, withdrawing open offers, and telling the parties (see crowd.core.events)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crowd.core.events import Event, subscribe
+from crowd.customers.models import Customer
+from crowd.extensions import db
+from crowd.members.models import Member
+from crowd.notifications.service import notify
+from jobs.dispatch import withdraw_pending_offers
+from jobs.models import Job
+from jobs.timers import schedule_close
+
+# States in which the member has been working on (or holding) the job: they hear of a cancel.
+MEMBER_ENGAGED = ("assigned", "in_progress", "disputed")
+
+
+def _user_of(model, row_id: int) -> int:
+    return db.session.scalar(select(model.user_id).where(model.id == row_id))
+
+
+def _job(event: Event) -> Job:
+    return db.session.get(Job, event.subject_id)
+
+
+def _parties(job: Job, event: Event, *, member: bool) -> list[int]:
+    """Whom to tell: the member when `member`, the customer unless they did it themselves."""
+    recipients = [_user_of(Member, job.assigned_member_id)] if member else []
+    if event.payload["by"] != "customer":
+        recipients.append(_user_of(Customer, job.customer_id))
+    return recipients
+
+
+@subscribe("job.confirmed")
+def schedule_closing(event: Event) -> None:
+    """A confirmed job closes close_after_days later (jobs.close)."""
+    schedule_close(_job(event))
+
+
+@subscribe("job.confirmed")
+def tell_confirmed(event: Event) -> None:
+    """Tell the member, and the customer unless they confirmed it themselves."""
+    job = _job(event)
+    by = event.payload["by"]
+    title = "Job confirmed" if by != "system" else "Job confirmed automatically"
+    stamp = int(job.confirmed_at.timestamp())
+    for user_id in _parties(job, event, member=job.assigned_member_id is not None):
+        notify(
+            user_id,
+            "job.confirmed",
+            title,
+            job.title,
+            dedupe_key=f"job.confirmed:{job.id}:{user_id}:{stamp}",
+            job_id=job.id,
+            by=by,
+        )
+
+
+@subscribe("job.cancelled")
+def withdraw_offers(event: Event) -> None:
+    """Offers still out for a cancelled job are withdrawn."""
+    withdraw_pending_offers(_job(event), reason="the job was cancelled.")
+
+
+@subscribe("job.cancelled")
+def tell_cancelled(event: Event) -> None:
+    """Tell the member who held the job, and the customer unless they cancelled it."""
+    job = _job(event)
+    engaged = event.payload["from_status"] in MEMBER_ENGAGED and job.assigned_member_id
+    for user_id in _parties(job, event, member=bool(engaged)):
+        notify(
+            user_id,
+            "job.cancelled",
+            "Job cancelled",
+            f"“{job.title}” was cancelled: {job.cancel_reason}",
+            dedupe_key=f"job.cancelled:{job.id}:{user_id}",
+            job_id=job.id,
+        )

@@ -1,0 +1,30 @@
+"""Mentoring's reactions to other packages' events (crowd.core.events; `mentoring.events` is
+the meetups' package): a new member gets a mentor; a mentee may graduate on their record of
+confirmed jobs or on reaching a level."""
+
+from __future__ import annotations
+
+from crowd.core.events import Event, subscribe
+from mentoring.programmes import queue_graduation_check, queue_mentor_assignment
+
+
+@subscribe("job.confirmed")
+def check_graduation(event: Event) -> None:
+    """Check the job's member's active mentorship for graduation after the commit."""
+    member_id = event.payload["member_id"]
+    if member_id is not None:
+        queue_graduation_check(member_id)
+
+
+@subscribe("level.changed")
+def check_graduation_on_promotion(event: Event) -> None:
+    """A promoted mentee may graduate (an admission is no promotion: no mentorship yet)."""
+    promoted = event.payload["to_rank"] > event.payload["from_rank"]
+    if promoted and event.payload["cause"] != "approval":
+        queue_graduation_check(event.subject_id)
+
+
+@subscribe("application.approved")
+def find_mentor(event: Event) -> None:
+    """The new Starter gets a mentor after the commit (mentoring.assign_mentor)."""
+    queue_mentor_assignment(event.payload["member_id"])

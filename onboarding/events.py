@@ -1,0 +1,22 @@
+"""A member's level follows their record: a confirmed job or a published review of their work
+may promote them at once."""
+
+from __future__ import annotations
+
+from crowd.core.events import Event, subscribe
+from onboarding.levels.evaluation import promote_on_event
+
+
+@subscribe("job.confirmed")
+def evaluate_level(event: Event) -> None:
+    """Promote the job's member if their record now meets a higher level (never demotes)."""
+    member_id = event.payload["member_id"]
+    if member_id is not None:
+        promote_on_event(member_id, cause=f"job.confirmed:{event.subject_id}")
+
+
+@subscribe("review.published")
+def evaluate_level_on_review(event: Event) -> None:
+    """A customer's review of the member counts in their rating: promote if it now suffices."""
+    if event.payload["about"] == "member":
+        promote_on_event(event.payload["member_id"], cause=f"review.published:{event.subject_id}")

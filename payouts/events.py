@@ -1,0 +1,31 @@
+"""The job's money follows its state, whatever moved it: authorisation on assignment, capture
+on confirmation, release (or the late-cancellation fee) on cancellation. The work itself runs
+in outbox tasks (payouts.job_money); a disputed job's member is held by the payout run through
+job_money.open_dispute_member_ids, which reads the job's state."""
+
+from __future__ import annotations
+
+from crowd.core.events import Event, subscribe
+from crowd.extensions import db
+from jobs.models import Job
+from payouts import job_money
+
+
+@subscribe("job.assigned")
+def authorize_payment(event: Event) -> None:
+    """Have the customer's payment for the job authorised (the member is set by now)."""
+    job_money.on_assigned(db.session.get(Job, event.subject_id))
+
+
+@subscribe("job.confirmed")
+def capture_payment(event: Event) -> None:
+    """Capture and split the payment the first time the job is confirmed (a job confirmed
+    again after a dispute was captured then)."""
+    if event.payload["first"]:
+        job_money.on_confirmed(db.session.get(Job, event.subject_id))
+
+
+@subscribe("job.cancelled")
+def release_payment(event: Event) -> None:
+    """Release the authorisation, or capture the late-cancellation fee."""
+    job_money.on_cancelled(db.session.get(Job, event.subject_id))

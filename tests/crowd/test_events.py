@@ -1,0 +1,62 @@
+"""The domain event registry: subscribers run in registration order, once each, in the
+emitter's unit of work; the wiring loaded at app start is what `flask crowd events` prints."""
+
+from __future__ import annotations
+
+import pytest
+
+from crowd import EVENT_SUBSCRIBERS
+from crowd.core import events
+from crowd.core.events import Event, emit, subscribe, wiring
+
+
+@pytest.fixture
+def scratch(monkeypatch):
+    """An empty registry for this test (the app's wiring is restored after it)."""
+    monkeypatch.setattr(events, "_SUBSCRIBERS", {})
+
+
+def test_subscribers_run_in_order_once_each_with_the_event(scratch):
+    seen = []
+
+    @subscribe("thing.done", "thing.undone")
+    def first(event: Event) -> None:
+        seen.append(("first", event.name, event.payload["n"]))
+
+    @subscribe("thing.done")
+    def second(event: Event) -> None:
+        seen.append(("second", event.name, event.payload["n"]))
+
+    subscribe("thing.done")(first)  # a module loaded twice registers once
+    emit(Event("thing.done", "thing", 7, "system", {"n": 1}))
+    emit(Event("thing.undone", "thing", 7, 42, {"n": 2}))
+    emit(Event("nobody.listens", "thing", 7, "system"))
+
+    assert seen == [
+        ("first", "thing.done", 1),
+        ("second", "thing.done", 1),
+        ("first", "thing.undone", 2),
+    ]
+    here = f"{__name__}.test_subscribers_run_in_order_once_each_with_the_event.<locals>"
+    assert wiring()["thing.done"] == [f"{here}.first", f"{here}.second"]
+
+
+def test_a_failing_subscriber_fails_the_emit(scratch):
+    @subscribe("thing.done")
+    def broken(event: Event) -> None:
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        emit(Event("thing.done", "thing", 1, "system"))
+
+
+def test_the_app_loads_every_listed_subscriber_module(app):
+    modules = {name.rsplit(".", 1)[0] for subs in wiring().values() for name in subs}
+    assert set(EVENT_SUBSCRIBERS) <= modules
+
+
+def test_an_approval_is_wired_to_mentoring_and_recruitment(app):
+    assert wiring()["application.approved"] == [
+        "mentoring.subscribers.find_mentor",
+        "crowd.recruitment.events.admitted",
+    ]
