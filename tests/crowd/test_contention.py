@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+import jobs.events
 import jobs.posting
 import jobs.reviews
 import jobs.service
@@ -149,7 +150,7 @@ def test_a_staff_action_run_again_is_audited_once_as_it_ended(
     client, monkeypatch, customer, member, cm
 ):
     job_id = finished_job(customer, member, status="assigned")
-    monkeypatch.setattr(jobs.service, "notify", losing(jobs.service.notify, times=2))
+    monkeypatch.setattr(jobs.events, "notify", losing(jobs.events.notify, times=2))
 
     response = client.post(
         f"/api/v1/staff/jobs/{job_id}/cancel", json={"reason": "Duplicate"}, headers=cm.headers
@@ -166,7 +167,7 @@ def test_a_staff_action_that_keeps_losing_is_audited_once_as_busy(
     client, monkeypatch, customer, member, cm
 ):
     job_id = finished_job(customer, member, status="assigned")
-    monkeypatch.setattr(jobs.service, "notify", losing(jobs.service.notify, times=99))
+    monkeypatch.setattr(jobs.events, "notify", losing(jobs.events.notify, times=99))
 
     response = client.post(
         f"/api/v1/staff/jobs/{job_id}/cancel", json={"reason": "Duplicate"}, headers=cm.headers
