@@ -61,9 +61,16 @@ def emit(event: Event) -> None:
 
 
 def load_subscribers(modules: Iterable[str]) -> None:
-    """Import the packages' subscriber modules (their `@subscribe` calls register them)."""
+    """Import the packages' subscriber modules (their `@subscribe` calls register them), then
+    order every event's subscribers by that list, whatever imported a module first: the order
+    they run in is the declared one, not an accident of imports."""
+    modules = tuple(modules)
     for module in modules:
         importlib.import_module(module)
+    rank = {module: index for index, module in enumerate(modules)}
+    for subscribers in _SUBSCRIBERS.values():
+        # Stable: within one module, the order of definition stays.
+        subscribers.sort(key=lambda function: rank.get(function.__module__, len(rank)))
 
 
 def wiring() -> dict[str, list[str]]:

@@ -50,6 +50,22 @@ def test_a_failing_subscriber_fails_the_emit(scratch):
         emit(Event("thing.done", "thing", 1, "system"))
 
 
+def test_subscribers_run_in_the_declared_module_order_whatever_was_imported_first(scratch):
+    def later(event: Event) -> None: ...
+
+    def earlier(event: Event) -> None: ...
+
+    later.__module__, earlier.__module__ = "json", "string"
+    later.__qualname__, earlier.__qualname__ = "later", "earlier"
+    # "json" was imported (and registered) first, but the list puts "string" first.
+    subscribe("thing.done")(later)
+    subscribe("thing.done")(earlier)
+
+    events.load_subscribers(["string", "json"])
+
+    assert wiring() == {"thing.done": ["string.earlier", "json.later"]}
+
+
 def test_the_app_loads_every_listed_subscriber_module(app):
     modules = {name.rsplit(".", 1)[0] for subs in wiring().values() for name in subs}
     assert set(EVENT_SUBSCRIBERS) <= modules
