@@ -67,9 +67,9 @@ def drop_database(url: str) -> None:
 
 def seed_members(app, threads: int) -> list[list[int]]:
     """MEMBERS_PER_THREAD members for each thread (ids), with a user each."""
-    from crowd.accounts.models import User
+    from accounts.models import User
     from crowd.extensions import db
-    from crowd.members.models import Member
+    from members.models import Member
 
     groups = []
     with app.app_context():
@@ -177,10 +177,10 @@ def bench_payout_run(app, members: int = 10_000) -> str:
 
     def _seed_payees(count: int) -> tuple[int, int]:
         """`count` members with enabled offline accounts and an earning each; (first, last) id."""
-        from crowd.accounts.models import User
+        from accounts.models import User
         from crowd.core.db import utcnow
         from crowd.extensions import db
-        from crowd.members.models import Member
+        from members.models import Member
         from payouts.models import (
             ConnectedAccount,
             LedgerAccount,

@@ -255,7 +255,7 @@ def evaluation(now, **kwargs) -> tuple[float, dict]:
 
 def everyone_moves_ladder() -> None:
     """Activate a five-level ladder without requirements: everyone not locked climbs to 5."""
-    from crowd.accounts.models import User
+    from accounts.models import User
     from crowd.core.auth import Principal
     from crowd.core.db import commit
     from crowd.extensions import db
@@ -311,8 +311,8 @@ def run(url: str, size: int, runs: int, started: float) -> int:
     from crowd import create_app
     from crowd.core.background import redis_connection
     from crowd.extensions import db
-    from crowd.members.models import Skill
-    from crowd.members.service import sync_catalogue
+    from members.models import Skill
+    from members.service import sync_catalogue
     from onboarding.models import TrainingModule
 
     queue = f"bench-levels-{os.getpid()}"

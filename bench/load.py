@@ -130,11 +130,11 @@ def seed(env: dict, *, customers: int, members: int, cms: int) -> Crowd:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
+    from accounts import service as accounts
     from crowd import create_app
-    from crowd.accounts import service as accounts
     from crowd.extensions import db
-    from crowd.members.models import AvailabilitySlot, Member, MemberSkill, MemberStats, Skill
-    from crowd.members.service import sync_catalogue
+    from members.models import AvailabilitySlot, Member, MemberSkill, MemberStats, Skill
+    from members.service import sync_catalogue
 
     app = create_app({**env, "CROWD_FAST_HASHING": True})
     crowd = Crowd()

@@ -427,14 +427,14 @@ def main() -> int:
 def run(url: str, started: float) -> int:
     from flask_migrate import upgrade
 
+    from accounts.models import User
     from crowd import create_app
-    from crowd.accounts.models import User
-    from crowd.customers.models import Customer
-    from crowd.demo.places import CITIES
     from crowd.extensions import db
-    from crowd.members.models import Skill
-    from crowd.members.service import sync_catalogue
+    from customers.models import Customer
+    from demo.places import CITIES
     from jobs.matching.eligibility import MEMBER_REACH_INDEX, VERIFIED_SKILLS_INDEX
+    from members.models import Skill
+    from members.service import sync_catalogue
 
     app = create_app(
         {

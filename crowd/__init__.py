@@ -16,19 +16,19 @@ from crowd.config import ConfigError, Settings
 # Each domain package contributes models, a `routes.blp` and optionally `tasks`, `errors`
 # and `cli`.
 DOMAINS = (
-    "crowd.accounts",
-    "crowd.members",
-    "crowd.customers",
-    "crowd.notifications",
+    "accounts",
+    "members",
+    "customers",
+    "notifications",
     "jobs",
     "payouts",
     "onboarding",
     "support",
     "mentoring",
-    "crowd.recruitment",
-    "crowd.helpcentre",
-    "crowd.community",
-    "crowd.crowd_health",
+    "recruitment",
+    "helpcentre",
+    "community",
+    "crowd_health",
 )
 
 # The modules whose @subscribe calls wire the domain events (crowd.core.events), loaded at
@@ -38,7 +38,7 @@ EVENT_SUBSCRIBERS = (
     "payouts.events",
     "onboarding.events",
     "mentoring.subscribers",
-    "crowd.recruitment.events",
+    "recruitment.events",
     "jobs.events",
 )
 
@@ -89,7 +89,8 @@ def _load_config(app: Flask, overrides: Mapping | None) -> None:
         level=logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
     )
-    logging.getLogger("crowd").setLevel(logging.INFO)
+    for package in ("crowd", *DOMAINS, "demo"):
+        logging.getLogger(package).setLevel(logging.INFO)
 
 
 def _use_strict_json(app: Flask) -> None:

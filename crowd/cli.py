@@ -18,7 +18,7 @@ crowd_cli = AppGroup("crowd", help="Crowd operations.")
 @click.password_option(envvar="CROWD_ADMIN_PASSWORD")
 def create_admin(email: str, display_name: str, password: str) -> None:
     """Create an admin account (the first one has to come from here)."""
-    from crowd.accounts import service
+    from accounts import service
     from crowd.core.db import commit
     from crowd.core.errors import DomainError
 
@@ -40,7 +40,7 @@ def create_admin(email: str, display_name: str, password: str) -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same crowd).")
 def seed_demo(members: int, customers: int, seed: int) -> None:
     """Load the skill catalogue and a realistic demo crowd (idempotent)."""
-    from crowd.demo import seed as seed_demo_data
+    from demo import seed as seed_demo_data
 
     summary = seed_demo_data(members=members, customers=customers, seed=seed, echo=click.echo)
     click.echo(summary)
@@ -50,7 +50,7 @@ def seed_demo(members: int, customers: int, seed: int) -> None:
 def load_catalogue() -> None:
     """Create or update the skill catalogue (categories and skills)."""
     from crowd.core.db import commit
-    from crowd.members.service import sync_catalogue
+    from members.service import sync_catalogue
 
     created = sync_catalogue()
     commit()

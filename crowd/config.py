@@ -166,7 +166,7 @@ class Settings:
     # Where Stripe's hosted onboarding sends members back (https; the mobile app's pages).
     payout_onboarding_refresh_url: str | None = None
     payout_onboarding_return_url: str | None = None
-    # Per-account sign-in throttling (crowd.accounts.throttle): after `threshold` wrong
+    # Per-account sign-in throttling (accounts.throttle): after `threshold` wrong
     # passwords in a row the account is locked for `base` seconds, doubling with each further
     # failure up to `max`; a successful sign-in resets it.
     sign_in_lockout_threshold: int = 5

@@ -16,10 +16,6 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable, field_error
 from crowd.extensions import db
-from crowd.members.access import lock_member
-from crowd.members.models import Member
-from crowd.members.service import record_offer_answered
-from crowd.notifications.service import notify
 from jobs.dispatch import (
     customer_user_id,
     next_wave_if_idle,
@@ -31,6 +27,10 @@ from jobs.matching import Fit, eligibility_problems, member_window
 from jobs.models import Job, JobEvent, Offer
 from jobs.queries import lock_job
 from jobs.timers import schedule_after_assignment
+from members.access import lock_member
+from members.models import Member
+from members.service import record_offer_answered
+from notifications.service import notify
 
 DECLINE_REASONS = ("too_far", "not_available", "price_too_low", "lacks_skill", "other")
 # Statuses in which a job takes up its member's time (double-booking and load checks).

@@ -32,17 +32,17 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.members.service import record_offers_received
-from crowd.notifications.service import notify_many
+from customers.models import Customer
 from jobs.config import job_rules
 from jobs.errors import NoCandidateLeft, OffersPending
 from jobs.lifecycle import next_status, transition
 from jobs.matching import eligibility_problems, rank_candidates
 from jobs.models import Job, JobEvent, Offer
 from jobs.queries import lock_job
+from members.models import Member
+from members.service import record_offers_received
+from notifications.service import notify_many
 
 WAVE_TASK = "jobs.dispatch_wave"
 EXPIRE_TASK = "jobs.expire_offers_for_job"

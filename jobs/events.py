@@ -6,13 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.core.events import Event, subscribe
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.notifications.service import notify
+from customers.models import Customer
 from jobs.dispatch import withdraw_pending_offers
 from jobs.models import Job
 from jobs.timers import schedule_close
+from members.models import Member
+from notifications.service import notify
 
 # States in which the member has been working on (or holding) the job: they hear of a cancel.
 MEMBER_ENGAGED = ("assigned", "in_progress", "disputed")

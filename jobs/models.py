@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
-from crowd.members.models import SkillCategory
+from members.models import SkillCategory
 
 JOB_STATUSES = (
     "open",

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.errors import field_error
-from crowd.customers.models import Customer, CustomerAddress
-from crowd.customers.service import blocked_member_ids, customer_for_user
 from crowd.extensions import db
-from crowd.members.models import Member, Skill, SkillCategory
+from customers.models import Customer, CustomerAddress
+from customers.service import blocked_member_ids, customer_for_user
 from jobs.models import Job, JobEvent, JobSkill, JobWindow
+from members.models import Member, Skill, SkillCategory
 
 # A job is priced in the currency of the country it is done in.
 COUNTRY_CURRENCY = {"DE": "EUR", "AT": "EUR", "CH": "CHF"}

@@ -17,12 +17,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
-from crowd.customers.models import Customer
-from crowd.customers.service import customer_id_for
 from crowd.extensions import db
-from crowd.members.models import Member, Skill, SkillCategory
+from customers.models import Customer
+from customers.service import customer_id_for
 from jobs.lifecycle import allowed_actions
 from jobs.models import Job, JobEvent, JobSkill, Offer, WorkReport
+from members.models import Member, Skill, SkillCategory
 
 # Statuses in which an escalated job still waits for a community manager.
 UNASSIGNED = ("open", "offered")

@@ -22,16 +22,16 @@ from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.events import Event, emit
 from crowd.core.locking import lock_rows
 from crowd.core.pagination import paginate
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.access import visible_member
-from crowd.members.models import Member, SkillCategory
-from crowd.members.service import record_rating
-from crowd.notifications.service import notify
+from customers.models import Customer
 from jobs.config import job_rules
 from jobs.errors import AlreadyReviewed, JobNotReviewable
 from jobs.models import Job, Review
 from jobs.queries import lock_job
+from members.access import visible_member
+from members.models import Member, SkillCategory
+from members.service import record_rating
+from notifications.service import notify
 
 # What each side may say about the other, beyond stars and a comment.
 MEMBER_TAGS = ("punctual", "friendly", "competent", "tidy", "explained_well")

@@ -14,10 +14,8 @@ from sqlalchemy import func, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.notifications.service import notify
+from customers.models import Customer
 from jobs.config import job_rules
 from jobs.lifecycle import transition
 from jobs.models import Job
@@ -27,6 +25,8 @@ from jobs.timers import (
     close_due_at,
     reminder_due_at,
 )
+from members.models import Member
+from notifications.service import notify
 from support.tickets.opening import open_ticket
 
 # A reminder may run this much before its nominal time (clock skew between hosts).

@@ -18,17 +18,17 @@ from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.models import Member, Skill
-from crowd.members.service import record_job_cancelled_by_member, record_job_completed
-from crowd.notifications.service import notify
+from customers.models import Customer
 from jobs.dispatch import WAVE_TASK, customer_user_id
 from jobs.lifecycle import allowed_actions, transition
 from jobs.matching.eligibility import haversine_km
 from jobs.models import Job, JobSkill, Offer, WorkReport
 from jobs.queries import lock_job
 from jobs.timers import schedule_after_completion
+from members.models import Member, Skill
+from members.service import record_job_cancelled_by_member, record_job_completed
+from notifications.service import notify
 
 # Which jobs each tab of the app shows.
 SCOPES = {

@@ -23,9 +23,9 @@ from sqlalchemy import case, func, or_, select, true
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.periods import day_bounds
-from crowd.crowd_health.ranks import admissions, rank_time
 from crowd.extensions import db
-from crowd.members.models import Member, SkillCategory
+from crowd_health.ranks import admissions, rank_time
+from members.models import Member, SkillCategory
 from mentoring.models import Event, EventInvitation, Mentorship, TopPerformerBadge
 from mentoring.top_performers.holders import valid_at
 

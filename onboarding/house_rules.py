@@ -16,9 +16,9 @@ from crowd.core.background import enqueue
 from crowd.core.errors import Forbidden, NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.access import own_member
-from crowd.members.models import Member
-from crowd.notifications.service import notify_many
+from members.access import own_member
+from members.models import Member
+from notifications.service import notify_many
 from onboarding.errors import HouseRulesOutdated
 from onboarding.models import HouseRulesAcceptance, HouseRulesVersion
 

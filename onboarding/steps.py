@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import AvailabilitySlot, Member, MemberSkill
+from members.models import AvailabilitySlot, Member, MemberSkill
 from onboarding.models import (
     Application,
     DocumentCheck,

@@ -17,13 +17,13 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from crowd.accounts.models import User
+from accounts.models import User
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
-from crowd.members.access import own_member
-from crowd.members.models import Member
+from members.access import own_member
+from members.models import Member
 from payouts.errors import (
     PayoutAccountCountryMismatch,
     PayoutAccountMissing,

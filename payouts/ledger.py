@@ -38,8 +38,8 @@ from crowd.core.db import is_postgres, utcnow
 from crowd.core.errors import DomainError, NotFound, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.models import Member
 from jobs.models import Job
+from members.models import Member
 from payouts.errors import (
     AlreadyReversed,
     InsufficientBalance,

@@ -9,8 +9,8 @@ and saving a method tries it on every payment waiting for one (or whose last met
 from __future__ import annotations
 
 from crowd.core.auth import Principal
-from crowd.customers.service import own_customer
 from crowd.extensions import db
+from customers.service import own_customer
 from payouts import job_money
 from payouts.errors import PaymentMethodMissing
 from payouts.models.job_payments import CustomerPaymentMethod

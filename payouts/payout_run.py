@@ -80,9 +80,9 @@ from crowd.core.errors import NotFound
 from crowd.core.locking import ROW_LOCK
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.access import own_member
-from crowd.members.models import Member
 from jobs.models import Job
+from members.access import own_member
+from members.models import Member
 from payouts import ledger
 from payouts.errors import RunAlreadyRequested
 from payouts.ledger import Line, account_code_for_member

@@ -32,8 +32,8 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
-from crowd.members.access import own_member, visible_member
-from crowd.members.models import Member
+from members.access import own_member, visible_member
+from members.models import Member
 from payouts.errors import (
     PlanAssignmentOverlap,
     PlanExists,

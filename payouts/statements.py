@@ -38,8 +38,8 @@ from crowd.core.auth import Principal
 from crowd.core.db import is_postgres, utcnow
 from crowd.core.errors import Unprocessable
 from crowd.extensions import db
-from crowd.members.access import own_member, visible_member
-from crowd.members.models import Member
+from members.access import own_member, visible_member
+from members.models import Member
 from payouts.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 
 CURRENCIES = ("EUR", "CHF")

@@ -18,15 +18,15 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden, NotFound
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.members.service import record_job_disputed
-from crowd.notifications.service import notify
+from customers.models import Customer
 from jobs.errors import JobNotDisputable
 from jobs.lifecycle import transition as job_transition
 from jobs.models import Job
 from jobs.queries import lock_job
+from members.models import Member
+from members.service import record_job_disputed
+from notifications.service import notify
 from support.errors import AlreadyDisputed
 from support.lifecycle import record
 from support.models import Ticket

@@ -17,7 +17,7 @@ from crowd.core.db import utcnow
 from crowd.core.errors import field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.notifications.service import notify
+from notifications.service import notify
 from support.errors import TicketClosed
 from support.lifecycle import record, transition
 from support.models import Ticket, TicketMessage

@@ -1,7 +1,7 @@
 """Sanctions ("house rules"): warn, suspend and reinstate members, with a reason and an audit.
 
 Every sanction is a Sanction row (who, why, which ticket); suspending and reinstating also
-move the member's status through crowd.members.service (a MemberStatusChange). A suspended
+move the member's status through members.service (a MemberStatusChange). A suspended
 member is out of matching at once (eligibility requires an active member, re-checked under
 the member's lock when an offer is accepted), and their pending offers are withdrawn: each of
 those jobs goes on to its next wave when none of its offers is left pending.
@@ -21,12 +21,12 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.members.service import change_member_status
-from crowd.notifications.service import notify
 from jobs.dispatch import next_wave_if_idle
 from jobs.models import Job, Offer
 from jobs.queries import lock_job
+from members.models import Member
+from members.service import change_member_status
+from notifications.service import notify
 from support.lifecycle import record
 from support.models import Sanction, Ticket
 

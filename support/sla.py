@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crowd.core.db import UTCDateTime, utcnow
 from crowd.extensions import db
-from crowd.notifications.service import notify
+from notifications.service import notify
 from support.config import support_rules
 from support.lifecycle import record, transition
 from support.models import Ticket

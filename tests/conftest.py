@@ -92,7 +92,7 @@ def app(database_url):
 
     with app.app_context():
         upgrade()
-        from crowd.members.service import sync_catalogue
+        from members.service import sync_catalogue
 
         sync_catalogue()
         db.session.commit()

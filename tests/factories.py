@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from crowd.accounts import service as accounts
+from accounts import service as accounts
 from crowd.extensions import db
 
 PASSWORD = "correct horse battery"

@@ -115,10 +115,10 @@ def authenticate() -> Principal | None:
     # Per request, not per app context: an app context may outlive one request.
     if _PRINCIPAL in request.environ:
         return request.environ[_PRINCIPAL]
-    from crowd.accounts.models import AuthToken, User
-    from crowd.customers.models import Customer
+    from accounts.models import AuthToken, User
     from crowd.extensions import db
-    from crowd.members.models import Member
+    from customers.models import Customer
+    from members.models import Member
 
     secret = _bearer_secret()
     if secret is None:

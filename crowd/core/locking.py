@@ -12,7 +12,7 @@ several rows of one table in ascending id (ledger accounts: in code order):
     mentor profile);
  5. the job's offers, then its reviews;
  6. the job's payment, then its refunds;
- 7. member stats (the counters in crowd.members.service);
+ 7. member stats (the counters in members.service);
  8. payouts;
  9. ledger accounts, sorted by code (payouts.ledger locks a posting's accounts at once);
 10. everything else is only inserted (job events, notifications, outbox messages, ledger

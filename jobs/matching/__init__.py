@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member
 from jobs.matching.availability import Fit
 from jobs.matching.calendar import fit_member, load_calendars
 from jobs.matching.eligibility import REQUIREMENT_SUMMARIES, problems_for
 from jobs.matching.facts import JobFacts
 from jobs.matching.ranking import WEIGHTS, Candidate, rank
 from jobs.models import Job
+from members.models import Member
 
 
 def rank_candidates(

@@ -16,7 +16,6 @@ from sqlalchemy import Integer, bindparam, cast, literal, null, select, union_al
 
 from crowd.core.db import UTCDateTime, is_postgres
 from crowd.extensions import db
-from crowd.members.models import AvailabilitySlot, TimeOff
 from jobs.matching.availability import (
     Fit,
     Interval,
@@ -28,6 +27,7 @@ from jobs.matching.availability import (
 )
 from jobs.matching.facts import ACTIVE_JOB_STATUSES, JobFacts, among
 from jobs.models import Job
+from members.models import AvailabilitySlot, TimeOff
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.util import ClauseAdapter
 
-from crowd.accounts.models import User
+from accounts.models import User
 from crowd.core.db import utcnow
-from crowd.customers.models import BlockedMember
 from crowd.extensions import db
-from crowd.members.models import Member, MemberSkill, Skill, SkillCategory
+from customers.models import BlockedMember
 from jobs.matching.calendar import fit_member as fit_member  # re-exported for dispatch
 from jobs.matching.calendar import load_calendars, unavailable_reason
 from jobs.matching.facts import (
@@ -59,6 +58,7 @@ from jobs.matching.facts import (
     haversine_km,
 )
 from jobs.models import Job
+from members.models import Member, MemberSkill, Skill, SkillCategory
 from onboarding.models import Level, LevelCategory, LevelRuleset
 
 # Each member's reach: the box, in degrees, that their service radius spans around them (the

@@ -31,9 +31,9 @@ from sqlalchemy.orm import aliased
 
 from crowd.core.db import UTCDateTime, is_postgres
 from crowd.extensions import db
-from crowd.members.models import Member, SkillCategory
 from jobs.matching.availability import Window
 from jobs.models import Job, JobSkill, JobWindow
+from members.models import Member, SkillCategory
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180  # along a meridian, ≈ 111.2 km

@@ -37,13 +37,13 @@ from sqlalchemy import BigInteger, cast, exists, func, select
 from sqlalchemy.orm import aliased
 
 from crowd.core.db import utcnow
-from crowd.customers.models import FavouriteMember
 from crowd.extensions import db
-from crowd.members.models import MemberStats
+from customers.models import FavouriteMember
 from jobs.matching.calendar import fit_member, load_calendars
 from jobs.matching.eligibility import distance_in_reach, prefilter_params, prefilter_query
 from jobs.matching.facts import JobFacts, Shape, SqlJob
 from jobs.models import Job
+from members.models import MemberStats
 from mentoring.config import programme_rules
 from mentoring.top_performers.holders import active_badge_member_ids
 

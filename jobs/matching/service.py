@@ -7,10 +7,10 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden, NotFound
 from crowd.extensions import db
-from crowd.members.models import Member
 from jobs.matching.eligibility import REQUIREMENT_SUMMARIES, problems_for
 from jobs.matching.ranking import WEIGHTS, rank
 from jobs.models import Job, Offer
+from members.models import Member
 
 
 def _staff_job(actor: Principal, job_id: int) -> Job:

@@ -7,9 +7,9 @@ from marshmallow import validate
 
 from crowd.core.fields import Amount, id_range
 from crowd.core.pagination import PageArgsSchema
-from crowd.customers.schemas import Trimmed
-from crowd.members.models import COUNTRIES
+from customers.schemas import Trimmed
 from jobs.models import JOB_STATUSES
+from members.models import COUNTRIES
 
 
 class WindowOutSchema(ma.Schema):

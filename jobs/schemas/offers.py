@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
-from crowd.customers.schemas import Trimmed
+from customers.schemas import Trimmed
 from jobs.assignment import DECLINE_REASONS
 from jobs.models import OFFER_STATUSES
 from jobs.schemas.jobs import PriceSchema, WindowOutSchema

@@ -15,9 +15,9 @@ from marshmallow import validate
 
 from crowd.core.db import utcnow
 from crowd.core.fields import Amount
-from crowd.customers.schemas import Trimmed, postcode_problem
-from crowd.members.models import COUNTRIES
+from customers.schemas import Trimmed, postcode_problem
 from jobs.models import CURRENCIES
+from members.models import COUNTRIES
 
 MAX_WINDOWS = 10
 MAX_WINDOW_LENGTH = timedelta(days=14)

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import page_of
-from crowd.customers.schemas import within_documented_length
+from customers.schemas import within_documented_length
 from jobs.reviews import CUSTOMER_TAGS, MEMBER_TAGS
 
 MAX_COMMENT = 2000

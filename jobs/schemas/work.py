@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from crowd.core.fields import Amount
 from crowd.core.pagination import PageArgsSchema, page_of
-from crowd.customers.schemas import Trimmed
+from customers.schemas import Trimmed
 from jobs.schemas.jobs import PriceSchema, WindowOutSchema, WorkReportOutSchema
 from jobs.work import SCOPES
 

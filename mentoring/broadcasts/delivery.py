@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, func, insert, literal, select, update
 
-from crowd.accounts.models import User
+from accounts.models import User
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.notifications.service import notify_many
+from members.models import Member
 from mentoring.broadcasts.segments import segment_clauses
 from mentoring.broadcasts.service import lock_broadcast, transition
 from mentoring.models import Broadcast, BroadcastRecipient, OutboundEmail
+from notifications.service import notify_many
 
 BATCH = 500
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from crowd.core.db import utcnow
 from crowd.core.errors import Unprocessable
 from crowd.extensions import db
-from crowd.members.models import Member, MemberSkill, Skill
+from members.models import Member, MemberSkill, Skill
 from mentoring.models import MentorProfile, Mentorship, TopPerformerBadge
 
 PROGRAMMES = ("mentor", "mentee", "top_performer")

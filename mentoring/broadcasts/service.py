@@ -12,7 +12,7 @@ from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from mentoring.broadcasts import segments
 from mentoring.errors import BroadcastStateConflict
 from mentoring.models import Broadcast, BroadcastRecipient

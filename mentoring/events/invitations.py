@@ -10,8 +10,7 @@ from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.notifications.service import notify_many
+from members.models import Member
 from mentoring.errors import (
     EventNotStarted,
     EventStarted,
@@ -21,6 +20,7 @@ from mentoring.errors import (
 from mentoring.events.lifecycle import invitation_target
 from mentoring.events.service import invitation_counts, lock_event
 from mentoring.models import Event, EventInvitation, MentorProfile, TopPerformerBadge
+from notifications.service import notify_many
 
 # Eligible members may be listed while the event is being prepared; invitations go out
 # only once it is published.

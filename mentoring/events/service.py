@@ -12,10 +12,10 @@ from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.notifications.service import notify_many
+from members.models import Member
 from mentoring.events.lifecycle import event_target
 from mentoring.models import INVITATION_STATUSES, Event, EventInvitation
+from notifications.service import notify_many
 
 # Invitees told when an event is cancelled: those who were asked and did not decline.
 TOLD_OF_CANCELLATION = ("invited", "accepted")

@@ -31,10 +31,9 @@ from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.access import lock_member, visible_member
-from crowd.members.models import Member, MemberSkill, MemberStats
-from crowd.notifications.service import notify
 from jobs.matching.facts import haversine_km
+from members.access import lock_member, visible_member
+from members.models import Member, MemberSkill, MemberStats
 from mentoring.config import programme_rules
 from mentoring.errors import AlreadyGraduated, HasMentor, MentorUnavailable, NotAStarter
 from mentoring.mentors.common import (
@@ -45,6 +44,7 @@ from mentoring.mentors.common import (
 from mentoring.mentors.eligibility import eligible_condition, eligible_member_ids
 from mentoring.models import MentorProfile, Mentorship, MentorSkill
 from mentoring.programmes import LIVE_STATUSES
+from notifications.service import notify
 
 WEIGHTS = {"skills": 0.4, "distance": 0.3, "spare": 0.2, "load": 0.1}
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from mentoring.models import Mentorship
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.sql import ColumnElement
 
 from crowd.extensions import db
-from crowd.members.models import Member, MemberStats
 from jobs.models import Job
+from members.models import Member, MemberStats
 from mentoring.config import ProgrammeRules, programme_rules
 from support.models import Ticket
 

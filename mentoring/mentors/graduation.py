@@ -22,12 +22,12 @@ from sqlalchemy import and_, or_, select
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member, MemberStats
-from crowd.notifications.service import notify
+from members.models import Member, MemberStats
 from mentoring.config import programme_rules
 from mentoring.mentors.common import currency_of, display_names
 from mentoring.mentors.lifecycle import move
 from mentoring.models import Mentorship
+from notifications.service import notify
 from onboarding.models import MemberLevel
 from payouts import ledger
 from payouts.ledger import Line, account_code_for_member

@@ -24,7 +24,6 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.notifications.service import notify
 from mentoring.errors import MentorshipStateConflict
 from mentoring.mentors.common import (
     display_names,
@@ -34,6 +33,7 @@ from mentoring.mentors.common import (
 )
 from mentoring.models import Mentorship
 from mentoring.programmes import LIVE_STATUSES, queue_graduation_check
+from notifications.service import notify
 
 TRANSITIONS: dict[tuple[str, str, str], str] = {
     ("proposed", "accept", "mentor"): "active",

@@ -17,8 +17,8 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
-from crowd.members.access import own_member
-from crowd.members.models import Member, MemberSkill, Skill
+from members.access import own_member
+from members.models import Member, MemberSkill, Skill
 from mentoring.config import programme_rules
 from mentoring.errors import NotEligibleToMentor
 from mentoring.mentors.eligibility import explain

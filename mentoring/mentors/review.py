@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from crowd.core.db import commit, utcnow
 from crowd.extensions import db
-from crowd.members.models import Member, MemberStats
+from members.models import Member, MemberStats
 from mentoring.config import programme_rules
 from mentoring.mentors.eligibility import eligible_condition
 from mentoring.mentors.lifecycle import release_mentees

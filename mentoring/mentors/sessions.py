@@ -20,9 +20,8 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.notifications.service import notify
+from customers.models import Customer
 from jobs.matching.facts import ACTIVE_JOB_STATUSES
 from jobs.models import Job
 from mentoring.errors import (
@@ -34,6 +33,7 @@ from mentoring.errors import (
 from mentoring.mentors.common import display_names
 from mentoring.mentors.lifecycle import mentorship_for
 from mentoring.models import Mentorship, MentorshipSession
+from notifications.service import notify
 
 
 def present(session: MentorshipSession, role: str) -> dict:

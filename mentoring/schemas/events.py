@@ -6,8 +6,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
-from crowd.customers.schemas import Trimmed
-from crowd.members.models import COUNTRIES
+from customers.schemas import Trimmed
+from members.models import COUNTRIES
 from mentoring.models import EVENT_KINDS, INVITATION_STATUSES
 
 EVENT_STATUSES = ("draft", "published", "cancelled", "done")

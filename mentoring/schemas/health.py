@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from crowd.members.models import COUNTRIES
+from members.models import COUNTRIES
 
 
 class HealthQueryArgsSchema(ma.Schema):

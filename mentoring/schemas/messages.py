@@ -7,8 +7,8 @@ from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from crowd.customers.schemas import Trimmed
-from crowd.members.models import COUNTRIES, MEMBER_STATUSES
+from customers.schemas import Trimmed
+from members.models import COUNTRIES, MEMBER_STATUSES
 from mentoring.broadcasts.segments import DEFAULT_STATUSES, PROGRAMMES
 
 KINDS = ("announcement", "newsletter")

@@ -5,7 +5,7 @@ from marshmallow import validate
 
 from crowd.core.fields import id_range
 from crowd.core.pagination import PageArgsSchema, page_of
-from crowd.customers.schemas import within_documented_length
+from customers.schemas import within_documented_length
 from payouts.schemas.plans import PerkSchema
 
 REGION = validate.Length(min=1, max=20)

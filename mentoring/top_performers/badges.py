@@ -10,10 +10,10 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.notifications.service import notify
+from members.models import Member
 from mentoring.errors import BadgeExpired, BadgeRevoked
 from mentoring.models import TopPerformerBadge, TopPerformerRun
+from notifications.service import notify
 from payouts.models.plans import MemberCommissionPerk
 
 

@@ -24,8 +24,8 @@ from datetime import datetime
 from sqlalchemy import case, func, select, union
 
 from crowd.extensions import db
-from crowd.members.models import Member
 from jobs.models import Job, JobEvent, Offer, Review
+from members.models import Member
 from support.models import Resolution, Sanction, Ticket
 
 DONE_STATUSES = ("confirmed", "closed")

@@ -9,8 +9,8 @@ from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.access import own_member
-from crowd.members.models import Member, SkillCategory
+from members.access import own_member
+from members.models import Member, SkillCategory
 from mentoring.models import TopPerformerBadge, TopPerformerDecision, TopPerformerRun
 from mentoring.top_performers.holders import valid_at
 from payouts.models.plans import MemberCommissionPerk

@@ -27,13 +27,13 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import field_error
 from crowd.extensions import db
-from crowd.members.models import SkillCategory
-from crowd.notifications.service import notify
+from members.models import SkillCategory
 from mentoring.config import ProgrammeRules, programme_rules
 from mentoring.errors import PeriodAlreadyEvaluated, PeriodSuperseded
 from mentoring.models import TopPerformerBadge, TopPerformerDecision, TopPerformerRun
 from mentoring.top_performers.figures import window_figures
 from mentoring.top_performers.periods import Period, parse_period, period_at
+from notifications.service import notify
 from payouts.plans import grant_perk
 
 GATES = ("status", "volume", "rating", "cancellation", "acceptance", "sanction", "lost_dispute")

@@ -17,9 +17,9 @@ from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
 from crowd.core.events import Event, emit
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.members.service import change_member_status
-from crowd.notifications.service import notify
+from members.models import Member
+from members.service import change_member_status
+from notifications.service import notify
 from onboarding.applications.queue import application_for_staff, detail, require_staff
 from onboarding.config import onboarding_rules
 from onboarding.errors import (

@@ -10,12 +10,12 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import field_error
 from crowd.extensions import db
-from crowd.helpcentre.reading import linked_articles
-from crowd.members.access import own_member
-from crowd.recruitment.intake import first_source
+from helpcentre.reading import linked_articles
+from members.access import own_member
 from onboarding.errors import CheckPending, NotAnApplicant, NothingToReapply, ReapplyLater
 from onboarding.models import Application, DocumentCheck
 from onboarding.steps import StepState, checklists, is_ready, step_context
+from recruitment.intake import first_source
 
 # Kinds of document a member may submit, and the document types each kind takes.
 DOCUMENT_TYPES = {

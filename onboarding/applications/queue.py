@@ -15,7 +15,7 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.models import Member, MemberSkill, Skill
+from members.models import Member, MemberSkill, Skill
 from onboarding.models import Application, DocumentCheck, IntroCall, SkillTestAttempt
 from onboarding.skill_tests.attempts import attempt_summary
 from onboarding.steps import STEPS_BY_NAME, checklists, is_ready, ready_predicate, step_context

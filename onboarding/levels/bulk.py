@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from crowd.core.background import enqueue
 from crowd.core.db import is_postgres
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from onboarding.config import onboarding_rules
 from onboarding.levels.changes import capped, change_values
 from onboarding.levels.metrics import EVALUATED_STATUSES, MemberFigures

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from crowd.core.events import Event, emit
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.notifications.service import notify
+from members.models import Member
+from notifications.service import notify
 from onboarding.levels.metrics import MemberFigures
 from onboarding.levels.targets import Ladder
 from onboarding.models import Level, LevelChange, LevelRuleset, MemberLevel

@@ -39,7 +39,7 @@ from crowd.core.auth import Principal
 from crowd.core.db import commit, is_postgres, utcnow
 from crowd.core.errors import NotFound
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from onboarding.errors import AlreadyRanked
 from onboarding.levels.bulk import apply_chunk
 from onboarding.levels.changes import record_change

@@ -1,6 +1,6 @@
 """The figures level requirements are written over, for many members in one query.
 
-Each metric is derived from the member counters (crowd.members MemberStats), verified skills,
+Each metric is derived from the member counters (members MemberStats), verified skills,
 completed training modules and tenure. `load_figures` reads them set-based — one aggregate
 query for the whole crowd or a list of members, never a query per member — so the daily
 evaluation, the dry run, the event check and `GET /me/level` all see the same numbers.
@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, func, select, true
 
 from crowd.extensions import db
-from crowd.members.models import Member, MemberSkill, MemberStats
+from members.models import Member, MemberSkill, MemberStats
 from onboarding.models import MemberLevel, TrainingCompletion, TrainingModule
 
 # Members whose level the rules look after; applicants have none yet, suspended and

@@ -1,6 +1,6 @@
 """What a level gives: concurrent jobs, job levels and categories it may take, commission plans.
 
-Read by crowd.members (the profile's job cap) and jobs.matching (categories), so this module
+Read by members (the profile's job cap) and jobs.matching (categories), so this module
 imports only models, extensions and rule sets — nothing that imports those domains back.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import Member, SkillCategory
+from members.models import Member, SkillCategory
 from onboarding.levels.rules import find_active_ruleset, level_at
 from onboarding.models import Level, LevelCategory
 

@@ -15,7 +15,7 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.extensions import db
-from crowd.members.access import own_member
+from members.access import own_member
 from onboarding.errors import PlanNotOffered
 from onboarding.levels.metrics import EVALUATED_STATUSES, METRICS, load_figures, meets
 from onboarding.levels.privileges import category_slugs, current_level, privileges_of

@@ -35,7 +35,7 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.models import SkillCategory
+from members.models import SkillCategory
 from onboarding.errors import RuleSetNotDraft, RuleSetSuperseded
 from onboarding.levels.defaults import default_ruleset
 from onboarding.models import Level, LevelCategory, LevelRuleset

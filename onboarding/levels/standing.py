@@ -20,8 +20,8 @@ from crowd.core.db import utcnow
 from crowd.core.errors import field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.access import visible_member
-from crowd.members.models import Member
+from members.access import visible_member
+from members.models import Member
 from onboarding.errors import NoLevelYet
 from onboarding.levels.changes import record_change
 from onboarding.levels.metrics import load_figures

@@ -14,9 +14,9 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unprocessable, field_error
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.helpcentre.reading import linked_articles
-from crowd.members.access import own_member
-from crowd.members.models import Member, SkillCategory
+from helpcentre.reading import linked_articles
+from members.access import own_member
+from members.models import Member, SkillCategory
 from onboarding.errors import AttendedInPersonOnly, TrainingModuleExists, TrainingNotAllowed
 from onboarding.levels.evaluation import promote_on_event
 from onboarding.models import LevelChange, TrainingCompletion, TrainingModule

@@ -74,7 +74,7 @@ class Application(IdMixin, Base):
     reason: Mapped[str | None] = mapped_column(String(1000))
     # A rejected applicant may apply again from this moment (the cool-off period).
     reapply_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Where the applicant came from (crowd.recruitment.models.SOURCE_KINDS); a re-application
+    # Where the applicant came from (recruitment.models.SOURCE_KINDS); a re-application
     # keeps the first one's source. channel_id names the event, partner or campaign.
     source: Mapped[str] = mapped_column(
         String(20), nullable=False, default="organic", server_default="organic", index=True

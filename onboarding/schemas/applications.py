@@ -5,9 +5,9 @@ from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema
 from crowd.core.patterns import Pattern
-from crowd.customers.schemas import Trimmed
-from crowd.helpcentre.schemas import HelpArticleBriefSchema
-from crowd.members.models import COUNTRIES
+from customers.schemas import Trimmed
+from helpcentre.schemas import HelpArticleBriefSchema
+from members.models import COUNTRIES
 from onboarding.applications.own import DOCUMENT_TYPES
 from onboarding.models import APPLICATION_STATUSES, DOCUMENT_KINDS, INTRO_CALL_STATUSES
 from onboarding.schemas.skill_tests import AttemptSummarySchema

@@ -5,7 +5,7 @@ from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from crowd.customers.schemas import within_documented_length
+from customers.schemas import within_documented_length
 from onboarding.levels.evaluation import DRY_RUN_LIMIT, DRY_RUN_MAX
 from onboarding.levels.metrics import METRICS
 from onboarding.models import LEVEL_CHANGE_CAUSES, RULESET_STATUSES

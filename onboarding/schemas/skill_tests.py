@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema
-from crowd.customers.schemas import Trimmed
+from customers.schemas import Trimmed
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 8
 MAX_QUESTIONS = 200

@@ -7,8 +7,8 @@ from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from crowd.customers.schemas import Trimmed
-from crowd.helpcentre.schemas import HelpArticleBriefSchema
+from customers.schemas import Trimmed
+from helpcentre.schemas import HelpArticleBriefSchema
 from onboarding.models import COMPLETION_MODES
 
 SLUG = Pattern(r"[a-z0-9][a-z0-9_-]{0,59}", error="1-60 of a-z 0-9 _ -")

@@ -27,8 +27,8 @@ from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.access import own_member
-from crowd.members.models import Member, MemberSkill, Skill
+from members.access import own_member
+from members.models import Member, MemberSkill, Skill
 from onboarding.errors import (
     AttemptExpired,
     AttemptSubmitted,

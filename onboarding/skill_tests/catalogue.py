@@ -14,7 +14,7 @@ from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden, NotFound, Unprocessable
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from crowd.members.models import Skill, SkillCategory
+from members.models import Skill, SkillCategory
 from onboarding.errors import SkillTestExists
 from onboarding.models import SkillTest, SkillTestQuestion
 

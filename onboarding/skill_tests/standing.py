@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, select, true
 
 from crowd.extensions import db
-from crowd.members.models import MemberSkill, Skill, SkillCategory
+from members.models import MemberSkill, Skill, SkillCategory
 from onboarding.models import SkillTest, SkillTestAttempt, SkillTestQuestion
 
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.notifications.service import notify
+from customers.models import Customer
 from jobs.models import Job
+from notifications.service import notify
 from payouts import ledger
 from payouts.ledger import Line, account_code_for_member
 from payouts.models.job_payments import CustomerPaymentMethod, JobPayment, JobRefund

@@ -6,10 +6,10 @@ from sqlalchemy import func, select
 
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.models import Member
+from customers.models import Customer
 from jobs.models import Job
+from members.models import Member
 from payouts.job_money.payments import payment_of, saved_method
 from payouts.models.job_payments import JobPayment, JobRefund
 

@@ -23,11 +23,11 @@ from sqlalchemy import select
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.notifications.service import notify
 from jobs.lifecycle import allowed_actions, transition
 from jobs.models import Job, JobEvent
 from jobs.queries import lock_job
+from members.models import Member
+from notifications.service import notify
 from payouts import ledger
 from payouts.job_money.payments import (
     CANCEL_TASK,

@@ -3,7 +3,7 @@
 from crowd.core.auth import current_principal
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import page_of
-from crowd.members.access import own_member
+from members.access import own_member
 from payouts import ledger
 from payouts.schemas.ledger import (
     AccountQueryArgsSchema,

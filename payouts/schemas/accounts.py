@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from crowd.members.models import COUNTRIES
+from members.models import COUNTRIES
 
 _HTTPS = {"schemes": {"https"}, "require_tld": True}
 

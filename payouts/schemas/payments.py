@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from crowd.core.fields import Amount, ReportedAmount
 from crowd.core.patterns import Pattern
-from crowd.customers.schemas import Trimmed
+from customers.schemas import Trimmed
 
 
 class PaymentMethodSetSchema(ma.Schema):

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from crowd.core.db import utcnow
 from crowd.core.errors import DomainError, NotFound
 from crowd.extensions import db
-from crowd.members.service import record_dispute_lost
-from crowd.notifications.service import notify
 from jobs.lifecycle import transition as job_transition
 from jobs.models import Job
 from jobs.queries import lock_job
+from members.service import record_dispute_lost
+from notifications.service import notify
 from payouts import job_money
 from payouts.models.job_payments import JobPayment
 from support.errors import ProposalNoLongerFits, ProposalOnHold, ResolutionNotOpen

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crowd.notifications.service import notify
+from notifications.service import notify
 from support.models import Resolution, Ticket
 from support.tickets.access import party_user_ids
 

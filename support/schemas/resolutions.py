@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Amount
-from crowd.customers.schemas import within_documented_length
+from customers.schemas import within_documented_length
 from support.models import RESOLUTION_KINDS
 
 MAX_HOURS = 24 * 30

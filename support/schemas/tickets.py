@@ -8,7 +8,7 @@ from marshmallow import validate
 
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from crowd.customers.schemas import Trimmed
+from customers.schemas import Trimmed
 from support.models import CATEGORIES, PRIORITIES, STATUSES, VISIBILITIES
 from support.tickets.actions import MAX_BULK
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crowd.accounts.models import User
+from accounts.models import User
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.notifications.service import notify
+from customers.models import Customer
 from jobs.models import Job
+from members.models import Member
+from notifications.service import notify
 from support import lifecycle
 from support.models import Ticket, TicketEvent
 

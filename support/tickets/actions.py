@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crowd.accounts.models import User
+from accounts.models import User
 from crowd.core.auth import STAFF, Principal
 from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.extensions import db
-from crowd.notifications.service import notify
+from notifications.service import notify
 from support import sla
 from support.errors import DisputeNeedsResolution, NoPartyToWaitOn, TicketClosed
 from support.lifecycle import record, transition

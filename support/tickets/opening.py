@@ -15,11 +15,11 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import field_error
-from crowd.customers.models import Customer
 from crowd.extensions import db
-from crowd.members.models import Member
+from customers.models import Customer
 from jobs.errors import JobNotDisputable
 from jobs.models import Job
+from members.models import Member
 from mentoring.top_performers.holders import active_badge_member_ids
 from support.disputes import open_dispute
 from support.errors import AlreadyDisputed

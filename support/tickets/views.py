@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crowd.accounts.models import User
+from accounts.models import User
 from crowd.extensions import db
 from support import lifecycle
 from support.models import Ticket, TicketRating

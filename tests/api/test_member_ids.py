@@ -12,7 +12,7 @@ import re
 import pytest
 
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from tests.api.authz_table import table
 from tests.factories import make_actor
 from tests.jobs.conftest import job_body

@@ -15,19 +15,19 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from crowd.accounts import service as accounts
-from crowd.accounts.lifecycle import close_access
+from accounts import service as accounts
+from accounts.lifecycle import close_access
 from crowd.core.auth import API_KEY_SCOPES
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import SkillCategory
-from crowd.notifications.models import Notification
-from crowd.notifications.service import notify
-from crowd.recruitment.codes import issue_code
-from crowd.recruitment.models import Referral
 from jobs.models import Offer
+from members.models import SkillCategory
 from mentoring.models import Mentorship, TopPerformerBadge
+from notifications.models import Notification
+from notifications.service import notify
 from onboarding.models import Application, LevelRuleset
+from recruitment.codes import issue_code
+from recruitment.models import Referral
 from tests.factories import PASSWORD, Actor, make_actor
 from tests.jobs.conftest import active_member, drain_background, future
 from tests.mentoring.conftest import MENTOR_BODY, set_record

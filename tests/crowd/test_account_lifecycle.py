@@ -10,16 +10,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from crowd.accounts.models import AccountEvent, AuthToken, PasswordResetToken, SignInThrottle, User
-from crowd.accounts.passwords import check_strength
-from crowd.accounts.tasks import purge_stale
-from crowd.accounts.throttle import email_hash
+from accounts.models import AccountEvent, AuthToken, PasswordResetToken, SignInThrottle, User
+from accounts.passwords import check_strength
+from accounts.tasks import purge_stale
+from accounts.throttle import email_hash
 from crowd.core.audit import AuditEntry
 from crowd.core.db import utcnow
 from crowd.core.errors import Unprocessable
 from crowd.extensions import db
-from crowd.notifications.models import Notification
 from mentoring.models import OutboundEmail
+from notifications.models import Notification
 from tests.factories import PASSWORD, make_actor
 from tests.jobs.conftest import active_member
 from tests.secret_scan import assert_secret_nowhere
@@ -185,7 +185,7 @@ def test_the_count_lives_in_the_database_not_in_the_rate_limiter(app, client, cu
 
 
 def test_purge_forgets_old_unlocked_counts_only(client, customer):
-    from crowd.accounts.throttle import purge_stale
+    from accounts.throttle import purge_stale
 
     _fail(client, customer.email, 5)
     _fail(client, "old@example.test", 2)
@@ -251,7 +251,7 @@ def test_create_admin_refuses_a_weak_password(app, db_session):
 
 
 def test_the_demo_and_test_passwords_are_strong_enough():
-    from crowd.demo.named_accounts import DEMO_PASSWORD
+    from demo.named_accounts import DEMO_PASSWORD
 
     for password in (DEMO_PASSWORD, PASSWORD, NEW_PASSWORD):
         check_strength(password)

@@ -5,8 +5,8 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
-from crowd.accounts.models import AuthToken, SignInThrottle
-from crowd.accounts.throttle import email_hash
+from accounts.models import AuthToken, SignInThrottle
+from accounts.throttle import email_hash
 from crowd.extensions import db
 from mentoring.models import OutboundEmail
 from tests.concurrency import run_concurrently

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from crowd.accounts.models import AuthToken, User
+from accounts.models import AuthToken, User
 from crowd.core.db import utcnow
-from crowd.members.models import Member, MemberStatusChange
+from members.models import Member, MemberStatusChange
 from tests.factories import PASSWORD
 
 PROBLEM = "application/problem+json"

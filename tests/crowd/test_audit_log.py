@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from crowd.core.audit import AuditEntry
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from tests.factories import make_actor
 from tests.jobs.conftest import post_job_via_api
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from crowd.core import background
 from crowd.core.background import OutboxMessage, enqueue, relay_outbox, run_message, task
 from crowd.core.db import commit, utcnow
-from crowd.members.models import MemberStats
+from members.models import MemberStats
 from tests.conftest import TEST_REDIS_URL
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -17,7 +17,7 @@ UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
 @task("test.count_offer")
 def _count_offer(member_id: int) -> None:
-    from crowd.members.service import record_offers_received
+    from members.service import record_offers_received
 
     record_offers_received([member_id])
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crowd.accounts.models import User
-from crowd.members.models import Member
+from accounts.models import User
+from members.models import Member
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "admin-password-1"

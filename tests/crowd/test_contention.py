@@ -23,8 +23,8 @@ from crowd.core.background import OutboxMessage, enqueue, task
 from crowd.core.db import commit, is_postgres
 from crowd.core.idempotency import IdempotencyRecord
 from crowd.extensions import db, limiter
-from crowd.members.models import MemberStats
 from jobs.models import Job, Review
+from members.models import MemberStats
 from tests.jobs.conftest import finished_job, post_job_via_api
 
 SQLSTATES = {"40P01": psycopg.errors.DeadlockDetected, "40001": psycopg.errors.SerializationFailure}
@@ -224,7 +224,7 @@ def test_a_database_that_is_gone_is_not_contention(client, monkeypatch, customer
 
 @task("test.contended_offer_count")
 def _contended_offer_count(member_id: int, lose: int) -> None:
-    from crowd.members.service import record_offers_received
+    from members.service import record_offers_received
 
     RUNS["task"] = RUNS.get("task", 0) + 1
     record_offers_received([member_id])  # written, then lost with the race

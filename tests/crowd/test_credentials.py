@@ -9,12 +9,12 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from crowd.accounts import service as accounts
-from crowd.accounts.models import AuthToken
+from accounts import service as accounts
+from accounts.models import AuthToken
 from crowd.core.auth import API_KEY_OPERATIONS, API_KEY_SCOPES, Principal, SessionRequired
 from crowd.core.idempotency import IdempotencyRecord
-from crowd.customers.models import Customer
 from crowd.extensions import db
+from customers.models import Customer
 from tests.api.spec import METHODS
 from tests.concurrency import run_concurrently
 from tests.factories import PASSWORD

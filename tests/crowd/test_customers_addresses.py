@@ -2,7 +2,7 @@
 
 import pytest
 
-from crowd.customers.service import MAX_ADDRESSES
+from customers.service import MAX_ADDRESSES
 from tests.factories import make_actor
 
 URL = "/api/v1/me/customer/addresses"
@@ -338,7 +338,7 @@ def test_database_refuses_a_second_default_address(db_session, customer):
     import pytest
     from sqlalchemy.exc import IntegrityError
 
-    from crowd.customers.models import CustomerAddress
+    from customers.models import CustomerAddress
 
     fields = dict(
         label="x",

@@ -2,8 +2,8 @@
 
 import pytest
 
-from crowd.customers import service
-from crowd.members.models import Member, MemberStats
+from customers import service
+from members.models import Member, MemberStats
 from tests.factories import make_actor
 
 FAVOURITES = "/api/v1/me/customer/favourites"

@@ -3,10 +3,10 @@
 import pytest
 from sqlalchemy import func, select
 
-from crowd.customers.models import BlockedMember, CustomerAddress, FavouriteMember
-from crowd.customers.service import MAX_ADDRESSES
 from crowd.extensions import db
-from crowd.members.models import Member
+from customers.models import BlockedMember, CustomerAddress, FavouriteMember
+from customers.service import MAX_ADDRESSES
+from members.models import Member
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 

@@ -1,4 +1,4 @@
-"""`crowd.demo.seed`: a small demo crowd, its accounts, its consistency and idempotency."""
+"""`demo.seed`: a small demo crowd, its accounts, its consistency and idempotency."""
 
 import math
 import random
@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from crowd import demo
-from crowd.accounts.models import User
-from crowd.customers.models import Customer, CustomerAddress, FavouriteMember
-from crowd.demo.places import CITIES
-from crowd.members.models import (
+from accounts.models import User
+import demo
+from customers.models import Customer, CustomerAddress, FavouriteMember
+from demo.places import CITIES
+from members.models import (
     AvailabilitySlot,
     Member,
     MemberSkill,
@@ -200,7 +200,7 @@ def test_second_run_does_not_duplicate(seeded, db_session):
 def test_partial_demo_data_is_refused(db_session):
     from click import ClickException
 
-    from crowd.accounts import service
+    from accounts import service
 
     service.create_staff(
         actor_id=None,

@@ -15,8 +15,8 @@ from flask_smorest import Api, Blueprint
 from crowd.core import dumping
 from crowd.core.dumping import compile_dump, with_compiled_dump
 from crowd.core.openapi import CrowdBlueprint
-from crowd.customers.schemas import Trimmed
-from crowd.members.schemas import AvailabilitySlotSchema
+from customers.schemas import Trimmed
+from members.schemas import AvailabilitySlotSchema
 
 F = ma.fields
 UTC = dt.UTC

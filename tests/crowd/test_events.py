@@ -74,5 +74,5 @@ def test_the_app_loads_every_listed_subscriber_module(app):
 def test_an_approval_is_wired_to_mentoring_and_recruitment(app):
     assert wiring()["application.approved"] == [
         "mentoring.subscribers.find_mentor",
-        "crowd.recruitment.events.admitted",
+        "recruitment.events.admitted",
     ]

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from crowd.accounts.models import User
+from accounts.models import User
 from crowd.core.db import utcnow
 from crowd.core.idempotency import IdempotencyRecord, without_secrets
 from tests.factories import PASSWORD

@@ -69,7 +69,7 @@ def test_sign_in_refuses_the_value_naming_the_field(client, raw, message):
 def test_sign_up_refuses_a_surrogate_in_any_field_and_creates_nothing(client, db_session):
     from sqlalchemy import func, select
 
-    from crowd.accounts.models import User
+    from accounts.models import User
 
     users = db_session.scalar(select(func.count()).select_from(User))
     body = {"email": "new@example.test", "password": "a long secret 42", "display_name": "@"}

@@ -20,8 +20,8 @@ from sqlalchemy import func, make_url, select
 from crowd.core.background import OutboxMessage, run_message
 from crowd.core.db import commit, utcnow
 from crowd.extensions import db
-from crowd.members.models import MemberStats
 from jobs.models import Review
+from members.models import MemberStats
 from payouts import job_money
 from payouts.models import OfflineProviderCall, Payout, PayoutRun
 from payouts.tasks import job_money as money_tasks

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from crowd.core.locking import lock_rows
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("crowd", "jobs", "payouts", "onboarding", "mentoring", "support")

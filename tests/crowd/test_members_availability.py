@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import AvailabilitySlot, TimeOff
+from members.models import AvailabilitySlot, TimeOff
 
 AVAILABILITY = "/api/v1/me/member/availability"
 TIME_OFF = "/api/v1/me/member/time-off"

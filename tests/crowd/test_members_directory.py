@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members import service
-from crowd.members.models import Member, MemberSkill, Skill
+from members import service
+from members.models import Member, MemberSkill, Skill
 from tests.factories import make_actor
 
 MEMBERS = "/api/v1/members"

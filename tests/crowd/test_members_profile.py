@@ -3,7 +3,7 @@
 import pytest
 
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from tests.factories import make_actor
 
 ME = "/api/v1/me/member"
@@ -72,7 +72,7 @@ def test_new_member_sees_own_profile_with_empty_stats(client, member):
 
 
 def test_own_profile_shows_counters_kept_by_events(client, member):
-    from crowd.members import service
+    from members import service
 
     service.record_job_completed(member.profile_id)
     service.record_rating(member.profile_id, stars=4)

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import AvailabilitySlot, Member, MemberSkill, MemberStatusChange
+from members.models import AvailabilitySlot, Member, MemberSkill, MemberStatusChange
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import MemberSkill, Skill
+from members.models import MemberSkill, Skill
 
 SKILLS = "/api/v1/me/member/skills"
 

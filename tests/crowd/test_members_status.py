@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import MEMBER_STATUSES, Member, MemberStatusChange
-from crowd.members.service import TRANSITIONS
+from members.models import MEMBER_STATUSES, Member, MemberStatusChange
+from members.service import TRANSITIONS
 from tests.factories import make_actor
 
 OWN_STATUS = "/api/v1/me/member/status"

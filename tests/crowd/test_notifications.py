@@ -15,9 +15,9 @@ from crowd.core import background
 from crowd.core.db import commit, utcnow
 from crowd.core.errors import Conflict
 from crowd.extensions import db
-from crowd.notifications.models import Notification
-from crowd.notifications.service import notify, notify_many
 from jobs.models import Offer
+from notifications.models import Notification
+from notifications.service import notify, notify_many
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 from tests.jobs.conftest import active_member, drain_background, post_job_via_api

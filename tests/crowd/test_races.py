@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from crowd.accounts.models import User
+from accounts.models import User
 from tests.concurrency import run_concurrently
 from tests.factories import PASSWORD
 

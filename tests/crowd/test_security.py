@@ -406,7 +406,7 @@ PASSWORD_IN_CODE = re.compile(
 FIXTURE_DIRS = ("bench/",)
 # Public on purpose: documented in README (demo accounts) or refused outside embedded SQLite.
 ALLOWED = {
-    ("crowd/demo/named_accounts.py", "DEMO_PASSWORD"),
+    ("demo/named_accounts.py", "DEMO_PASSWORD"),
     ("crowd/config.py", "DEV_SECRET_KEY"),
 }
 

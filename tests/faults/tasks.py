@@ -11,7 +11,7 @@ import time
 
 from crowd.core.background import redis_connection, task
 from crowd.extensions import db
-from crowd.members.service import record_offers_received
+from members.service import record_offers_received
 
 COUNT = "faults.count_offer"
 SLOW_COUNT = "faults.count_offer_slowly"

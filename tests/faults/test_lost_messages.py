@@ -6,7 +6,7 @@ import dataclasses
 from crowd.core.background import OutboxMessage, relay_outbox
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import MemberStats
+from members.models import MemberStats
 from tests.faults.tasks import COUNT
 from tests.jobs.conftest import active_member
 

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from crowd.core import background
 from crowd.core.background import OutboxMessage, relay_outbox
 from crowd.extensions import db
-from crowd.members.models import MemberStats
-from crowd.notifications.models import Notification
 from jobs.dispatch import WAVE_TASK
 from jobs.models import Offer
+from members.models import MemberStats
+from notifications.models import Notification
 from tests.factories import make_actor
 from tests.jobs.conftest import active_member, drain_background, post_job_via_api
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crowd.extensions import db
-from crowd.notifications.models import Notification
 from jobs.models import Job
+from notifications.models import Notification
 from payouts import ledger
 from payouts.models import ConnectedAccount, WebhookEvent
 from payouts.providers import get_provider

@@ -12,7 +12,7 @@ from crowd.core import background
 from crowd.core.background import OutboxMessage, enqueue, relay_outbox
 from crowd.core.db import commit
 from crowd.extensions import db
-from crowd.members.models import MemberStats
+from members.models import MemberStats
 from tests.faults.conftest import wait_for
 from tests.faults.tasks import SLOW_COUNT, runs_key
 from tests.jobs.conftest import active_member

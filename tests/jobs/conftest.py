@@ -13,7 +13,8 @@ from sqlalchemy import select
 from crowd.core import background
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import (
+from jobs.models import Job, JobWindow
+from members.models import (
     AvailabilitySlot,
     Member,
     MemberSkill,
@@ -21,8 +22,7 @@ from crowd.members.models import (
     Skill,
     SkillCategory,
 )
-from crowd.notifications.models import Notification
-from jobs.models import Job, JobWindow
+from notifications.models import Notification
 from tests.factories import Actor, make_actor
 
 # Berlin Mitte: the default service address and member location.

@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from crowd.core.background import OutboxMessage
 from crowd.core.db import commit, utcnow
 from crowd.extensions import db
-from crowd.members.models import MemberStats
-from crowd.notifications.models import Notification
 from jobs.models import Job, JobEvent, Offer
 from jobs.tasks import dispatch as tasks
+from members.models import MemberStats
+from notifications.models import Notification
 from tests.jobs.conftest import active_member, drain_background, future, post_job_via_api
 
 OFFERS = "/api/v1/offers"

@@ -2,8 +2,8 @@
 
 from sqlalchemy import select
 
-from crowd.members.models import MemberStats
 from jobs.models import Job
+from members.models import MemberStats
 from tests.jobs.conftest import active_member, drain_background, post_job_via_api
 
 

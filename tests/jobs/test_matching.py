@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from crowd.accounts.lifecycle import close_access
-from crowd.customers.models import BlockedMember, FavouriteMember
+from accounts.lifecycle import close_access
 from crowd.extensions import db
-from crowd.members.models import (
+from customers.models import BlockedMember, FavouriteMember
+from jobs.matching import WEIGHTS, eligibility_problems, member_window, rank_candidates
+from jobs.models import Job, JobSkill, JobWindow, Offer
+from members.models import (
     AvailabilitySlot,
     Member,
     MemberStats,
@@ -19,8 +21,6 @@ from crowd.members.models import (
     SkillCategory,
     TimeOff,
 )
-from jobs.matching import WEIGHTS, eligibility_problems, member_window, rank_candidates
-from jobs.models import Job, JobSkill, JobWindow, Offer
 from tests.jobs.conftest import BERLIN, active_member
 
 BERLIN_TZ = ZoneInfo("Europe/Berlin")

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 
 from crowd.core.db import commit, utcnow
 from crowd.extensions import db
-from crowd.notifications.models import Notification
 from jobs.models import Job, JobEvent, Offer
+from notifications.models import Notification
 from tests.jobs.conftest import active_member, drain_background, future, post_job_via_api
 
 OFFERS = "/api/v1/offers"
@@ -201,7 +201,7 @@ def test_accepting_assigns_the_job_and_withdraws_the_other_offers(app, client, c
 
 
 def test_accept_counts_towards_acceptance_rate_and_response_time(app, client, customer):
-    from crowd.members.models import MemberStats
+    from members.models import MemberStats
 
     member = active_member()
     job_id = post_job(app, client, customer)
@@ -307,7 +307,7 @@ def test_someone_elses_offer_is_404(app, client, customer, rules):
 
 
 def test_accept_rechecks_eligibility(app, client, customer):
-    from crowd.members.models import Member
+    from members.models import Member
 
     member = active_member()
     job_id = post_job(app, client, customer)

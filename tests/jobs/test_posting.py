@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crowd.core.background import OutboxMessage
-from crowd.customers.models import BlockedMember, CustomerAddress
 from crowd.extensions import db
+from customers.models import BlockedMember, CustomerAddress
 from jobs.models import Job, JobEvent, JobSkill, JobWindow
 from jobs.posting import hourly_estimate
 from tests.factories import make_actor

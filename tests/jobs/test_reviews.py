@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from crowd.core.background import OutboxMessage
 from crowd.core.db import utcnow
-from crowd.members.models import Member, MemberStats
-from crowd.notifications.models import Notification
 from jobs.models import Job, Review
 from jobs.tasks.reviews import publish_due_reviews, publish_reviews
+from members.models import Member, MemberStats
+from notifications.models import Notification
 from tests.factories import make_actor
 from tests.jobs.conftest import active_member, drain_background, finished_job
 

@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from crowd.core.db import commit
 from crowd.extensions import db
-from crowd.members.models import MemberStats
 from jobs.models import Review
 from jobs.reviews import publish_reviews
+from members.models import MemberStats
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 from tests.jobs.test_reviews import BLIND, finished_job

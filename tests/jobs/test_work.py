@@ -10,9 +10,9 @@ from sqlalchemy import select
 from crowd.core.background import OutboxMessage
 from crowd.core.fields import MAX_AMOUNT_MINOR
 from crowd.extensions import db
-from crowd.members.models import MemberStats
-from crowd.notifications.models import Notification
 from jobs.models import Job, JobEvent, Offer, WorkReport
+from members.models import MemberStats
+from notifications.models import Notification
 from tests.jobs.conftest import active_member, drain_background, post_job_via_api
 
 MY_JOBS = "/api/v1/me/jobs"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member, MemberStats
+from members.models import Member, MemberStats
 from mentoring.models import Mentorship
 from onboarding.models import MemberLevel
 from tests.factories import Actor

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from crowd.core.background import TASKS
 from crowd.extensions import db
-from crowd.members.models import Member, SkillCategory
+from members.models import Member, SkillCategory
 from mentoring.models import (
     Event,
     EventInvitation,

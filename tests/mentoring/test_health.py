@@ -8,7 +8,7 @@ import pytest
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from mentoring.models import Event, EventInvitation, Mentorship, TopPerformerBadge, TopPerformerRun
 from onboarding.models import LevelChange
 from tests.factories import make_actor

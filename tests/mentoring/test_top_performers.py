@@ -10,8 +10,8 @@ from sqlalchemy import select
 from crowd.core.db import utcnow
 from crowd.core.errors import Unprocessable
 from crowd.extensions import db
-from crowd.members.models import Member
 from jobs.matching.ranking import programme_boosts
+from members.models import Member
 from mentoring.models import TopPerformerBadge, TopPerformerDecision, TopPerformerRun
 from mentoring.tasks.top_performers import run_top_performers
 from mentoring.top_performers.holders import active_badge_member_ids

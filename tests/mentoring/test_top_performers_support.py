@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import SkillCategory
 from jobs.models import Job, JobEvent, JobWindow, Offer, Review
+from members.models import SkillCategory
 from mentoring.top_performers.periods import Period, period_at
 from support.models import Resolution, Sanction, Ticket
 from tests.factories import Actor

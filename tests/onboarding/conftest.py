@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from onboarding.levels.defaults import DEFAULT_GRACE_DAYS, DEFAULT_LEVELS, DEFAULT_TOLERANCE_PERCENT
 from onboarding.models import Application, Level, LevelRuleset, SkillTestAttempt
 from tests.factories import Actor

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from onboarding.models import Application, DocumentCheck
 from onboarding.steps import STEPS, checklists, step_context
 from payouts.models.payments import ConnectedAccount

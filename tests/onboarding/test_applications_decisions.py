@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from onboarding.models import Application, IntroCall, LevelChange
 from tests.jobs.conftest import active_member, drain_background, notifications_for
 from tests.onboarding.conftest import (

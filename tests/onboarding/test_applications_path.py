@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import Member, MemberStatusChange
+from members.models import Member, MemberStatusChange
 from onboarding.models import LevelChange
 from tests.factories import Actor
 from tests.jobs.conftest import drain_background, notifications_for

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from onboarding.models import Application, DocumentCheck, HouseRulesAcceptance, HouseRulesVersion
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from crowd.core.background import OutboxMessage
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from onboarding.models import LevelChange, MemberLevel
 from tests.jobs.conftest import drain_background
 from tests.onboarding.test_levels_support import (

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from crowd.core.background import OutboxMessage
 from crowd.extensions import db
-from crowd.members.models import Member
-from crowd.notifications.models import Notification
+from members.models import Member
+from notifications.models import Notification
 from onboarding import house_rules
 from tests.factories import make_actor
 from tests.jobs.conftest import active_member, drain_background, notifications_for

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict
 from crowd.extensions import db
-from crowd.members.models import Member, MemberStats
 from jobs.models import Offer
+from members.models import Member, MemberStats
 from onboarding.levels.bulk import apply_chunk
 from onboarding.levels.evaluation import (
     admit_member,

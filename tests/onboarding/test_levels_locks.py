@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from tests.jobs.conftest import drain_background
 from tests.onboarding.test_levels_support import (
     API,

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from crowd.core.db import commit, utcnow
 from crowd.extensions import db
-from crowd.members.models import Member, MemberStats
-from crowd.notifications.models import Notification
+from members.models import Member, MemberStats
+from notifications.models import Notification
 from onboarding.levels.metrics import MemberFigures, meets
 from onboarding.levels.rules import install_default_ruleset
 from onboarding.levels.targets import Ladder, Rung, all_met, compile_checks, decide

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member, SkillCategory
 from jobs.models import Offer
+from members.models import Member, SkillCategory
 from onboarding.models import Level, LevelCategory, LevelRuleset
 from payouts.models.plans import MemberPlan
 from payouts.plans import commission_for

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from onboarding.levels.rules import install_default_ruleset, level_at
 from payouts.models.plans import CommissionPlan, MemberPlan
 from tests.concurrency import run_concurrently

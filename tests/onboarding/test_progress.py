@@ -10,7 +10,7 @@ from sqlalchemy import delete
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member, MemberStats
+from members.models import Member, MemberStats
 from onboarding.levels.progress import level_overview
 from onboarding.models import MemberLevel
 from tests.jobs.conftest import active_member

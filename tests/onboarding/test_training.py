@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from crowd.members.models import Member, MemberSkill, MemberStats
+from members.models import Member, MemberSkill, MemberStats
 from onboarding.models import LevelChange, MemberLevel, TrainingCompletion
 from tests.jobs.conftest import active_member
 

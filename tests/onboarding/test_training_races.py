@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import Member
+from members.models import Member
 from onboarding.levels.rules import install_default_ruleset
 from onboarding.models import TrainingCompletion, TrainingModule
 from tests.concurrency import run_concurrently

@@ -13,11 +13,11 @@ import pytest
 
 from crowd.core.db import commit, utcnow
 from crowd.extensions import db
-from crowd.recruitment.codes import issue_code
-from crowd.recruitment.models import Referral
 from jobs.models import Job
 from jobs.service import auto_confirm
 from mentoring.models import Mentorship
+from recruitment.codes import issue_code
+from recruitment.models import Referral
 from tests.jobs.conftest import active_member, drain_background, force_job_state
 from tests.jobs.conftest import notifications_for as notices
 from tests.onboarding.test_levels_support import (
@@ -229,7 +229,7 @@ def test_flask_crowd_events_prints_every_event_with_its_subscribers(app):
         "payouts.events.capture_payment",
         "onboarding.events.evaluate_level",
         "mentoring.subscribers.check_graduation",
-        "crowd.recruitment.events.check_referral",
+        "recruitment.events.check_referral",
         "jobs.events.schedule_closing",
         "jobs.events.tell_confirmed",
     ]

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from crowd.core import background
 from crowd.core.db import commit
 from crowd.extensions import db
-from crowd.notifications.models import Notification
 from jobs.models import Job
+from notifications.models import Notification
 from payouts import job_money, ledger
 from payouts.models import OfflinePayment, OfflineProviderCall
 from payouts.tasks import job_money as tasks

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from crowd.core import background
 from crowd.core.db import commit
 from crowd.extensions import db
-from crowd.notifications.models import Notification
 from jobs.models import Job, JobEvent
+from notifications.models import Notification
 from payouts import job_money, ledger, webhooks
 from payouts.providers import get_provider
 from payouts.tasks import job_money as tasks

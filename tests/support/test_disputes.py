@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import MemberStats
 from jobs.models import Job, JobEvent
+from members.models import MemberStats
 from payouts import job_money, ledger
 from support.models import Ticket
 from tests.jobs.conftest import active_member, drain_background, notifications_for

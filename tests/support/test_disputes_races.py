@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crowd.extensions import db
-from crowd.members.models import MemberStats
 from jobs.models import JobEvent
+from members.models import MemberStats
 from support.models import Ticket
 from tests.concurrency import run_concurrently
 from tests.payouts.job_money_helpers import completed_job

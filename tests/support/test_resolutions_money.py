@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import MemberStats
 from jobs.models import Job
+from members.models import MemberStats
 from payouts import job_money
 from payouts.job_money.refunds import GOODWILL_SUFFIX
 from payouts.models import JobRefund, OfflineRefund

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
-from crowd.members.models import Member, MemberStatusChange
 from jobs.models import Job, Offer
+from members.models import Member, MemberStatusChange
 from support.models import Sanction
 from tests.factories import make_actor
 from tests.jobs.conftest import active_member, drain_background, notifications_for

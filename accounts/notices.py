@@ -1,0 +1,89 @@
+"""Messages to an account's owner about its access: in the in-app inbox and the email outbox.
+
+The email goes to the offline outbox (`outbound_emails`, which a mail relay sends); until
+email delivery lands it is the only channel a signed-out owner can be reached on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from accounts.models import AccountEvent, User
+from crowd.core.db import is_postgres, utcnow
+from crowd.extensions import db
+from mentoring.models import OutboundEmail
+from notifications.service import notify
+
+
+def record(user_id: int, kind: str, *, actor_id: int | None = None, reason: str | None = None):
+    """Keep an account event (what happened to the account's access, by whom and why)."""
+    db.session.add(
+        AccountEvent(
+            user_id=user_id,
+            kind=kind,
+            actor_id=actor_id,
+            reason=reason[:500] if reason else None,
+            created_at=utcnow(),
+        )
+    )
+
+
+def tell_owner(
+    user: User,
+    kind: str,
+    title: str,
+    body: str,
+    *,
+    event_key: str,
+    email_body: str | None = None,
+    in_app: bool = True,
+) -> None:
+    """Write the owner's notice once per event (`event_key`): inbox and email outbox.
+
+    `email_body` replaces `body` in the email only (a reset link never goes to the inbox,
+    which anyone holding a session can read).
+    """
+    dedupe_key = f"account.{kind}:{event_key}"
+    if in_app:
+        notify(user.id, f"account.{kind}", title, body, dedupe_key=dedupe_key)
+    dialect = postgresql if is_postgres() else sqlite
+    statement = dialect.insert(OutboundEmail).values(
+        to_address=user.email,
+        user_id=user.id,
+        subject=title,
+        body=email_body or body,
+        dedupe_key=dedupe_key,
+        status="pending",
+        created_at=utcnow(),
+    )
+    db.session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
+
+
+RESET_EMAIL_KIND = "password_reset_requested"
+REDACTED_RESET_BODY = (
+    "A password reset was requested for your Crowd account. The code this email held has "
+    "been used, replaced by a newer one or has expired, so it was removed."
+)
+
+
+def redact_reset_emails(*, user_id: int | None = None, created_before: datetime | None = None):
+    """Blank the code in reset emails that can no longer be used, so it does not stay at rest.
+
+    The outbox must hold a reset code until a relay sends it; once the code is used, voided by
+    a newer one or the account's closure (`user_id`), or expired (`created_before`), its email
+    keeps only a note."""
+    query = update(OutboundEmail).where(
+        OutboundEmail.dedupe_key.like(f"account.{RESET_EMAIL_KIND}:%"),
+        OutboundEmail.body != REDACTED_RESET_BODY,
+    )
+    if user_id is not None:
+        query = query.where(OutboundEmail.user_id == user_id)
+    if created_before is not None:
+        query = query.where(OutboundEmail.created_at < created_before)
+    result = db.session.execute(
+        query.values(body=REDACTED_RESET_BODY).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

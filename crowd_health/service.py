@@ -1,0 +1,368 @@
+"""Crowd health for community managers: every figure is an aggregate over the records.
+
+The period is [from, to] in whole UTC days (default: the last 90 days, `to` = today). Member
+figures select members by the filters on their profile (country, postcode prefix, city:
+case-insensitive) and their claimed skills (skill_id, or any skill of category_id); job
+figures select jobs by the job's address and the job's skills (category_id: the job's
+category). A *confirmed job* has a confirmation time (`jobs.confirmed_at`: the customer, the
+system after the deadline, or a dispute settlement confirmed it) and was not cancelled since
+(a dispute settled by cancelling the job undoes it). A member's *approval* is the decision
+time of their approved application. Rates are rounded to 4 places, days and hours to 2;
+a rate or median with nothing to measure is null.
+
+- active_members: members whose status is `active` now. `per_region` groups them by country
+  and postcode area (the first two characters of the postcode; null without one);
+  `per_skill` lists the `top_skills` skills (of the filtered skill or category, if any) with
+  the most of them, `skills` counts the skills that have any. `working`: those with at least
+  one job confirmed in the period (any job of theirs); `working_rate` = working / total.
+- activation: members approved in the period. `activated`: those with a confirmed job after
+  their approval (by now); `rate` = activated / approved; `median_days` from approval to the
+  first confirmed job. `in_window`: of the members approved at least `activation_days` ago
+  (the `cohort`; younger approvals have not had the full window), how many had their first
+  confirmed job within `activation_days` of approval, and the rate.
+- retention: members approved in the period at least `retention_days` ago (the `cohort`)
+  and their status `retention_days` after approval, read from the status history (the last
+  change at or before that instant; `unknown` without one). `retained` = status active then;
+  `rate` = retained / cohort. Members approved in the period but more recently are
+  `too_recent` and not counted.
+- level_progression: `per_level`: active members per level rank now (0: no level), named
+  after the active rule set. `changes`: level changes in the period per target rank:
+  promotions (to a higher rank, admission excluded) and demotions (to a lower rank); with
+  totals and `admissions` (first level on approval). `time_to_rank_2`: members admitted in
+  the period, how many reached rank 2 or higher and the median days that took.
+- disputes (job figures): `jobs_completed`: jobs completed in the period (`completed_at`,
+  whatever happened next); `jobs_disputed`: of those, the jobs with a dispute ticket (opened
+  at any time); `rate` = jobs_disputed / jobs_completed. `opened`: dispute tickets opened in
+  the period. `resolved`: dispute tickets resolved (or closed after resolution) whose last
+  resolution falls in the period, and the hours from opening to that resolution: p50
+  (median) and p90 (inclusive quantiles; a single value is both). `open_now`: dispute
+  tickets neither resolved nor closed.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, case, exists, func, literal, select
+
+from crowd.core.auth import Principal
+from crowd.core.db import utcnow
+from crowd.core.errors import Forbidden
+from crowd.core.periods import day_bounds, plus_days
+from crowd.extensions import db
+from crowd_health.config import HealthRules, health_rules
+from crowd_health.ranks import admissions, rank_time
+from crowd_health.scope import Scope
+from jobs.models import Job
+from members.models import (
+    MEMBER_STATUSES,
+    Member,
+    MemberSkill,
+    MemberStatusChange,
+    Skill,
+    SkillCategory,
+)
+from onboarding.models import Application, Level, LevelChange, LevelRuleset
+from support.models import Ticket, TicketEvent
+
+SETTLED = ("resolved", "closed")
+
+
+def crowd_health(
+    *,
+    actor: Principal,
+    start: date | None = None,
+    end: date | None = None,
+    country: str | None = None,
+    postcode_prefix: str | None = None,
+    city: str | None = None,
+    skill_id: int | None = None,
+    category_id: int | None = None,
+) -> dict:
+    """Crowd-health figures for [start, end] (whole UTC days) and the filters given."""
+    if not actor.is_staff:
+        raise Forbidden("Crowd health is for community managers and admins.")
+    rules = health_rules()
+    start, end, since, until = day_bounds(
+        start, end, default_days=rules.default_days, max_days=rules.max_days
+    )
+    scope = Scope.checked(
+        country=country,
+        postcode_prefix=postcode_prefix,
+        city=city,
+        skill_id=skill_id,
+        category_id=category_id,
+    )
+    now = utcnow()
+    return {
+        "from": start,
+        "to": end,
+        "filters": scope.as_dict(),
+        "active_members": _active_members(scope, since, until, rules),
+        "activation": _activation(scope, since, until, now, rules),
+        "retention": _retention(scope, since, until, now, rules),
+        "level_progression": _level_progression(scope, since, until),
+        "disputes": _disputes(scope, since, until),
+    }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _confirmed(job=Job) -> ColumnElement[bool]:
+    return job.confirmed_at.is_not(None) & (job.status != "cancelled")
+
+
+def _count(condition: ColumnElement[bool]):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+# --- active members --------------------------------------------------------------------------
+
+
+def _active_members(scope: Scope, since, until, rules: HealthRules) -> dict:
+    active = [Member.status == "active", *scope.member_conditions()]
+    worked = (
+        exists()
+        .where(
+            Job.assigned_member_id == Member.id,
+            _confirmed(),
+            Job.confirmed_at >= since,
+            Job.confirmed_at < until,
+        )
+        .correlate(Member)
+    )
+    total, working = db.session.execute(
+        select(func.count(), _count(worked)).select_from(Member).where(*active)
+    ).one()
+    area = func.substr(Member.postcode, 1, 2)
+    per_region = db.session.execute(
+        select(Member.country, area, func.count())
+        .where(*active)
+        .group_by(Member.country, area)
+        .order_by(Member.country, area)
+    ).all()
+    return {
+        "total": total,
+        "working": int(working),
+        "working_rate": _rate(int(working), total),
+        "per_region": [{"country": c, "postcode_area": a, "members": n} for c, a, n in per_region],
+        **_per_skill(scope, active, rules.top_skills),
+    }
+
+
+def _per_skill(scope: Scope, active, top: int) -> dict:
+    query = (
+        select(
+            Skill.id.label("skill_id"),
+            Skill.slug.label("skill"),
+            SkillCategory.slug.label("category"),
+            func.count(MemberSkill.member_id).label("members"),
+        )
+        .join(Member, Member.id == MemberSkill.member_id)
+        .join(Skill, Skill.id == MemberSkill.skill_id)
+        .join(SkillCategory, SkillCategory.id == Skill.category_id)
+        .where(*active)
+        .group_by(Skill.id, Skill.slug, SkillCategory.slug)
+    )
+    listed = scope.skill_condition(MemberSkill.skill_id)
+    if listed is not None:
+        query = query.where(listed)
+    counts = query.subquery()
+    skills = db.session.scalar(select(func.count()).select_from(counts))
+    rows = db.session.execute(
+        select(counts).order_by(counts.c.members.desc(), counts.c.skill).limit(top)
+    ).mappings()
+    return {"per_skill": [dict(row) for row in rows], "skills": skills}
+
+
+# --- activation and retention ----------------------------------------------------------------
+
+
+def _approvals(scope: Scope, since, until):
+    """Members approved in [since, until) the filters select, with their approval time."""
+    first = (
+        select(
+            Application.member_id.label("member_id"),
+            func.min(Application.decided_at).label("approved_at"),
+        )
+        .where(Application.status == "approved")
+        .group_by(Application.member_id)
+        .subquery()
+    )
+    return first, [
+        first.c.approved_at >= since,
+        first.c.approved_at < until,
+        scope.of_member(first.c.member_id),
+    ]
+
+
+def _activation(scope: Scope, since, until, now: datetime, rules: HealthRules) -> dict:
+    approved, in_period = _approvals(scope, since, until)
+    first_job = (
+        select(func.min(Job.confirmed_at))
+        .where(
+            Job.assigned_member_id == approved.c.member_id,
+            _confirmed(),
+            Job.confirmed_at >= approved.c.approved_at,
+        )
+        .scalar_subquery()
+    )
+    rows = db.session.execute(select(approved.c.approved_at, first_job).where(*in_period)).all()
+    window = timedelta(days=rules.activation_days)
+    days = [(first - at).total_seconds() / 86400 for at, first in rows if first is not None]
+    cohort = [(at, first) for at, first in rows if at <= now - window]
+    in_window = sum(1 for at, first in cohort if first is not None and first - at <= window)
+    return {
+        "approved": len(rows),
+        "activated": len(days),
+        "rate": _rate(len(days), len(rows)),
+        "median_days": round(statistics.median(days), 2) if days else None,
+        "in_window": {
+            "days": rules.activation_days,
+            "cohort": len(cohort),
+            "activated": in_window,
+            "rate": _rate(in_window, len(cohort)),
+        },
+    }
+
+
+def _retention(scope: Scope, since, until, now: datetime, rules: HealthRules) -> dict:
+    approved, in_period = _approvals(scope, since, until)
+    change = MemberStatusChange
+    status_then = (
+        select(change.to_status)
+        .where(
+            change.member_id == approved.c.member_id,
+            change.created_at <= plus_days(approved.c.approved_at, rules.retention_days),
+        )
+        .order_by(change.created_at.desc(), change.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    old_enough = approved.c.approved_at <= now - timedelta(days=rules.retention_days)
+    state = case(
+        (~old_enough, literal("too_recent")), else_=func.coalesce(status_then, literal("unknown"))
+    ).label("state")
+    states = select(state).where(*in_period).subquery()
+    counts = dict(
+        db.session.execute(select(states.c.state, func.count()).group_by(states.c.state)).all()
+    )
+    too_recent = counts.pop("too_recent", 0)
+    by_status = {status: counts.get(status, 0) for status in (*MEMBER_STATUSES, "unknown")}
+    cohort = sum(by_status.values())
+    return {
+        "days": rules.retention_days,
+        "cohort": cohort,
+        "retained": by_status["active"],
+        "rate": _rate(by_status["active"], cohort),
+        "too_recent": too_recent,
+        "by_status": by_status,
+    }
+
+
+# --- levels ----------------------------------------------------------------------------------
+
+
+def _level_progression(scope: Scope, since, until) -> dict:
+    active_ruleset = select(LevelRuleset.id).where(LevelRuleset.status == "active")
+    level = (Level.rank == Member.level_rank) & Level.ruleset_id.in_(active_ruleset)
+    per_level = db.session.execute(
+        select(Member.level_rank, Level.code, Level.name, func.count(Member.id))
+        .outerjoin(Level, level)
+        .where(Member.status == "active", *scope.member_conditions())
+        .group_by(Member.level_rank, Level.code, Level.name)
+        .order_by(Member.level_rank)
+    ).all()
+    change = LevelChange
+    admission = change.cause == "approval"
+    up = (change.to_rank > change.from_rank) & ~admission
+    down = change.to_rank < change.from_rank
+    in_period = [
+        change.created_at >= since,
+        change.created_at < until,
+        scope.of_member(change.member_id),
+    ]
+    per_rank = db.session.execute(
+        select(change.to_rank, _count(up), _count(down))
+        .where(*in_period, up | down)
+        .group_by(change.to_rank)
+        .order_by(change.to_rank)
+    ).all()
+    admitted = db.session.scalar(select(func.count()).where(*in_period, admission))
+    changes = [{"rank": rank, "promotions": int(p), "demotions": int(d)} for rank, p, d in per_rank]
+    rows = db.session.execute(admissions(since, until, rank=2, where=scope.of_member)).all()
+    return {
+        "per_level": [
+            {"rank": rank, "code": code, "name": name, "members": n}
+            for rank, code, name, n in per_level
+        ],
+        "changes": changes,
+        "promotions": sum(c["promotions"] for c in changes),
+        "demotions": sum(c["demotions"] for c in changes),
+        "admissions": admitted,
+        "time_to_rank_2": rank_time(rows),
+    }
+
+
+# --- disputes --------------------------------------------------------------------------------
+
+
+def _disputes(scope: Scope, since, until) -> dict:
+    jobs = scope.job_conditions()
+    disputed = exists().where(Ticket.job_id == Job.id, Ticket.dispute.is_(True)).correlate(Job)
+    completed, with_dispute = db.session.execute(
+        select(func.count(), _count(disputed))
+        .select_from(Job)
+        .where(Job.completed_at >= since, Job.completed_at < until, *jobs)
+    ).one()
+    disputes = [Ticket.dispute.is_(True)]
+    if jobs:
+        disputes.append(Ticket.job_id.in_(select(Job.id).where(*jobs)))
+    opened = db.session.scalar(
+        select(func.count()).where(*disputes, Ticket.created_at >= since, Ticket.created_at < until)
+    )
+    open_now = db.session.scalar(
+        select(func.count()).where(*disputes, Ticket.status.not_in(SETTLED))
+    )
+    # The last move into `resolved` (a reply may have reopened an earlier resolution).
+    resolution = (
+        select(func.max(TicketEvent.created_at))
+        .where(
+            TicketEvent.ticket_id == Ticket.id,
+            TicketEvent.to_status == "resolved",
+            TicketEvent.from_status != "resolved",
+        )
+        .scalar_subquery()
+    )
+    settled = (
+        select(Ticket.created_at.label("opened_at"), resolution.label("resolved_at"))
+        .where(*disputes, Ticket.status.in_(SETTLED))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(settled.c.opened_at, settled.c.resolved_at).where(
+            settled.c.resolved_at >= since, settled.c.resolved_at < until
+        )
+    ).all()
+    hours = sorted((resolved - opened).total_seconds() / 3600 for opened, resolved in rows)
+    return {
+        "jobs_completed": completed,
+        "jobs_disputed": int(with_dispute),
+        "rate": _rate(int(with_dispute), completed),
+        "opened": opened,
+        "resolved": len(hours),
+        "resolution_hours": {"p50": _quantile(hours, 50), "p90": _quantile(hours, 90)},
+        "open_now": open_now,
+    }
+
+
+def _quantile(values: list[float], percent: int) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 2)
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return round(cuts[percent - 1], 2)

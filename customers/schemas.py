@@ -1,0 +1,216 @@
+"""API contract for customer profiles, service addresses, favourite and blocked members."""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from marshmallow import validate
+
+from crowd.core.pagination import PageArgsSchema
+from crowd.core.patterns import Pattern
+from members.models import COUNTRIES
+
+CUSTOMER_KINDS = ("person", "business")
+
+# Postal codes of the countries we serve: Germany five digits, Austria and Switzerland four.
+POSTCODE_FORMATS = {
+    "DE": (re.compile(r"\d{5}"), "must be 5 digits for DE"),
+    "AT": (re.compile(r"\d{4}"), "must be 4 digits for AT"),
+    "CH": (re.compile(r"\d{4}"), "must be 4 digits for CH"),
+}
+
+
+def postcode_problem(country: str, postcode: str) -> str | None:
+    """Why `postcode` is not a postcode of `country`, or None when it is one."""
+    pattern, message = POSTCODE_FORMATS[country]
+    return None if pattern.fullmatch(postcode) else message
+
+
+def within_documented_length(field: ma.fields.Field | None, raw: str) -> bool:
+    """Whether `raw`, as sent, respects the maximum length the field documents (maxLength)."""
+    validators = field.validators if field is not None else ()
+    return not any(
+        isinstance(v, validate.Length) and v.max is not None and len(raw) > v.max
+        for v in validators
+    )
+
+
+class Trimmed(ma.fields.String):
+    """A string with surrounding whitespace removed before it is validated.
+
+    The documented maximum length holds for the value as sent: a longer one is refused even
+    when trimming would bring it under (clients validate against the spec's maxLength).
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        return raw.strip() if within_documented_length(self, raw) else raw
+
+
+def _name(max_length: int, **kwargs) -> Trimmed:
+    return Trimmed(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+Phone = Trimmed(
+    allow_none=True,
+    validate=[
+        validate.Length(max=40),
+        Pattern(r"\+?[0-9][0-9 ()/.\-]{2,39}", error="not a phone number"),
+    ],
+)
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+
+class AddressSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    label = ma.fields.String()
+    street = ma.fields.String()
+    postcode = ma.fields.String()
+    city = ma.fields.String()
+    country = ma.fields.String()
+    lat = ma.fields.Float()
+    lon = ma.fields.Float()
+    notes = ma.fields.String(allow_none=True)
+    is_default = ma.fields.Boolean(
+        metadata={
+            "description": "The address jobs use unless another is chosen; exactly one "
+            "of a customer's addresses is the default"
+        }
+    )
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class CustomerSchema(ma.Schema):
+    id = ma.fields.Integer()
+    user_id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": "person or business"})
+    display_name = ma.fields.String()
+    company_name = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class CustomerDetailSchema(CustomerSchema):
+    addresses = ma.fields.List(ma.fields.Nested(AddressSchema))
+
+
+class CustomerUpdateSchema(ma.Schema):
+    """Only these fields can be changed; anything else (user_id, id …) is refused with 422."""
+
+    display_name = _name(120)
+    phone = Phone
+    company_name = _name(200, allow_none=True)
+    kind = ma.fields.String(
+        validate=validate.OneOf(CUSTOMER_KINDS),
+        metadata={"description": "business requires a company_name"},
+    )
+
+
+class CustomerQueryArgsSchema(PageArgsSchema):
+    q = Trimmed(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Display or company name contains (case-insensitive)"},
+    )
+    kind = ma.fields.String(validate=validate.OneOf(CUSTOMER_KINDS))
+    country = ma.fields.String(
+        validate=validate.OneOf(COUNTRIES),
+        metadata={"description": "Has at least one address in this country"},
+    )
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+def _address_fields(required: bool) -> dict:
+    coordinate = {"required": required, "allow_nan": False}
+    return {
+        "label": _name(80, required=required),
+        "street": _name(200, required=required),
+        "postcode": Trimmed(
+            required=required,
+            validate=validate.Length(min=4, max=10),
+            metadata={"description": "DE: 5 digits, AT and CH: 4 digits"},
+        ),
+        "city": _name(120, required=required),
+        "country": ma.fields.String(required=required, validate=validate.OneOf(COUNTRIES)),
+        "lat": ma.fields.Float(validate=validate.Range(min=-90, max=90), **coordinate),
+        "lon": ma.fields.Float(validate=validate.Range(min=-180, max=180), **coordinate),
+        "notes": Trimmed(allow_none=True, validate=validate.Length(max=500)),
+    }
+
+
+class _AddressInput(ma.Schema):
+    @ma.validates_schema(skip_on_field_errors=False)
+    def postcode_fits_country(self, data, **kwargs):
+        # On PATCH only one of the two may be sent; the service checks the merged address.
+        if "postcode" in data and "country" in data:
+            message = postcode_problem(data["country"], data["postcode"])
+            if message:
+                raise ma.ValidationError(message, "postcode")
+
+
+AddressCreateSchema = _AddressInput.from_dict(
+    {
+        **_address_fields(required=True),
+        "is_default": ma.fields.Boolean(
+            load_default=False,
+            metadata={"description": "Make this the default address (the first one always is)"},
+        ),
+    },
+    name="AddressCreateSchema",
+)
+
+AddressUpdateSchema = _AddressInput.from_dict(
+    {
+        **_address_fields(required=False),
+        "is_default": ma.fields.Boolean(
+            metadata={
+                "description": "true makes this the default; to move the default, set it on "
+                "another address (false on the default is refused)"
+            }
+        ),
+    },
+    name="AddressUpdateSchema",
+)
+
+
+class AddressListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(AddressSchema))
+
+
+# --- favourite and blocked members -----------------------------------------------------------
+
+
+class ListedMemberSchema(ma.Schema):
+    """A member on a customer's favourites or blocked list: only what a customer may see."""
+
+    member_id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    city = ma.fields.String(allow_none=True)
+    average_rating = ma.fields.Float(allow_none=True, metadata={"description": "1–5, or null"})
+    created_at = ma.fields.DateTime(metadata={"description": "When it was put on the list"})
+
+
+class BlockedMemberSchema(ListedMemberSchema):
+    reason = ma.fields.String(allow_none=True)
+
+
+class BlockSchema(ma.Schema):
+    reason = Trimmed(
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "Why (seen by the customer and staff only)"},
+    )
+
+
+class ListedMemberListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ListedMemberSchema))
+
+
+class BlockedMemberListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(BlockedMemberSchema))

@@ -1,0 +1,72 @@
+"""Links (staff): show an article with an onboarding step or a training module.
+
+The target must exist: a step name of onboarding.steps.STEPS, or a training module's code. A
+link may point at a draft; readers see it with the target once the article is published (see
+reading.linked_articles, which GET /me/onboarding and the training catalogue use).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crowd.core.auth import Principal
+from crowd.core.errors import NotFound, field_error
+from crowd.extensions import db
+from helpcentre.common import find_article
+from helpcentre.errors import ArticleAlreadyLinked
+from helpcentre.models import ArticleLink
+from onboarding.models import TrainingModule
+from onboarding.steps import STEP_NAMES
+
+
+def _check_target(target_kind: str, target_key: str) -> None:
+    if target_kind == "onboarding_step":
+        if target_key not in STEP_NAMES:
+            steps = ", ".join(STEP_NAMES)
+            raise field_error("target_key", f"no such onboarding step; one of: {steps}")
+        return
+    module = select(TrainingModule.id).where(TrainingModule.code == target_key)
+    if db.session.scalar(module) is None:
+        raise field_error("target_key", "no such training module")
+
+
+def add_link(
+    *, actor: Principal, ref: str | int, target_kind: str, target_key: str, position: int = 0
+) -> ArticleLink:
+    """Link the article to a target; the same article and target twice is a 409."""
+    article = find_article(ref, actor=actor)
+    _check_target(target_kind, target_key)
+    existing = db.session.scalar(
+        select(ArticleLink.id).where(
+            ArticleLink.article_id == article.id,
+            ArticleLink.target_kind == target_kind,
+            ArticleLink.target_key == target_key,
+        )
+    )
+    if existing is not None:
+        raise ArticleAlreadyLinked(
+            f"The article is linked to {target_kind} {target_key!r} already.",
+            state="linked",
+            link_id=existing,
+        )
+    link = ArticleLink(
+        article_id=article.id,
+        target_kind=target_kind,
+        target_key=target_key,
+        position=position,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(link)
+    # A concurrent identical link fails the unique constraint here: a 409 as well.
+    db.session.flush()
+    return link
+
+
+def remove_link(*, actor: Principal, ref: str | int, link_id: int) -> None:
+    """Remove one of the article's links (another article's link id: 404)."""
+    article = find_article(ref, actor=actor)
+    link = db.session.get(ArticleLink, link_id)
+    if link is None or link.article_id != article.id:
+        raise NotFound("No such link of this article.")
+    db.session.delete(link)
+    db.session.flush()

@@ -1,0 +1,69 @@
+"""Write notifications to users' inboxes in the caller's unit of work, once per event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from crowd.core.db import is_postgres, utcnow
+from crowd.extensions import db
+from notifications.models import Notification
+
+# One multi-row INSERT carries 7 parameters a row; this keeps a statement well under the
+# databases' limits on bound parameters (SQLite 32,766, PostgreSQL 65,535).
+ROWS_PER_STATEMENT = 1000
+
+
+def notify(user_id: int, kind: str, title: str, body: str = "", *, dedupe_key: str, **data) -> None:
+    """Write a notification with the current unit of work: it lands when the caller commits,
+    and a rolled-back unit of work leaves none.
+
+    `dedupe_key` names the event (e.g. "offer.new:42"): the same event never notifies twice,
+    and notifying it again (a re-run sweep, a concurrent duplicate) is harmless.
+    """
+    notify_many(kind, title, body, recipients=[(user_id, dedupe_key, data)])
+
+
+def notify_many(
+    kind: str, title: str, body: str = "", *, recipients: Iterable[tuple[int, str, dict]]
+) -> None:
+    """notify() for many recipients of one kind of event, in one INSERT statement.
+
+    `recipients` are `(user_id, dedupe_key, data)`; each key names one event, as in notify().
+    """
+    now = utcnow()
+    rows = [
+        {
+            "user_id": user_id,
+            "kind": kind,
+            "title": title,
+            "body": body,
+            "data": data,
+            "dedupe_key": dedupe_key,
+            # A statement, not ORM objects: the model's defaults are filled here, once a batch.
+            "created_at": now,
+        }
+        for user_id, dedupe_key, data in recipients
+    ]
+    _insert(rows)
+
+
+def _insert(rows: list[dict]) -> None:
+    """INSERT the notification rows, skipping any whose event (`dedupe_key`) is already written.
+
+    ON CONFLICT DO NOTHING, not a savepoint: one statement, no ORM objects in the session, and
+    a concurrent writer of the same event makes this one wait for its commit, then skip the
+    row — the caller's unit of work never fails on a duplicate. The rows go in key order so
+    that concurrent batches wait on each other in one order instead of deadlocking.
+    """
+    if not rows:
+        return
+    if is_postgres():
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    rows = sorted(rows, key=lambda row: row["dedupe_key"])
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        statement = insert(Notification).values(rows[start : start + ROWS_PER_STATEMENT])
+        # An ORM-enabled insert flushes the session first, so a user added in this unit of
+        # work exists for the foreign key.
+        db.session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
