@@ -9,7 +9,7 @@ PORT ?= 5000
 # Where `make test` looks for the second run (and `migrate-check` for PostgreSQL).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-LINT_PATHS := crowd accounts members customers notifications recruitment helpcentre community crowd_health demo jobs payouts onboarding mentoring support scripts tests bench migrations/env.py wsgi.py
+LINT_PATHS := crowd accounts members customers notifications recruitment helpcentre community crowd_health registration demo jobs payouts onboarding mentoring support scripts tests bench migrations/env.py wsgi.py
 
 # pip runs again only when requirements.txt is newer than this stamp.
 STAMP := $(VENV)/.requirements-installed
@@ -28,7 +28,7 @@ export TEST_DATABASE_URL TEST_REDIS_URL
 help:
 	@echo "make run            set up, migrate, load demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test           lint, migration check, tests on SQLite, then on PostgreSQL + Redis"
-	@echo "make lint           ruff check and ruff format --check"
+	@echo "make lint           ruff check, ruff format --check, the layers (import-linter)"
 	@echo "make migrate-check  migrations match the models (fresh SQLite, and PostgreSQL if up)"
 	@echo "make worker         RQ worker (needs REDIS_URL)"
 	@echo "make serve-prod     gunicorn on 0.0.0.0:8000"
@@ -75,6 +75,7 @@ pytest-services: venv
 lint: venv
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/lint-imports --no-cache
 
 # `flask db check` fails when the models have changes no migration covers.
 migrate-check: venv

@@ -53,9 +53,3 @@ class AccountActive(Conflict):
     """Staff reactivate an account that is active."""
 
     title, type_slug = "Account active", "account-active"
-
-
-class MemberClosed(Conflict):
-    """The account's member is suspended (reinstate them instead) or offboarded (final)."""
-
-    title, type_slug = "Member closed", "member-closed"

@@ -17,11 +17,10 @@ from accounts.errors import (
     AccountActive,
     AccountAlreadyDeactivated,
     EmailTaken,
-    MemberClosed,
     WrongCurrentPassword,
 )
 from accounts.models import PasswordResetToken, User
-from accounts.passwords import account_words, check_strength
+from accounts.passwords import account_words, check_strength, known_names
 from accounts.service import (
     get_user,
     hash_password,
@@ -34,12 +33,11 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
-from members.models import Member
 
 RESET_TOKEN_PREFIX = "crp_"
-# A member in one of these states had their account closed with the status; it reopens with
-# reinstatement (suspended) or never (offboarded), not by reactivating the account alone.
-CLOSED_MEMBER_STATES = ("suspended", "offboarded")
+# Checks a reactivation must pass, added by the packages whose records can keep an account
+# closed (members: a suspended or offboarded member); each raises to refuse.
+_REOPEN_GUARDS: list[Callable[[int], None]] = []
 
 SIGN_UP_RECEIVED = (
     "If this address can be used, the account now exists: sign in with it. If the address "
@@ -55,8 +53,10 @@ def _settings():
 
 
 def _words(user: User) -> list[str]:
-    company = user.customer.company_name if user.customer is not None else None
-    return account_words(email=user.email, display_name=user.display_name, company_name=company)
+    words = account_words(email=user.email, display_name=user.display_name)
+    for name in known_names(user.id):
+        words += account_words(company_name=name)
+    return words
 
 
 # --- sign-up ----------------------------------------------------------------------------------
@@ -319,18 +319,19 @@ def deactivate_user(*, actor: Principal, user_id: int, reason: str) -> dict:
     return access_view(user, credentials_revoked=revoked)
 
 
+def add_reopen_guard(guard: Callable[[int], None]) -> None:
+    """Run `guard(user_id)` before staff reactivate an account; it raises to refuse."""
+    if guard not in _REOPEN_GUARDS:
+        _REOPEN_GUARDS.append(guard)
+
+
 def reactivate_user(*, actor: Principal, user_id: int) -> dict:
     """Staff reactivate an account (409 if it is active, or its member profile is suspended or
     offboarded: reinstatement reopens a suspended member's account; offboarding is final)."""
     user = _target(actor, user_id)
     if user.disabled_at is None:
         raise AccountActive("This account is active.", state="active")
-    status = db.session.scalar(select(Member.status).where(Member.user_id == user.id))
-    if status in CLOSED_MEMBER_STATES:
-        raise MemberClosed(
-            f"The member is {status}: reinstate a suspended member instead; an offboarded "
-            "member's account stays closed.",
-            state=status,
-        )
+    for guard in _REOPEN_GUARDS:
+        guard(user.id)
     reopen_access(user.id, actor_id=actor.user_id)
     return access_view(user)

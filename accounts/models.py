@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
 
@@ -28,8 +28,6 @@ class User(IdMixin, TimestampMixin, Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
 
     # The role's profile, if any (customers and members have one; staff do not).
-    customer = relationship("Customer", uselist=False, viewonly=True)
-    member = relationship("Member", uselist=False, viewonly=True)
 
 
 class AuthToken(IdMixin, Base):

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from accounts.models import AccountEvent, User
 from crowd.core.db import is_postgres, utcnow
 from crowd.extensions import db
-from mentoring.models import OutboundEmail
+from notifications.models import OutboundEmail
 from notifications.service import notify
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from zxcvbn import zxcvbn
 
@@ -27,6 +27,20 @@ def account_words(
             words.append(value)
             words.extend(part for part in re.split(r"[\s._+\-@]+", value) if len(part) > 2)
     return words
+
+
+# Where else a user's own words come from (customers: the company name), by user id.
+_KNOWN_NAMES: list[Callable[[int], Iterable[str]]] = []
+
+
+def add_known_names(source: Callable[[int], Iterable[str]]) -> None:
+    if source not in _KNOWN_NAMES:
+        _KNOWN_NAMES.append(source)
+
+
+def known_names(user_id: int) -> list[str]:
+    """Names the user's profiles carry, which their password should not be built from."""
+    return [name for source in _KNOWN_NAMES for name in source(user_id) if name]
 
 
 def check_strength(password: str, *, field: str = "password", user_inputs: Iterable[str] = ()):

@@ -1,4 +1,5 @@
-"""HTTP: sign-up, sign-in, tokens, API keys, staff accounts and /me."""
+"""HTTP: sign-in, tokens, API keys, staff accounts, passwords, deactivation and /me (sign-up is
+registration.routes)."""
 
 from accounts import lifecycle, schemas, service, throttle
 from crowd.core.auth import current_principal
@@ -7,32 +8,6 @@ from crowd.core.openapi import CrowdBlueprint
 blp = CrowdBlueprint(
     "accounts", __name__, url_prefix="/api/v1", description="Accounts and credentials"
 )
-
-
-@blp.route("/accounts/customers", methods=["POST"])
-@blp.rate_limited("rate_limit_sign_up")
-@blp.idempotent
-@blp.arguments(schemas.CustomerRegisterSchema)
-@blp.response(202, schemas.SignUpReceiptSchema)
-def register_customer(data):
-    """Sign up as a customer (a person or a business), then sign in (POST /auth/tokens).
-
-    The answer is the same whether or not the email has an account already (202, no ids);
-    an existing account's owner is told by email and in the app instead."""
-    return lifecycle.sign_up(service.register_customer, **data)
-
-
-@blp.route("/accounts/members", methods=["POST"])
-@blp.rate_limited("rate_limit_sign_up")
-@blp.idempotent
-@blp.arguments(schemas.MemberRegisterSchema)
-@blp.response(202, schemas.SignUpReceiptSchema)
-def register_member(data):
-    """Apply to join the crowd: the account starts as an applicant; then sign in.
-
-    The answer is the same whether or not the email has an account already (202, no ids);
-    an existing account's owner is told by email and in the app instead."""
-    return lifecycle.sign_up(service.register_member, **data)
 
 
 @blp.route("/accounts/staff", methods=["POST"])

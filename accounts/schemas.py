@@ -3,15 +3,26 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from accounts.authentication import profiles_of
 from crowd.core.auth import API_KEY_SCOPES
-from members.models import COUNTRIES, MEMBER_KINDS
-from recruitment.schemas import device_id_field, referral_code_field, source_code_field
+from crowd.core.patterns import Pattern
 
 Email = ma.fields.Email(required=True, validate=validate.Length(max=254))
 Password = ma.fields.String(
     required=True, load_only=True, validate=validate.Length(min=10, max=200)
 )
 Name = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+def device_id_field() -> ma.fields.String:
+    return ma.fields.String(
+        load_only=True,
+        validate=[
+            validate.Length(min=8, max=200),
+            Pattern(r"[A-Za-z0-9._:\-]{8,200}", error="not a device id"),
+        ],
+        metadata={"description": "The app's install id; stored only as its SHA-256"},
+    )
 
 
 class UserSchema(ma.Schema):
@@ -21,39 +32,11 @@ class UserSchema(ma.Schema):
     display_name = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
     customer_id = ma.fields.Function(
-        lambda user: user.customer.id if user.customer else None, dump_only=True, allow_none=True
+        lambda user: profiles_of(user.id).get("customer_id"), dump_only=True, allow_none=True
     )
     member_id = ma.fields.Function(
-        lambda user: user.member.id if user.member else None, dump_only=True, allow_none=True
+        lambda user: profiles_of(user.id).get("member_id"), dump_only=True, allow_none=True
     )
-
-
-class CustomerRegisterSchema(ma.Schema):
-    email = Email
-    password = Password
-    display_name = Name
-    kind = ma.fields.String(load_default="person", validate=validate.OneOf(["person", "business"]))
-    company_name = ma.fields.String(validate=validate.Length(max=200))
-    phone = ma.fields.String(validate=validate.Length(max=40))
-
-    @ma.validates_schema
-    def business_needs_company(self, data, **kwargs):
-        if data.get("kind") == "business" and not data.get("company_name"):
-            raise ma.ValidationError("required for business customers", "company_name")
-
-
-class MemberRegisterSchema(ma.Schema):
-    email = Email
-    password = Password
-    display_name = Name
-    kind = ma.fields.String(required=True, validate=validate.OneOf(MEMBER_KINDS))
-    phone = ma.fields.String(validate=validate.Length(max=40))
-    postcode = ma.fields.String(validate=validate.Length(min=4, max=10))
-    city = ma.fields.String(validate=validate.Length(max=120))
-    country = ma.fields.String(validate=validate.OneOf(COUNTRIES))
-    referral_code = referral_code_field()
-    source_code = source_code_field()
-    device_id = device_id_field()
 
 
 class StaffCreateSchema(ma.Schema):

@@ -17,11 +17,8 @@ from accounts.passwords import account_words, check_strength
 from crowd.core.auth import Principal, new_token, require_session
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.events import Event, declare, emit
 from crowd.extensions import db
-from customers.models import Customer
-from members.models import Member, MemberStats, MemberStatusChange
-from onboarding.models import Application
-from recruitment import intake as recruitment_intake
 
 _HASHERS = {
     "default": PasswordHasher(),
@@ -29,6 +26,9 @@ _HASHERS = {
     "fast": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
 }
 _DUMMY_HASHES: dict[str, str] = {}
+
+
+declare("account.signed_in")
 
 
 def _hasher() -> PasswordHasher:
@@ -59,7 +59,7 @@ def _settings():
     return current_app.config["CROWD_SETTINGS"]
 
 
-def _new_user(
+def new_user(
     *,
     email: str,
     password: str,
@@ -92,92 +92,11 @@ def _new_user(
     return user
 
 
-def register_customer(
-    *,
-    email: str,
-    password: str,
-    display_name: str,
-    kind: str = "person",
-    company_name: str | None = None,
-    phone: str | None = None,
-) -> User:
-    """A customer signs up: a user and a customer profile."""
-    user = _new_user(
-        email=email,
-        password=password,
-        role="customer",
-        display_name=display_name,
-        company_name=company_name,
-    )
-    db.session.add(
-        Customer(
-            user_id=user.id,
-            kind=kind,
-            display_name=user.display_name,
-            company_name=company_name,
-            phone=phone,
-        )
-    )
-    return user
-
-
-def register_member(
-    *,
-    email: str,
-    password: str,
-    display_name: str,
-    kind: str,
-    phone: str | None = None,
-    postcode: str | None = None,
-    city: str | None = None,
-    country: str | None = None,
-    referral_code: str | None = None,
-    source_code: str | None = None,
-    device_id: str | None = None,
-) -> User:
-    """A would-be crowd member signs up as an applicant; onboarding makes them active.
-
-    A referral code, a recruitment channel's code and the app's device id are recorded by
-    recruitment.intake (unknown or inactive codes: 422 naming the field).
-    """
-    intake = recruitment_intake.resolve(referral_code=referral_code, source_code=source_code)
-    user = _new_user(email=email, password=password, role="member", display_name=display_name)
-    member = Member(
-        user_id=user.id,
-        kind=kind,
-        display_name=user.display_name,
-        phone=phone,
-        postcode=postcode,
-        city=city,
-        country=country,
-        status="applicant",
-    )
-    db.session.add(member)
-    db.session.flush()
-    db.session.add(MemberStats(member_id=member.id))
-    db.session.add(
-        MemberStatusChange(
-            member_id=member.id,
-            from_status=None,
-            to_status="applicant",
-            reason="registered",
-            changed_by_id=user.id,
-        )
-    )
-    # The application's checklist starts at once (GET /api/v1/me/onboarding).
-    application = Application(member_id=member.id, number=1)
-    db.session.add(application)
-    recruitment_intake.record(
-        intake, member=member, email=user.email, application=application, device_id=device_id
-    )
-    return user
-
-
 def create_staff(
     *, actor_id: int | None, email: str, password: str, display_name: str, role: str
 ) -> User:
     """An admin (or the first-admin CLI, actor None) creates a community manager or admin."""
-    return _new_user(
+    return new_user(
         email=email, password=password, role=role, display_name=display_name, created_by_id=actor_id
     )
 
@@ -232,8 +151,9 @@ def sign_in(
 ) -> IssuedCredential:
     """Email and password in, a bearer token out; a member's device id is recorded (hashed)."""
     user = _check_password(email, password)
-    if device_id and user.member is not None:
-        recruitment_intake.record_device(user.member.id, device_id)
+    if device_id:
+        # Recruitment keeps members' devices (fraud signals): it subscribes.
+        emit(Event("account.signed_in", "user", user.id, user.id, payload={"device_id": device_id}))
     return _issue(
         user, kind="session", name=name, ttl=timedelta(hours=_settings().session_token_ttl_hours)
     )

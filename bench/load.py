@@ -135,6 +135,7 @@ def seed(env: dict, *, customers: int, members: int, cms: int) -> Crowd:
     from crowd.extensions import db
     from members.models import AvailabilitySlot, Member, MemberSkill, MemberStats, Skill
     from members.service import sync_catalogue
+    from registration import service as registration
 
     app = create_app({**env, "CROWD_FAST_HASHING": True})
     crowd = Crowd()
@@ -146,15 +147,15 @@ def seed(env: dict, *, customers: int, members: int, cms: int) -> Crowd:
         skill = db.session.scalar(select(Skill).where(Skill.slug == "tv_wall_mount"))
         for n in range(customers):
             email = f"customer{n}@bench.test"
-            accounts.register_customer(email=email, password=PASSWORD, display_name=f"C {n}")
+            registration.register_customer(email=email, password=PASSWORD, display_name=f"C {n}")
             crowd.customers.append(accounts.sign_in(email=email, password=PASSWORD).secret)
         for n in range(members):
             email = f"member{n}@bench.test"
-            user = accounts.register_member(
+            user = registration.register_member(
                 email=email, password=PASSWORD, display_name=f"M {n}", kind="private"
             )
             db.session.flush()
-            member = db.session.get(Member, user.member.id)
+            member = db.session.scalar(select(Member).where(Member.user_id == user.id))
             member.status, member.level_rank = "active", 1
             member.lat = BERLIN[0] + rng.uniform(-0.05, 0.05)
             member.lon = BERLIN[1] + rng.uniform(-0.08, 0.08)

@@ -7,9 +7,9 @@ from marshmallow import validate
 
 from community.models import GROUP_KINDS, MODERATION_ACTIONS, PROGRAMMES, REPORT_STATUSES
 from community.reports import DECISIONS, REPORT_REASONS
+from crowd.core.fields import Trimmed
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from customers.schemas import Trimmed
 from members.models import COUNTRIES
 
 MAX_ID = 2**63 - 1

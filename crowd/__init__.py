@@ -13,23 +13,29 @@ from werkzeug.routing import IntegerConverter
 
 from crowd.config import ConfigError, Settings
 
-# Each domain package contributes models, a `routes.blp` and optionally `tasks`, `errors`
-# and `cli`.
+# The domain packages, lowest layer first (pyproject.toml's import-linter contract holds them
+# to it). Each may contribute `models`, `routes` (a `blp` or `blueprints`), `tasks`, `errors`,
+# `wiring` (what it plugs into a lower package's extension points: matching requirements,
+# profile checks, the authenticator…) and `cli` (commands of `flask crowd`). The core imports
+# none of them: it loads them by name here.
 DOMAINS = (
+    "notifications",
     "accounts",
     "members",
     "customers",
-    "notifications",
+    "helpcentre",
     "jobs",
     "payouts",
     "onboarding",
     "support",
+    "crowd_health",
     "mentoring",
     "recruitment",
-    "helpcentre",
     "community",
-    "crowd_health",
+    "registration",
+    "demo",
 )
+CONTRIBUTIONS = ("models", "routes", "tasks", "errors", "wiring", "cli")
 
 # The modules whose @subscribe calls wire the domain events (crowd.core.events), loaded at
 # start in this order, which is the order subscribers of one event run in: the money first,
@@ -89,7 +95,7 @@ def _load_config(app: Flask, overrides: Mapping | None) -> None:
         level=logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
     )
-    for package in ("crowd", *DOMAINS, "demo"):
+    for package in ("crowd", *DOMAINS):
         logging.getLogger(package).setLevel(logging.INFO)
 
 
@@ -158,19 +164,24 @@ def _register_domains(app: Flask) -> None:
     app.register_blueprint(health.assets_blp)
     for name in DOMAINS:
         # Models first, explicitly: migrations autogenerate from what is imported here.
-        importlib.import_module(f"{name}.models")
-        routes = importlib.import_module(f"{name}.routes")
-        for blueprint in getattr(routes, "blueprints", None) or (routes.blp,):
-            api.register_blueprint(blueprint)
-        for optional in ("tasks", "errors"):
-            try:
-                importlib.import_module(f"{name}.{optional}")
-            except ModuleNotFoundError as error:
-                if error.name != f"{name}.{optional}":
-                    raise
+        for part in CONTRIBUTIONS:
+            module = _optional_module(f"{name}.{part}")
+            if part == "routes" and module is not None:
+                for blueprint in getattr(module, "blueprints", None) or (module.blp,):
+                    api.register_blueprint(blueprint)
     # Every error class is imported now: the document lists each problem type clients may get.
     api.spec.options["x-problem-types"] = problem_types()
     events.load_subscribers(EVENT_SUBSCRIBERS)
+
+
+def _optional_module(name: str):
+    """The module `name`, or None when the package does not have it."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        return None
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -1,4 +1,7 @@
-"""`flask crowd …` commands: first admin, demo data, background worker, scheduler, events."""
+"""`flask crowd …`: the group, and the core's commands (background worker, scheduler, events).
+
+Domains add their own commands to `crowd_cli` in their `cli` module (accounts: create-admin,
+members: load-catalogue, demo: seed-demo), which the app factory loads by name."""
 
 from __future__ import annotations
 
@@ -10,51 +13,6 @@ from flask import current_app
 from flask.cli import AppGroup
 
 crowd_cli = AppGroup("crowd", help="Crowd operations.")
-
-
-@crowd_cli.command("create-admin")
-@click.option("--email", required=True)
-@click.option("--name", "display_name", default="Admin", show_default=True)
-@click.password_option(envvar="CROWD_ADMIN_PASSWORD")
-def create_admin(email: str, display_name: str, password: str) -> None:
-    """Create an admin account (the first one has to come from here)."""
-    from accounts import service
-    from crowd.core.db import commit
-    from crowd.core.errors import DomainError
-
-    try:
-        if len(password) < 10:
-            raise click.BadParameter("must be at least 10 characters", param_hint="password")
-        user = service.create_staff(
-            actor_id=None, email=email, password=password, display_name=display_name, role="admin"
-        )
-        commit()
-    except DomainError as error:
-        raise click.ClickException(error.detail) from None
-    click.echo(f"admin {user.email} created (id {user.id})")
-
-
-@crowd_cli.command("seed-demo")
-@click.option("--members", default=400, show_default=True, help="How many crowd members.")
-@click.option("--customers", default=60, show_default=True)
-@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same crowd).")
-def seed_demo(members: int, customers: int, seed: int) -> None:
-    """Load the skill catalogue and a realistic demo crowd (idempotent)."""
-    from demo import seed as seed_demo_data
-
-    summary = seed_demo_data(members=members, customers=customers, seed=seed, echo=click.echo)
-    click.echo(summary)
-
-
-@crowd_cli.command("load-catalogue")
-def load_catalogue() -> None:
-    """Create or update the skill catalogue (categories and skills)."""
-    from crowd.core.db import commit
-    from members.service import sync_catalogue
-
-    created = sync_catalogue()
-    commit()
-    click.echo(f"catalogue in place ({created} new skills)")
 
 
 def _run_cron(redis_url: str, queue_name: str) -> None:

@@ -5,9 +5,15 @@ from marshmallow import validate
 
 from crowd.core.patterns import Pattern
 from members.models import COUNTRIES
-from mentoring.schemas.health import RankTimeSchema
 
 ID = validate.Range(min=1, max=2**63 - 1)
+
+
+# Shared with mentoring's health report (mentored vs unmentored), which sits above this package.
+class RankTimeSchema(ma.Schema):
+    admitted = ma.fields.Integer(metadata={"description": "Admitted in the period"})
+    reached = ma.fields.Integer(metadata={"description": "Of them, reached rank 2 or higher"})
+    median_days = ma.fields.Float(allow_none=True)
 
 
 def _rate(description: str) -> ma.fields.Float:

@@ -7,6 +7,7 @@ import re
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Trimmed
 from crowd.core.pagination import PageArgsSchema
 from crowd.core.patterns import Pattern
 from members.models import COUNTRIES
@@ -25,27 +26,6 @@ def postcode_problem(country: str, postcode: str) -> str | None:
     """Why `postcode` is not a postcode of `country`, or None when it is one."""
     pattern, message = POSTCODE_FORMATS[country]
     return None if pattern.fullmatch(postcode) else message
-
-
-def within_documented_length(field: ma.fields.Field | None, raw: str) -> bool:
-    """Whether `raw`, as sent, respects the maximum length the field documents (maxLength)."""
-    validators = field.validators if field is not None else ()
-    return not any(
-        isinstance(v, validate.Length) and v.max is not None and len(raw) > v.max
-        for v in validators
-    )
-
-
-class Trimmed(ma.fields.String):
-    """A string with surrounding whitespace removed before it is validated.
-
-    The documented maximum length holds for the value as sent: a longer one is refused even
-    when trimming would bring it under (clients validate against the spec's maxLength).
-    """
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        raw = super()._deserialize(value, attr, data, **kwargs)
-        return raw.strip() if within_documented_length(self, raw) else raw
 
 
 def _name(max_length: int, **kwargs) -> Trimmed:

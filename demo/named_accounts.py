@@ -14,6 +14,7 @@ from crowd.core.errors import DomainError
 from crowd.extensions import db
 from demo.draws import category_by_slug, city_named, pick_address, pick_phone
 from demo.plans import BULK_DOMAIN, CustomerPlan, MemberPlan, plan_member
+from registration import service as registration
 
 DEMO_PASSWORD = "crowd-demo-2026"
 ADMIN_EMAIL = "admin@crowd.example"
@@ -68,7 +69,7 @@ def create_named_accounts(
             )
             for email, name in zip(CM_EMAILS, ("Katrin Berger", "Jonas Albrecht"), strict=True)
         ]
-        member = accounts.register_member(
+        member = registration.register_member(
             email=MEMBER_EMAIL,
             password=DEMO_PASSWORD,
             display_name=member_plan.display_name,
@@ -78,7 +79,7 @@ def create_named_accounts(
             city=member_plan.city,
             country=member_plan.country,
         )
-        customer = accounts.register_customer(
+        customer = registration.register_customer(
             email=CUSTOMER_EMAIL,
             password=DEMO_PASSWORD,
             display_name=customer_plan.display_name,

@@ -1,11 +1,14 @@
 """Links (staff): show an article with an onboarding step or a training module.
 
-The target must exist: a step name of onboarding.steps.STEPS, or a training module's code. A
+The target must exist: the package owning each kind of target checks it (onboarding: a step
+name of onboarding.steps.STEPS, or a training module's code; see onboarding.wiring). A
 link may point at a draft; readers see it with the target once the article is published (see
 reading.linked_articles, which GET /me/onboarding and the training catalogue use).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -14,20 +17,25 @@ from crowd.core.errors import NotFound, field_error
 from crowd.extensions import db
 from helpcentre.common import find_article
 from helpcentre.errors import ArticleAlreadyLinked
-from helpcentre.models import ArticleLink
-from onboarding.models import TrainingModule
-from onboarding.steps import STEP_NAMES
+from helpcentre.models import LINK_TARGETS, ArticleLink
+
+# Link target kind (helpcentre.models.LINK_TARGETS) → check(target_key) raising a field error
+# when no such target exists. The packages that own the targets add them (onboarding: its steps
+# and training modules), so the help centre names none of them.
+_TARGET_CHECKS: dict[str, Callable[[str], None]] = {}
+
+
+def add_link_target(kind: str, check: Callable[[str], None]) -> None:
+    if kind not in LINK_TARGETS:
+        raise ValueError(f"unknown link target kind {kind!r}")
+    _TARGET_CHECKS[kind] = check
 
 
 def _check_target(target_kind: str, target_key: str) -> None:
-    if target_kind == "onboarding_step":
-        if target_key not in STEP_NAMES:
-            steps = ", ".join(STEP_NAMES)
-            raise field_error("target_key", f"no such onboarding step; one of: {steps}")
-        return
-    module = select(TrainingModule.id).where(TrainingModule.code == target_key)
-    if db.session.scalar(module) is None:
-        raise field_error("target_key", "no such training module")
+    check = _TARGET_CHECKS.get(target_kind)
+    if check is None:
+        raise field_error("target_kind", "this kind of target cannot be linked now")
+    check(target_key)
 
 
 def add_link(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Trimmed
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from customers.schemas import Trimmed
 from helpcentre.models import ARTICLE_AUDIENCES, ARTICLE_STATUSES, LINK_TARGETS
 
 MAX_BODY = 50_000

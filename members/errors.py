@@ -10,3 +10,9 @@ class MemberStateConflict(Conflict):
     `state` is the status."""
 
     title, type_slug = "Member state does not allow this", "member-state-conflict"
+
+
+class MemberClosed(Conflict):
+    """The account's member is suspended (reinstate them instead) or offboarded (final)."""
+
+    title, type_slug = "Member closed", "member-closed"

@@ -5,9 +5,9 @@ import re
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import within_documented_length
 from crowd.core.pagination import PageArgsSchema
 from crowd.core.patterns import Pattern
-from customers.schemas import within_documented_length
 from members.models import COUNTRIES, MEMBER_KINDS, MEMBER_STATUSES
 from members.service import MEMBER_ACTIONS, STAFF_ACTIONS
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import selectinload
 
-from accounts.lifecycle import CLOSED_MEMBER_STATES, close_access, reopen_access
+from accounts.lifecycle import close_access, reopen_access
 from accounts.service import rename_user
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
@@ -28,7 +29,13 @@ from members.models import (
     SkillCategory,
     TimeOff,
 )
-from onboarding.levels.privileges import current_level
+
+# A member in one of these states had their account closed with the status; it reopens with
+# reinstatement (suspended) or never (offboarded), not by reactivating the account alone
+# (members.wiring guards accounts' reactivation).
+CLOSED_MEMBER_STATES = ("suspended", "offboarded")
+
+_PROFILE_CHECKS: list[Callable[[Member, dict], None]] = []
 
 # How many recent response times the median is taken over.
 RESPONSE_WINDOW = 50
@@ -126,22 +133,19 @@ def _check_postcode(member: Member, changes: dict) -> None:
         raise field_error(field, f"a postcode in {country} has {digits} digits, not {postcode!r}")
 
 
-def _check_job_cap(member: Member, changes: dict) -> None:
-    """Members take at most as many jobs at once as their level allows (no level: no cap)."""
-    wanted = changes.get("max_concurrent_jobs")
-    level = current_level(member.id) if wanted is not None else None
-    if level is not None and wanted > level.max_concurrent_jobs:
-        raise field_error(
-            "max_concurrent_jobs",
-            f"your level {level.name} allows at most {level.max_concurrent_jobs} jobs at once",
-        )
+def add_profile_check(check: Callable[[Member, dict], None]) -> None:
+    """Run `check(member, changes)` before a member's own profile changes; it raises (a field
+    error) to refuse. Packages above members add theirs (onboarding: the level's job cap)."""
+    if check not in _PROFILE_CHECKS:
+        _PROFILE_CHECKS.append(check)
 
 
 def update_own_profile(*, actor: Principal, **changes) -> Member:
     """Change the fields of their profile a member controls (the schema lists them)."""
     member = own_member(actor)
     _check_postcode(member, changes)
-    _check_job_cap(member, changes)
+    for check in _PROFILE_CHECKS:
+        check(member, changes)
     for name, value in changes.items():
         setattr(member, name, value)
     if "display_name" in changes:

@@ -147,14 +147,3 @@ def _seen(member_id: int, hashed: str) -> None:
 def record_device(member_id: int, device_id: str) -> None:
     """Note that the member signed in from this device (stored as its SHA-256 only)."""
     _seen(member_id, fraud.device_hash(device_id))
-
-
-def first_source(member_id: int) -> tuple[str, int | None]:
-    """The source and channel of the member's first application (what re-applications keep)."""
-    row = db.session.execute(
-        select(Application.source, Application.channel_id)
-        .where(Application.member_id == member_id)
-        .order_by(Application.number)
-        .limit(1)
-    ).first()
-    return (row.source, row.channel_id) if row else ("organic", None)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from crowd.core.fields import ReportedAmount
+from crowd.core.fields import ReportedAmount, Trimmed
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from customers.schemas import Trimmed
 from members.models import COUNTRIES
 from recruitment.models import CHANNEL_KINDS, PARTNER_TYPES, REFERRAL_STATUSES, SOURCE_KINDS
 
@@ -37,17 +36,6 @@ def source_code_field() -> ma.fields.String:
     return ma.fields.String(
         validate=[validate.Length(max=40), Pattern(CHANNEL_CODE, error="not a code")],
         metadata={"description": "An event's, partner's or campaign's code, any case"},
-    )
-
-
-def device_id_field() -> ma.fields.String:
-    return ma.fields.String(
-        load_only=True,
-        validate=[
-            validate.Length(min=8, max=200),
-            Pattern(r"[A-Za-z0-9._:\-]{8,200}", error="not a device id"),
-        ],
-        metadata={"description": "The app's install id; stored only as its SHA-256"},
     )
 
 

@@ -1,9 +1,10 @@
 """Count the imports between domain packages: pairs, cycles and deferred (in-function) imports.
 
-    .venv/bin/python scripts/import_graph.py [--units crowd.core,crowd.accounts,...] [--list]
+    .venv/bin/python scripts/import_graph.py [--list]
 
-A unit is a top-level package or one of the sub-packages of `crowd/` (so the core and the
-domains still inside it count apart). An import inside a function body is "deferred"; one
+A unit is a top-level package, or a domain sub-package of `crowd/` (so on a tree where domains
+still live inside crowd/, the core — crowd/ and crowd/core/ — and they count apart). An import
+inside a function body is "deferred"; one
 under `if TYPE_CHECKING:` is "typing" and does not count as a dependency.
 """
 
@@ -34,7 +35,8 @@ def unit_of(module: str, packages: list[str]) -> str | None:
     if parts[0] not in packages:
         return None
     if parts[0] == "crowd":
-        if len(parts) > 1 and (ROOT / "crowd" / parts[1]).is_dir():
+        # Domains that still live inside crowd/ count apart from the core (crowd, crowd.core).
+        if len(parts) > 1 and parts[1] != "core" and (ROOT / "crowd" / parts[1]).is_dir():
             return f"crowd.{parts[1]}"
         return "crowd"
     return parts[0]
@@ -107,6 +109,41 @@ def imports(packages: list[str]):
                 yield module, path, target, kind, line
 
 
+def _largest_cycle(units: list[str], edges: set[tuple[str, str]]) -> list[str]:
+    """The largest strongly connected set of units (Tarjan); one unit alone is no cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    best: list[str] = []
+
+    def visit(unit: str) -> None:
+        nonlocal best
+        index[unit] = low[unit] = len(index)
+        stack.append(unit)
+        for a, b in edges:
+            if a != unit:
+                continue
+            if b not in index:
+                visit(b)
+                low[unit] = min(low[unit], low[b])
+            elif b in stack:
+                low[unit] = min(low[unit], index[b])
+        if low[unit] == index[unit]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == unit:
+                    break
+            if len(component) > 1 and len(component) > len(best):
+                best = sorted(component)
+
+    for unit in units:
+        if unit not in index:
+            visit(unit)
+    return best
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--list", action="store_true", help="list each deferred import")
@@ -114,8 +151,10 @@ def main() -> int:
     packages = top_packages()
     edges: dict[tuple[str, str], Counter] = defaultdict(Counter)
     deferred = []
+    deferred_any = 0
     for module, path, target, kind, line in imports(packages):
         a, b = unit_of(module, packages), unit_of(target, packages)
+        deferred_any += kind == "deferred" and b is not None
         if a is None or b is None or a == b:
             continue
         edges[(a, b)][kind] += 1
@@ -123,7 +162,7 @@ def main() -> int:
             deferred.append((path.relative_to(ROOT), line, target))
     units = sorted({u for pair in edges for u in pair})
     real = {pair for pair, c in edges.items() if c["top"] or c["deferred"]}
-    domains = [u for u in units if u not in ("crowd", "crowd.core")]
+    domains = [u for u in units if u != "crowd"]
     possible = len(list(itertools.permutations(domains, 2))) // 2
     unordered = {frozenset(p) for p in real if p[0] in domains and p[1] in domains}
     both_ways = {frozenset(p) for p in real if (p[1], p[0]) in real}
@@ -131,11 +170,13 @@ def main() -> int:
     print(f"units: {len(units)} ({', '.join(units)})")
     print(f"domain pairs with imports: {len(unordered)} of {possible}")
     print(f"pairs importing both ways: {len(both_ways)}")
-    core_up = sorted(
-        b for (a, b) in real if a in ("crowd", "crowd.core") and b not in ("crowd", "crowd.core")
-    )
+    core_up = sorted({b for (a, b) in real if a == "crowd" and b != "crowd"})
+    print(f"largest import cycle: {len(_largest_cycle(units, real))} units")
     print(f"core → domain imports: {', '.join(core_up) or 'none'}")
-    print(f"deferred imports across units: {len(deferred)}")
+    print(
+        f"deferred imports across units: {len(deferred)} (of the project's own, anywhere: "
+        f"{deferred_any})"
+    )
     print(f"lines in crowd/: {lines}")
     if args.list:
         for path, line, target in deferred:

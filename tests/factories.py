@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import pytest
 
 from accounts import service as accounts
+from accounts.authentication import profiles_of
 from crowd.extensions import db
+from registration import service as registration
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -33,11 +35,11 @@ def make_actor(role: str, **profile) -> Actor:
     email = profile.pop("email", f"{role}{n}@example.test")
     name = profile.pop("display_name", f"{role.title()} {n}")
     if role == "customer":
-        user = accounts.register_customer(
+        user = registration.register_customer(
             email=email, password=PASSWORD, display_name=name, **profile
         )
     elif role == "member":
-        user = accounts.register_member(
+        user = registration.register_member(
             email=email,
             password=PASSWORD,
             display_name=name,
@@ -50,7 +52,8 @@ def make_actor(role: str, **profile) -> Actor:
         )
     issued = accounts.sign_in(email=email, password=PASSWORD)
     db.session.commit()
-    profile_id = user.customer.id if user.customer else user.member.id if user.member else None
+    profiles = profiles_of(user.id)
+    profile_id = profiles.get("customer_id") or profiles.get("member_id")
     return Actor(user.id, role, email, issued.secret, profile_id)
 
 

@@ -8,22 +8,18 @@ creation, and an API key gets through only to the operations its scopes open
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import request
-from sqlalchemy import select, update
 
-from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unauthorized
 
 ROLES = ("customer", "member", "community_manager", "admin")
 STAFF = ("community_manager", "admin")
 
 TOKEN_PREFIXES = {"session": "crs_", "api_key": "crk_"}
-_LAST_USED_RESOLUTION = timedelta(minutes=5)
 _PRINCIPAL = "crowd.principal"
 
 # What a customer's business system may be allowed: posting and reading jobs, and payments.
@@ -110,63 +106,29 @@ def _bearer_secret() -> str | None:
     return request.headers.get("X-API-Key") or None
 
 
+# Who resolves a secret to a principal: installed by the accounts package at start (its
+# `wiring`), so the core names no domain. The function raises Unauthorized for a bad token.
+_authenticator: Callable[[str], Principal] | None = None
+
+
+def install_authenticator(resolve: Callable[[str], Principal]) -> None:
+    """Make `resolve(secret) -> Principal` the one lookup behind every request's token."""
+    global _authenticator
+    _authenticator = resolve
+
+
 def authenticate() -> Principal | None:
     """The principal behind this request's credentials, or None when none were sent."""
     # Per request, not per app context: an app context may outlive one request.
     if _PRINCIPAL in request.environ:
         return request.environ[_PRINCIPAL]
-    from accounts.models import AuthToken, User
-    from crowd.extensions import db
-    from customers.models import Customer
-    from members.models import Member
-
     secret = _bearer_secret()
     if secret is None:
         request.environ[_PRINCIPAL] = None
         return None
-    digest = hash_token(secret)
-    # Columns, not entities: one cheap row per request, profiles included.
-    row = db.session.execute(
-        select(
-            AuthToken.id,
-            AuthToken.kind,
-            AuthToken.token_hash,
-            AuthToken.expires_at,
-            AuthToken.revoked_at,
-            AuthToken.last_used_at,
-            AuthToken.scopes,
-            User.id.label("user_id"),
-            User.role,
-            User.disabled_at,
-            Member.id.label("member_id"),
-            Customer.id.label("customer_id"),
-        )
-        .join(User, User.id == AuthToken.user_id)
-        .outerjoin(Member, Member.user_id == User.id)
-        .outerjoin(Customer, Customer.user_id == User.id)
-        .where(AuthToken.token_hash == digest)
-    ).first()
-    # The lookup is by hash; compare again in constant time so timing says nothing.
-    if row is None or not hmac.compare_digest(row.token_hash, digest):
-        raise Unauthorized("The token is not valid.")
-    now = utcnow()
-    if row.revoked_at is not None or row.expires_at <= now:
-        raise Unauthorized("The token has expired or was revoked.")
-    if row.disabled_at is not None:
-        raise Unauthorized("This account is disabled.")
-    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
-        # A coarse timestamp keeps reads from writing on every request.
-        db.session.execute(update(AuthToken).where(AuthToken.id == row.id).values(last_used_at=now))
-        db.session.commit()
-    principal = Principal(
-        user_id=row.user_id,
-        role=row.role,
-        token_id=row.id,
-        via=row.kind,
-        member_id=row.member_id,
-        customer_id=row.customer_id,
-        scopes=frozenset((row.scopes or "").split()),
-    )
+    if _authenticator is None:
+        raise RuntimeError("No authenticator installed (the accounts package installs it).")
+    principal = _authenticator(secret)
     request.environ[_PRINCIPAL] = principal
     return principal
 

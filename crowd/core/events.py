@@ -25,6 +25,8 @@ from crowd.core.db import utcnow
 Subscriber = Callable[["Event"], None]
 
 _SUBSCRIBERS: dict[str, list[Subscriber]] = {}
+# Events their emitters named (`declare`), listed by `wiring()` with or without subscribers.
+_DECLARED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ def subscribe(*names: str) -> Callable[[Subscriber], Subscriber]:
     return register
 
 
+def declare(*names: str) -> None:
+    """Name the events a module emits, so the wiring lists them before anyone subscribes."""
+    _DECLARED.update(names)
+
+
 def emit(event: Event) -> None:
     """Run every subscriber of `event.name` now, in the caller's unit of work."""
     for subscriber in tuple(_SUBSCRIBERS.get(event.name, ())):
@@ -75,10 +82,8 @@ def load_subscribers(modules: Iterable[str]) -> None:
 
 def wiring() -> dict[str, list[str]]:
     """Every event name with its subscribers as "module.function", in the order they run."""
-    return {
-        name: [_qualified(subscriber) for subscriber in subscribers]
-        for name, subscribers in sorted(_SUBSCRIBERS.items())
-    }
+    names = sorted(_DECLARED | set(_SUBSCRIBERS))
+    return {name: [_qualified(f) for f in _SUBSCRIBERS.get(name, ())] for name in names}
 
 
 def _qualified(function: Subscriber) -> str:

@@ -1,4 +1,4 @@
-"""Marshmallow fields every API schema shares: amounts of money in minor units.
+"""Marshmallow fields every API schema shares: amounts in minor units, ids, trimmed strings.
 
 Every amount a caller sends is an `Amount`: a whole number of minor units (cents, Rappen)
 between its minimum and at most MAX_AMOUNT_MINOR, documented in the OpenAPI as `minimum` and
@@ -60,3 +60,24 @@ def _range(minimum: int, maximum: int) -> validate.Range:
         min=minimum,
         max=maximum,
     )
+
+
+def within_documented_length(field: ma.fields.Field | None, raw: str) -> bool:
+    """Whether `raw`, as sent, respects the maximum length the field documents (maxLength)."""
+    validators = field.validators if field is not None else ()
+    return not any(
+        isinstance(v, validate.Length) and v.max is not None and len(raw) > v.max
+        for v in validators
+    )
+
+
+class Trimmed(ma.fields.String):
+    """A string with surrounding whitespace removed before it is validated.
+
+    The documented maximum length holds for the value as sent: a longer one is refused even
+    when trimming would bring it under (clients validate against the spec's maxLength).
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        return raw.strip() if within_documented_length(self, raw) else raw

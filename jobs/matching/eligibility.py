@@ -8,7 +8,8 @@ SQL predicate over `members` (and a Python check where SQL can only approximate)
                   a job that names no skill needs any skill of its category
     level         level_rank ≥ the job's min_level_rank
     level_category
-                  the member's level in the active rule set takes the job's category
+                  the member's level in the active rule set takes the job's category (added
+                  by onboarding, which owns the levels: `add_requirement`)
     location      the job lies within the member's service radius (haversine, in Python);
                   SQL first keeps the members whose reach box covers the job
     capacity      fewer jobs assigned / in progress than the member's max_concurrent_jobs
@@ -58,8 +59,7 @@ from jobs.matching.facts import (
     haversine_km,
 )
 from jobs.models import Job
-from members.models import Member, MemberSkill, Skill, SkillCategory
-from onboarding.models import Level, LevelCategory, LevelRuleset
+from members.models import Member, MemberSkill, Skill
 
 # Each member's reach: the box, in degrees, that their service radius spans around them (the
 # longitude span widened by 1 % for the sphere). On PostgreSQL a GiST index on this very
@@ -119,35 +119,6 @@ def _not_blocked(job: SqlJob) -> ColumnElement[bool]:
     return ~exists().where(blocked)
 
 
-def _level_allows_category(job: SqlJob) -> ColumnElement[bool]:
-    """The member's rank is not one whose level (active rule set) keeps out the job's category.
-
-    Uncorrelated: the few ranks barred from this category are found once per query and each
-    member is checked against them, instead of a subquery per member.
-    """
-    listed = exists().where(
-        LevelCategory.level_id == Level.id, LevelCategory.category_id == job.category_id
-    )
-    barred = (
-        select(Level.rank)
-        .join(LevelRuleset, LevelRuleset.id == Level.ruleset_id)
-        .where(LevelRuleset.status == "active", Level.restricts_categories == true(), ~listed)
-    )
-    return Member.level_rank.not_in(barred)
-
-
-def _category_barred(facts: JobFacts, row) -> str:
-    level = db.session.execute(
-        select(Level.name, Level.rank)
-        .join(LevelRuleset, LevelRuleset.id == Level.ruleset_id)
-        .where(LevelRuleset.status == "active", Level.rank == row.level_rank)
-    ).one()
-    category = db.session.scalar(
-        select(SkillCategory.slug).where(SkillCategory.id == facts.category_id)
-    )
-    return f"Level {level.name} (rank {level.rank}) does not take jobs in the category {category}."
-
-
 def _missing_skills(facts: JobFacts, row) -> str:
     claims = select(MemberSkill.skill_id).where(MemberSkill.member_id == row.id)
     if facts.requires_verification:
@@ -196,7 +167,7 @@ class Requirement:
     late: bool = False
 
 
-REQUIREMENTS: tuple[Requirement, ...] = (
+REQUIREMENTS: list[Requirement] = [
     Requirement(
         "active",
         "The member's status is active.",
@@ -224,12 +195,6 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         ),
     ),
     Requirement(
-        "level_category",
-        "The member's level takes jobs of the job's category (levels may be restricted).",
-        where=_level_allows_category,
-        reason=_category_barred,
-    ),
-    Requirement(
         "location",
         "The job lies within the member's service radius.",
         where=_near_enough,
@@ -252,13 +217,45 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         where=_not_blocked,
         reason=lambda facts, row: "The customer has blocked this member.",
     ),
-)
-REQUIREMENT_SUMMARIES = {
-    **{rule.name: rule.summary for rule in REQUIREMENTS},
+]
+
+_CHECKED_LATER = {
     "not_excluded": "Not excluded by the caller (already offered or declined this job).",
     "available": "Free for the whole job inside one job window: within their weekly "
     "availability, outside time off and other assigned jobs.",
 }
+REQUIREMENT_SUMMARIES: dict[str, str] = {}
+# Called when the requirements change (queries built over them are cached).
+_ON_CHANGE: list[Callable[[], None]] = []
+
+
+def _summarise() -> None:
+    REQUIREMENT_SUMMARIES.clear()
+    REQUIREMENT_SUMMARIES.update({rule.name: rule.summary for rule in REQUIREMENTS})
+    REQUIREMENT_SUMMARIES.update(_CHECKED_LATER)
+
+
+def add_requirement(rule: Requirement, *, after: str) -> None:
+    """Add a requirement a package above jobs owns (onboarding: the level's categories), right
+    after the rule named `after`; adding a rule of the same name again replaces it. Done at
+    start (a package's `wiring`): the cached queries are rebuilt."""
+    names = [known.name for known in REQUIREMENTS]
+    if rule.name in names:
+        REQUIREMENTS[names.index(rule.name)] = rule
+    else:
+        REQUIREMENTS.insert(names.index(after) + 1, rule)
+    _summarise()
+    prefilter_query.cache_clear()
+    _one_member_query.cache_clear()
+    for rebuild in _ON_CHANGE:
+        rebuild()
+
+
+def on_requirements_change(callback: Callable[[], None]) -> None:
+    _ON_CHANGE.append(callback)
+
+
+_summarise()
 
 
 # --- stage one: the indexed prefilter ------------------------------------------------------

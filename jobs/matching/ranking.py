@@ -18,8 +18,8 @@ score is their sum. Components:
     fairness       recent earnings: 1 − (price of jobs completed in the last 30 days, in the
                    job's currency) / FAIRNESS_FULL_MINOR, so work spreads to who earned less
     level          level_rank / LEVEL_FULL (Starter 1 … Expert 4)
-    programme      boost from a programme: `programme_boosts` gives holders of a valid
-                   top-performer badge MENTORING_TOP_MATCHING_BOOST_PERCENT / 100, others 0
+    programme      boost from a programme (`add_programme_boost`; mentoring gives holders of a
+                   valid top-performer badge MENTORING_TOP_MATCHING_BOOST_PERCENT / 100)
     favourite      1 when the job's customer marked the member a favourite
 
 Ties go to the nearer member, then the lower member id, so the order is stable.
@@ -28,7 +28,7 @@ Ties go to the nearer member, then the lower member id, so the order is stable.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -40,12 +40,15 @@ from crowd.core.db import utcnow
 from crowd.extensions import db
 from customers.models import FavouriteMember
 from jobs.matching.calendar import fit_member, load_calendars
-from jobs.matching.eligibility import distance_in_reach, prefilter_params, prefilter_query
+from jobs.matching.eligibility import (
+    distance_in_reach,
+    on_requirements_change,
+    prefilter_params,
+    prefilter_query,
+)
 from jobs.matching.facts import JobFacts, Shape, SqlJob
 from jobs.models import Job
 from members.models import MemberStats
-from mentoring.config import programme_rules
-from mentoring.top_performers.holders import active_badge_member_ids
 
 WEIGHTS: dict[str, float] = {
     "distance": 20,
@@ -90,13 +93,24 @@ class Candidate:
     breakdown: dict[str, float]  # each weighted component's contribution
 
 
+# Programmes that boost their members' ranking, added by the packages that run them
+# (mentoring: top performers); each gives member id → boost in 0..1 for a batch of members.
+_PROGRAMMES: list[Callable[[Sequence[int]], dict[int, float]]] = []
+
+
+def add_programme_boost(boosts: Callable[[Sequence[int]], dict[int, float]]) -> None:
+    if boosts not in _PROGRAMMES:
+        _PROGRAMMES.append(boosts)
+
+
 def programme_boosts(member_ids: Sequence[int]) -> dict[int, float]:
-    """Programme boost per member in 0..1 (missing members get 0): holders of a valid
-    top-performer badge get top_matching_boost_percent / 100 — one query for the batch."""
-    boost = programme_rules().top_matching_boost_percent / 100
-    if boost <= 0:
-        return {}
-    return {member_id: boost for member_id in active_badge_member_ids(member_ids)}
+    """Programme boost per member in 0..1 (missing members get 0): the highest any programme
+    gives them, one query per programme for the batch."""
+    best: dict[int, float] = {}
+    for boosts in _PROGRAMMES:
+        for member_id, boost in boosts(member_ids).items():
+            best[member_id] = max(boost, best.get(member_id, 0.0))
+    return best
 
 
 @lru_cache(maxsize=128)
@@ -138,6 +152,9 @@ def _ranked_query(shape: Shape, excluding: bool):
         ).label("recent_earnings"),
         exists().where(favourite).label("favourite"),
     ).outerjoin(MemberStats, MemberStats.member_id == eligible.c.id)
+
+
+on_requirements_change(_ranked_query.cache_clear)
 
 
 def _smoothed(hits: int, total: int, prior: float, weight: int) -> float:

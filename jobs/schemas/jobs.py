@@ -5,9 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from crowd.core.fields import Amount, id_range
+from crowd.core.fields import Amount, Trimmed, id_range
 from crowd.core.pagination import PageArgsSchema
-from customers.schemas import Trimmed
 from jobs.models import JOB_STATUSES
 from members.models import COUNTRIES
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Trimmed
 from crowd.core.pagination import PageArgsSchema, page_of
-from customers.schemas import Trimmed
 from jobs.assignment import DECLINE_REASONS
 from jobs.models import OFFER_STATUSES
 from jobs.schemas.jobs import PriceSchema, WindowOutSchema

@@ -14,8 +14,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.db import utcnow
-from crowd.core.fields import Amount
-from customers.schemas import Trimmed, postcode_problem
+from crowd.core.fields import Amount, Trimmed
+from customers.schemas import postcode_problem
 from jobs.models import CURRENCIES
 from members.models import COUNTRIES
 

@@ -3,8 +3,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import within_documented_length
 from crowd.core.pagination import page_of
-from customers.schemas import within_documented_length
 from jobs.reviews import CUSTOMER_TAGS, MEMBER_TAGS
 
 MAX_COMMENT = 2000

@@ -5,9 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from crowd.core.fields import Amount
+from crowd.core.fields import Amount, Trimmed
 from crowd.core.pagination import PageArgsSchema, page_of
-from customers.schemas import Trimmed
 from jobs.schemas.jobs import PriceSchema, WindowOutSchema, WorkReportOutSchema
 from jobs.work import SCOPES
 

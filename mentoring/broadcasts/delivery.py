@@ -18,7 +18,8 @@ from crowd.extensions import db
 from members.models import Member
 from mentoring.broadcasts.segments import segment_clauses
 from mentoring.broadcasts.service import lock_broadcast, transition
-from mentoring.models import Broadcast, BroadcastRecipient, OutboundEmail
+from mentoring.models import Broadcast, BroadcastRecipient
+from notifications.models import OutboundEmail
 from notifications.service import notify_many
 
 BATCH = 500

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
+from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime
 
-__all__ = ["Broadcast", "BroadcastRecipient", "OutboundEmail"]
+__all__ = ["Broadcast", "BroadcastRecipient"]
 
 
 class Broadcast(IdMixin, TimestampMixin, Base):
@@ -44,22 +44,3 @@ class BroadcastRecipient(Base):
     member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), primary_key=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class OutboundEmail(IdMixin, Base):
-    """An email to send, recorded in the outbox (a mail relay picks these up; none here)."""
-
-    __tablename__ = "outbound_emails"
-    __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
-    )
-
-    to_address: Mapped[str] = mapped_column(String(320), nullable=False)
-    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
-    subject: Mapped[str] = mapped_column(String(200), nullable=False)
-    body: Mapped[str] = mapped_column(Text, nullable=False)
-    # e.g. broadcast:12:member:34 — one email per event.
-    dedupe_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd_health.schemas import RankTimeSchema
 from members.models import COUNTRIES
 
 
@@ -20,12 +21,6 @@ class GraduationSchema(ma.Schema):
     rate = ma.fields.Float(
         allow_none=True, metadata={"description": "graduated / (graduated + ended)"}
     )
-
-
-class RankTimeSchema(ma.Schema):
-    admitted = ma.fields.Integer(metadata={"description": "Admitted in the period"})
-    reached = ma.fields.Integer(metadata={"description": "Of them, reached rank 2 or higher"})
-    median_days = ma.fields.Float(allow_none=True)
 
 
 class TimeToRankSchema(ma.Schema):

@@ -3,9 +3,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from crowd.core.fields import id_range
+from crowd.core.fields import id_range, within_documented_length
 from crowd.core.pagination import PageArgsSchema, page_of
-from customers.schemas import within_documented_length
 from payouts.schemas.plans import PerkSchema
 
 REGION = validate.Length(min=1, max=20)

@@ -15,7 +15,6 @@ from members.access import own_member
 from onboarding.errors import CheckPending, NotAnApplicant, NothingToReapply, ReapplyLater
 from onboarding.models import Application, DocumentCheck
 from onboarding.steps import StepState, checklists, is_ready, step_context
-from recruitment.intake import first_source
 
 # Kinds of document a member may submit, and the document types each kind takes.
 DOCUMENT_TYPES = {
@@ -24,6 +23,17 @@ DOCUMENT_TYPES = {
     "business_registration": ("gewerbeanmeldung", "commercial_register", "other"),
 }
 PROFESSIONAL_KINDS = ("trade_certificate", "business_registration")
+
+
+def first_source(member_id: int) -> tuple[str, int | None]:
+    """The source and channel of the member's first application (what re-applications keep)."""
+    row = db.session.execute(
+        select(Application.source, Application.channel_id)
+        .where(Application.member_id == member_id)
+        .order_by(Application.number)
+        .limit(1)
+    ).first()
+    return (row.source, row.channel_id) if row else ("organic", None)
 
 
 def current_application(member_id: int) -> Application | None:

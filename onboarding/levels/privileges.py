@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from crowd.core.errors import field_error
 from crowd.extensions import db
 from members.models import Member, SkillCategory
 from onboarding.levels.rules import find_active_ruleset, level_at
@@ -47,3 +48,14 @@ def privileges_of(level: Level, slugs: dict[int, list[str]]) -> dict:
         "categories": slugs.get(level.id) if level.restricts_categories else None,
         "plan_codes": list(level.plan_codes or []),
     }
+
+
+def check_job_cap(member: Member, changes: dict) -> None:
+    """Members take at most as many jobs at once as their level allows (no level: no cap)."""
+    wanted = changes.get("max_concurrent_jobs")
+    level = current_level(member.id) if wanted is not None else None
+    if level is not None and wanted > level.max_concurrent_jobs:
+        raise field_error(
+            "max_concurrent_jobs",
+            f"your level {level.name} allows at most {level.max_concurrent_jobs} jobs at once",
+        )

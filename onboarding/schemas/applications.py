@@ -3,9 +3,9 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Trimmed
 from crowd.core.pagination import PageArgsSchema
 from crowd.core.patterns import Pattern
-from customers.schemas import Trimmed
 from helpcentre.schemas import HelpArticleBriefSchema
 from members.models import COUNTRIES
 from onboarding.applications.own import DOCUMENT_TYPES

@@ -3,9 +3,9 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import within_documented_length
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from customers.schemas import within_documented_length
 from onboarding.levels.evaluation import DRY_RUN_LIMIT, DRY_RUN_MAX
 from onboarding.levels.metrics import METRICS
 from onboarding.models import LEVEL_CHANGE_CAUSES, RULESET_STATUSES

@@ -7,8 +7,8 @@ field at all, so the answers cannot leak through them whatever the service retur
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Trimmed
 from crowd.core.pagination import PageArgsSchema
-from customers.schemas import Trimmed
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 8
 MAX_QUESTIONS = 200

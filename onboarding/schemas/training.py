@@ -5,9 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Trimmed
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from customers.schemas import Trimmed
 from helpcentre.schemas import HelpArticleBriefSchema
 from onboarding.models import COMPLETION_MODES
 

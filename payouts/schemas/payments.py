@@ -5,9 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from crowd.core.fields import Amount, ReportedAmount
+from crowd.core.fields import Amount, ReportedAmount, Trimmed
 from crowd.core.patterns import Pattern
-from customers.schemas import Trimmed
 
 
 class PaymentMethodSetSchema(ma.Schema):

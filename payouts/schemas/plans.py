@@ -5,9 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from crowd.core.fields import Amount
+from crowd.core.fields import Amount, Trimmed
 from crowd.core.patterns import Pattern
-from customers.schemas import Trimmed
 from payouts.models.plans import PLAN_KINDS
 
 CURRENCIES = ("EUR", "CHF")

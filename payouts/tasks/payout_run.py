@@ -1,7 +1,15 @@
 """Background jobs: payout runs (weekly) and the sending of their transfers."""
 
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
 from crowd.core.background import task
+from crowd.core.db import utcnow
+from crowd.extensions import db
 from payouts import payout_run
+from payouts.models import PayoutRun
 
 
 @task("payouts.run_payouts")
@@ -25,15 +33,6 @@ DEFAULT_PAYOUT_INTERVAL_HOURS = 24 * 7
 @task("payouts.run_payouts_if_due")
 def run_payouts_if_due() -> int | None:
     """Start a payout run unless one was created within the payout interval."""
-    from datetime import timedelta
-
-    from flask import current_app
-    from sqlalchemy import func, select
-
-    from crowd.core.db import utcnow
-    from crowd.extensions import db
-    from payouts.models import PayoutRun
-
     hours = int(current_app.config.get("PAYOUT_INTERVAL_HOURS", DEFAULT_PAYOUT_INTERVAL_HOURS))
     last = db.session.scalar(select(func.max(PayoutRun.created_at)))
     if last is not None and utcnow() - last < timedelta(hours=hours):

@@ -3,8 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from crowd.core.fields import Amount
-from customers.schemas import within_documented_length
+from crowd.core.fields import Amount, within_documented_length
 from support.models import RESOLUTION_KINDS
 
 MAX_HOURS = 24 * 30

@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from customers.schemas import within_documented_length
+from crowd.core.fields import within_documented_length
 from support.models import SANCTION_KINDS
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.fields import Trimmed
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from customers.schemas import Trimmed
 from support.models import CATEGORIES, PRIORITIES, STATUSES, VISIBILITIES
 from support.tickets.actions import MAX_BULK
 

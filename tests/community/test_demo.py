@@ -2,9 +2,9 @@
 
 from sqlalchemy import func, select
 
+import demo
 from community.models import GroupMembership, TopicGroup, TopicPost
 from community.qualification import failed_rules
-import demo
 from crowd.core.db import utcnow
 from demo.community import GROUPS, seed_topic_groups
 

@@ -18,8 +18,7 @@ from crowd.core.audit import AuditEntry
 from crowd.core.db import utcnow
 from crowd.core.errors import Unprocessable
 from crowd.extensions import db
-from mentoring.models import OutboundEmail
-from notifications.models import Notification
+from notifications.models import Notification, OutboundEmail
 from tests.factories import PASSWORD, make_actor
 from tests.jobs.conftest import active_member
 from tests.secret_scan import assert_secret_nowhere

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from accounts.models import AuthToken, SignInThrottle
 from accounts.throttle import email_hash
 from crowd.extensions import db
-from mentoring.models import OutboundEmail
+from notifications.models import OutboundEmail
 from tests.concurrency import run_concurrently
 from tests.factories import PASSWORD, make_actor
 

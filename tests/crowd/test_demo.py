@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from accounts.models import User
 import demo
+from accounts.models import User
 from customers.models import Customer, CustomerAddress, FavouriteMember
 from demo.places import CITIES
 from members.models import (

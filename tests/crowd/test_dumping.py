@@ -14,8 +14,8 @@ from flask_smorest import Api, Blueprint
 
 from crowd.core import dumping
 from crowd.core.dumping import compile_dump, with_compiled_dump
+from crowd.core.fields import Trimmed
 from crowd.core.openapi import CrowdBlueprint
-from customers.schemas import Trimmed
 from members.schemas import AvailabilitySlotSchema
 
 F = ma.fields

@@ -14,6 +14,7 @@ from crowd.core.events import Event, emit, subscribe, wiring
 def scratch(monkeypatch):
     """An empty registry for this test (the app's wiring is restored after it)."""
     monkeypatch.setattr(events, "_SUBSCRIBERS", {})
+    monkeypatch.setattr(events, "_DECLARED", set())
 
 
 def test_subscribers_run_in_order_once_each_with_the_event(scratch):
@@ -64,6 +65,14 @@ def test_subscribers_run_in_the_declared_module_order_whatever_was_imported_firs
     events.load_subscribers(["string", "json"])
 
     assert wiring() == {"thing.done": ["string.earlier", "json.later"]}
+
+
+def test_a_declared_event_is_listed_before_anyone_subscribes(scratch):
+    events.declare("thing.started")
+    subscribe("thing.done")(lambda event: None)
+
+    assert list(wiring()) == ["thing.done", "thing.started"]
+    assert wiring()["thing.started"] == []
 
 
 def test_the_app_loads_every_listed_subscriber_module(app):

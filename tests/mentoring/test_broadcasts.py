@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from crowd.extensions import db
 from members.models import Member
 from mentoring.broadcasts import delivery
-from mentoring.models import Broadcast, BroadcastRecipient, Mentorship, OutboundEmail
-from notifications.models import Notification
+from mentoring.models import Broadcast, BroadcastRecipient, Mentorship
+from notifications.models import Notification, OutboundEmail
 from tests.factories import Actor
 from tests.jobs.conftest import drain_background, notifications_for
 from tests.mentoring.test_events import give_badge, programme_member

@@ -1,0 +1,1 @@
+"""Sign-up: an account with its customer or member profile (the layer above both)."""
