@@ -108,8 +108,9 @@ def _use_strict_json(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from crowd.core import audit
-    from crowd.core.db import configure_engine, install_unit_of_work
+    from crowd.core.db import configure_engine
     from crowd.core.security import install_security
+    from crowd.core.unit_of_work import install_unit_of_work
     from crowd.extensions import api, db, limiter, migrate
 
     db.init_app(app)

@@ -11,16 +11,19 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from redis import Redis
+from rq import Queue, SimpleWorker, Worker
+from rq.cron import CronScheduler
+
+from crowd.core.background import redis_connection, run_due_periodic, run_periodic
+from crowd.core.events import wiring
+from crowd.extensions import db
+from crowd.schedule import PERIODIC
 
 crowd_cli = AppGroup("crowd", help="Crowd operations.")
 
 
 def _run_cron(redis_url: str, queue_name: str) -> None:
-    from redis import Redis
-    from rq.cron import CronScheduler
-
-    from crowd.core.background import run_periodic
-    from crowd.schedule import PERIODIC
 
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
     for periodic in PERIODIC:
@@ -36,7 +39,6 @@ def _run_cron(redis_url: str, queue_name: str) -> None:
 
 def _in_process_worker_class():
     """RQ's SimpleWorker (no fork per job), each job in a fresh app context."""
-    from rq import SimpleWorker
 
     class InProcessWorker(SimpleWorker):
         """Runs each job in the worker's own process, in an app context (and so a database
@@ -68,10 +70,6 @@ def worker(burst: bool, no_cron: bool, fork: bool) -> None:
     work horse per job (RQ's default) costs several times their own CPU (bench/load.py). A job
     killed with its worker is not lost: the outbox relay hands it over again.
     """
-    from rq import Queue, Worker
-
-    from crowd.core.background import redis_connection
-    from crowd.extensions import db
 
     settings = current_app.config["CROWD_SETTINGS"]
     if settings.inline_background:
@@ -104,7 +102,6 @@ def worker(burst: bool, no_cron: bool, fork: bool) -> None:
 @click.option("--loop", is_flag=True, help="Keep running the due periodic jobs every few seconds.")
 def tick(loop: bool) -> None:
     """Run due periodic jobs without Redis (the embedded default's scheduler)."""
-    from crowd.core.background import run_due_periodic
 
     state: dict = {}
     while True:
@@ -119,7 +116,6 @@ def tick(loop: bool) -> None:
 @crowd_cli.command("events")
 def events() -> None:
     """Print every domain event with its subscribers, in the order they run."""
-    from crowd.core.events import wiring
 
     for name, subscribers in wiring().items():
         click.echo(name)

@@ -1,6 +1,14 @@
 """Every periodic job, in one place: what runs and how often."""
 
-from crowd.core.background import Periodic
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    task: str  # a registered task's name (crowd.core.background.task)
+    every_seconds: int
+
 
 PERIODIC = (
     # Safety net of the outbox: work whose hand-over to Redis failed, or was scheduled for later.

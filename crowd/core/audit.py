@@ -20,10 +20,11 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.auth import Principal, current_principal
-from crowd.core.db import SAFE_METHODS, Base, BigId, IdMixin, UTCDateTime, utcnow, will_retry
+from crowd.core.db import SAFE_METHODS, Base, BigId, IdMixin, UTCDateTime, db, utcnow, will_retry
 from crowd.core.errors import Unauthorized, field_error
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema, page_of, paginate
+from crowd.core.request_ids import request_id
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,6 @@ class AuditEntry(IdMixin, Base):
 
 def stage_staff_action(response: Response) -> Response:
     """A staff member's successful change: add its entry to the transaction about to commit."""
-    from crowd.extensions import db
 
     if response.status_code < 400:
         entry = _entry_for(response)
@@ -70,7 +70,6 @@ def stage_staff_action(response: Response) -> Response:
 
 def record_refused_attempt(response: Response) -> Response:
     """A staff member's refused or failed attempt: written on its own after the rollback."""
-    from crowd.extensions import db
 
     if response.status_code < 400 or will_retry():
         # A run that lost a race in the database is no attempt of the caller's: it runs again.
@@ -105,7 +104,6 @@ def _entry_for(response: Response) -> AuditEntry | None:
     principal = _acting_staff()
     if principal is None:
         return None
-    from crowd.core.security import request_id
 
     target = {
         name: value if isinstance(value, int) else str(value)[:200]

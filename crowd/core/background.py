@@ -26,11 +26,30 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from flask import current_app, has_app_context
+from redis import Redis
+from rq import Queue
+from rq.job import Job
+from rq.registry import StartedJobRegistry
 from sqlalchemy import JSON, Integer, String, Text, inspect, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crowd.core.db import Base, IdMixin, UTCDateTime, utcnow
+from crowd import create_app
+from crowd.core.db import (
+    CONTENTION_ATTEMPTS,
+    Base,
+    IdMixin,
+    UTCDateTime,
+    after_commit,
+    commit,
+    contention_backoff,
+    db,
+    is_contention,
+    is_postgres,
+    utcnow,
+)
+from crowd.core.idempotency import purge_expired
 from crowd.core.locking import ROW_LOCK
+from crowd.schedule import PERIODIC
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +87,6 @@ class Task:
     func: Callable[..., object]
 
 
-@dataclass(frozen=True)
-class Periodic:
-    name: str
-    task: str
-    every_seconds: int
-
-
 TASKS: dict[str, Task] = {}
 
 
@@ -97,7 +109,6 @@ def enqueue(
     **kwargs,
 ) -> OutboxMessage:
     """Record background work in the current transaction; it runs after the commit."""
-    from crowd.extensions import db
 
     if task_name not in TASKS:
         raise KeyError(f"unknown task {task_name!r}")
@@ -123,7 +134,6 @@ _QUEUES: dict[tuple[int, str, str], object] = {}
 
 def redis_connection():
     """This process's Redis client for REDIS_URL (pooled connections, reconnects by itself)."""
-    from redis import Redis
 
     url = _settings().redis_url
     key = (os.getpid(), url)
@@ -136,7 +146,6 @@ def redis_connection():
 
 def _rq_queue():
     """The RQ queue, kept per process: RQ asks the server's version once per queue object."""
-    from rq import Queue
 
     settings = _settings()
     key = (os.getpid(), settings.redis_url, settings.rq_queue)
@@ -149,7 +158,6 @@ def _rq_queue():
 
 def relay_committed() -> None:
     """Hand the messages of the transaction just committed to the runner."""
-    from crowd.extensions import db
 
     new = db.session.info.pop(_SESSION_KEY, [])
     now = utcnow()
@@ -173,7 +181,6 @@ def relay_committed() -> None:
 
 def discard_uncommitted() -> None:
     """Forget messages of a rolled-back transaction (they were never written)."""
-    from crowd.extensions import db
 
     db.session.info.pop(_SESSION_KEY, None)
 
@@ -192,7 +199,6 @@ def rq_job_id(message_id: int) -> str:
 
 
 def _push_to_rq(message_ids: list[int]) -> int:
-    from crowd.extensions import db
 
     try:
         queue = _rq_queue()
@@ -226,7 +232,6 @@ def run_message(message_id: int) -> str:
     if not has_app_context():
         with _worker_app().app_context():
             return run_message(message_id)
-    from crowd.extensions import db
 
     ran: dict[str, str] = {}
     try:
@@ -244,8 +249,6 @@ def run_message(message_id: int) -> str:
 
 def _run_message_once(message_id: int, ran: dict[str, str]) -> str:
     """One run of a message's task with the message locked, committed with its effect."""
-    from crowd.core.db import commit
-    from crowd.extensions import db
 
     message = db.session.execute(
         select(OutboxMessage)
@@ -268,8 +271,6 @@ def retry_on_contention(unit: Callable[[], T], *, what: str) -> T:
     """Run `unit` — a whole unit of work that commits — again from its start when it loses a
     race in the database (deadlock, serialization failure), up to CONTENTION_ATTEMPTS runs in
     all with a short jittered pause; any other error, or the last run's, is raised."""
-    from crowd.core.db import CONTENTION_ATTEMPTS, contention_backoff, is_contention
-    from crowd.extensions import db
 
     for attempt in range(1, CONTENTION_ATTEMPTS):
         try:
@@ -285,7 +286,6 @@ def retry_on_contention(unit: Callable[[], T], *, what: str) -> T:
 
 
 def _record_failure(message_id: int, error: str) -> None:
-    from crowd.extensions import db
 
     # Locked and re-read: a second delivery may have run the message meanwhile, or our own
     # commit went through before its acknowledgement was lost. Done stays done.
@@ -308,7 +308,6 @@ def _record_failure(message_id: int, error: str) -> None:
 
 def due_message_ids(limit: int = 500) -> list[int]:
     """Pending messages now due: their hand-over failed, or they were scheduled for later."""
-    from crowd.extensions import db
 
     pending = select(OutboxMessage.id).where(
         OutboxMessage.status == "pending", OutboxMessage.run_after <= utcnow()
@@ -329,11 +328,6 @@ def reclaim_lost_messages(limit: int = 500) -> list[int]:
     A mistake costs a second delivery, never a second effect: run_message does a message
     once. Without Redis (inline) every enqueued message is a leftover and runs again.
     """
-    from rq.job import Job
-    from rq.registry import StartedJobRegistry
-
-    from crowd.core.db import is_postgres
-    from crowd.extensions import db
 
     enqueued = list(
         db.session.scalars(
@@ -407,7 +401,6 @@ def _will_not_run(job, started_before: datetime | None) -> bool:
 @task("core.relay_outbox")
 def relay_outbox() -> int:
     """Deliver every due message and every lost one (periodic): the net behind relay_committed."""
-    from crowd.extensions import db
 
     ids = due_message_ids()
     db.session.commit()
@@ -423,8 +416,6 @@ _worker_app_instance = None
 def _worker_app():
     global _worker_app_instance
     if _worker_app_instance is None:
-        from crowd import create_app
-
         _worker_app_instance = create_app()
     return _worker_app_instance
 
@@ -434,8 +425,6 @@ def run_periodic(task_name: str) -> object:
     if not has_app_context():
         with _worker_app().app_context():
             return run_periodic(task_name)
-    from crowd.core.db import commit
-    from crowd.extensions import db
 
     def run_once() -> object:
         result = TASKS[task_name].func()
@@ -452,7 +441,6 @@ def run_periodic(task_name: str) -> object:
 
 def run_due_periodic(state: dict[str, datetime]) -> list[str]:
     """Run the periodic jobs whose interval has passed (the inline scheduler's tick)."""
-    from crowd.schedule import PERIODIC
 
     ran = []
     now = utcnow()
@@ -467,6 +455,8 @@ def run_due_periodic(state: dict[str, datetime]) -> list[str]:
 
 @task("core.purge_idempotency")
 def purge_idempotency() -> int:
-    from crowd.core.idempotency import purge_expired
 
     return purge_expired()
+
+
+after_commit(relay_committed)

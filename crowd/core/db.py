@@ -1,6 +1,6 @@
 """Declarative base, column types and the unit of work shared by every domain.
 
-A request is one unit of work (install_unit_of_work); a background task is another
+A request is one unit of work (crowd.core.unit_of_work); a background task is another
 (crowd.core.background). Either one that loses a race in the database — a deadlock (SQLSTATE
 40P01), a serialization failure (40001), or SQLite's "database is locked" (write requests on
 SQLite take the write lock when they begin, so this is rare) — is rolled back and run again from
@@ -28,11 +28,16 @@ import io
 import logging
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, func
+from flask import has_request_context, request
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from crowd.core.request_ids import REQUEST_ID_KEY
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +84,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Unbound until create_app() (crowd.extensions re-exports it with the other extensions).
+db = SQLAlchemy(model_class=Base)
+
+
 class IdMixin:
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
 
@@ -97,18 +106,24 @@ class TimestampMixin:
 
 
 def is_postgres() -> bool:
-    from crowd.extensions import db
-
     return db.engine.dialect.name == "postgresql"
+
+
+# Run after every commit(): the outbox hands newly queued work to the runner
+# (crowd.core.background adds it).
+_AFTER_COMMIT: list[Callable[[], None]] = []
+
+
+def after_commit(hook: Callable[[], None]) -> None:
+    if hook not in _AFTER_COMMIT:
+        _AFTER_COMMIT.append(hook)
 
 
 def commit() -> None:
     """Commit the unit of work, then hand newly queued background work to the runner."""
-    from crowd.core import background
-    from crowd.extensions import db
-
     db.session.commit()
-    background.relay_committed()
+    for hook in _AFTER_COMMIT:
+        hook()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -129,7 +144,6 @@ BACKOFF_SECONDS = 0.05
 CONTENTION = "crowd.contention"
 _RETRIES_LEFT = "crowd.contention.retries_left"
 _ATTEMPT = "crowd.contention.attempt"
-_REQUEST_ID = "crowd.request_id"  # crowd.core.security keeps the request's id there
 
 
 def is_contention(error: BaseException) -> bool:
@@ -150,8 +164,6 @@ def contention_backoff(retry: int) -> float:
 
 def will_retry() -> bool:
     """Whether this request lost a race and is about to run again (its answer is discarded)."""
-    from flask import has_request_context, request
-
     if not has_request_context():
         return False
     environ = request.environ
@@ -160,8 +172,6 @@ def will_retry() -> bool:
 
 def is_retry() -> bool:
     """Whether this request is a run again after a lost race (rate limits counted it once)."""
-    from flask import has_request_context, request
-
     return has_request_context() and request.environ.get(_ATTEMPT, 1) > 1
 
 
@@ -196,8 +206,8 @@ class RetryOnContention:
                 return result
             if hasattr(result, "close"):
                 result.close()
-            if run.get(_REQUEST_ID):
-                carried[_REQUEST_ID] = run[_REQUEST_ID]
+            if run.get(REQUEST_ID_KEY):
+                carried[REQUEST_ID_KEY] = run[REQUEST_ID_KEY]
             time.sleep(contention_backoff(attempt))
         raise AssertionError("unreachable")  # the last attempt always returns
 
@@ -217,57 +227,9 @@ class RetryOnContention:
         return environ["wsgi.input"].read(size)
 
 
-def install_unit_of_work(app) -> None:
-    """A request is one unit of work: committed once after a successful write, else rolled back.
-
-    Views and services only stage changes; this edge commits them together with the
-    idempotency record of the response, so a creation and its replay record land together.
-    """
-    from flask import request
-    from sqlalchemy.exc import IntegrityError, OperationalError
-
-    from crowd.core import background
-    from crowd.core.errors import (
-        DomainError,
-        handle_domain_error,
-        handle_integrity_error,
-        handle_operational_error,
-    )
-    from crowd.core.idempotency import REQUEST_MARKER, replay_after_race
-    from crowd.extensions import db
-
-    @app.after_request
-    def _finish_unit_of_work(response):
-        if request.method in SAFE_METHODS or response.status_code >= 400:
-            db.session.rollback()
-            background.discard_uncommitted()
-            return response
-        try:
-            commit()
-        except IntegrityError as error:
-            background.discard_uncommitted()
-            if REQUEST_MARKER in request.environ:
-                db.session.rollback()
-                # A concurrent request with the same key won: answer as it did.
-                try:
-                    return replay_after_race()
-                except DomainError as conflict:
-                    return handle_domain_error(conflict)
-            return handle_integrity_error(error)
-        except OperationalError as error:
-            background.discard_uncommitted()
-            return handle_operational_error(error)
-        return response
-
-    # Outermost, so that a run again passes through everything (proxy headers included).
-    app.wsgi_app = RetryOnContention(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
-
-
 def configure_engine(engine) -> None:
     """SQLite: real transactions (SAVEPOINT works), foreign keys enforced, WAL for readers, and
     write requests that take the write lock up front."""
-    from sqlalchemy import event
-
     if engine.dialect.name != "sqlite":
         return
 
@@ -290,6 +252,4 @@ def configure_engine(engine) -> None:
 
 
 def _writing_request() -> bool:
-    from flask import has_request_context, request
-
     return has_request_context() and request.method not in SAFE_METHODS

@@ -8,6 +8,9 @@ from flask import Flask, Response, json, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from crowd.core.db import CONTENTION, CONTENTION_ATTEMPTS, db, is_contention, will_retry
+from crowd.core.request_ids import request_id
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -135,8 +138,6 @@ def problem(
     if errors:
         body["errors"] = errors
     if status >= 500 and request:
-        from crowd.core.security import request_id
-
         # What a caller quotes when reporting it; the logs carry the same id.
         body["request_id"] = request_id()
     body.update({k: v for k, v in extra.items() if v is not None})
@@ -151,7 +152,6 @@ def _slug(title: str) -> str:
 
 
 def _rollback() -> None:
-    from crowd.extensions import db
 
     try:
         db.session.rollback()
@@ -196,7 +196,6 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_operational_error(error: OperationalError) -> Response:
     """The database failed the statement: a lost race (retried), or it is not reachable."""
-    from crowd.core.db import is_contention
 
     if is_contention(error):
         return handle_contention(error)
@@ -206,7 +205,6 @@ def handle_operational_error(error: OperationalError) -> Response:
 def handle_contention(error: OperationalError) -> Response:
     """A deadlock or serialization failure: marked for RetryOnContention to run the request
     again; answered with the contention problem only when no retry is left."""
-    from crowd.core.db import CONTENTION, CONTENTION_ATTEMPTS, will_retry
 
     _rollback()
     request.environ[CONTENTION] = True
@@ -261,7 +259,6 @@ def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     _rollback()
-    from crowd.core.security import request_id
 
     log.exception(
         "unhandled error on %s %s (request %s)", request.method, request.path, request_id()

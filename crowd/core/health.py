@@ -4,6 +4,8 @@ import marshmallow as ma
 from flask import Blueprint, current_app, send_from_directory
 from sqlalchemy import text
 
+from crowd.core.background import redis_connection
+from crowd.core.db import db
 from crowd.core.errors import ServiceUnavailable
 from crowd.core.openapi import CrowdBlueprint
 
@@ -27,8 +29,6 @@ def healthz():
 @blp.errors(503)
 def readyz():
     """Readiness: the database answers, and Redis when background work goes through it."""
-    from crowd.core.background import redis_connection
-    from crowd.extensions import db
 
     checks = {}
     try:

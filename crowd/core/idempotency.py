@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.auth import authenticate
-from crowd.core.db import Base, IdMixin, UTCDateTime, utcnow
+from crowd.core.db import Base, IdMixin, UTCDateTime, db, utcnow
 from crowd.core.errors import BadRequest, Conflict, DomainError, Unprocessable
 
 HEADER = "Idempotency-Key"
@@ -82,7 +82,6 @@ def _fingerprint() -> str:
 
 
 def _find(scope: str, key: str) -> IdempotencyRecord | None:
-    from crowd.extensions import db
 
     return db.session.scalar(
         select(IdempotencyRecord).where(
@@ -134,7 +133,6 @@ def run_idempotent(view: Callable[[], Response], *, secrets: Sequence[str] = ())
 
     `secrets` names response fields that are shown once and never stored (nor replayed).
     """
-    from crowd.extensions import db
 
     key = request.headers.get(HEADER)
     if key is None:
@@ -201,7 +199,6 @@ def replay_after_race() -> Response:
 
 def purge_expired() -> int:
     """Delete expired records (periodic job)."""
-    from crowd.extensions import db
 
     result = db.session.execute(
         delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())

@@ -51,6 +51,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from crowd.core.db import db
+
 # For Session.get(…, with_for_update=ROW_LOCK): FOR NO KEY UPDATE, like the queries.
 ROW_LOCK = {"key_share": True}
 
@@ -58,7 +60,6 @@ ROW_LOCK = {"key_share": True}
 def lock_rows(model, ids: Iterable[int | None]) -> list[int]:
     """Lock the rows of `model` with these ids in ascending id order, in one statement (how a
     unit of work takes several rows of one table); returns the ids that exist, ascending."""
-    from crowd.extensions import db
 
     wanted = sorted({row_id for row_id in ids if row_id is not None})
     if not wanted:

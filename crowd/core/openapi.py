@@ -6,12 +6,17 @@ import http
 from functools import wraps
 
 import marshmallow as ma
+from flask import current_app
 from flask_smorest import Api, Blueprint
 from flask_smorest.spec import prepare_response
 from flask_smorest.utils import resolve_schema_instance
 
+from crowd.core.auth import api_key_scope, require_principal
+from crowd.core.db import is_retry
 from crowd.core.dumping import with_compiled_dump
+from crowd.core.idempotency import WITHHELD_HEADER, run_idempotent
 from crowd.core.jsonio import JSONBodyParser
+from crowd.core.security import limiter, rate_limit_key
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -88,7 +93,6 @@ def _add_error_responses(func, *statuses: int):
 
 
 def _document_api_key_scope(view_func, method: str, rule: str) -> None:
-    from crowd.core.auth import api_key_scope
 
     manual = view_func._apidoc["manual_doc"]
     scope = api_key_scope(method.upper(), rule)
@@ -124,7 +128,6 @@ class CrowdBlueprint(Blueprint):
 
     def auth(self, *roles: str):
         """Require a bearer token (or API key) whose user has one of `roles` (none: any user)."""
-        from crowd.core.auth import require_principal
 
         def decorator(func):
             @wraps(func)
@@ -154,7 +157,6 @@ class CrowdBlueprint(Blueprint):
         """
         if func is None:
             return lambda view: self.idempotent(view, secrets=secrets)
-        from crowd.core.idempotency import WITHHELD_HEADER, run_idempotent
 
         @wraps(func)
         def wrapper(*args, **kwargs):
@@ -193,11 +195,6 @@ class CrowdBlueprint(Blueprint):
         Counted per signed-in user when placed below `auth` (else per client address), per
         endpoint, or across every endpoint limited with the same `shared` name.
         """
-        from flask import current_app
-
-        from crowd.core.db import is_retry
-        from crowd.core.security import rate_limit_key
-        from crowd.extensions import limiter
 
         def rate() -> str:
             return getattr(current_app.config["CROWD_SETTINGS"], setting)

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import Select, func, select, tuple_
 
 from crowd.core import jsonio
+from crowd.core.db import db
 from crowd.core.errors import Unprocessable
 
 
@@ -64,7 +65,6 @@ def paginate(
     query: Select, args: dict, *, order: list, descending: bool = False, with_total=True
 ) -> dict:
     """One page of `query` ordered by the `order` columns (the last must be unique, e.g. id)."""
-    from crowd.extensions import db
 
     settings = current_app.config["CROWD_SETTINGS"]
     limit = min(args.get("limit") or settings.page_size_default, settings.page_size_max)
@@ -94,7 +94,6 @@ def page_total(query: Select, rows: list, limit: int, *, first_page: bool) -> in
 
     `rows` is what the page query fetched (up to limit + 1).
     """
-    from crowd.extensions import db
 
     if first_page and len(rows) <= limit:
         return len(rows)

@@ -19,22 +19,19 @@ import base64
 import hashlib
 import logging
 import re
-import uuid
 from itertools import accumulate
 
 from flask import Flask, Response, current_app, has_request_context, request
+from flask_limiter import Limiter
 from werkzeug.exceptions import (
     RequestEntityTooLarge,
     RequestHeaderFieldsTooLarge,
     RequestURITooLarge,
 )
 
-from crowd.core.errors import BadRequest
-
-REQUEST_ID_HEADER = "X-Request-Id"
-_REQUEST_ID = "crowd.request_id"
-# Ids from a caller's gateway or client are kept when they cannot smuggle anything into logs.
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+from crowd.core.auth import current_principal
+from crowd.core.errors import BadRequest, Unauthorized
+from crowd.core.request_ids import REQUEST_ID_HEADER, request_id
 
 # Path plus query string; longer URLs are no request of ours. gunicorn's caps are higher
 # (gunicorn.conf.py: a request line of 8190 bytes, 100 fields of 16380 bytes each).
@@ -67,26 +64,18 @@ CORS_EXPOSE_HEADERS = (
 CORS_MAX_AGE = "600"
 
 
-def request_id() -> str:
-    """This request's id: the caller's X-Request-Id when sane, else a fresh one."""
-    current = request.environ.get(_REQUEST_ID)
-    if current is None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        current = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        request.environ[_REQUEST_ID] = current
-    return current
-
-
 def rate_limit_key() -> str:
     """What a rate limit counts: the signed-in user (once the view authenticated), else the
     client address (the proxies' X-Forwarded-For with TRUSTED_PROXIES)."""
-    from crowd.core.auth import current_principal
-    from crowd.core.errors import Unauthorized
-
     try:
         return f"user:{current_principal().user_id}"
     except Unauthorized:
         return f"addr:{request.remote_addr or 'unknown'}"
+
+
+# Storage is Redis with REDIS_URL, process memory on the embedded default (see config).
+# Limits are per signed-in user, else per client address.
+limiter = Limiter(key_func=rate_limit_key)
 
 
 def install_security(app: Flask) -> None:

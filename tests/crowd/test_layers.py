@@ -7,6 +7,7 @@ reaching one above it), which must fail and name the offending pair.
 
 from __future__ import annotations
 
+import ast
 import os
 import pathlib
 import shutil
@@ -90,3 +91,59 @@ def test_an_upward_import_breaks_the_contract(tree, module, upward, message):
     assert result.returncode != 0
     assert message in result.stdout
     assert "Contracts: 0 kept, 1 broken." in result.stdout
+
+
+# Imports inside a function body: only where the delay is the point, never to dodge a cycle.
+DEFERRED_ALLOWED = {
+    # The app factory imports the core when it builds an app, so `import crowd` stays light
+    # and the core can name the factory (the worker builds its app with it).
+    "crowd/__init__.py",
+    # The Stripe SDK is large and the embedded default (offline payments) never needs it.
+    "payouts/providers/__init__.py",
+}
+
+
+def _deferred_imports(path: pathlib.Path) -> list[str]:
+    found = []
+
+    class Visitor(ast.NodeVisitor):
+        depth = 0
+
+        def visit_FunctionDef(self, node):
+            self.depth += 1
+            self.generic_visit(node)
+            self.depth -= 1
+
+        visit_AsyncFunctionDef = visit_FunctionDef
+
+        def visit_ImportFrom(self, node):
+            top = (node.module or "").split(".")[0]
+            if self.depth and (node.level or top in PACKAGES):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} from {node.module}")
+
+        def visit_Import(self, node):
+            tops = {alias.name.split(".")[0] for alias in node.names}
+            if self.depth and tops & set(PACKAGES):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} import …")
+
+    Visitor().visit(ast.parse(path.read_text()))
+    return found
+
+
+def test_no_import_hides_in_a_function_body():
+    deferred = [
+        hit
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if str(path.relative_to(ROOT)) not in DEFERRED_ALLOWED
+        for hit in _deferred_imports(path)
+    ]
+    assert deferred == []
+
+
+def test_the_deferred_import_check_finds_one(tmp_path, monkeypatch):
+    module = tmp_path / "jobs" / "sneaky.py"
+    module.parent.mkdir()
+    module.write_text("def f():\n    from payouts import models\n    return models\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert _deferred_imports(module) == ["jobs/sneaky.py:2 from payouts"]
