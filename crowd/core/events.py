@@ -25,6 +25,8 @@ from crowd.core.db import utcnow
 Subscriber = Callable[["Event"], None]
 
 _SUBSCRIBERS: dict[str, list[Subscriber]] = {}
+# Event names their emitting packages declared, subscribed to or not (for `wiring`).
+_DECLARED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ def subscribe(*names: str) -> Callable[[Subscriber], Subscriber]:
     return register
 
 
+def declare(*names: str) -> None:
+    """Record event names a package emits, so the wiring lists them with no subscriber yet."""
+    _DECLARED.update(names)
+
+
 def emit(event: Event) -> None:
     """Run every subscriber of `event.name` now, in the caller's unit of work."""
     for subscriber in tuple(_SUBSCRIBERS.get(event.name, ())):
@@ -74,10 +81,11 @@ def load_subscribers(modules: Iterable[str]) -> None:
 
 
 def wiring() -> dict[str, list[str]]:
-    """Every event name with its subscribers as "module.function", in the order they run."""
+    """Every event name (declared or subscribed to) with its subscribers as
+    "module.function", in the order they run."""
     return {
-        name: [_qualified(subscriber) for subscriber in subscribers]
-        for name, subscribers in sorted(_SUBSCRIBERS.items())
+        name: [_qualified(subscriber) for subscriber in _SUBSCRIBERS.get(name, ())]
+        for name in sorted(_DECLARED | set(_SUBSCRIBERS))
     }
 
 
