@@ -21,15 +21,16 @@ from jobs.dispatch import (
     next_wave_if_idle,
     withdraw_pending_offers,
 )
-from jobs.errors import NoLongerEligible, OfferExpired, OfferTaken, ScheduleClash, offer_refusal
+from jobs.errors import NoLongerEligible, OfferExpired, OfferTaken, ScheduleClash
 from jobs.lifecycle import next_status, transition
 from jobs.matching import Fit, eligibility_problems, member_window
 from jobs.models import Job, JobEvent, Offer
+from jobs.offers import next_status as next_offer_status
+from jobs.offers import transition as offer_transition
 from jobs.queries import lock_job
 from jobs.timers import schedule_after_assignment
 from members.access import lock_member
 from members.models import Member
-from members.service import record_offer_answered
 from notifications.service import notify
 
 DECLINE_REASONS = ("too_far", "not_available", "price_too_low", "lacks_skill", "other")
@@ -57,11 +58,9 @@ def _lock_offer(offer_id: int) -> Offer:
     ).scalar_one()
 
 
-def _require_pending(offer: Offer, now: datetime) -> None:
-    if offer.status != "pending":
-        raise offer_refusal(offer.status)(
-            f"This offer is {offer.status}; it can no longer be answered.", state=offer.status
-        )
+def _require_pending(offer: Offer, action: str, now: datetime) -> None:
+    """409 unless the offer may still be answered: pending (the table says) and not overdue."""
+    next_offer_status(offer, action)
     if offer.expires_at <= now:
         raise OfferExpired("This offer has expired.", state="expired")
 
@@ -73,7 +72,7 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     member = lock_member(member_id)
     offer = _lock_offer(offer_id)
     now = utcnow()
-    _require_pending(offer, now)
+    _require_pending(offer, "accept", now)
     if job.status != "offered" or job.assigned_member_id is not None:
         raise OfferTaken(f"This job is {job.status.replace('_', ' ')} now.", state=job.status)
     problems = eligibility_problems(job, member.id)
@@ -92,15 +91,13 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     if clash:
         raise ScheduleClash(clash, state=job.status)
 
-    offer.status, offer.responded_at, offer.updated_at = "accepted", now, now
+    # offer.accepted counts the answer in the member's stats (jobs.events).
+    offer_transition(offer, "accept", by="member", actor_user_id=actor.user_id, now=now)
     _assign(job, member, start=fit.starts_at, end=fit.ends_at, now=now)
     event = transition(
         job, "accept", actor="member", actor_user_id=actor.user_id, offer_id=offer.id
     )
-    withdraw_pending_offers(job, reason="taken")
-    record_offer_answered(
-        member.id, accepted=True, response_seconds=int((now - offer.sent_at).total_seconds())
-    )
+    withdraw_pending_offers(job, reason="taken", by="member", actor_user_id=actor.user_id)
     _tell_assigned(job, member, event)
     return job
 
@@ -113,11 +110,15 @@ def decline_offer(
     job = lock_job(offer.job_id)
     offer = _lock_offer(offer_id)
     now = utcnow()
-    _require_pending(offer, now)
-    offer.status, offer.responded_at, offer.updated_at = "declined", now, now
-    offer.decline_reason = (f"{reason}: {note}" if note else reason)[:200]
-    record_offer_answered(
-        offer.member_id, accepted=False, response_seconds=int((now - offer.sent_at).total_seconds())
+    _require_pending(offer, "decline", now)
+    # offer.declined counts the answer in the member's stats (jobs.events).
+    offer_transition(
+        offer,
+        "decline",
+        by="member",
+        actor_user_id=actor.user_id,
+        now=now,
+        changes={"decline_reason": (f"{reason}: {note}" if note else reason)[:200]},
     )
     db.session.flush()
     next_wave_if_idle(job)
@@ -206,7 +207,12 @@ def assign_member(
         problems=problems,
     )
     db.session.flush()
-    withdraw_pending_offers(job, reason="a community manager assigned the job.")
+    withdraw_pending_offers(
+        job,
+        reason="a community manager assigned the job.",
+        by="staff",
+        actor_user_id=actor.user_id,
+    )
     notify(
         member.user_id,
         "job.assigned",

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
@@ -39,6 +39,8 @@ from jobs.errors import NoCandidateLeft, OffersPending
 from jobs.lifecycle import next_status, transition
 from jobs.matching import eligibility_problems, rank_candidates
 from jobs.models import Job, JobEvent, Offer
+from jobs.offers import send as send_offers
+from jobs.offers import transition as offer_transition
 from jobs.queries import lock_job
 from members.models import Member
 from members.service import record_offers_received
@@ -211,21 +213,16 @@ def _send_offers(
     now = utcnow()
     expires_at = now + ttl
     job.wave += 1
-    offers = [
-        Offer(
-            job_id=job.id,
-            member_id=pick.member_id,
-            wave=job.wave,
-            exclusive=exclusive,
-            score=pick.score,
-            status="pending",
-            sent_at=now,
-            expires_at=expires_at,
-            updated_at=now,
-        )
-        for pick in picks
-    ]
-    db.session.add_all(offers)
+    offers = send_offers(
+        job,
+        [pick.member_id for pick in picks],
+        exclusive=exclusive,
+        scores=[pick.score for pick in picks],
+        expires_at=expires_at,
+        now=now,
+        by=actor,
+        actor_user_id=actor_user_id,
+    )
     transition(
         job,
         "dispatch",
@@ -236,6 +233,8 @@ def _send_offers(
         member_ids=[pick.member_id for pick in picks],
     )
     db.session.flush()
+    # The wave's counters and notices, as one batch each (two statements, members locked in
+    # one order), not per offer.sent: concurrent waves never deadlock on members' stats.
     record_offers_received([pick.member_id for pick in picks])
     notify_many(
         "offer.new",
@@ -258,7 +257,9 @@ def _escalate(job: Job, reason: str) -> WaveOutcome:
     return WaveOutcome(job, "escalated", reason=reason)
 
 
-def withdraw_pending_offers(job: Job, *, reason: str) -> int:
+def withdraw_pending_offers(
+    job: Job, *, reason: str, by: str = "system", actor_user_id: int | None = None
+) -> int:
     """Withdraw the job's pending offers and tell their members (the caller holds the job lock)."""
     now = utcnow()
     rows = db.session.execute(
@@ -270,7 +271,9 @@ def withdraw_pending_offers(job: Job, *, reason: str) -> int:
         .execution_options(populate_existing=True)
     ).all()
     for offer, _ in rows:
-        offer.status, offer.updated_at = "withdrawn", now
+        offer_transition(
+            offer, "withdraw", by=by, actor_user_id=actor_user_id, now=now, reason=reason
+        )
     notify_many(
         "offer.withdrawn",
         "Offer withdrawn",
@@ -281,6 +284,35 @@ def withdraw_pending_offers(job: Job, *, reason: str) -> int:
         ],
     )
     return len(rows)
+
+
+def withdraw_member_offers(
+    member_id: int, jobs: list[Job], *, by: str = "staff", actor_user_id: int | None = None
+) -> int:
+    """Withdraw `member_id`'s pending offers of `jobs` (locked by the caller, before the
+    member) and move those jobs on, telling nobody: a suspension says it (support.sanctions)."""
+    if not jobs:
+        return 0
+    now = utcnow()
+    offers = db.session.scalars(
+        select(Offer)
+        .where(
+            Offer.member_id == member_id,
+            Offer.status == "pending",
+            Offer.job_id.in_([job.id for job in jobs]),
+        )
+        .order_by(Offer.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    for offer in offers:
+        offer_transition(
+            offer, "withdraw", by=by, actor_user_id=actor_user_id, now=now, reason="suspended"
+        )
+    db.session.flush()
+    for job in jobs:
+        next_wave_if_idle(job)
+    return len(offers)
 
 
 # --- expiry --------------------------------------------------------------------------------
@@ -327,14 +359,18 @@ def expire_due_offers(limit: int = 500) -> int:
 
 
 def _expire_pending(job_ids: list[int], *, now: datetime | None = None) -> int:
+    """Expire the overdue pending offers of these (locked) jobs, one transition each."""
     now = now or utcnow()
-    result = db.session.execute(
-        update(Offer)
+    offers = db.session.scalars(
+        select(Offer)
         .where(Offer.job_id.in_(job_ids), Offer.status == "pending", Offer.expires_at <= now)
-        .values(status="expired", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+        .order_by(Offer.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    for offer in offers:
+        offer_transition(offer, "expire", by="system", now=now)
+    return len(offers)
 
 
 def next_wave_if_idle(job: Job) -> None:

@@ -1,5 +1,6 @@
-"""What the jobs package itself does after a job's state changes, whatever moved it: the
-closing timer, withdrawing open offers, and telling the parties (see crowd.core.events)."""
+"""What the jobs package itself does after a job's or an offer's state changes, whatever moved
+it: the closing timer, withdrawing open offers, telling the parties, and counting a member's
+answers to offers in their stats (see crowd.core.events)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from jobs.dispatch import withdraw_pending_offers
 from jobs.models import Job
 from jobs.timers import schedule_close
 from members.models import Member
+from members.service import record_offer_answered
 from notifications.service import notify
 
 # States in which the member has been working on (or holding) the job: they hear of a cancel.
@@ -62,7 +64,12 @@ def tell_confirmed(event: Event) -> None:
 @subscribe("job.cancelled")
 def withdraw_offers(event: Event) -> None:
     """Offers still out for a cancelled job are withdrawn."""
-    withdraw_pending_offers(_job(event), reason="the job was cancelled.")
+    withdraw_pending_offers(
+        _job(event),
+        reason="the job was cancelled.",
+        by=event.payload["by"],
+        actor_user_id=event.actor if isinstance(event.actor, int) else None,
+    )
 
 
 @subscribe("job.cancelled")
@@ -79,3 +86,13 @@ def tell_cancelled(event: Event) -> None:
             dedupe_key=f"job.cancelled:{job.id}:{user_id}",
             job_id=job.id,
         )
+
+
+@subscribe("offer.accepted", "offer.declined")
+def count_answer(event: Event) -> None:
+    """The member's accepted/declined counters and response time (members.service)."""
+    record_offer_answered(
+        event.payload["member_id"],
+        accepted=event.name == "offer.accepted",
+        response_seconds=event.payload["response_seconds"],
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from crowd.core.db import utcnow
-from crowd.core.events import Event, emit
+from crowd.core.events import Event, declare, emit
 from crowd.extensions import db
 from jobs.errors import refused_transition
 from jobs.models import Job, JobEvent
@@ -59,6 +59,9 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
 STAMPS = {"confirmed": "confirmed_at", "cancelled": "cancelled_at", "closed": "closed_at"}
 
 FINAL = frozenset({"closed", "cancelled"})
+
+# Every job.<state> transition() can emit, listed by `flask crowd events` subscribed to or not.
+declare(*sorted({f"job.{state}" for state in TRANSITIONS.values()}))
 
 
 def allowed_actions(status: str, actor: str) -> list[str]:

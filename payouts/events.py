@@ -1,7 +1,8 @@
 """The job's money follows its state, whatever moved it: authorisation on assignment, capture
 on confirmation, release (or the late-cancellation fee) on cancellation. The work itself runs
 in outbox tasks (payouts.job_money); a disputed job's member is held by the payout run through
-job_money.open_dispute_member_ids, which reads the job's state."""
+job_money.open_dispute_member_ids, which reads the job's state. A chargeback disputes the job,
+a won one confirms it again, a lost one is booked (payouts.job_money.chargebacks)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from crowd.core.events import Event, subscribe
 from crowd.extensions import db
 from jobs.models import Job
 from payouts import job_money
+from payouts.job_money import chargebacks
+from payouts.models.job_payments import JobPayment
 
 
 @subscribe("job.assigned")
@@ -29,3 +32,21 @@ def capture_payment(event: Event) -> None:
 def release_payment(event: Event) -> None:
     """Release the authorisation, or capture the late-cancellation fee."""
     job_money.on_cancelled(db.session.get(Job, event.subject_id))
+
+
+@subscribe("chargeback.opened")
+def dispute_job(event: Event) -> None:
+    """The job goes to disputed (when its state allows) and its member hears of it."""
+    chargebacks.dispute_job(db.session.get(JobPayment, event.subject_id))
+
+
+@subscribe("chargeback.won")
+def confirm_job(event: Event) -> None:
+    """The job the chargeback disputed is confirmed again."""
+    chargebacks.confirm_job(db.session.get(JobPayment, event.subject_id))
+
+
+@subscribe("chargeback.lost")
+def book_lost_chargeback(event: Event) -> None:
+    """The platform bears the money the bank took back (platform:disputes)."""
+    chargebacks.book_loss(db.session.get(JobPayment, event.subject_id))

@@ -23,8 +23,9 @@ An admin's run (`request_run`) waits as `requested` until the task starts it; th
 keeps at most one waiting (a partial unique index), so of simultaneous requests one makes the
 run and the others get 409. The weekly run starts as `sending` and never stands in the way.
 
-Afterwards the provider's webhooks move the payout on. Where the money is follows from the
-status alone, and every move posts the difference (the table PAYOUT_TRANSITIONS):
+Afterwards the provider's webhooks move the payout on, each move through the one
+`transition()` of payouts.payout_lifecycle (which emits `payout.<state>`). Where the money is
+follows from the status alone, and every move posts the difference (its table TRANSITIONS):
 
     pending, in_transit  payouts:in_transit   our transfer is (being) made to the member's
                                               connected account; it is theirs, at Stripe
@@ -89,6 +90,7 @@ from payouts.ledger import Line, account_code_for_member
 from payouts.models.ledger import LedgerAccount
 from payouts.models.payments import ConnectedAccount, WebhookEvent
 from payouts.models.payout_runs import Payout, PayoutRun
+from payouts.payout_lifecycle import IN_TRANSIT, transition, written
 from payouts.providers import PaymentError, PaymentProviderUnavailable, get_provider
 from payouts.webhooks import CLOCK_SKEW, Ignored, on_event
 
@@ -102,26 +104,6 @@ SEND_CHUNK = 100
 # that the payout waits, pending, for the next run.
 SEND_RETRY_DELAY = timedelta(minutes=10)
 MAX_SEND_ATTEMPTS = 6
-IN_TRANSIT = "payouts:in_transit"
-CLEARING = "clearing:payments"
-
-# The payout state machine: (state, what happened) → next state. Anything else changes nothing.
-PAYOUT_TRANSITIONS = {
-    ("pending", "sent"): "in_transit",  # our transfer call returned
-    ("pending", "confirmed"): "in_transit",  # transfer.created came before our record
-    ("in_transit", "confirmed"): "in_transit",  # transfer.created after it: nothing to do
-    ("pending", "refused"): "failed",  # the provider refused the transfer: nothing was sent
-    ("pending", "paid"): "paid",  # offline at once; a bank payout paid before our record
-    ("in_transit", "paid"): "paid",
-    ("pending", "bank_failed"): "in_transit",  # the transfer exists; its money is at Stripe
-    ("in_transit", "bank_failed"): "in_transit",
-    ("paid", "bank_failed"): "in_transit",  # the bank sent it back to the connected account
-    ("pending", "reversed"): "failed",  # the transfer was taken back: the money is ours again
-    ("in_transit", "reversed"): "failed",
-    ("paid", "reversed"): "failed",
-}
-# Where a payout's money is in the ledger, by status (its payable for failed).
-MONEY_AT = {"pending": IN_TRANSIT, "in_transit": IN_TRANSIT, "paid": CLEARING}
 
 
 def payout_minimums() -> dict[str, int]:
@@ -195,14 +177,14 @@ def run_payouts(run_id: int | None = None) -> PayoutRun | None:
     run.minimums = minimums
     provider_name = get_provider().name
     totals = {c: {"count": 0, "amount": 0, "held_count": 0, "held_amount": 0} for c in CURRENCIES}
-    new = []
+    new, held = [], []
     for candidate in _candidates(minimums):
         collect = min(candidate.owed, candidate.payable)
         amount = candidate.payable - collect
         reason = _hold_reason(candidate, provider_name)
         if reason is not None:
             if amount >= minimums[candidate.currency]:
-                db.session.add(_held(run, candidate, amount, reason))
+                held.append(_held(run, candidate, amount, reason))
                 totals[candidate.currency]["held_count"] += 1
                 totals[candidate.currency]["held_amount"] += amount
             continue
@@ -223,8 +205,9 @@ def run_payouts(run_id: int | None = None) -> PayoutRun | None:
             )
             totals[candidate.currency]["count"] += 1
             totals[candidate.currency]["amount"] += amount
-    db.session.add_all(new)
+    db.session.add_all(held + new)
     db.session.flush()  # the ids, which the postings' keys and the provider's key derive from
+    written(held + new)
     _loaded = _members_in_session({p.member_id for p in new})  # referenced while posting
     posted = []
     for payout in new:
@@ -424,13 +407,13 @@ def _send_one(provider, payout: Payout) -> str:
             payout.last_error = f"{error.code}: {error.detail}"
             log.error("payout %s: %s", payout.id, payout.last_error)
             return "waiting"
-        apply_event(payout, "refused", reason=f"{error.code or 'refused'}: {error.detail}")
+        transition(payout, "refused", reason=f"{error.code or 'refused'}: {error.detail}")
         return "failed"
     payout.attempts += 1
-    apply_event(payout, "sent", transfer_id=result.id)
+    transition(payout, "sent", transfer_id=result.id)
     if provider.name == "offline":
         # The offline provider has no bank leg and sends no webhooks: its transfer is final.
-        apply_event(payout, "paid")
+        transition(payout, "paid")
     return "sent"
 
 
@@ -445,64 +428,6 @@ def complete_run_if_done(run_id: int) -> None:
     )
     if pending is None:
         run.status, run.finished_at = "completed", utcnow()
-
-
-# --- the state machine ----------------------------------------------------------------------
-
-
-def apply_event(payout: Payout, action: str, *, transfer_id=None, reason=None) -> bool:
-    """Move a (locked) payout by PAYOUT_TRANSITIONS and post where its money goes (MONEY_AT);
-    False when the table has no such move (a replay, a late event): then nothing changes."""
-    target = PAYOUT_TRANSITIONS.get((payout.status, action))
-    if target is None:
-        return False
-    now = utcnow()
-    was = payout.status
-    # The row first, then the posting: the posting's own flush writes both in one go.
-    payout.status = target
-    if transfer_id and not payout.provider_transfer_id:
-        payout.provider_transfer_id = transfer_id
-    if target == "in_transit":
-        payout.sent_at = payout.sent_at or now
-        payout.last_error = None
-        if action == "bank_failed":
-            payout.failure_reason = reason or "the bank payout failed"
-    elif target == "paid":
-        payout.paid_at = now
-        payout.failure_reason = None
-    elif target == "failed":
-        payout.failed_at = now
-        payout.failure_reason = reason or action
-    _move_money(payout, was, target)
-    return True
-
-
-def _move_money(payout: Payout, was: str, target: str) -> None:
-    source = MONEY_AT[was]
-    destination = MONEY_AT.get(target) or account_code_for_member(payout.member_id)
-    if source == destination:
-        return
-    kind = "payout"
-    if target == "failed":
-        step, kind = "return", "payout_return"
-    elif target == "paid":
-        # Paid again after the bank sent it back: a posting of its own.
-        step = "paid" if payout.bank_returns == 0 else f"paid-{payout.bank_returns + 1}"
-    else:
-        payout.bank_returns += 1
-        step = f"bank-return-{payout.bank_returns}"
-    _post(payout, step, [Line(source, payout.amount), Line(destination, -payout.amount)], kind=kind)
-
-
-def _post(payout: Payout, step: str, lines: list[Line], *, kind: str = "payout") -> None:
-    ledger.post(
-        key=f"payout-{payout.id}-{step}",
-        kind=kind,
-        currency=payout.currency,
-        lines=lines,
-        memo=f"Payout {payout.id} {step}",
-        member_id=payout.member_id,
-    )
 
 
 # --- webhooks -------------------------------------------------------------------------------
@@ -575,7 +500,7 @@ def _payout_of_bank_payout(event: WebhookEvent) -> Payout | Ignored:
 
 
 def _apply_webhook(payout: Payout, action: str, what: str, **details) -> Ignored | None:
-    if not apply_event(payout, action, **details):
+    if not transition(payout, action, **details):
         return Ignored(f"payout {payout.id} is {payout.status}: {what} changes nothing")
     complete_run_if_done(payout.run_id)
     return None

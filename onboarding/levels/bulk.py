@@ -5,7 +5,9 @@ MemberLevel, LevelChange, notification), written set-based: each table gets one 
 chunk — on PostgreSQL with the chunk as one JSON document (UPDATE … FROM json_to_recordset(…),
 INSERT … SELECT … ON CONFLICT DO UPDATE, INSERT … RETURNING id), elsewhere as plain bulk
 statements — and the notifications go to a background task per batch of change ids
-(onboarding.notify_level_changes), after the chunk's commit.
+(onboarding.notify_level_changes), after the chunk's commit. Each change emits
+`level.changed` as one member's change does, so its subscribers (a promoted mentee's
+graduation check, …) run for the crowd-wide run too.
 
 Compare-and-set: the chunk's member rows are locked (in id order), then read again; a member
 whose rank is no longer the one the plan started from, who was locked by a community manager,
@@ -28,6 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crowd.core.background import enqueue
 from crowd.core.db import is_postgres
+from crowd.core.events import Event, emit
 from crowd.extensions import db
 from members.models import Member
 from onboarding.config import onboarding_rules
@@ -179,6 +182,39 @@ def _write_postgres(rows: list[ChunkRow], ladder: Ladder, *, detail: str, now: d
     return db.session.scalars(POSTGRES_CHANGES, parameters).all()
 
 
+def _emit_changes(change_ids: list[int], *, now: datetime) -> None:
+    """`level.changed` for each recorded change, as one member's change emits it
+    (onboarding.levels.changes): its subscribers run for a crowd-wide run too. Read back by
+    id, so each event names its own change whatever order the insert returned the ids in."""
+    changes = db.session.execute(
+        select(
+            LevelChange.id,
+            LevelChange.member_id,
+            LevelChange.from_rank,
+            LevelChange.to_rank,
+            LevelChange.cause,
+        )
+        .where(_among(LevelChange.id, change_ids))
+        .order_by(LevelChange.id)
+    ).all()
+    for change_id, member_id, from_rank, to_rank, cause in changes:
+        emit(
+            Event(
+                name="level.changed",
+                subject_type="member",
+                subject_id=member_id,
+                actor="system",
+                payload={
+                    "change_id": change_id,
+                    "from_rank": from_rank,
+                    "to_rank": to_rank,
+                    "cause": cause,
+                },
+                occurred_at=now,
+            )
+        )
+
+
 def apply_chunk(
     planned: Sequence[tuple[MemberFigures, Decision]],
     ladder: Ladder,
@@ -245,6 +281,7 @@ def apply_chunk(
     ]
     write = _write_postgres if is_postgres() else _write_portable
     change_ids = list(write(rows, ladder, detail=detail, now=now))
+    _emit_changes(change_ids, now=now)
     batch = onboarding_rules().level_notify_batch
     for start in range(0, len(change_ids), batch):
         enqueue("onboarding.notify_level_changes", change_ids=change_ids[start : start + batch])

@@ -11,7 +11,8 @@ ignored, with the reason, when it does not fit:
 - charge.refunded: refunds are facts of their own, known by id, so order does not matter; the
   charge's currency must be the payment's and the refunds must fit into what was captured.
 - charge.dispute.*: one dispute per payment (a charge has at most one); created after closed
-  changes nothing; its amount must fit into what was captured.
+  changes nothing; its amount must fit into what was captured (the chargeback's
+  state machine: payouts.job_money.chargebacks).
 """
 
 from __future__ import annotations
@@ -23,16 +24,12 @@ from sqlalchemy import select
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from jobs.lifecycle import allowed_actions, transition
-from jobs.models import Job, JobEvent
+from jobs.models import Job
 from jobs.queries import lock_job
-from members.models import Member
-from notifications.service import notify
-from payouts import ledger
+from payouts.job_money import chargebacks
 from payouts.job_money.payments import (
     CANCEL_TASK,
     CAPTURE_TASK,
-    CLEARING,
     LAPSED,
     UNAUTHORIZED,
     mark_authorized,
@@ -42,7 +39,6 @@ from payouts.job_money.payments import (
     price_due,
 )
 from payouts.job_money.refunds import apply_refund, pending_refund_total
-from payouts.ledger import Line
 from payouts.models.job_payments import JobPayment, JobRefund
 from payouts.webhooks import CLOCK_SKEW, Ignored, on_event
 
@@ -321,97 +317,28 @@ def _dispute_problem(payment: JobPayment, event, dispute: dict) -> Ignored | Non
 
 @on_event("charge.dispute.created")
 def _dispute_created(event) -> Ignored | None:
+    return _chargeback(event, closed=False, known="the dispute is known already")
+
+
+@on_event("charge.dispute.closed")
+def _dispute_closed(event) -> Ignored | None:
+    return _chargeback(event, closed=True, known="the dispute is closed already")
+
+
+def _chargeback(event, *, closed: bool, known: str) -> Ignored | None:
+    """Move the payment's chargeback (payouts.job_money.chargebacks); its subscribers dispute
+    the job, confirm it again on a win, or book a loss."""
     dispute = event.data_object
     found = _payment_by_intent(dispute.get("payment_intent"), lock=False)
     if found is None:
         return Ignored("not a job payment we know")
     # The job first, then its payment: the order the jobs code (and its hooks) lock in.
-    job = lock_job(found.job_id)
+    lock_job(found.job_id)
     payment = payment_of(found.job_id, lock=True)
     ignored = _dispute_problem(payment, event, dispute)
     if ignored is not None:
         return ignored
-    if payment.dispute_id == dispute.get("id"):
-        return Ignored("the dispute is known already")
-    payment.dispute_id = dispute.get("id")
-    payment.dispute_status = dispute.get("status") or "needs_response"
-    payment.dispute_reason = dispute.get("reason")
-    payment.dispute_amount = dispute.get("amount")
-    payment.disputed_at, payment.dispute_closed_at = event.created, None
-    if "dispute" in allowed_actions(job.status, "customer"):
-        transition(
-            job,
-            "dispute",
-            actor="customer",
-            reason=f"chargeback: {payment.dispute_reason or 'no reason given'}",
-            dispute_id=payment.dispute_id,
-        )
-        member_user = db.session.scalar(
-            select(Member.user_id).where(Member.id == job.assigned_member_id)
-        )
-        if member_user is not None:
-            notify(
-                member_user,
-                "job.disputed",
-                "Job disputed",
-                f"The customer's bank disputes the payment for “{job.title}”.",
-                dedupe_key=f"job.chargeback:{payment.dispute_id}",
-                job_id=job.id,
-            )
+    action = chargebacks.action_for(dispute, closed=closed)
+    if chargebacks.transition(payment, action, dispute=dispute, at=event.created) is None:
+        return Ignored(known)
     return None
-
-
-@on_event("charge.dispute.closed")
-def _dispute_closed(event) -> Ignored | None:
-    dispute = event.data_object
-    found = _payment_by_intent(dispute.get("payment_intent"), lock=False)
-    if found is None:
-        return Ignored("not a job payment we know")
-    # The job first, then its payment (a won chargeback may move the job).
-    job = lock_job(found.job_id)
-    payment = payment_of(found.job_id, lock=True)
-    ignored = _dispute_problem(payment, event, dispute)
-    if ignored is not None:
-        return ignored
-    if payment.dispute_id == dispute.get("id") and payment.dispute_closed_at is not None:
-        return Ignored("the dispute is closed already")
-    payment.dispute_id = dispute.get("id")
-    payment.dispute_status = dispute.get("status")
-    payment.dispute_reason = dispute.get("reason") or payment.dispute_reason
-    payment.dispute_amount = dispute.get("amount") or payment.dispute_amount
-    payment.disputed_at = payment.disputed_at or event.created
-    payment.dispute_closed_at = event.created
-    if payment.dispute_status == "won":
-        _confirm_after_chargeback(job, payment)
-    if payment.dispute_status == "lost" and payment.dispute_amount:
-        # The bank took the money back from the platform's balance; the platform bears it
-        # (whether the member gives their earning back is for mediation to decide).
-        ledger.post(
-            key=f"dispute-{payment.dispute_id}-lost",
-            kind="dispute_lost",
-            currency=payment.currency,
-            lines=[
-                Line("platform:disputes", payment.dispute_amount),
-                Line(CLEARING, -payment.dispute_amount),
-            ],
-            memo=f"Job {payment.job_id}: chargeback {payment.dispute_id} lost",
-            job_id=payment.job_id,
-        )
-    return None
-
-
-def _confirm_after_chargeback(job: Job, payment: JobPayment) -> None:
-    """A won chargeback confirms the job again if the chargeback is what put it in `disputed`
-    (a dispute opened with support stays for support to settle); the subscribers of
-    job.confirmed do the rest, as on any other confirmation."""
-    if job.status != "disputed":
-        return
-    moved_by = db.session.scalar(
-        select(JobEvent.detail)
-        .where(JobEvent.job_id == job.id, JobEvent.to_status == "disputed")
-        .order_by(JobEvent.id.desc())
-        .limit(1)
-    )
-    if (moved_by or {}).get("dispute_id") != payment.dispute_id:
-        return
-    transition(job, "chargeback_won", actor="system", dispute_id=payment.dispute_id)

@@ -7,7 +7,7 @@ A PayoutRun pays members their payable balances; at most one run waits to start 
 unique index on `status = 'requested'`), so simultaneous requests make one run. Each Payout is
 written (with its ledger posting, payable → payouts:in_transit) and committed before the
 provider is called, so the provider call always carries the same idempotency key,
-`payout-{id}`, however often it is retried. Payout states (payouts.payout_run has the rules):
+`payout-{id}`, however often it is retried. Payout states (payouts.payout_lifecycle has them):
 pending → in_transit → paid, or failed (the money returned to the member's payable); a payout
 that was not sent because the member may not be paid now is `held`, with the reason, and moves
 no money.

@@ -1,0 +1,104 @@
+"""A crowd-wide (bulk) level run emits level.changed for each change exactly as one member's
+evaluation does, so the subscribers run whichever path promoted the member: a promoted mentee
+is checked for graduation, and graduates."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from crowd.core.db import commit
+from crowd.extensions import db
+from mentoring.models import Mentorship
+from onboarding.levels.evaluation import evaluate_crowd, promote_on_event
+from tests.jobs.conftest import active_member, drain_background
+from tests.onboarding.test_levels_support import (
+    changes_of,
+    default_ladder,  # noqa: F401  (fixture)
+    put_ladder,
+    rank_of,
+    ranked_member,
+)
+from tests.payouts.job_money_helpers import outbox
+from tests.recorded_events import recording
+
+pytestmark = pytest.mark.usefixtures("default_ladder")
+
+
+@pytest.fixture
+def ladder(app, client, admin):
+    """The test ladder (Starter; Member ≥ 10 jobs; Senior ≥ 50 jobs, ≤ 10 % cancelled)."""
+    return put_ladder(app, client, admin)
+
+
+def _mentee(jobs: int):
+    """A Starter with `jobs` confirmed jobs and an active mentorship."""
+    actor = ranked_member(1, jobs=jobs)
+    coach = active_member()
+    db.session.add(
+        Mentorship(
+            mentor_id=coach.profile_id, mentee_id=actor.profile_id, status="active", origin="staff"
+        )
+    )
+    db.session.commit()
+    return actor
+
+
+def one_member(actor) -> None:
+    promote_on_event(actor.profile_id, cause="test")
+    commit()
+
+
+def the_crowd(actor) -> None:
+    evaluate_crowd(cause="daily")  # commits per chunk
+
+
+@pytest.mark.parametrize("path", [one_member, the_crowd])
+def test_a_promotion_graduates_the_mentee_whichever_path(app, ladder, path):
+    actor = _mentee(jobs=10)
+
+    with recording("level.changed") as caught:
+        path(actor)
+
+    [change] = changes_of(actor)
+    assert rank_of(actor) == 2
+    [event] = [e for e in caught if e.subject_id == actor.profile_id]
+    assert (event.subject_type, event.actor) == ("member", "system")
+    assert event.payload == {
+        "change_id": change.id,
+        "from_rank": 1,
+        "to_rank": 2,
+        "cause": change.cause,
+    }
+    assert len(outbox("mentoring.check_graduation", mentee_id=actor.profile_id)) == 1
+    drain_background(app)
+    mentorship = db.session.get(Mentorship, _mentorship_id(actor))
+    assert (mentorship.status, mentorship.graduation_cause) == ("graduated", "level")
+
+
+def test_a_bulk_run_emits_one_event_per_change_with_its_own_change(app, ladder):
+    promoted = [_mentee(jobs=10) for _ in range(3)]
+    demoted = ranked_member(2, jobs=0, promoted_days_ago=400)
+
+    with recording("level.changed") as caught:
+        evaluate_crowd(cause="daily", chunk=2)
+
+    by_member = {e.subject_id: e for e in caught}
+    assert len(caught) == len(by_member)
+    for actor in [*promoted, demoted]:
+        [change] = changes_of(actor)
+        payload = by_member[actor.profile_id].payload
+        assert (payload["change_id"], payload["from_rank"], payload["to_rank"]) == (
+            change.id,
+            change.from_rank,
+            change.to_rank,
+        )
+    # Only the promotions are checked for graduation.
+    assert rank_of(demoted) == 1
+    assert outbox("mentoring.check_graduation", mentee_id=demoted.profile_id) == []
+    for actor in promoted:
+        assert len(outbox("mentoring.check_graduation", mentee_id=actor.profile_id)) == 1
+
+
+def _mentorship_id(actor) -> int:
+    return db.session.scalar(select(Mentorship.id).where(Mentorship.mentee_id == actor.profile_id))
