@@ -36,6 +36,7 @@ DOMAINS = (
 # then the member's record, then the messages. `flask crowd events` prints the result.
 EVENT_SUBSCRIBERS = (
     "payouts.events",
+    "support.events",
     "onboarding.events",
     "mentoring.subscribers",
     "recruitment.events",

@@ -25,6 +25,8 @@ from crowd.core.db import utcnow
 Subscriber = Callable[["Event"], None]
 
 _SUBSCRIBERS: dict[str, list[Subscriber]] = {}
+# Events emitted somewhere, whether or not anyone subscribes (see `declare`).
+_DECLARED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ def subscribe(*names: str) -> Callable[[Subscriber], Subscriber]:
     return register
 
 
+def declare(*names: str) -> None:
+    """Record event names a module emits, so that the wiring lists them with no subscriber."""
+    _DECLARED.update(names)
+
+
 def emit(event: Event) -> None:
     """Run every subscriber of `event.name` now, in the caller's unit of work."""
     for subscriber in tuple(_SUBSCRIBERS.get(event.name, ())):
@@ -75,9 +82,10 @@ def load_subscribers(modules: Iterable[str]) -> None:
 
 def wiring() -> dict[str, list[str]]:
     """Every event name with its subscribers as "module.function", in the order they run."""
+    names = sorted(_DECLARED | _SUBSCRIBERS.keys())
     return {
-        name: [_qualified(subscriber) for subscriber in subscribers]
-        for name, subscribers in sorted(_SUBSCRIBERS.items())
+        name: [_qualified(subscriber) for subscriber in _SUBSCRIBERS.get(name, ())]
+        for name in names
     }
 
 

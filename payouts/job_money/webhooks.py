@@ -26,8 +26,6 @@ from crowd.extensions import db
 from jobs.lifecycle import allowed_actions, transition
 from jobs.models import Job, JobEvent
 from jobs.queries import lock_job
-from members.models import Member
-from notifications.service import notify
 from payouts import ledger
 from payouts.job_money.payments import (
     CANCEL_TASK,
@@ -339,25 +337,17 @@ def _dispute_created(event) -> Ignored | None:
     payment.dispute_amount = dispute.get("amount")
     payment.disputed_at, payment.dispute_closed_at = event.created, None
     if "dispute" in allowed_actions(job.status, "customer"):
+        # The bank disputes for the customer; support's subscriber of job.disputed opens the
+        # dispute ticket, counts it and tells the member, as for a party's dispute.
+        reason = f"chargeback: {payment.dispute_reason or 'no reason given'}"
         transition(
             job,
             "dispute",
             actor="customer",
-            reason=f"chargeback: {payment.dispute_reason or 'no reason given'}",
+            context={"path": "chargeback", "reason": reason, "ticket_id": None},
+            reason=reason,
             dispute_id=payment.dispute_id,
         )
-        member_user = db.session.scalar(
-            select(Member.user_id).where(Member.id == job.assigned_member_id)
-        )
-        if member_user is not None:
-            notify(
-                member_user,
-                "job.disputed",
-                "Job disputed",
-                f"The customer's bank disputes the payment for “{job.title}”.",
-                dedupe_key=f"job.chargeback:{payment.dispute_id}",
-                job_id=job.id,
-            )
     return None
 
 
