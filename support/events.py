@@ -1,4 +1,5 @@
-"""What support does when a job is disputed, whatever disputed it (crowd.core.events).
+"""What support does after a change (crowd.core.events): a disputed job's mediation, whatever
+disputed it, and the notice of a sanction.
 
 A job is disputed by its customer or member (a dispute ticket, or POST /jobs/{id}/dispute) or
 by the customer's bank (a chargeback, payouts.job_money.webhooks). Every path has the same
@@ -22,6 +23,7 @@ from support.disputes import open_dispute_ticket_id
 from support.errors import AlreadyDisputed
 from support.lifecycle import record
 from support.models import Ticket
+from support.sanctions import MESSAGES
 from support.tickets.opening import create_ticket
 
 # Who disputes, as the other side reads it.
@@ -128,4 +130,19 @@ def _tell_the_other_side(job: Job, ticket: Ticket, *, disputer: str) -> None:
         dedupe_key=f"job.disputed:{job.id}:{user_id}:ticket-{ticket.id}",
         job_id=job.id,
         ticket_id=ticket.id,
+    )
+
+
+@subscribe("sanction.imposed", "sanction.lifted")
+def tell_sanctioned_member(event: Event) -> None:
+    """The member hears of their warning, suspension or reinstatement, and why."""
+    kind = event.payload["kind"]
+    title, body = MESSAGES[kind]
+    notify(
+        event.payload["member_user_id"],
+        f"support.sanction_{kind}",
+        title,
+        body.format(reason=event.payload["reason"]),
+        dedupe_key=f"support.sanction:{event.subject_id}",
+        sanction_id=event.subject_id,
     )
