@@ -1,8 +1,7 @@
-"""A test-only subscriber that records the events of given names, removed after the test."""
+"""A test-only subscriber that records the events of given names, removed after the test
+(the `recorded` fixture, in tests/conftest.py)."""
 
 from __future__ import annotations
-
-import pytest
 
 from crowd.core import events
 from crowd.core.events import Event
@@ -33,11 +32,3 @@ class Recorder:
     def close(self) -> None:
         for name in self._names:
             events._SUBSCRIBERS[name].remove(self._record)
-
-
-@pytest.fixture
-def recorded():
-    """`recorded.listen("ticket.opened", …)`; the subscriber goes when the test ends."""
-    recorder = Recorder()
-    yield recorder
-    recorder.close()

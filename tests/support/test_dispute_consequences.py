@@ -12,7 +12,6 @@ from crowd.extensions import db
 from jobs.models import Job
 from members.models import MemberStats
 from support.models import Ticket, TicketEvent
-from tests.event_recorder import recorded  # noqa: F401  (fixture)
 from tests.jobs.conftest import notifications_for
 from tests.payouts.conftest import (  # noqa: F401  (fixtures)
     ledger_sound,
