@@ -14,6 +14,7 @@ from crowd.core.events import Event, emit, subscribe, wiring
 def scratch(monkeypatch):
     """An empty registry for this test (the app's wiring is restored after it)."""
     monkeypatch.setattr(events, "_SUBSCRIBERS", {})
+    monkeypatch.setattr(events, "_DECLARED", set())
 
 
 def test_subscribers_run_in_order_once_each_with_the_event(scratch):
@@ -76,3 +77,10 @@ def test_an_approval_is_wired_to_mentoring_and_recruitment(app):
         "mentoring.subscribers.find_mentor",
         "recruitment.events.admitted",
     ]
+
+
+def test_a_declared_event_is_listed_without_subscribers(scratch):
+    events.declare("thing.done", "thing.undone")
+    subscribe("thing.done")(test_a_declared_event_is_listed_without_subscribers)
+    here = f"{__name__}.test_a_declared_event_is_listed_without_subscribers"
+    assert wiring() == {"thing.done": [here], "thing.undone": []}
