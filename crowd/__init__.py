@@ -42,6 +42,7 @@ CONTRIBUTIONS = ("models", "routes", "tasks", "errors", "wiring", "cli")
 # then the member's record, then the messages. `flask crowd events` prints the result.
 EVENT_SUBSCRIBERS = (
     "payouts.events",
+    "support.events",
     "onboarding.events",
     "mentoring.subscribers",
     "recruitment.events",

@@ -89,6 +89,7 @@ def transition(
     actor: str,
     actor_user_id: int | None = None,
     changes: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
     **detail,
 ) -> JobEvent:
     """Move `job` along the table, record the event and emit `job.<new state>`.
@@ -96,7 +97,9 @@ def transition(
     The caller holds the job's row lock. `changes` (columns of the job, e.g. the cancel
     reason) are set before the subscribers run, so they see the job as it now is; whatever
     follows from the change in other packages is theirs, in their `events.py` (see
-    crowd.core.events). A same-state move (a new dispatch wave) is recorded, not emitted.
+    crowd.core.events). `context` goes into the event's payload only, not the timeline (what
+    the subscribers need to know of the path, e.g. a dispute's). A same-state move (a new
+    dispatch wave) is recorded, not emitted.
     """
     target = next_status(job, action, actor)
     from_status = job.status
@@ -141,6 +144,7 @@ def transition(
                     "customer_id": job.customer_id,
                     "member_id": job.assigned_member_id,
                     "detail": detail,
+                    **(context or {}),
                 },
                 occurred_at=now,
             )

@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
+from crowd.core.events import Event, declare, emit
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.config import job_rules
+from jobs.errors import JobNotDisputable
 from jobs.lifecycle import transition
 from jobs.models import Job
 from jobs.queries import actor_kind, job_for, lock_job, present_for
@@ -27,10 +29,13 @@ from jobs.timers import (
 )
 from members.models import Member
 from notifications.service import notify
-from support.tickets.opening import open_ticket
 
 # A reminder may run this much before its nominal time (clock skew between hosts).
 REMINDER_SLACK = timedelta(minutes=1)
+DISPUTABLE = ("completed", "confirmed")
+
+# Before a party disputes a job: support answers a second dispute with the first's ticket.
+declare("job.dispute_requested")
 
 
 # --- actions: customer and staff ----------------------------------------------------------
@@ -88,19 +93,37 @@ def cancel_job(*, actor: Principal, job_id: int, reason: str) -> dict:
 
 
 def dispute_job(*, actor: Principal, job_id: int, reason: str) -> dict:
-    """The customer disputes a completed or confirmed job: a dispute ticket opens, exactly as
-    POST /tickets with dispute=true does — the job goes to `disputed`, the member's payout is
-    held and support mediates (support.disputes)."""
-    job = job_for(actor, job_id)
-    open_ticket(
-        actor=actor,
-        subject=reason[:200],
-        category="quality_complaint",
-        description=reason,
-        # Money is frozen until it is settled.
-        priority="high",
-        job_id=job.id,
-        dispute=True,
+    """The customer disputes a completed or confirmed job: the job goes to `disputed`, and the
+    subscribers of job.disputed do the rest, as for a dispute opened with a ticket — support
+    opens the dispute ticket and mediates (support.events), the member's payout is held.
+
+    409 `already-disputed` naming the ticket when the job has an open dispute (the subscriber
+    of job.dispute_requested), else `job-not-disputable` unless it is completed or confirmed.
+    """
+    job = job_for(actor, job_id, lock=True)
+    kind = actor_kind(actor)
+    emit(
+        Event(
+            name="job.dispute_requested",
+            subject_type="job",
+            subject_id=job.id,
+            actor=actor.user_id,
+            payload={"by": kind, "status": job.status, "reason": reason},
+        )
+    )
+    if job.status not in DISPUTABLE:
+        raise JobNotDisputable(
+            f"Only a completed or confirmed job can be disputed; job {job.id} is "
+            f"{job.status.replace('_', ' ')}.",
+            state=job.status,
+        )
+    transition(
+        job,
+        "dispute",
+        actor=kind,
+        actor_user_id=actor.user_id,
+        context={"path": "party", "reason": reason, "ticket_id": None},
+        reason=reason[:200],
     )
     db.session.flush()
     return present_for(actor, job)

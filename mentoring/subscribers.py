@@ -1,11 +1,13 @@
 """Mentoring's reactions to other packages' events (crowd.core.events; `mentoring.events` is
 the meetups' package): a new member gets a mentor; a mentee may graduate on their record of
-confirmed jobs or on reaching a level."""
+confirmed jobs or on reaching a level; a top performer's new ticket gets priority support."""
 
 from __future__ import annotations
 
 from crowd.core.events import Event, subscribe
 from mentoring.programmes import queue_graduation_check, queue_mentor_assignment
+from mentoring.top_performers.holders import active_badge_member_ids
+from support.tickets.opening import give_priority_support
 
 
 @subscribe("job.confirmed")
@@ -28,3 +30,13 @@ def check_graduation_on_promotion(event: Event) -> None:
 def find_mentor(event: Event) -> None:
     """The new Starter gets a mentor after the commit (mentoring.assign_mentor)."""
     queue_mentor_assignment(event.payload["member_id"])
+
+
+@subscribe("ticket.opened")
+def priority_support(event: Event) -> None:
+    """A ticket a member opens while holding a valid top-performer badge goes one step up."""
+    member_id = event.payload["member_id"]
+    if event.payload["by"] != "member" or member_id is None:
+        return
+    if active_badge_member_ids([member_id]):
+        give_priority_support(event.subject_id, programme="top_performer")

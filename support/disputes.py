@@ -1,15 +1,17 @@
 """Disputes: a ticket with dispute=true about a job freezes the job's money.
 
-Opening one moves the job to `disputed` through jobs.lifecycle (under the job's row lock),
-counts it on the member's stats (record_job_disputed, which levels read) and tells the other
-party. While any job of a member is `disputed`, payout runs hold that member's payout
+Opening one moves the job to `disputed` through jobs.lifecycle (under the job's row lock); what
+follows is support.events' subscriber of job.disputed, whatever disputed the job (this ticket,
+POST /jobs/{id}/dispute, or a chargeback): the dispute ticket linked or opened, the dispute
+counted on the member's stats (record_job_disputed, which levels read), the other party told.
+While any job of a member is `disputed`, payout runs hold that member's payout
 (payouts.payout_run); the ticket's resolution (support.resolutions) moves the job on, and the
 hold lifts.
 
 A job has at most one open dispute: a second one is a 409 naming the first ticket (the job's
 row lock serialises the check; the partial unique index uq_tickets_open_dispute_job backs it).
-The legacy POST /jobs/{id}/dispute opens a dispute ticket too (`dispute_job`), so there is one
-path into mediation.
+The legacy POST /jobs/{id}/dispute disputes the job in jobs, and the subscriber opens its
+dispute ticket, so there is one path into mediation.
 """
 
 from __future__ import annotations
@@ -19,16 +21,11 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden, NotFound
 from crowd.extensions import db
-from customers.models import Customer
 from jobs.errors import JobNotDisputable
 from jobs.lifecycle import transition as job_transition
 from jobs.models import Job
 from jobs.queries import lock_job
-from members.models import Member
-from members.service import record_job_disputed
-from notifications.service import notify
 from support.errors import AlreadyDisputed
-from support.lifecycle import record
 from support.models import Ticket
 
 DISPUTABLE = ("completed", "confirmed")
@@ -85,34 +82,12 @@ def open_dispute(ticket: Ticket, *, actor: Principal) -> Job:
     ticket.dispute = True
     db.session.flush()  # the ticket's id, for the audit trail and the notification
     # The lifecycle refuses what the actor may not do (a member disputing a confirmed job).
-    job_transition(job, "dispute", actor=party, actor_user_id=actor.user_id, reason=ticket.subject)
-    if job.assigned_member_id is not None:
-        record_job_disputed(job.assigned_member_id)
-    record(ticket, "dispute", actor=party, actor_id=actor.user_id, job_id=job.id)
-    _tell_other_party(job, ticket, opened_by=party)
-    return job
-
-
-def _tell_other_party(job: Job, ticket: Ticket, *, opened_by: str) -> None:
-    if opened_by == "customer" and job.assigned_member_id is not None:
-        user_id = db.session.scalar(
-            select(Member.user_id).where(Member.id == job.assigned_member_id)
-        )
-        body = (
-            f"The customer disputes “{job.title}”. Support will mediate; "
-            "your payout is held until then."
-        )
-    elif opened_by == "member":
-        user_id = db.session.scalar(select(Customer.user_id).where(Customer.id == job.customer_id))
-        body = f"Your member disputes “{job.title}”. Support will mediate."
-    else:
-        return
-    notify(
-        user_id,
-        "job.disputed",
-        "Job disputed",
-        body,
-        dedupe_key=f"job.disputed:{job.id}:{user_id}:ticket-{ticket.id}",
-        job_id=job.id,
-        ticket_id=ticket.id,
+    job_transition(
+        job,
+        "dispute",
+        actor=party,
+        actor_user_id=actor.user_id,
+        context={"path": "party", "reason": ticket.subject, "ticket_id": ticket.id},
+        reason=ticket.subject,
     )
+    return job

@@ -2,8 +2,9 @@
 
 (state, action, actor) → next state. Actors: "customer" and "member" (the ticket's parties),
 "staff" (community managers and admins), "system" (timers). `transition` checks the table,
-records a TicketEvent (the audit trail), and keeps the SLA clocks: time spent waiting on a
-party pauses them, so the due times move later by exactly that long.
+records a TicketEvent (the audit trail), keeps the SLA clocks (time spent waiting on a party
+pauses them, so the due times move later by exactly that long) and emits `ticket.<new state>`
+(crowd.core.events); `opened` records and emits a new ticket's `ticket.opened`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from crowd.core.db import utcnow
+from crowd.core.events import Event, declare, emit
 from crowd.extensions import db
 from support.config import support_rules
 from support.errors import ticket_refusal
@@ -57,6 +59,8 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
 # Taking over an escalated ticket returns it to where it was (status_before_escalation).
 TAKE_OVER = ("escalated", "take_over", "staff")
 
+declare("ticket.opened", *{f"ticket.{state}" for state in TRANSITIONS.values()})
+
 
 def allowed_actions(status: str, actor: str) -> list[str]:
     """What `actor` may do to a ticket in `status` (for clients to offer the right buttons)."""
@@ -81,6 +85,23 @@ def record(ticket: Ticket, action: str, *, actor: str, actor_id: int | None, **d
     return event
 
 
+def opened(ticket: Ticket, *, actor: str, actor_id: int | None, **data) -> TicketEvent:
+    """Record a new ticket (in the session, with its id) and emit `ticket.opened`; its
+    subscribers see the ticket as it is (mentoring: priority support of top performers)."""
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        actor_id=actor_id,
+        actor_role=actor,
+        action="open",
+        from_status=None,
+        to_status=ticket.status,
+        data=data,
+    )
+    db.session.add(event)
+    _emit(ticket, "ticket.opened", action="open", by=actor, actor_id=actor_id, before=None)
+    return event
+
+
 def transition(
     ticket: Ticket,
     action: str,
@@ -92,7 +113,7 @@ def transition(
 ) -> TicketEvent:
     """Move `ticket` by `action`; 409 with its state when the table does not allow it.
 
-    The caller holds the ticket's row lock.
+    The caller holds the ticket's row lock. A move to another state emits `ticket.<state>`.
     """
     now = now or utcnow()
     if (ticket.status, action, actor) == TAKE_OVER:
@@ -121,7 +142,33 @@ def transition(
         data=data,
     )
     db.session.add(event)
+    if target != before:
+        _emit(ticket, f"ticket.{target}", action=action, by=actor, actor_id=actor_id, before=before)
     return event
+
+
+def _emit(
+    ticket: Ticket, name: str, *, action: str, by: str, actor_id: int | None, before: str | None
+) -> None:
+    emit(
+        Event(
+            name=name,
+            subject_type="ticket",
+            subject_id=ticket.id,
+            actor=actor_id if actor_id is not None else "system",
+            payload={
+                "action": action,
+                "by": by,
+                "from_status": before,
+                "to_status": ticket.status,
+                "dispute": bool(ticket.dispute),
+                "job_id": ticket.job_id,
+                "customer_id": ticket.customer_id,
+                "member_id": ticket.member_id,
+                "priority": ticket.priority,
+            },
+        )
+    )
 
 
 def _keep_clocks(ticket: Ticket, before: str, after: str, now: datetime) -> None:

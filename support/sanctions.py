@@ -10,6 +10,9 @@ Jobs already assigned to the member stay assigned (a decision): a suspension is 
 investigation, the customer has a confirmed appointment, and the jobs lifecycle has no staff
 "unassign"; the response lists them (`assigned_job_ids`) for the community manager to settle
 one by one (e.g. cancel, and post again). A reinstated member is offered jobs again.
+
+Every sanction emits an event (crowd.core.events): `sanction.imposed` (a warning or a
+suspension) or `sanction.lifted` (a reinstatement); the member's notice is support.events'.
 """
 
 from __future__ import annotations
@@ -17,16 +20,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.core.auth import Principal
-from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
+from crowd.core.events import Event, declare, emit
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from jobs.dispatch import next_wave_if_idle
+from jobs.dispatch import withdraw_member_offers
 from jobs.models import Job, Offer
 from jobs.queries import lock_job
 from members.models import Member
 from members.service import change_member_status
-from notifications.service import notify
 from support.lifecycle import record
 from support.models import Sanction, Ticket
 
@@ -40,6 +42,11 @@ MESSAGES = {
     ),
     "reinstate": ("You are reinstated", "You are active again and receive job offers: {reason}"),
 }
+
+
+# What a sanction is, as an event: a warning or a suspension is imposed, a reinstatement lifts.
+EVENTS = {"warn": "sanction.imposed", "suspend": "sanction.imposed", "reinstate": "sanction.lifted"}
+declare(*EVENTS.values())
 
 
 def _member(member_id: int) -> Member:
@@ -72,7 +79,7 @@ def sanction_member(
         # Lock order of dispatch: the jobs first, then the member, then the offers.
         jobs = [lock_job(job_id) for job_id in _jobs_with_pending_offers(member.id)]
         change_member_status(actor=actor, member_id=member.id, action="suspend", reason=reason)
-        withdrawn = _withdraw_offers(member, jobs)
+        withdrawn = withdraw_member_offers(member.id, jobs, actor_user_id=actor.user_id)
     elif kind == "reinstate":
         change_member_status(actor=actor, member_id=member.id, action="reinstate", reason=reason)
     sanction = Sanction(
@@ -93,14 +100,21 @@ def sanction_member(
             sanction_id=sanction.id,
             kind=kind,
         )
-    title, body = MESSAGES[kind]
-    notify(
-        member.user_id,
-        f"support.sanction_{kind}",
-        title,
-        body.format(reason=reason),
-        dedupe_key=f"support.sanction:{sanction.id}",
-        sanction_id=sanction.id,
+    emit(
+        Event(
+            name=EVENTS[kind],
+            subject_type="sanction",
+            subject_id=sanction.id,
+            actor=actor.user_id,
+            payload={
+                "kind": kind,
+                "member_id": member.id,
+                "member_user_id": member.user_id,
+                "reason": reason,
+                "ticket_id": sanction.ticket_id,
+                "member_status": member.status,
+            },
+        )
     )
     return _present(sanction, member, offers_withdrawn=withdrawn)
 
@@ -114,30 +128,6 @@ def _jobs_with_pending_offers(member_id: int) -> list[int]:
             .order_by(Offer.job_id)
         )
     )
-
-
-def _withdraw_offers(member: Member, jobs: list[Job]) -> int:
-    """Withdraw the member's pending offers of `jobs` (locked) and move those jobs on."""
-    if not jobs:
-        return 0
-    now = utcnow()
-    offers = db.session.scalars(
-        select(Offer)
-        .where(
-            Offer.member_id == member.id,
-            Offer.status == "pending",
-            Offer.job_id.in_([job.id for job in jobs]),
-        )
-        .order_by(Offer.id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).all()
-    for offer in offers:
-        offer.status, offer.updated_at = "withdrawn", now
-    db.session.flush()
-    for job in jobs:
-        next_wave_if_idle(job)
-    return len(offers)
 
 
 def _present(sanction: Sanction, member: Member, *, offers_withdrawn: int | None = None) -> dict:

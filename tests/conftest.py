@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session as PlainSession
 from crowd import create_app
 from crowd.extensions import db
 from onboarding.levels.defaults import default_ruleset
+from tests.event_recorder import Recorder
 
 
 class _TestSession(PlainSession):
@@ -176,3 +177,12 @@ def pytest_configure(config):
 
 
 pytest_plugins = ["tests.factories"]
+
+
+@pytest.fixture
+def recorded():
+    """Events emitted during the test: `recorded.listen("ticket.opened", …)` first; the
+    test-only subscriber goes when the test ends."""
+    recorder = Recorder()
+    yield recorder
+    recorder.close()

@@ -86,9 +86,8 @@ def check_graduation(mentee_id: int) -> Mentorship | None:
     if row is None or not (row.level or row.record):
         return None
     mentorship = row.Mentorship
-    move(mentorship, "graduate", "system")
-    mentorship.graduated_at = utcnow()
-    mentorship.graduation_cause = "level" if row.level else "record"
+    cause = "level" if row.level else "record"
+    move(mentorship, "graduate", "system", changes={"graduation_cause": cause})
     db.session.flush()
     mentorship.reward_transaction_id = reward_mentor(mentorship)
     db.session.flush()

@@ -11,10 +11,13 @@ When the MENTOR declines or ends, or the mentorship is released, the mentee is a
 automatically (task mentoring.assign_mentor); when the mentee or a community manager ends it,
 the mentee waits in the CMs' unmatched list — a person chose, so a person picks next.
 Every move locks the mentorship row first: concurrent moves run one after the other and the
-loser gets a 409 with the state the winner left.
+loser gets a 409 with the state the winner left. `move` is the one place the status changes:
+it stamps the time and emits `mentorship.<new state>` (crowd.core.events).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -22,6 +25,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound
+from crowd.core.events import Event, declare, emit
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from mentoring.errors import MentorshipStateConflict
@@ -47,10 +51,24 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     ("active", "release", "system"): "ended",
     ("active", "graduate", "system"): "graduated",
 }
+# The moment a mentorship reached a state, stamped by move().
+STAMPS = {"active": "accepted_at", "ended": "ended_at", "graduated": "graduated_at"}
+
+declare(*{f"mentorship.{state}" for state in TRANSITIONS.values()})
 
 
-def move(mentorship: Mentorship, action: str, role: str) -> str:
-    """Apply `action` by `role` (the row is locked): 403 if the role never may, 409 if not now."""
+def move(
+    mentorship: Mentorship,
+    action: str,
+    role: str,
+    *,
+    actor_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+) -> str:
+    """Apply `action` by `role` (the row is locked): 403 if the role never may, 409 if not now.
+
+    Sets the status, its time stamp and `changes` (the end reason …), then emits
+    `mentorship.<new state>` with the mentorship as it now is."""
     target = TRANSITIONS.get((mentorship.status, action, role))
     if target is None:
         if not any(a == action and r == role for (_, a, r) in TRANSITIONS):
@@ -58,7 +76,28 @@ def move(mentorship: Mentorship, action: str, role: str) -> str:
         raise MentorshipStateConflict(
             f"Cannot {action} a mentorship that is {mentorship.status}.", state=mentorship.status
         )
+    before, now = mentorship.status, utcnow()
     mentorship.status = target
+    setattr(mentorship, STAMPS[target], now)
+    for column, value in (changes or {}).items():
+        setattr(mentorship, column, value)
+    emit(
+        Event(
+            name=f"mentorship.{target}",
+            subject_type="mentorship",
+            subject_id=mentorship.id,
+            actor=actor_id if actor_id is not None else "system",
+            payload={
+                "action": action,
+                "by": role,
+                "from_status": before,
+                "to_status": target,
+                "mentor_id": mentorship.mentor_id,
+                "mentee_id": mentorship.mentee_id,
+            },
+            occurred_at=now,
+        )
+    )
     return target
 
 
@@ -105,8 +144,7 @@ def _reassign(mentee_id: int) -> None:
 def accept(*, actor: Principal, mentorship_id: int) -> dict:
     """The mentor takes on the proposed mentee."""
     mentorship, role = mentorship_for(actor, mentorship_id, lock=True)
-    move(mentorship, "accept", role)
-    mentorship.accepted_at = utcnow()
+    move(mentorship, "accept", role, actor_id=actor.user_id)
     db.session.flush()
     mentor = display_names([mentorship.mentor_id])[mentorship.mentor_id][0]
     _notify(
@@ -121,17 +159,21 @@ def accept(*, actor: Principal, mentorship_id: int) -> dict:
     return present_mentorship(mentorship)
 
 
-def _finish(mentorship: Mentorship, reason: str) -> None:
-    mentorship.ended_at = utcnow()
-    mentorship.end_reason = reason[:500]
-    db.session.flush()
+def _ended(reason: str) -> dict:
+    return {"end_reason": reason[:500]}
 
 
 def decline(*, actor: Principal, mentorship_id: int, reason: str) -> dict:
     """The mentor turns a proposal down; the mentee is matched with someone else."""
     mentorship, role = mentorship_for(actor, mentorship_id, lock=True)
-    move(mentorship, "decline", role)
-    _finish(mentorship, f"declined by the mentor: {reason}")
+    move(
+        mentorship,
+        "decline",
+        role,
+        actor_id=actor.user_id,
+        changes=_ended(f"declined by the mentor: {reason}"),
+    )
+    db.session.flush()
     _notify(
         mentorship,
         [mentorship.mentee_id],
@@ -146,8 +188,14 @@ def decline(*, actor: Principal, mentorship_id: int, reason: str) -> dict:
 def end(*, actor: Principal, mentorship_id: int, reason: str) -> dict:
     """Either party or a community manager ends a mentorship, with a reason."""
     mentorship, role = mentorship_for(actor, mentorship_id, lock=True)
-    move(mentorship, "end", role)
-    _finish(mentorship, f"ended by the {role}: {reason}")
+    move(
+        mentorship,
+        "end",
+        role,
+        actor_id=actor.user_id,
+        changes=_ended(f"ended by the {role}: {reason}"),
+    )
+    db.session.flush()
     others = {"mentor": [mentorship.mentee_id], "mentee": [mentorship.mentor_id]}
     _notify(
         mentorship,
@@ -172,8 +220,8 @@ def release_mentees(mentor_id: int, *, reason: str) -> int:
         .execution_options(populate_existing=True)
     ).all()
     for mentorship in live:
-        move(mentorship, "release", "system")
-        _finish(mentorship, reason)
+        move(mentorship, "release", "system", changes=_ended(reason))
+        db.session.flush()
         _notify(
             mentorship,
             [mentorship.mentee_id, mentorship.mentor_id],

@@ -20,8 +20,6 @@ from crowd.extensions import db
 from jobs.lifecycle import allowed_actions
 from jobs.lifecycle import transition as job_transition
 from jobs.models import Job, JobEvent
-from members.models import Member
-from notifications.service import notify
 from payouts import ledger
 from payouts.job_money.payments import CLEARING
 from payouts.ledger import Line
@@ -102,30 +100,21 @@ def transition(payment: JobPayment, action: str, *, dispute: dict, at: datetime)
 
 
 def dispute_job(payment: JobPayment) -> None:
-    """The job (locked by the caller) goes to `disputed` when its state allows, and its member
-    hears of it; otherwise the chargeback is only recorded."""
+    """The job (locked by the caller) goes to `disputed` when its state allows; support's
+    subscriber of job.disputed opens the dispute ticket, counts it and tells the member, as for
+    a party's dispute. Otherwise the chargeback is only recorded."""
     job = db.session.get(Job, payment.job_id)
     if "dispute" not in allowed_actions(job.status, "customer"):
         return
+    reason = f"chargeback: {payment.dispute_reason or 'no reason given'}"
     job_transition(
         job,
         "dispute",
         actor="customer",
-        reason=f"chargeback: {payment.dispute_reason or 'no reason given'}",
+        context={"path": "chargeback", "reason": reason, "ticket_id": None},
+        reason=reason,
         dispute_id=payment.dispute_id,
     )
-    member_user = db.session.scalar(
-        select(Member.user_id).where(Member.id == job.assigned_member_id)
-    )
-    if member_user is not None:
-        notify(
-            member_user,
-            "job.disputed",
-            "Job disputed",
-            f"The customer's bank disputes the payment for “{job.title}”.",
-            dedupe_key=f"job.chargeback:{payment.dispute_id}",
-            job_id=job.id,
-        )
 
 
 def confirm_job(payment: JobPayment) -> None:

@@ -19,6 +19,7 @@ from payouts.models.job_payments import JobPayment
 from support.errors import ProposalNoLongerFits, ProposalOnHold, ResolutionNotOpen
 from support.lifecycle import transition
 from support.models import Resolution, Ticket
+from support.resolutions.lifecycle import transition as resolve
 from support.resolutions.money import check_money
 from support.resolutions.notices import describe, tell_parties
 from support.tickets.access import lock_ticket, watchers
@@ -150,7 +151,8 @@ def apply_resolution(
     if resolution.member_at_fault and job.assigned_member_id is not None:
         record_dispute_lost(job.assigned_member_id)
     resolution.refund_amount = refund
-    resolution.status, resolution.applied_at, resolution.applied_by = "applied", now, by
+    resolution.applied_by = by
+    resolve(resolution, "apply", by=actor, actor_id=actor_id, now=now)
     transition(
         ticket, "apply", actor=actor, actor_id=actor_id, now=now, resolution_id=resolution.id, by=by
     )

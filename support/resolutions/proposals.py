@@ -24,6 +24,8 @@ from support.resolutions.applying import (
     require_proposed,
     resolution_of,
 )
+from support.resolutions.lifecycle import proposed
+from support.resolutions.lifecycle import transition as resolve
 from support.resolutions.money import check_money, proposed_refund
 from support.resolutions.notices import describe, tell_parties, tell_staff_and_other
 from support.tickets.access import ticket_for
@@ -106,6 +108,7 @@ def propose(
     )
     db.session.add(resolution)
     db.session.flush()
+    proposed(resolution, actor_id=actor.user_id)
     enqueue(DEADLINE_TASK, run_at=respond_by, resolution_id=resolution.id)
     tell_parties(
         ticket,
@@ -136,7 +139,7 @@ def answer_proposal(
     setattr(resolution, f"{side}_answer", answer)
     setattr(resolution, f"{side}_answered_at", now)
     if answer == "reject":
-        resolution.status = "rejected"
+        resolve(resolution, "reject", by=side, actor_id=actor.user_id, now=now)
         transition(
             ticket,
             "reject_proposal",
@@ -171,7 +174,7 @@ def withdraw(*, actor: Principal, ticket_id: int, resolution_id: int) -> Resolut
     ticket, _ = ticket_for(actor, ticket_id, lock=True)
     resolution = resolution_of(ticket, resolution_id)
     require_proposed(ticket, resolution)
-    resolution.status = "withdrawn"
+    resolve(resolution, "withdraw", by="staff", actor_id=actor.user_id)
     transition(
         ticket,
         "withdraw_proposal",

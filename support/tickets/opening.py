@@ -5,7 +5,8 @@ assigned member become parties) or about their own account (only their side); st
 about a job, a member and/or a customer. The description is the first message, visible to the
 parties. A follow-up of a closed ticket (closed is final) keeps its job and parties. A dispute
 (customers and members only, about a completed or confirmed job) also freezes the job's money
-through support.disputes.open_dispute.
+through support.disputes.open_dispute. A new ticket emits `ticket.opened` (support.lifecycle):
+the priority support of top performers is mentoring's subscriber (`give_priority_support`).
 """
 
 from __future__ import annotations
@@ -20,18 +21,18 @@ from customers.models import Customer
 from jobs.errors import JobNotDisputable
 from jobs.models import Job
 from members.models import Member
-from mentoring.top_performers.holders import active_badge_member_ids
 from support.disputes import open_dispute
 from support.errors import AlreadyDisputed
+from support.lifecycle import opened
 from support.messages import add_message
 from support.models import Ticket, TicketEvent
-from support.sla import due_times
+from support.sla import due_times, retarget
 from support.tickets.access import actor_kind, profile_id, side_of
 from support.tickets.views import present_ticket
 
 # Parties may not raise a ticket to urgent themselves; a community manager does (PATCH).
 PARTY_PRIORITIES = ("low", "normal", "high")
-# Priority support of top performers: one step up, never to urgent (a community manager's call).
+# Priority support (top performers): one step up, never to urgent (a community manager's call).
 PRIORITY_STEP_UP = {"low": "normal", "normal": "high", "high": "high"}
 DISPUTABLE = ("completed", "confirmed")
 
@@ -63,10 +64,45 @@ def open_ticket(
         customer_id, member_id = _parties(actor, kind, job, customer_id, member_id)
     if dispute:
         _check_disputable(job)
-    requested = priority
-    priority_support = kind == "member" and _top_performer(actor)
-    if priority_support:
-        priority = PRIORITY_STEP_UP[priority]
+    ticket = create_ticket(
+        opener_id=actor.user_id,
+        kind=kind,
+        subject=subject,
+        category=category,
+        description=description,
+        priority=priority,
+        job_id=job_id,
+        customer_id=customer_id,
+        member_id=member_id,
+        follow_up_of=follow_up_of,
+        dispute=dispute,
+        attachments=attachments or [],
+    )
+    if dispute:
+        open_dispute(ticket, actor=actor)
+    db.session.flush()
+    return present_ticket(ticket, kind)
+
+
+def create_ticket(
+    *,
+    opener_id: int,
+    kind: str,
+    subject: str,
+    category: str,
+    description: str,
+    priority: str,
+    job_id: int | None,
+    customer_id: int | None,
+    member_id: int | None,
+    follow_up_of: int | None = None,
+    dispute: bool = False,
+    attachments: list[dict] | None = None,
+    author_id: int | None = None,
+    author_role: str | None = None,
+) -> Ticket:
+    """Store a checked ticket, its first message (by `author_role`, the opener's `kind`
+    unless said) and its `ticket.opened`; the caller checked who may open it about what."""
     now = utcnow()
     first_due, resolution_due = due_times(priority, now)
     ticket = Ticket(
@@ -77,7 +113,7 @@ def open_ticket(
         job_id=job_id,
         customer_id=customer_id,
         member_id=member_id,
-        opened_by_id=actor.user_id,
+        opened_by_id=opener_id,
         opened_by_role=kind,
         dispute=dispute,
         follow_up_of_id=follow_up_of,
@@ -90,39 +126,32 @@ def open_ticket(
     )
     db.session.add(ticket)
     db.session.flush()
-    db.session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            actor_id=actor.user_id,
-            actor_role=kind,
-            action="open",
-            from_status=None,
-            to_status="new",
-            data={
-                "follow_up_of": follow_up_of,
-                "dispute": dispute,
-                **(
-                    {"priority_support": "top_performer", "requested_priority": requested}
-                    if priority_support
-                    else {}
-                ),
-            },
-        )
-    )
+    opened(ticket, actor=kind, actor_id=opener_id, follow_up_of=follow_up_of, dispute=dispute)
+    author_role = author_role or kind
     add_message(
         ticket,
-        author_id=actor.user_id,
-        author_role=kind,
+        author_id=opener_id if author_role == kind else author_id,
+        author_role=author_role,
         visibility="parties",
         body=description,
         attachments=attachments or [],
         kind="support.ticket_opened",
         title="New support ticket about you" if kind != "staff" else "Support contacted you",
     )
-    if dispute:
-        open_dispute(ticket, actor=actor)
-    db.session.flush()
-    return present_ticket(ticket, kind)
+    return ticket
+
+
+def give_priority_support(ticket_id: int, *, programme: str) -> None:
+    """Raise a new ticket's priority one step (never to urgent) for a member in a programme
+    with priority support, re-aim its SLA clocks and note it on the ticket's opening."""
+    ticket = db.session.get(Ticket, ticket_id)
+    requested = ticket.priority
+    ticket.priority = PRIORITY_STEP_UP.get(requested, requested)
+    retarget(ticket)
+    opening = db.session.scalar(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "open")
+    )
+    opening.data = {**opening.data, "priority_support": programme, "requested_priority": requested}
 
 
 def _check_opener(kind: str, priority: str, customer_id, member_id, dispute: bool) -> None:
@@ -135,12 +164,6 @@ def _check_opener(kind: str, priority: str, customer_id, member_id, dispute: boo
     for name, value in (("customer_id", customer_id), ("member_id", member_id)):
         if value is not None:
             raise field_error(name, "only staff open a ticket about someone else")
-
-
-def _top_performer(actor: Principal) -> bool:
-    """Whether the calling member holds a valid top-performer badge (priority support)."""
-    member_id = profile_id(actor)
-    return member_id is not None and bool(active_badge_member_ids([member_id]))
 
 
 def _same(field: str, given, inherited):

@@ -109,3 +109,35 @@ def test_the_daily_review_releases_the_mentees_of_an_ineligible_mentor(client):
     # Nothing more to do on a second run.
     assert review_mentors() == {"mentors": 0, "released": 0}
     assert member_row(coach).level_rank == 3
+
+
+def test_accepting_emits_mentorship_active_and_a_refused_move_nothing(client, recorded):
+    coach, newbie, mentorship_id = _proposed(client)
+    recorded.listen("mentorship.active", "mentorship.ended")
+    ok(client.post(f"{MENTORSHIPS}/{mentorship_id}/accept", headers=coach.headers))
+    again = client.post(f"{MENTORSHIPS}/{mentorship_id}/accept", headers=coach.headers)
+    assert problem(again, 409)["state"] == "active"
+    [event] = recorded.seen
+    assert (event.name, event.subject_id, event.actor) == (
+        "mentorship.active",
+        mentorship_id,
+        coach.user_id,
+    )
+    assert (event.payload["by"], event.payload["from_status"]) == ("mentor", "proposed")
+    assert (event.payload["mentor_id"], event.payload["mentee_id"]) == (
+        coach.profile_id,
+        newbie.profile_id,
+    )
+
+
+def test_ending_emits_mentorship_ended_with_the_reason_set(client, recorded):
+    coach, newbie, mentorship_id = _proposed(client)
+    recorded.listen("mentorship.ended")
+    body = ok(
+        client.post(
+            f"{MENTORSHIPS}/{mentorship_id}/end", json={"reason": "Moved"}, headers=newbie.headers
+        )
+    )
+    assert body["status"] == "ended" and body["ended_at"] is not None
+    [event] = recorded.seen
+    assert (event.payload["by"], event.payload["to_status"]) == ("mentee", "ended")
