@@ -32,6 +32,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.events import Event, declare, emit
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.config import job_rules
@@ -45,6 +46,8 @@ from jobs.queries import lock_job
 from members.models import Member
 from members.service import record_offers_received
 from notifications.service import notify_many
+
+declare("job.escalated")
 
 WAVE_TASK = "jobs.dispatch_wave"
 EXPIRE_TASK = "jobs.expire_offers_for_job"
@@ -254,6 +257,18 @@ def _escalate(job: Job, reason: str) -> WaveOutcome:
     transition(job, "escalate", actor="system", reason=reason, wave=job.wave)
     job.escalated_at = utcnow()
     job.escalation_reason = reason[:200]
+    # Whether the job was open or offered (a same-state move emits no job.<state>): staff are
+    # told by jobs.events.tell_staff_escalated.
+    emit(
+        Event(
+            "job.escalated",
+            "job",
+            job.id,
+            "system",
+            payload={"reason": job.escalation_reason, "wave": job.wave},
+            occurred_at=job.escalated_at,
+        )
+    )
     return WaveOutcome(job, "escalated", reason=reason)
 
 

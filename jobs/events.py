@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from accounts.models import User
 from crowd.core.events import Event, subscribe
 from crowd.extensions import db
 from customers.models import Customer
@@ -14,7 +15,7 @@ from jobs.models import Job
 from jobs.timers import schedule_close
 from members.models import Member
 from members.service import record_offer_answered
-from notifications.service import notify
+from notifications.service import notify, notify_many
 
 # States in which the member has been working on (or holding) the job: they hear of a cancel.
 MEMBER_ENGAGED = ("assigned", "in_progress", "disputed")
@@ -95,4 +96,30 @@ def count_answer(event: Event) -> None:
         event.payload["member_id"],
         accepted=event.name == "offer.accepted",
         response_seconds=event.payload["response_seconds"],
+    )
+
+
+@subscribe("job.escalated")
+def tell_staff_escalated(event: Event) -> None:
+    """Community managers hear of a job no member took (admins, when there is no CM): in the
+    app now, by email and push once the delivery providers carry these notices."""
+    job = _job(event)
+    staff = (
+        db.session.scalars(
+            select(User.id)
+            .where(User.role == "community_manager", User.disabled_at.is_(None))
+            .order_by(User.id)
+        ).all()
+        or db.session.scalars(
+            select(User.id)
+            .where(User.role == "admin", User.disabled_at.is_(None))
+            .order_by(User.id)
+        ).all()
+    )
+    key = f"job.escalated:{job.id}:{event.occurred_at.isoformat()}"
+    notify_many(
+        "job.escalated",
+        "Job needs a member",
+        f"“{job.title}” was escalated: {event.payload['reason']}",
+        recipients=[(user_id, f"{key}:{user_id}", {"job_id": job.id}) for user_id in staff],
     )

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from accounts.models import User
 from crowd.core.background import OutboxMessage
 from crowd.core.db import commit, utcnow
 from crowd.extensions import db
@@ -14,6 +15,7 @@ from jobs.models import Job, JobEvent, Offer
 from jobs.tasks import dispatch as tasks
 from members.models import MemberStats
 from notifications.models import Notification
+from tests.factories import make_actor
 from tests.jobs.conftest import active_member, drain_background, future, post_job_via_api
 
 OFFERS = "/api/v1/offers"
@@ -521,3 +523,46 @@ def test_members_cannot_use_staff_assign(client, customer, member):
         "/api/v1/staff/jobs/1/assign", json={"member_id": 1}, headers=member.headers
     )
     assert response.status_code == 403
+
+
+def _escalation_notices(job_id: int) -> list[tuple[int, str]]:
+    rows = db.session.scalars(
+        select(Notification).where(Notification.kind == "job.escalated").order_by(Notification.id)
+    ).all()
+    return [(row.user_id, row.body) for row in rows if row.data.get("job_id") == job_id]
+
+
+def test_an_escalation_tells_every_active_community_manager_in_the_app(app, client, customer, cm):
+    other_cm = make_actor("community_manager")
+    gone_cm = make_actor("community_manager")
+    db.session.execute(update(User).where(User.id == gone_cm.user_id).values(disabled_at=utcnow()))
+    admin = make_actor("admin")
+    active_member(skills=("router_config",))  # the wrong skill: escalated at once
+    job_id = post_job(app, client, customer)
+
+    notices = _escalation_notices(job_id)
+    assert sorted(user_id for user_id, _ in notices) == sorted([cm.user_id, other_cm.user_id])
+    assert all("No eligible member" in body for _, body in notices)
+    assert admin.user_id not in {user_id for user_id, _ in notices}
+    # What the CM sees in their inbox.
+    inbox = client.get("/api/v1/me/notifications", headers=cm.headers).get_json()
+    assert any(item["kind"] == "job.escalated" for item in inbox["items"])
+
+
+def test_an_escalation_after_the_last_wave_tells_staff_too(app, client, customer, cm, rules):
+    rules(wave_size=1, max_waves=1)
+    active_member()
+    job_id = post_job(app, client, customer)
+    assert _escalation_notices(job_id) == []
+    overdue(job_id)
+    run(app, tasks.expire_offers_for_job, job_id=job_id, wave=1)
+
+    assert [user_id for user_id, _ in _escalation_notices(job_id)] == [cm.user_id]
+
+
+def test_without_community_managers_the_admins_hear_of_an_escalation(app, client, customer):
+    admin = make_actor("admin")
+    active_member(skills=("router_config",))
+    job_id = post_job(app, client, customer)
+
+    assert [user_id for user_id, _ in _escalation_notices(job_id)] == [admin.user_id]
