@@ -2,16 +2,18 @@
 on confirmation, release (or the late-cancellation fee) on cancellation. The work itself runs
 in outbox tasks (payouts.job_money); a disputed job's member is held by the payout run through
 job_money.open_dispute_member_ids, which reads the job's state. A chargeback disputes the job,
-a won one confirms it again, a lost one is booked (payouts.job_money.chargebacks)."""
+a won one confirms it again, a lost one is booked (payouts.job_money.chargebacks). A paid
+payout releases the member's earlier held ones."""
 
 from __future__ import annotations
 
 from crowd.core.events import Event, subscribe
 from crowd.extensions import db
 from jobs.models import Job
-from payouts import job_money
+from payouts import job_money, payout_lifecycle
 from payouts.job_money import chargebacks
 from payouts.models.job_payments import JobPayment
+from payouts.models.payout_runs import Payout
 
 
 @subscribe("job.assigned")
@@ -50,3 +52,9 @@ def confirm_job(event: Event) -> None:
 def book_lost_chargeback(event: Event) -> None:
     """The platform bears the money the bank took back (platform:disputes)."""
     chargebacks.book_loss(db.session.get(JobPayment, event.subject_id))
+
+
+@subscribe("payout.paid")
+def release_held_payouts(event: Event) -> None:
+    """The member's earlier held payouts went out with this one: marked released by it."""
+    payout_lifecycle.release_held(db.session.get(Payout, event.subject_id))

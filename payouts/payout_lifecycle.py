@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import select
+
 from crowd.core.db import utcnow
 from crowd.core.events import Event, declare, emit
+from crowd.extensions import db
 from payouts import ledger
 from payouts.ledger import Line, account_code_for_member
 from payouts.models.payout_runs import Payout
@@ -35,11 +38,20 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("pending", "reversed"): "failed",  # the transfer was taken back: the money is ours again
     ("in_transit", "reversed"): "failed",
     ("paid", "reversed"): "failed",
+    # A held payout moved no money; its money stayed payable and a later payout paid it out.
+    ("held", "released"): "released",
 }
 # Where a payout's money is in the ledger, by status (its payable for failed).
 MONEY_AT = {"pending": IN_TRANSIT, "in_transit": IN_TRANSIT, "paid": CLEARING}
 
-EVENTS = ("payout.pending", "payout.held", "payout.in_transit", "payout.paid", "payout.failed")
+EVENTS = (
+    "payout.pending",
+    "payout.held",
+    "payout.in_transit",
+    "payout.paid",
+    "payout.failed",
+    "payout.released",
+)
 declare(*EVENTS)
 
 
@@ -50,7 +62,9 @@ def written(payouts: Iterable[Payout]) -> None:
         _emit(payout, "write", None, now)
 
 
-def transition(payout: Payout, action: str, *, transfer_id=None, reason=None) -> bool:
+def transition(
+    payout: Payout, action: str, *, transfer_id=None, reason=None, released_by=None
+) -> bool:
     """Move a (locked) payout by TRANSITIONS, post where its money goes (MONEY_AT) and emit
     `payout.<new state>`; False when the table has no such move (a replay, a late event):
     then nothing changes and nothing is emitted."""
@@ -74,10 +88,32 @@ def transition(payout: Payout, action: str, *, transfer_id=None, reason=None) ->
     elif target == "failed":
         payout.failed_at = now
         payout.failure_reason = reason or action
-    _move_money(payout, was, target)
+    elif target == "released":
+        payout.released_at, payout.released_by_id = now, released_by
+    if was in MONEY_AT:
+        _move_money(payout, was, target)
     if target != was:
         _emit(payout, action, was, now)
     return True
+
+
+def release_held(paying: Payout) -> int:
+    """Mark the member's earlier held payouts of the currency released by `paying`, which paid
+    their money out (held payouts move none: it stayed payable). Returns how many."""
+    held = db.session.scalars(
+        select(Payout)
+        .where(
+            Payout.member_id == paying.member_id,
+            Payout.currency == paying.currency,
+            Payout.status == "held",
+            Payout.id < paying.id,
+        )
+        .order_by(Payout.id)
+        .with_for_update(key_share=True)
+    ).all()
+    for payout in held:
+        transition(payout, "released", released_by=paying.id)
+    return len(held)
 
 
 def _emit(payout: Payout, action: str, was: str | None, now) -> None:
@@ -96,6 +132,7 @@ def _emit(payout: Payout, action: str, was: str | None, now) -> None:
                 "amount": payout.amount,
                 "currency": payout.currency,
                 "reason": payout.hold_reason or payout.failure_reason,
+                "released_by_id": payout.released_by_id,
             },
             occurred_at=now,
         )

@@ -47,7 +47,7 @@ MONTHLY_FEE_STATUSES = ("pending", "billed", "failed")
 # requested (an admin asked; the task has not run yet) → sending (payouts written and committed,
 # transfers going out) → completed (no payout of the run is pending any more).
 PAYOUT_RUN_STATUSES = ("requested", "sending", "completed")
-PAYOUT_STATUSES = ("pending", "in_transit", "paid", "failed", "held")
+PAYOUT_STATUSES = ("pending", "in_transit", "paid", "failed", "held", "released")
 
 
 class MonthlyFee(IdMixin, TimestampMixin, Base):
@@ -121,16 +121,23 @@ class PayoutRun(IdMixin, TimestampMixin, Base):
 
 
 class Payout(IdMixin, TimestampMixin, Base):
-    """Money sent to one member's connected account (or held back, with the reason)."""
+    """Money sent to one member's connected account (or held back, with the reason; released
+    once a later payout of the member paid that money out)."""
 
     __tablename__ = "payouts"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("currency IN ('EUR', 'CHF')", name="currency_known"),
         CheckConstraint(
-            "status IN ('pending', 'in_transit', 'paid', 'failed', 'held')", name="status_known"
+            "status IN ('pending', 'in_transit', 'paid', 'failed', 'held', 'released')",
+            name="status_known",
         ),
-        CheckConstraint("(status = 'held') = (hold_reason IS NOT NULL)", name="held_has_reason"),
+        CheckConstraint(
+            "(status IN ('held', 'released')) = (hold_reason IS NOT NULL)", name="held_has_reason"
+        ),
+        CheckConstraint(
+            "(status = 'released') = (released_by_id IS NOT NULL)", name="released_by_a_payout"
+        ),
         Index("ix_payouts_run_id", "run_id", "id"),
         Index("ix_payouts_member_id", "member_id", "id"),
         Index("ix_payouts_status", "status"),
@@ -156,6 +163,9 @@ class Payout(IdMixin, TimestampMixin, Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A held payout's money went out with a later payout of the member (paid): that one.
+    released_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("payouts.id"))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The provider time (`created`, whole seconds) of the newest bank payout event applied: an
     # older payout.paid / payout.failed is stale and changes nothing.
     bank_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,7 +24,7 @@ FAILURE_REASON = (
 
 class PayoutSchema(ma.Schema):
     """Money sent to a member's connected account: pending → in_transit → paid | failed, or
-    held (not sent, with the reason)."""
+    held (not sent, with the reason) → released (a later payout paid it out)."""
 
     id = ma.fields.Integer()
     run_id = ma.fields.Integer()
@@ -46,6 +46,11 @@ class PayoutSchema(ma.Schema):
     sent_at = ma.fields.DateTime(allow_none=True)
     paid_at = ma.fields.DateTime(allow_none=True)
     failed_at = ma.fields.DateTime(allow_none=True)
+    released_by_id = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "Released: the later payout that paid this held money out"},
+    )
+    released_at = ma.fields.DateTime(allow_none=True)
 
 
 class MyPayoutSchema(ma.Schema):
@@ -63,6 +68,11 @@ class MyPayoutSchema(ma.Schema):
     sent_at = ma.fields.DateTime(allow_none=True)
     paid_at = ma.fields.DateTime(allow_none=True)
     failed_at = ma.fields.DateTime(allow_none=True)
+    released_by_id = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "Released: the later payout that paid this held money out"},
+    )
+    released_at = ma.fields.DateTime(allow_none=True)
 
 
 class PayoutQueryArgsSchema(PageArgsSchema):

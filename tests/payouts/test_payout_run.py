@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from crowd.core.background import TASKS, OutboxMessage
 from crowd.core.db import commit
 from crowd.extensions import db
-from payouts import ledger, payout_run
+from payouts import ledger, payout_lifecycle, payout_run
 from payouts.models import (
     ConnectedAccount,
     LedgerTransaction,
@@ -201,8 +201,65 @@ def test_held_members_are_paid_by_a_later_run_once_they_may_be(app, client):
     account.payouts_enabled = True
     db.session.commit()
     run_now(app)
-    assert [p.status for p in payouts_of(actor.profile_id)] == ["held", "paid"]
+    held, paid = payouts_of(actor.profile_id)
+    # The held row is released by the payout that paid its money out (it moved none itself).
+    assert (held.status, held.released_by_id) == ("released", paid.id)
+    assert held.hold_reason == "payouts are not enabled on the payout account"
+    assert (paid.status, paid.amount) == ("paid", held.amount)
+    assert held.released_at is not None
     assert payable(actor.profile_id) == 0
+
+
+def test_held_twice_then_paid_releases_both_and_shows_it_to_the_member(app, client):
+    actor = payee(client, 8000)
+    account = db.session.scalar(
+        select(ConnectedAccount).where(ConnectedAccount.member_id == actor.profile_id)
+    )
+    account.payouts_enabled = False
+    db.session.commit()
+    run_now(app)
+    run_now(app)
+    first, second = payouts_of(actor.profile_id)
+    # Still held: nothing went out yet, so nothing is released.
+    assert [first.status, second.status] == ["held", "held"]
+    account.payouts_enabled = True
+    db.session.commit()
+    run_now(app)
+
+    first, second, paid = payouts_of(actor.profile_id)
+    assert paid.status == "paid"
+    assert [(p.status, p.released_by_id) for p in (first, second)] == [
+        ("released", paid.id),
+        ("released", paid.id),
+    ]
+    mine = client.get("/api/v1/me/payouts", headers=actor.headers).get_json()["items"]
+    by_id = {item["id"]: item for item in mine}
+    assert by_id[first.id]["status"] == "released"
+    assert by_id[first.id]["released_by_id"] == paid.id
+    assert by_id[paid.id]["status"] == "paid"
+    assert payable(actor.profile_id) == 0
+
+
+def test_a_payout_in_another_currency_releases_nothing(app, client):
+    actor = payee(client, 8000)
+    account = db.session.scalar(
+        select(ConnectedAccount).where(ConnectedAccount.member_id == actor.profile_id)
+    )
+    account.payouts_enabled = False
+    db.session.commit()
+    run_now(app)
+    (held,) = payouts_of(actor.profile_id)
+    paying = Payout(
+        run_id=held.run_id,
+        member_id=held.member_id,
+        amount=500,
+        currency="CHF",
+        status="paid",
+    )
+    db.session.add(paying)
+    db.session.flush()
+    assert payout_lifecycle.release_held(paying) == 0
+    assert held.status == "held"
 
 
 def test_fees_owed_are_settled_before_the_payout(app, client):
