@@ -11,6 +11,7 @@ from accounts.service import new_user
 from crowd.extensions import db
 from customers.models import Customer
 from members.models import Member, MemberStats, MemberStatusChange
+from onboarding.applications.lifecycle import opened
 from onboarding.models import Application
 from recruitment import intake as recruitment_intake
 
@@ -90,6 +91,8 @@ def register_member(
     # The application's checklist starts at once (GET /api/v1/me/onboarding).
     application = Application(member_id=member.id, number=1)
     db.session.add(application)
+    db.session.flush()
+    opened(application, actor=user.id)
     recruitment_intake.record(
         intake, member=member, email=user.email, application=application, device_id=device_id
     )

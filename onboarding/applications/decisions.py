@@ -15,11 +15,11 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
-from crowd.core.events import Event, emit
 from crowd.extensions import db
 from members.models import Member
 from members.service import change_member_status
 from notifications.service import notify
+from onboarding.applications.lifecycle import transition
 from onboarding.applications.queue import application_for_staff, detail, require_staff
 from onboarding.config import onboarding_rules
 from onboarding.errors import (
@@ -160,9 +160,6 @@ def approve(*, actor: Principal, application_id: int, note: str | None = None) -
         raise StepsIncomplete(
             f"Not every step is done: {', '.join(missing)}.", state="incomplete", missing=missing
         )
-    now = utcnow()
-    application.status, application.reason = "approved", note
-    application.decided_at, application.decided_by_id = now, actor.user_id
     change_member_status(
         actor=actor,
         member_id=member.id,
@@ -178,19 +175,10 @@ def approve(*, actor: Principal, application_id: int, note: str | None = None) -
         dedupe_key=f"onboarding.approved:{application.id}",
         application_id=application.id,
     )
-    # Last: the first level is the final step of admission.
+    # Last: the first level is the final step of admission; then application.approved, whose
+    # subscribers in other packages find a mentor, give a referral code, check the referrer.
     admit_member(member.id, actor_user_id=actor.user_id)
-    # What follows in other packages (a mentor, a referral code, the referrer's milestone) is
-    # their subscribers'.
-    emit(
-        Event(
-            name="application.approved",
-            subject_type="application",
-            subject_id=application.id,
-            actor=actor.user_id,
-            payload={"member_id": member.id},
-        )
-    )
+    transition(application, "approve", actor_user_id=actor.user_id, reason=note)
     return detail(application)
 
 
@@ -199,8 +187,7 @@ def reject(*, actor: Principal, application_id: int, reason: str) -> dict:
     application = _locked_open(actor, application_id)
     now = utcnow()
     reapply_after = now + timedelta(days=onboarding_rules().reapply_cooloff_days)
-    application.status, application.reason = "rejected", reason
-    application.decided_at, application.decided_by_id = now, actor.user_id
+    transition(application, "reject", actor_user_id=actor.user_id, reason=reason)
     application.reapply_after = reapply_after
     for call in _calls(application.id):
         if call.status == "scheduled":

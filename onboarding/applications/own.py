@@ -12,6 +12,7 @@ from crowd.core.errors import field_error
 from crowd.extensions import db
 from helpcentre.reading import linked_articles
 from members.access import own_member
+from onboarding.applications.lifecycle import opened
 from onboarding.errors import CheckPending, NotAnApplicant, NothingToReapply, ReapplyLater
 from onboarding.models import Application, DocumentCheck
 from onboarding.steps import StepState, checklists, is_ready, step_context
@@ -150,4 +151,5 @@ def reapply(*, actor: Principal) -> Application:
     )
     db.session.add(application)
     db.session.flush()
+    opened(application, actor=actor.user_id)
     return application

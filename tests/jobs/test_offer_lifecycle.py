@@ -16,6 +16,7 @@ from jobs.errors import OfferAlreadyAnswered, OfferExpired, OfferTaken
 from jobs.models import Offer
 from jobs.queries import lock_job
 from jobs.tasks import dispatch as tasks
+from tests.event_recorder import recording
 from tests.jobs.conftest import active_member, drain_background
 from tests.jobs.test_dispatch import (
     OFFERS,
@@ -26,7 +27,6 @@ from tests.jobs.test_dispatch import (
     run,
     stats,
 )
-from tests.recorded_events import recording
 
 ALL = offer_lifecycle.EVENTS
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from crowd.extensions import db
 from members.models import Member
 from onboarding.models import Application, IntroCall, LevelChange
+from tests.event_recorder import recording
 from tests.jobs.conftest import active_member, drain_background, notifications_for
 from tests.onboarding.conftest import (
     API,
@@ -232,3 +233,67 @@ def test_reapplying_without_a_rejection_is_409(client, member, cm):
 def test_reapplying_is_for_members(client, customer):
     assert problem(client.post(f"{API}/me/onboarding/reapply"), 401)
     assert problem(_reapply(client, customer), 403)
+
+
+# --- the application's events (onboarding.applications.lifecycle) ---------------------------
+
+APPLICATION_EVENTS = ("application.in_progress", "application.approved", "application.rejected")
+
+
+def test_approval_emits_application_approved_with_the_member_and_the_note(client, member, cm):
+    ready_applicant(client, cm, member)
+    application_id = application_id_of(member)
+    with recording(*APPLICATION_EVENTS) as caught:
+        ok(_approve(client, cm, application_id, note="Welcome"))
+    [event] = caught
+    assert (event.name, event.subject_id, event.actor) == (
+        "application.approved",
+        application_id,
+        cm.user_id,
+    )
+    assert event.payload["member_id"] == member.profile_id
+    assert (event.payload["from_status"], event.payload["reason"]) == ("in_progress", "Welcome")
+
+
+def test_rejection_and_reapplication_emit_their_events(client, member, cm):
+    application_id = application_id_of(member)
+    with recording(*APPLICATION_EVENTS) as caught:
+        ok(_reject(client, cm, application_id, reason="Too little experience"))
+        db.session.get(Application, application_id).reapply_after = datetime.now(UTC)
+        db.session.commit()
+        second = ok(_reapply(client, member), 201)
+    assert [(e.name, e.subject_id) for e in caught] == [
+        ("application.rejected", application_id),
+        ("application.in_progress", second["id"]),
+    ]
+    assert caught[0].payload["reason"] == "Too little experience"
+    assert (caught[1].payload["number"], caught[1].actor) == (2, member.user_id)
+
+
+def test_a_decided_application_emits_nothing_when_decided_again(client, member, cm):
+    application_id = application_id_of(member)
+    ok(_reject(client, cm, application_id))
+    with recording(*APPLICATION_EVENTS) as caught:
+        assert problem(_approve(client, cm, application_id), 409)["state"] == "rejected"
+        assert problem(_reject(client, cm, application_id), 409)["state"] == "rejected"
+    assert caught == []
+    assert db.session.get(Application, application_id).status == "rejected"
+
+
+def test_sign_up_opens_the_first_application_with_its_event(client):
+    body = {
+        "email": "new.applicant@example.com",
+        "password": "a long and unusual passphrase 42",
+        "display_name": "New Applicant",
+        "kind": "private",
+    }
+    with recording(*APPLICATION_EVENTS) as caught:
+        assert client.post("/api/v1/accounts/members", json=body).status_code == 202
+    [event] = caught
+    application = db.session.get(Application, event.subject_id)
+    assert (event.name, application.number, application.status) == (
+        "application.in_progress",
+        1,
+        "in_progress",
+    )
+    assert event.payload["member_id"] == application.member_id

@@ -11,6 +11,7 @@ from crowd.core.db import commit
 from crowd.extensions import db
 from mentoring.models import Mentorship
 from onboarding.levels.evaluation import evaluate_crowd, promote_on_event
+from tests.event_recorder import recording
 from tests.jobs.conftest import active_member, drain_background
 from tests.onboarding.test_levels_support import (
     changes_of,
@@ -20,7 +21,6 @@ from tests.onboarding.test_levels_support import (
     ranked_member,
 )
 from tests.payouts.job_money_helpers import outbox
-from tests.recorded_events import recording
 
 pytestmark = pytest.mark.usefixtures("default_ladder")
 

@@ -10,9 +10,9 @@ from crowd.core.events import wiring
 from crowd.extensions import db
 from jobs.models import Job
 from payouts.job_money import chargebacks
+from tests.event_recorder import recording
 from tests.payouts.job_money_helpers import confirmed_job, payment, transactions
 from tests.payouts.test_job_money_webhooks import deliver, dispute, now
-from tests.recorded_events import recording
 from tests.stripe_fake import stripe_event
 
 pytestmark = pytest.mark.usefixtures("stripe_settings", "ledger_sound")

@@ -13,6 +13,7 @@ from crowd.extensions import db
 from payouts import payout_lifecycle
 from payouts.models import LedgerTransaction, OfflineAccount
 from payouts.models.payments import ConnectedAccount
+from tests.event_recorder import recording
 from tests.payouts.test_payout_run import payee, payouts_of
 from tests.payouts.test_payout_run import run_now as run_offline
 from tests.payouts.test_payout_run_stripe import (
@@ -22,7 +23,6 @@ from tests.payouts.test_payout_run_stripe import (
     the_payout,
     transfer_event,
 )
-from tests.recorded_events import recording
 from tests.stripe_fake import post_event
 
 pytestmark = pytest.mark.usefixtures("ledger_sound")
