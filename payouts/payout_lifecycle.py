@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from crowd.core.db import utcnow
-from crowd.core.events import Event, declare, emit
+from crowd.core.events import declare, emit_transition
 from crowd.extensions import db
 from payouts import ledger
 from payouts.ledger import Line, account_code_for_member
@@ -117,25 +117,20 @@ def release_held(paying: Payout) -> int:
 
 
 def _emit(payout: Payout, action: str, was: str | None, now) -> None:
-    emit(
-        Event(
-            name=f"payout.{payout.status}",
-            subject_type="payout",
-            subject_id=payout.id,
-            actor="system",
-            payload={
-                "action": action,
-                "from_status": was,
-                "to_status": payout.status,
-                "run_id": payout.run_id,
-                "member_id": payout.member_id,
-                "amount": payout.amount,
-                "currency": payout.currency,
-                "reason": payout.hold_reason or payout.failure_reason,
-                "released_by_id": payout.released_by_id,
-            },
-            occurred_at=now,
-        )
+    emit_transition(
+        "payout",
+        payout.id,
+        action=action,
+        was=was,
+        now=payout.status,
+        actor=None,
+        occurred_at=now,
+        run_id=payout.run_id,
+        member_id=payout.member_id,
+        amount=payout.amount,
+        currency=payout.currency,
+        reason=payout.hold_reason or payout.failure_reason,
+        released_by_id=payout.released_by_id,
     )
 
 

@@ -56,6 +56,34 @@ def subscribe(*names: str) -> Callable[[Subscriber], Subscriber]:
     return register
 
 
+def emit_transition(
+    kind: str,
+    subject_id: int,
+    /,
+    *,
+    action: str,
+    was: str | None,
+    now: str,
+    actor: int | str | None,
+    subject_type: str | None = None,
+    occurred_at: datetime | None = None,
+    **payload: Any,
+) -> None:
+    """Emit `<kind>.<now>` for a lifecycle's move by `action` from `was` (None: created), with
+    what every transition event carries (action, from_status, to_status) and `payload`. An
+    `actor` of None is the system."""
+    emit(
+        Event(
+            name=f"{kind}.{now}",
+            subject_type=subject_type or kind,
+            subject_id=subject_id,
+            actor="system" if actor is None else actor,
+            payload={"action": action, "from_status": was, "to_status": now, **payload},
+            occurred_at=occurred_at or utcnow(),
+        )
+    )
+
+
 def declare(*names: str) -> None:
     """Name the events a module emits, so the wiring lists them before anyone subscribes."""
     _DECLARED.update(names)

@@ -25,7 +25,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound
-from crowd.core.events import Event, declare, emit
+from crowd.core.events import declare, emit_transition
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from mentoring.errors import MentorshipStateConflict
@@ -81,22 +81,17 @@ def move(
     setattr(mentorship, STAMPS[target], now)
     for column, value in (changes or {}).items():
         setattr(mentorship, column, value)
-    emit(
-        Event(
-            name=f"mentorship.{target}",
-            subject_type="mentorship",
-            subject_id=mentorship.id,
-            actor=actor_id if actor_id is not None else "system",
-            payload={
-                "action": action,
-                "by": role,
-                "from_status": before,
-                "to_status": target,
-                "mentor_id": mentorship.mentor_id,
-                "mentee_id": mentorship.mentee_id,
-            },
-            occurred_at=now,
-        )
+    emit_transition(
+        "mentorship",
+        mentorship.id,
+        action=action,
+        was=before,
+        now=target,
+        actor=actor_id,
+        occurred_at=now,
+        by=role,
+        mentor_id=mentorship.mentor_id,
+        mentee_id=mentorship.mentee_id,
     )
     return target
 

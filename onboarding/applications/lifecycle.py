@@ -9,7 +9,7 @@ packages (a mentor, a referral code, the referrer's milestone) is their subscrib
 from __future__ import annotations
 
 from crowd.core.db import utcnow
-from crowd.core.events import Event, declare, emit
+from crowd.core.events import declare, emit_transition
 from onboarding.errors import ApplicationNotOpen
 from onboarding.models import Application
 
@@ -41,19 +41,14 @@ def transition(
 
 
 def _emit(application: Application, action: str, was: str | None, actor: int | str) -> None:
-    emit(
-        Event(
-            name=f"application.{application.status}",
-            subject_type="application",
-            subject_id=application.id,
-            actor=actor,
-            payload={
-                "action": action,
-                "from_status": was,
-                "to_status": application.status,
-                "member_id": application.member_id,
-                "number": application.number,
-                "reason": application.reason,
-            },
-        )
+    emit_transition(
+        "application",
+        application.id,
+        action=action,
+        was=was,
+        now=application.status,
+        actor=actor,
+        member_id=application.member_id,
+        number=application.number,
+        reason=application.reason,
     )

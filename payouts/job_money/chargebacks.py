@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from crowd.core.events import Event, declare, emit
+from crowd.core.events import declare, emit_transition
 from crowd.extensions import db
 from jobs.lifecycle import allowed_actions
 from jobs.lifecycle import transition as job_transition
@@ -73,25 +73,21 @@ def transition(payment: JobPayment, action: str, *, dispute: dict, at: datetime)
         payment.dispute_amount = dispute.get("amount") or payment.dispute_amount
         payment.disputed_at = payment.disputed_at or at
         payment.dispute_closed_at = at
-    emit(
-        Event(
-            name=f"chargeback.{target}",
-            subject_type="job_payment",
-            subject_id=payment.id,
-            actor="system",
-            payload={
-                "action": action,
-                "from_status": was,
-                "to_status": target,
-                "job_id": payment.job_id,
-                "dispute_id": payment.dispute_id,
-                "dispute_status": payment.dispute_status,
-                "reason": payment.dispute_reason,
-                "amount": payment.dispute_amount,
-                "currency": payment.currency,
-            },
-            occurred_at=at,
-        )
+    emit_transition(
+        "chargeback",
+        payment.id,
+        subject_type="job_payment",
+        action=action,
+        was=was,
+        now=target,
+        actor=None,
+        occurred_at=at,
+        job_id=payment.job_id,
+        dispute_id=payment.dispute_id,
+        dispute_status=payment.dispute_status,
+        reason=payment.dispute_reason,
+        amount=payment.dispute_amount,
+        currency=payment.currency,
     )
     return target
 

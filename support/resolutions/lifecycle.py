@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from crowd.core.db import utcnow
-from crowd.core.events import Event, declare, emit
+from crowd.core.events import declare, emit_transition
 from support.errors import ResolutionNotOpen
 from support.models import Resolution
 
@@ -65,25 +65,20 @@ def _emit(
     before: str | None,
     now: datetime,
 ) -> None:
-    emit(
-        Event(
-            name=f"resolution.{resolution.status}",
-            subject_type="resolution",
-            subject_id=resolution.id,
-            actor=actor_id if actor_id is not None else "system",
-            payload={
-                "action": action,
-                "by": by,
-                "from_status": before,
-                "to_status": resolution.status,
-                "ticket_id": resolution.ticket_id,
-                "job_id": resolution.job_id,
-                "kind": resolution.kind,
-                "refund_amount": resolution.refund_amount,
-                "goodwill_amount": resolution.goodwill_amount,
-                "member_at_fault": resolution.member_at_fault,
-                "applied_by": resolution.applied_by,
-            },
-            occurred_at=now,
-        )
+    emit_transition(
+        "resolution",
+        resolution.id,
+        action=action,
+        was=before,
+        now=resolution.status,
+        actor=actor_id,
+        occurred_at=now,
+        by=by,
+        ticket_id=resolution.ticket_id,
+        job_id=resolution.job_id,
+        kind=resolution.kind,
+        refund_amount=resolution.refund_amount,
+        goodwill_amount=resolution.goodwill_amount,
+        member_at_fault=resolution.member_at_fault,
+        applied_by=resolution.applied_by,
     )

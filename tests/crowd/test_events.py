@@ -87,3 +87,26 @@ def test_a_declared_event_is_listed_without_subscribers(scratch):
         pass
 
     assert wiring() == {"thing.done": [f"{__name__}.{react.__qualname__}"], "thing.started": []}
+
+
+def test_a_transition_event_carries_the_move_and_the_lifecycles_own_fields(scratch):
+    seen = []
+    subscribe("thing.done")(seen.append)
+
+    events.emit_transition(
+        "thing", 7, action="finish", was="started", now="done", actor=None, kind="big"
+    )
+
+    [event] = seen
+    assert (event.name, event.subject_type, event.subject_id, event.actor) == (
+        "thing.done",
+        "thing",
+        7,
+        "system",
+    )
+    assert event.payload == {
+        "action": "finish",
+        "from_status": "started",
+        "to_status": "done",
+        "kind": "big",
+    }

@@ -178,11 +178,7 @@ def test_without_a_payout_account_the_payout_is_held(app, client):
 
 def test_with_payouts_not_enabled_the_payout_is_held(app, client):
     actor = payee(client, 8000)
-    account = db.session.scalar(
-        select(ConnectedAccount).where(ConnectedAccount.member_id == actor.profile_id)
-    )
-    account.payouts_enabled = False
-    db.session.commit()
+    _payouts_disabled(actor)
     run_id = run_now(app)
     [payout] = payouts_of(actor.profile_id)
     assert payout.hold_reason == "payouts are not enabled on the payout account"
@@ -190,13 +186,19 @@ def test_with_payouts_not_enabled_the_payout_is_held(app, client):
     assert (totals["held_count"], totals["held_amount"], totals["count"]) == (1, 8000, 0)
 
 
-def test_held_members_are_paid_by_a_later_run_once_they_may_be(app, client):
-    actor = payee(client, 8000)
+def _payouts_disabled(actor) -> ConnectedAccount:
+    """The member's payout account, with payouts switched off (their payouts are held)."""
     account = db.session.scalar(
         select(ConnectedAccount).where(ConnectedAccount.member_id == actor.profile_id)
     )
     account.payouts_enabled = False
     db.session.commit()
+    return account
+
+
+def test_held_members_are_paid_by_a_later_run_once_they_may_be(app, client):
+    actor = payee(client, 8000)
+    account = _payouts_disabled(actor)
     run_now(app)
     account.payouts_enabled = True
     db.session.commit()
@@ -212,11 +214,7 @@ def test_held_members_are_paid_by_a_later_run_once_they_may_be(app, client):
 
 def test_held_twice_then_paid_releases_both_and_shows_it_to_the_member(app, client):
     actor = payee(client, 8000)
-    account = db.session.scalar(
-        select(ConnectedAccount).where(ConnectedAccount.member_id == actor.profile_id)
-    )
-    account.payouts_enabled = False
-    db.session.commit()
+    account = _payouts_disabled(actor)
     run_now(app)
     run_now(app)
     first, second = payouts_of(actor.profile_id)
@@ -242,11 +240,7 @@ def test_held_twice_then_paid_releases_both_and_shows_it_to_the_member(app, clie
 
 def test_a_payout_in_another_currency_releases_nothing(app, client):
     actor = payee(client, 8000)
-    account = db.session.scalar(
-        select(ConnectedAccount).where(ConnectedAccount.member_id == actor.profile_id)
-    )
-    account.payouts_enabled = False
-    db.session.commit()
+    _payouts_disabled(actor)
     run_now(app)
     (held,) = payouts_of(actor.profile_id)
     paying = Payout(
