@@ -65,6 +65,7 @@ PUBLISHED = {
     "job-not-confirmable",
     "job-not-cancellable",
     "job-not-startable",
+    "check-in-not-open",
     "job-not-completable",
     "job-not-disputable",
     "job-not-assignable",
