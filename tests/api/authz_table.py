@@ -375,6 +375,7 @@ def table() -> dict[str, Access]:
         "PUT /api/v1/level-rulesets/{ruleset_id}": Access(body={"levels": LEVELS}),
         "POST /api/v1/level-rulesets/{ruleset_id}/activate": OPEN,
         "POST /api/v1/level-rulesets/{ruleset_id}/dry-run": OPEN,
+        "POST /api/v1/level-evaluations": OPEN,
         "GET /api/v1/members/{member_id}/level": OPEN,
         "POST /api/v1/members/{member_id}/level/lock": Access(body={"reason": "Matrix"}),
         "DELETE /api/v1/members/{member_id}/level/lock": OPEN,
