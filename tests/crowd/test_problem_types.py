@@ -143,6 +143,7 @@ PUBLISHED = {
     "badge-expired",
     "period-already-evaluated",
     "period-superseded",
+    "period-not-over",
     "event-state-conflict",
     "event-started",
     "event-not-started",
