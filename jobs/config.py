@@ -20,6 +20,8 @@ class JobRules:
     late_cancel_window_hours: int = 24  # customer cancels closer than this to the start: fee
     late_cancel_fee_percent: int = 20  # of the job price, in minor units rounded half up
     reminder_hours_before: int = 24
+    # The member may check in (start the work) from this long before the booked window.
+    check_in_opens_minutes: int = 60
     review_blind_days: int = 7  # reviews publish when both are in, or after this
     close_after_days: int = 14  # confirmed → closed
 

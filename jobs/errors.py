@@ -72,6 +72,12 @@ class JobNotStartable(JobStateConflict):
     title, type_slug = "Job not startable", "job-not-startable"
 
 
+class CheckInNotOpen(Conflict):
+    """Too early to check in: `opens_at` says when check-in opens (before the window)."""
+
+    title, type_slug = "Check-in not open yet", "check-in-not-open"
+
+
 class JobNotCompletable(JobStateConflict):
     """Only a job in progress can be completed; `state` is the job's state."""
 

@@ -8,7 +8,7 @@ Writes lock the job row first (as dispatch does) and move it through the state m
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -20,7 +20,9 @@ from crowd.core.errors import NotFound
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from customers.models import Customer
+from jobs.config import job_rules
 from jobs.dispatch import WAVE_TASK, customer_user_id
+from jobs.errors import CheckInNotOpen
 from jobs.lifecycle import allowed_actions, transition
 from jobs.matching.eligibility import haversine_km
 from jobs.models import Job, JobSkill, Offer, WorkReport
@@ -246,11 +248,28 @@ def get_my_job(*, actor: Principal, job_id: int) -> dict:
 # --- doing the work ------------------------------------------------------------------------
 
 
+def _refuse_early_check_in(job: Job, now: datetime) -> None:
+    """Check-in opens `check_in_opens_minutes` before the booked window; earlier is a 409."""
+    if job.status != "assigned" or job.scheduled_start is None:
+        return  # a job in another state gets the state machine's own answer
+    lead = job_rules().check_in_opens_minutes
+    opens_at = job.scheduled_start - timedelta(minutes=lead)
+    if now < opens_at:
+        raise CheckInNotOpen(
+            f"Check-in opens at {opens_at.isoformat()}, {lead} minutes before the window.",
+            state=job.status,
+            opens_at=opens_at.isoformat(),
+            scheduled_start=job.scheduled_start.isoformat(),
+        )
+
+
 def start_job(*, actor: Principal, job_id: int) -> dict:
-    """Check in on site: assigned → in progress."""
+    """Check in on site: assigned → in progress, from shortly before the booked window."""
     job = _own_job(actor, job_id, lock=True)
+    now = utcnow()
+    _refuse_early_check_in(job, now)
     transition(job, "start", actor="member", actor_user_id=actor.user_id)
-    job.started_at = utcnow()
+    job.started_at = now
     notify(
         customer_user_id(job),
         "job.started",

@@ -167,7 +167,8 @@ def status_history(args, member_id):
 @blp.response(200, schemas.MemberSkillSchema)
 @blp.errors(404)
 def verify_skill(member_id, slug):
-    """Mark a skill the member claims as verified by you."""
+    """Mark a skill the member claims as verified by you. A verified skill needs no passed
+    skill test: it satisfies the onboarding step `skill_tests`."""
     return service.set_skill_verified(
         actor=current_principal(), member_id=member_id, slug=slug, verified=True
     )

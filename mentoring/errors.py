@@ -89,6 +89,12 @@ class PeriodAlreadyEvaluated(Conflict):
     title, type_slug = "Period already evaluated", "period-already-evaluated"
 
 
+class PeriodNotOver(Conflict):
+    """The period has not ended yet: it is evaluated from `ends_at` on."""
+
+    title, type_slug = "Period not over", "period-not-over"
+
+
 class PeriodSuperseded(Conflict):
     """A later period has been evaluated; this one is history."""
 

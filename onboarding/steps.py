@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from crowd.core.db import utcnow
@@ -195,10 +195,16 @@ def _skill_tests_done(ctx: StepContext) -> ColumnElement[bool]:
         SkillTestAttempt.skill_id == MemberSkill.skill_id,
         SkillTestAttempt.passed == true(),
     )
+    # A skill a community manager verified needs no passed test (the staff override).
     still_needed = (
         select(MemberSkill.skill_id)
         .join(SkillTest, SkillTest.skill_id == MemberSkill.skill_id)
-        .where(MemberSkill.member_id == Member.id, test_available(), ~passed)
+        .where(
+            MemberSkill.member_id == Member.id,
+            MemberSkill.verified == false(),
+            test_available(),
+            ~passed,
+        )
     )
     return ~still_needed.exists()
 
@@ -212,6 +218,7 @@ def _skill_details(standing: SkillStanding) -> dict:
         "attempts": standing.attempts,
         "best_score": standing.best_score,
         "passed": standing.passed,
+        "verified": standing.verified,
         "retry_after": _iso(standing.retry_after),
         "open_attempt_id": standing.open_attempt.id if standing.open_attempt else None,
     }
@@ -222,7 +229,7 @@ def _skill_tests_state(facts: MemberFacts, ctx: StepContext) -> tuple[str, dict]
     details = {"skills": [_skill_details(s) for s in facts.skills]}
     if not tested:
         return "not_required", details
-    if all(s.passed for s in tested):
+    if all(s.satisfied for s in tested):
         return "done", details
     if any(s.needs_pass and s.last_failed and s.open_attempt is None for s in tested):
         return "failed", details
@@ -309,7 +316,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "skill_tests",
-        "A passed test for every claimed skill that has one.",
+        "A passed test for every claimed skill that has one (or the skill verified by a CM).",
         done=_skill_tests_done,
         state=_skill_tests_state,
     ),

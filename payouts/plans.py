@@ -218,11 +218,17 @@ def _plan_by_code(code: str, *, lock: str | None = None) -> CommissionPlan | Non
 
 
 def list_plans(*, actor: Principal, active: bool | None = None) -> list[CommissionPlan]:
-    """Every plan (or only active or inactive ones), by code."""
+    """Every plan a member can be on (or only active or inactive ones), by code.
+
+    The standard plan is among them even before it is stored: members without an assignment
+    are on it (the built-in 20 %, shown without `created_at`)."""
     query = select(CommissionPlan).order_by(CommissionPlan.code)
     if active is not None:
         query = query.where(CommissionPlan.active.is_(active))
-    return list(db.session.scalars(query))
+    found = list(db.session.scalars(query))
+    if active is not False and _plan_by_code(STANDARD_CODE) is None:
+        found = sorted([*found, builtin_standard_plan()], key=lambda plan: plan.code)
+    return found
 
 
 def _check_amounts(code: str, values: dict) -> None:
@@ -270,6 +276,8 @@ def plan_in_use(plan: CommissionPlan) -> bool:
 def update_plan(*, actor: Principal, code: str, **changes) -> CommissionPlan:
     """Rename, (de)activate, or change the amounts of a plan no member depends on yet."""
     plan = _plan_by_code(code, lock="update")
+    if plan is None and code == STANDARD_CODE:
+        plan = sync_default_plans()  # the built-in plan GET /plans lists: stored to change it
     if plan is None:
         raise NotFound("No such plan.")
     amounts = {k: v for k, v in changes.items() if k in AMOUNT_FIELDS}

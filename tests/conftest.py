@@ -85,6 +85,9 @@ def app(database_url):
         "RATE_LIMIT_JOB_POSTING": "10000 per minute",
         "RATE_LIMIT_OFFER_ACCEPT": "10000 per minute",
         "RATE_LIMIT_PAYMENTS": "10000 per minute",
+        # Check-in timing gets its own tests (tests/jobs/test_check_in.py); elsewhere members
+        # start jobs booked days ahead.
+        "JOBS_CHECK_IN_OPENS_MINUTES": 30 * 24 * 60,
         # Counters in Redis are this run's own: parallel runs share the test Redis database.
         "RATE_LIMIT_KEY_PREFIX": f"crowd-test-{uuid.uuid4().hex[:8]}",
     }

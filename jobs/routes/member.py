@@ -88,7 +88,11 @@ def get_job(job_id):
 @blp.response(200, work_schemas.MemberJobSchema)
 @blp.errors(404, 409)
 def start_job(job_id):
-    """Check in on site and start the work (assigned → in progress); else 409 with `state`."""
+    """Check in on site and start the work (assigned → in progress); else 409 with `state`.
+
+    Check-in opens JOBS_CHECK_IN_OPENS_MINUTES (default 60) before the booked window;
+    earlier is a 409 `check-in-not-open` whose `opens_at` says when it opens.
+    """
     return work.start_job(actor=current_principal(), job_id=job_id)
 
 

@@ -23,12 +23,14 @@ RUN = "/top-performer-runs/<int:run_id>"
 @blp.response(201, schemas.RunSchema)
 @blp.errors(409)
 def create_run(data):
-    """Run the evaluation now for the current period (or a named one that has begun).
+    """Run the evaluation now for the latest ended period (or a named one that has ended).
 
-    Every (member, category) with activity in the window gets a decision with its figures;
-    the top of each category × region cell get a badge and its perks. A period runs once:
-    a second run is a 409 (state "exists"); a period older than one already run is a 409
-    (state "superseded").
+    Every (member, category) with activity in the window (`top_window_months` ending with the
+    period) gets a decision with its figures; the top of each category × region cell get a
+    badge and its perks, valid through the next period and the one after. A period is
+    evaluated once it has ended: the current one is a 409 (state "not_over", `ends_at`). A
+    period runs once: a second run is a 409 (state "exists"); a period older than one already
+    run is a 409 (state "superseded").
     """
     return runs.run_period(actor=current_principal(), **data)
 

@@ -1,5 +1,8 @@
 """Evaluation periods: calendar blocks of `top_period_months` months, labelled for humans.
 
+A period is evaluated once it has ended, over the window ending with it; its badges are valid
+through the next period and the one after (grace).
+
 3 months → quarters ("2026-Q4"), 1 → months ("2026-11"), 6 → halves ("2026-H2"), 12 → years
 ("2026"), any other divisor of 12 → "2026-P3". Periods start on the 1st at 00:00 UTC.
 """
@@ -31,9 +34,12 @@ class Period:
     def next(self) -> Period:
         return period_starting(self.end, self.months)
 
+    def previous(self) -> Period:
+        return period_starting(add_months(self.start, -self.months), self.months)
+
     def window(self, window_months: int) -> tuple[datetime, datetime]:
-        """The rolling window the run evaluates: `window_months` ending at the period start."""
-        return add_months(self.start, -window_months), self.start
+        """The rolling window the period's run evaluates: `window_months` ending at its end."""
+        return add_months(self.end, -window_months), self.end
 
 
 def _label(start: datetime, months: int) -> str:

@@ -8,9 +8,11 @@ active. Passing members are ranked within their cell (category × region = the m
 by score = average rating, ties to more jobs, then fewer cancellations, then the lower member id;
 the top top_percent % of the cell's passing members (rounded up, so at least one) are awarded.
 
-A badge is valid from the period start to the end of the next period (grace). With it, once per
-member and run, a commission perk (top_commission_discount_bp off, from the run on — never
-backdated — to the badge's end), the matching boost and priority support (both read the badges).
+A period is evaluated once it has ended, over the window of top_window_months ending with it.
+A badge is valid from the period's end through the next period and the one after (grace).
+With it, once per member and run, a commission perk (top_commission_discount_bp off, from the
+run on — never backdated — to the badge's end), the matching boost and priority support (both
+read the badges).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from crowd.core.errors import field_error
 from crowd.extensions import db
 from members.models import SkillCategory
 from mentoring.config import ProgrammeRules, programme_rules
-from mentoring.errors import PeriodAlreadyEvaluated, PeriodSuperseded
+from mentoring.errors import PeriodAlreadyEvaluated, PeriodNotOver, PeriodSuperseded
 from mentoring.models import TopPerformerBadge, TopPerformerDecision, TopPerformerRun
 from mentoring.top_performers.figures import window_figures
 from mentoring.top_performers.periods import Period, parse_period, period_at
@@ -42,13 +44,23 @@ GATES = ("status", "volume", "rating", "cancellation", "acceptance", "sanction",
 def run_period(
     *, actor: Principal | None, period: str | None = None, now: datetime | None = None
 ) -> TopPerformerRun:
-    """Evaluate `period` (default: the current one) once; a second run of it is a 409."""
+    """Evaluate `period` (default: the latest that has ended) once it has ended; once only.
+
+    A period not over yet is a 409 (state "not_over", `ends_at`), a second run of one a 409
+    (state "exists"), a period older than one evaluated a 409 (state "superseded")."""
     rules = programme_rules()
     now = now or utcnow()
     months = rules.top_period_months
-    target = parse_period(period, months) if period else period_at(now, months)
+    target = parse_period(period, months) if period else latest_ended(now, months)
     if target.start > now:
         raise field_error("period", f"{target.label} has not begun yet")
+    if target.end > now:
+        raise PeriodNotOver(
+            f"Period {target.label} runs until {target.end.isoformat()}; "
+            "it is evaluated once it has ended.",
+            state="not_over",
+            ends_at=target.end.isoformat(),
+        )
     _check_new(target)
     window_start, window_end = target.window(rules.top_window_months)
     run = TopPerformerRun(
@@ -72,10 +84,18 @@ def run_period(
     return run
 
 
-def current_period_due(now: datetime | None = None) -> str | None:
-    """The current period's label when it has no run yet (what the daily check runs)."""
+def latest_ended(now: datetime, months: int) -> Period:
+    """The latest period that has ended by `now`: the one before the current one."""
+    return period_at(now, months).previous()
+
+
+def period_due(now: datetime | None = None) -> str | None:
+    """The latest ended period's label when it has no run yet (what the daily check runs).
+
+    Never the current period: it has not ended, so a run right after start-up finds nothing
+    to evaluate early."""
     now = now or utcnow()
-    target = period_at(now, programme_rules().top_period_months)
+    target = latest_ended(now, programme_rules().top_period_months)
     exists = db.session.scalar(
         select(TopPerformerRun.id).where(TopPerformerRun.period == target.label)
     )
@@ -186,8 +206,11 @@ def _evaluate(run: TopPerformerRun, target: Period, rules: ProgrammeRules, now: 
 
 
 def _award(run, target: Period, rules: ProgrammeRules, awarded: list[dict], now) -> None:
-    """Badges, one commission perk per member, and a notification per member."""
-    valid_until = target.next().end
+    """Badges, one commission perk per member, and a notification per member.
+
+    Valid from the end of the evaluated period through the next one and the one after."""
+    badge_period = target.next()
+    valid_until = badge_period.next().end
     by_member: dict[int, list[dict]] = defaultdict(list)
     for row in awarded:
         by_member[row["member_id"]].append(row)
@@ -199,7 +222,7 @@ def _award(run, target: Period, rules: ProgrammeRules, awarded: list[dict], now)
                 member_id=member_id,
                 discount_bp=rules.top_commission_discount_bp,
                 reason=f"Top performer {run.period}",
-                valid_from=max(now, target.start),
+                valid_from=max(now, badge_period.start),
                 valid_to=valid_until,
             )
         for row in member_rows:
@@ -209,7 +232,7 @@ def _award(run, target: Period, rules: ProgrammeRules, awarded: list[dict], now)
                     member_id=member_id,
                     category_id=row["category_id"],
                     region=row["region"],
-                    valid_from=target.start,
+                    valid_from=badge_period.start,
                     valid_until=valid_until,
                     perk_id=perk.id if perk else None,
                 )

@@ -36,8 +36,9 @@ from datetime import datetime
 from sqlalchemy import select, text
 
 from crowd.core.auth import Principal
+from crowd.core.background import enqueue
 from crowd.core.db import commit, is_postgres, utcnow
-from crowd.core.errors import NotFound
+from crowd.core.errors import Forbidden, NotFound
 from crowd.extensions import db
 from members.models import Member
 from onboarding.errors import AlreadyRanked
@@ -227,6 +228,27 @@ def evaluate_crowd(
     }
     log.info("level evaluation (%s): %s", cause, summary)
     return summary
+
+
+def queue_crowd_evaluation(*, actor: Principal) -> dict:
+    """An admin's run of the crowd-wide evaluation now: the daily run's work, queued.
+
+    It runs as the task the scheduler runs (it commits per chunk, so never inside a request),
+    after this request commits; changes are recorded with cause "manual" and the detail
+    "manual:<date>:<admin's user id>". A second run finds nothing more to change."""
+    if actor.role != "admin":
+        raise Forbidden("Only admins run the level evaluation.")
+    now = utcnow()
+    ruleset = find_active_ruleset()
+    detail = f"manual:{now.date().isoformat()}:{actor.user_id}"
+    enqueue("onboarding.evaluate_levels", cause="manual", detail=detail)
+    return {
+        "status": "queued",
+        "cause": "manual",
+        "detail": detail,
+        "ruleset_version": ruleset.version if ruleset is not None else None,
+        "queued_at": now,
+    }
 
 
 # --- dry run --------------------------------------------------------------------------------

@@ -109,6 +109,21 @@ def dry_run(args, ruleset_id):
     return evaluation.dry_run(actor=current_principal(), ruleset_id=ruleset_id, **args)
 
 
+@blp.route("/level-evaluations", methods=["POST"])
+@blp.auth(ADMIN)
+@blp.idempotent
+@blp.response(202, schemas.EvaluationQueuedSchema)
+def run_evaluation():
+    """Run the crowd-wide level evaluation now: the real run (not a dry run), the one the
+    scheduler runs daily, against the active rule set.
+
+    It is queued and runs in the background right after this request; promotions and
+    demotions are recorded with cause "manual" (see GET /members/{member_id}/level/changes)
+    and notified as the daily run's are. Running it again changes nothing more.
+    """
+    return evaluation.queue_crowd_evaluation(actor=current_principal())
+
+
 # --- a member's level -----------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from crowd.core.auth import STAFF, current_principal
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema, page_of
 from onboarding.schemas import skill_tests as schemas
-from onboarding.skill_tests import attempts, catalogue
+from onboarding.skill_tests import attempts, catalogue, overrides
 
 blp = CrowdBlueprint(
     "onboarding_skill_tests", __name__, url_prefix="/api/v1", description="Onboarding: skill tests"
@@ -147,3 +147,22 @@ def deactivate_question(test_id, question_id):
         actor=current_principal(), test_id=test_id, question_id=question_id
     )
     return Response(status=204)
+
+
+@blp.route("/members/<int:member_id>/skill-tests/<skill_slug>/reset-retry-delay", methods=["POST"])
+@blp.auth(*STAFF)
+@blp.response(200, schemas.OwnSkillTestSchema)
+@blp.errors(404)
+def reset_retry_delay(member_id, skill_slug):
+    """Let a member who failed a skill test try again now, without waiting out the delay.
+
+    The failed attempt keeps its score; only its `retry_after` becomes now. With nothing to
+    reset (passed, an attempt open, no wait left) nothing changes. Answers the member's
+    standing in the skill's test. Recorded in the audit log. 404: the member does not claim
+    the skill, or it has no test. To let an applicant through without any test, verify the
+    skill instead (POST /members/{member_id}/skills/{slug}/verify): a verified skill satisfies
+    the onboarding step `skill_tests`.
+    """
+    return overrides.reset_retry_delay(
+        actor=current_principal(), member_id=member_id, skill_slug=skill_slug
+    )

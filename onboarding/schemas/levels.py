@@ -236,6 +236,18 @@ class DryRunSchema(ma.Schema):
     changes = ma.fields.List(ma.fields.Nested(DryRunChangeSchema))
 
 
+class EvaluationQueuedSchema(ma.Schema):
+    """A crowd-wide level evaluation an admin started: queued, it runs in the background."""
+
+    status = ma.fields.String(metadata={"description": "queued"})
+    cause = ma.fields.String(metadata={"description": "manual: the level changes' cause"})
+    detail = ma.fields.String(metadata={"description": "The level changes' detail"})
+    ruleset_version = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The active rule set it evaluates against"}
+    )
+    queued_at = ma.fields.DateTime()
+
+
 # --- a member's standing --------------------------------------------------------------------
 
 

@@ -157,6 +157,12 @@ class OwnSkillTestSchema(ma.Schema):
     attempts = ma.fields.Integer()
     best_score = ma.fields.Integer(allow_none=True)
     passed = ma.fields.Boolean()
+    verified = ma.fields.Boolean(
+        metadata={
+            "description": "A community manager verified the skill: onboarding needs no passed "
+            "test for it"
+        }
+    )
     retry_after = ma.fields.DateTime(
         allow_none=True, metadata={"description": "No new attempt before this (after a failure)"}
     )

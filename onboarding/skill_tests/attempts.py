@@ -72,6 +72,7 @@ def _overview(standing: SkillStanding, active_questions: dict[int, int]) -> dict
         "attempts": standing.attempts,
         "best_score": standing.best_score,
         "passed": standing.passed,
+        "verified": standing.verified,
         "retry_after": standing.retry_after,
         "open_attempt": (
             {"id": open_attempt.id, "expires_at": open_attempt.expires_at} if open_attempt else None
@@ -81,8 +82,12 @@ def _overview(standing: SkillStanding, active_questions: dict[int, int]) -> dict
 
 def list_own_tests(*, actor: Principal) -> list[dict]:
     """Each skill the member claims, whether it has a test, and how they have done in it."""
-    member = own_member(actor)
-    standings = standings_for([member.id], utcnow())[member.id]
+    return member_tests(own_member(actor).id)
+
+
+def member_tests(member_id: int) -> list[dict]:
+    """Each skill a member claims with its test and the member's standing in it."""
+    standings = standings_for([member_id], utcnow())[member_id]
     test_ids = [s.test.id for s in standings if s.test is not None]
     counts = {}
     if test_ids:

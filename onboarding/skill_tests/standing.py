@@ -36,12 +36,22 @@ def effective_status(attempt: SkillTestAttempt, now: datetime) -> str:
 def effective_retry_after(
     attempt: SkillTestAttempt, retry_delay_hours: int, now: datetime
 ) -> datetime | None:
-    """When another attempt may start after this one failed (None: it did not fail)."""
+    """When another attempt may start after this one failed (None: it did not fail).
+
+    The delay is the test's current one, counted from the failure: a community manager who
+    lowers it shortens waits already running (a raised delay never lengthens them), and one
+    who resets a member's wait has written an earlier `retry_after`, which stands."""
+    status = effective_status(attempt, now)
+    if status == "expired":
+        failed_at = attempt.expires_at
+    elif status == "submitted" and not attempt.passed:
+        failed_at = attempt.submitted_at
+    else:
+        return None
+    by_delay = failed_at + timedelta(hours=retry_delay_hours)
     if attempt.retry_after is not None:
-        return attempt.retry_after
-    if effective_status(attempt, now) == "expired":
-        return attempt.expires_at + timedelta(hours=retry_delay_hours)
-    return None
+        return min(attempt.retry_after, by_delay)
+    return by_delay
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class SkillStanding:
     name: str
     category: str
     test: SkillTest | None  # None: no test available, the skill needs none
+    verified: bool  # a community manager vouched for the skill: it needs no passed test
     attempts: int
     best_score: int | None
     passed: bool
@@ -67,7 +78,12 @@ class SkillStanding:
 
     @property
     def needs_pass(self) -> bool:
-        return self.test is not None and not self.passed
+        return self.test is not None and not self.passed and not self.verified
+
+    @property
+    def satisfied(self) -> bool:
+        """The skill holds nobody up: no test, a passed one, or verified by staff."""
+        return not self.needs_pass
 
 
 def _standing(
@@ -75,6 +91,7 @@ def _standing(
     skill: Skill,
     category: str,
     test: SkillTest | None,
+    verified: bool,
     attempts: list[tuple[SkillTestAttempt, int]],
     now: datetime,
 ) -> SkillStanding:
@@ -96,6 +113,7 @@ def _standing(
         name=skill.name,
         category=category,
         test=test,
+        verified=verified,
         attempts=len(attempts),
         best_score=max(scores) if scores else None,
         passed=passed,
@@ -112,7 +130,7 @@ def standings_for(member_ids: Iterable[int], now: datetime) -> dict[int, list[Sk
     if not ids:
         return result
     claims = db.session.execute(
-        select(MemberSkill.member_id, Skill, SkillCategory.slug, SkillTest)
+        select(MemberSkill.member_id, MemberSkill.verified, Skill, SkillCategory.slug, SkillTest)
         .join(Skill, Skill.id == MemberSkill.skill_id)
         .join(SkillCategory, SkillCategory.id == Skill.category_id)
         .outerjoin(SkillTest, and_(SkillTest.skill_id == Skill.id, test_available()))
@@ -128,8 +146,10 @@ def standings_for(member_ids: Iterable[int], now: datetime) -> dict[int, list[Sk
     )
     for attempt, delay in rows:
         attempts[(attempt.member_id, attempt.skill_id)].append((attempt, delay))
-    for member_id, skill, category, test in claims:
+    for member_id, verified, skill, category, test in claims:
         result[member_id].append(
-            _standing(member_id, skill, category, test, attempts[(member_id, skill.id)], now)
+            _standing(
+                member_id, skill, category, test, verified, attempts[(member_id, skill.id)], now
+            )
         )
     return result

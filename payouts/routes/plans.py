@@ -25,7 +25,8 @@ MEMBER = "member"
 @blp.arguments(PlanQueryArgsSchema, location="query")
 @blp.response(200, PlanSchema(many=True))
 def list_plans(args):
-    """Every commission plan, by code."""
+    """Every commission plan a member can be on, by code: the standard plan (everyone's
+    default, 20 % unless stored otherwise) always among them, even before it is stored."""
     return plans.list_plans(actor=current_principal(), **args)
 
 

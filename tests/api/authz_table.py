@@ -366,6 +366,7 @@ def table() -> dict[str, Access]:
             body={"prompt": "Stud finder?", "options": ["Yes", "No"], "correct": [0]}
         ),
         "DELETE /api/v1/skill-tests/{test_id}/questions/{question_id}": OPEN,
+        "POST /api/v1/members/{member_id}/skill-tests/{skill_slug}/reset-retry-delay": OPEN,
         "GET /api/v1/levels/metrics": OPEN,
         "POST /api/v1/level-rulesets": Access(body={"levels": LEVELS}),
         "GET /api/v1/level-rulesets": OPEN,
@@ -374,6 +375,7 @@ def table() -> dict[str, Access]:
         "PUT /api/v1/level-rulesets/{ruleset_id}": Access(body={"levels": LEVELS}),
         "POST /api/v1/level-rulesets/{ruleset_id}/activate": OPEN,
         "POST /api/v1/level-rulesets/{ruleset_id}/dry-run": OPEN,
+        "POST /api/v1/level-evaluations": OPEN,
         "GET /api/v1/members/{member_id}/level": OPEN,
         "POST /api/v1/members/{member_id}/level/lock": Access(body={"reason": "Matrix"}),
         "DELETE /api/v1/members/{member_id}/level/lock": OPEN,

@@ -16,6 +16,7 @@ from mentoring.models import TopPerformerBadge, TopPerformerDecision, TopPerform
 from mentoring.tasks.top_performers import run_top_performers
 from mentoring.top_performers.holders import active_badge_member_ids
 from mentoring.top_performers.periods import parse_period, period_at
+from mentoring.top_performers.runs import run_period
 from payouts.models.plans import MemberCommissionPerk
 from payouts.plans import commission_for
 from support.models import Ticket, TicketEvent
@@ -49,7 +50,7 @@ def _decisions(run_id: int) -> dict[int, TopPerformerDecision]:
 # --- periods --------------------------------------------------------------------------------
 
 
-def test_periods_are_calendar_quarters_or_months_with_a_window_ending_at_the_start():
+def test_periods_are_calendar_quarters_or_months_with_a_window_ending_at_the_end():
     at = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
     quarter = period_at(at, 3)
     assert (quarter.label, quarter.start, quarter.end) == (
@@ -59,7 +60,8 @@ def test_periods_are_calendar_quarters_or_months_with_a_window_ending_at_the_sta
     )
     assert quarter.next().label == "2027-Q1"
     assert quarter.next().end == datetime(2027, 4, 1, tzinfo=UTC)
-    assert quarter.window(12) == (datetime(2025, 10, 1, tzinfo=UTC), quarter.start)
+    assert quarter.previous().label == "2026-Q3"
+    assert quarter.window(12) == (datetime(2026, 1, 1, tzinfo=UTC), quarter.end)
     month = period_at(at, 1)
     assert (month.label, month.start, month.end) == (
         "2026-11",
@@ -93,7 +95,7 @@ def test_run_awards_the_top_share_of_each_cell_and_records_every_decision(
 
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert body["period"] == current_quarter().label
+    assert body["period"] == previous_quarter().label
     assert (body["status"], body["evaluated"], body["awarded"]) == ("done", 5, 2)
     assert body["window_end"] == current_quarter().start.isoformat()
     decisions = {d.member_id: d for d in _decisions(body["id"]).values()}
@@ -128,7 +130,7 @@ def test_run_awards_the_top_share_of_each_cell_and_records_every_decision(
     assert badge.valid_from == current_quarter().start
     assert badge.valid_until == current_quarter().next().end
     perk = db.session.get(MemberCommissionPerk, badge.perk_id)
-    assert (perk.discount_bp, perk.reason) == (200, f"Top performer {current_quarter().label}")
+    assert (perk.discount_bp, perk.reason) == (200, f"Top performer {previous_quarter().label}")
     assert perk.valid_to == badge.valid_until
     drain_background(app)
     [note] = notifications_for(best.user_id, "mentoring.top_performer_awarded")
@@ -225,7 +227,7 @@ def test_runs_are_for_staff_only(client, customer, member):
 
 def test_a_period_runs_once(client, cm, admin):
     assert run(client, cm).status_code == 201
-    again = run(client, admin, current_quarter().label)
+    again = run(client, admin, previous_quarter().label)
     assert again.status_code == 409
     assert again.get_json()["state"] == "exists"
     assert len(db.session.scalars(select(TopPerformerRun)).all()) == 1
@@ -233,9 +235,41 @@ def test_a_period_runs_once(client, cm, admin):
 
 def test_an_older_period_after_a_newer_one_is_refused(client, cm):
     assert run(client, cm).status_code == 201
-    older = run(client, cm, previous_quarter().label)
+    older = run(client, cm, previous_quarter().previous().label)
     assert older.status_code == 409
     assert older.get_json()["state"] == "superseded"
+
+
+def test_the_current_period_is_refused_until_it_has_ended(client, cm, customer):
+    performer(customer, at=current_quarter().start + timedelta(hours=1))
+    current = current_quarter()
+
+    response = run(client, cm, current.label)
+
+    assert response.status_code == 409
+    body = response.get_json()
+    assert body["type"].endswith("/period-not-over")
+    assert (body["state"], body["ends_at"]) == ("not_over", current.end.isoformat())
+    assert db.session.scalars(select(TopPerformerRun)).all() == []
+    # Once over, it is evaluated over the window ending with it.
+    later = run_period_at(current.end + timedelta(minutes=1), current.label)
+    assert (later.period, later.window_end) == (current.label, current.end)
+    assert later.evaluated == 1
+
+
+def test_a_run_right_after_start_up_never_takes_the_current_period(cm, customer):
+    performer(customer, at=current_quarter().start + timedelta(hours=1))  # this quarter only
+
+    assert run_top_performers() == previous_quarter().label
+
+    [evaluated] = db.session.scalars(select(TopPerformerRun)).all()
+    assert (evaluated.period, evaluated.evaluated) == (previous_quarter().label, 0)
+    assert evaluated.window_end == current_quarter().start
+    assert run_top_performers() is None
+    # The current quarter stays open for its own run once it has ended.
+    assert current_quarter().label not in {
+        r.period for r in db.session.scalars(select(TopPerformerRun))
+    }
 
 
 @pytest.mark.parametrize("period", ["2999-Q1", "2026-Q7", "2026-11", "soon", ""])
@@ -274,7 +308,7 @@ def test_staff_read_runs_cells_and_filtered_decisions(client, cm, customer):
     assert everyone["page"]["total"] == 2
     awarded = client.get(f"{url}?awarded=true", headers=cm.headers).get_json()["items"]
     assert [(d["member_id"], d["rank"], d["period"]) for d in awarded] == [
-        (top.profile_id, 1, current_quarter().label)
+        (top.profile_id, 1, previous_quarter().label)
     ]
     mine = client.get(f"{url}?member_id={weak.profile_id}", headers=cm.headers).get_json()
     assert [d["failed_gates"] for d in mine["items"]] == [["volume"]]
@@ -377,17 +411,24 @@ def test_a_top_performers_ticket_gets_priority_support(client, cm, customer):
 def test_the_daily_task_runs_each_period_once(cm, customer):
     performer(customer, at=_in_window())
 
-    assert run_top_performers() == current_quarter().label
+    assert run_top_performers() == previous_quarter().label
     assert run_top_performers() is None
 
     runs = db.session.scalars(select(TopPerformerRun)).all()
     assert [(r.period, r.started_by_id, r.awarded) for r in runs] == [
-        (current_quarter().label, None, 1)
+        (previous_quarter().label, None, 1)
     ]
 
 
 def test_monthly_periods_are_configurable(client, cm, app, monkeypatch):
     monkeypatch.setitem(app.config, "MENTORING_TOP_PERIOD_MONTHS", 1)
     body = run(client, cm).get_json()
-    assert body["period"] == period_at(utcnow(), 1).label
+    assert body["period"] == period_at(utcnow(), 1).previous().label
     assert body["criteria"]["period_months"] == 1
+
+
+def run_period_at(now, label):
+    """The run of `label` as the service makes it at `now` (the clock moved on)."""
+    made = run_period(actor=None, period=label, now=now)
+    db.session.commit()
+    return made

@@ -50,7 +50,8 @@ def test_a_quarterly_run_makes_top_performers_whose_perks_change_matching_and_co
     client, cm, customer
 ):
     previous, current = previous_quarter(), current_quarter()
-    # Work in the previous run's window that the current run's window no longer covers.
+    older = previous.previous()
+    # Work in the older quarter's window that the previous quarter's window no longer covers.
     long_ago = previous.start - timedelta(days=330)
     top = performer(customer, at=long_ago)
     equal = performer(customer, at=long_ago)
@@ -58,26 +59,26 @@ def test_a_quarterly_run_makes_top_performers_whose_perks_change_matching_and_co
     before = _candidates(client, cm, post_job_via_api(client, customer).get_json()["id"])
     assert before[top.profile_id]["score"] == before[equal.profile_id]["score"]
 
-    first = run(client, cm, previous.label)
+    first = run(client, cm, older.label)
 
     assert first.status_code == 201, first.get_json()
     assert (first.get_json()["evaluated"], first.get_json()["awarded"]) == (2, 1)
     mine = client.get(f"{API}/me/top-performer", headers=top.headers).get_json()
     [badge] = mine["badges"]
-    assert (badge["period"], badge["valid_until"]) == (previous.label, current.end.isoformat())
+    assert (badge["period"], badge["valid_until"]) == (older.label, current.end.isoformat())
     _perks_in_force(client, cm, customer, top, equal)
 
-    again = run(client, cm, previous.label)
+    again = run(client, cm, older.label)
     assert (again.status_code, again.get_json()["state"]) == (409, "exists")
 
-    # The current quarter: the top performer's jobs have left the window, so no new badge —
-    # but last quarter's badge holds through its grace, and so do its perks.
+    # The latest ended quarter: the top performer's jobs have left the window, so no new
+    # badge — but the older quarter's badge holds through its grace, and so do its perks.
     second = run(client, cm)
     assert second.status_code == 201, second.get_json()
-    assert (second.get_json()["period"], second.get_json()["awarded"]) == (current.label, 0)
+    assert (second.get_json()["period"], second.get_json()["awarded"]) == (previous.label, 0)
     assert run(client, cm).status_code == 409
     mine = client.get(f"{API}/me/top-performer", headers=top.headers).get_json()
-    assert [b["period"] for b in mine["badges"]] == [previous.label]
+    assert [b["period"] for b in mine["badges"]] == [older.label]
     assert mine["top_performer"] is True
     _perks_in_force(client, cm, customer, top, equal)
     holders = client.get(f"{API}/top-performers", headers=cm.headers).get_json()["items"]

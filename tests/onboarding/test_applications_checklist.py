@@ -238,7 +238,14 @@ def test_sql_predicates_agree_with_the_states_shown(client, cm, admin):
     attempt = start_attempt(client, half).get_json()
     submit_attempt(client, half, attempt["id"], [])
     schedule_call(client, cm, application_id_of(half))
-    actors = [bare, pro, busy, half]
+    # Failed the test, but a community manager verified the skill: the step is done.
+    vouched = make_actor("member")
+    complete_profile(client, vouched)
+    failed = start_attempt(client, vouched).get_json()
+    submit_attempt(client, vouched, failed["id"], [])
+    verify = f"{API}/members/{vouched.profile_id}/skills/tv_wall_mount/verify"
+    assert client.post(verify, headers=cm.headers).status_code == 200
+    actors = [bare, pro, busy, half, vouched]
 
     ctx = step_context()
     pairs = []
@@ -256,3 +263,6 @@ def test_sql_predicates_agree_with_the_states_shown(client, cm, admin):
         in_sql = _sql_finished(step_.name, ctx) & {a.profile_id for a in actors}
         assert in_sql == finished, step_.name
     assert all(s.finished for s in shown[busy.profile_id])
+    vouched_steps = {s.name: s.state for s in shown[vouched.profile_id]}
+    assert vouched_steps["skill_tests"] == "done"
+    assert vouched_steps["identity"] == "pending"

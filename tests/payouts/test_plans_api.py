@@ -131,9 +131,35 @@ def test_staff_list_plans_and_members_may_not(client, admin, cm, member, flat_pl
     assert client.get(PLANS, headers=member.headers).status_code == 403
     response = client.get(PLANS, headers=cm.headers)
     assert response.status_code == 200
-    assert [p["code"] for p in response.json] == ["flat29"]
+    assert [p["code"] for p in response.json] == ["flat29", "standard"]
     inactive = client.get(PLANS, query_string={"active": "false"}, headers=cm.headers)
     assert inactive.json == []
+
+
+def test_the_standard_plan_is_listed_before_it_is_stored(client, admin, member):
+    """Every member starts on the standard plan: GET /plans never answers without it."""
+    [standard] = client.get(PLANS, headers=admin.headers).json
+    assert (standard["code"], standard["kind"], standard["percent_bp"]) == (
+        "standard",
+        "percentage",
+        2_000,
+    )
+    assert (standard["active"], standard["created_at"]) == (True, None)
+    active = client.get(PLANS, query_string={"active": "true"}, headers=admin.headers)
+    assert [p["code"] for p in active.json] == ["standard"]
+    own = client.get(MY_PLAN, headers=member.headers)
+    assert own.status_code == 200, own.get_json()
+    assert own.json["plan"]["code"] == "standard"
+
+
+def test_the_listed_standard_plan_can_be_renamed_but_not_switched_off(client, admin):
+    renamed = client.patch(f"{PLANS}/standard", json={"name": "Standard"}, headers=admin.headers)
+    assert renamed.status_code == 200, renamed.get_json()
+    assert renamed.json["created_at"] is not None
+    off = client.patch(f"{PLANS}/standard", json={"active": False}, headers=admin.headers)
+    assert off.status_code == 409
+    [stored] = client.get(PLANS, headers=admin.headers).json
+    assert (stored["name"], stored["active"]) == ("Standard", True)
 
 
 @pytest.mark.parametrize("role", ["cm", "member", "customer"])
