@@ -1,7 +1,7 @@
 """top-performer runs name the period they evaluated (the one that ended), not the next one
 
 Revision ID: i18_ops
-Revises: i16_money
+Revises: i18_held
 Create Date: 2026-12-07 10:00:00.000000
 
 A run used to be labelled with the period that had just begun and to evaluate the window
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "i18_ops"
-down_revision = "i16_money"
+down_revision = "i18_held"
 branch_labels = None
 depends_on = None
 
