@@ -10,8 +10,10 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import event, func, select
 
 from crowd.core.db import commit
@@ -43,13 +45,25 @@ def seed_history(*, seed: int, cm_emails: tuple[str, ...], now: datetime, scale:
     for plan in plans:
         steps.queue(plan)
     queue_programmes(rng, cast, replay, start, now)
-    with _fast_sqlite(), demo_clock(start):
+    with _fast_sqlite(), _inline_background(), demo_clock(start):
         played = replay.run(now, label="Replaying six months")
     commit()
     states = Counter(db.session.scalars(select(Job.status)))
     summary = ", ".join(f"{n} {s}" for s, n in states.most_common())
     refused = f"; refused: {'; '.join(replay.refused[:3])}" if replay.refused else ""
     return f"history: {len(plans)} jobs ({summary}), {played} steps{refused}"
+
+
+@contextmanager
+def _inline_background() -> Iterator[None]:
+    """Background work runs in this process at each step's instant, as without Redis: a
+    worker would run it later, at the real time, and history would not follow from it."""
+    settings = current_app.config["CROWD_SETTINGS"]
+    current_app.config["CROWD_SETTINGS"] = replace(settings, redis_url=None)
+    try:
+        yield
+    finally:
+        current_app.config["CROWD_SETTINGS"] = settings
 
 
 @contextmanager
