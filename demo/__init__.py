@@ -23,6 +23,7 @@ from crowd.extensions import db
 from demo.community import seed_topic_groups
 from demo.customers import complete_named_customer, write_customers, write_preferences
 from demo.helpcentre import seed_help_centre
+from demo.history import seed_history
 from demo.members import complete_named_member, write_members
 from demo.named_accounts import (
     ADMIN_EMAIL,
@@ -75,11 +76,20 @@ __all__ = [
 BATCH_SIZE = 200
 
 
-def seed(*, members: int = 400, customers: int = 60, seed: int = 7, echo: Callable = print) -> str:
+def seed(
+    *,
+    members: int = 400,
+    customers: int = 60,
+    seed: int = 7,
+    history: bool = True,
+    echo: Callable = print,
+) -> str:
     """Load the catalogue and a demo crowd of `members` members and `customers` customers.
 
-    The counts include the named demo accounts (mitglied@…, kunde@…). Running it again
-    changes nothing: when the demo admin exists the data is reported as already present.
+    With `history`, six months of jobs and programme activity are replayed up to now
+    (demo.history). The counts include the named demo accounts (mitglied@…, kunde@…).
+    Running it again changes nothing: when the demo admin exists the data is reported as
+    already present.
     """
     started = time.monotonic()
     new_skills = sync_catalogue()
@@ -126,6 +136,8 @@ def seed(*, members: int = 400, customers: int = 60, seed: int = 7, echo: Callab
     )
     echo(seed_topic_groups(cm_id, now))
     echo(seed_recruitment(cm_id, now))
+    if history:
+        echo(seed_history(seed=seed, cm_emails=CM_EMAILS, now=now, scale=members / 400))
     # The admin comes last: it marks the demo data as complete (see the check above).
     accounts.create_staff(
         actor_id=None,

@@ -47,7 +47,9 @@ STAFF = {demo.ADMIN_EMAIL: "admin", **{email: "community_manager" for email in d
 
 @pytest.fixture
 def seeded(db_session):
-    return demo.seed(members=MEMBERS, customers=CUSTOMERS, seed=3, echo=lambda *_: None)
+    return demo.seed(
+        members=MEMBERS, customers=CUSTOMERS, seed=3, history=False, echo=lambda *_: None
+    )
 
 
 def _count(db_session, model, *where):
@@ -192,7 +194,9 @@ def test_demo_customer_has_a_home_and_a_favourite(seeded, db_session):
 def test_second_run_does_not_duplicate(seeded, db_session):
     models = (User, Member, Customer, MemberSkill, SkillTest, TrainingModule, Application)
     before = {m: _count(db_session, m) for m in (*models, HouseRulesVersion, LevelChange)}
-    summary = demo.seed(members=MEMBERS, customers=CUSTOMERS, seed=3, echo=lambda *_: None)
+    summary = demo.seed(
+        members=MEMBERS, customers=CUSTOMERS, seed=3, history=False, echo=lambda *_: None
+    )
     assert summary.startswith("demo data already present")
     assert {m: _count(db_session, m) for m in before} == before
 
@@ -210,7 +214,7 @@ def test_partial_demo_data_is_refused(db_session):
         role="community_manager",
     )
     with pytest.raises(ClickException, match="interrupted"):
-        demo.seed(members=5, customers=2, echo=lambda *_: None)
+        demo.seed(members=5, customers=2, history=False, echo=lambda *_: None)
 
 
 def test_the_same_seed_plans_the_same_crowd():

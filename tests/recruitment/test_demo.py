@@ -14,7 +14,7 @@ from recruitment.models import RecruitmentChannel, Referral, ReferralCode
 
 
 def test_the_demo_seeds_recruitment_once(db_session):
-    demo.seed(members=40, customers=4, seed=3, echo=lambda *_: None)
+    demo.seed(members=40, customers=4, seed=3, history=False, echo=lambda *_: None)
     active = set(db_session.scalars(select(Member.id).where(Member.status == "active")))
     assert set(db_session.scalars(select(ReferralCode.member_id))) == active
     kinds = Counter(db_session.scalars(select(RecruitmentChannel.kind)))
