@@ -1,27 +1,29 @@
-"""Topic group rules, overridable through app config (COMMUNITY_* keys)."""
+"""Topic group rules (COMMUNITY_* environment variables)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from pydantic_settings import SettingsConfigDict
 
-from flask import current_app
+from crowd.config import SettingsGroup, setting
+from crowd.core.settings import current
 
 
-@dataclass(frozen=True)
-class CommunityRules:
-    # The author may edit a post this long after writing it.
-    edit_window_minutes: int = 30
-    # Threads and replies one member may write per hour across all groups (0: no limit).
-    posts_per_member_hour: int = 20
-    # A thread's author hears of new replies at most once per thread in this many minutes.
-    reply_notice_minutes: int = 60
+class CommunityRules(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="COMMUNITY_")
+
+    edit_window_minutes: int = setting(
+        30, "the author may edit a post this long after writing it", ge=0
+    )
+    posts_per_member_hour: int = setting(
+        20,
+        "threads and replies one member may write per hour across all groups (0: no limit)",
+        ge=0,
+    )
+    reply_notice_minutes: int = setting(
+        60, "a thread's author hears of new replies at most once per thread in this time", ge=0
+    )
 
 
 def community_rules() -> CommunityRules:
-    """The rules in force: defaults, overridden by app config keys COMMUNITY_<FIELD>."""
-    overrides = {
-        f.name: int(current_app.config[f"COMMUNITY_{f.name.upper()}"])
-        for f in fields(CommunityRules)
-        if f"COMMUNITY_{f.name.upper()}" in current_app.config
-    }
-    return CommunityRules(**overrides)
+    """The rules in force (COMMUNITY_* settings)."""
+    return current(CommunityRules)

@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from crowd.config import ConfigError, Settings
+from crowd.config import ConfigError, Settings, SettingsGroup
 
 # The domain packages, lowest layer first (pyproject.toml's import-linter contract holds them
-# to it). Each may contribute `models`, `routes` (a `blp` or `blueprints`), `tasks`, `errors`,
+# to it). Each may contribute `config` (its settings: SettingsGroup classes, loaded and
+# validated first), `models`, `routes` (a `blp` or `blueprints`), `tasks`, `errors`,
 # `wiring` (what it plugs into a lower package's extension points: matching requirements,
 # profile checks, the authenticator…) and `cli` (commands of `flask crowd`). The core imports
 # none of them: it loads them by name here.
@@ -71,16 +72,34 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def _load_config(app: Flask, overrides: Mapping | None) -> None:
+    """Read and validate every setting (the core's and each domain's `config` module's) from
+    the environment; `overrides` (tests) stand in for environment variables: strings as if
+    from the environment, other values as typed values, validated alike."""
+    from crowd.core.settings import EXTENSION, Registry, declared_names
+
     env = dict(os.environ)
     env.update({k: v for k, v in (overrides or {}).items() if isinstance(v, str) and k.isupper()})
+    given = {k: v for k, v in (overrides or {}).items() if not isinstance(v, str)}
     os.makedirs(app.instance_path, exist_ok=True)
+    groups = _setting_groups()
+    declared = set(declared_names((Settings, *groups)))
     try:
-        settings = Settings.from_env(env, app.instance_path)
+        settings = Settings.from_env(env, app.instance_path, given)
+        loaded = [group.load(env, given) for group in groups]
     except ConfigError as error:
         # One line naming the setting, no traceback: start-up stops here.
         sys.stderr.write(f"crowd: invalid setting: {error}\n")
         raise SystemExit(2) from None
     app.config.update(settings.flask_config())
+    for values in loaded:
+        app.config.update({var: getattr(values, f) for f, var in type(values).env_names().items()})
+    app.extensions[EXTENSION] = Registry(
+        groups=(Settings, *groups),
+        sources={
+            name: "environment" if name in given or str(env.get(name) or "").strip() else "default"
+            for name in declared
+        },
+    )
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -88,7 +107,9 @@ def _load_config(app: Flask, overrides: Mapping | None) -> None:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     if overrides:
-        app.config.update({k: v for k, v in overrides.items() if not isinstance(v, str)})
+        app.config.update(
+            {k: v for k, v in overrides.items() if not isinstance(v, str) and k not in declared}
+        )
     from crowd.core.security import install_request_id_logging
 
     install_request_id_logging()
@@ -98,6 +119,22 @@ def _load_config(app: Flask, overrides: Mapping | None) -> None:
     )
     for package in ("crowd", *DOMAINS):
         logging.getLogger(package).setLevel(logging.INFO)
+
+
+def _setting_groups() -> list[type[SettingsGroup]]:
+    """Every domain's settings groups: the SettingsGroup classes its `config` module defines."""
+    groups = []
+    for name in DOMAINS:
+        module = _optional_module(f"{name}.config")
+        if module is not None:
+            groups.extend(
+                value
+                for value in vars(module).values()
+                if isinstance(value, type)
+                and issubclass(value, SettingsGroup)
+                and value.__module__ == module.__name__
+            )
+    return groups
 
 
 def _use_strict_json(app: Flask) -> None:
@@ -155,14 +192,18 @@ def _register_domains(app: Flask) -> None:
         events,
         health,
         idempotency,
+        settings_api,
     )
     from crowd.core.errors import problem_types
+    from crowd.core.settings import registry
     from crowd.extensions import api
 
     # Ids in URLs are BIGINTs: a larger number can name nothing, so it does not match (404).
     app.url_map.converters["int"] = BoundedIntConverter
     api.register_blueprint(health.blp)
     api.register_blueprint(audit.blp)
+    with app.app_context():
+        api.register_blueprint(settings_api.blueprint(registry().adjustable()))
     app.register_blueprint(health.assets_blp)
     for name in DOMAINS:
         # Models first, explicitly: migrations autogenerate from what is imported here.

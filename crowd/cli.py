@@ -1,4 +1,5 @@
-"""`flask crowd …`: the group, and the core's commands (background worker, scheduler, events).
+"""`flask crowd …`: the group, and the core's commands (background worker, scheduler, events,
+settings: every setting in force with secrets masked, or with --markdown the README's table).
 
 Domains add their own commands to `crowd_cli` in their `cli` module (accounts: create-admin,
 members: load-catalogue, demo: seed-demo), which the app factory loads by name."""
@@ -14,7 +15,9 @@ from flask.cli import AppGroup
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.cron import CronScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
+from crowd.core import settings as settings_service
 from crowd.core.background import redis_connection, run_due_periodic, run_periodic
 from crowd.core.events import wiring
 from crowd.extensions import db
@@ -121,3 +124,26 @@ def events() -> None:
         click.echo(name)
         for subscriber in subscribers:
             click.echo(f"    {subscriber}")
+
+
+@crowd_cli.command("settings")
+@click.option(
+    "--markdown", is_flag=True, help="Print the README's table of every setting and its default."
+)
+def settings(markdown: bool) -> None:
+    """Print every setting with its value in force and its source (default, environment or
+    admin), secrets masked."""
+
+    if markdown:
+        click.echo(settings_service.markdown_table(settings_service.registry().groups), nl=False)
+        return
+    try:
+        rows = settings_service.effective()
+    except SQLAlchemyError:
+        # No database yet (or no migrations): what start-up read is still worth showing.
+        db.session.rollback()
+        click.echo("(the admins' changes could not be read: is the database migrated?)", err=True)
+        rows = settings_service.effective(with_overrides=False)
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        click.echo(f"{name.ljust(width)}  {value}  [{source}]")

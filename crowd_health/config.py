@@ -1,30 +1,27 @@
-"""Crowd-health definitions, overridable through app config (CROWD_HEALTH_* keys)."""
+"""Crowd-health definitions (CROWD_HEALTH_* environment variables)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from pydantic_settings import SettingsConfigDict
 
-from flask import current_app
+from crowd.config import SettingsGroup, setting
+from crowd.core.settings import current
 
 
-@dataclass(frozen=True)
-class HealthRules:
-    # The period when none is given, and the longest one a request may ask for (days).
-    default_days: int = 90
-    max_days: int = 1096
-    # Activation counts a first confirmed job within this many days of approval.
-    activation_days: int = 30
-    # Retention looks at each member's status this many days after approval.
-    retention_days: int = 90
-    # The per-skill breakdown of active members lists this many skills.
-    top_skills: int = 20
+class HealthRules(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="CROWD_HEALTH_")
+
+    default_days: int = setting(90, "the KPI period when a request gives none, days", ge=1)
+    max_days: int = setting(1096, "the longest KPI period a request may ask for, days", ge=1)
+    activation_days: int = setting(
+        30, "activation counts a first confirmed job within this many days of approval", ge=1
+    )
+    retention_days: int = setting(
+        90, "retention looks at each member's status this many days after approval", ge=1
+    )
+    top_skills: int = setting(20, "skills listed in the per-skill breakdown", ge=1)
 
 
 def health_rules() -> HealthRules:
-    """The definitions in force: defaults, overridden by app config CROWD_HEALTH_<FIELD>."""
-    overrides = {
-        f.name: int(current_app.config[f"CROWD_HEALTH_{f.name.upper()}"])
-        for f in fields(HealthRules)
-        if f"CROWD_HEALTH_{f.name.upper()}" in current_app.config
-    }
-    return HealthRules(**overrides)
+    """The definitions in force (CROWD_HEALTH_* settings)."""
+    return current(HealthRules)

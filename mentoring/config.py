@@ -1,44 +1,61 @@
-"""Programme rules, overridable through app config (MENTORING_* keys)."""
+"""Programme rules (MENTORING_* environment variables)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from pydantic_settings import SettingsConfigDict
 
-from flask import current_app
+from crowd.config import SettingsGroup, setting
+from crowd.core.settings import current
 
 
-@dataclass(frozen=True)
-class ProgrammeRules:
+class ProgrammeRules(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="MENTORING_")
+
     # Mentor eligibility: level rank, rating, published reviews; and no open dispute.
-    mentor_min_level: int = 3  # Senior
-    mentor_min_rating_milli: int = 4700  # average rating × 1000 (4.7)
-    mentor_min_ratings: int = 10
-    # A mentor away for longer than this has their mentees reassigned.
-    mentor_away_reassign_days: int = 14
+    mentor_min_level: int = setting(3, "mentors: at least this level rank (3: Senior)", ge=1)
+    mentor_min_rating_milli: int = setting(
+        4700, "mentors: average rating × 1000 at least (4.7)", ge=0, le=5000
+    )
+    mentor_min_ratings: int = setting(10, "mentors: published reviews at least", ge=0)
+    mentor_away_reassign_days: int = setting(
+        14, "a mentor away for longer than this has their mentees reassigned", ge=1
+    )
     # Graduation: the mentee reaches this level rank, or this many confirmed jobs + tenure.
-    graduation_level: int = 2
-    graduation_jobs: int = 10
-    graduation_tenure_days: int = 60
-    # The mentor's reward per graduated mentee, in minor units of the mentor's currency.
-    mentor_reward_minor: int = 5000
-    # Top performers: period length in months (3 = quarterly), rolling window in months.
-    top_period_months: int = 3
-    top_window_months: int = 12
-    top_min_jobs: int = 20  # volume gate (confirmed jobs in the window)
-    top_min_rating_milli: int = 4700
-    top_max_cancellation_permille: int = 50
-    top_min_acceptance_permille: int = 600
-    top_percent: int = 10  # top X % of each category × region cell
+    graduation_level: int = setting(2, "a mentee graduates on reaching this level rank", ge=1)
+    graduation_jobs: int = setting(
+        10, "…or with this many confirmed jobs and the tenure below", ge=1
+    )
+    graduation_tenure_days: int = setting(60, "…and this many days since approval", ge=0)
+    mentor_reward_minor: int = setting(
+        5000, "the mentor's reward per graduated mentee, minor units of their currency", ge=0
+    )
+    # Top performers
+    top_period_months: int = setting(
+        3, "top performers: period length in months (3: quarterly)", ge=1, le=12
+    )
+    top_window_months: int = setting(12, "top performers: rolling window in months", ge=1)
+    top_min_jobs: int = setting(20, "top performers: confirmed jobs in the window at least", ge=0)
+    top_min_rating_milli: int = setting(
+        4700, "top performers: average rating × 1000 at least", ge=0, le=5000
+    )
+    top_max_cancellation_permille: int = setting(
+        50, "top performers: cancellations per thousand at most", ge=0, le=1000
+    )
+    top_min_acceptance_permille: int = setting(
+        600, "top performers: offer acceptance per thousand at least", ge=0, le=1000
+    )
+    top_percent: int = setting(
+        10, "top performers: the top X % of each category × region cell", ge=1, le=100
+    )
     # Perks while the badge is valid.
-    top_commission_discount_bp: int = 200  # 2 percentage points off the commission
-    top_matching_boost_percent: int = 100  # the ranking's "programme" weight, fully
+    top_commission_discount_bp: int = setting(
+        200, "top performers: basis points off the commission", ge=0, le=10000
+    )
+    top_matching_boost_percent: int = setting(
+        100, "top performers: share of the ranking's programme weight, percent", ge=0, le=100
+    )
 
 
 def programme_rules() -> ProgrammeRules:
-    """The rules in force: defaults, overridden by app config keys MENTORING_<FIELD>."""
-    overrides = {
-        f.name: int(current_app.config[f"MENTORING_{f.name.upper()}"])
-        for f in fields(ProgrammeRules)
-        if f"MENTORING_{f.name.upper()}" in current_app.config
-    }
-    return ProgrammeRules(**overrides)
+    """The rules in force (MENTORING_* settings)."""
+    return current(ProgrammeRules)

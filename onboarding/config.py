@@ -1,23 +1,24 @@
-"""Onboarding's timing rules, overridable through app config (ONBOARDING_* keys)."""
+"""Onboarding's timing rules (ONBOARDING_* environment variables)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from pydantic_settings import SettingsConfigDict
 
-from flask import current_app
+from crowd.config import SettingsGroup, setting
+from crowd.core.settings import current
 
 
-@dataclass(frozen=True)
-class OnboardingRules:
-    reapply_cooloff_days: int = 90  # a rejected applicant may apply again after this
-    level_notify_batch: int = 500  # level-change notifications written per background task
+class OnboardingRules(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="ONBOARDING_")
+
+    reapply_cooloff_days: int = setting(
+        90, "a rejected applicant may apply again after this many days", ge=0
+    )
+    level_notify_batch: int = setting(
+        500, "level-change notifications written per background task", ge=1
+    )
 
 
 def onboarding_rules() -> OnboardingRules:
-    """The rules in force: defaults, overridden by app config keys ONBOARDING_<FIELD>."""
-    overrides = {
-        f.name: int(current_app.config[f"ONBOARDING_{f.name.upper()}"])
-        for f in fields(OnboardingRules)
-        if f"ONBOARDING_{f.name.upper()}" in current_app.config
-    }
-    return OnboardingRules(**overrides)
+    """The rules in force (ONBOARDING_* settings)."""
+    return current(OnboardingRules)

@@ -69,7 +69,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -85,6 +84,7 @@ from jobs.models import Job
 from members.access import own_member
 from members.models import Member
 from payouts import ledger
+from payouts.config import payout_rules
 from payouts.errors import RunAlreadyRequested
 from payouts.ledger import Line, account_code_for_member
 from payouts.models.ledger import LedgerAccount
@@ -107,12 +107,12 @@ MAX_SEND_ATTEMPTS = 6
 
 
 def payout_minimums() -> dict[str, int]:
-    """The smallest payout per currency: app config PAYOUT_MINIMUM_AMOUNT (an int for both
-    currencies or {"EUR": …, "CHF": …}), default 2000 minor units; at least 1."""
-    configured = current_app.config.get("PAYOUT_MINIMUM_AMOUNT", DEFAULT_MINIMUM)
+    """The smallest payout per currency: the setting PAYOUT_MINIMUM_AMOUNT (one amount for both
+    currencies or {"EUR": …, "CHF": …}), default 2000 minor units."""
+    configured = payout_rules().minimum_amount
     if not isinstance(configured, dict):
         configured = dict.fromkeys(CURRENCIES, configured)
-    return {c: max(1, int(configured.get(c, DEFAULT_MINIMUM))) for c in CURRENCIES}
+    return {c: configured.get(c, DEFAULT_MINIMUM) for c in CURRENCIES}
 
 
 # --- the run --------------------------------------------------------------------------------

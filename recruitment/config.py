@@ -1,10 +1,14 @@
-"""Recruitment rules, overridable through app config (RECRUITMENT_* keys)."""
+"""Recruitment rules (RECRUITMENT_* environment variables)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from typing import Annotated, Any, Literal
 
-from flask import current_app
+from pydantic import field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from crowd.config import SettingsGroup, setting
+from crowd.core.settings import current
 
 MILESTONES = ("approved", "first_job")
 
@@ -39,47 +43,43 @@ FREEMAIL_DOMAINS = (
 )
 
 
-@dataclass(frozen=True)
-class RecruitmentRules:
-    # The referral link: join_url + "?ref=<code>".
-    join_url: str = "https://crowd.example/join"
-    # When the referrer earns the reward: the referred member is approved, or their first
-    # job is confirmed.
-    referral_milestone: str = "first_job"
-    # The reward, in minor units of the referrer's currency (CHF in Switzerland, else EUR).
-    referral_reward_minor: int = 2500
-    # More rewards than this for one referrer in one calendar month go to a CM for review.
-    max_rewards_per_month: int = 10
-    freemail_domains: tuple[str, ...] = FREEMAIL_DOMAINS
+class RecruitmentRules(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="RECRUITMENT_")
 
-    def __post_init__(self) -> None:
-        if self.referral_milestone not in MILESTONES:
-            raise ValueError(f"RECRUITMENT_REFERRAL_MILESTONE must be one of {MILESTONES}")
-        if self.referral_reward_minor < 1:
-            raise ValueError("RECRUITMENT_REFERRAL_REWARD_MINOR must be at least 1")
-        if self.max_rewards_per_month < 0:
-            raise ValueError("RECRUITMENT_MAX_REWARDS_PER_MONTH must not be negative")
+    join_url: str = setting(
+        "https://crowd.example/join",
+        'the referral link is this URL + "?ref=<code>"',
+        form="an https:// URL",
+        pattern=r"^https://\S{1,490}$",
+    )
+    referral_milestone: Literal["approved", "first_job"] = setting(
+        "first_job",
+        "when the referrer earns the reward: the friend is approved, or their first job is "
+        "confirmed",
+        form="approved or first_job",
+    )
+    referral_reward_minor: int = setting(
+        2500, "the reward, in minor units of the referrer's currency (CHF or EUR)", ge=1
+    )
+    max_rewards_per_month: int = setting(
+        10,
+        "more rewards than this for one referrer in a month wait for a community manager",
+        ge=0,
+    )
+    freemail_domains: Annotated[tuple[str, ...], NoDecode] = setting(
+        FREEMAIL_DOMAINS,
+        "addresses anybody can get: sharing one of these domains says nothing about two people",
+        form="comma-separated domains",
+        shown="26 common freemail domains (`recruitment/config.py`)",
+    )
 
-
-def _coerce(value, default):
-    if isinstance(default, tuple):
+    @field_validator("freemail_domains", mode="before")
+    @classmethod
+    def _domains(cls, value: Any) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else value
-        return tuple(item.strip().lower() for item in items if item.strip())
-    if isinstance(default, int):
-        return int(value)
-    return str(value)
+        return tuple(str(item).strip().lower() for item in items if str(item).strip())
 
 
 def recruitment_rules() -> RecruitmentRules:
-    """The rules in force: defaults, overridden by app config keys RECRUITMENT_<FIELD>.
-
-    RECRUITMENT_JOIN_URL, RECRUITMENT_REFERRAL_MILESTONE, RECRUITMENT_REFERRAL_REWARD_MINOR,
-    RECRUITMENT_MAX_REWARDS_PER_MONTH, RECRUITMENT_FREEMAIL_DOMAINS (a list, or a string of
-    comma-separated domains).
-    """
-    overrides = {}
-    for f in fields(RecruitmentRules):
-        key = f"RECRUITMENT_{f.name.upper()}"
-        if key in current_app.config:
-            overrides[f.name] = _coerce(current_app.config[key], f.default)
-    return RecruitmentRules(**overrides)
+    """The rules in force (RECRUITMENT_* settings)."""
+    return current(RecruitmentRules)

@@ -28,7 +28,7 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pytest
 from werkzeug.serving import make_server
@@ -595,7 +595,9 @@ def stripe_fake(stripe_fake_server) -> FakeStripe:
 @pytest.fixture
 def webhook_settings(app, monkeypatch):
     """The app with STRIPE_WEBHOOK_SECRET set (payments stay offline)."""
-    settings = replace(app.config["CROWD_SETTINGS"], stripe_webhook_secret=WEBHOOK_SECRET)
+    settings = app.config["CROWD_SETTINGS"].model_copy(
+        update={"stripe_webhook_secret": WEBHOOK_SECRET}
+    )
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
     return settings
 
@@ -603,11 +605,12 @@ def webhook_settings(app, monkeypatch):
 @pytest.fixture
 def stripe_settings(app, stripe_fake, monkeypatch):
     """The app pointed at the fake: get_provider() is the Stripe provider; webhooks signed."""
-    settings = replace(
-        app.config["CROWD_SETTINGS"],
-        stripe_api_key=FAKE_API_KEY,
-        stripe_api_base=stripe_fake.url,
-        stripe_webhook_secret=WEBHOOK_SECRET,
+    settings = app.config["CROWD_SETTINGS"].model_copy(
+        update={
+            "stripe_api_key": FAKE_API_KEY,
+            "stripe_api_base": stripe_fake.url,
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+        }
     )
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
     return settings

@@ -4,8 +4,10 @@ Recorded at the HTTP edge, so no staff endpoint can forget it: who (user, role, 
 what (method, route, the ids in the path), the outcome (status) and the request id. A change
 that succeeds is staged in the request's own transaction and commits with it, or not at all; a
 refused or failed attempt is written in a small transaction of its own after the unit of work
-rolled back. Request bodies are never stored: they may carry personal data. Admins read the
-log through `GET /api/v1/audit-log`; nothing in the API changes or deletes entries.
+rolled back. Request bodies are never stored: they may carry personal data; a route whose
+change must be on record in full (the settings) notes it with `note_changes` (old and new).
+Admins read the log through `GET /api/v1/audit-log`; nothing in the API changes or deletes
+entries.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from datetime import datetime
 
 import marshmallow as ma
-from flask import Response, request
+from flask import Response, g, request
 from marshmallow import validate
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,6 +50,8 @@ class AuditEntry(IdMixin, Base):
     endpoint: Mapped[str] = mapped_column(String(120), nullable=False)
     target: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     status_code: Mapped[int] = mapped_column(Integer, nullable=False)
+    # What a change did, where its route notes it: {name: {"old": …, "new": …}}.
+    changes: Mapped[dict | None] = mapped_column(JSON)
     request_id: Mapped[str | None] = mapped_column(String(64))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(
@@ -56,6 +60,13 @@ class AuditEntry(IdMixin, Base):
 
 
 # --- recording (after_request hooks, registered around the unit of work in create_app) ------
+
+_CHANGES = "crowd_audit_changes"
+
+
+def note_changes(changes: dict) -> None:
+    """Record with this request's entry what the change did ({name: {"old", "new"}})."""
+    setattr(g, _CHANGES, changes)
 
 
 def stage_staff_action(response: Response) -> Response:
@@ -101,6 +112,7 @@ def _acting_staff() -> Principal | None:
 def _entry_for(response: Response) -> AuditEntry | None:
     if request.method in SAFE_METHODS:
         return None
+    changes = g.pop(_CHANGES, None)
     principal = _acting_staff()
     if principal is None:
         return None
@@ -118,6 +130,7 @@ def _entry_for(response: Response) -> AuditEntry | None:
         endpoint=(request.endpoint or "")[:120],
         target=target,
         status_code=response.status_code,
+        changes=changes if response.status_code < 400 else None,
         request_id=request_id(),
         remote_addr=(request.remote_addr or "")[:64] or None,
         created_at=utcnow(),
@@ -182,6 +195,13 @@ class AuditEntrySchema(ma.Schema):
     endpoint = ma.fields.String()
     target = ma.fields.Dict(metadata={"description": "The values in the path: what was acted on"})
     status_code = ma.fields.Integer()
+    changes = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "What the change did, where it is recorded (settings): "
+            '{name: {"old": value, "new": value}}'
+        },
+    )
     request_id = ma.fields.String(allow_none=True)
     remote_addr = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()

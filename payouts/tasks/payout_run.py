@@ -2,13 +2,13 @@
 
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from crowd.core.background import task
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from payouts import payout_run
+from payouts.config import payout_rules
 from payouts.models import PayoutRun
 
 
@@ -25,15 +25,14 @@ def send_payouts(payout_ids: list[int]) -> dict[str, int]:
     return payout_run.send_payouts(payout_ids)
 
 
-# Weekly by default (app config PAYOUT_INTERVAL_HOURS). The scheduler only says "maybe now":
+# Weekly by default (the setting PAYOUT_INTERVAL_HOURS). The scheduler only says "maybe now":
 # its memory of the last run is lost on restart, so the database decides whether one is due.
-DEFAULT_PAYOUT_INTERVAL_HOURS = 24 * 7
 
 
 @task("payouts.run_payouts_if_due")
 def run_payouts_if_due() -> int | None:
     """Start a payout run unless one was created within the payout interval."""
-    hours = int(current_app.config.get("PAYOUT_INTERVAL_HOURS", DEFAULT_PAYOUT_INTERVAL_HOURS))
+    hours = payout_rules().interval_hours
     last = db.session.scalar(select(func.max(PayoutRun.created_at)))
     if last is not None and utcnow() - last < timedelta(hours=hours):
         return None

@@ -192,6 +192,8 @@ def table() -> dict[str, Access]:
         ),
         "GET /api/v1/skills": PUBLIC,
         "GET /api/v1/audit-log": OPEN,
+        "GET /api/v1/settings": OPEN,
+        "PATCH /api/v1/settings": Access(body={"JOBS_WAVE_SIZE": 4}),
         # --- members ----------------------------------------------------------------------
         "GET /api/v1/me/member": OPEN,
         "PATCH /api/v1/me/member": Access(body={"bio": "Wall mounts since 2001."}),

@@ -12,7 +12,6 @@ that is rolled back after it, so every party meets the same untouched world.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from contextlib import contextmanager
 
@@ -76,7 +75,7 @@ def db_session(app, matrix, monkeypatch):
     monkeypatch.setitem(
         app.config,
         "CROWD_SETTINGS",
-        dataclasses.replace(settings, stripe_webhook_secret="whsec_matrix"),
+        settings.model_copy(update=dict(stripe_webhook_secret="whsec_matrix")),
     )
     with app.app_context():
         yield db.session

@@ -17,7 +17,6 @@ Bounded for CI: MAX_EXAMPLES cases per operation, derandomized (the same cases o
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import uuid
@@ -77,8 +76,8 @@ FUZZ_SETTINGS = settings(
 @pytest.fixture
 def webhook_secret(app, monkeypatch):
     """A configured webhook secret: unsigned deliveries are then refused (400), as in production."""
-    settings_ = dataclasses.replace(
-        app.config["CROWD_SETTINGS"], stripe_webhook_secret="whsec_fuzzing"
+    settings_ = app.config["CROWD_SETTINGS"].model_copy(
+        update=dict(stripe_webhook_secret="whsec_fuzzing")
     )
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings_)
 

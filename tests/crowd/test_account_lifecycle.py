@@ -4,7 +4,6 @@ member offboarding and suspension that close an account the same way."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -42,7 +41,7 @@ def _me(client, token: str) -> int:
 
 
 def _settings(app, monkeypatch, **changes):
-    settings = dataclasses.replace(app.config["CROWD_SETTINGS"], **changes)
+    settings = app.config["CROWD_SETTINGS"].model_copy(update=dict(**changes))
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
 
 

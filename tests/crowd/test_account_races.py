@@ -1,7 +1,5 @@
 """Account races, on both databases: concurrent wrong passwords all count, a reset works once."""
 
-import dataclasses
-
 import pytest
 from sqlalchemy import select
 
@@ -19,7 +17,7 @@ THREADS = 12
 
 def test_concurrent_wrong_passwords_are_all_counted(app, monkeypatch):
     # A threshold out of reach: every attempt is verified and counted, none refused as locked.
-    settings = dataclasses.replace(app.config["CROWD_SETTINGS"], sign_in_lockout_threshold=1000)
+    settings = app.config["CROWD_SETTINGS"].model_copy(update=dict(sign_in_lockout_threshold=1000))
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
     with app.app_context():
         customer = make_actor("customer")

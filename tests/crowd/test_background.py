@@ -1,6 +1,5 @@
 """The outbox: work is recorded with the data, survives a failed hand-over, and runs once."""
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -38,7 +37,7 @@ def _message(db_session, message_id):
 
 
 def _use_redis(app, monkeypatch, url):
-    settings = dataclasses.replace(app.config["CROWD_SETTINGS"], redis_url=url or None)
+    settings = app.config["CROWD_SETTINGS"].model_copy(update=dict(redis_url=url or None))
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
 
 

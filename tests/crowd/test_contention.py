@@ -5,8 +5,6 @@ is left; a database that is not reachable stays the other 503."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import psycopg
 import pytest
 from sqlalchemy import event, func, select, text
@@ -134,7 +132,9 @@ def test_every_run_reads_the_same_body(client, monkeypatch, customer):
 def test_a_run_again_is_not_counted_again_by_the_rate_limit(app, client, monkeypatch, customer):
     limiter.init_app(app)  # another app built by a test may have re-pointed the shared limiter
     limiter.reset()
-    tight = dataclasses.replace(app.config["CROWD_SETTINGS"], rate_limit_job_posting="1 per minute")
+    tight = app.config["CROWD_SETTINGS"].model_copy(
+        update=dict(rate_limit_job_posting="1 per minute")
+    )
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", tight)
     monkeypatch.setattr(jobs.posting, "post_job", losing(jobs.posting.post_job, times=1))
 

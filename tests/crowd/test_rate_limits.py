@@ -4,8 +4,6 @@ The limiter is shared by every app a test builds; each test here points it back 
 app's storage (Redis on the PostgreSQL + Redis run, memory otherwise) and starts from zero.
 """
 
-import dataclasses
-
 import pytest
 
 from crowd.extensions import limiter
@@ -24,7 +22,7 @@ def limits(app, monkeypatch):
     limiter.reset()
 
     def tighten(**rates):
-        settings = dataclasses.replace(app.config["CROWD_SETTINGS"], **rates)
+        settings = app.config["CROWD_SETTINGS"].model_copy(update=dict(**rates))
         monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
 
     yield tighten

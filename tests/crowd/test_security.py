@@ -4,7 +4,6 @@ without internals, secrets only from the environment, constant-time comparisons.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import hmac
 import json
@@ -305,8 +304,8 @@ def _cors_headers(response) -> list[str]:
 
 @pytest.fixture
 def cors(app, monkeypatch):
-    settings = dataclasses.replace(
-        app.config["CROWD_SETTINGS"], cors_origins=(APP_ORIGIN, "http://localhost:5173")
+    settings = app.config["CROWD_SETTINGS"].model_copy(
+        update=dict(cors_origins=(APP_ORIGIN, "http://localhost:5173"))
     )
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
 
@@ -374,7 +373,9 @@ def test_without_cors_origins_there_are_no_cors_headers(client, customer):
 
 
 def test_rate_limited_answers_are_readable_cross_origin(client, customer, cors, monkeypatch, app):
-    settings = dataclasses.replace(app.config["CROWD_SETTINGS"], rate_limit_sign_in="1 per minute")
+    settings = app.config["CROWD_SETTINGS"].model_copy(
+        update=dict(rate_limit_sign_in="1 per minute")
+    )
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
     limiter.init_app(app)
     limiter.reset()

@@ -9,7 +9,6 @@ tests skip.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import signal
@@ -107,8 +106,8 @@ def redis_server(needs_services, tmp_path):
 @pytest.fixture
 def background_on(app, redis_server, monkeypatch):
     """This process hands background work to the private Redis (queue QUEUE), as the workers do."""
-    settings = dataclasses.replace(
-        app.config["CROWD_SETTINGS"], redis_url=redis_server.url, rq_queue=QUEUE
+    settings = app.config["CROWD_SETTINGS"].model_copy(
+        update=dict(redis_url=redis_server.url, rq_queue=QUEUE)
     )
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
     return redis_server

@@ -1,8 +1,6 @@
 """Messages left `enqueued` when there is no Redis any more (a deployment that dropped
 REDIS_URL) are leftovers: the relay runs them inline, once."""
 
-import dataclasses
-
 from crowd.core.background import OutboxMessage, relay_outbox
 from crowd.core.db import utcnow
 from crowd.extensions import db
@@ -12,7 +10,7 @@ from tests.jobs.conftest import active_member
 
 
 def test_without_redis_messages_left_enqueued_run_inline_once(app, monkeypatch):
-    inline = dataclasses.replace(app.config["CROWD_SETTINGS"], redis_url=None)
+    inline = app.config["CROWD_SETTINGS"].model_copy(update=dict(redis_url=None))
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", inline)
     member = active_member()
     left = OutboxMessage(

@@ -219,9 +219,7 @@ def test_a_signed_body_that_is_not_utf8_is_a_400(client):
 
 
 def test_without_a_configured_secret_webhooks_are_a_503(client, app, monkeypatch):
-    from dataclasses import replace
-
-    settings = replace(app.config["CROWD_SETTINGS"], stripe_webhook_secret=None)
+    settings = app.config["CROWD_SETTINGS"].model_copy(update={"stripe_webhook_secret": None})
     monkeypatch.setitem(app.config, "CROWD_SETTINGS", settings)
     response = post_event(client, stripe_event("account.updated", {"id": "acct_1"}))
     assert response.status_code == 503

@@ -1,0 +1,34 @@
+"""Payout settings (PAYOUT_* environment variables): the smallest payout and the interval."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from crowd.config import SettingsGroup, setting
+from crowd.core.settings import current
+
+MinorUnits = Annotated[int, Field(ge=1, le=100_000_000)]
+
+
+class PayoutRules(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="PAYOUT_")
+    # Operations change these without a release (PATCH /api/v1/settings).
+    ADJUSTABLE: ClassVar[frozenset[str]] = frozenset({"minimum_amount", "interval_hours"})
+
+    minimum_amount: MinorUnits | dict[Literal["EUR", "CHF"], MinorUnits] = setting(
+        2000,
+        "the smallest payout, in minor units: one number for every currency, or one per "
+        "currency (a currency left out keeps 2000)",
+        form='a whole number of minor units from 1, or JSON like {"EUR": 2000, "CHF": 2500}',
+    )
+    interval_hours: int = setting(
+        24 * 7, "a payout run starts when the last one is this old (weekly)", ge=1, le=24 * 31
+    )
+
+
+def payout_rules() -> PayoutRules:
+    """The payout settings in force: PAYOUT_* settings, then the admins' changes."""
+    return current(PayoutRules)
