@@ -10,7 +10,6 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -59,7 +58,7 @@ def _inline_background() -> Iterator[None]:
     """Background work runs in this process at each step's instant, as without Redis: a
     worker would run it later, at the real time, and history would not follow from it."""
     settings = current_app.config["CROWD_SETTINGS"]
-    current_app.config["CROWD_SETTINGS"] = replace(settings, redis_url=None)
+    current_app.config["CROWD_SETTINGS"] = settings.model_copy(update={"redis_url": None})
     try:
         yield
     finally:
