@@ -1,4 +1,4 @@
-"""Concurrent requests on PostgreSQL: real commits, real connections, one outcome."""
+"""Concurrent requests: real commits, real connections, one outcome."""
 
 import pytest
 from sqlalchemy import func, select
@@ -7,7 +7,7 @@ from accounts.models import User
 from tests.concurrency import run_concurrently
 from tests.factories import PASSWORD
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 THREADS = 12
 

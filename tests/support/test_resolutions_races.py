@@ -1,4 +1,4 @@
-"""Concurrent answers, deadlines and impositions on PostgreSQL: a proposal applies once."""
+"""Concurrent answers, deadlines and impositions: a proposal applies once."""
 
 import pytest
 from sqlalchemy import func, select
@@ -8,7 +8,7 @@ from crowd.core.db import commit
 from crowd.extensions import db
 from payouts.models import JobRefund, LedgerTransaction
 from support.models import Resolution, TicketEvent
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, task_unit
 from tests.jobs.conftest import drain_background
 from tests.payouts.conftest import assert_ledger_sound
 from tests.support.dispute_helpers import (
@@ -19,7 +19,7 @@ from tests.support.dispute_helpers import (
     staff_act,
 )
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 THREADS = 6
 
@@ -57,7 +57,7 @@ def test_the_deadline_racing_the_last_acceptance_applies_once(app, client, custo
     def race(client, i):
         if i == 0:
             return answer(client, member, ticket["id"], resolution["id"], "accept").status_code
-        with app.app_context():
+        with task_unit(app):
             applied = TASKS["support.apply_due_resolutions"].func()
             commit()
             return f"deadline:{applied}"
