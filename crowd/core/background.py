@@ -244,7 +244,8 @@ def run_message(message_id: int) -> str:
         discard_uncommitted()
         error = traceback.format_exc(limit=5)
         log.exception("task %s (message %s) failed", ran.get("task", "?"), message_id)
-        _record_failure(message_id, error)
+        with writing_unit():
+            _record_failure(message_id, error)
         return "error"
 
 
