@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ScalarSelect, select, update
+from sqlalchemy.exc import OperationalError
 
 from accounts.models import AuthToken, User
 from crowd.core.auth import Principal, hash_token
-from crowd.core.db import utcnow
+from crowd.core.db import is_contention, utcnow
 from crowd.core.errors import Unauthorized
 from crowd.extensions import db
 
@@ -74,8 +75,7 @@ def principal_for(secret: str) -> Principal:
         raise Unauthorized("This account is disabled.")
     if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
         # A coarse timestamp keeps reads from writing on every request.
-        db.session.execute(update(AuthToken).where(AuthToken.id == row.id).values(last_used_at=now))
-        db.session.commit()
+        _stamp_last_used(row.id, now)
     profiles = row._mapping
     return Principal(
         user_id=row.user_id,
@@ -85,3 +85,19 @@ def principal_for(secret: str) -> Principal:
         scopes=frozenset((row.scopes or "").split()),
         **{field: profiles[field] for field in _PROFILES},
     )
+
+
+def _stamp_last_used(token_id: int, now: datetime) -> None:
+    """Set the token's last-used time, unless that loses a race: the stamp is coarse and a
+    later request sets it, so a read never fails for it. (On SQLite a GET begins without the
+    write lock, so that reads run alongside the writers; it cannot take the lock while another
+    unit of work holds it, nor write after another one committed since it began reading.)"""
+    try:
+        with db.session.begin_nested():
+            db.session.execute(
+                update(AuthToken).where(AuthToken.id == token_id).values(last_used_at=now)
+            )
+    except OperationalError as error:
+        if not is_contention(error):
+            raise
+    db.session.commit()

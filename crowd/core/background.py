@@ -46,6 +46,7 @@ from crowd.core.db import (
     is_contention,
     is_postgres,
     utcnow,
+    writing_unit,
 )
 from crowd.core.idempotency import purge_expired
 from crowd.core.locking import ROW_LOCK
@@ -243,7 +244,8 @@ def run_message(message_id: int) -> str:
         discard_uncommitted()
         error = traceback.format_exc(limit=5)
         log.exception("task %s (message %s) failed", ran.get("task", "?"), message_id)
-        _record_failure(message_id, error)
+        with writing_unit():
+            _record_failure(message_id, error)
         return "error"
 
 
@@ -272,17 +274,18 @@ def retry_on_contention(unit: Callable[[], T], *, what: str) -> T:
     race in the database (deadlock, serialization failure), up to CONTENTION_ATTEMPTS runs in
     all with a short jittered pause; any other error, or the last run's, is raised."""
 
-    for attempt in range(1, CONTENTION_ATTEMPTS):
-        try:
-            return unit()
-        except Exception as error:
-            if not is_contention(error):
-                raise
-            db.session.rollback()
-            discard_uncommitted()
-            log.warning("%s lost a race in the database, running it again: %s", what, error)
-            time.sleep(contention_backoff(attempt))
-    return unit()
+    with writing_unit():
+        for attempt in range(1, CONTENTION_ATTEMPTS):
+            try:
+                return unit()
+            except Exception as error:
+                if not is_contention(error):
+                    raise
+                db.session.rollback()
+                discard_uncommitted()
+                log.warning("%s lost a race in the database, running it again: %s", what, error)
+                time.sleep(contention_backoff(attempt))
+        return unit()
 
 
 def _record_failure(message_id: int, error: str) -> None:

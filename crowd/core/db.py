@@ -28,7 +28,9 @@ import io
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
@@ -229,7 +231,8 @@ class RetryOnContention:
 
 def configure_engine(engine) -> None:
     """SQLite: real transactions (SAVEPOINT works), foreign keys enforced, WAL for readers, and
-    write requests that take the write lock up front."""
+    every unit of work that may write (a write request, a background task) takes the write lock
+    up front."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -245,11 +248,34 @@ def configure_engine(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # A request that may write takes the write lock when it begins: a second writer then
-        # waits (busy_timeout) instead of failing when it first reads and then wants to
-        # write after the other committed. Reads stay concurrent (WAL).
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing_request() else "BEGIN")
+        # A unit of work that may write takes the write lock when it begins: a second writer
+        # then waits (busy_timeout) and reads what the first one committed, instead of failing
+        # at once when it first reads and then wants to write after the other committed (its
+        # snapshot is stale: SQLITE_BUSY_SNAPSHOT does not wait). Reads stay concurrent (WAL).
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
 
 
-def _writing_request() -> bool:
+# Set while a background unit of work runs (crowd.core.background.retry_on_contention): a task
+# writes, so on SQLite it takes the write lock when its transaction begins, as a write request
+# does. Per thread (and per context), so an inline task in a request's thread or in the
+# scheduler's thread marks only its own transactions.
+_WRITING_UNIT: ContextVar[bool] = ContextVar("crowd_writing_unit", default=False)
+
+
+@contextmanager
+def writing_unit() -> Iterator[None]:
+    """Transactions begun inside are a unit of work that writes (see configure_engine)."""
+    token = _WRITING_UNIT.set(True)
+    try:
+        yield
+    finally:
+        _WRITING_UNIT.reset(token)
+
+
+def _may_write() -> bool:
+    """A request other than GET, HEAD or OPTIONS, or a background unit of work. Anything else
+    outside a request (a command, a test reading what happened) begins deferred, reads from
+    its snapshot and takes the lock only when it first writes."""
+    if _WRITING_UNIT.get():
+        return True
     return has_request_context() and request.method not in SAFE_METHODS

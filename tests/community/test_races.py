@@ -1,4 +1,4 @@
-"""Concurrent joins, replies, decisions and mutes on PostgreSQL: counts stay exact, one
+"""Concurrent joins, replies, decisions and mutes: counts stay exact, one
 decision and one mute win."""
 
 import pytest
@@ -10,7 +10,7 @@ from tests.community.conftest import API, create_group, joined_member, ok, threa
 from tests.concurrency import run_concurrently
 from tests.jobs.conftest import active_member
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def test_simultaneous_joins_keep_member_count_exact(app, client, cm):

@@ -1,4 +1,4 @@
-"""Concurrent requests of one customer on PostgreSQL: the row lock keeps the rules intact."""
+"""Concurrent requests of one customer: the row lock keeps the rules intact."""
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +10,7 @@ from members.models import Member
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 URL = "/api/v1/me/customer"
 

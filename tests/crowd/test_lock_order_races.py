@@ -33,6 +33,10 @@ from tests.payouts.conftest import assert_ledger_sound, settle
 from tests.payouts.job_money_helpers import completed_job, confirm, payment, transactions
 from tests.payouts.test_payout_run import with_account
 
+# PostgreSQL only: the deadlock is between row locks taken in different orders, and the test
+# watches them in pg_stat_activity. SQLite has one writer at a time and no row locks, so this
+# race cannot happen there (the same review and capture racing is covered by the race tests
+# of jobs and payouts, which run on both databases).
 pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
 
 

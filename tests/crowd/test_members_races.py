@@ -1,4 +1,4 @@
-"""Concurrent requests of one member on PostgreSQL: the member row lock keeps the rules intact."""
+"""Concurrent requests of one member: the member row lock keeps the rules intact."""
 
 import pytest
 from sqlalchemy import select
@@ -8,7 +8,7 @@ from members.models import AvailabilitySlot, Member, MemberSkill, MemberStatusCh
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 ME = "/api/v1/me/member"
 

@@ -1,13 +1,17 @@
-"""Concurrent requests on PostgreSQL: real commits, real connections, one outcome."""
+"""Concurrent requests: real commits, real connections, one outcome."""
+
+import threading
+import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from accounts.models import User
+from accounts.models import AuthToken, User
+from crowd.extensions import db
 from tests.concurrency import run_concurrently
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_actor
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 THREADS = 12
 
@@ -46,3 +50,33 @@ def test_same_email_at_once_creates_one_account(app):
     assert _count_users(app, "same@example.test") == 1
     # Nobody learns the address is taken: the losers answer as the winner did.
     assert statuses == [202] * THREADS
+
+
+def test_a_read_that_stamps_its_token_while_another_request_writes_answers_200(app):
+    """A GET writes only the token's coarse last-used stamp. On SQLite it begins without the
+    write lock (reads run alongside the writers) and cannot take it while another unit of work
+    holds it: the stamp waits for a later request, the read still answers. On PostgreSQL the
+    stamp waits for the row."""
+    member = make_actor("member")
+    db.session.commit()
+    results = []
+
+    with app.app_context(), db.engine.connect() as writer:
+        # Another unit of work writing, here the very row the stamp would change.
+        writer.execute(
+            update(AuthToken)
+            .where(AuthToken.user_id == member.user_id)
+            .values(last_used_at=AuthToken.last_used_at)
+        )
+        reader = threading.Thread(
+            target=lambda: results.append(
+                app.test_client().get("/api/v1/me", headers=member.headers)
+            )
+        )
+        reader.start()
+        time.sleep(1.0)  # longer than every retry of a lost race put together
+        writer.commit()
+    reader.join(timeout=30)
+
+    [response] = results
+    assert response.status_code == 200, response.get_json()

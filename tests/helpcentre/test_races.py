@@ -1,4 +1,4 @@
-"""Concurrent requests on PostgreSQL: exact feedback counts, version numbers, single links."""
+"""Concurrent requests: exact feedback counts, version numbers, single links."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 from tests.helpcentre.conftest import ARTICLES, published_article
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def _counts(app, article_id: int) -> tuple[int, int, list[bool]]:

@@ -1,4 +1,4 @@
-"""First accept wins, for real: concurrent requests on PostgreSQL, each on its own connection."""
+"""First accept wins, for real: concurrent requests, each on its own connection."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 from tests.jobs.conftest import active_member, drain_background, future, post_job_via_api
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 CROWD = 100
 

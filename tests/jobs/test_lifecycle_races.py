@@ -1,4 +1,4 @@
-"""Concurrent lifecycle actions on PostgreSQL: the job row lock lets exactly one through."""
+"""Concurrent lifecycle actions: the job row lock lets exactly one through."""
 
 from datetime import timedelta
 
@@ -9,10 +9,10 @@ from crowd.core.db import commit, utcnow
 from crowd.extensions import db
 from jobs import service
 from jobs.models import Job, JobEvent
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, task_unit
 from tests.jobs.conftest import active_member, drain_background, force_job_state, post_job_via_api
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 THREADS = 8
 
@@ -64,7 +64,7 @@ def test_customer_confirm_racing_the_auto_confirm_confirms_once(app, client, cus
             return client.post(
                 f"/api/v1/jobs/{job_id}/confirm", headers=customer.headers
             ).status_code
-        with app.app_context():
+        with task_unit(app):
             confirmed = service.auto_confirm(job_id)
             commit()
             return "system" if confirmed else "no-op"

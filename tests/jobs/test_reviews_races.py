@@ -1,4 +1,4 @@
-"""Reviews under concurrency on PostgreSQL: one review per side, and a rating counted once."""
+"""Reviews under concurrency: one review per side, and a rating counted once."""
 
 import pytest
 from sqlalchemy import select
@@ -8,11 +8,11 @@ from crowd.extensions import db
 from jobs.models import Review
 from jobs.reviews import publish_reviews
 from members.models import MemberStats
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, task_unit
 from tests.factories import make_actor
 from tests.jobs.test_reviews import BLIND, finished_job
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def _ratings(app, member):
@@ -61,7 +61,7 @@ def test_simultaneous_publish_runs_count_the_rating_once(app):
         db.session.commit()
 
     def publish(client, i):
-        with app.app_context():
+        with task_unit(app):
             published = publish_reviews(job_id)
             commit()
             return published

@@ -1,4 +1,4 @@
-"""Concurrent RSVPs on PostgreSQL: the event row lock keeps accepted within capacity."""
+"""Concurrent RSVPs: the event row lock keeps accepted within capacity."""
 
 import pytest
 from sqlalchemy import func, select
@@ -9,7 +9,7 @@ from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 from tests.mentoring.test_events import create_event, invitation_id, invite, programme_member
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def test_two_simultaneous_accepts_for_the_last_seat_admit_one(app, client):

@@ -1,4 +1,4 @@
-"""Concurrent claims, assignments and graduations on PostgreSQL: one mentor per mentee, no
+"""Concurrent claims, assignments and graduations: one mentor per mentee, no
 mentor past capacity, one reward per graduation."""
 
 import pytest
@@ -12,11 +12,11 @@ from mentoring.models import Mentorship
 from payouts import ledger
 from payouts.ledger import account_code_for_member
 from payouts.models.ledger import LedgerTransaction
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, task_unit
 from tests.mentoring.conftest import API, member_row, mentor, ok, starter
 from tests.payouts.conftest import assert_ledger_sound
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def _live(app, **where) -> list[Mentorship]:
@@ -46,7 +46,7 @@ def test_simultaneous_assignments_never_fill_a_mentor_past_capacity(app, client)
     newbies = [starter() for _ in range(6)]
 
     def assign(client, i):
-        with app.app_context():
+        with task_unit(app):
             mentorship = auto_assign(newbies[i].profile_id)
             commit()
             return mentorship is not None
@@ -65,7 +65,7 @@ def test_simultaneous_graduation_checks_reward_the_mentor_once(app, client):
     db.session.commit()
 
     def graduate(client, i):
-        with app.app_context():
+        with task_unit(app):
             done = check_graduation(newbie.profile_id)
             commit()
             return done is not None

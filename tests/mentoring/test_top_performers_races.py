@@ -1,4 +1,4 @@
-"""Simultaneous runs and revocations on PostgreSQL: a period runs once, a badge revokes once."""
+"""Simultaneous runs and revocations: a period runs once, a badge revokes once."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.mentoring.test_top_performers_support import (
     performer,
 )
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def test_simultaneous_runs_of_a_period_make_one_run(app):

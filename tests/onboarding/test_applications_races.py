@@ -1,6 +1,5 @@
-"""Concurrent decisions on PostgreSQL: row locks let exactly one of them through."""
+"""Concurrent decisions: row locks let exactly one of them through."""
 
-import os
 from datetime import UTC, datetime
 
 import pytest
@@ -19,13 +18,7 @@ from tests.onboarding.conftest import (
     ready_applicant,
 )
 
-# Skipped on SQLite without the committing mark: a skipped committing test still empties the
-# tables afterwards, the seeded level ladder included, and later tests need it.
-pytestmark = (
-    [pytest.mark.committing, pytest.mark.usefixtures("on_postgres", "default_ladder")]
-    if os.environ.get("CROWD_TEST_DATABASE_URL", "").startswith("postgres")
-    else [pytest.mark.skip(reason="needs PostgreSQL (set CROWD_TEST_DATABASE_URL)")]
-)
+pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("default_ladder")]
 
 
 def _fresh(app, query):

@@ -1,4 +1,4 @@
-"""Simultaneous plan choices of one member on PostgreSQL: one assignment, no overlap."""
+"""Simultaneous plan choices of one member: one assignment, no overlap."""
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from payouts.models.plans import CommissionPlan, MemberPlan
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def test_simultaneous_choices_of_a_plan_assign_it_once(app):

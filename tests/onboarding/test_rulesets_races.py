@@ -1,4 +1,4 @@
-"""Concurrent rule set writes on PostgreSQL: never two active rule sets, never one version twice."""
+"""Concurrent rule set writes: never two active rule sets, never one version twice."""
 
 import threading
 import time
@@ -13,7 +13,7 @@ from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 from tests.onboarding.test_levels_support import RULESETS, create_ruleset, ruleset_body
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def _statuses(app) -> dict[int, str]:
@@ -38,6 +38,12 @@ def _waiting_for_locks(app) -> int:
         return conn.execute(text(query)).scalar()
 
 
+# PostgreSQL only: the four activations wait together on the active rule set's row lock and
+# each re-reads it when it is freed, so the three that waited find it retired (superseded).
+# SQLite has no row locks: one writer at a time, so each activation begins after the last one
+# committed and legitimately retires the rule set that is active by then; the guarantee that
+# matters on both, never two active, is the next test.
+@pytest.mark.usefixtures("on_postgres")
 def test_activations_in_flight_together_leave_one_active_and_refuse_the_rest(
     app, client, admin_with_ladder
 ):

@@ -1,6 +1,4 @@
-"""Concurrent starts and submissions of skill-test attempts on PostgreSQL."""
-
-import os
+"""Concurrent starts and submissions of skill-test attempts."""
 
 import pytest
 from sqlalchemy import func, select
@@ -17,13 +15,7 @@ from tests.onboarding.conftest import (
     start_attempt,
 )
 
-# Skipped on SQLite without the committing mark: a skipped committing test still empties the
-# tables afterwards, the seeded level ladder included, and later tests need it.
-pytestmark = (
-    [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
-    if os.environ.get("CROWD_TEST_DATABASE_URL", "").startswith("postgres")
-    else [pytest.mark.skip(reason="needs PostgreSQL (set CROWD_TEST_DATABASE_URL)")]
-)
+pytestmark = pytest.mark.committing
 
 
 def _attempts(app, member_id):

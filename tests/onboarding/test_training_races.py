@@ -1,4 +1,4 @@
-"""Simultaneous completions of one module on PostgreSQL: one record, the same answer for all."""
+"""Simultaneous completions of one module: one record, the same answer for all."""
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from onboarding.models import TrainingCompletion, TrainingModule
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def _setup():

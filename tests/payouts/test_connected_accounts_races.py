@@ -1,4 +1,4 @@
-"""Concurrent payout-account creation on PostgreSQL: one member, one connected account."""
+"""Concurrent payout-account creation: one member, one connected account."""
 
 import pytest
 from sqlalchemy import func, select
@@ -8,7 +8,7 @@ from payouts.models import ConnectedAccount, OfflineAccount
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 LINKS = {"refresh_url": "https://app.example/again", "return_url": "https://app.example/done"}
 

@@ -1,4 +1,4 @@
-"""A job's money under concurrency on PostgreSQL: the payment row lock makes simultaneous
+"""A job's money under concurrency: the payment row lock makes simultaneous
 captures capture once and simultaneous refunds never exceed what was captured."""
 
 import pytest
@@ -9,7 +9,7 @@ from crowd.extensions import db
 from payouts import job_money
 from payouts.models import OfflineProviderCall
 from payouts.tasks import job_money as tasks
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, task_unit
 from tests.jobs.conftest import drain_background
 from tests.payouts.job_money_helpers import (
     completed_job,
@@ -21,7 +21,7 @@ from tests.payouts.job_money_helpers import (
     transactions,
 )
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres", "ledger_sound")]
+pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("ledger_sound")]
 
 THREADS = 8
 
@@ -34,7 +34,7 @@ def test_simultaneous_capture_tasks_capture_and_post_once(app, client, customer,
         confirm(app, client, customer, job_id)
 
     def capture(_client, i):
-        with app.app_context():
+        with task_unit(app):
             outcome = tasks.capture_job_payment(job_id)
             commit()
             return outcome

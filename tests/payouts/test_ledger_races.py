@@ -1,4 +1,4 @@
-"""Concurrent postings on PostgreSQL: sorted row locks keep balances exact and never deadlock."""
+"""Concurrent postings: sorted row locks keep balances exact and never deadlock."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ from crowd.extensions import db
 from payouts import ledger
 from payouts.ledger import Line, account_code_for_member
 from payouts.models.ledger import LedgerTransaction
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, task_unit
 from tests.factories import make_actor
 from tests.payouts.conftest import assert_ledger_sound, settlement_lines
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres", "ledger_sound")]
+pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("ledger_sound")]
 
 THREADS = 20
 
 
 def _in_own_unit_of_work(app, work):
     """Run work() in a fresh app context and session and commit: ("posted", id) or (status, "")."""
-    with app.app_context():
+    with task_unit(app):
         try:
             transaction = work()
             commit()

@@ -1,4 +1,4 @@
-"""Payout runs and monthly fees racing each other and postings on PostgreSQL."""
+"""Payout runs and monthly fees racing each other and postings."""
 
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from payouts.models import (
     OfflineTransfer,
     Payout,
 )
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, task_unit
 from tests.factories import make_actor
 from tests.jobs.conftest import drain_background
 from tests.payouts.conftest import settlement_lines
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres", "ledger_sound")]
+pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("ledger_sound")]
 
 MEMBERS = 12
 LINKS = {
@@ -53,7 +53,7 @@ def _payees(client, count: int) -> list[int]:
 
 
 def _in_own_unit_of_work(app, work):
-    with app.app_context():
+    with task_unit(app):
         try:
             result = work()
             commit()

@@ -1,4 +1,4 @@
-"""Concurrent plan changes on PostgreSQL: the member and plan row locks keep periods apart."""
+"""Concurrent plan changes: the member and plan row locks keep periods apart."""
 
 from datetime import timedelta
 
@@ -11,7 +11,7 @@ from payouts.models.plans import CommissionPlan, MemberPlan
 from tests.concurrency import run_concurrently
 from tests.factories import make_actor
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 PLANS = "/api/v1/plans"
 

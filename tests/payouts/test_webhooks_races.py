@@ -1,4 +1,4 @@
-"""Concurrent webhook deliveries on PostgreSQL: one stored event, the newest state wins."""
+"""Concurrent webhook deliveries: one stored event, the newest state wins."""
 
 import time
 from datetime import UTC, datetime
@@ -14,7 +14,7 @@ from tests.stripe_fake import post_event, stripe_event
 
 pytestmark = [
     pytest.mark.committing,
-    pytest.mark.usefixtures("on_postgres", "webhook_settings"),
+    pytest.mark.usefixtures("webhook_settings"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Concurrent referral checks and decisions on PostgreSQL: one reward per referral, and the
+"""Concurrent referral checks and decisions: one reward per referral, and the
 monthly cap counted one reward at a time."""
 
 import pytest
@@ -11,13 +11,13 @@ from payouts.ledger import account_code_for_member
 from payouts.models.ledger import LedgerTransaction
 from recruitment.models import Referral
 from recruitment.referrals import check_referral
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, task_unit
 from tests.factories import make_actor
 from tests.jobs.conftest import finished_job, force_job_state
 from tests.payouts.conftest import assert_ledger_sound
 from tests.recruitment.conftest import API, referrer, signed_up
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def confirmed_job(customer, friend) -> None:
@@ -38,7 +38,7 @@ def test_simultaneous_checks_post_one_reward(app, client):
     confirmed_job(customer, friend)
 
     def check(client, i):
-        with app.app_context():
+        with task_unit(app):
             referral = check_referral(friend.profile_id)
             commit()
             return referral.status if referral else None
@@ -81,7 +81,7 @@ def test_simultaneous_rewards_of_one_referrer_respect_the_monthly_cap(app, clien
             confirmed_job(customer, friend)
 
         def check(client, i):
-            with app.app_context():
+            with task_unit(app):
                 referral = check_referral(friends[i].profile_id)
                 commit()
                 return referral.status

@@ -1,4 +1,4 @@
-"""Concurrent disputes of one job on PostgreSQL: one ticket, one move to disputed, one count."""
+"""Concurrent disputes of one job: one ticket, one move to disputed, one count."""
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from tests.concurrency import run_concurrently
 from tests.payouts.job_money_helpers import completed_job
 from tests.support.ticket_helpers import open_ticket
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 THREADS = 6
 

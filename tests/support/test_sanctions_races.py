@@ -1,4 +1,4 @@
-"""Concurrent suspensions and accepts on PostgreSQL: the locks keep offers and status straight."""
+"""Concurrent suspensions and accepts: the locks keep offers and status straight."""
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from tests.concurrency import run_concurrently
 from tests.jobs.conftest import active_member, drain_background
 from tests.payouts.job_money_helpers import post_job
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 THREADS = 6
 

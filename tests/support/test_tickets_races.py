@@ -1,4 +1,4 @@
-"""Concurrent requests on PostgreSQL: row locks keep tickets consistent, one event per change."""
+"""Concurrent requests: row locks keep tickets consistent, one event per change."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from crowd.core.db import commit
 from crowd.extensions import db
 from support import sla
 from support.models import TicketRating
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, task_unit
 from tests.factories import make_actor
 from tests.support.ticket_helpers import (
     API,
@@ -23,7 +23,7 @@ from tests.support.ticket_helpers import (
     ticket_row,
 )
 
-pytestmark = [pytest.mark.committing, pytest.mark.usefixtures("on_postgres")]
+pytestmark = pytest.mark.committing
 
 
 def _assign_events(ticket_id):
@@ -117,7 +117,7 @@ def test_concurrent_sla_checks_escalate_a_breach_once(app, customer, cm):
     due = ticket_row(ticket_id).first_response_due_at
 
     def check(client, i):
-        with app.app_context():
+        with task_unit(app):
             counts = sla.check_sla(now=due)
             commit()
             return counts["escalated"]
