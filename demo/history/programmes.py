@@ -348,6 +348,7 @@ class Programmes:
             past,
             timedelta(hours=4),
             berlin,
+            created=past - timedelta(days=30),
         )
         self._event(
             "trade_fair",
@@ -356,11 +357,11 @@ class Programmes:
             ahead,
             timedelta(hours=9),
             fair,
+            created=self.now - timedelta(days=6),  # invited four days ago: replies coming in
         )
 
-    def _event(self, kind, title, description, starts, length, place) -> None:
+    def _event(self, kind, title, description, starts, length, place, *, created) -> None:
         venue, city, country, lat, lon = place
-        created = starts - timedelta(days=30)
         event: dict = {}
         rng = self._random()
 
@@ -494,10 +495,16 @@ class Programmes:
             article = self.rng.choice(ARTICLES)
             published = self.now - timedelta(days=article.age_days)
             if article.audience == "customers":
-                actor = self.rng.choice(customers).principal
+                readers = [c.principal for c in customers]
             else:
-                readers = [m for m in members if m.level >= (article.min_level_rank or 0)]
-                actor = self.cast.member_principal(self.rng.choice(readers).id)
+                readers = [
+                    self.cast.member_principal(m.id)
+                    for m in members
+                    if m.level >= (article.min_level_rank or 0)
+                ]
+            if not readers:
+                continue
+            actor = self.rng.choice(readers)
             when = published + timedelta(
                 seconds=self.rng.uniform(3600, (self.now - published).total_seconds())
             )
