@@ -101,7 +101,8 @@ class Pairing:
     at: datetime
     way: str  # claim, staff, declined
     accept_after: timedelta
-    sessions: list[tuple[datetime, str, int, bool]] = field(default_factory=list)
+    # (when, kind, minutes, the mentee's rating or None)
+    sessions: list[tuple[datetime, str, int, int | None]] = field(default_factory=list)
     ended_at: datetime | None = None
     mentorship_id: int | None = None
 
@@ -228,7 +229,8 @@ class Programmes:
         while when < self.now:
             kind = self.rng.choice(("call", "call", "chat", "ride_along"))
             minutes = self.rng.choice((20, 30, 45, 90 if kind == "ride_along" else 30))
-            pairing.sessions.append((when, kind, minutes, self.rng.random() < 0.6))
+            rating = self.rng.choice((5, 5, 4)) if self.rng.random() < 0.6 else None
+            pairing.sessions.append((when, kind, minutes, rating))
             if ends and len(pairing.sessions) == 3:
                 pairing.ended_at = when + timedelta(days=self.rng.uniform(3, 8))
                 return
@@ -251,9 +253,9 @@ class Programmes:
         self.at(pairing.at, lambda: self._pair(pairing))
         if pairing.way != "claim":
             self.at(pairing.at + pairing.accept_after, lambda: self._answer(pairing))
-        for number, (when, kind, minutes, rated) in enumerate(pairing.sessions):
+        for number, (when, kind, minutes, rating) in enumerate(pairing.sessions):
             note = SESSION_NOTES[number % len(SESSION_NOTES)]
-            self.at(when, self._session_step(pairing, when, kind, minutes, rated, note))
+            self.at(when, self._session_step(pairing, when, kind, minutes, rating, note))
         if pairing.ended_at is not None:
             self.at(pairing.ended_at, lambda: self._end(pairing))
 
@@ -296,7 +298,7 @@ class Programmes:
         else:
             accept(actor=actor, mentorship_id=mentorship.id)
 
-    def _session_step(self, pairing, when, kind, minutes, rated, note) -> Callable[[], None]:
+    def _session_step(self, pairing, when, kind, minutes, rating, note) -> Callable[[], None]:
         def step() -> None:
             mentorship = self._mentorship(pairing, "active")
             if mentorship is None:
@@ -309,20 +311,21 @@ class Programmes:
                 duration_minutes=minutes,
                 mentor_notes=note,
             )
-            if rated:
-                self.at(when + timedelta(hours=20), lambda: self._rate(pairing, logged["id"]))
+            if rating is not None:
+                later = when + timedelta(hours=20)
+                self.at(later, lambda: self._rate(pairing, logged["id"], rating, note))
 
         return step
 
-    def _rate(self, pairing: Pairing, session_id: int) -> None:
+    def _rate(self, pairing: Pairing, session_id: int, rating: int, note: str) -> None:
         if pairing.mentorship_id is None:
             return
         rate_session(
             actor=self.cast.member_principal(pairing.mentee.id),
             mentorship_id=pairing.mentorship_id,
             session_id=session_id,
-            feedback=SESSION_FEEDBACK[session_id % len(SESSION_FEEDBACK)],
-            rating=5 if session_id % 3 else 4,
+            feedback=SESSION_FEEDBACK[SESSION_NOTES.index(note) % len(SESSION_FEEDBACK)],
+            rating=rating,
         )
 
     def _end(self, pairing: Pairing) -> None:
