@@ -33,6 +33,7 @@ from demo.named_accounts import (
     MEMBER_EMAIL,
     create_named_accounts,
     credentials,
+    name_accounts_from_history,
     named_customer_plan,
     named_member_plan,
     refuse_partial_data,
@@ -134,10 +135,12 @@ def seed(
     favourites, blocks = write_preferences(
         rng, customer_ids, customer_plans, list(zip(member_ids, member_plans, strict=True))
     )
-    echo(seed_topic_groups(cm_id, now))
+    if not history:
+        echo(seed_topic_groups(cm_id, now))  # with history, the groups open at its start
     echo(seed_recruitment(cm_id, now))
     if history:
         echo(seed_history(seed=seed, cm_emails=CM_EMAILS, now=now, scale=members / 400))
+    name_accounts_from_history()
     # The admin comes last: it marks the demo data as complete (see the check above).
     accounts.create_staff(
         actor_id=None,

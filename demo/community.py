@@ -83,8 +83,9 @@ GROUPS = [
 ]
 
 
-def seed_topic_groups(cm_id: int, now: datetime) -> str:
-    """Create the demo groups (skipping those that exist), their members and threads."""
+def seed_topic_groups(cm_id: int, now: datetime, *, joined: datetime | None = None) -> str:
+    """Create the demo groups (skipping those that exist), their members (joined at `joined`,
+    default `now`) and threads (the days before `now`)."""
     created = 0
     for slug, name, description, rules, threads in GROUPS:
         if db.session.scalar(select(TopicGroup.id).where(TopicGroup.slug == slug)) is not None:
@@ -92,7 +93,9 @@ def seed_topic_groups(cm_id: int, now: datetime) -> str:
         group = _group(slug, name, description, rules, cm_id)
         member_ids = qualifying_member_ids(group.id)[:MEMBERS_PER_GROUP]
         for member_id in member_ids:
-            db.session.add(GroupMembership(group_id=group.id, member_id=member_id, joined_at=now))
+            db.session.add(
+                GroupMembership(group_id=group.id, member_id=member_id, joined_at=joined or now)
+            )
         group.member_count = len(member_ids)
         authors = _user_ids(member_ids) or [cm_id]
         for number, (title, body, replies, pinned) in enumerate(threads):

@@ -6,14 +6,19 @@ import random
 from datetime import datetime, timedelta
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from accounts import service as accounts
 from accounts.models import User
+from crowd.core.db import utcnow
 from crowd.core.errors import DomainError
 from crowd.extensions import db
+from customers.models import Customer
 from demo.draws import category_by_slug, city_named, pick_address, pick_phone
 from demo.plans import BULK_DOMAIN, CustomerPlan, MemberPlan, plan_member
+from members.models import Member
+from mentoring.models import Mentorship, TopPerformerBadge
+from mentoring.top_performers.holders import valid_at
 from registration import service as registration
 
 DEMO_PASSWORD = "crowd-demo-2026"
@@ -21,6 +26,13 @@ ADMIN_EMAIL = "admin@crowd.example"
 CM_EMAILS = ("cm1@crowd.example", "cm2@crowd.example")
 CUSTOMER_EMAIL = "kunde@crowd.example"
 MEMBER_EMAIL = "mitglied@crowd.example"
+# Picked from the crowd after the history replay (see name_accounts_from_history).
+MENTOR_EMAIL = "mentor@crowd.example"
+MENTEE_EMAIL = "mentee@crowd.example"
+TOP_PERFORMER_EMAIL = "top-performer@crowd.example"
+BUSINESS_EMAIL = "business@crowd.example"
+APPLICANT_EMAIL = "applicant@crowd.example"
+PICKED_EMAILS = (MENTOR_EMAIL, MENTEE_EMAIL, TOP_PERFORMER_EMAIL, BUSINESS_EMAIL, APPLICANT_EMAIL)
 
 
 def named_member_plan(rng: random.Random, now: datetime) -> MemberPlan:
@@ -99,7 +111,7 @@ def refuse_partial_data() -> None:
     """Demo users without the demo admin: an earlier run stopped half-way."""
     found = db.session.scalar(
         select(func.count()).where(
-            User.email.in_([*CM_EMAILS, CUSTOMER_EMAIL, MEMBER_EMAIL])
+            User.email.in_([*CM_EMAILS, CUSTOMER_EMAIL, MEMBER_EMAIL, *PICKED_EMAILS])
             | User.email.like(f"%@{BULK_DOMAIN}")
         )
     )
@@ -110,14 +122,83 @@ def refuse_partial_data() -> None:
         )
 
 
+def name_accounts_from_history() -> None:
+    """Give a mentor (with mentees), one of their mentees, a top performer of the last
+    quarter, a business customer and an applicant from the seeded crowd a demo address (the
+    bulk accounts share the demo password). Whom the crowd or history lacks stays unnamed."""
+    now = utcnow()
+    mentor_id = db.session.scalar(
+        select(Mentorship.mentor_id)
+        .join(Member, Member.id == Mentorship.mentor_id)
+        .where(Mentorship.status == "active")
+        .group_by(Mentorship.mentor_id, Member.city)
+        .order_by((Member.city == "Berlin").desc(), func.count().desc(), Mentorship.mentor_id)
+        .limit(1)
+    )
+    mentee_id = db.session.scalar(
+        select(Mentorship.mentee_id)
+        .where(Mentorship.mentor_id == mentor_id, Mentorship.status == "active")
+        .order_by(Mentorship.accepted_at, Mentorship.mentee_id)
+        .limit(1)
+    )
+    top_id = db.session.scalar(
+        select(TopPerformerBadge.member_id)
+        .where(valid_at(now), TopPerformerBadge.member_id != mentor_id)
+        .order_by(TopPerformerBadge.valid_from.desc(), TopPerformerBadge.member_id)
+        .limit(1)
+    )
+    applicant_id = db.session.scalar(
+        select(Member.id)
+        .join(User, User.id == Member.user_id)
+        .where(Member.status == "applicant", User.email.like(f"%@{BULK_DOMAIN}"))
+        .order_by(Member.id)
+        .limit(1)
+    )
+    users = {
+        email: db.session.scalar(select(Member.user_id).where(Member.id == member_id))
+        for email, member_id in (
+            (MENTOR_EMAIL, mentor_id),
+            (MENTEE_EMAIL, mentee_id),
+            (TOP_PERFORMER_EMAIL, top_id),
+            (APPLICANT_EMAIL, applicant_id),
+        )
+        if member_id is not None
+    }
+    business = db.session.scalar(
+        select(Customer.user_id)
+        .join(User, User.id == Customer.user_id)
+        .where(Customer.kind == "business", User.email.like(f"%@{BULK_DOMAIN}"))
+        .order_by(Customer.id)
+        .limit(1)
+    )
+    if business is not None:
+        users[BUSINESS_EMAIL] = business
+    for email, user_id in users.items():
+        db.session.execute(update(User).where(User.id == user_id).values(email=email))
+    db.session.flush()
+
+
 def credentials() -> str:
-    """The demo accounts and their password, for the summary."""
+    """The demo accounts that exist and their password, for the summary."""
+    present = set(
+        db.session.scalars(
+            select(User.email).where(User.email.in_([ADMIN_EMAIL, *CM_EMAILS, *PICKED_EMAILS]))
+        )
+    )
+    roles = [
+        ("admin", ADMIN_EMAIL),
+        ("community managers", ", ".join(e for e in CM_EMAILS if e in present)),
+        ("customer (person)", CUSTOMER_EMAIL),
+        ("business customer", BUSINESS_EMAIL if BUSINESS_EMAIL in present else ""),
+        ("member", MEMBER_EMAIL),
+        ("mentor", MENTOR_EMAIL if MENTOR_EMAIL in present else ""),
+        ("mentee", MENTEE_EMAIL if MENTEE_EMAIL in present else ""),
+        ("top performer", TOP_PERFORMER_EMAIL if TOP_PERFORMER_EMAIL in present else ""),
+        ("applicant", APPLICANT_EMAIL if APPLICANT_EMAIL in present else ""),
+    ]
     return "\n".join(
         [
             f"Demo accounts (password {DEMO_PASSWORD}; sign in with POST /api/v1/auth/tokens):",
-            f"  admin               {ADMIN_EMAIL}",
-            f"  community managers  {', '.join(CM_EMAILS)}",
-            f"  customer            {CUSTOMER_EMAIL}",
-            f"  member              {MEMBER_EMAIL}",
+            *(f"  {role:<19} {email}" for role, email in roles if email),
         ]
     )

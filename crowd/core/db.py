@@ -56,8 +56,34 @@ NAMING_CONVENTION = {
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def utcnow() -> datetime:
+def _real_now() -> datetime:
     return datetime.now(UTC)
+
+
+# What utcnow() asks. Only the demo's history replay (demo.clock, in `flask crowd seed-demo`'s
+# own process) swaps it, through use_clock(); the application never does.
+_now: Callable[[], datetime] = _real_now
+
+
+def utcnow() -> datetime:
+    """The current instant, timezone-aware UTC: every part of the application reads it here."""
+    return _now()
+
+
+@contextmanager
+def use_clock(now: Callable[[], datetime]) -> Iterator[None]:
+    """Within the block, utcnow() answers `now()` (aware UTC); the real clock is restored after.
+
+    For the demo's history replay only (it runs in its own process and moves time step by
+    step); not thread-aware, and never to be used while serving requests or tasks.
+    """
+    global _now
+    previous = _now
+    _now = now
+    try:
+        yield
+    finally:
+        _now = previous
 
 
 class UTCDateTime(TypeDecorator):

@@ -6,7 +6,9 @@ then plays it in time order with the application's clock at each step (demo.cloc
 
 from __future__ import annotations
 
+import os
 import random
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,7 +51,13 @@ def seed_history(*, seed: int, cm_emails: tuple[str, ...], now: datetime, scale:
     commit()
     states = Counter(db.session.scalars(select(Job.status)))
     summary = ", ".join(f"{n} {s}" for s, n in states.most_common())
-    refused = f"; refused: {'; '.join(replay.refused[:3])}" if replay.refused else ""
+    refused = (
+        f"; {len(replay.refused)} refused by the services, e.g. {'; '.join(replay.refused[:3])}"
+        if replay.refused
+        else ""
+    )
+    if os.environ.get("CROWD_DEMO_REFUSALS"):
+        print("\n".join(replay.refused), file=sys.stderr)
     return f"history: {len(plans)} jobs ({summary}), {played} steps{refused}"
 
 

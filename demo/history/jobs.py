@@ -76,6 +76,9 @@ class JobPlan:
     reviewed: bool
     after: list[float]  # hours of delay drawn for the fate's later steps
     backup: CastMember | None = None
+    # Picks the texts and the settlement: drawn with the plan, so the same seed gives the same
+    # history whatever ids the database hands out.
+    variant: int = 0
     job_id: int | None = None
 
 
@@ -149,6 +152,7 @@ def _plan(rng, member, first, span, by_country, members, busy) -> JobPlan:
         reviewed=rng.random() < 0.85,
         after=[rng.uniform(1, 30) for _ in range(4)],
         backup=rng.choice(backups) if backups else None,
+        variant=rng.getrandbits(32),
     )
 
 
@@ -278,19 +282,19 @@ class JobSteps:
         if job is None or job.status not in ("completed", "confirmed", "closed"):
             return
         if side == "customer":
-            comment = CUSTOMER_COMMENTS[plan.job_id % len(CUSTOMER_COMMENTS)]
+            comment = CUSTOMER_COMMENTS[plan.variant % len(CUSTOMER_COMMENTS)]
             submit_review(
                 actor=plan.customer.principal, job_id=job.id, stars=plan.stars, comment=comment
             )
         else:
-            comment = MEMBER_COMMENTS[plan.job_id % len(MEMBER_COMMENTS)]
+            comment = MEMBER_COMMENTS[plan.variant % len(MEMBER_COMMENTS)]
             submit_review(actor=member, job_id=job.id, stars=plan.member_stars, comment=comment)
 
     def _cancel(self, plan: JobPlan, *, staff: bool) -> None:
         job = self._job(plan)
         if job is None or job.status not in ("open", "offered", "assigned"):
             return
-        reason = CANCEL_REASONS[plan.job_id % len(CANCEL_REASONS)]
+        reason = CANCEL_REASONS[plan.variant % len(CANCEL_REASONS)]
         actor = self.staff if staff else plan.customer.principal
         cancel_job(actor=actor, job_id=job.id, reason=reason)
 
@@ -307,7 +311,7 @@ class JobSteps:
     def _dispute(self, plan: JobPlan) -> None:
         job = self._job(plan)
         if job is not None and job.status in ("completed", "confirmed"):
-            reason = DISPUTE_REASONS[plan.job_id % len(DISPUTE_REASONS)]
+            reason = DISPUTE_REASONS[plan.variant % len(DISPUTE_REASONS)]
             dispute_job(actor=plan.customer.principal, job_id=job.id, reason=reason)
 
     def _ticket(self, plan: JobPlan) -> Ticket | None:
@@ -326,7 +330,7 @@ class JobSteps:
             return
         if db.session.scalar(select(Resolution.id).where(Resolution.ticket_id == ticket.id)):
             return
-        kind = _weighted(random.Random(plan.job_id), RESOLUTIONS)
+        kind = _weighted(random.Random(plan.variant), RESOLUTIONS)
         amounts = {
             "partial_refund": {"refund_amount": plan.price // 4},
             "split": {"customer_share_percent": 50},

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import sys
-import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import click
 
+from crowd import DOMAINS
 from crowd.core.background import TASKS, due_message_ids, run_message
 from crowd.core.db import commit
 from crowd.core.errors import DomainError
@@ -49,9 +51,14 @@ class Replay:
         self._queue: list[tuple[datetime, int, Step]] = []
         self._order = itertools.count()
         self.refused: list[str] = []
+        self._bar = None
+        self._until = datetime.max.replace(tzinfo=UTC)
 
     def at(self, when: datetime, step: Step) -> None:
+        """Queue `step` at `when`; a step may queue later ones while the replay runs."""
         heapq.heappush(self._queue, (when, next(self._order), step))
+        if self._bar is not None and when < self._until:
+            self._bar.length += 1
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -61,8 +68,9 @@ class Replay:
         played = 0
         day = None
         total = sum(1 for when, *_ in self._queue if when < until)
-        started = time.monotonic()
-        with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True) as bar:
+        bar = click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True)
+        with bar, _quiet_loggers():
+            self._bar, self._until = bar, until
             while self._queue and self._queue[0][0] < until:
                 when, _, step = heapq.heappop(self._queue)
                 if day is not None and when.date() != day:
@@ -73,9 +81,9 @@ class Replay:
                 played += 1
                 bar.update(1)
             self._queue.clear()
-        clock.set(until)
-        _run_due()
-        del started
+            self._bar = None
+            clock.set(until)
+            _run_due()
         return played
 
     def _play(self, step: Step) -> None:
@@ -87,6 +95,21 @@ class Replay:
             # the service refused it, as it would a request; history goes on without it.
             db.session.rollback()
             self.refused.append(f"{getattr(step, '__name__', step)}: {error.detail}")
+
+
+@contextmanager
+def _quiet_loggers() -> Iterator[None]:
+    """The domains log their periodic runs at INFO (a line a simulated day): during the replay
+    only warnings and errors are shown, above the progress bar."""
+    loggers = [logging.getLogger(name) for name in ("crowd", *DOMAINS)]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _run_due() -> None:
