@@ -104,16 +104,21 @@ def member_tests(member_id: int) -> list[dict]:
 # --- starting -------------------------------------------------------------------------------
 
 
-def _sittable_test(member: Member, slug: str) -> SkillTest:
-    test = db.session.scalar(
+def claimed_test(member_id: int, slug: str) -> SkillTest | None:
+    """The available test of a skill the member claims, or None (not claimed, or no test)."""
+    return db.session.scalar(
         select(SkillTest)
         .join(Skill, Skill.id == SkillTest.skill_id)
         .join(
             MemberSkill,
-            (MemberSkill.skill_id == Skill.id) & (MemberSkill.member_id == member.id),
+            (MemberSkill.skill_id == Skill.id) & (MemberSkill.member_id == member_id),
         )
         .where(Skill.slug == slug, test_available())
     )
+
+
+def _sittable_test(member: Member, slug: str) -> SkillTest:
+    test = claimed_test(member.id, slug)
     if test is None:
         raise NotFound(f"No test to sit for '{slug}': claim the skill first, or it has no test.")
     return test

@@ -17,13 +17,11 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound
 from crowd.extensions import db
 from members.access import visible_member
-from members.models import MemberSkill, Skill
-from onboarding.models import SkillTest, SkillTestAttempt
-from onboarding.skill_tests.attempts import expire, member_tests
+from onboarding.models import SkillTestAttempt
+from onboarding.skill_tests.attempts import claimed_test, expire, member_tests
 from onboarding.skill_tests.standing import (
     effective_retry_after,
     effective_status,
-    test_available,
 )
 
 
@@ -35,15 +33,7 @@ def reset_retry_delay(*, actor: Principal, member_id: int, skill_slug: str) -> d
     if not actor.is_staff:
         raise Forbidden("Only community managers and admins reset a retry delay.")
     member = visible_member(actor, member_id, lock=True)
-    test = db.session.scalar(
-        select(SkillTest)
-        .join(Skill, Skill.id == SkillTest.skill_id)
-        .join(
-            MemberSkill,
-            (MemberSkill.skill_id == Skill.id) & (MemberSkill.member_id == member.id),
-        )
-        .where(Skill.slug == skill_slug, test_available())
-    )
+    test = claimed_test(member.id, skill_slug)
     if test is None:
         raise NotFound(
             f"Member {member.id} has no test to sit for '{skill_slug}': "
