@@ -9,9 +9,10 @@ and member:{id}:receivable) posted in [from, to] (whole UTC days), per currency:
   job_settlement) and the late-cancellation fees that compensate them (kind cancellation_fee,
   also shown alone as cancellation_fees) — their earning plus the platform's share on
   platform:revenue / platform:fees;
-- commission: the platform's share of those;
+- commission: the platform's share of their jobs' prices (kind job_settlement);
 - fees: what the member was charged: monthly fees (kind monthly_fee) and any fee debited to
-  them by kind cancellation_fee;
+  them by kind cancellation_fee, and the platform's share of the late-cancellation fees (a fee
+  the customer paid, not a commission on work done);
 - refunds: earnings given back by refunds (kind job_refund, or refund);
 - adjustments: everything else that changed what they are owed (reversals, other kinds), so
   that net = gross − commission − fees − refunds + adjustments exactly;
@@ -186,7 +187,9 @@ def member_statement(
             t["gross"] += paid
             if kind == "cancellation_fee":
                 t["cancellation_fees"] += paid
-            if klass == "income":
+            if klass == "income" and kind == "cancellation_fee":
+                t["fees"] -= amount
+            elif klass == "income":
                 t["commission"] -= amount
         if klass != "member":
             continue

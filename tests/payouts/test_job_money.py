@@ -354,6 +354,19 @@ def test_a_late_cancellation_captures_exactly_the_fee_and_splits_it(app, client,
     assert len(transactions(job_id)) == 1
 
 
+def test_a_statement_lists_the_platforms_share_of_a_late_cancellation_fee_under_fees(
+    app, client, customer, cm
+):
+    job_id, member = assigned_job(app, client, customer, cm, windows=soon_window())
+    cancel(app, client, customer, job_id)
+    response = client.get("/api/v1/me/statements", headers=member.headers)
+    assert response.status_code == 200, response.get_json()
+    [eur] = [c for c in response.get_json()["currencies"] if c["currency"] == "EUR"]
+    assert (eur["gross"], eur["cancellation_fees"]) == (2400, 2400)
+    assert (eur["commission"], eur["fees"], eur["net"]) == (0, 480, 1920)
+    assert eur["net"] == eur["gross"] - eur["commission"] - eur["fees"] - eur["refunds"]
+
+
 def test_a_late_cancellation_without_an_authorisation_records_the_uncollected_fee(
     app, client, customer, cm
 ):
