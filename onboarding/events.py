@@ -1,10 +1,13 @@
 """A member's level follows their record: a confirmed job or a published review of their work
-may promote them at once."""
+may promote them at once; their commission plan follows their level."""
 
 from __future__ import annotations
 
 from crowd.core.events import Event, subscribe
+from crowd.extensions import db
 from onboarding.levels.evaluation import promote_on_event
+from onboarding.levels.plans import follow_level
+from onboarding.models import LevelChange
 
 
 @subscribe("job.confirmed")
@@ -20,3 +23,11 @@ def evaluate_level_on_review(event: Event) -> None:
     """A customer's review of the member counts in their rating: promote if it now suffices."""
     if event.payload["about"] == "member":
         promote_on_event(event.payload["member_id"], cause=f"review.published:{event.subject_id}")
+
+
+@subscribe("level.changed")
+def plan_follows_level(event: Event) -> None:
+    """A promotion gives the new level's plan; a demotion takes away one it does not offer."""
+    change = db.session.get(LevelChange, event.payload["change_id"])
+    if change is not None:
+        follow_level(change)

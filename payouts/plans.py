@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
@@ -335,16 +335,66 @@ def assign_plan(
     plan = _plan_by_code(plan_code, lock="share")
     if plan is None:
         raise field_error("plan_code", "no such plan")
+    return _assign(member.id, plan, start, effective_to, assigned_by_id=actor.user_id)
+
+
+def follow_level(
+    *, member_id: int, plan_code: str, cause: str, level_change_id: int | None = None
+) -> MemberPlan | None:
+    """Move a member to `plan_code` from now because their level changed (`cause`: promotion,
+    demotion or admission); the caller has locked the member row. None when already on it."""
+    now = utcnow()
+    if plan_for(member_id, now).code == plan_code:
+        return None
+    plan = _plan_by_code(plan_code, lock="share")
+    if plan is None and plan_code == STANDARD_CODE:
+        plan = sync_default_plans()
+    if plan is None:
+        raise NotFound(f"No commission plan {plan_code!r}.")
+    # A change of plan someone scheduled later stays; the level's plan runs until it.
+    later = db.session.scalar(
+        select(func.min(MemberPlan.effective_from)).where(
+            MemberPlan.member_id == member_id, MemberPlan.effective_from > now
+        )
+    )
+    return _assign(
+        member_id, plan, now, later, cause=cause, level_change_id=level_change_id, strict=False
+    )
+
+
+def list_price(plan: CommissionPlan, currency: str = "EUR") -> int:
+    """What the plan keeps of a 100.00 job in `currency`, perks and monthly fees aside: how
+    levels compare plans ("a cheaper plan")."""
+    if plan.kind == "fixed_fee" and plan.fee_currency == currency:
+        return min(plan.fixed_fee_amount, EXAMPLE_PRICE)
+    bp = standard_plan().percent_bp if plan.kind == "fixed_fee" else plan.percent_bp
+    return split(EXAMPLE_PRICE, bp)[0]
+
+
+def _assign(
+    member_id: int,
+    plan: CommissionPlan,
+    start: datetime,
+    end: datetime | None,
+    *,
+    assigned_by_id: int | None = None,
+    cause: str | None = None,
+    level_change_id: int | None = None,
+    strict: bool = True,
+) -> MemberPlan:
     if not plan.active:
-        raise PlanInactive(f"Plan {plan_code!r} is inactive.", state="inactive")
+        raise PlanInactive(f"Plan {plan.code!r} is inactive.", state="inactive")
     assignments = db.session.scalars(
-        select(MemberPlan).where(MemberPlan.member_id == member.id)
+        select(MemberPlan).where(MemberPlan.member_id == member_id)
     ).all()
     current = None
     for other in assignments:
         if other.effective_to is None and other.effective_from < start:
             current = other
-        elif _overlaps(other, start, effective_to):
+        elif _overlaps(other, start, end):
+            if not strict and other.effective_to is not None and other.effective_from < start:
+                other.effective_to = start  # a bounded period the level change cuts short
+                continue
             raise PlanAssignmentOverlap(
                 f"Overlaps the assignment from {other.effective_from.isoformat()} "
                 f"({other.plan.code}).",
@@ -355,11 +405,13 @@ def assign_plan(
         # After a bounded new period the member is on the standard plan, not the old one.
         current.effective_to = start
     assignment = MemberPlan(
-        member_id=member.id,
+        member_id=member_id,
         plan_id=plan.id,
         effective_from=start,
-        effective_to=effective_to,
-        assigned_by_id=actor.user_id,
+        effective_to=end,
+        assigned_by_id=assigned_by_id,
+        cause=cause,
+        level_change_id=level_change_id,
     )
     db.session.add(assignment)
     db.session.flush()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session as PlainSession
 
 from crowd import create_app
 from crowd.extensions import db
-from onboarding.levels.defaults import default_ruleset
+from onboarding.levels.defaults import LADDER_PLANS, default_ruleset, ensure_ladder_plan
 from tests.event_recorder import Recorder
 
 
@@ -150,8 +150,10 @@ def _truncate(app) -> None:
             db.session.execute(text("PRAGMA defer_foreign_keys=ON"))
             for table in tables:
                 db.session.execute(text(f"DELETE FROM {table}"))
-        # What the migrations seed comes back: the default level ladder.
+        # What the migrations seed comes back: the default level ladder and its plans.
         db.session.add(default_ruleset())
+        for code in LADDER_PLANS:
+            ensure_ladder_plan(code)
         db.session.commit()
 
 

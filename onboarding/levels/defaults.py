@@ -4,10 +4,21 @@ Admins change it by creating a new rule set version (POST /api/v1/level-rulesets
 it and activating it; this module documents the starting point and feeds the demo data.
 """
 
+from sqlalchemy import select
+
+from crowd.extensions import db
 from onboarding.models import Level, LevelRuleset
+from payouts.models.plans import CommissionPlan
 
 DEFAULT_TOLERANCE_PERCENT = 90
 DEFAULT_GRACE_DAYS = 14
+
+# The reduced commission the upper levels earn (quality → level → commission): stored by the
+# migration, and by ensure_ladder_plan when a database emptied since needs one.
+LADDER_PLANS = {
+    "senior-15": {"name": "Senior 15 %", "kind": "percentage", "percent_bp": 1500},
+    "expert-10": {"name": "Expert 10 %", "kind": "percentage", "percent_bp": 1000},
+}
 
 DEFAULT_LEVELS = (
     {
@@ -17,6 +28,7 @@ DEFAULT_LEVELS = (
         "requirements": [],
         "max_concurrent_jobs": 3,
         "plan_codes": ["standard"],
+        "default_plan_code": "standard",
     },
     {
         "rank": 2,
@@ -31,6 +43,7 @@ DEFAULT_LEVELS = (
         ],
         "max_concurrent_jobs": 5,
         "plan_codes": ["standard"],
+        "default_plan_code": "standard",
     },
     {
         "rank": 3,
@@ -48,7 +61,8 @@ DEFAULT_LEVELS = (
             {"metric": "training_modules", "min": 2},
         ],
         "max_concurrent_jobs": 8,
-        "plan_codes": ["standard"],
+        "plan_codes": ["senior-15"],
+        "default_plan_code": "senior-15",
     },
     {
         "rank": 4,
@@ -67,7 +81,8 @@ DEFAULT_LEVELS = (
             {"metric": "training_modules", "min": 4},
         ],
         "max_concurrent_jobs": 12,
-        "plan_codes": ["standard"],
+        "plan_codes": ["senior-15", "expert-10"],
+        "default_plan_code": "expert-10",
     },
 )
 
@@ -82,3 +97,13 @@ def default_ruleset():
         grace_days=DEFAULT_GRACE_DAYS,
         levels=[Level(**level) for level in DEFAULT_LEVELS],
     )
+
+
+def ensure_ladder_plan(code: str) -> CommissionPlan | None:
+    """The stored plan `code`; one of LADDER_PLANS is stored if missing (the caller commits)."""
+    plan = db.session.scalar(select(CommissionPlan).where(CommissionPlan.code == code))
+    if plan is None and code in LADDER_PLANS:
+        plan = CommissionPlan(code=code, active=True, **LADDER_PLANS[code])
+        db.session.add(plan)
+        db.session.flush()
+    return plan

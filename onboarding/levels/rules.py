@@ -15,6 +15,7 @@ database):
   rates 0..1, ratings 1..5, counts and days non-negative integers;
 - max_concurrent_jobs 1..20;
 - plan_codes: existing commission plan codes ("standard" always exists, stored or built in);
+  default_plan_code: null or one of them (the plan a promotion gives: onboarding.levels.plans);
 - categories: absent or null = every category; else skill category slugs, stored as
   LevelCategory rows with restricts_categories true.
 
@@ -171,6 +172,7 @@ def present_many(rulesets: list[LevelRuleset]) -> list[dict]:
                     "requirements": level.requirements,
                     "max_concurrent_jobs": level.max_concurrent_jobs,
                     "plan_codes": level.plan_codes,
+                    "default_plan_code": level.default_plan_code,
                     "restricts_categories": level.restricts_categories,
                     "categories": sorted(slugs[c.category_id] for c in level.categories)
                     if level.restricts_categories
@@ -225,6 +227,7 @@ def _levels_from(levels: list[dict]) -> list[Level]:
                 requirements=level["requirements"],
                 max_concurrent_jobs=level["max_concurrent_jobs"],
                 plan_codes=level["plan_codes"],
+                default_plan_code=level.get("default_plan_code"),
                 restricts_categories=restricted is not None,
                 categories=[LevelCategory(category_id=categories[s]) for s in restricted or ()],
             )

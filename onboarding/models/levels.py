@@ -95,6 +95,8 @@ class Level(IdMixin, Base):
     max_concurrent_jobs: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     # Commission plan codes a member of this level may choose.
     plan_codes: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    # The plan a promotion moves a member to (one of plan_codes; null: promotions keep the plan).
+    default_plan_code: Mapped[str | None] = mapped_column(String(40))
     # False: every category; True: only those in level_categories.
     restricts_categories: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 

@@ -103,6 +103,16 @@ class LevelWriteSchema(ma.Schema):
         validate=validate.Length(1, 20),
         metadata={"description": "Commission plans a member of this level may choose"},
     )
+    default_plan_code = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(1, 40),
+        metadata={
+            "description": "The plan a promotion to this level moves a member to (one of "
+            "plan_codes; a member keeps a cheaper one the level offers); null: promotions "
+            "keep the member's plan"
+        },
+    )
     categories = ma.fields.List(
         ma.fields.String(validate=validate.Length(1, 60)),
         allow_none=True,
@@ -127,6 +137,9 @@ class LevelWriteSchema(ma.Schema):
             values = data.get(name) or []
             if len(set(values)) != len(values):
                 raise ma.ValidationError("lists a value twice", name)
+        default = data.get("default_plan_code")
+        if default is not None and default not in data.get("plan_codes", []):
+            raise ma.ValidationError("must be one of the level's plan_codes", "default_plan_code")
 
 
 class RulesetWriteSchema(ma.Schema):
@@ -172,6 +185,7 @@ class RulesetLevelSchema(ma.Schema):
     requirements = ma.fields.List(ma.fields.Raw())
     max_concurrent_jobs = ma.fields.Integer()
     plan_codes = ma.fields.List(ma.fields.String())
+    default_plan_code = ma.fields.String(allow_none=True)
     restricts_categories = ma.fields.Boolean()
     categories = ma.fields.List(ma.fields.String(), allow_none=True)
 

@@ -90,6 +90,16 @@ def test_an_existing_commission_plan_may_be_offered(client, admin):
     response = post(client, admin, with_level(2, plan_codes=["standard", "pro_flat"]))
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["levels"][2]["plan_codes"] == ["standard", "pro_flat"]
+    assert response.get_json()["levels"][2]["default_plan_code"] is None
+
+
+def test_a_level_names_the_plan_a_promotion_gives(client, admin):
+    db.session.add(CommissionPlan(code="pro_flat", name="Pro", kind="percentage", percent_bp=1000))
+    db.session.commit()
+    level = with_level(2, plan_codes=["standard", "pro_flat"], default_plan_code="pro_flat")
+    response = post(client, admin, level)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["levels"][2]["default_plan_code"] == "pro_flat"
 
 
 def test_creating_with_an_idempotency_key_twice_creates_one_draft(client, admin):
@@ -151,6 +161,7 @@ def test_creating_with_an_idempotency_key_twice_creates_one_draft(client, admin)
         (with_level(1, code="Not A Slug"), ("1", "code")),
         (with_level(1, plan_codes=[]), ("1", "plan_codes")),
         (with_level(1, categories=[]), ("1", "categories")),
+        (with_level(1, default_plan_code="gold"), ("1", "default_plan_code")),
     ],
     ids=[
         "unknown metric",
@@ -166,6 +177,7 @@ def test_creating_with_an_idempotency_key_twice_creates_one_draft(client, admin)
         "code not a slug",
         "no plan",
         "empty category list",
+        "default plan not offered",
     ],
 )
 def test_a_bad_level_is_refused_naming_the_field(client, admin, body, path):

@@ -237,8 +237,12 @@ def test_flask_crowd_events_prints_every_event_with_its_subscribers(app):
     assert (
         lines[lines.index("review.published") + 1] == "onboarding.events.evaluate_level_on_review"
     )
-    promoted = "mentoring.subscribers.check_graduation_on_promotion"
-    assert lines[lines.index("level.changed") + 1] == promoted
+    promoted = lines[lines.index("level.changed") + 1 :][:2]
+    # The plan follows the level first (onboarding), then a promoted mentee graduates.
+    assert promoted == [
+        "onboarding.events.plan_follows_level",
+        "mentoring.subscribers.check_graduation_on_promotion",
+    ]
     cancelled = lines[lines.index("job.cancelled") + 1 :]
     assert cancelled[:3] == [
         "payouts.events.release_payment",

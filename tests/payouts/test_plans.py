@@ -35,7 +35,9 @@ def _assign(boss, member_id, code, start=None, end=None) -> MemberPlan:
 
 
 def test_without_any_plan_stored_a_member_pays_the_built_in_20_percent(member):
-    assert db.session.scalar(select(CommissionPlan)) is None
+    # Only the default ladder's reduced plans are stored (by the migration), not "standard".
+    stored = db.session.scalars(select(CommissionPlan.code)).all()
+    assert "standard" not in stored
     plan = plan_for(member.profile_id, utcnow())
     assert (plan.code, plan.kind, plan.percent_bp) == ("standard", "percentage", 2_000)
     commission = commission_for(10_000, "EUR", member.profile_id, utcnow())
@@ -54,7 +56,8 @@ def test_sync_default_plans_stores_the_standard_plan_once():
         2_000,
         True,
     )
-    assert len(db.session.scalars(select(CommissionPlan)).all()) == 1
+    codes = db.session.scalars(select(CommissionPlan.code)).all()
+    assert sorted(codes) == ["expert-10", "senior-15", "standard"]  # the ladder's + standard
 
 
 def test_a_stored_standard_plan_is_the_fallback(boss, member):

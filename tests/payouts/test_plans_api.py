@@ -131,14 +131,18 @@ def test_staff_list_plans_and_members_may_not(client, admin, cm, member, flat_pl
     assert client.get(PLANS, headers=member.headers).status_code == 403
     response = client.get(PLANS, headers=cm.headers)
     assert response.status_code == 200
-    assert [p["code"] for p in response.json] == ["flat29", "standard"]
+    # The default ladder's reduced plans are stored by the migration.
+    codes = ["expert-10", "flat29", "senior-15", "standard"]
+    assert [p["code"] for p in response.json] == codes
     inactive = client.get(PLANS, query_string={"active": "false"}, headers=cm.headers)
     assert inactive.json == []
 
 
 def test_the_standard_plan_is_listed_before_it_is_stored(client, admin, member):
     """Every member starts on the standard plan: GET /plans never answers without it."""
-    [standard] = client.get(PLANS, headers=admin.headers).json
+    listed = {p["code"]: p for p in client.get(PLANS, headers=admin.headers).json}
+    assert set(listed) == {"standard", "senior-15", "expert-10"}
+    standard = listed["standard"]
     assert (standard["code"], standard["kind"], standard["percent_bp"]) == (
         "standard",
         "percentage",
@@ -146,7 +150,7 @@ def test_the_standard_plan_is_listed_before_it_is_stored(client, admin, member):
     )
     assert (standard["active"], standard["created_at"]) == (True, None)
     active = client.get(PLANS, query_string={"active": "true"}, headers=admin.headers)
-    assert [p["code"] for p in active.json] == ["standard"]
+    assert [p["code"] for p in active.json] == ["expert-10", "senior-15", "standard"]
     own = client.get(MY_PLAN, headers=member.headers)
     assert own.status_code == 200, own.get_json()
     assert own.json["plan"]["code"] == "standard"
@@ -158,7 +162,8 @@ def test_the_listed_standard_plan_can_be_renamed_but_not_switched_off(client, ad
     assert renamed.json["created_at"] is not None
     off = client.patch(f"{PLANS}/standard", json={"active": False}, headers=admin.headers)
     assert off.status_code == 409
-    [stored] = client.get(PLANS, headers=admin.headers).json
+    listed = {p["code"]: p for p in client.get(PLANS, headers=admin.headers).json}
+    stored = listed["standard"]
     assert (stored["name"], stored["active"]) == ("Standard", True)
 
 
