@@ -178,7 +178,9 @@ def authorize(job_id: int) -> str:
     if payment.payment_method is None:
         method = saved_method(job.customer_id)
         if method is None:
-            if payment.status != "requires_payment_method":
+            if not job_payment_rules().authorise_before_dispatch:
+                payment.status = "requires_payment_method"  # as before the rule: no notice
+            elif payment.status != "requires_payment_method":
                 needs_method(payment, job)
             return payment.status
         payment.payment_method = method.payment_method
