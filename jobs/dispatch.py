@@ -15,6 +15,9 @@ How a job finds its member:
    now (a fresh round) or assign a member directly. A round begins at posting, when the
    assigned member backs out, and when staff send a wave by hand; the preferred member's
    exclusive offer does not use up a wave.
+5. Dispatch gates (`add_dispatch_gate`, filled by higher packages' `wiring`) may hold a job:
+   while one gives a reason, no wave goes out (the system's step skips with that reason, staff
+   get 409 dispatch-held). Whoever lifts the hold asks for a wave again (`request_dispatch`).
 
 Locks are always taken in the same order — job first, then member, then offers — so
 concurrent accepts, declines, expiry and staff actions serialise without deadlocks. Nothing
@@ -23,6 +26,7 @@ here commits: the request's or the task's unit of work does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -36,7 +40,7 @@ from crowd.core.events import Event, declare, emit
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.config import job_rules
-from jobs.errors import NoCandidateLeft, OffersPending
+from jobs.errors import DispatchHeld, NoCandidateLeft, OffersPending
 from jobs.lifecycle import next_status, transition
 from jobs.matching import eligibility_problems, rank_candidates
 from jobs.models import Job, JobEvent, Offer
@@ -54,13 +58,40 @@ EXPIRE_TASK = "jobs.expire_offers_for_job"
 DISPATCHABLE = ("open", "offered")
 SAME_DAY = timedelta(hours=24)
 
+# fn(job) -> why the job may not be offered now, or None: checked before every wave.
+DispatchGate = Callable[[Job], "str | None"]
+DISPATCH_GATES: list[DispatchGate] = []
+
+
+def add_dispatch_gate(gate: DispatchGate) -> None:
+    """Let a higher package hold jobs back from dispatch (its `wiring` calls this at start)."""
+    if gate not in DISPATCH_GATES:
+        DISPATCH_GATES.append(gate)
+
+
+def hold_reason(job: Job) -> str | None:
+    """The first gate's reason to hold `job` back from dispatch, or None when it may go out."""
+    for gate in DISPATCH_GATES:
+        reason = gate(job)
+        if reason:
+            return reason
+    return None
+
+
+def request_dispatch(job: Job) -> bool:
+    """A hold on an open job was lifted: queue its first wave (unless escalated to staff)."""
+    if job.status != "open" or job.escalated_at is not None or job.assigned_member_id:
+        return False
+    enqueue(WAVE_TASK, job_id=job.id)
+    return True
+
 
 @dataclass
 class WaveOutcome:
     """What one dispatch attempt did: sent offers, escalated the job, or nothing (and why)."""
 
     job: Job | None
-    outcome: str  # "offers" | "escalated" | "skipped"
+    outcome: str  # "offers" | "escalated" | "skipped" | "held" (a dispatch gate's reason)
     offers: list[Offer] = field(default_factory=list)
     reason: str | None = None
 
@@ -140,6 +171,9 @@ def send_wave(job_id: int, *, after_wave: int | None = None) -> WaveOutcome:
         return WaveOutcome(job, "skipped", reason="the next wave went out already")
     if pending_offer_count(job.id):
         return WaveOutcome(job, "skipped", reason="offers are still pending")
+    held = hold_reason(job)
+    if held:
+        return WaveOutcome(job, "held", reason=held)
     return _dispatch(job, actor="system", actor_user_id=None)
 
 
@@ -152,6 +186,9 @@ def dispatch_now(*, actor: Principal, job_id: int) -> WaveOutcome:
     next_status(job, "dispatch", "staff")
     if pending_offer_count(job.id):
         raise OffersPending("Offers of this job are still pending.", state=job.status)
+    held = hold_reason(job)
+    if held:
+        raise DispatchHeld(held, state=job.status)
     job.escalated_at, job.escalation_reason = None, None
     outcome = _dispatch(job, actor="staff", actor_user_id=actor.user_id)
     if outcome.outcome != "offers":

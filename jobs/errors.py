@@ -127,6 +127,12 @@ class OffersPending(Conflict):
     title, type_slug = "Offers still pending", "offers-pending"
 
 
+class DispatchHeld(Conflict):
+    """A dispatch gate holds the job (e.g. its payment is not authorised): no offers yet."""
+
+    title, type_slug = "Dispatch held", "dispatch-held"
+
+
 class NoCandidateLeft(Conflict):
     """No eligible member is left to offer the job to; assign one directly."""
 

@@ -3,7 +3,8 @@
 jobs.schemas.posting has already checked the shape. Here: the category and skills exist and
 belong together, the address is the customer's own (or their default), the currency is the
 one of the address's country, the preferred member is active and not blocked. Each refusal
-is a 422 naming the field. The job starts `open`; the first dispatch wave is queued with it.
+is a 422 naming the field. The job starts `open`; the first dispatch wave is queued with it
+and `job.posted` is emitted (a dispatch gate may hold the wave, see jobs.dispatch).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.errors import field_error
+from crowd.core.events import Event, declare, emit
 from crowd.extensions import db
 from customers.models import Customer, CustomerAddress
 from customers.service import blocked_member_ids, customer_for_user
@@ -22,6 +24,9 @@ from members.models import Member, Skill, SkillCategory
 # A job is priced in the currency of the country it is done in.
 COUNTRY_CURRENCY = {"DE": "EUR", "AT": "EUR", "CH": "CHF"}
 PLACE = ("postcode", "city", "country", "lat", "lon")
+
+# Posted: the order exists, open, its first wave queued (payouts authorises its payment).
+declare("job.posted")
 
 
 def hourly_estimate(rate: int, duration_minutes: int) -> int:
@@ -151,5 +156,6 @@ def post_job(
             detail={},
         )
     )
+    emit(Event("job.posted", "job", job.id, actor.user_id, payload={"customer_id": customer.id}))
     enqueue("jobs.dispatch_wave", job_id=job.id)
     return job

@@ -1,4 +1,5 @@
-"""Payout settings (PAYOUT_* environment variables): the smallest payout and the interval."""
+"""Payout settings (PAYOUT_*: the smallest payout and the interval) and job-payment settings
+(JOB_PAYMENTS_*: whether offers wait for an authorised payment)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,18 @@ class PayoutRules(SettingsGroup):
 def payout_rules() -> PayoutRules:
     """The payout settings in force: PAYOUT_* settings, then the admins' changes."""
     return current(PayoutRules)
+
+
+class JobPaymentRules(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="JOB_PAYMENTS_")
+
+    authorise_before_dispatch: bool = setting(
+        True,
+        "no work without an authorised payment: a job's card is authorised when it is posted "
+        "and offers go out only once it is (off: authorised when a member is assigned)",
+    )
+
+
+def job_payment_rules() -> JobPaymentRules:
+    """The job-payment settings in force (JOB_PAYMENTS_* settings)."""
+    return current(JobPaymentRules)

@@ -1,4 +1,5 @@
-"""The job's money follows its state, whatever moved it: authorisation on assignment, capture
+"""The job's money follows its state, whatever moved it: authorisation on posting (offers wait
+for it, see payouts.wiring; on assignment at the latest, for jobs posted before), capture
 on confirmation, release (or the late-cancellation fee) on cancellation. The work itself runs
 in outbox tasks (payouts.job_money); a disputed job's member is held by the payout run through
 job_money.open_dispute_member_ids, which reads the job's state. A chargeback disputes the job,
@@ -16,9 +17,16 @@ from payouts.models.job_payments import JobPayment
 from payouts.models.payout_runs import Payout
 
 
+@subscribe("job.posted")
+def authorize_payment_on_posting(event: Event) -> None:
+    """Have the payment authorised before any member is offered the job."""
+    job_money.on_posted(db.session.get(Job, event.subject_id))
+
+
 @subscribe("job.assigned")
 def authorize_payment(event: Event) -> None:
-    """Have the customer's payment for the job authorised (the member is set by now)."""
+    """Have the customer's payment for the job authorised if it is not yet (a job posted
+    before the rule, or with JOB_PAYMENTS_AUTHORISE_BEFORE_DISPATCH off)."""
     job_money.on_assigned(db.session.get(Job, event.subject_id))
 
 

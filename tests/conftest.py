@@ -88,6 +88,10 @@ def app(database_url):
         # Check-in timing gets its own tests (tests/jobs/test_check_in.py); elsewhere members
         # start jobs booked days ahead.
         "JOBS_CHECK_IN_OPENS_MINUTES": 30 * 24 * 60,
+        # Offers waiting for an authorised payment get their own tests
+        # (tests/payouts/test_authorised_dispatch.py); elsewhere customers post without a card
+        # and the payment is authorised on assignment, as before the rule.
+        "JOB_PAYMENTS_AUTHORISE_BEFORE_DISPATCH": False,
         # Counters in Redis are this run's own: parallel runs share the test Redis database.
         "RATE_LIMIT_KEY_PREFIX": f"crowd-test-{uuid.uuid4().hex[:8]}",
     }

@@ -1,16 +1,17 @@
-"""The money of a job: authorised when a member is assigned, captured and split on confirmation.
+"""The money of a job: authorised when it is posted, captured and split on confirmation.
 
 Stripe Connect with separate charges and transfers: the customer's card is authorised on the
-platform (manual capture, `transfer_group` "job-{id}") when a member is assigned, captured
-when the job is confirmed, and the capture is split in the ledger at once — the price into
-payment clearing, the platform's commission (payouts.plans.commission_for at the moment of
-confirmation, perks applied) and the member's earning to their payable. Members are paid
-later by the payout run's transfers.
+platform (manual capture, `transfer_group` "job-{id}") when the job is posted — no offer goes
+out before (payouts.wiring's dispatch gate; JOB_PAYMENTS_AUTHORISE_BEFORE_DISPATCH off: when a
+member is assigned) — captured when the job is confirmed, and the capture is split in the
+ledger at once — the price into payment clearing, the platform's commission
+(payouts.plans.commission_for at the moment of confirmation, perks applied) and the member's
+earning to their payable. Members are paid later by the payout run's transfers.
 
-The hooks (`on_assigned`, `on_confirmed`, `on_cancelled`) run as payouts.events' subscribers
-of job.assigned, job.confirmed and job.cancelled, inside the unit of work that moved the job;
-they only write our rows and enqueue tasks, so no provider call ever runs in a request's
-transaction. The tasks lock the job's payment row, call the provider with an
+The hooks (`on_posted`, `on_assigned`, `on_confirmed`, `on_cancelled`) run as payouts.events'
+subscribers of job.posted, job.assigned, job.confirmed and job.cancelled, inside the unit of
+work that moved the job; they only write our rows and enqueue tasks, so no provider call ever
+runs in a request's transaction. The tasks lock the job's payment row, call the provider with an
 idempotency key derived from our ids, and post to the ledger under a key derived from the
 job — so a task that runs twice, or dies after the provider answered, does its work once:
 the provider replays the first answer for the key and the ledger returns the first posting.
@@ -57,6 +58,7 @@ from payouts.job_money.payments import (
     on_assigned,
     on_cancelled,
     on_confirmed,
+    on_posted,
     payment_method_changed,
     payment_of,
     saved_method,
@@ -80,6 +82,7 @@ __all__ = [
     "on_assigned",
     "on_cancelled",
     "on_confirmed",
+    "on_posted",
     "open_dispute_member_ids",
     "payment_method_changed",
     "payment_of",

@@ -10,9 +10,11 @@ from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from customers.models import Customer
+from jobs.dispatch import request_dispatch
 from jobs.models import Job
 from notifications.service import notify
 from payouts import ledger
+from payouts.config import job_payment_rules
 from payouts.ledger import Line, account_code_for_member
 from payouts.models.job_payments import CustomerPaymentMethod, JobPayment, JobRefund
 from payouts.models.ledger import LedgerTransaction
@@ -30,8 +32,19 @@ UNAUTHORIZED = ("pending", "requires_payment_method", "requires_action", "failed
 # A hold that lapsed or was released at the provider while the job still needs paying: the
 # same method may be authorised again (a decline, by contrast, waits for another method).
 LAPSED = "authorization_lapsed"
-# Job states in which the customer's payment is (still) wanted.
-PAYABLE_JOB_STATES = ("assigned", "in_progress", "completed", "confirmed", "closed", "disputed")
+# Job states in which the customer's payment is (still) wanted: from posting (offers wait for
+# the authorisation) to the end.
+PAYABLE_JOB_STATES = (
+    "open",
+    "offered",
+    "assigned",
+    "in_progress",
+    "completed",
+    "confirmed",
+    "closed",
+    "disputed",
+)
+NO_METHOD = "No payment method on file: offers go out once you save one and it is authorised."
 
 
 def transfer_group(job_id: int) -> str:
@@ -93,6 +106,39 @@ def _ensure_payment(job: Job) -> JobPayment:
     return payment
 
 
+def on_posted(job: Job) -> JobPayment | None:
+    """A job was posted: have its payment authorised before any offer goes out (when
+    JOB_PAYMENTS_AUTHORISE_BEFORE_DISPATCH, the default; else it waits for the assignment).
+
+    Without a saved payment method nothing is sent to the provider: the payment waits at
+    requires_payment_method, the customer is told, and saving a method authorises it.
+    """
+    if not job_payment_rules().authorise_before_dispatch:
+        return None
+    payment = _ensure_payment(job)
+    if payment.status != "pending":
+        return payment
+    if payment.payment_method is None:
+        needs_method(payment, job)
+    else:
+        enqueue(AUTHORIZE_TASK, job_id=job.id)
+    return payment
+
+
+def needs_method(payment: JobPayment, job: Job) -> None:
+    """The payment waits for the customer to save a payment method; they are told once."""
+    payment.status = "requires_payment_method"
+    payment.last_error = NO_METHOD
+    notify(
+        customer_user_id(payment.customer_id),
+        "payment.method_required",
+        "Add a payment method",
+        f"Job {job.id} ({job.title}): {NO_METHOD}",
+        dedupe_key=f"payment.method_required:{job.id}:{payment.authorize_attempt}",
+        job_id=job.id,
+    )
+
+
 def on_assigned(job: Job) -> None:
     """A member was assigned: have the customer's payment for the job authorised."""
     payment = _ensure_payment(job)
@@ -132,7 +178,10 @@ def authorize(job_id: int) -> str:
     if payment.payment_method is None:
         method = saved_method(job.customer_id)
         if method is None:
-            payment.status = "requires_payment_method"
+            if not job_payment_rules().authorise_before_dispatch:
+                payment.status = "requires_payment_method"  # as before the rule: no notice
+            elif payment.status != "requires_payment_method":
+                needs_method(payment, job)
             return payment.status
         payment.payment_method = method.payment_method
         payment.customer_ref = method.provider_customer_ref
@@ -178,6 +227,9 @@ def mark_authorized(payment: JobPayment, job: Job, amount: int) -> None:
         enqueue(CAPTURE_TASK, job_id=job.id)
     elif job.status == "cancelled":
         enqueue(CANCEL_TASK, job_id=job.id)
+    else:
+        # An open job held back for its payment may be offered now (jobs.dispatch's gate).
+        request_dispatch(job)
 
 
 def mark_failed(
