@@ -175,8 +175,18 @@ def commission_for(job_price: int, currency: str, member_id: int, at: datetime) 
         raise field_error("price", "must be a non-negative integer of minor units")
     if currency not in CURRENCIES:
         raise field_error("currency", f"must be one of {', '.join(CURRENCIES)}")
-    plan = plan_for(member_id, at)
-    breakdown = {"price": job_price, "currency": currency, "plan": plan.code}
+    assignment = assignment_at(member_id, at)
+    plan = assignment.plan if assignment is not None else standard_plan()
+    cause = _cause(assignment, member_id)
+    breakdown = {
+        "price": job_price,
+        "currency": currency,
+        "plan": plan.code,
+        "plan_name": plan.name,
+        "plan_since": assignment.effective_from.isoformat() if assignment else None,
+        "plan_cause": cause,
+        "plan_reason": (assignment.reason if assignment else None) or REASONS.get(cause, ""),
+    }
     if plan.kind == "fixed_fee" and plan.fee_currency == currency:
         amount = min(plan.fixed_fee_amount, job_price)
         breakdown |= {"rule": "fixed_fee", "fixed_fee": plan.fixed_fee_amount}
@@ -202,6 +212,30 @@ def commission_for(job_price: int, currency: str, member_id: int, at: datetime) 
     if perk:
         breakdown |= {"perk_id": perk.id, "perk_reason": perk.reason}
     return Commission(amount, earning, currency, plan.code, plan.kind, applied, discount, breakdown)
+
+
+def _cause(assignment: MemberPlan | None, member_id: int) -> str:
+    """How the member came to be on the plan: standard, promotion/demotion/admission (their
+    level), chosen (by the member), assigned (by staff)."""
+    if assignment is None:
+        return "standard"
+    if assignment.cause:
+        return assignment.cause
+    member_user = db.session.scalar(select(Member.user_id).where(Member.id == member_id))
+    if assignment.assigned_by_id is not None and assignment.assigned_by_id == member_user:
+        return "chosen"
+    return "assigned"
+
+
+REASONS = {
+    "standard": "every member without another plan is on the standard plan",
+    "chosen": "you chose this plan",
+    "assigned": "the platform put you on this plan",
+    "promotion": "your promotion gave you this plan",
+    "demotion": "your new level does not offer your previous plan",
+    "admission": "members of your level start on this plan",
+    "level_rules": "your level's plans changed",
+}
 
 
 # --- managing plans (admins) ----------------------------------------------------------------
@@ -339,10 +373,16 @@ def assign_plan(
 
 
 def follow_level(
-    *, member_id: int, plan_code: str, cause: str, level_change_id: int | None = None
+    *,
+    member_id: int,
+    plan_code: str,
+    cause: str,
+    level_change_id: int | None = None,
+    reason: str | None = None,
 ) -> MemberPlan | None:
     """Move a member to `plan_code` from now because their level changed (`cause`: promotion,
-    demotion or admission); the caller has locked the member row. None when already on it."""
+    demotion, admission or level_rules; `reason` as the member reads it); the caller has
+    locked the member row. None when already on it."""
     now = utcnow()
     if plan_for(member_id, now).code == plan_code:
         return None
@@ -358,7 +398,14 @@ def follow_level(
         )
     )
     return _assign(
-        member_id, plan, now, later, cause=cause, level_change_id=level_change_id, strict=False
+        member_id,
+        plan,
+        now,
+        later,
+        cause=cause,
+        level_change_id=level_change_id,
+        reason=reason,
+        strict=False,
     )
 
 
@@ -380,6 +427,7 @@ def _assign(
     assigned_by_id: int | None = None,
     cause: str | None = None,
     level_change_id: int | None = None,
+    reason: str | None = None,
     strict: bool = True,
 ) -> MemberPlan:
     if not plan.active:
@@ -412,6 +460,7 @@ def _assign(
         assigned_by_id=assigned_by_id,
         cause=cause,
         level_change_id=level_change_id,
+        reason=reason[:200] if reason else None,
     )
     db.session.add(assignment)
     db.session.flush()

@@ -5,14 +5,21 @@ from __future__ import annotations
 from crowd.core.background import task
 from onboarding.levels.changes import notify_changes
 from onboarding.levels.evaluation import evaluate_crowd
+from onboarding.levels.plans import follow_rules
 
 
 @task("onboarding.evaluate_levels")
 def evaluate_levels(cause: str = "daily", detail: str | None = None) -> dict:
     """Evaluate the whole crowd against the active rule set (daily, and after an activation).
 
-    Commits per chunk of changes; running it twice has the effect of once."""
-    return evaluate_crowd(cause=cause, detail=detail)
+    Commits per chunk of changes; running it twice has the effect of once. After an
+    activation ("ruleset"), members who kept their rank get the plan the new rules give it."""
+    result = evaluate_crowd(cause=cause, detail=detail)
+    if cause == "ruleset":
+        moved = follow_rules()
+        if isinstance(result, dict):
+            result = {**result, "plans_moved": moved}
+    return result
 
 
 @task("onboarding.notify_level_changes")

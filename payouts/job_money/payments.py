@@ -357,6 +357,7 @@ def _settle(payment: JobPayment, job: Job, *, kind: str, at: datetime) -> Ledger
         commission = commission_for(captured, payment.currency, member_id, at)
         share, earning, plan = commission.amount, commission.earning, commission.plan_code
         fee_like = kind == "cancellation_fee" or commission.breakdown.get("rule") == "fixed_fee"
+        payment.commission_breakdown = commission.breakdown
     else:  # nobody to compensate: a fee without a member is the platform's alone
         share, earning, plan, fee_like = captured, 0, None, True
     platform = "platform:fees" if fee_like else "platform:revenue"

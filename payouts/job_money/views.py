@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from crowd.core.auth import Principal
+from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.extensions import db
 from customers.models import Customer
@@ -12,6 +13,7 @@ from jobs.models import Job
 from members.models import Member
 from payouts.job_money.payments import payment_of, saved_method
 from payouts.models.job_payments import JobPayment, JobRefund
+from payouts.plans import commission_for
 
 
 def _refund_view(refund: JobRefund, *, staff: bool) -> dict:
@@ -62,6 +64,7 @@ def payment_view(*, actor: Principal, job_id: int) -> dict:
             "status": payment.status if payment else "pending",
             "currency": job.currency,
             "member_earning": payment.member_earning if payment else None,
+            "commission": commission_view(job, payment, member_id),
         }
     if not actor.is_staff and job.customer_id != _own_id(actor, Customer):
         raise NotFound("No such job.")
@@ -99,7 +102,63 @@ def payment_view(*, actor: Principal, job_id: int) -> dict:
             "settlement_transaction_id": payment.settlement_transaction_id,
             "dispute": _dispute_view(payment),
         }
+    if actor.is_staff:
+        member_id = payment.member_id if payment else None
+        member_id = member_id or job.assigned_member_id
+        view["commission"] = commission_view(job, payment, member_id) if member_id else None
     return view
+
+
+def commission_view(job: Job, payment: JobPayment | None, member_id: int) -> dict:
+    """The commission on the member's job and why: as booked when the payment settled, else
+    what the member's plan would take if the job were confirmed now (`estimate`)."""
+    if payment is not None and payment.settlement_transaction_id is not None:
+        breakdown = payment.commission_breakdown or {"plan": payment.plan_code}
+        amount, earning, estimate = payment.commission_amount, payment.member_earning, False
+    else:
+        commission = commission_for(job.price_amount, job.currency, member_id, utcnow())
+        breakdown = commission.breakdown
+        amount, earning, estimate = commission.amount, commission.earning, True
+    return {
+        "estimate": estimate,
+        "amount": amount,
+        "member_earning": earning,
+        "price": breakdown.get("price", job.price_amount),
+        "plan_code": breakdown.get("plan"),
+        "plan_name": breakdown.get("plan_name"),
+        "rule": breakdown.get("rule"),
+        "percent_bp": breakdown.get("applied_bp"),
+        "discount_bp": breakdown.get("discount_bp", 0),
+        "fixed_fee": breakdown.get("fixed_fee"),
+        "plan_since": breakdown.get("plan_since"),
+        "plan_cause": breakdown.get("plan_cause"),
+        "why": _why(breakdown),
+    }
+
+
+def _why(breakdown: dict) -> str:
+    """One sentence for the member: the plan, its rate, the perk, and how they got the plan."""
+    name = breakdown.get("plan_name") or breakdown.get("plan") or "your plan"
+    if breakdown.get("rule") == "fixed_fee":
+        rate = f"a fixed fee of {breakdown.get('fixed_fee')} minor units"
+    elif breakdown.get("applied_bp") is not None:
+        rate = f"{_percent(breakdown['applied_bp'])} of the price"
+    else:
+        rate = "the plan's commission"
+    text = f"{rate} on the plan {name}"
+    if breakdown.get("discount_bp"):
+        perk = breakdown.get("perk_reason") or "a perk"
+        text += f" ({_percent(breakdown['base_bp'])} less {_percent(breakdown['discount_bp'])}"
+        text += f" for {perk})"
+    if breakdown.get("rule") == "standard_percentage_other_currency":
+        text += f", the standard rate because the plan's fee is in {breakdown.get('fee_currency')}"
+    reason = breakdown.get("plan_reason")
+    return f"{text[0].upper()}{text[1:]}: {reason}." if reason else f"{text[0].upper()}{text[1:]}."
+
+
+def _percent(bp: int) -> str:
+    whole, rest = divmod(bp, 100)
+    return f"{whole} %" if not rest else f"{whole}.{rest:02d}".rstrip("0") + " %"
 
 
 def _dispute_view(payment: JobPayment) -> dict | None:

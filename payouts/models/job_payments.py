@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime
@@ -108,6 +108,9 @@ class JobPayment(IdMixin, TimestampMixin, Base):
     commission_amount: Mapped[int | None] = mapped_column(BigInteger)
     member_earning: Mapped[int | None] = mapped_column(BigInteger)
     plan_code: Mapped[str | None] = mapped_column(String(40))
+    # How the commission was reached when the payment settled (payouts.plans.commission_for's
+    # breakdown: plan, rate, discount, and why the member was on that plan), kept as it was.
+    commission_breakdown: Mapped[dict | None] = mapped_column(JSON)
     settlement_transaction_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("ledger_transactions.id"), unique=True
     )

@@ -84,10 +84,14 @@ class MemberPlan(IdMixin, Base):
     effective_from: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     effective_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
-    # Why: null = chosen by the member or set by staff; "promotion", "demotion", "admission"
-    # when the member's level moved them (level_change_id names the change, onboarding's).
+    # Why: null = chosen by the member or set by staff; "promotion", "demotion", "admission" or
+    # "level_rules" (same rank, new rules) when the member's level moved them
+    # (level_change_id names the change, onboarding's).
     cause: Mapped[str | None] = mapped_column(String(40))
     level_change_id: Mapped[int | None] = mapped_column(BigId)
+    # The reason as the member reads it ("your promotion to Senior gives you its plan"); set by
+    # whoever moved them, shown beside every job's commission.
+    reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     plan: Mapped[CommissionPlan] = relationship(lazy="joined")

@@ -79,6 +79,40 @@ class DisputeSchema(ma.Schema):
     closed_at = ma.fields.DateTime(allow_none=True)
 
 
+class CommissionViewSchema(ma.Schema):
+    """The commission on a job and why (member and staff)."""
+
+    estimate = ma.fields.Boolean(
+        metadata={
+            "description": "true: not settled yet, what the member's plan would take if the job "
+            "were confirmed now; false: as booked when the payment settled"
+        }
+    )
+    amount = Amount(metadata={"description": "The platform's commission"})
+    member_earning = Amount()
+    price = Amount()
+    plan_code = ma.fields.String(allow_none=True)
+    plan_name = ma.fields.String(allow_none=True)
+    rule = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "percentage, fixed_fee or standard_percentage_other_currency"},
+    )
+    percent_bp = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The rate applied, in basis points"}
+    )
+    discount_bp = ma.fields.Integer(metadata={"description": "A perk's discount, basis points"})
+    fixed_fee = Amount(allow_none=True)
+    plan_since = ma.fields.String(allow_none=True)
+    plan_cause = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "standard, chosen, assigned, promotion, demotion, admission or "
+            "level_rules: how the member came to be on the plan"
+        },
+    )
+    why = ma.fields.String(metadata={"description": "The same, as one sentence for the member"})
+
+
 class JobPaymentSchema(ma.Schema):
     """A job's payment. The assigned member sees job_id, status, currency and their earning;
     the customer what they pay and get back; staff all of it."""
@@ -103,6 +137,11 @@ class JobPaymentSchema(ma.Schema):
     refunds = ma.fields.List(ma.fields.Nested(RefundSchema))
     member_earning = Amount(
         allow_none=True, metadata={"description": "The member's earning, once settled"}
+    )
+    commission = ma.fields.Nested(
+        CommissionViewSchema,
+        allow_none=True,
+        metadata={"description": "The assigned member and staff: the commission and why"},
     )
     # staff only
     member_id = ma.fields.Integer(allow_none=True)

@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from notifications.models import Notification
+from onboarding.levels.defaults import DEFAULT_LEVELS
+from onboarding.levels.plans import follow_rules
 from onboarding.models import Level, LevelRuleset
 from payouts import plans
 from payouts.models import LedgerEntry
@@ -16,9 +18,17 @@ from tests.onboarding.test_levels_support import (
     API,
     changes_of,
     default_ladder,  # noqa: F401  (fixture)
+    put_ladder,
     ranked_member,
 )
-from tests.payouts.job_money_helpers import confirmed_job, lines, payment, transactions
+from tests.payouts.job_money_helpers import (
+    completed_job,
+    confirm,
+    confirmed_job,
+    lines,
+    payment,
+    transactions,
+)
 
 pytestmark = pytest.mark.usefixtures("default_ladder")
 
@@ -146,3 +156,92 @@ def test_jobs_are_settled_at_the_commission_of_the_level(app, client, customer, 
     assert lines(settled)["platform:revenue"] == -(payment(job_id).amount_captured * 20 // 100)
     assert payment(job_id).plan_code == "standard"
     assert db.session.scalar(select(func.sum(LedgerEntry.amount))) == 0
+
+
+def test_the_member_sees_the_commission_on_their_job_and_why(app, client, customer, cm):
+    member = ranked_member(2)
+    set_level(client, cm, member, "senior")
+    job_id, _ = completed_job(app, client, customer, cm, member)
+
+    before = client.get(f"{API}/jobs/{job_id}/payment", headers=member.headers).get_json()
+    commission = before["commission"]
+    assert commission["estimate"] is True
+    assert commission["plan_code"] == "senior-15" and commission["percent_bp"] == 1500
+    assert commission["plan_cause"] == "promotion"
+    assert commission["amount"] + commission["member_earning"] == commission["price"]
+    assert "15 %" in commission["why"] and "promotion to Senior" in commission["why"]
+
+    confirm(app, client, customer, job_id)
+    after = client.get(f"{API}/jobs/{job_id}/payment", headers=member.headers).get_json()
+    booked = after["commission"]
+    settled = payment(job_id)
+    assert booked["estimate"] is False
+    assert booked["amount"] == settled.commission_amount
+    assert booked["member_earning"] == settled.member_earning == after["member_earning"]
+    assert booked["why"] == commission["why"]
+
+    # Demoted later: the booked job keeps its reason, a new job is estimated on the new plan.
+    client.delete(f"{API}/members/{member.profile_id}/level/lock", headers=cm.headers)
+    set_level(client, cm, member, "starter")
+    again = client.get(f"{API}/jobs/{job_id}/payment", headers=member.headers).get_json()
+    assert again["commission"] == booked
+    next_job, _ = completed_job(app, client, customer, cm, member)
+    later = client.get(f"{API}/jobs/{next_job}/payment", headers=member.headers).get_json()
+    assert later["commission"]["plan_code"] == "standard"
+    assert later["commission"]["plan_cause"] == "demotion"
+    assert "does not offer the plan 'Senior 15 %'" in later["commission"]["why"]
+
+    # The customer sees no commission; staff see the same as the member.
+    mine = client.get(f"{API}/jobs/{job_id}/payment", headers=customer.headers).get_json()
+    assert "commission" not in mine
+    staff = client.get(f"{API}/jobs/{job_id}/payment", headers=cm.headers).get_json()
+    assert staff["commission"] == booked
+
+
+def _ladder_with_senior(**senior) -> list[dict]:
+    levels = [dict(level) for level in DEFAULT_LEVELS]
+    levels[2] |= senior
+    return levels
+
+
+def test_new_rules_move_a_member_who_kept_their_rank_off_a_plan_no_longer_offered(
+    app, client, cm, admin
+):
+    senior, expert = ranked_member(2), ranked_member(2)
+    set_level(client, cm, senior, "senior")
+    set_level(client, cm, expert, "expert")
+    assert (plan_now(senior), plan_now(expert)) == ("senior-15", "expert-10")
+
+    put_ladder(
+        app, client, admin, _ladder_with_senior(plan_codes=["standard"], default_plan_code=None)
+    )
+
+    assert (plan_now(senior), plan_now(expert)) == ("standard", "expert-10")
+    latest = assignments(senior)[-1]
+    assert latest.cause == "level_rules" and latest.level_change_id is None
+    assert "no longer include 'Senior 15 %'" in latest.reason
+    assert plan_notifications(senior)[-1].data["cause"] == "level_rules"
+    assert follow_rules() == 0  # a second run moves nobody
+
+
+def test_new_rules_give_a_cheaper_default_to_members_of_the_level(app, client, cm, admin):
+    senior = ranked_member(2)
+    set_level(client, cm, senior, "senior")
+
+    put_ladder(
+        app,
+        client,
+        admin,
+        _ladder_with_senior(plan_codes=["senior-15", "expert-10"], default_plan_code="expert-10"),
+    )
+
+    assert plan_now(senior) == "expert-10"
+    assert assignments(senior)[-1].cause == "level_rules"
+    # A dearer default leaves them on the cheaper plan the level still offers.
+    put_ladder(
+        app,
+        client,
+        admin,
+        _ladder_with_senior(plan_codes=["senior-15", "expert-10"], default_plan_code="senior-15"),
+    )
+    assert plan_now(senior) == "expert-10"

@@ -412,15 +412,26 @@ def test_the_customer_sees_amounts_but_not_the_split(app, client, customer, cm):
     assert "commission_amount" not in body and "member_earning" not in body
 
 
-def test_the_member_sees_only_their_earning(app, client, customer, cm):
+def test_the_member_sees_only_their_earning_and_the_commission(app, client, customer, cm):
     job_id, member = confirmed_job(app, client, customer, cm)
     body = client.get(f"/api/v1/jobs/{job_id}/payment", headers=member.headers).get_json()
+    commission = body.pop("commission")
     assert body == {
         "job_id": job_id,
         "status": "captured",
         "currency": "EUR",
         "member_earning": 9600,
     }
+    assert (commission["amount"], commission["member_earning"], commission["price"]) == (
+        2400,
+        9600,
+        12000,
+    )
+    assert commission["estimate"] is False and commission["plan_cause"] == "standard"
+    assert commission["why"] == (
+        "20 % of the price on the plan Standard 20 %: every member without another plan is on "
+        "the standard plan."
+    )
 
 
 def test_staff_see_the_split_and_the_provider_side(app, client, customer, cm):
