@@ -125,3 +125,47 @@ class AccountEvent(IdMixin, Base):
     actor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# Where staff alerts go (accounts.staff_alerts): the queue an alert belongs to.
+ALERT_QUEUES = ("dispatch", "payments", "tickets", "onboarding", "community")
+# How often a staff member gets alerts by email: each at once, a digest, or the inbox only.
+ALERT_DIGESTS = ("immediate", "hourly", "daily", "off")
+
+
+class StaffAlertSettings(Base):
+    """A community manager's (or admin's) choice of how alerts reach them beyond the inbox."""
+
+    __tablename__ = "staff_alert_settings"
+    __table_args__ = (
+        CheckConstraint(
+            "digest IN (" + ", ".join(f"'{d}'" for d in ALERT_DIGESTS) + ")", name="digest_known"
+        ),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(10), nullable=False, default="immediate")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class StaffResponsibility(IdMixin, Base):
+    """What a community manager is responsible for: a queue, a region (country, postcode
+    prefix) or both; a null part matches anything. Alerts go to the CMs one of whose
+    responsibilities matches, else to every CM."""
+
+    __tablename__ = "staff_responsibilities"
+    __table_args__ = (
+        CheckConstraint(
+            "queue IS NULL OR queue IN (" + ", ".join(f"'{q}'" for q in ALERT_QUEUES) + ")",
+            name="queue_known",
+        ),
+        CheckConstraint(
+            "queue IS NOT NULL OR country IS NOT NULL OR postcode_prefix IS NOT NULL",
+            name="says_something",
+        ),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False, index=True)
+    queue: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(2))
+    postcode_prefix: Mapped[str | None] = mapped_column(String(10))

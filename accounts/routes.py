@@ -1,7 +1,7 @@
 """HTTP: sign-in, tokens, API keys, staff accounts, passwords, deactivation and /me (sign-up is
 registration.routes)."""
 
-from accounts import lifecycle, schemas, service, throttle
+from accounts import lifecycle, schemas, service, staff_alerts, throttle
 from crowd.core.auth import current_principal
 from crowd.core.openapi import CrowdBlueprint
 
@@ -129,3 +129,45 @@ def reactivate_user(user_id):
     """Let a deactivated account sign in again (its old tokens stay revoked). A suspended
     member is reinstated through sanctions instead; an offboarded member stays closed."""
     return lifecycle.reactivate_user(actor=current_principal(), user_id=user_id)
+
+
+# --- alerts for community managers ------------------------------------------------------------
+
+
+@blp.route("/staff/me/alerts", methods=["GET"])
+@blp.auth("community_manager", "admin")
+@blp.response(200, schemas.AlertSettingsSchema)
+def my_alert_settings():
+    """How alerts reach you beyond the inbox, and what you are responsible for."""
+    actor = current_principal()
+    return staff_alerts.alert_settings(actor=actor, user_id=actor.user_id)
+
+
+@blp.route("/staff/me/alerts", methods=["PATCH"])
+@blp.auth("community_manager", "admin")
+@blp.arguments(schemas.AlertSettingsSchema)
+@blp.response(200, schemas.AlertSettingsSchema)
+@blp.errors(422)
+def set_my_alert_settings(data):
+    """Choose your cadence (immediate, hourly, daily, off) and your responsibilities."""
+    actor = current_principal()
+    return staff_alerts.set_alert_settings(actor=actor, user_id=actor.user_id, **data)
+
+
+@blp.route("/accounts/staff/<int:user_id>/alerts", methods=["GET"])
+@blp.auth("admin")
+@blp.response(200, schemas.AlertSettingsSchema)
+@blp.errors(404)
+def staff_alert_settings(user_id):
+    """A staff member's alert cadence and responsibilities (admins)."""
+    return staff_alerts.alert_settings(actor=current_principal(), user_id=user_id)
+
+
+@blp.route("/accounts/staff/<int:user_id>/alerts", methods=["PATCH"])
+@blp.auth("admin")
+@blp.arguments(schemas.AlertSettingsSchema)
+@blp.response(200, schemas.AlertSettingsSchema)
+@blp.errors(404, 422)
+def set_staff_alert_settings(data, user_id):
+    """Set a community manager's responsibilities or cadence (admins)."""
+    return staff_alerts.set_alert_settings(actor=current_principal(), user_id=user_id, **data)

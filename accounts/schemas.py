@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from accounts.authentication import profiles_of
+from accounts.models import ALERT_DIGESTS, ALERT_QUEUES
 from crowd.core.auth import API_KEY_SCOPES
 from crowd.core.patterns import Pattern
 
@@ -180,4 +181,46 @@ class AccountAccessSchema(ma.Schema):
     disabled_reason = ma.fields.String(allow_none=True)
     credentials_revoked = ma.fields.Integer(
         metadata={"description": "Session tokens and API keys revoked by this call"}
+    )
+
+
+class ResponsibilitySchema(ma.Schema):
+    queue = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(ALERT_QUEUES),
+        metadata={"description": "dispatch, payments, tickets, onboarding or community; null: any"},
+    )
+    country = ma.fields.String(
+        allow_none=True, load_default=None, validate=validate.OneOf(["DE", "AT", "CH"])
+    )
+    postcode_prefix = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9]{1,5}$", error="1 to 5 digits"),
+        metadata={"description": "Jobs whose postcode starts with it (e.g. 80 for Munich)"},
+    )
+
+    @ma.validates_schema
+    def _says_something(self, data, **kwargs):
+        if not any(data.get(name) for name in ("queue", "country", "postcode_prefix")):
+            raise ma.ValidationError("name a queue, a country or a postcode prefix", "queue")
+
+
+class AlertSettingsSchema(ma.Schema):
+    user_id = ma.fields.Integer(dump_only=True)
+    digest = ma.fields.String(
+        validate=validate.OneOf(ALERT_DIGESTS),
+        metadata={
+            "description": "Alerts by email: immediate (each at once), hourly or daily digest, "
+            "or off (inbox only)"
+        },
+    )
+    responsibilities = ma.fields.List(
+        ma.fields.Nested(ResponsibilitySchema),
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "What this community manager answers for; alerts go to the CMs a "
+            "responsibility of whom matches, else to every CM. Replaced as a whole."
+        },
     )

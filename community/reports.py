@@ -10,8 +10,9 @@ the post row first: two managers deciding at once cannot both act (the second ge
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from accounts.staff_alerts import alert_staff
 from community.access import require_staff, viewer_of
 from community.errors import AlreadyReported, ReportAlreadyDecided
 from community.models import PostReport, TopicGroup, TopicPost
@@ -83,7 +84,27 @@ def report_post(*, actor: Principal, post_id: int, reason: str, note: str | None
     )
     db.session.add(report)
     db.session.flush()
+    _alert_moderators(post, report)
     return _own_view(report)
+
+
+def _alert_moderators(post, report: PostReport) -> None:
+    """The CMs responsible for the community hear of a reported post once while it has open
+    reports (the oldest open report names the alert; more reports of it add none)."""
+    first_open = db.session.scalar(
+        select(func.min(PostReport.id)).where(
+            PostReport.post_id == post.id, PostReport.status == "open"
+        )
+    )
+    alert_staff(
+        "community.post_reported",
+        "Post reported",
+        f"“{post.title or post.body[:60]}” was reported ({report.reason}).",
+        queue="community",
+        key=f"community.post_reported:{post.id}:{first_open}",
+        post_id=post.id,
+        report_id=report.id,
+    )
 
 
 def _own_view(report: PostReport) -> dict:

@@ -35,6 +35,8 @@ PERIODIC = (
     # auto-close period (SUPPORT_AUTO_CLOSE_DAYS) unless a party replied.
     Periodic("support-sla", "support.check_sla", every_seconds=60),
     Periodic("support-auto-close", "support.close_resolved", every_seconds=300),
+    # Onboarding: documents waiting too long for a check alert the responsible CMs (once each).
+    Periodic("onboarding-waiting-checks", "onboarding.alert_waiting_checks", every_seconds=900),
     # Proposed resolutions nobody answered apply at their deadline (a timed task per proposal;
     # this catches those whose timed run found the ticket escalated).
     Periodic("support-resolutions", "support.apply_due_resolutions", every_seconds=60),

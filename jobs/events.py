@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from accounts.models import User
+from accounts.staff_alerts import alert_staff
 from crowd.core.events import Event, subscribe
 from crowd.extensions import db
 from customers.models import Customer
@@ -15,7 +15,7 @@ from jobs.models import Job
 from jobs.timers import schedule_close
 from members.models import Member
 from members.service import record_offer_answered
-from notifications.service import notify, notify_many
+from notifications.service import notify
 
 # States in which the member has been working on (or holding) the job: they hear of a cancel.
 MEMBER_ENGAGED = ("assigned", "in_progress", "disputed")
@@ -101,25 +101,16 @@ def count_answer(event: Event) -> None:
 
 @subscribe("job.escalated")
 def tell_staff_escalated(event: Event) -> None:
-    """Community managers hear of a job no member took (admins, when there is no CM): in the
-    app now, by email and push once the delivery providers carry these notices."""
+    """The community managers responsible for dispatch in the job's region hear of a job no
+    member took (accounts.staff_alerts: else every CM, else the admins)."""
     job = _job(event)
-    staff = (
-        db.session.scalars(
-            select(User.id)
-            .where(User.role == "community_manager", User.disabled_at.is_(None))
-            .order_by(User.id)
-        ).all()
-        or db.session.scalars(
-            select(User.id)
-            .where(User.role == "admin", User.disabled_at.is_(None))
-            .order_by(User.id)
-        ).all()
-    )
-    key = f"job.escalated:{job.id}:{event.occurred_at.isoformat()}"
-    notify_many(
+    alert_staff(
         "job.escalated",
         "Job needs a member",
         f"“{job.title}” was escalated: {event.payload['reason']}",
-        recipients=[(user_id, f"{key}:{user_id}", {"job_id": job.id}) for user_id in staff],
+        queue="dispatch",
+        key=f"job.escalated:{job.id}:{event.occurred_at.isoformat()}",
+        country=job.country,
+        postcode=job.postcode,
+        job_id=job.id,
     )

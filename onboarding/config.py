@@ -14,6 +14,9 @@ class OnboardingRules(SettingsGroup):
     reapply_cooloff_days: int = setting(
         90, "a rejected applicant may apply again after this many days", ge=0
     )
+    alert_waiting_hours: int = setting(
+        24, "community managers are alerted of a document waiting this long for its check", ge=1
+    )
     level_notify_batch: int = setting(
         500, "level-change notifications written per background task", ge=1
     )

@@ -50,6 +50,12 @@ class SupportRules(SettingsGroup):
     resolution_hours_low: int = setting(
         168, "SLA: resolution of a low-priority ticket, hours", ge=1, le=_QUARTER_HOURS
     )
+    sla_warning_minutes: int = setting(
+        30,
+        "community managers are alerted this long before a ticket's SLA deadline",
+        ge=1,
+        le=_WEEK_MINUTES,
+    )
     proposal_response_hours: int = setting(
         72, "a proposed resolution nobody answered applies after this", ge=1
     )

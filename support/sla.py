@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, case, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from accounts.staff_alerts import alert_staff
 from crowd.core.db import UTCDateTime, utcnow
 from crowd.extensions import db
-from notifications.service import notify
 from support.config import support_rules
 from support.lifecycle import record, transition
 from support.models import Ticket
@@ -155,20 +155,55 @@ def _mark(ticket: Ticket, now: datetime) -> list[str]:
     return kinds
 
 
+def warn_due_soon(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Alert the assignee and the CMs responsible for tickets of each running ticket whose
+    deadline falls within SUPPORT_SLA_WARNING_MINUTES (once per deadline: a moved deadline
+    warns again); returns how many deadlines were announced."""
+    now = now or utcnow()
+    soon = now + timedelta(minutes=support_rules().sla_warning_minutes)
+    first_late, resolution_late = _late(now)
+    tickets = db.session.scalars(
+        select(Ticket)
+        .where(due_before(soon), ~or_(first_late, resolution_late))
+        .order_by(Ticket.id)
+        .limit(limit)
+    ).all()
+    for ticket in tickets:
+        due = next_due(ticket)
+        kind = (
+            "first_response"
+            if ticket.first_response_at is None and due == ticket.first_response_due_at
+            else "resolution"
+        )
+        minutes = max(1, int((due - now).total_seconds() // 60))
+        alert_staff(
+            "support.sla_due_soon",
+            "Support SLA about to breach",
+            f"Ticket #{ticket.id} “{ticket.subject}”: {BREACHES[kind]} due in {minutes} min.",
+            queue="tickets",
+            key=f"support.due_soon:{ticket.id}:{kind}:{due.isoformat()}",
+            extra_recipients=[ticket.assignee_id] if ticket.assignee_id else [],
+            ticket_id=ticket.id,
+            due_at=due.isoformat(),
+            breach=kind,
+        )
+    return len(tickets)
+
+
 def _announce(ticket: Ticket, kinds: list[str]) -> None:
-    for user_id in sorted(watchers(ticket)):
-        for kind in kinds:
-            notify(
-                user_id,
-                "support.sla_breached",
-                "Support SLA breached",
-                f"Ticket #{ticket.id} “{ticket.subject}”: {BREACHES[kind]} overdue; "
-                "it is escalated.",
-                # A breach is stamped once, so this key names exactly one event.
-                dedupe_key=f"support.breach:{ticket.id}:{kind}:{user_id}",
-                ticket_id=ticket.id,
-                breach=kind,
-            )
+    """The assignee and the admins (watchers), and the CMs responsible for tickets."""
+    for kind in kinds:
+        alert_staff(
+            "support.sla_breached",
+            "Support SLA breached",
+            f"Ticket #{ticket.id} “{ticket.subject}”: {BREACHES[kind]} overdue; it is escalated.",
+            queue="tickets",
+            # A breach is stamped once, so this key names exactly one event.
+            key=f"support.breach:{ticket.id}:{kind}",
+            extra_recipients=sorted(watchers(ticket)),
+            ticket_id=ticket.id,
+            breach=kind,
+        )
 
 
 def close_resolved(*, now: datetime | None = None, limit: int = 500) -> int:

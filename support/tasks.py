@@ -10,8 +10,11 @@ from support import resolutions, sla
 
 @task("support.check_sla")
 def check_sla() -> dict:
-    """Mark SLA breaches once each, escalate those tickets and tell assignee and admins."""
-    return sla.check_sla()
+    """Mark SLA breaches once each, escalate those tickets and tell assignee, admins and the
+    CMs responsible for tickets; warn them of deadlines about to pass."""
+    counts = sla.check_sla()
+    counts["due_soon"] = sla.warn_due_soon()
+    return counts
 
 
 @task("support.close_resolved")

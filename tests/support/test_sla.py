@@ -85,7 +85,11 @@ def test_first_response_breaches_exactly_at_the_due_time_and_escalates_once(
     assert len(events(assigned, "escalate")) == 1
     for watcher in (cm, admin):
         [notice] = notifications_for(watcher.user_id, "support.sla_breached")
-        assert notice.data == {"ticket_id": assigned, "breach": "first_response"}
+        assert notice.data == {
+            "ticket_id": assigned,
+            "breach": "first_response",
+            "alert_queue": "tickets",
+        }
 
 
 def test_the_parties_are_not_told_of_a_breach(app, customer, member, assigned):
