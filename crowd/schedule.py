@@ -27,6 +27,8 @@ PERIODIC = (
     # monthly flat fees (billed once per member and month; the daily run retries failures).
     Periodic("payout-run", "payouts.run_payouts_if_due", every_seconds=3600),
     Periodic("bill-monthly-fees", "payouts.bill_monthly_fees", every_seconds=86400),
+    # Bank payouts of connected accounts not reconciled yet, transfers that became known since.
+    Periodic("reconcile-bank-payouts", "payouts.reconcile_bank_payouts", every_seconds=900),
     # Webhook events whose handler failed are retried (the event itself is stored once).
     Periodic("retry-webhook-events", "payouts.retry_webhook_events", every_seconds=300),
     # Levels: the crowd-wide promotion and demotion run (idempotent within a day).

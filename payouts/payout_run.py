@@ -37,7 +37,9 @@ follows from the status alone, and every move posts the difference (its table TR
 
 - transfer.created confirms the transfer (pending → in_transit, with its id).
 - payout.paid (the connected account's payout to the bank, naming our payout in its metadata)
-  makes it paid: `payout-{id}-paid`, payouts:in_transit → clearing:payments.
+  makes it paid: `payout-{id}-paid`, payouts:in_transit → clearing:payments. Stripe's
+  automatic payouts name none of ours: payouts.bank_payouts reconciles them to our transfers
+  through their balance transactions and moves the payouts by the same transitions.
 - payout.failed means the bank sent the money back to the *connected account's* balance at
   Stripe, not to ours: it stays the member's, so it never returns to their payable (that would
   pay it a second time). A paid payout goes back to in_transit (`payout-{id}-bank-return-{n}`,
@@ -83,7 +85,7 @@ from crowd.extensions import db
 from jobs.models import Job
 from members.access import own_member
 from members.models import Member
-from payouts import ledger
+from payouts import bank_payouts, ledger
 from payouts.config import payout_rules
 from payouts.errors import RunAlreadyRequested
 from payouts.ledger import Line, account_code_for_member
@@ -411,6 +413,8 @@ def _send_one(provider, payout: Payout) -> str:
         return "failed"
     payout.attempts += 1
     transition(payout, "sent", transfer_id=result.id)
+    # A bank payout of the member's account may have carried the transfer already.
+    bank_payouts.link_transfer(payout)
     if provider.name == "offline":
         # The offline provider has no bank leg and sends no webhooks: its transfer is final.
         transition(payout, "paid")
@@ -512,7 +516,12 @@ def transfer_created(event: WebhookEvent) -> Ignored | None:
     payout = _payout_of_transfer(event)
     if isinstance(payout, Ignored):
         return payout
-    return _apply_webhook(payout, "confirmed", event.type, transfer_id=str(event.data_object["id"]))
+    outcome = _apply_webhook(
+        payout, "confirmed", event.type, transfer_id=str(event.data_object["id"])
+    )
+    # A bank payout reported before the transfer was ours to know waits for it.
+    bank_payouts.link_transfer(payout)
+    return outcome
 
 
 @on_event("transfer.reversed")
@@ -547,6 +556,11 @@ def _bank_news(payout: Payout, event: WebhookEvent, action: str) -> Ignored | No
 
 
 def _apply_bank_event(event: WebhookEvent, action: str, reason: str | None) -> Ignored | None:
+    """A bank payout naming our payout in its metadata (one we made ourselves) moves it;
+    Stripe's automatic payouts name none and are reconciled by payouts.bank_payouts."""
+    status = "paid" if action == "paid" else "failed"
+    if (event.data_object.get("metadata") or {}).get("payout_id") is None:
+        return bank_payouts.apply_bank_event(event, status)
     payout = _payout_of_bank_payout(event)
     if isinstance(payout, Ignored):
         return payout
@@ -559,19 +573,23 @@ def _apply_bank_event(event: WebhookEvent, action: str, reason: str | None) -> I
         outcome = _apply_webhook(payout, action, event.type, reason=reason)
     if outcome is None:
         payout.bank_event_at = event.created.replace(microsecond=0)
+        # Kept with the others; this one needs no reconciliation (its metadata named it).
+        bank_payouts.record_bank_event(event, status, named_payout_id=payout.id)
     return outcome
 
 
 @on_event("payout.paid")
 def bank_payout_paid(event: WebhookEvent) -> Ignored | None:
-    """The connected account paid our payout out to the member's bank: it is paid."""
+    """The connected account paid out to the member's bank: the payout it names is paid; one
+    naming none (Stripe's automatic payouts) is reconciled to the transfers it carried."""
     return _apply_bank_event(event, "paid", None)
 
 
 @on_event("payout.failed")
 def bank_payout_failed(event: WebhookEvent) -> Ignored | None:
     """The bank sent the payout back to the connected account: the money is the member's at
-    Stripe, not ours — the payout is in transit again and their payable stays as it is."""
+    Stripe, not ours — the payouts it carried are in transit again and their payable stays as
+    it is."""
     obj = event.data_object
     reason = obj.get("failure_message") or obj.get("failure_code") or "the bank payout failed"
     return _apply_bank_event(event, "bank_failed", f"bank payout failed: {reason}")

@@ -10,7 +10,8 @@ matching request (`fail_next`).
 
 Endpoints: POST /v1/accounts, GET /v1/accounts/{id}, POST /v1/account_links,
 POST /v1/payment_intents, POST /v1/payment_intents/{id}/capture,
-POST /v1/payment_intents/{id}/cancel, POST /v1/refunds, POST /v1/transfers.
+POST /v1/payment_intents/{id}/cancel, POST /v1/refunds, POST /v1/transfers,
+GET /v1/balance_transactions (a connected account's, `payout` filter; `make_bank_payout`).
 
 Fixtures: `stripe_fake` (the server, state reset per test), `stripe_settings` (the app
 pointed at it: `get_provider()` is the Stripe provider, webhooks have a secret),
@@ -129,6 +130,7 @@ class FakeStripe:
             self._idempotency: dict[tuple, tuple] = {}
             self._failures: list[_Failure] = []
             self._ids = itertools.count(1)
+            self._reset_bank_payouts()
 
     # --- steering from tests -------------------------------------------------------------
 
@@ -227,6 +229,7 @@ class FakeStripe:
                         return 400, _error("idempotency_error", message), {}
                     recorded.replayed = True
                     return stored[1], stored[2], {"Idempotent-Replayed": "true"}
+            self._stripe_account = recorded.stripe_account  # for routes scoped to an account
             status, body = self._execute(request.method, request.path, params)
             # Like Stripe: a result is kept for its key unless the server itself failed.
             if request.method == "POST" and recorded.idempotency_key and status < 500:
@@ -247,6 +250,7 @@ class FakeStripe:
             ("POST", r"/v1/payment_intents/(?P<id>\w+)/cancel", self._cancel),
             ("POST", r"/v1/refunds", self._create_refund),
             ("POST", r"/v1/transfers", self._create_transfer),
+            *self._bank_payout_routes(),
         )
         for route_method, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
@@ -509,7 +513,162 @@ class FakeStripe:
             "created": int(time.time()),
         }
         self.transfers[transfer["id"]] = transfer
+        self._transfer_arrived(transfer)
         return transfer
+
+    # --- bank payouts of connected accounts (payout reconciliation) ----------------------
+    # A transfer makes a payment (`py_…`, its `destination_payment`) on the connected account
+    # and a balance transaction there; `make_bank_payout` pays some of them out to the bank
+    # as Stripe's automatic payouts do, and GET /v1/balance_transactions?payout=po_… (with
+    # the Stripe-Account header) lists what a bank payout contained.
+
+    def _reset_bank_payouts(self) -> None:
+        self._stripe_account = None
+        # Per connected account: its balance transactions, oldest first.
+        self.account_balance_transactions: dict[str, list[dict]] = {}
+        # Per connected account: the payments transfers made there (py_… → charge object).
+        self.account_payments: dict[str, dict[str, dict]] = {}
+        self.bank_payouts: dict[str, dict] = {}
+
+    def _bank_payout_routes(self) -> tuple:
+        return (("GET", r"/v1/balance_transactions", self._list_balance_transactions),)
+
+    def _transfer_arrived(self, transfer: dict) -> None:
+        account, now = transfer["destination"], int(time.time())
+        payment = {
+            "id": self._new_id("py"),
+            "object": "charge",
+            "amount": transfer["amount"],
+            "currency": transfer["currency"],
+            "source_transfer": transfer["id"],
+            "status": "succeeded",
+            "created": now,
+        }
+        transfer["destination_payment"] = payment["id"]
+        self.account_payments.setdefault(account, {})[payment["id"]] = payment
+        self._balance_transaction(account, "payment", transfer["amount"], payment["id"], None)
+
+    def _balance_transaction(self, account, type_, amount, source, payout, currency="eur"):
+        txn = {
+            "id": self._new_id("txn"),
+            "object": "balance_transaction",
+            "amount": amount,
+            "currency": currency,
+            "fee": 0,
+            "net": amount,
+            "type": type_,
+            "reporting_category": "charge" if type_ == "payment" else type_,
+            "source": source,
+            "status": "available",
+            "created": int(time.time()),
+            "payout": payout,  # the fake's own bookkeeping (Stripe filters by it)
+        }
+        self.account_balance_transactions.setdefault(account, []).append(txn)
+        return txn
+
+    def make_bank_payout(
+        self,
+        account: str,
+        transfers: dict[str, int | None] | list[str],
+        *,
+        status: str = "paid",
+        failure_code: str | None = None,
+        failure_message: str | None = None,
+        payout_id: str | None = None,
+    ) -> dict:
+        """An automatic bank payout of `account` carrying these transfers (tr_… → the part of
+        it paid out, None for the rest of it), as the payout object its webhook delivers.
+
+        A transfer's first whole payout carries its own balance transaction; a part (a split
+        over two bank payouts) is one balance transaction per part, with the same source."""
+        with self._lock:
+            parts = dict.fromkeys(transfers) if isinstance(transfers, list) else dict(transfers)
+            payout_id = payout_id or self._new_id("po")
+            total, currency = 0, "eur"
+            for transfer_id, part in parts.items():
+                transfer = self.transfers[transfer_id]
+                assert transfer["destination"] == account, "a transfer to another account"
+                currency = transfer["currency"]
+                source = transfer["destination_payment"]
+                original = next(
+                    t
+                    for t in self.account_balance_transactions[account]
+                    if t["source"] == source and t["type"] == "payment"
+                )
+                if part is None and original["payout"] is None:
+                    original["payout"], amount = payout_id, original["amount"]
+                else:
+                    # What earlier bank payouts carried of it (the original, or parts).
+                    paid_before = sum(
+                        t["amount"]
+                        for t in self.account_balance_transactions[account]
+                        if t["source"] == source and t["payout"] not in (None, "(split)")
+                    )
+                    amount = part if part is not None else transfer["amount"] - paid_before
+                    assert 0 < amount <= transfer["amount"] - paid_before, "more than is left"
+                    original["payout"] = original["payout"] or "(split)"
+                    self._balance_transaction(account, "payment", amount, source, payout_id)
+                total += amount
+            self._balance_transaction(account, "payout", -total, payout_id, payout_id, currency)
+            payout = {
+                "id": payout_id,
+                "object": "payout",
+                "amount": total,
+                "currency": currency,
+                "arrival_date": int(time.time()) + 86400,
+                "automatic": True,
+                "created": int(time.time()),
+                "destination": "ba_fake_bank",
+                "failure_code": failure_code,
+                "failure_message": failure_message,
+                "metadata": {},
+                "method": "standard",
+                "status": status,
+                "type": "bank_account",
+            }
+            self.bank_payouts[payout_id] = (account, payout)
+            return dict(payout)
+
+    def fail_bank_payout(self, payout_id: str, code: str, message: str) -> dict:
+        """The bank sent a (paid) bank payout back: the payout object of its payout.failed."""
+        with self._lock:
+            _account, payout = self.bank_payouts[payout_id]
+            payout.update(status="failed", failure_code=code, failure_message=message)
+            return dict(payout)
+
+    def _list_balance_transactions(self, params: dict) -> dict:
+        account = self._stripe_account
+        listed = self.account_balance_transactions.get(account, []) if account else []
+        if "payout" in params:
+            known = self.bank_payouts.get(params["payout"])
+            if known is None or known[0] != account:
+                raise StripeFail(
+                    404,
+                    "invalid_request_error",
+                    f"No such payout: '{params['payout']}'",
+                    code="resource_missing",
+                    param="payout",
+                )
+            listed = [t for t in listed if t["payout"] == params["payout"]]
+        limit = int(params.get("limit", 10))
+        if "starting_after" in params:
+            ids = [t["id"] for t in listed]
+            listed = listed[ids.index(params["starting_after"]) + 1 :]
+        expand = params.get("expand") or {}
+        expand = set(expand.values() if isinstance(expand, dict) else expand)
+        payments = self.account_payments.get(account, {})
+        data = []
+        for txn in listed[:limit]:
+            shown = {k: v for k, v in txn.items() if k != "payout"}
+            if "data.source" in expand and txn["source"] in payments:
+                shown["source"] = dict(payments[txn["source"]])
+            data.append(shown)
+        return {
+            "object": "list",
+            "data": data,
+            "has_more": len(listed) > limit,
+            "url": "/v1/balance_transactions",
+        }
 
 
 def _public(intent: dict) -> dict:

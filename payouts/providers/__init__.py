@@ -62,6 +62,21 @@ class TransferResult:
 
 
 @dataclass(frozen=True)
+class BankPayoutTransaction:
+    """One balance transaction a connected account's bank payout contained (Stripe's
+    `GET /v1/balance_transactions?payout=po_…` on that account). For one of our transfers the
+    source is the payment it made on the account (`py_…`) and `transfer_id` names the
+    transfer; other transactions (fees, the payout itself) have none."""
+
+    id: str
+    type: str
+    amount: int
+    currency: str
+    source_id: str | None = None
+    transfer_id: str | None = None
+
+
+@dataclass(frozen=True)
 class AccountState:
     """What decides whether a member can be paid out."""
 
@@ -190,6 +205,13 @@ class PaymentProvider(abc.ABC):
         metadata: dict,
     ) -> TransferResult:
         """Send `amount` from the platform balance to a connected account."""
+
+    @abc.abstractmethod
+    def bank_payout_transactions(
+        self, bank_payout_id: str, *, account: str
+    ) -> list[BankPayoutTransaction]:
+        """The balance transactions the connected account's bank payout `bank_payout_id`
+        contained, every page of them (read-only, safe to repeat)."""
 
 
 def check_amount(amount: int, name: str = "amount") -> None:

@@ -35,6 +35,7 @@ from payouts.models.payments import (
 from payouts.providers import (
     AUTHORIZED,
     AccountState,
+    BankPayoutTransaction,
     PaymentError,
     PaymentProvider,
     PaymentResult,
@@ -364,6 +365,16 @@ class OfflineProvider(PaymentProvider):
             )
 
         return self._once("transfer", idempotency_key, params, run)
+
+    # --- bank payouts ---------------------------------------------------------------------
+
+    def bank_payout_transactions(
+        self, bank_payout_id: str, *, account: str
+    ) -> list[BankPayoutTransaction]:
+        # Offline there is no bank leg: a transfer is final (paid at once) and no account
+        # ever makes a bank payout, so none has transactions. Answered like Stripe answers
+        # for a payout it does not know on the account: nothing to reconcile.
+        return []
 
 
 def _error_dict(error: PaymentError) -> dict:

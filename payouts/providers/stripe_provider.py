@@ -16,6 +16,7 @@ import stripe
 
 from payouts.providers import (
     AccountState,
+    BankPayoutTransaction,
     PaymentError,
     PaymentProvider,
     PaymentProviderUnavailable,
@@ -254,3 +255,33 @@ class StripeProvider(PaymentProvider):
             destination=getattr(transfer, "destination", None) or destination_account,
             transfer_group=getattr(transfer, "transfer_group", None),
         )
+
+    # --- bank payouts of connected accounts ------------------------------------------------
+
+    def bank_payout_transactions(
+        self, bank_payout_id: str, *, account: str
+    ) -> list[BankPayoutTransaction]:
+        # Stripe's payout reconciliation: list the payout's balance transactions on the
+        # connected account, the source (the payment our transfer made there) expanded so
+        # that it names the transfer; every page (auto-pagination).
+        params = {"payout": bank_payout_id, "limit": 100, "expand": ["data.source"]}
+        with _translated_errors():
+            page = self.client.v1.balance_transactions.list(params, {"stripe_account": account})
+            return [_bank_payout_transaction(txn) for txn in page.auto_paging_iter()]
+
+
+def _bank_payout_transaction(txn) -> BankPayoutTransaction:
+    source = getattr(txn, "source", None)
+    source_id, transfer_id = (source, None) if isinstance(source, str) else (None, None)
+    if source is not None and not isinstance(source, str):
+        source_id = getattr(source, "id", None)
+        transfer = getattr(source, "source_transfer", None)
+        transfer_id = transfer if isinstance(transfer, str) else getattr(transfer, "id", None)
+    return BankPayoutTransaction(
+        id=txn.id,
+        type=getattr(txn, "type", None) or "",
+        amount=txn.amount,
+        currency=(txn.currency or "").upper(),
+        source_id=source_id,
+        transfer_id=transfer_id,
+    )

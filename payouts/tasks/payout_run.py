@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from crowd.core.background import task
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from payouts import payout_run
+from payouts import bank_payouts, payout_run
 from payouts.config import payout_rules
 from payouts.models import PayoutRun
 
@@ -37,3 +37,15 @@ def run_payouts_if_due() -> int | None:
     if last is not None and utcnow() - last < timedelta(hours=hours):
         return None
     return run_payouts()
+
+
+@task("payouts.reconcile_bank_payout")
+def reconcile_bank_payout(bank_payout_id: int) -> dict:
+    """Book which of our transfers a connected account's bank payout carried (idempotent)."""
+    return bank_payouts.reconcile_bank_payout(bank_payout_id)
+
+
+@task("payouts.reconcile_bank_payouts")
+def reconcile_bank_payouts() -> dict[str, int]:
+    """Safety net: reconcile bank payouts not read yet, link transfers that became known."""
+    return bank_payouts.reconcile_waiting()

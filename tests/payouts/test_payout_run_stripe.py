@@ -358,7 +358,8 @@ def test_transfer_created_for_a_payout_in_transit_changes_nothing(client, sent):
 @pytest.mark.parametrize(
     "change",
     [
-        {"metadata": {}},
+        # (No metadata at all: Stripe's automatic payout, reconciled instead — see
+        # tests/payouts/test_bank_payouts.py.)
         {"metadata": {"payout_id": "999999"}},
         {"metadata": {"payout_id": "not a number"}},
         {"amount": 1},
