@@ -2,7 +2,7 @@
 each carried (payouts.bank_payouts)
 
 Revision ID: i19_bankpay
-Revises: i19_plans
+Revises: i20_alerts
 Create Date: 2026-12-06 22:21:46.325999
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i19_bankpay'
-down_revision = 'i19_plans'
+down_revision = 'i20_alerts'
 branch_labels = None
 depends_on = None
 
