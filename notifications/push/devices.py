@@ -94,6 +94,17 @@ def active_devices(user_id: int) -> list[Device]:
     ).all()
 
 
+def retire_all(user_id: int, reason: str) -> int:
+    """Stop pushing to every device of the user (the account was closed); returns how many."""
+    result = db.session.execute(
+        update(Device)
+        .where(Device.user_id == user_id, Device.retired_at.is_(None))
+        .values(retired_at=utcnow(), retired_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 def retire(device_ids: list[int], reason: str) -> None:
     """Stop pushing to these devices (a provider said their tokens are dead); a device
     re-registered meanwhile by the app is active again with its new registration."""

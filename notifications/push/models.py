@@ -10,9 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crowd.core.db import Base, BigId, IdMixin, UTCDateTime, utcnow
 
 PLATFORMS = ("ios", "android")
-# Why a device stopped receiving: the provider said its token is dead, or a newer device of
-# the same user took its place (a user has at most MAX_ACTIVE_DEVICES).
-RETIRED_REASONS = ("unregistered", "invalid_token", "sender_mismatch", "replaced")
+# Why a device stopped receiving: the provider said its token is dead, a newer device of the
+# same user took its place (a user has at most MAX_ACTIVE_DEVICES), or the account was closed.
+RETIRED_REASONS = ("unregistered", "invalid_token", "sender_mismatch", "replaced", "signed_out")
 
 
 class Device(IdMixin, Base):

@@ -80,7 +80,8 @@ class PushDeviceSchema(ma.Schema):
         allow_none=True,
         metadata={
             "description": "unregistered, invalid_token, sender_mismatch (the provider said the "
-            "token is dead: register it anew) or replaced (a newer device took its place)"
+            "token is dead: register it anew), replaced (a newer device took its place) or "
+            "signed_out (the account was deactivated)"
         },
     )
 

@@ -143,3 +143,16 @@ def test_two_users_registering_one_token_at_once_leave_one_device(app, db_sessio
     assert run_concurrently(app, 6, call) == [201] * 6
     rows = db_session.scalars(select(Device).where(Device.token == token)).all()
     assert len(rows) == 1 and rows[0].user_id in (first.user_id, second.user_id)
+
+
+def test_a_deactivated_account_gets_no_more_pushes(client, cm, member):
+    device_id = register(client, member, "android").get_json()["id"]
+    response = client.post(
+        f"/api/v1/users/{member.user_id}/deactivation",
+        json={"reason": "Left the crowd"},
+        headers=cm.headers,
+    )
+    assert response.status_code == 200, response.get_json()
+    db.session.expire_all()
+    device = db.session.get(Device, device_id)
+    assert device.retired_at is not None and device.retired_reason == "signed_out"
