@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from crowd.config import ConfigError
@@ -200,6 +201,18 @@ def test_a_wrong_apns_key_is_refused_and_retires_nothing(
     assert result.status == "permanent" and "InvalidProviderToken" in result.detail
     assert apns_fake.refused and apns_fake.requests == []
     assert db.session.get(Device, iphone["id"]).retired_at is None
+
+
+def test_a_service_account_google_does_not_know_gets_no_token(
+    client, member, live_push, fcm_fake, app, monkeypatch
+):
+    [pixel] = _devices(client, member, "android")
+    stranger = fcm_fake.service_account(key=rsa.generate_private_key(65537, 2048))
+    monkeypatch.setitem(app.config, "PUSH_FCM_SERVICE_ACCOUNT", json.dumps(stranger))
+    result = _send(member.user_id)
+    assert result.status == "permanent" and "service account refused" in result.detail
+    assert fcm_fake.refused and fcm_fake.messages == []
+    assert db.session.get(Device, pixel["id"]).retired_at is None
 
 
 def test_fcm_unreachable_is_temporary(client, member, live_push, app, monkeypatch):
