@@ -33,6 +33,7 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
+from notifications.push.devices import retire_all as retire_devices
 
 RESET_TOKEN_PREFIX = "crp_"
 # Checks a reactivation must pass, added by the packages whose records can keep an account
@@ -253,6 +254,8 @@ def close_access(user_id: int, *, actor_id: int | None, reason: str) -> int:
         user.disabled_at, user.disabled_reason = utcnow(), reason[:500]
     revoked = revoke_all_credentials(user.id)
     _void_reset_tokens(user.id)
+    # Signed out everywhere: no more pushes to the phones either.
+    retire_devices(user.id, "signed_out")
     notices.record(user.id, "deactivated", actor_id=actor_id, reason=reason)
     notices.tell_owner(
         user,

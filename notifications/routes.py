@@ -3,8 +3,11 @@
 from crowd.core.auth import current_principal
 from crowd.core.openapi import CrowdBlueprint
 from notifications import inbox, schemas
+from notifications.push import routes as push_routes
 
 blp = CrowdBlueprint("notifications", __name__, url_prefix="/api/v1", description="In-app inbox")
+# The app factory registers these; push has its own (devices, push outbox).
+blueprints = (blp, push_routes.blp)
 
 
 @blp.route("/me/notifications", methods=["GET"])

@@ -57,6 +57,7 @@ PATH_KEYS = {
     "referral_id": "referral",
     "channel_id": "channel",
     "user_id": "account",
+    "device_id": "device",
 }
 
 
@@ -249,6 +250,18 @@ def table() -> dict[str, Access]:
         "GET /api/v1/me/notifications": OPEN,
         "POST /api/v1/me/notifications/{notification_id}/read": own("customer", staff=False),
         "POST /api/v1/me/notifications/read-all": OPEN,
+        # --- push: everyone's own devices; the offline outbox for admins --------------------
+        "POST /api/v1/me/devices": Access(
+            body={
+                "platform": "android",
+                "token": "f0001:APA91b" + "A" * 140,
+                "app_version": "2.4.1",
+                "locale": "de-DE",
+            }
+        ),
+        "GET /api/v1/me/devices": OPEN,
+        "DELETE /api/v1/me/devices/{device_id}": own("customer", staff=False),
+        "GET /api/v1/push-outbox": OPEN,
         # --- jobs -------------------------------------------------------------------------
         "POST /api/v1/jobs": Access(body=_job_body()),
         "GET /api/v1/jobs": OPEN,

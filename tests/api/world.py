@@ -174,6 +174,15 @@ def _accounts(world: World, client) -> None:
     ids["notification"] = db.session.scalar(
         select(Notification.id).where(Notification.user_id == customer.user_id)
     )
+    body = _ok(
+        client.post(
+            f"{API}/me/devices",
+            json={"platform": "ios", "token": "ab" * 32, "app_version": "1.0", "locale": "de-DE"},
+            headers=customer.headers,
+        ),
+        201,
+    )
+    ids["device"] = body["id"]
 
 
 def _jobs(world: World, app, client) -> None:
