@@ -1,7 +1,7 @@
 """push: the mobile app's devices (a token belongs to one user at a time), the offline push outbox
 
 Revision ID: i20_devices
-Revises: i19_plans
+Revises: i19_bankpay
 Create Date: 2026-12-06 22:22:13.600727
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i20_devices'
-down_revision = 'i19_plans'
+down_revision = 'i19_bankpay'
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ blp = CrowdBlueprint(
 
 @blp.route("/me/devices", methods=["POST"])
 @blp.auth()
-@blp.idempotent
+@blp.idempotent(secrets=("token",))
 @blp.arguments(schemas.PushDeviceCreateSchema)
 @blp.response(201, schemas.PushDeviceSchema)
 @blp.errors(422)

@@ -70,7 +70,8 @@ def test_idempotency_key_replays_the_registration(client, member):
     second = client.post(DEVICES, json=body, headers=headers)
     assert first.status_code == second.status_code == 201
     assert second.headers.get("Idempotent-Replayed") == "true"
-    assert second.get_json() == first.get_json()
+    # The push token is not kept in the idempotency store: the replay answers it as null.
+    assert second.get_json() == {**first.get_json(), "token": None}
     other = client.post(DEVICES, json={**body, "locale": "de"}, headers=headers)
     assert other.status_code == 422
 
