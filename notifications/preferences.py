@@ -231,12 +231,22 @@ def request_consent(*, user_id: int, topic: str, confirm_url_base: str, ip_addre
     return consent_state(user_id=user_id, topic=topic)
 
 
-def confirm_consent(*, token: str, ip_address: str | None = None) -> dict:
-    """Record the consent the signed link asks for; a second click changes nothing."""
+def _confirmation(token: str) -> tuple[int, str, str]:
     value = read_consent_token(token, max_age_seconds=int(CONSENT_LINK_TTL.total_seconds()))
     if value is None or value.get("t") not in CONSENT_TOPICS:
         raise NotFound("This confirmation link is not valid or has expired.")
-    user_id, topic, version = value["u"], value["t"], str(value.get("v"))
+    return value["u"], value["t"], str(value.get("v"))
+
+
+def consent_to_confirm(*, token: str) -> dict:
+    """The consent a confirmation link is for, as it stands."""
+    user_id, topic, _ = _confirmation(token)
+    return consent_state(user_id=user_id, topic=topic)
+
+
+def confirm_consent(*, token: str, ip_address: str | None = None) -> dict:
+    """Record the consent the signed link asks for; a second click changes nothing."""
+    user_id, topic, version = _confirmation(token)
     consent = _consent(user_id, topic, lock=True)
     now = utcnow()
     if consent is None:

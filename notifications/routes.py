@@ -132,9 +132,18 @@ def withdraw_consent(topic):
 @blp.route("/consents/confirm/<string:token>", methods=["GET"])
 @blp.response(200, schemas.ConsentSchema)
 @blp.errors(404)
+def consent_to_confirm(token):
+    """The link of the confirmation email: what it confirms, and whether it is confirmed; POST
+    it to confirm (a link scanner opening it confirms nothing). No sign-in: signed token."""
+    return preferences.consent_to_confirm(token=token)
+
+
+@blp.route("/consents/confirm/<string:token>", methods=["POST"])
+@blp.response(200, schemas.ConsentSchema)
+@blp.errors(404)
 def confirm_consent(token):
-    """The link of the confirmation email: records the consent (no sign-in; signed token,
-    valid 7 days). Opening it again changes nothing."""
+    """Confirm the consent the emailed link asks for (double opt-in; the link is valid 7
+    days). Confirming again changes nothing."""
     return preferences.confirm_consent(token=token, ip_address=request.remote_addr)
 
 
