@@ -48,6 +48,34 @@ def register_channel(channel: Channel) -> None:
     CHANNELS[channel.name] = channel
 
 
+def push_channel(send_to_user: Callable[[int, dict], object]) -> Channel:
+    """The push channel around the push package's sender: `send_to_user(user_id, message)`
+    answers a result whose `status` is sent, no_device, temporary or permanent (and may carry
+    `message_id`, `error`). Plug it in with `register_channel(push_channel(send_to_user))`."""
+
+    def send(outgoing: Outgoing, content: dict | None) -> SendResult:
+        content = content or {}
+        message = {
+            "title": content.get("subject") or outgoing.title,
+            "body": content.get("body") or outgoing.body,
+            "data": {
+                **outgoing.data,
+                "kind": outgoing.kind,
+                "notification_id": outgoing.notification_id,
+            },
+        }
+        result = send_to_user(outgoing.user_id, message)
+        status = getattr(result, "status", result)
+        known = ("sent", "no_device", "temporary", "permanent")
+        return SendResult(
+            status if status in known else "temporary",
+            provider_message_id=getattr(result, "message_id", None),
+            error=getattr(result, "error", None) or (None if status in known else str(status)),
+        )
+
+    return Channel(PUSH, send)
+
+
 def delivery_channels() -> list[str]:
     """The registered channels beyond the inbox, in a stable order."""
     return sorted(CHANNELS)

@@ -18,6 +18,7 @@ one). Quiet hours defer a delivery to their end; a suppressed address makes it `
 from __future__ import annotations
 
 import logging
+import time as clock
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from crowd.core.background import redis_connection, run_periodic, task
 from crowd.core.db import after_commit, is_postgres, utcnow
+from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from notifications.channels import (
     CHANNELS,
@@ -53,6 +55,9 @@ _NEW = "crowd_deliveries_new"
 # How long a claimed delivery may stay `sending` before the sweeper takes it back.
 LEASE = timedelta(minutes=5)
 KEYS_PER_STATEMENT = 1000
+BATCH = 200
+# A run of the sender stops taking new batches after this long; the next run goes on.
+RUN_BUDGET_SECONDS = 25
 MAX_BACKOFF = timedelta(days=1)
 
 
@@ -165,9 +170,21 @@ after_commit(_start_sender)
 
 
 @task(SEND_TASK)
-def send_due(limit: int = 200) -> int:
-    """Send every due delivery (at most `limit` a run); returns how many were sent. The
-    after-commit hand-over and the periodic sweeper both run this."""
+def send_due(batch: int = BATCH) -> int:
+    """Send every due delivery, `batch` at a time, for at most RUN_BUDGET (the next run goes
+    on); returns how many were sent. The after-commit hand-over and the periodic sweeper both
+    run this; several at once share the work (each delivery is claimed by one)."""
+    started = clock.monotonic()
+    sent = 0
+    while True:
+        due = _due(batch)
+        sent += sum(send_one(delivery_id) == "sent" for delivery_id in due)
+        if len(due) < batch or clock.monotonic() - started > RUN_BUDGET_SECONDS:
+            return sent
+
+
+def _due(batch: int) -> list[int]:
+    """Take back lapsed claims (a sender died mid-send), then the ids of due deliveries."""
     now = utcnow()
     db.session.execute(
         update(Delivery)
@@ -180,11 +197,11 @@ def send_due(limit: int = 200) -> int:
             select(Delivery.id)
             .where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
             .order_by(Delivery.next_attempt_at, Delivery.id)
-            .limit(limit)
+            .limit(batch)
         )
     )
     db.session.commit()
-    return sum(send_one(delivery_id) == "sent" for delivery_id in due)
+    return due
 
 
 def send_one(delivery_id: int) -> str:
@@ -261,7 +278,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _record(delivery_id: int, result: SendResult, address: str | None) -> str:
-    delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
+    delivery = db.session.get(
+        Delivery, delivery_id, with_for_update=ROW_LOCK, populate_existing=True
+    )
+    if delivery.status == "sent":
+        # Our claim lapsed and another sender sent it meanwhile: sent stays sent.
+        db.session.rollback()
+        return "sent"
     now = utcnow()
     delivery.claimed_until = None
     delivery.address = result.address or address or delivery.address

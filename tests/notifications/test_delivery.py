@@ -13,6 +13,7 @@ from sqlalchemy import select
 from crowd.cli import crowd_cli
 from crowd.core.db import commit, use_clock, utcnow
 from crowd.extensions import db
+from notifications.channels import CHANNELS, push_channel
 from notifications.delivery import send_one
 from notifications.models import Delivery, OutboundEmail, Suppression
 from notifications.service import notify
@@ -234,3 +235,25 @@ def test_offline_emails_are_listed_and_shown_by_the_cli(app, member):
         shown = runner.invoke(crowd_cli, ["outbox", str(email.id)])
     assert "Spring news" in listed.output and member.email in listed.output
     assert "X-Crowd-Delivery:" in shown.output and "--- html ---" in shown.output
+
+
+def test_a_plugged_in_push_channel_gets_its_kinds_and_results(monkeypatch, member):
+    sent = []
+
+    def send_to_user(user_id, message):
+        sent.append((user_id, message))
+        return "no_device" if len(sent) > 1 else "sent"
+
+    monkeypatch.setitem(CHANNELS, "push", push_channel(send_to_user))
+    notify(member.user_id, "offer.new", "A new offer", "Mount a TV", dedupe_key="o:1", job_id=3)
+    notify(member.user_id, "offer.new", "Another", "Router", dedupe_key="o:2", job_id=4)
+    commit()
+    send_due()
+
+    assert [(d.channel, d.status) for d in _deliveries(member.user_id)] == [
+        ("push", "sent"),
+        ("push", "suppressed"),
+    ]
+    user_id, message = sent[0]
+    assert user_id == member.user_id and message["title"] == "A new offer"
+    assert message["data"]["job_id"] == 3 and message["data"]["kind"] == "offer.new"
