@@ -13,6 +13,9 @@ class Periodic:
 PERIODIC = (
     # Safety net of the outbox: work whose hand-over to Redis failed, or was scheduled for later.
     Periodic("relay-outbox", "core.relay_outbox", every_seconds=15),
+    # Safety net of notification delivery (email, push): due and retried deliveries, and those
+    # whose after-commit hand-over was lost.
+    Periodic("send-deliveries", "notifications.send_due", every_seconds=30),
     Periodic("purge-idempotency", "core.purge_idempotency", every_seconds=3600),
     # Sign-in failure counts a day old (unless locked), expired and used password-reset links.
     Periodic("purge-account-throttles", "accounts.purge_stale", every_seconds=600),

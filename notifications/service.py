@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from crowd.core.db import is_postgres, utcnow
 from crowd.extensions import db
+from notifications.delivery import queue_deliveries
 from notifications.models import Notification
 
 # One multi-row INSERT carries 7 parameters a row; this keeps a statement well under the
@@ -13,22 +14,43 @@ from notifications.models import Notification
 ROWS_PER_STATEMENT = 1000
 
 
-def notify(user_id: int, kind: str, title: str, body: str = "", *, dedupe_key: str, **data) -> None:
+def notify(
+    user_id: int,
+    kind: str,
+    title: str,
+    body: str = "",
+    *,
+    dedupe_key: str,
+    channel_content: dict | None = None,
+    **data,
+) -> None:
     """Write a notification with the current unit of work: it lands when the caller commits,
     and a rolled-back unit of work leaves none.
 
     `dedupe_key` names the event (e.g. "offer.new:42"): the same event never notifies twice,
     and notifying it again (a re-run sweep, a concurrent duplicate) is harmless.
+
+    `channel_content` ({"subject", "body", "data"}) is what the other channels (email) say
+    instead of the inbox's title and body — a reset code the inbox must not show.
     """
-    notify_many(kind, title, body, recipients=[(user_id, dedupe_key, data)])
+    notify_many(
+        kind, title, body, recipients=[(user_id, dedupe_key, data)], channel_content=channel_content
+    )
 
 
 def notify_many(
-    kind: str, title: str, body: str = "", *, recipients: Iterable[tuple[int, str, dict]]
+    kind: str,
+    title: str,
+    body: str = "",
+    *,
+    recipients: Iterable[tuple[int, str, dict]],
+    channel_content: dict | None = None,
 ) -> None:
     """notify() for many recipients of one kind of event, in one INSERT statement.
 
     `recipients` are `(user_id, dedupe_key, data)`; each key names one event, as in notify().
+    The deliveries to further channels (email, push) are queued with them, set-based
+    (notifications.delivery).
     """
     now = utcnow()
     rows = [
@@ -45,6 +67,7 @@ def notify_many(
         for user_id, dedupe_key, data in recipients
     ]
     _insert(rows)
+    queue_deliveries(kind, [row["dedupe_key"] for row in rows], content=channel_content)
 
 
 def _insert(rows: list[dict]) -> None:

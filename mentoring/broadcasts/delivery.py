@@ -1,10 +1,12 @@
 """Background delivery of a broadcast: fix the recipient list in one INSERT … SELECT, then
-deliver in batches, each to the member's inbox and the email outbox. Every step may run twice:
-the recipient list is written once, and a recipient delivered already is skipped; the inbox
-entry and the email are unique by their dedupe keys as well.
+deliver in batches, each to the members' inboxes, which queues their deliveries (email, push)
+in the same statement-per-channel way (notifications.delivery). Every step may run twice: the
+recipient list is written once, and a recipient delivered already is skipped; the inbox entry
+is unique by its dedupe key and its delivery by (notification, channel).
 
-Both kinds get both channels: the issue asks for each member's inbox and an email outbox
-record, and not every member opens the app for an announcement.
+Announcements go by email and push as well (not every member opens the app for one);
+newsletters are marketing: beyond the inbox only to members with a current consent to the
+newsletter (double opt-in, POST /api/v1/me/consents), and with List-Unsubscribe.
 """
 
 from __future__ import annotations
@@ -19,14 +21,9 @@ from members.models import Member
 from mentoring.broadcasts.segments import segment_clauses
 from mentoring.broadcasts.service import lock_broadcast, transition
 from mentoring.models import Broadcast, BroadcastRecipient
-from notifications.models import OutboundEmail
 from notifications.service import notify_many
 
 BATCH = 500
-
-
-def email_key(broadcast_id: int, member_id: int) -> str:
-    return f"broadcast:{broadcast_id}:member:{member_id}"
 
 
 def inbox_key(broadcast_id: int, member_id: int) -> str:
@@ -95,12 +92,6 @@ def deliver_batch(*, broadcast_id: int, first_member_id: int, last_member_id: in
 
 
 def _deliver(broadcast: Broadcast, pending: list) -> None:
-    keys = [email_key(broadcast.id, member_id) for member_id, _, _ in pending]
-    emailed = set(
-        db.session.scalars(
-            select(OutboundEmail.dedupe_key).where(OutboundEmail.dedupe_key.in_(keys))
-        )
-    )
     notify_many(
         f"broadcast.{broadcast.kind}",
         broadcast.title,
@@ -110,22 +101,6 @@ def _deliver(broadcast: Broadcast, pending: list) -> None:
             for member_id, user_id, _ in pending
         ],
     )
-    emails = []
-    for member_id, user_id, address in pending:
-        if email_key(broadcast.id, member_id) not in emailed:
-            emails.append(
-                {
-                    "to_address": address,
-                    "user_id": user_id,
-                    "subject": broadcast.title,
-                    "body": broadcast.body,
-                    "dedupe_key": email_key(broadcast.id, member_id),
-                    "status": "pending",
-                    "created_at": utcnow(),
-                }
-            )
-    if emails:
-        db.session.execute(insert(OutboundEmail), emails)
     db.session.execute(
         update(BroadcastRecipient)
         .where(

@@ -262,6 +262,32 @@ def table() -> dict[str, Access]:
         "GET /api/v1/me/devices": OPEN,
         "DELETE /api/v1/me/devices/{device_id}": own("customer", staff=False),
         "GET /api/v1/push-outbox": OPEN,
+        "GET /api/v1/me/notification-preferences": OPEN,
+        "PUT /api/v1/me/notification-preferences": Access(body={"time_zone": "Europe/Berlin"}),
+        "GET /api/v1/me/consents": OPEN,
+        "POST /api/v1/me/consents": Access(body={"topic": "newsletter"}),
+        "DELETE /api/v1/me/consents/{topic}": Access(path={"topic": "newsletter_topic"}),
+        "GET /api/v1/unsubscribe/{token}": Access(
+            public=True, exact=404, path={"token": "forged_token"}
+        ),
+        "POST /api/v1/unsubscribe/{token}": Access(
+            public=True, exact=404, path={"token": "forged_token"}
+        ),
+        "GET /api/v1/consents/confirm/{token}": Access(
+            public=True, exact=404, path={"token": "forged_token"}
+        ),
+        "POST /api/v1/consents/confirm/{token}": Access(
+            public=True, exact=404, path={"token": "forged_token"}
+        ),
+        "GET /api/v1/admin/deliveries": OPEN,
+        "GET /api/v1/admin/suppressions": OPEN,
+        "DELETE /api/v1/admin/suppressions/{suppression_id}": Access(
+            path={"suppression_id": "nothing"}, missing_ok=True
+        ),
+        "GET /api/v1/admin/outbox": OPEN,
+        "GET /api/v1/admin/outbox/{email_id}": Access(
+            path={"email_id": "nothing"}, missing_ok=True
+        ),
         # --- jobs -------------------------------------------------------------------------
         "POST /api/v1/jobs": Access(body=_job_body()),
         "GET /api/v1/jobs": OPEN,

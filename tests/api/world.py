@@ -183,6 +183,11 @@ def _accounts(world: World, client) -> None:
         201,
     )
     ids["device"] = body["id"]
+    # Signed links (unsubscribe, consent) and admin-only objects nobody has: a forged token
+    # and ids of nothing.
+    ids["forged_token"] = "forged-token"
+    ids["nothing"] = 2**40
+    ids["newsletter_topic"] = "newsletter"
 
 
 def _jobs(world: World, app, client) -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from crowd.core.db import utcnow
 from crowd.extensions import db
 from members.models import Member
 from mentoring.broadcasts import delivery
 from mentoring.models import Broadcast, BroadcastRecipient, Mentorship
-from notifications.models import Notification, OutboundEmail
+from notifications.models import Consent, Notification, OutboundEmail
 from tests.factories import Actor
 from tests.jobs.conftest import drain_background, notifications_for
 from tests.mentoring.test_events import give_badge, programme_member
@@ -119,6 +120,10 @@ def test_a_segment_message_reaches_exactly_the_right_members(app, client, cm, va
     assert preview.status_code == 200, preview.json
     assert preview.json["count"] == 2
 
+    # A newsletter is marketing: by email only to members who consented (double opt-in).
+    consenting = inside[0]
+    db.session.add(Consent(user_id=consenting.user_id, topic="newsletter", granted_at=utcnow()))
+    db.session.commit()
     broadcast = send(app, client, cm, SEGMENT)
     expected = {m.profile_id for m in inside}
     assert recipients(broadcast["id"]) == expected
@@ -127,12 +132,17 @@ def test_a_segment_message_reaches_exactly_the_right_members(app, client, cm, va
     assert broadcast["counts"] == {"recipients": 2, "delivered": 2, "read": 0, "read_rate": 0.0}
     for actor in inside:
         assert len(notifications_for(actor.user_id, "broadcast.newsletter")) == 1
-        [email] = db.session.scalars(
+        emails = db.session.scalars(
             select(OutboundEmail).where(OutboundEmail.user_id == actor.user_id)
         ).all()
+        if actor is not consenting:
+            assert emails == []
+            continue
+        [email] = emails
         assert email.to_address == actor.email
-        assert email.dedupe_key == f"broadcast:{broadcast['id']}:member:{actor.profile_id}"
+        assert email.dedupe_key == f"broadcast:{broadcast['id']}:{actor.profile_id}"
         assert email.subject == "Spring news" and email.status == "pending"
+        assert email.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     for actor in outside:
         assert notifications_for(actor.user_id) == []
 
@@ -157,7 +167,8 @@ def test_an_empty_segment_is_sent_to_nobody(app, client, cm):
 
 def test_delivery_in_batches_runs_twice_without_duplicates(app, client, cm):
     members = [crowd_member() for _ in range(5)]
-    created = compose(client, cm, {"levels": [1]}).json
+    # An announcement: emailed to every recipient (a newsletter needs their consent).
+    created = compose(client, cm, {"levels": [1]}, "announcement").json
     broadcast = db.session.get(Broadcast, created["id"])
     broadcast.status = "sending"
     db.session.commit()

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from crowd.config import ConfigError
 from crowd.extensions import db
 from notifications.config import PushSettings
-from notifications.models import Notification
+from notifications.models import Delivery, Notification
 from notifications.push.message import PushMessage, message_for_notification
 from notifications.push.models import Device, PushOutboxEntry
-from notifications.push.sender import push_notification, send_to_user
+from notifications.push.sender import send_to_user
 from notifications.service import notify
 from tests.jobs.conftest import active_member, drain_background, post_job_via_api
+from tests.notifications.conftest import send_due
 from tests.notifications.helpers import DEVICES, register
 from tests.push_fake import APNS_TOPIC, OTHER_APNS_KEY_PEM
 
@@ -267,7 +268,7 @@ def test_a_new_offer_reaches_the_members_phone(
     app, client, customer, live_push, fcm_fake, db_session
 ):
     """The done-when story: a job is posted, its first wave offers it to a member, and the
-    offer.new notification pushed (as the delivery pipeline will) reaches their phone."""
+    delivery pipeline pushes the offer.new notification to their phone, once."""
     offered = active_member()
     [phone] = _devices(client, offered, "android")
     response = post_job_via_api(client, customer)
@@ -279,10 +280,12 @@ def test_a_new_offer_reaches_the_members_phone(
         )
     )
 
-    result = push_notification(notification)
-    db.session.commit()
+    send_due()
 
-    assert result.status == "sent"
+    [delivery] = db_session.scalars(
+        select(Delivery).where(Delivery.notification_id == notification.id)
+    ).all()
+    assert (delivery.channel, delivery.status) == ("push", "sent")
     [message] = fcm_fake.sent_to(phone["token"])
     assert message["data"]["job_id"] == str(response.get_json()["id"])
     assert message["data"]["offer_id"] == str(notification.data["offer_id"])

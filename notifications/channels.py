@@ -1,0 +1,155 @@
+"""The channels a notification may travel on and each kind's policy: its default channels,
+whether it is transactional (at least one channel stays on) or marketing (needs consent),
+and who sends it.
+
+"inbox" is implicit — the notification row itself, always written. The other channels
+register a sender here (`register_channel`): "email" (notifications.email) and "push"
+(notifications.push.channel, plugged in by notifications.wiring). A delivery is only created
+for a registered channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+INBOX = "inbox"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What a channel's sender answers: sent (with the provider's message id), temporary
+    (try again later), permanent (the address is dead: suppress it) or no_address."""
+
+    status: str
+    provider_message_id: str | None = None
+    error: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    # send(outgoing, content) -> SendResult (notifications.email.Outgoing; content: what the
+    # delivery says instead of the notification, or None). Called with no row locked.
+    send: Callable[..., SendResult]
+    # user id → the address this channel writes to (suppressions are kept per address);
+    # None: the channel finds its own (push: the user's devices).
+    address: Callable[[int], str | None] | None = None
+    # Whether quiet hours hold this channel's deliveries back (email and push: yes).
+    quiet: bool = True
+
+
+CHANNELS: dict[str, Channel] = {}
+
+
+def register_channel(channel: Channel) -> None:
+    """Plug a channel in (at start, from a package's wiring); the same name replaces it."""
+    CHANNELS[channel.name] = channel
+
+
+def delivery_channels() -> list[str]:
+    """The registered channels beyond the inbox, in a stable order."""
+    return sorted(CHANNELS)
+
+
+@dataclass(frozen=True)
+class KindPolicy:
+    channels: frozenset[str]
+    # Transactional: the user can't switch off every channel of it (a payout, a ticket).
+    transactional: bool = False
+    # Marketing: delivered beyond the inbox only to users with a current consent to `topic`.
+    topic: str | None = None
+    # Which MAIL_FROM_* address sends it: default, jobs, support or news.
+    sender: str = "default"
+    # Security notices (a password reset) are not held back by quiet hours.
+    urgent: bool = False
+    description: str = ""
+    labels: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A delivery as a channel sees it: plain values, read before the send."""
+
+    delivery_id: int
+    notification_id: int
+    user_id: int
+    kind: str
+    channel: str
+    title: str
+    body: str
+    data: dict
+    dedupe_key: str
+    policy: KindPolicy
+    address: str | None
+
+
+PUSH, EMAIL = "push", "email"
+_INBOX_ONLY = KindPolicy(frozenset(), description="in the app only")
+
+# Prefix → policy, the longest prefix wins (see policy_for). Kinds not matched: inbox only.
+POLICIES: dict[str, KindPolicy] = {
+    "offer.": KindPolicy(frozenset({PUSH}), sender="jobs", description="offers"),
+    "job.assigned": KindPolicy(frozenset({PUSH}), True, sender="jobs", description="assignments"),
+    "job.reminder": KindPolicy(frozenset({PUSH}), True, sender="jobs", description="reminders"),
+    "job.cancelled": KindPolicy(
+        frozenset({EMAIL, PUSH}), True, sender="jobs", description="cancellations"
+    ),
+    "job.disputed": KindPolicy(
+        frozenset({EMAIL, PUSH}), True, sender="support", description="disputes"
+    ),
+    "job.": KindPolicy(frozenset({PUSH}), sender="jobs", description="job progress"),
+    "payout": KindPolicy(frozenset({EMAIL, PUSH}), True, sender="jobs", description="payouts"),
+    "payment.": KindPolicy(frozenset({EMAIL}), True, sender="jobs", description="payment alerts"),
+    "plan.changed": KindPolicy(frozenset({EMAIL}), True, description="plan changes"),
+    "level.changed": KindPolicy(frozenset({EMAIL, PUSH}), True, description="level changes"),
+    "support.": KindPolicy(
+        frozenset({EMAIL, PUSH}), True, sender="support", description="support tickets"
+    ),
+    "account.": KindPolicy(frozenset({EMAIL}), True, urgent=True, description="account access"),
+    "consent.": KindPolicy(frozenset({EMAIL}), True, urgent=True, description="consent"),
+    "broadcast.announcement": KindPolicy(
+        frozenset({EMAIL, PUSH}), sender="news", description="announcements"
+    ),
+    "broadcast.newsletter": KindPolicy(
+        frozenset({EMAIL, PUSH}), sender="news", topic="newsletter", description="newsletters"
+    ),
+    "onboarding.": KindPolicy(frozenset({EMAIL}), description="onboarding"),
+    "mentoring.": KindPolicy(frozenset({PUSH}), description="mentoring"),
+}
+
+
+def policy_for(kind: str) -> KindPolicy:
+    """The kind's policy: the entry with the longest prefix of `kind`, else inbox only."""
+    matches = [prefix for prefix in POLICIES if kind.startswith(prefix)]
+    return POLICIES[max(matches, key=len)] if matches else _INBOX_ONLY
+
+
+def known_kind(kind: str) -> bool:
+    """Whether preferences may name this kind (one the catalogue has a policy for)."""
+    return any(kind.startswith(prefix) for prefix in POLICIES)
+
+
+# The kinds users see in their preferences (GET /me/notification-preferences).
+KINDS = (
+    "offer.new",
+    "offer.withdrawn",
+    "job.assigned",
+    "job.reminder",
+    "job.started",
+    "job.completed",
+    "job.confirmed",
+    "job.cancelled",
+    "job.disputed",
+    "payment.failed",
+    "payment.action_required",
+    "plan.changed",
+    "level.changed",
+    "support.ticket_status",
+    "support.ticket_closed",
+    "onboarding.approved",
+    "mentoring.mentor_assigned",
+    "broadcast.announcement",
+    "broadcast.newsletter",
+)
