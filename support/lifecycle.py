@@ -43,6 +43,8 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     ("resolution_proposed", "apply", "staff"): "resolved",
     # Settled without money (a question answered, a behaviour complaint handled).
     **{(s, "resolve", "staff"): "resolved" for s in ACTIVE},
+    # The customer's bank decided a chargeback (support.chargebacks).
+    **{(s, "chargeback_closed", "system"): "resolved" for s in (*ACTIVE, "escalated")},
     # A party's reply reopens a resolved ticket; closed is final.
     ("resolved", "reply", "customer"): "open",
     ("resolved", "reply", "member"): "open",

@@ -20,7 +20,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
 
-CATEGORIES = ("quality_complaint", "no_show", "damage", "payment", "behaviour", "other")
+CATEGORIES = (
+    "quality_complaint",
+    "no_show",
+    "damage",
+    "payment",
+    "behaviour",
+    "other",
+    "chargeback",
+)
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = (
     "new",

@@ -35,6 +35,7 @@ from payouts.models.payments import (
 from payouts.providers import (
     AUTHORIZED,
     AccountState,
+    DisputeResult,
     PaymentError,
     PaymentProvider,
     PaymentResult,
@@ -64,6 +65,7 @@ _RESULT_TYPES = {
     "cancel": PaymentResult,
     "refund": RefundResult,
     "transfer": TransferResult,
+    "dispute_evidence": DisputeResult,
 }
 
 
@@ -364,6 +366,24 @@ class OfflineProvider(PaymentProvider):
             )
 
         return self._once("transfer", idempotency_key, params, run)
+
+    # --- chargebacks ----------------------------------------------------------------------
+
+    def update_dispute_evidence(
+        self, dispute_id: str, *, evidence: dict[str, str], submit: bool, idempotency_key: str
+    ) -> DisputeResult:
+        """Recorded like every offline call (OfflineProviderCall, with the evidence); there is
+        no card issuer offline, so a submitted dispute just stays under review."""
+        params = {"dispute": dispute_id, "evidence": dict(evidence), "submit": submit}
+
+        def run() -> DisputeResult:
+            return DisputeResult(
+                id=dispute_id,
+                status="under_review" if submit else "needs_response",
+                submission_count=1 if submit else 0,
+            )
+
+        return self._once("dispute_evidence", idempotency_key, params, run)
 
 
 def _error_dict(error: PaymentError) -> dict:
