@@ -79,7 +79,10 @@ def open_case(payment: JobPayment) -> Ticket:
     )
     due = payment.dispute_evidence_due_at
     if due is not None:
-        ticket.resolution_due_at = min(ticket.resolution_due_at, due)
+        # The evidence deadline is the case's SLA; a party's dispute it joins keeps an earlier
+        # one of its own.
+        joined = ticket.category != "chargeback"
+        ticket.resolution_due_at = min(ticket.resolution_due_at, due) if joined else due
         ticket.first_response_due_at = min(ticket.first_response_due_at, due)
     record(
         ticket,
