@@ -18,16 +18,16 @@ from notifications.models import Notification
 from payouts import job_money
 from payouts.ledger import account_code_for_member
 from support.models import Ticket, TicketEvent, TicketMessage
-from tests.payouts.conftest import assert_ledger_sound, ledger_sound  # noqa: F401
-from tests.payouts.job_money_helpers import balance, confirmed_job, lines, payment, transactions
-from tests.payouts.test_job_money_webhooks import deliver
-from tests.stripe_fake import (  # noqa: F401
-    post_event,
-    stripe_event,
+from tests.payouts.conftest import (  # noqa: F401  (fixtures)
+    assert_ledger_sound,
+    ledger_sound,
     stripe_fake,
     stripe_fake_server,
     stripe_settings,
 )
+from tests.payouts.job_money_helpers import balance, confirmed_job, lines, payment, transactions
+from tests.payouts.test_job_money_webhooks import deliver
+from tests.stripe_fake import post_event, stripe_event
 from tests.support.ticket_helpers import API
 
 pytestmark = pytest.mark.usefixtures("stripe_settings", "ledger_sound")
@@ -35,14 +35,20 @@ pytestmark = pytest.mark.usefixtures("stripe_settings", "ledger_sound")
 PRICE, EARNING, FEE = 12000, 9600, 1500
 
 
+@pytest.fixture
+def bank(stripe_fake):  # noqa: F811
+    """The Stripe fake, where the customer's bank disputes charges."""
+    return stripe_fake
+
+
 def evidence_path(ticket_id: int) -> str:
     return f"{API}/{ticket_id}/chargeback-evidence"
 
 
-def chargeback(app, client, stripe_fake, job_id: int, *, withdrawn_in_event=True, **kw) -> dict:
+def chargeback(app, client, bank, job_id: int, *, withdrawn_in_event=True, **kw) -> dict:
     """The customer's bank disputes the job's charge: charge.dispute.created delivered (with
     the withdrawal in its balance transactions unless told otherwise). Returns the dispute."""
-    dispute = stripe_fake.create_dispute(payment(job_id).provider_payment_id, **kw)
+    dispute = bank.create_dispute(payment(job_id).provider_payment_id, **kw)
     sent = dispute if withdrawn_in_event else {**dispute, "balance_transactions": []}
     assert deliver(app, client, stripe_event("charge.dispute.created", sent))["status"] == (
         "processed"
@@ -71,10 +77,10 @@ def kinds(job_id: int) -> list[str]:
 
 
 def test_a_chargeback_opens_a_chargeback_ticket_due_at_the_deadline_and_tells_the_cms(
-    app, client, customer, cm, admin, stripe_fake
+    app, client, customer, cm, admin, bank
 ):
     job_id, member = confirmed_job(app, client, customer, cm)
-    dispute = chargeback(app, client, stripe_fake, job_id)
+    dispute = chargeback(app, client, bank, job_id)
     due = datetime.fromtimestamp(dispute["evidence_details"]["due_by"], UTC)
 
     ticket = case_ticket(job_id)
@@ -105,7 +111,7 @@ def test_a_chargeback_opens_a_chargeback_ticket_due_at_the_deadline_and_tells_th
     assert_ledger_sound()
 
 
-def test_the_evidence_draft_gathers_the_job(app, client, customer, cm, stripe_fake):
+def test_the_evidence_draft_gathers_the_job(app, client, customer, cm, bank):
     job_id, member = confirmed_job(app, client, customer, cm)
     review = client.post(
         f"/api/v1/jobs/{job_id}/reviews",
@@ -113,7 +119,7 @@ def test_the_evidence_draft_gathers_the_job(app, client, customer, cm, stripe_fa
         headers=customer.headers,
     )
     assert review.status_code == 201, review.get_json()
-    chargeback(app, client, stripe_fake, job_id)
+    chargeback(app, client, bank, job_id)
     ticket = case_ticket(job_id)
     said = client.post(
         f"{API}/{ticket.id}/messages",
@@ -140,9 +146,9 @@ def test_the_evidence_draft_gathers_the_job(app, client, customer, cm, stripe_fa
     assert "5/5 — Tidy and quick" in evidence["uncategorized_text"]
 
 
-def test_submitted_evidence_reaches_stripe_once(app, client, customer, cm, stripe_fake):
+def test_submitted_evidence_reaches_stripe_once(app, client, customer, cm, bank):
     job_id, _ = confirmed_job(app, client, customer, cm)
-    dispute = chargeback(app, client, stripe_fake, job_id)
+    dispute = chargeback(app, client, bank, job_id)
     ticket = case_ticket(job_id)
     draft = client.get(evidence_path(ticket.id), headers=cm.headers).get_json()["evidence"]
     draft["uncategorized_text"] = "The customer confirmed the job in the app."
@@ -155,7 +161,7 @@ def test_submitted_evidence_reaches_stripe_once(app, client, customer, cm, strip
     assert sent.status_code == 200, sent.get_json()
     assert sent.get_json()["dispute_status"] == "under_review"
     assert sent.get_json()["submitted_at"] is not None
-    (call,) = stripe_fake.calls("POST", f"/v1/disputes/{dispute['id']}")
+    (call,) = bank.calls("POST", f"/v1/disputes/{dispute['id']}")
     assert call.params["submit"] == "true"
     assert call.idempotency_key.startswith(f"dispute-{dispute['id']}-evidence-")
     assert call.params["evidence"]["customer_email_address"] == customer.email
@@ -165,7 +171,7 @@ def test_submitted_evidence_reaches_stripe_once(app, client, customer, cm, strip
     text = call.params["evidence"]["uncategorized_text"]
     assert "The customer confirmed the job in the app." in text
     assert "Service documentation:\n" in text and "Mounted, cables hidden" in text
-    assert stripe_fake.disputes[dispute["id"]]["evidence_details"]["submission_count"] == 1
+    assert bank.disputes[dispute["id"]]["evidence_details"]["submission_count"] == 1
     # On the ticket (internal) and in the staff audit log.
     db.session.expire_all()
     event = db.session.scalar(
@@ -197,30 +203,30 @@ def test_submitted_evidence_reaches_stripe_once(app, client, customer, cm, strip
     )
     assert again.status_code == 409
     assert again.get_json()["type"].endswith("evidence-not-accepted")
-    assert len(stripe_fake.calls("POST", f"/v1/disputes/{dispute['id']}")) == 1
+    assert len(bank.calls("POST", f"/v1/disputes/{dispute['id']}")) == 1
 
 
-def test_evidence_saved_first_is_submitted_later(app, client, customer, cm, admin, stripe_fake):
+def test_evidence_saved_first_is_submitted_later(app, client, customer, cm, admin, bank):
     job_id, _ = confirmed_job(app, client, customer, cm)
-    dispute = chargeback(app, client, stripe_fake, job_id)
+    dispute = chargeback(app, client, bank, job_id)
     ticket = case_ticket(job_id)
     body = {"evidence": {"uncategorized_text": "Work done as ordered."}, "submit": False}
 
     saved = client.post(evidence_path(ticket.id), json=body, headers=cm.headers)
     assert saved.status_code == 200, saved.get_json()
-    assert stripe_fake.disputes[dispute["id"]]["status"] == "needs_response"
+    assert bank.disputes[dispute["id"]]["status"] == "needs_response"
     assert payment(job_id).dispute_evidence_submitted_at is None
 
     submitted = client.post(
         evidence_path(ticket.id), json={**body, "submit": True}, headers=admin.headers
     )
     assert submitted.status_code == 200, submitted.get_json()
-    assert stripe_fake.disputes[dispute["id"]]["status"] == "under_review"
+    assert bank.disputes[dispute["id"]]["status"] == "under_review"
 
 
-def test_evidence_after_the_deadline_is_refused(app, client, customer, cm, stripe_fake):
+def test_evidence_after_the_deadline_is_refused(app, client, customer, cm, bank):
     job_id, _ = confirmed_job(app, client, customer, cm)
-    chargeback(app, client, stripe_fake, job_id, due_in=-60)
+    chargeback(app, client, bank, job_id, due_in=-60)
     ticket = case_ticket(job_id)
 
     late = client.post(
@@ -231,13 +237,13 @@ def test_evidence_after_the_deadline_is_refused(app, client, customer, cm, strip
 
     assert late.status_code == 409
     assert "deadline" in late.get_json()["detail"] and late.get_json()["due_at"]
-    assert stripe_fake.calls("POST", r"/v1/disputes/\w+") == []
+    assert bank.calls("POST", r"/v1/disputes/\w+") == []
 
 
-def test_evidence_on_a_closed_dispute_is_refused(app, client, customer, cm, stripe_fake):
+def test_evidence_on_a_closed_dispute_is_refused(app, client, customer, cm, bank):
     job_id, _ = confirmed_job(app, client, customer, cm)
-    dispute = chargeback(app, client, stripe_fake, job_id)
-    won = stripe_fake.reinstate_dispute(dispute["id"])
+    dispute = chargeback(app, client, bank, job_id)
+    won = bank.reinstate_dispute(dispute["id"])
     deliver(app, client, stripe_event("charge.dispute.closed", won))
     ticket = case_ticket(job_id)
 
@@ -248,14 +254,12 @@ def test_evidence_on_a_closed_dispute_is_refused(app, client, customer, cm, stri
     )
 
     assert closed.status_code == 409 and closed.get_json()["state"] == "won"
-    assert stripe_fake.calls("POST", r"/v1/disputes/\w+") == []
+    assert bank.calls("POST", r"/v1/disputes/\w+") == []
 
 
-def test_the_parties_cannot_read_or_send_evidence(
-    app, client, customer, cm, other_customer, stripe_fake
-):
+def test_the_parties_cannot_read_or_send_evidence(app, client, customer, cm, other_customer, bank):
     job_id, member = confirmed_job(app, client, customer, cm)
-    chargeback(app, client, stripe_fake, job_id)
+    chargeback(app, client, bank, job_id)
     ticket = case_ticket(job_id)
     body = {"evidence": {"uncategorized_text": "Mine"}, "submit": True}
 
@@ -267,7 +271,7 @@ def test_the_parties_cannot_read_or_send_evidence(
         sent = client.post(evidence_path(ticket.id), json=body, headers=actor.headers)
         assert sent.status_code in (403, 404)
     assert client.get(evidence_path(10**9), headers=cm.headers).status_code == 404
-    assert stripe_fake.calls("POST", r"/v1/disputes/\w+") == []
+    assert bank.calls("POST", r"/v1/disputes/\w+") == []
 
 
 def test_a_ticket_without_a_chargeback_has_no_evidence(app, client, customer, cm):
@@ -293,9 +297,9 @@ def test_a_ticket_without_a_chargeback_has_no_evidence(app, client, customer, cm
         ({"submit": True}, "evidence"),
     ],
 )
-def test_bad_evidence_is_422_naming_the_field(app, client, customer, cm, stripe_fake, body, field):
+def test_bad_evidence_is_422_naming_the_field(app, client, customer, cm, bank, body, field):
     job_id, _ = confirmed_job(app, client, customer, cm)
-    chargeback(app, client, stripe_fake, job_id)
+    chargeback(app, client, bank, job_id)
     ticket = case_ticket(job_id)
 
     response = client.post(evidence_path(ticket.id), json=body, headers=cm.headers)
@@ -309,13 +313,13 @@ def test_bad_evidence_is_422_naming_the_field(app, client, customer, cm, stripe_
 
 
 def test_a_won_chargeback_confirms_the_job_releases_the_member_and_resolves_the_ticket(
-    app, client, customer, cm, stripe_fake
+    app, client, customer, cm, bank
 ):
     job_id, member = confirmed_job(app, client, customer, cm)
-    dispute = chargeback(app, client, stripe_fake, job_id)
+    dispute = chargeback(app, client, bank, job_id)
     assert job_money.open_dispute_member_ids() == {member.profile_id}
 
-    won = stripe_fake.reinstate_dispute(dispute["id"])
+    won = bank.reinstate_dispute(dispute["id"])
     reinstated = stripe_event("charge.dispute.funds_reinstated", won)
     assert deliver(app, client, reinstated)["status"] == "processed"
     assert_ledger_sound()
@@ -360,13 +364,13 @@ def test_a_won_chargeback_confirms_the_job_releases_the_member_and_resolves_the_
     ],
 )
 def test_a_lost_chargeback_applies_the_policy_once(
-    app, client, customer, cm, stripe_fake, monkeypatch, policy, loss_lines, payable_after
+    app, client, customer, cm, bank, monkeypatch, policy, loss_lines, payable_after
 ):
     monkeypatch.setitem(app.config, "PAYMENTS_CHARGEBACK_LOST_POLICY", policy)
     job_id, member = confirmed_job(app, client, customer, cm)
     payable = account_code_for_member(member.profile_id)
-    dispute = chargeback(app, client, stripe_fake, job_id)
-    lost = stripe_fake.close_dispute(dispute["id"], "lost")
+    dispute = chargeback(app, client, bank, job_id)
+    lost = bank.close_dispute(dispute["id"], "lost")
     closing = stripe_event("charge.dispute.closed", lost)
 
     assert deliver(app, client, closing)["status"] == "processed"
@@ -399,13 +403,13 @@ def test_a_lost_chargeback_applies_the_policy_once(
 
 
 def test_a_member_liable_beyond_their_payable_owes_the_rest(
-    app, client, customer, cm, stripe_fake, monkeypatch
+    app, client, customer, cm, bank, monkeypatch
 ):
     """Paid out already: what the payable cannot cover becomes the member's receivable."""
     monkeypatch.setitem(app.config, "PAYMENTS_CHARGEBACK_LOST_POLICY", "member_liable")
     job_id, member = confirmed_job(app, client, customer, cm)
-    dispute = chargeback(app, client, stripe_fake, job_id, amount=5000)
-    lost = stripe_fake.close_dispute(dispute["id"], "lost")
+    dispute = chargeback(app, client, bank, job_id, amount=5000)
+    lost = bank.close_dispute(dispute["id"], "lost")
 
     deliver(app, client, stripe_event("charge.dispute.closed", lost))
 
@@ -419,11 +423,11 @@ def test_a_member_liable_beyond_their_payable_owes_the_rest(
 
 
 def test_a_loss_before_the_withdrawal_books_the_withdrawal_as_its_fee_only(
-    app, client, customer, cm, stripe_fake
+    app, client, customer, cm, bank
 ):
     job_id, _ = confirmed_job(app, client, customer, cm)
-    dispute = chargeback(app, client, stripe_fake, job_id, withdrawn_in_event=False)
-    lost = stripe_fake.close_dispute(dispute["id"], "lost")
+    dispute = chargeback(app, client, bank, job_id, withdrawn_in_event=False)
+    lost = bank.close_dispute(dispute["id"], "lost")
     deliver(
         app, client, stripe_event("charge.dispute.closed", {**lost, "balance_transactions": []})
     )
@@ -441,11 +445,9 @@ def test_a_loss_before_the_withdrawal_books_the_withdrawal_as_its_fee_only(
     assert_ledger_sound()
 
 
-def test_funds_withdrawn_is_booked_once_however_often_it_comes(
-    app, client, customer, cm, stripe_fake
-):
+def test_funds_withdrawn_is_booked_once_however_often_it_comes(app, client, customer, cm, bank):
     job_id, _ = confirmed_job(app, client, customer, cm)
-    dispute = chargeback(app, client, stripe_fake, job_id, withdrawn_in_event=False)
+    dispute = chargeback(app, client, bank, job_id, withdrawn_in_event=False)
     assert "dispute_withdrawn" not in kinds(job_id)
     withdrawn = stripe_event("charge.dispute.funds_withdrawn", dispute)
 
@@ -459,11 +461,9 @@ def test_funds_withdrawn_is_booked_once_however_often_it_comes(
     assert_ledger_sound()
 
 
-def test_a_balance_transaction_in_another_currency_is_ignored(
-    app, client, customer, cm, stripe_fake
-):
+def test_a_balance_transaction_in_another_currency_is_ignored(app, client, customer, cm, bank):
     job_id, _ = confirmed_job(app, client, customer, cm)
-    dispute = chargeback(app, client, stripe_fake, job_id, withdrawn_in_event=False)
+    dispute = chargeback(app, client, bank, job_id, withdrawn_in_event=False)
     odd = {
         **dispute,
         "balance_transactions": [{**dispute["balance_transactions"][0], "currency": "chf"}],
