@@ -29,6 +29,9 @@ CATEGORIES = (
     "other",
     "chargeback",
 )
+# Their resolution is due at a deadline set outside (a chargeback's: the card issuer's evidence
+# deadline), which neither a priority change nor waiting on a party moves.
+FIXED_DEADLINE_CATEGORIES = ("chargeback",)
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = (
     "new",

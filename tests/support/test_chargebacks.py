@@ -111,6 +111,41 @@ def test_a_chargeback_opens_a_chargeback_ticket_due_at_the_deadline_and_tells_th
     assert_ledger_sound()
 
 
+def test_the_evidence_deadline_stays_whatever_the_priority_or_the_waiting(
+    app, client, customer, cm, bank
+):
+    job_id, _ = confirmed_job(app, client, customer, cm)
+    dispute = chargeback(app, client, bank, job_id)
+    due = datetime.fromtimestamp(dispute["evidence_details"]["due_by"], UTC)
+    ticket_id = case_ticket(job_id).id
+    headers = cm.headers
+
+    assert (
+        client.post(
+            f"{API}/{ticket_id}/assign", json={"assignee_id": cm.user_id}, headers=headers
+        ).status_code
+        == 200
+    )
+    assert (
+        client.patch(f"{API}/{ticket_id}", json={"priority": "urgent"}, headers=headers).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"{API}/{ticket_id}/actions/wait_on_customer", json={}, headers=headers
+        ).status_code
+        == 200
+    )
+    reply = client.post(
+        f"{API}/{ticket_id}/messages", json={"body": "My bank did it."}, headers=customer.headers
+    )
+    assert reply.status_code == 201, reply.get_json()
+
+    ticket = case_ticket(job_id)
+    assert ticket.status == "open" and ticket.priority == "urgent"
+    assert ticket.resolution_due_at == due
+
+
 def test_the_evidence_draft_gathers_the_job(app, client, customer, cm, bank):
     job_id, member = confirmed_job(app, client, customer, cm)
     review = client.post(
