@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crowd.core.audit import AuditEntry
 from crowd.extensions import db
@@ -18,6 +18,7 @@ from notifications.models import Notification
 from payouts import job_money
 from payouts.ledger import account_code_for_member
 from support.models import Ticket, TicketEvent, TicketMessage
+from tests.jobs.conftest import force_job_state
 from tests.payouts.conftest import (  # noqa: F401  (fixtures)
     assert_ledger_sound,
     ledger_sound,
@@ -28,6 +29,7 @@ from tests.payouts.conftest import (  # noqa: F401  (fixtures)
 from tests.payouts.job_money_helpers import balance, confirmed_job, lines, payment, transactions
 from tests.payouts.test_job_money_webhooks import deliver
 from tests.stripe_fake import post_event, stripe_event
+from tests.support.dispute_helpers import disputed_job
 from tests.support.ticket_helpers import API
 
 pytestmark = pytest.mark.usefixtures("stripe_settings", "ledger_sound")
@@ -506,3 +508,53 @@ def test_a_balance_transaction_in_another_currency_is_ignored(app, client, custo
     body = deliver(app, client, stripe_event("charge.dispute.funds_withdrawn", odd))
     assert body["status"] == "ignored"
     assert "dispute_withdrawn" not in kinds(job_id)
+
+
+def test_a_chargeback_joins_the_partys_open_dispute_which_mediation_settles(
+    app, client, customer, cm, bank
+):
+    job_id, member, ticket = disputed_job(app, client, customer, cm, confirmed=True)
+    before = case_ticket(job_id).resolution_due_at
+    dispute = chargeback(app, client, bank, job_id)
+
+    joined = case_ticket(job_id)
+    assert joined.id == ticket["id"] and joined.category == "quality_complaint"
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+    due = datetime.fromtimestamp(dispute["evidence_details"]["due_by"], UTC)
+    assert joined.resolution_due_at == min(before, due)
+    # The ticket is assigned: its CM is the one told.
+    assert len(notices(cm.user_id, "support.chargeback_opened")) == 1
+
+    lost = bank.close_dispute(dispute["id"], "lost")
+    deliver(app, client, stripe_event("charge.dispute.closed", lost))
+
+    # The loss is booked; the party's dispute still holds the job for mediation to settle.
+    assert kinds(job_id).count("dispute_lost") == 1
+    assert db.session.get(Job, job_id).status == "disputed"
+    assert case_ticket(job_id).status not in ("resolved", "closed")
+    assert job_money.open_dispute_member_ids() == {member.profile_id}
+    assert len(notices(customer.user_id, "support.chargeback_lost")) == 1
+    assert_ledger_sound()
+
+
+def test_a_chargeback_on_a_job_beyond_dispute_still_opens_a_case(app, client, customer, cm, bank):
+    job_id, member = confirmed_job(app, client, customer, cm)
+    force_job_state(job_id, status="closed")
+    dispute = chargeback(app, client, bank, job_id)
+
+    ticket = case_ticket(job_id)
+    assert (ticket.category, ticket.dispute) == ("chargeback", False)
+    assert ticket.resolution_due_at == datetime.fromtimestamp(
+        dispute["evidence_details"]["due_by"], UTC
+    )
+    assert len(notices(cm.user_id, "support.chargeback_opened")) == 1
+    assert client.get(evidence_path(ticket.id), headers=cm.headers).status_code == 200
+
+    won = bank.reinstate_dispute(dispute["id"])
+    deliver(app, client, stripe_event("charge.dispute.closed", won))
+
+    assert case_ticket(job_id).status == "resolved"
+    assert db.session.get(Job, job_id).status == "closed"
+    assert len(notices(member.user_id, "support.chargeback_won")) == 1
+    assert balance("clearing:disputes") == 0
+    assert_ledger_sound()
