@@ -51,8 +51,10 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     ("completed", "dispute", "member"): "disputed",
     ("disputed", "resolve", "staff"): "confirmed",
     ("disputed", "resolve_cancel", "staff"): "cancelled",
-    # the customer's bank decided a chargeback for us: the job is confirmed again
+    # the customer's bank decided a chargeback: the job is confirmed again, on a loss with the
+    # money taken back as the platform's policy allocates it (payouts.job_money.chargebacks)
     ("disputed", "chargeback_won", "system"): "confirmed",
+    ("disputed", "chargeback_lost", "system"): "confirmed",
 }
 
 # The moment a job first reached a state, stamped by transition() (kept on a later return).

@@ -48,3 +48,18 @@ class JobPaymentRules(SettingsGroup):
 def job_payment_rules() -> JobPaymentRules:
     """The job-payment settings in force (JOB_PAYMENTS_* settings)."""
     return current(JobPaymentRules)
+
+
+class ChargebackRules(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix="PAYMENTS_CHARGEBACK_")
+
+    lost_policy: Literal["platform_absorbs", "member_liable"] = setting(
+        "platform_absorbs",
+        "who bears a lost chargeback: the platform (platform_absorbs), or the member up to their "
+        "earning for the job, the rest on the platform (member_liable)",
+    )
+
+
+def chargeback_rules() -> ChargebackRules:
+    """The chargeback settings in force (PAYMENTS_CHARGEBACK_* settings)."""
+    return current(ChargebackRules)

@@ -57,6 +57,13 @@ class PaymentDisputed(Conflict):
     title, type_slug = "Payment disputed", "payment-disputed"
 
 
+class EvidenceNotAccepted(Conflict):
+    """The chargeback takes no more evidence: it is closed, the evidence was submitted
+    already, or the deadline (`due_at`) has passed; `state` is the dispute's status."""
+
+    title, type_slug = "Evidence not accepted", "evidence-not-accepted"
+
+
 class RefundTooLarge(Conflict):
     """The refund exceeds what is captured and not yet refunded or being refunded."""
 

@@ -3,7 +3,8 @@ for it, see payouts.wiring; on assignment at the latest, for jobs posted before)
 on confirmation, release (or the late-cancellation fee) on cancellation. The work itself runs
 in outbox tasks (payouts.job_money); a disputed job's member is held by the payout run through
 job_money.open_dispute_member_ids, which reads the job's state. A chargeback disputes the job,
-a won one confirms it again, a lost one is booked (payouts.job_money.chargebacks). A paid
+a won one confirms it again, a lost one is allocated by the platform's policy and then confirms
+it too (payouts.job_money.chargebacks). A paid
 payout releases the member's earlier held ones."""
 
 from __future__ import annotations
@@ -58,8 +59,12 @@ def confirm_job(event: Event) -> None:
 
 @subscribe("chargeback.lost")
 def book_lost_chargeback(event: Event) -> None:
-    """The platform bears the money the bank took back (platform:disputes)."""
-    chargebacks.book_loss(db.session.get(JobPayment, event.subject_id))
+    """The money the bank took back is allocated once by PAYMENTS_CHARGEBACK_LOST_POLICY (the
+    platform, or the member up to their earning); the job the chargeback disputed is settled
+    (confirmed again), so the member's payout is no longer held for it."""
+    payment = db.session.get(JobPayment, event.subject_id)
+    chargebacks.book_loss(payment)
+    chargebacks.confirm_job(payment, action="chargeback_lost")
 
 
 @subscribe("payout.paid")

@@ -128,6 +128,13 @@ ACCOUNT_TYPES: tuple[AccountType, ...] = (
         "platform:goodwill", "expense", True, "Goodwill credits and promotions the platform pays."
     ),
     AccountType("platform:disputes", "expense", True, "Chargebacks and disputes lost."),
+    AccountType(
+        "clearing:disputes",
+        "asset",
+        True,
+        "Money the customer's bank withdrew for an open chargeback: back on a win (reinstated), "
+        "allocated by the lost-chargeback policy on a loss.",
+    ),
     AccountType("platform:rewards", "expense", True, "Programme rewards: mentors, referrals."),
 )
 

@@ -73,6 +73,8 @@ SUBSCRIBED_EVENT_TYPES = (
     "charge.refunded",
     "charge.dispute.created",
     "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
     "transfer.created",
     "transfer.reversed",
     "transfer.updated",

@@ -4,8 +4,11 @@ disputed it, and the notice of a sanction.
 A job is disputed by its customer or member (a dispute ticket, or POST /jobs/{id}/dispute) or
 by the customer's bank (a chargeback, payouts.job_money.webhooks). Every path has the same
 consequences, here: the job's dispute ticket (the one the party opened, else the job's open
-dispute ticket, else a new one) notes the dispute, the dispute counts on the member's stats
-(record_job_disputed, which levels read) and the other side is told that support mediates.
+dispute ticket, else a new one, category `chargeback` for a bank's) notes the dispute, the
+dispute counts on the member's stats (record_job_disputed, which levels read) and the other side
+is told that support mediates. A chargeback is a mediated case besides (support.chargebacks):
+its ticket is due at the evidence deadline, the CMs are told, and the bank's decision is told
+to both parties and resolves the ticket.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from jobs.models import Job
 from members.models import Member
 from members.service import record_job_disputed
 from notifications.service import notify
+from payouts.models.job_payments import JobPayment
+from support import chargebacks
 from support.disputes import open_dispute_ticket_id
 from support.errors import AlreadyDisputed
 from support.lifecycle import record
@@ -89,8 +94,10 @@ def _dispute_ticket(job: Job, event: Event, path: str) -> Ticket:
             opener_id=_user_of(Customer, job.customer_id),
             kind="customer",
             subject=reason[:200],
-            category="payment",
-            description=f"The customer's bank disputes the payment for “{job.title}” ({reason}).",
+            category="chargeback",
+            description=chargebacks.chargeback_description(
+                job, event.payload["detail"].get("reason")
+            ),
             priority="high",
             job_id=job.id,
             customer_id=job.customer_id,
@@ -131,6 +138,20 @@ def _tell_the_other_side(job: Job, ticket: Ticket, *, disputer: str) -> None:
         job_id=job.id,
         ticket_id=ticket.id,
     )
+
+
+@subscribe("chargeback.opened")
+def open_chargeback_case(event: Event) -> None:
+    """The chargeback's ticket (the one job.disputed opened, else a new one) is linked to it,
+    due at the evidence deadline, and the responsible community managers are told."""
+    chargebacks.open_case(db.session.get(JobPayment, event.subject_id))
+
+
+@subscribe("chargeback.won", "chargeback.lost", "chargeback.closed")
+def close_chargeback_case(event: Event) -> None:
+    """Both parties hear the bank's decision; the ticket is resolved with a system note."""
+    payment = db.session.get(JobPayment, event.subject_id)
+    chargebacks.close_case(payment, event.name.removeprefix("chargeback."))
 
 
 @subscribe("sanction.imposed", "sanction.lifted")

@@ -16,7 +16,7 @@ from crowd.core.events import Event, declare, emit
 from crowd.extensions import db
 from support.config import support_rules
 from support.errors import ticket_refusal
-from support.models import Ticket, TicketEvent
+from support.models import FIXED_DEADLINE_CATEGORIES, Ticket, TicketEvent
 
 ACTIVE = ("new", "open", "waiting_on_customer", "waiting_on_member", "in_mediation")
 WAITING = ("waiting_on_customer", "waiting_on_member")
@@ -43,6 +43,8 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     ("resolution_proposed", "apply", "staff"): "resolved",
     # Settled without money (a question answered, a behaviour complaint handled).
     **{(s, "resolve", "staff"): "resolved" for s in ACTIVE},
+    # The customer's bank decided a chargeback (support.chargebacks).
+    **{(s, "chargeback_closed", "system"): "resolved" for s in (*ACTIVE, "escalated")},
     # A party's reply reopens a resolved ticket; closed is final.
     ("resolved", "reply", "customer"): "open",
     ("resolved", "reply", "member"): "open",
@@ -180,7 +182,8 @@ def _keep_clocks(ticket: Ticket, before: str, after: str, now: datetime) -> None
         ticket.sla_paused_seconds += int(paused.total_seconds())
         if ticket.first_response_at is None:
             ticket.first_response_due_at += paused
-        ticket.resolution_due_at += paused
+        if ticket.category not in FIXED_DEADLINE_CATEGORIES:
+            ticket.resolution_due_at += paused
         ticket.sla_paused_at = None
     if after == "resolved":
         ticket.resolved_at = now

@@ -20,7 +20,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
 
-CATEGORIES = ("quality_complaint", "no_show", "damage", "payment", "behaviour", "other")
+CATEGORIES = (
+    "quality_complaint",
+    "no_show",
+    "damage",
+    "payment",
+    "behaviour",
+    "other",
+    "chargeback",
+)
+# Their resolution is due at a deadline set outside (a chargeback's: the card issuer's evidence
+# deadline), which neither a priority change nor waiting on a party moves.
+FIXED_DEADLINE_CATEGORIES = ("chargeback",)
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = (
     "new",

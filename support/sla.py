@@ -21,7 +21,7 @@ from crowd.core.db import UTCDateTime, utcnow
 from crowd.extensions import db
 from support.config import support_rules
 from support.lifecycle import record, transition
-from support.models import Ticket
+from support.models import FIXED_DEADLINE_CATEGORIES, Ticket
 from support.tickets.access import notify_status, watchers
 
 # In these statuses there is nothing left to be late for.
@@ -43,13 +43,15 @@ def due_times(priority: str, start: datetime, paused_seconds: int = 0) -> tuple[
 def retarget(ticket: Ticket) -> None:
     """Re-aim both deadlines after a priority change: opening time + target + time paused.
 
-    A pause still running is added by the lifecycle when the clocks resume. Breach stamps
+    A deadline set outside (FIXED_DEADLINE_CATEGORIES: a chargeback's evidence deadline)
+    stays. A pause still running is added by the lifecycle when the clocks resume. Breach stamps
     stay: they record what happened under the old target.
     """
     first, resolution = due_times(ticket.priority, ticket.created_at, ticket.sla_paused_seconds)
     if ticket.first_response_at is None:
         ticket.first_response_due_at = first
-    ticket.resolution_due_at = resolution
+    if ticket.category not in FIXED_DEADLINE_CATEGORIES:
+        ticket.resolution_due_at = resolution
 
 
 # --- what is due ------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ matching request (`fail_next`).
 Endpoints: POST /v1/accounts, GET /v1/accounts/{id}, POST /v1/account_links,
 POST /v1/payment_intents, POST /v1/payment_intents/{id}/capture,
 POST /v1/payment_intents/{id}/cancel, POST /v1/refunds, POST /v1/transfers,
-GET /v1/balance_transactions (a connected account's, `payout` filter; `make_bank_payout`).
+GET /v1/balance_transactions (a connected account's, `payout` filter; `make_bank_payout`);
+disputes (chargebacks): POST /v1/disputes/{id} (evidence, submit), GET /v1/disputes/{id}, and
+the test helpers `create_dispute` / `close_dispute` / `reinstate_dispute` for webhook payloads.
 
 Fixtures: `stripe_fake` (the server, state reset per test), `stripe_settings` (the app
 pointed at it: `get_provider()` is the Stripe provider, webhooks have a secret),
@@ -131,6 +133,7 @@ class FakeStripe:
             self._failures: list[_Failure] = []
             self._ids = itertools.count(1)
             self._reset_bank_payouts()
+            self.disputes: dict[str, dict] = {}
 
     # --- steering from tests -------------------------------------------------------------
 
@@ -251,6 +254,7 @@ class FakeStripe:
             ("POST", r"/v1/refunds", self._create_refund),
             ("POST", r"/v1/transfers", self._create_transfer),
             *self._bank_payout_routes(),
+            *self._dispute_routes(),
         )
         for route_method, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
@@ -669,6 +673,141 @@ class FakeStripe:
             "has_more": len(listed) > limit,
             "url": "/v1/balance_transactions",
         }
+
+    # --- disputes (chargebacks) ------------------------------------------------------------
+    # Kept apart: the dispute API (evidence, submission) and helpers that make a dispute on a
+    # payment intent's charge, as the card issuer would, for webhook payloads.
+
+    DISPUTE_FEE = 1500
+    DISPUTE_CLOSED = ("won", "lost", "warning_closed", "charge_refunded")
+
+    def _dispute_routes(self) -> tuple:
+        return (
+            ("POST", r"/v1/disputes/(?P<id>\w+)", self._update_dispute),
+            ("GET", r"/v1/disputes/(?P<id>\w+)", self._retrieve_dispute),
+        )
+
+    def _dispute(self, dispute_id: str) -> dict:
+        dispute = self.disputes.get(dispute_id)
+        if dispute is None:
+            raise StripeFail(
+                404,
+                "invalid_request_error",
+                f"No such dispute: '{dispute_id}'",
+                code="resource_missing",
+                param="dispute",
+            )
+        return dispute
+
+    def _retrieve_dispute(self, params: dict, id: str) -> dict:
+        return json.loads(json.dumps(self._dispute(id)))
+
+    def _update_dispute(self, params: dict, id: str) -> dict:
+        dispute = self._dispute(id)
+        details = dispute["evidence_details"]
+        if dispute["status"] in self.DISPUTE_CLOSED or details["submission_count"]:
+            raise StripeFail(
+                400,
+                "invalid_request_error",
+                "This dispute is already closed or its evidence was submitted; it cannot be "
+                "updated.",
+                code="dispute_already_submitted",
+            )
+        if int(time.time()) > details["due_by"]:
+            raise StripeFail(
+                400,
+                "invalid_request_error",
+                "The evidence deadline of this dispute has passed.",
+                code="dispute_past_due",
+            )
+        evidence = params.get("evidence", {})
+        if not isinstance(evidence, dict):
+            raise StripeFail(400, "invalid_request_error", "Invalid evidence.", param="evidence")
+        dispute["evidence"].update(evidence)
+        details["has_evidence"] = True
+        if params.get("submit") == "true":
+            details["submission_count"] += 1
+            dispute["status"] = (
+                "warning_under_review"
+                if dispute["status"].startswith("warning")
+                else "under_review"
+            )
+        return json.loads(json.dumps(dispute))
+
+    def create_dispute(
+        self,
+        intent_id: str,
+        *,
+        amount: int | None = None,
+        reason: str = "product_not_received",
+        due_in: int = 7 * 24 * 3600,
+        fee: int = DISPUTE_FEE,
+        withdrawn: bool = True,
+    ) -> dict:
+        """A dispute of the intent's charge (needs_response), its funds withdrawn with the fee
+        (one balance transaction) unless `withdrawn` is False; returns it as Stripe sends it."""
+        with self._lock:
+            intent = self._intent(intent_id)
+            amount = intent["amount_received"] if amount is None else amount
+            dispute = {
+                "id": self._new_id("dp"),
+                "object": "dispute",
+                "amount": amount,
+                "currency": intent["currency"],
+                "charge": intent["latest_charge"],
+                "payment_intent": intent_id,
+                "reason": reason,
+                "status": "needs_response",
+                "is_charge_refundable": False,
+                "livemode": False,
+                "created": int(time.time()),
+                "evidence": {},
+                "evidence_details": {
+                    "due_by": int(time.time()) + due_in,
+                    "has_evidence": False,
+                    "past_due": False,
+                    "submission_count": 0,
+                },
+                "balance_transactions": [],
+            }
+            if withdrawn:
+                dispute["balance_transactions"].append(
+                    self._dispute_balance(dispute, -amount, fee, "dispute")
+                )
+            self.disputes[dispute["id"]] = dispute
+            return json.loads(json.dumps(dispute))
+
+    def _dispute_balance(self, dispute: dict, amount: int, fee: int, category: str) -> dict:
+        return {
+            "id": self._new_id("txn"),
+            "object": "balance_transaction",
+            "amount": amount,
+            "currency": dispute["currency"],
+            "fee": fee,
+            "net": amount - fee,
+            "reporting_category": category,
+            "source": dispute["id"],
+            "type": "adjustment",
+            "created": int(time.time()),
+        }
+
+    def reinstate_dispute(self, dispute_id: str, *, fee_returned: int = 0) -> dict:
+        """The issuer decided for the merchant: the amount comes back (and, if given, the fee);
+        the dispute is won."""
+        with self._lock:
+            dispute = self._dispute(dispute_id)
+            dispute["balance_transactions"].append(
+                self._dispute_balance(dispute, dispute["amount"], -fee_returned, "dispute_reversal")
+            )
+            dispute["status"] = "won"
+            return json.loads(json.dumps(dispute))
+
+    def close_dispute(self, dispute_id: str, status: str) -> dict:
+        """The dispute as it closes (lost, warning_closed …), its money as it stands."""
+        with self._lock:
+            dispute = self._dispute(dispute_id)
+            dispute["status"] = status
+            return json.loads(json.dumps(dispute))
 
 
 def _public(intent: dict) -> dict:

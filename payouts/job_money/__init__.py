@@ -41,9 +41,10 @@ payout run to settle against later earnings.
 Webhooks only reconcile our record of the payment (never backwards: a stale event about an
 earlier state is ignored); any ledger posting they make necessary runs in the same keyed code
 as the tasks, so nothing is posted twice. A chargeback marks the payment disputed and moves
-the job to `disputed` when its state allows (else it is only recorded); a lost one is borne
-by the platform (platform:disputes), whether the member gives back their earning being for
-mediation to decide. `open_dispute_member_ids` tells the payout run whom to hold.
+the job to `disputed` when its state allows (else it is only recorded); the money the bank
+withdraws and reinstates is booked through clearing:disputes, and a lost one is allocated once
+by PAYMENTS_CHARGEBACK_LOST_POLICY (the platform, or the member up to their earning) — see
+job_money.chargebacks. `open_dispute_member_ids` tells the payout run whom to hold.
 """
 
 from payouts.job_money.payments import (

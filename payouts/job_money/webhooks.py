@@ -12,7 +12,9 @@ ignored, with the reason, when it does not fit:
   charge's currency must be the payment's and the refunds must fit into what was captured.
 - charge.dispute.*: one dispute per payment (a charge has at most one); created after closed
   changes nothing; its amount must fit into what was captured (the chargeback's
-  state machine: payouts.job_money.chargebacks).
+  state machine: payouts.job_money.chargebacks). Every dispute event books the balance
+  transactions it lists (funds_withdrawn / funds_reinstated carry them), each once by its id,
+  before the move, so a loss knows whether the withdrawal is booked.
 """
 
 from __future__ import annotations
@@ -325,9 +327,20 @@ def _dispute_closed(event) -> Ignored | None:
     return _chargeback(event, closed=True, known="the dispute is closed already")
 
 
-def _chargeback(event, *, closed: bool, known: str) -> Ignored | None:
-    """Move the payment's chargeback (payouts.job_money.chargebacks); its subscribers dispute
-    the job, confirm it again on a win, or book a loss."""
+@on_event("charge.dispute.funds_withdrawn")
+def _dispute_funds_withdrawn(event) -> Ignored | None:
+    return _chargeback(event, closed=None, known="the withdrawal is booked already")
+
+
+@on_event("charge.dispute.funds_reinstated")
+def _dispute_funds_reinstated(event) -> Ignored | None:
+    return _chargeback(event, closed=None, known="the reinstatement is booked already")
+
+
+def _chargeback(event, *, closed: bool | None, known: str) -> Ignored | None:
+    """Book the dispute's balance transactions and move the payment's chargeback
+    (payouts.job_money.chargebacks; `closed` None: a funds event, which only books); its
+    subscribers dispute the job, confirm it again on a win, or allocate a loss."""
     dispute = event.data_object
     found = _payment_by_intent(dispute.get("payment_intent"), lock=False)
     if found is None:
@@ -338,7 +351,14 @@ def _chargeback(event, *, closed: bool, known: str) -> Ignored | None:
     ignored = _dispute_problem(payment, event, dispute)
     if ignored is not None:
         return ignored
-    action = chargebacks.action_for(dispute, closed=closed)
-    if chargebacks.transition(payment, action, dispute=dispute, at=event.created) is None:
+    problem = chargebacks.balance_problem(payment, dispute)
+    if problem is not None:
+        return Ignored(problem)
+    booked = chargebacks.book_balance_transactions(payment, dispute)
+    moved = None
+    if closed is not None:
+        action = chargebacks.action_for(dispute, closed=closed)
+        moved = chargebacks.transition(payment, action, dispute=dispute, at=event.created)
+    if moved is None and not booked:
         return Ignored(known)
     return None

@@ -128,6 +128,10 @@ class JobPayment(IdMixin, TimestampMixin, Base):
     dispute_amount: Mapped[int | None] = mapped_column(BigInteger)
     disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dispute_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Stripe's evidence deadline (evidence_details.due_by) and when our evidence was submitted
+    # (at most once: Stripe takes one submission per dispute).
+    dispute_evidence_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispute_evidence_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The provider time (`created`, whole seconds) of the newest payment_intent event applied
     # to the current attempt's intent: an older one is stale and changes nothing.
     provider_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

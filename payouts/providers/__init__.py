@@ -77,6 +77,16 @@ class BankPayoutTransaction:
 
 
 @dataclass(frozen=True)
+class DisputeResult:
+    """A dispute after evidence was sent: its status (under_review once submitted) and how
+    many times evidence was submitted (Stripe's evidence_details.submission_count)."""
+
+    id: str
+    status: str
+    submission_count: int = 0
+
+
+@dataclass(frozen=True)
 class AccountState:
     """What decides whether a member can be paid out."""
 
@@ -212,6 +222,13 @@ class PaymentProvider(abc.ABC):
     ) -> list[BankPayoutTransaction]:
         """The balance transactions the connected account's bank payout `bank_payout_id`
         contained, every page of them (read-only, safe to repeat)."""
+
+    @abc.abstractmethod
+    def update_dispute_evidence(
+        self, dispute_id: str, *, evidence: dict[str, str], submit: bool, idempotency_key: str
+    ) -> DisputeResult:
+        """Stage evidence for a chargeback (Stripe's dispute evidence fields, as text), and
+        with `submit` hand it to the card issuer: then no more evidence is taken."""
 
 
 def check_amount(amount: int, name: str = "amount") -> None:

@@ -36,6 +36,7 @@ from payouts.providers import (
     AUTHORIZED,
     AccountState,
     BankPayoutTransaction,
+    DisputeResult,
     PaymentError,
     PaymentProvider,
     PaymentResult,
@@ -65,6 +66,7 @@ _RESULT_TYPES = {
     "cancel": PaymentResult,
     "refund": RefundResult,
     "transfer": TransferResult,
+    "dispute_evidence": DisputeResult,
 }
 
 
@@ -375,6 +377,24 @@ class OfflineProvider(PaymentProvider):
         # ever makes a bank payout, so none has transactions. Answered like Stripe answers
         # for a payout it does not know on the account: nothing to reconcile.
         return []
+
+    # --- chargebacks ----------------------------------------------------------------------
+
+    def update_dispute_evidence(
+        self, dispute_id: str, *, evidence: dict[str, str], submit: bool, idempotency_key: str
+    ) -> DisputeResult:
+        """Recorded like every offline call (OfflineProviderCall, with the evidence); there is
+        no card issuer offline, so a submitted dispute just stays under review."""
+        params = {"dispute": dispute_id, "evidence": dict(evidence), "submit": submit}
+
+        def run() -> DisputeResult:
+            return DisputeResult(
+                id=dispute_id,
+                status="under_review" if submit else "needs_response",
+                submission_count=1 if submit else 0,
+            )
+
+        return self._once("dispute_evidence", idempotency_key, params, run)
 
 
 def _error_dict(error: PaymentError) -> dict:

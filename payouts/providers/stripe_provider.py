@@ -17,6 +17,7 @@ import stripe
 from payouts.providers import (
     AccountState,
     BankPayoutTransaction,
+    DisputeResult,
     PaymentError,
     PaymentProvider,
     PaymentProviderUnavailable,
@@ -50,6 +51,27 @@ def _payment_result(intent) -> PaymentResult:
         amount_received=getattr(intent, "amount_received", None) or 0,
         client_secret=getattr(intent, "client_secret", None),
     )
+
+
+# Evidence Stripe takes as uploaded files (ids); our text for them goes into uncategorized_text,
+# under a heading each, after any text given for it.
+FILE_EVIDENCE = {
+    "service_documentation": "Service documentation",
+    "customer_communication": "Customer communication",
+}
+MAX_EVIDENCE_TEXT = 20_000
+
+
+def _stripe_evidence(evidence: dict[str, str]) -> dict[str, str]:
+    sent = {k: v for k, v in evidence.items() if k not in FILE_EVIDENCE}
+    parts = [sent.pop("uncategorized_text", "")]
+    parts += [
+        f"{title}:\n{evidence[name]}" for name, title in FILE_EVIDENCE.items() if evidence.get(name)
+    ]
+    text = "\n\n".join(part for part in parts if part)
+    if text:
+        sent["uncategorized_text"] = text[:MAX_EVIDENCE_TEXT]
+    return sent
 
 
 @contextmanager
@@ -268,6 +290,23 @@ class StripeProvider(PaymentProvider):
         with _translated_errors():
             page = self.client.v1.balance_transactions.list(params, {"stripe_account": account})
             return [_bank_payout_transaction(txn) for txn in page.auto_paging_iter()]
+
+    # --- chargebacks ----------------------------------------------------------------------
+
+    def update_dispute_evidence(
+        self, dispute_id: str, *, evidence: dict[str, str], submit: bool, idempotency_key: str
+    ) -> DisputeResult:
+        params = {"evidence": _stripe_evidence(evidence), "submit": submit}
+        with _translated_errors():
+            dispute = self.client.v1.disputes.update(
+                dispute_id, params, {"idempotency_key": idempotency_key}
+            )
+        details = getattr(dispute, "evidence_details", None)
+        return DisputeResult(
+            id=dispute.id,
+            status=dispute.status,
+            submission_count=(getattr(details, "submission_count", None) or 0) if details else 0,
+        )
 
 
 def _bank_payout_transaction(txn) -> BankPayoutTransaction:

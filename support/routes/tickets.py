@@ -4,7 +4,8 @@ audit trail and ratings."""
 from crowd.core.auth import STAFF, current_principal
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema
-from support import messages
+from support import chargebacks, messages
+from support.schemas import chargebacks as chargeback_schemas
 from support.schemas import tickets as schemas
 from support.tickets import actions, opening, queue, ratings
 
@@ -143,3 +144,26 @@ def list_events(args, ticket_id):
 def rate(data, ticket_id):
     """Rate how a closed ticket was handled, 1 to 5, once per party; earlier, or again: 409."""
     return ratings.rate(actor=current_principal(), ticket_id=ticket_id, **data)
+
+
+@blp.route("/tickets/<int:ticket_id>/chargeback-evidence", methods=["GET"])
+@blp.auth(*STAFF)
+@blp.response(200, chargeback_schemas.ChargebackEvidenceSchema)
+@blp.errors(404)
+def chargeback_evidence(ticket_id):
+    """The evidence draft for the chargeback of the ticket's job: the work report, check-in
+    and completion times, the parties' messages, the reviews, as Stripe's evidence fields.
+    A ticket whose job has no chargeback is a 404."""
+    return chargebacks.evidence_draft(actor=current_principal(), ticket_id=ticket_id)
+
+
+@blp.route("/tickets/<int:ticket_id>/chargeback-evidence", methods=["POST"])
+@blp.auth(*STAFF)
+@blp.idempotent
+@blp.arguments(chargeback_schemas.ChargebackEvidenceSendSchema)
+@blp.response(200, chargeback_schemas.ChargebackEvidenceSchema)
+@blp.errors(404, 409)
+def send_chargeback_evidence(data, ticket_id):
+    """Send the (edited) evidence to the payment provider; `submit: true` hands it to the card
+    issuer. A closed chargeback, evidence submitted already or a passed deadline is a 409."""
+    return chargebacks.send_evidence(actor=current_principal(), ticket_id=ticket_id, **data)

@@ -457,6 +457,12 @@ def table() -> dict[str, Access]:
         "GET /api/v1/tickets/{ticket_id}/messages": own(*A),
         "GET /api/v1/tickets/{ticket_id}/events": OPEN,
         "POST /api/v1/tickets/{ticket_id}/rating": own(*A, body={"score": 4}),
+        # Staff only; the world's ticket has no chargeback, so staff get a fair 404.
+        "GET /api/v1/tickets/{ticket_id}/chargeback-evidence": Access(missing_ok=True),
+        "POST /api/v1/tickets/{ticket_id}/chargeback-evidence": Access(
+            body={"evidence": {"uncategorized_text": "Work done"}, "submit": False},
+            missing_ok=True,
+        ),
         "GET /api/v1/tickets/{ticket_id}/resolutions": own(*A),
         "POST /api/v1/tickets/{ticket_id}/resolutions": Access(
             body={"kind": "release", "member_at_fault": False, "note": "Fine"}

@@ -28,7 +28,7 @@ def _opened(job_id: int, **fields) -> dict:
     ("status", "state", "job_after"),
     [
         ("won", "won", "confirmed"),
-        ("lost", "lost", "disputed"),
+        ("lost", "lost", "confirmed"),
         ("warning_closed", "closed", "disputed"),
     ],
 )
@@ -45,7 +45,7 @@ def test_opened_then_closed_emits_both_with_the_dispute(
 
     # The job follows as the subscribers of chargeback.opened / .won decide.
     expected = ["chargeback.opened", "job.disputed", f"chargeback.{state}"]
-    if state == "won":
+    if state in ("won", "lost"):
         expected.append("job.confirmed")
     assert sorted(e.name for e in caught) == sorted(expected)
     by_name = {e.name: e for e in caught}
@@ -61,6 +61,7 @@ def test_opened_then_closed_emits_both_with_the_dispute(
         "reason": "product_not_received",
         "amount": 12000,
         "currency": "EUR",
+        "evidence_due_at": None,
     }
     assert (closed_event.payload["from_status"], closed_event.payload["dispute_status"]) == (
         "opened",
@@ -123,7 +124,16 @@ def test_a_final_chargeback_refuses_every_move_and_stays_as_it_is(
 def test_the_chargeback_consequences_are_wired(app):
     listed = wiring()
     assert set(ALL) <= set(listed)
-    assert listed["chargeback.opened"] == ["payouts.events.dispute_job"]
-    assert listed["chargeback.won"] == ["payouts.events.confirm_job"]
-    assert listed["chargeback.lost"] == ["payouts.events.book_lost_chargeback"]
-    assert listed["chargeback.closed"] == []
+    assert listed["chargeback.opened"] == [
+        "payouts.events.dispute_job",
+        "support.events.open_chargeback_case",
+    ]
+    assert listed["chargeback.won"] == [
+        "payouts.events.confirm_job",
+        "support.events.close_chargeback_case",
+    ]
+    assert listed["chargeback.lost"] == [
+        "payouts.events.book_lost_chargeback",
+        "support.events.close_chargeback_case",
+    ]
+    assert listed["chargeback.closed"] == ["support.events.close_chargeback_case"]
