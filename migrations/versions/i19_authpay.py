@@ -72,11 +72,17 @@ def upgrade():
         "WHERE status = 'authorized'"
         if op.get_bind().dialect.name == 'postgresql'
         else "UPDATE job_payments SET authorization_expires_at = "
-        "strftime('%Y-%m-%d %H:%M:%f', authorized_at, '+7 days') WHERE status = 'authorized'"
+        "datetime(authorized_at, '+7 days') WHERE status = 'authorized'"
     )
     with op.batch_alter_table('offline_payments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('client_secret', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('last_error_code', sa.String(length=100), nullable=True))
+        batch_op.alter_column(
+            'status',
+            existing_type=sa.String(length=20),
+            type_=sa.String(length=30),
+            existing_nullable=False,
+        )
         batch_op.drop_constraint(batch_op.f('ck_offline_payments_status_known'), type_='check')
         batch_op.create_check_constraint(
             batch_op.f('ck_offline_payments_status_known'),
@@ -92,6 +98,12 @@ def downgrade():
         batch_op.create_check_constraint(
             batch_op.f('ck_offline_payments_status_known'),
             "status IN ('requires_capture', 'succeeded', 'canceled')",
+        )
+        batch_op.alter_column(
+            'status',
+            existing_type=sa.String(length=30),
+            type_=sa.String(length=20),
+            existing_nullable=False,
         )
         batch_op.drop_column('last_error_code')
         batch_op.drop_column('client_secret')

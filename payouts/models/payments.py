@@ -136,7 +136,7 @@ class OfflinePayment(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(String(30), nullable=False)
     amount_captured: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     amount_refunded: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     customer_ref: Mapped[str | None] = mapped_column(String(255))
