@@ -37,7 +37,9 @@ class Customer(IdMixin, TimestampMixin, Base):
         String(10), nullable=False, default="card", server_default="card"
     )
     payment_terms_days: Mapped[int | None] = mapped_column(Integer)
-    billing_set_by_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    # The staff user's id (no foreign key: a second one to users would make every implicit
+    # join of customers and users ambiguous).
+    billing_set_by_user_id: Mapped[int | None] = mapped_column(BigId)
     billing_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     addresses: Mapped[list[CustomerAddress]] = relationship(

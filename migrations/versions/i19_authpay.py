@@ -31,12 +31,6 @@ def upgrade():
         batch_op.add_column(sa.Column('payment_terms_days', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('billing_set_by_user_id', BigId, nullable=True))
         batch_op.add_column(sa.Column('billing_set_at', UTC, nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f('fk_customers_billing_set_by_user_id_users'),
-            'users',
-            ['billing_set_by_user_id'],
-            ['id'],
-        )
         batch_op.create_check_constraint(
             batch_op.f('ck_customers_billing_known'), "billing IN ('card', 'invoice')"
         )
@@ -123,9 +117,6 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('ck_customers_terms_range'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_customers_terms_with_invoice'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_customers_billing_known'), type_='check')
-        batch_op.drop_constraint(
-            batch_op.f('fk_customers_billing_set_by_user_id_users'), type_='foreignkey'
-        )
         batch_op.drop_column('billing_set_at')
         batch_op.drop_column('billing_set_by_user_id')
         batch_op.drop_column('payment_terms_days')

@@ -107,6 +107,12 @@ def _payment_result(payment: OfflinePayment) -> PaymentResult:
     )
 
 
+def _client_secret_of(payment_id: str) -> str:
+    """Like Stripe's: the intent's id, "_secret_", and a part derived from it (a replay of
+    the authorisation names the same)."""
+    return "_secret_".join((payment_id, uuid.uuid5(_NAMESPACE, payment_id).hex[:16]))
+
+
 def complete_authentication(payment_id: str, *, succeed: bool = True) -> PaymentResult:
     """The customer's bank answering a simulated 3-D Secure challenge (development only):
     the payment becomes authorised, or fails with payment_intent_authentication_failure."""
@@ -261,9 +267,7 @@ class OfflineProvider(PaymentProvider):
                 amount=amount,
                 currency=currency,
                 status=REQUIRES_ACTION if authenticate else AUTHORIZED,
-                client_secret=f"{payment_id}_secret_{uuid.uuid5(_NAMESPACE, payment_id).hex[:16]}"
-                if authenticate
-                else None,
+                client_secret=_client_secret_of(payment_id) if authenticate else None,
                 amount_captured=0,
                 amount_refunded=0,
                 customer_ref=customer_ref,
