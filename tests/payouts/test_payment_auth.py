@@ -17,6 +17,7 @@ from crowd.extensions import db
 from customers.models import Customer
 from jobs.models import Job, Offer
 from notifications.models import Notification
+from payouts import job_money, ledger
 from payouts.job_money import reauthorise
 from payouts.models import OfflineProviderCall
 from payouts.tasks import job_money as tasks
@@ -402,6 +403,26 @@ def test_an_invoiced_customer_gets_offers_without_authorisation_and_is_billed(ap
     }
     assert billed.member_earning == 9600
     assert db.session.scalar(select(func.count()).select_from(OfflineProviderCall)) == 0
+
+
+def test_an_invoiced_job_left_unbilled_is_billed_by_the_sweep(app, client, cm, monkeypatch):
+    company = business()
+    set_billing(client, cm, company.profile_id, billing="invoice", payment_terms_days=30)
+    member = active_member()
+    job_id = post_job(app, client, company)
+    assign(app, client, cm, job_id, member)
+    complete(app, client, member, job_id)
+    real_post = ledger.post
+    monkeypatch.setattr(ledger, "post", lambda **kw: (_ for _ in ()).throw(RuntimeError("down")))
+    confirm(app, client, company, job_id)
+    monkeypatch.setattr(ledger, "post", real_post)
+    assert transactions(job_id) == []
+
+    assert job_money.sweep(older_than=timedelta(0))["capture"] == 1
+    db.session.commit()
+    drain_background(app)
+    [billed] = transactions(job_id)
+    assert lines(billed)[f"customer:{company.profile_id}:receivable"] == 12000
 
 
 def test_only_staff_agree_invoicing(app, client, customer, member, admin):
