@@ -26,6 +26,8 @@ PERIODIC = (
     Periodic("publish-due-reviews", "jobs.publish_due_reviews", every_seconds=600),
     # Job payments stuck after provider outages: authorise, settle, release, refund again.
     Periodic("sweep-job-payments", "payouts.sweep_job_payments", every_seconds=600),
+    # Card holds that would lapse before their job is captured are renewed ahead of time.
+    Periodic("renew-job-authorisations", "payouts.renew_job_authorisations", every_seconds=3600),
     # Money: the weekly payout run (the task checks the last run in the database) and the
     # monthly flat fees (billed once per member and month; the daily run retries failures).
     Periodic("payout-run", "payouts.run_payouts_if_due", every_seconds=3600),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -12,13 +12,35 @@ from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utc
 
 class Customer(IdMixin, TimestampMixin, Base):
     __tablename__ = "customers"
-    __table_args__ = (CheckConstraint("kind IN ('person', 'business')", name="kind_known"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('person', 'business')", name="kind_known"),
+        CheckConstraint("billing IN ('card', 'invoice')", name="billing_known"),
+        # Invoicing is by agreement on payment terms: days to pay, and only with them.
+        CheckConstraint(
+            "(billing = 'invoice') = (payment_terms_days IS NOT NULL)", name="terms_with_invoice"
+        ),
+        CheckConstraint(
+            "payment_terms_days IS NULL OR payment_terms_days BETWEEN 1 AND 120",
+            name="terms_range",
+        ),
+    )
 
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False, unique=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False, default="person")
     display_name: Mapped[str] = mapped_column(String(120), nullable=False)
     company_name: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # How the customer pays: "card" (authorised before any offer goes out) or "invoice" by
+    # agreement (business customers; billed on confirmation, due after payment_terms_days).
+    # Set by community managers and admins only, who and when recorded.
+    billing: Mapped[str] = mapped_column(
+        String(10), nullable=False, default="card", server_default="card"
+    )
+    payment_terms_days: Mapped[int | None] = mapped_column(Integer)
+    # The staff user's id (no foreign key: a second one to users would make every implicit
+    # join of customers and users ambiguous).
+    billing_set_by_user_id: Mapped[int | None] = mapped_column(BigId)
+    billing_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     addresses: Mapped[list[CustomerAddress]] = relationship(
         cascade="all, delete-orphan", order_by="CustomerAddress.id"

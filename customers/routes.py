@@ -170,3 +170,23 @@ def list_customers(args):
 def get_customer(customer_id):
     """A customer with addresses: for staff, or for the customer themself."""
     return service.get_customer(actor=current_principal(), customer_id=customer_id)
+
+
+@blp.route("/customers/<int:customer_id>/billing", methods=["PUT"])
+@blp.auth("community_manager", "admin")
+@blp.arguments(schemas.CustomerBillingSetSchema)
+@blp.response(200, schemas.CustomerBillingSchema)
+@blp.errors(404, 422)
+def set_customer_billing(data, customer_id):
+    """Agree how a customer pays: card (authorised before offers go out) or invoice with
+    payment terms (business customers only); who set it and when is recorded."""
+    return service.set_billing(actor=current_principal(), customer_id=customer_id, **data)
+
+
+@blp.route("/customers/<int:customer_id>/billing", methods=["GET"])
+@blp.auth("community_manager", "admin")
+@blp.response(200, schemas.CustomerBillingSchema)
+@blp.errors(404)
+def get_customer_billing(customer_id):
+    """How a customer pays, and who agreed it when."""
+    return service.get_customer(actor=current_principal(), customer_id=customer_id)

@@ -91,6 +91,44 @@ class CustomerUpdateSchema(ma.Schema):
     )
 
 
+BILLING = ("card", "invoice")
+
+
+class CustomerBillingSchema(ma.Schema):
+    """How a customer pays, agreed with the platform: set by community managers and admins."""
+
+    customer_id = ma.fields.Integer(attribute="id")
+    kind = ma.fields.String()
+    billing = ma.fields.String(
+        metadata={
+            "description": "card: each job's price is authorised on the card before offers go "
+            "out; invoice: by agreement (business customers), billed on confirmation"
+        }
+    )
+    payment_terms_days = ma.fields.Integer(
+        allow_none=True, metadata={"description": "invoice: days to pay after confirmation"}
+    )
+    billing_set_by_user_id = ma.fields.Integer(allow_none=True)
+    billing_set_at = ma.fields.DateTime(allow_none=True)
+
+
+class CustomerBillingSetSchema(ma.Schema):
+    billing = ma.fields.String(required=True, validate=validate.OneOf(BILLING))
+    payment_terms_days = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=120),
+        metadata={"description": "required with invoice (1 to 120), absent or null with card"},
+    )
+
+    @ma.validates_schema(skip_on_field_errors=True)
+    def terms_fit_billing(self, data, **kwargs):
+        if data["billing"] == "invoice" and data.get("payment_terms_days") is None:
+            raise ma.ValidationError("required when billing is invoice", "payment_terms_days")
+        if data["billing"] == "card" and data.get("payment_terms_days") is not None:
+            raise ma.ValidationError("only with billing invoice", "payment_terms_days")
+
+
 class CustomerQueryArgsSchema(PageArgsSchema):
     q = Trimmed(
         validate=validate.Length(min=1, max=100),

@@ -16,6 +16,7 @@ from sqlalchemy import Select, exists, func, or_, select
 
 from accounts.service import rename_user
 from crowd.core.auth import Principal
+from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.locking import ROW_LOCK
 from crowd.core.pagination import paginate
@@ -124,6 +125,29 @@ def get_customer(*, actor: Principal, customer_id: int) -> Customer:
         raise Forbidden("Only staff and the customer themself may see a customer.")
     if not visible:
         raise NotFound("No such customer.")
+    return customer
+
+
+def set_billing(
+    *, actor: Principal, customer_id: int, billing: str, payment_terms_days: int | None
+) -> Customer:
+    """Record how a customer pays (staff only): by card, or on invoice with payment terms —
+    for business customers, by agreement. Who set it and when is kept on the customer. Jobs
+    posted from now on follow it; posted ones keep how they were to be paid."""
+    if not actor.is_staff:
+        raise Forbidden("Only community managers and admins set a customer's billing.")
+    customer = db.session.get(
+        Customer, customer_id, with_for_update=ROW_LOCK, populate_existing=True
+    )
+    if customer is None:
+        raise NotFound("No such customer.")
+    if billing == "invoice" and customer.kind != "business":
+        raise field_error("billing", "invoicing by agreement is for business customers only")
+    customer.billing = billing
+    customer.payment_terms_days = payment_terms_days
+    customer.billing_set_by_user_id = actor.user_id
+    customer.billing_set_at = utcnow()
+    db.session.flush()
     return customer
 
 

@@ -1,5 +1,5 @@
 """Payout settings (PAYOUT_*: the smallest payout and the interval) and job-payment settings
-(JOB_PAYMENTS_*: whether offers wait for an authorised payment)."""
+(JOB_PAYMENTS_*: whether offers wait for an authorised payment, how long a hold lasts)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,21 @@ class JobPaymentRules(SettingsGroup):
         True,
         "no work without an authorised payment: a job's card is authorised when it is posted "
         "and offers go out only once it is (off: authorised when a member is assigned)",
+    )
+    authorisation_valid_days: int = setting(
+        7,
+        "how long a card authorisation holds at the provider (Stripe cancels an uncaptured "
+        "manual-capture payment after 7 days); a hold that would lapse before the job is "
+        "captured is renewed before",
+        ge=1,
+        le=30,
+    )
+    reauthorise_margin_hours: int = setting(
+        24,
+        "a hold is renewed this long before it lapses, when the job's capture (its end plus "
+        "the confirmation window) is expected later",
+        ge=1,
+        le=24 * 7,
     )
 
 

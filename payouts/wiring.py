@@ -2,7 +2,9 @@
 
 - jobs.dispatch: no work without an authorised payment — a job is offered to members only
   once its payment is authorised (JOB_PAYMENTS_AUTHORISE_BEFORE_DISPATCH, on by default).
-  The payment's state says why a job waits; the customer reads it at GET /jobs/{id}/payment.
+  The payment's state says why a job waits; the customer reads it at GET /jobs/{id}/payment
+  (with what their client needs to complete a 3-D Secure authentication). Customers invoiced
+  by agreement (customers.billing "invoice") pass without an authorisation.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ HELD_BECAUSE = {
     "requires_action": "Your bank asks you to confirm the payment before the job is offered.",
     "failed": "The payment was not authorised: save another payment method.",
 }
-READY = ("authorized", "captured")
+# Authorised — or invoiced by agreement (business customers with payment terms).
+READY = ("authorized", "captured", "invoiced")
 
 
 def payment_not_authorised(job: Job) -> str | None:

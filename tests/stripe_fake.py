@@ -41,6 +41,9 @@ FAKE_API_KEY = "sk_test_fake"
 WEBHOOK_SECRET = "whsec_testsecret123"
 WEBHOOK_PATH = "/api/v1/webhooks/stripe"
 
+# Stripe's test payment methods that require authentication (3-D Secure), as in its docs.
+AUTHENTICATING = ("pm_card_threeDSecure2Required", "pm_card_authenticationRequired")
+
 # Stripe's test payment methods that decline (as in its docs), with the decline code.
 DECLINES = {
     "pm_card_chargeDeclined": "generic_decline",
@@ -255,6 +258,7 @@ class FakeStripe:
             ("POST", r"/v1/transfers", self._create_transfer),
             *self._bank_payout_routes(),
             *self._dispute_routes(),
+            *self._authentication_routes(),
         )
         for route_method, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
@@ -376,6 +380,8 @@ class FakeStripe:
                     "You cannot confirm this PaymentIntent because it's missing a payment method.",
                     code="payment_intent_unexpected_state",
                 )
+            if params["payment_method"] in AUTHENTICATING:
+                return self._requires_authentication(params, intent)
             decline = DECLINES.get(params["payment_method"])
             if decline:
                 intent["status"] = "requires_payment_method"
@@ -808,6 +814,72 @@ class FakeStripe:
             dispute = self._dispute(dispute_id)
             dispute["status"] = status
             return json.loads(json.dumps(dispute))
+
+    # --- 3-D Secure / SCA (the payment-authorisation helper's block) ------------------------
+    # Stripe's test methods that require authentication: confirmed on-session, a manual-capture
+    # intent waits in requires_action (next_action use_stripe_sdk); confirmed off-session,
+    # Stripe declines with authentication_required and names the intent (requires_payment_
+    # method), which the customer's client confirms on-session. `complete_authentication`
+    # plays the customer's bank answering the challenge.
+
+    def _authentication_routes(self) -> tuple:
+        return (("GET", r"/v1/payment_intents/(?P<id>\w+)", self._retrieve_intent),)
+
+    def _retrieve_intent(self, params: dict, id: str) -> dict:
+        return _public(self._intent(id))
+
+    def _requires_authentication(self, params: dict, intent: dict) -> dict:
+        self.payment_intents[intent["id"]] = intent
+        if params.get("off_session") == "true":
+            intent["status"] = "requires_payment_method"
+            intent["last_payment_error"] = {
+                "type": "card_error",
+                "code": "authentication_required",
+                "decline_code": "authentication_required",
+                "message": "Your card was declined. This transaction requires authentication.",
+            }
+            raise StripeFail(
+                402,
+                "card_error",
+                "Your card was declined. This transaction requires authentication.",
+                code="authentication_required",
+                decline_code="authentication_required",
+                payment_intent=_public(intent),
+            )
+        intent["status"] = "requires_action"
+        intent["next_action"] = {
+            "type": "use_stripe_sdk",
+            "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": "https://hooks"},
+        }
+        return _public(intent)
+
+    def complete_authentication(self, intent_id: str, *, succeed: bool = True) -> dict:
+        """The customer answered the bank's challenge: the intent is authorised (requires_
+        capture) or back in requires_payment_method with the failure; returns it for a
+        webhook (payment_intent.amount_capturable_updated or payment_intent.payment_failed)."""
+        with self._lock:
+            intent = self._intent(intent_id)
+            assert intent["status"] in ("requires_action", "requires_payment_method"), intent
+            intent["next_action"] = None
+            if succeed:
+                intent["latest_charge"] = self._new_id("ch")
+                intent.update(status="requires_capture", amount_capturable=intent["amount"])
+                intent["last_payment_error"] = None
+            else:
+                intent["status"] = "requires_payment_method"
+                intent["last_payment_error"] = {
+                    "type": "card_error",
+                    "code": "payment_intent_authentication_failure",
+                    "message": "The provided PaymentMethod has failed authentication.",
+                }
+            return _public(intent)
+
+    def lapse(self, intent_id: str) -> dict:
+        """Stripe cancels an uncaptured manual-capture intent after 7 days (reason automatic)."""
+        with self._lock:
+            intent = self._intent(intent_id)
+            intent.update(status="canceled", amount_capturable=0, cancellation_reason="automatic")
+            return _public(intent)
 
 
 def _public(intent: dict) -> dict:

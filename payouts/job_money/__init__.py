@@ -16,9 +16,20 @@ idempotency key derived from our ids, and post to the ledger under a key derived
 job — so a task that runs twice, or dies after the provider answered, does its work once:
 the provider replays the first answer for the key and the ledger returns the first posting.
 
-Keys (attempt n > 1 is a new authorisation after a decline or a lapsed hold; its provider
-calls carry "-{n}"):
+A payment waits for the customer in requires_action when their bank asks them to authenticate
+(3-D Secure / SCA): the intent's next action and client secret are shown to them alone at
+GET /jobs/{id}/payment, and the job is offered once the webhook or their refresh (POST
+/jobs/{id}/payment/refresh) finds it authorised. Holds are renewed before they lapse and a
+lapsed one is authorised again (payouts.job_money.reauthorise); a failed authorisation pauses
+dispatch (pending offers withdrawn; an assigned job stays assigned, community managers told).
+Business customers invoiced by agreement (customers.billing "invoice") are not authorised at
+all: their payment is `invoiced`, and on confirmation the price is booked to
+`customer:{id}:receivable` instead of clearing, split the same way, due after their terms.
+
+Keys (attempt n > 1 is a new authorisation after a decline, a lapsed or a renewed hold; its
+provider calls carry "-{n}"):
     provider  authorise job-{id}-authorize    capture job-{id}-capture    release job-{id}-cancel
+              a renewed hold's predecessor released job-{id}-release-{old intent id}
               late fee job-{id}-cancellation-fee    refund job-{id}-refund-{n}
               a ticket's resolution job-{id}-resolution-{rid}, its goodwill credit …-goodwill
     ledger    split job-{id}-settlement    late fee job-{id}-cancellation-fee

@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from accounts.models import User
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from customers.models import Customer
-from jobs.dispatch import request_dispatch
+from jobs.dispatch import next_wave_if_idle, request_dispatch, withdraw_pending_offers
 from jobs.models import Job
-from notifications.service import notify
+from jobs.queries import lock_job
+from notifications.service import notify, notify_many
 from payouts import ledger
 from payouts.config import job_payment_rules
 from payouts.ledger import Line, account_code_for_member
 from payouts.models.job_payments import CustomerPaymentMethod, JobPayment, JobRefund
 from payouts.models.ledger import LedgerTransaction
 from payouts.plans import commission_for
-from payouts.providers import PaymentError, get_provider
+from payouts.providers import REQUIRES_ACTION, PaymentError, PaymentResult, get_provider
 
 AUTHORIZE_TASK = "payouts.authorize_job_payment"
 CAPTURE_TASK = "payouts.capture_job_payment"
 CANCEL_TASK = "payouts.cancel_job_payment"
 REFUND_TASK = "payouts.refund_job_payment"
+REAUTHORIZE_TASK = "payouts.reauthorize_job_payment"
+RELEASE_TASK = "payouts.release_superseded_payment"
+REFRESH_TASK = "payouts.refresh_job_payment"
+# Billed on invoice by agreement (customers.billing): nothing to authorise, a receivable on
+# confirmation.
+INVOICED = "invoiced"
+DEFAULT_TERMS_DAYS = 30
 
 CLEARING = "clearing:payments"
 # Not authorised (yet): what an authorisation may still move forward.
@@ -87,11 +96,14 @@ def price_due(job: Job) -> bool:
 def _ensure_payment(job: Job) -> JobPayment:
     payment = payment_of(job.id)
     if payment is None:
-        method = saved_method(job.customer_id)
+        # A customer invoiced by agreement pays on terms: the job's payment is invoiced from
+        # the start (changing the agreement later does not change a posted job's).
+        invoiced = db.session.get(Customer, job.customer_id).billing == "invoice"
+        method = None if invoiced else saved_method(job.customer_id)
         payment = JobPayment(
             job_id=job.id,
             customer_id=job.customer_id,
-            status="pending",
+            status=INVOICED if invoiced else "pending",
             currency=job.currency,
             amount_authorized=0,
             amount_captured=0,
@@ -166,8 +178,8 @@ def on_cancelled(job: Job) -> None:
 
 def authorize(job_id: int) -> str:
     """Authorise the job's price on the customer's payment method (task; idempotent)."""
+    job = lock_job(job_id)  # the job before its payment (crowd.core.locking's order)
     payment = payment_of(job_id, lock=True)
-    job = db.session.get(Job, job_id)
     if payment is None or job is None:
         return "no_payment"
     if payment.status not in ("pending", "requires_payment_method"):
@@ -185,6 +197,12 @@ def authorize(job_id: int) -> str:
             return payment.status
         payment.payment_method = method.payment_method
         payment.customer_ref = method.provider_customer_ref
+    return authorize_at_provider(payment, job)
+
+
+def authorize_at_provider(payment: JobPayment, job: Job) -> str:
+    """Send the current attempt to the provider and record its answer: authorised, waiting
+    for the customer (3-D Secure), or failed — the last two pause the job's dispatch."""
     provider = get_provider()
     payment.provider = provider.name
     try:
@@ -199,34 +217,76 @@ def authorize(job_id: int) -> str:
         )
     except PaymentError as error:
         mark_failed(payment, error.code, error.decline_code, error.detail)
+        pause_dispatch(job, payment)
         return payment.status
     payment.provider_payment_id = result.id
     if result.authorized:
         mark_authorized(payment, job, result.amount_capturable or result.amount)
     else:
-        payment.status = "requires_action"
-        payment.last_error = f"The customer has to complete the payment ({result.status})."
-        notify(
-            customer_user_id(payment.customer_id),
-            "payment.action_required",
-            "Please confirm your payment",
-            f"Your bank asks you to confirm the payment for job {job.id}.",
-            dedupe_key=f"payment.action_required:{job.id}:{payment.authorize_attempt}",
-            job_id=job.id,
-        )
+        requires_action(payment, job, result)
     return payment.status
+
+
+def requires_action(payment: JobPayment, job: Job, result: PaymentResult) -> None:
+    """The bank asks the customer to authenticate (3-D Secure / SCA): keep what their client
+    needs for it (shown to them at GET /jobs/{id}/payment), tell them; the job waits."""
+    payment.status = REQUIRES_ACTION
+    payment.next_action_type = result.next_action_type or "use_stripe_sdk"
+    payment.client_secret = result.client_secret
+    payment.last_error = (
+        "Your bank asks you to confirm the payment (3-D Secure) before the job goes ahead."
+    )
+    notify(
+        customer_user_id(payment.customer_id),
+        "payment.action_required",
+        "Please confirm your payment",
+        f"Your bank asks you to confirm the payment for job {job.id}.",
+        dedupe_key=f"payment.action_required:{job.id}:{payment.authorize_attempt}",
+        job_id=job.id,
+        next_action_type=payment.next_action_type,
+    )
+    pause_dispatch(job, payment)
+
+
+def pause_dispatch(job: Job, payment: JobPayment) -> None:
+    """The job's payment is not authorised any more: its pending offers are withdrawn (the
+    dispatch gate holds further waves); an assigned job stays assigned, and community
+    managers are told. The caller holds the job's lock."""
+    if job.status == "offered":
+        withdraw_pending_offers(job, reason="the job is on hold until its payment is authorised.")
+    elif job.status in ("assigned", "in_progress", "completed"):
+        staff = db.session.scalars(
+            select(User.id)
+            .where(User.role == "community_manager", User.disabled_at.is_(None))
+            .order_by(User.id)
+        ).all()
+        key = f"payment.held:{job.id}:{payment.authorize_attempt}"
+        notify_many(
+            "payment.held",
+            "Job payment not authorised",
+            f"Job {job.id} ({job.title}) is {job.status} but its payment is {payment.status}.",
+            recipients=[(user_id, f"{key}:{user_id}", {"job_id": job.id}) for user_id in staff],
+        )
 
 
 def mark_authorized(payment: JobPayment, job: Job, amount: int) -> None:
     payment.status = "authorized"
     payment.amount_authorized = amount
     payment.authorized_at = utcnow()
+    payment.authorization_expires_at = payment.authorized_at + timedelta(
+        days=job_payment_rules().authorisation_valid_days
+    )
     payment.failure_code = payment.last_error = None
+    payment.next_action_type = payment.client_secret = None
+    if payment.superseded_payment_id:
+        enqueue(RELEASE_TASK, job_id=job.id)  # the previous hold, now replaced
     # The job moved on while we waited for the authorisation: finish what it needs now.
     if price_due(job):
         enqueue(CAPTURE_TASK, job_id=job.id)
     elif job.status == "cancelled":
         enqueue(CANCEL_TASK, job_id=job.id)
+    elif job.status == "offered":
+        next_wave_if_idle(job)  # its offers were withdrawn while the payment was on hold
     else:
         # An open job held back for its payment may be offered now (jobs.dispatch's gate).
         request_dispatch(job)
@@ -238,6 +298,8 @@ def mark_failed(
     """Record a failed authorisation (or a lapsed hold) and tell the customer."""
     payment.status = "failed"
     payment.amount_authorized = 0  # nothing is held any more
+    payment.next_action_type = payment.client_secret = None
+    payment.authorization_expires_at = None
     payment.failure_code = decline_code or code or "failed"
     payment.last_error = message
     payment.failed_at = utcnow()
@@ -300,6 +362,8 @@ def new_attempt(payment: JobPayment) -> None:
     payment.amount_authorized = 0
     payment.failure_code = payment.last_error = None
     payment.payment_method = payment.customer_ref = None
+    payment.next_action_type = payment.client_secret = None
+    payment.authorization_expires_at = None
 
 
 # --- capture and settlement ------------------------------------------------------------------
@@ -315,6 +379,9 @@ def capture(job_id: int) -> str:
         return "settled"
     if not price_due(job):
         return "not_confirmed"
+    if payment.status == INVOICED:
+        bill(payment, job, kind="job", amount=job.price_amount, at=job.confirmed_at)
+        return "settled"
     if payment.status == "authorized":
         amount = min(job.price_amount, payment.amount_authorized)
         try:
@@ -349,9 +416,32 @@ def mark_captured(payment: JobPayment, amount: int) -> None:
     payment.captured_at = utcnow()
 
 
-def _settle(payment: JobPayment, job: Job, *, kind: str, at: datetime) -> LedgerTransaction:
-    """Post the captured amount's split: clearing, the platform's share, the member's earning."""
-    captured = payment.amount_captured
+def receivable_code(customer_id: int) -> str:
+    return f"customer:{customer_id}:receivable"
+
+
+def bill(payment: JobPayment, job: Job, *, kind: str, amount: int, at: datetime) -> None:
+    """An invoiced customer's price (or late fee) is booked as their receivable, split like a
+    capture; it falls due after their payment terms."""
+    terms = db.session.scalar(
+        select(Customer.payment_terms_days).where(Customer.id == payment.customer_id)
+    )
+    payment.invoice_due_at = at + timedelta(days=terms or DEFAULT_TERMS_DAYS)
+    _settle(payment, job, kind=kind, at=at, amount=amount, debit=receivable_code(job.customer_id))
+
+
+def _settle(
+    payment: JobPayment,
+    job: Job,
+    *,
+    kind: str,
+    at: datetime,
+    amount: int | None = None,
+    debit: str = CLEARING,
+) -> LedgerTransaction:
+    """Post the captured amount's split: clearing, the platform's share, the member's earning
+    (an invoiced job's: the customer's receivable instead of clearing)."""
+    captured = payment.amount_captured if amount is None else amount
     member_id = job.assigned_member_id
     if member_id is not None:
         commission = commission_for(captured, payment.currency, member_id, at)
@@ -361,16 +451,17 @@ def _settle(payment: JobPayment, job: Job, *, kind: str, at: datetime) -> Ledger
     else:  # nobody to compensate: a fee without a member is the platform's alone
         share, earning, plan, fee_like = captured, 0, None, True
     platform = "platform:fees" if fee_like else "platform:revenue"
-    lines = [Line(CLEARING, captured), Line(platform, -share)]
+    lines = [Line(debit, captured), Line(platform, -share)]
     if earning:
         lines.append(Line(account_code_for_member(member_id), -earning))
     what = "late-cancellation fee" if kind == "cancellation_fee" else "payment"
+    done = "billed on invoice" if debit != CLEARING else "captured"
     transaction = ledger.post(
         key=key_for(job.id, "settlement" if kind == "job" else "cancellation-fee"),
         kind="job_settlement" if kind == "job" else "cancellation_fee",
         currency=payment.currency,
         lines=[line for line in lines if line.amount],
-        memo=f"Job {job.id}: {what} captured",
+        memo=f"Job {job.id}: {what} {done}",
         job_id=job.id,
         member_id=member_id,
     )
@@ -393,6 +484,14 @@ def cancel(job_id: int) -> str:
     if job.status != "cancelled" or payment.settlement_transaction_id is not None:
         return payment.status
     fee = job.cancellation_fee_amount
+    if payment.superseded_payment_id:
+        enqueue(RELEASE_TASK, job_id=job.id)
+    if payment.status == INVOICED:
+        if fee > 0:
+            bill(payment, job, kind="cancellation_fee", amount=fee, at=job.cancelled_at or utcnow())
+            return "settled"
+        payment.status, payment.cancelled_at = "cancelled", utcnow()
+        return payment.status
     provider = get_provider()
     attempt = payment.authorize_attempt
     if payment.status == "authorized" and fee > 0:

@@ -42,7 +42,7 @@ def sweep(*, limit: int = 200, older_than: timedelta = timedelta(minutes=15)) ->
     ).all()
     unsettled = db.session.scalars(
         base.where(
-            JobPayment.status.in_(("authorized", "captured")),
+            JobPayment.status.in_(("authorized", "captured", "invoiced")),
             JobPayment.settlement_transaction_id.is_(None),
             Job.confirmed_at.is_not(None),
             Job.status.in_(("confirmed", "closed", "disputed")),

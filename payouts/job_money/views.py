@@ -66,7 +66,8 @@ def payment_view(*, actor: Principal, job_id: int) -> dict:
             "member_earning": payment.member_earning if payment else None,
             "commission": commission_view(job, payment, member_id),
         }
-    if not actor.is_staff and job.customer_id != _own_id(actor, Customer):
+    owner = actor.role == "customer" and job.customer_id == _own_id(actor, Customer)
+    if not actor.is_staff and not owner:
         raise NotFound("No such job.")
     view = {
         "job_id": job.id,
@@ -81,8 +82,17 @@ def payment_view(*, actor: Principal, job_id: int) -> dict:
         "last_error": payment.last_error if payment else None,
         "authorized_at": payment.authorized_at if payment else None,
         "captured_at": payment.captured_at if payment else None,
+        "authorization_expires_at": payment.authorization_expires_at if payment else None,
+        "invoice_due_at": payment.invoice_due_at if payment else None,
+        "next_action": None,
         "refunds": [],
     }
+    if payment is not None and payment.status == "requires_action":
+        # What the customer's client needs to authenticate (stripe.handleNextAction, or
+        # stripe.confirmPayment for confirm_payment): the client secret is theirs alone.
+        view["next_action"] = {"type": payment.next_action_type}
+        if owner:
+            view["next_action"]["client_secret"] = payment.client_secret
     if payment is not None:
         refunds = db.session.scalars(
             select(JobRefund).where(JobRefund.job_payment_id == payment.id).order_by(JobRefund.id)
@@ -95,6 +105,7 @@ def payment_view(*, actor: Principal, job_id: int) -> dict:
             "provider_payment_id": payment.provider_payment_id,
             "transfer_group": payment.transfer_group,
             "authorize_attempt": payment.authorize_attempt,
+            "superseded_payment_id": payment.superseded_payment_id,
             "settlement_kind": payment.settlement_kind,
             "commission_amount": payment.commission_amount,
             "member_earning": payment.member_earning,

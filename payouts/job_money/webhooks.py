@@ -30,13 +30,17 @@ from jobs.models import Job
 from jobs.queries import lock_job
 from payouts.job_money import chargebacks
 from payouts.job_money.payments import (
+    AUTHORIZE_TASK,
     CANCEL_TASK,
     CAPTURE_TASK,
     LAPSED,
+    PAYABLE_JOB_STATES,
     UNAUTHORIZED,
     mark_authorized,
     mark_captured,
     mark_failed,
+    new_attempt,
+    pause_dispatch,
     payment_of,
     price_due,
 )
@@ -153,9 +157,17 @@ def _intent_succeeded(event) -> Ignored | None:
     return None
 
 
+def _lock_job_of(event) -> Job | None:
+    """Lock the job of the event's intent first: the order the jobs code locks in, needed
+    when the payment's move pauses the job's dispatch (withdrawing its offers)."""
+    found = _payment_by_intent(event.data_object.get("id"), lock=False)
+    return lock_job(found.job_id) if found is not None else None
+
+
 @on_event("payment_intent.payment_failed")
 def _intent_failed(event) -> Ignored | None:
     intent = event.data_object
+    job = _lock_job_of(event)
     payment = _movable_payment(event, "failed")
     if isinstance(payment, Ignored):
         return payment
@@ -167,21 +179,31 @@ def _intent_failed(event) -> Ignored | None:
         error.get("decline_code"),
         error.get("message") or "The payment failed.",
     )
+    # A failed authentication (3-D Secure) or decline: no offers until another attempt holds.
+    pause_dispatch(job, payment)
     return None
 
 
 @on_event("payment_intent.canceled")
 def _intent_canceled(event) -> Ignored | None:
+    job = _lock_job_of(event)
     payment = _movable_payment(event, "lapsed")
     if isinstance(payment, Ignored):
         return payment
     _applied(payment, event)
-    job = db.session.get(Job, payment.job_id)
     if job.status == "cancelled":
         payment.status, payment.cancelled_at = "cancelled", utcnow()
         return None
     # Cancelled at the provider while the job still needs paying (an expired hold, say).
     mark_failed(payment, LAPSED, None, "The authorisation of your payment lapsed.")
+    if event.data_object.get("cancellation_reason") == "automatic" and job.status in (
+        PAYABLE_JOB_STATES
+    ):
+        # Stripe let the hold lapse: authorise again at once (a new attempt, its own key).
+        new_attempt(payment)
+        enqueue(AUTHORIZE_TASK, job_id=job.id)
+    else:
+        pause_dispatch(job, payment)
     return None
 
 

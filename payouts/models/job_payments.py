@@ -24,12 +24,15 @@ __all__ = [
 
 # pending → authorized → captured → partially_refunded → refunded, or failed / cancelled;
 # requires_payment_method (no method on file yet) and requires_action (the customer must
-# complete it, e.g. 3-D Secure) wait for the customer.
+# complete it, e.g. 3-D Secure) wait for the customer; invoiced: the customer pays on
+# invoice by agreement (customers.billing), nothing is authorised, the price is booked as
+# their receivable on confirmation. Each is described in payouts.schemas.payments.
 JOB_PAYMENT_STATUSES = (
     "pending",
     "requires_payment_method",
     "requires_action",
     "authorized",
+    "invoiced",
     "captured",
     "partially_refunded",
     "refunded",
@@ -135,6 +138,19 @@ class JobPayment(IdMixin, TimestampMixin, Base):
     # The provider time (`created`, whole seconds) of the newest payment_intent event applied
     # to the current attempt's intent: an older one is stale and changes nothing.
     provider_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # requires_action: what the customer's client has to do (the intent's next_action type,
+    # e.g. use_stripe_sdk; confirm_payment after an off-session authentication_required) and
+    # the intent's client secret it does it with. Shown to the owning customer only.
+    next_action_type: Mapped[str | None] = mapped_column(String(40))
+    client_secret: Mapped[str | None] = mapped_column(String(255))
+    # When the current authorisation lapses at the provider (authorized_at + the validity,
+    # JOB_PAYMENTS_AUTHORISATION_VALID_DAYS): the re-authorisation task renews it before.
+    authorization_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The previous attempt's intent, still holding money until the current one is authorised;
+    # released (cancelled at the provider) then, once.
+    superseded_payment_id: Mapped[str | None] = mapped_column(String(255))
+    # invoiced: when the receivable booked on confirmation falls due (the customer's terms).
+    invoice_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def refundable(self) -> int:

@@ -125,7 +125,9 @@ class OfflinePayment(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("currency IN ('EUR', 'CHF')", name="currency_known"),
         CheckConstraint(
-            "status IN ('requires_capture', 'succeeded', 'canceled')", name="status_known"
+            "status IN ('requires_action', 'requires_payment_method', 'requires_capture', "
+            "'succeeded', 'canceled')",
+            name="status_known",
         ),
         CheckConstraint("amount_captured BETWEEN 0 AND amount", name="captured_range"),
         CheckConstraint("amount_refunded BETWEEN 0 AND amount_captured", name="refunded_range"),
@@ -134,13 +136,17 @@ class OfflinePayment(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(String(30), nullable=False)
     amount_captured: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     amount_refunded: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     customer_ref: Mapped[str | None] = mapped_column(String(255))
     transfer_group: Mapped[str | None] = mapped_column(String(255), index=True)
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # The simulated 3-D Secure of a test method that requires authentication
+    # (requires_action until `flask crowd payments authenticate` completes or fails it).
+    client_secret: Mapped[str | None] = mapped_column(String(255))
+    last_error_code: Mapped[str | None] = mapped_column(String(100))
 
 
 class OfflineRefund(Base):

@@ -21,6 +21,10 @@ from crowd.core.errors import DomainError, ServiceUnavailable
 
 # The PaymentIntent status of an authorised, not yet captured payment.
 AUTHORIZED = "requires_capture"
+# Waiting for the customer to authenticate (3-D Secure / SCA).
+REQUIRES_ACTION = "requires_action"
+# The bank's decline of an off-session payment that needs the customer to authenticate.
+AUTHENTICATION_REQUIRED = "authentication_required"
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,17 @@ class PaymentResult:
     currency: str = ""
     amount_capturable: int = 0
     amount_received: int = 0
-    # For a payment the customer's client confirms itself (no saved payment method given).
+    # For a payment the customer's client confirms itself (no saved payment method given),
+    # or completes (requires_action: 3-D Secure / SCA).
     client_secret: str | None = None
+    # requires_action: what the customer's client has to do — the intent's next_action type
+    # (use_stripe_sdk, redirect_to_url: stripe.handleNextAction), or "confirm_payment" after an
+    # off-session attempt the bank declined with authentication_required (the client confirms
+    # the intent on-session with its client secret: stripe.confirmPayment).
+    next_action_type: str | None = None
+    # The intent's last_payment_error (code, message), e.g. a failed authentication.
+    error_code: str | None = None
+    error_message: str | None = None
 
     @property
     def authorized(self) -> bool:
@@ -186,6 +199,10 @@ class PaymentProvider(abc.ABC):
         """Create a manual-capture payment intent. With a saved `payment_method` (of the
         provider customer `customer_ref`) it is confirmed off-session at once and comes back
         authorised; without one the customer's client confirms it with `client_secret`."""
+
+    @abc.abstractmethod
+    def retrieve_payment(self, payment_id: str) -> PaymentResult:
+        """The payment intent as it stands now (after the customer authenticated, say)."""
 
     @abc.abstractmethod
     def capture_payment(

@@ -10,7 +10,11 @@ Writes join the caller's unit of work: when the caller rolls back, the offline p
 too (unlike at Stripe, where it would stay); a retry then simply makes it again.
 
 To see a decline offline, authorise with Stripe's test payment methods
-`pm_card_chargeDeclined` or `pm_card_chargeDeclinedInsufficientFunds`.
+`pm_card_chargeDeclined` or `pm_card_chargeDeclinedInsufficientFunds`. To see 3-D Secure,
+use `pm_card_threeDSecure2Required` or `pm_card_authenticationRequired`: the payment waits in
+requires_action (next action use_stripe_sdk, a client secret) until a developer completes
+the simulated authentication — `flask crowd payments authenticate JOB_ID [--fail]`
+(`complete_authentication` here) — as the customer's bank would.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from payouts.models.payments import (
 )
 from payouts.providers import (
     AUTHORIZED,
+    REQUIRES_ACTION,
     AccountState,
     BankPayoutTransaction,
     DisputeResult,
@@ -58,6 +63,10 @@ DECLINING_PAYMENT_METHODS = {
         "insufficient_funds",
     ),
 }
+
+# Stripe's test payment methods that require authentication (3-D Secure), simulated offline.
+AUTHENTICATING_PAYMENT_METHODS = ("pm_card_threeDSecure2Required", "pm_card_authenticationRequired")
+AUTHENTICATION_FAILED = "payment_intent_authentication_failure"
 
 _RESULT_TYPES = {
     "create_account": dict,
@@ -84,6 +93,7 @@ def _strings(metadata: dict | None) -> dict:
 
 
 def _payment_result(payment: OfflinePayment) -> PaymentResult:
+    waiting = payment.status == REQUIRES_ACTION
     return PaymentResult(
         id=payment.id,
         status=payment.status,
@@ -91,7 +101,36 @@ def _payment_result(payment: OfflinePayment) -> PaymentResult:
         currency=payment.currency,
         amount_capturable=payment.amount if payment.status == AUTHORIZED else 0,
         amount_received=payment.amount_captured,
+        client_secret=payment.client_secret,
+        next_action_type="use_stripe_sdk" if waiting else None,
+        error_code=payment.last_error_code,
+        error_message="The customer did not complete the authentication."
+        if payment.last_error_code
+        else None,
     )
+
+
+def _client_secret_of(payment_id: str) -> str:
+    """Like Stripe's: the intent's id, "_secret_", and a part derived from it (a replay of
+    the authorisation names the same)."""
+    return "_secret_".join((payment_id, uuid.uuid5(_NAMESPACE, payment_id).hex[:16]))
+
+
+def complete_authentication(payment_id: str, *, succeed: bool = True) -> PaymentResult:
+    """The customer's bank answering a simulated 3-D Secure challenge (development only):
+    the payment becomes authorised, or fails with payment_intent_authentication_failure."""
+    payment = OfflineProvider._payment(payment_id)
+    if payment.status != REQUIRES_ACTION:
+        raise conflict(
+            f"This payment is {payment.status}; only one requiring action can be authenticated.",
+            "payment_intent_unexpected_state",
+        )
+    if succeed:
+        payment.status, payment.last_error_code = AUTHORIZED, None
+    else:
+        payment.status, payment.last_error_code = "requires_payment_method", AUTHENTICATION_FAILED
+    db.session.flush()
+    return _payment_result(payment)
 
 
 class OfflineProvider(PaymentProvider):
@@ -224,11 +263,14 @@ class OfflineProvider(PaymentProvider):
             if payment_method in DECLINING_PAYMENT_METHODS:
                 message, reason = DECLINING_PAYMENT_METHODS[payment_method]
                 raise declined(message, decline_code=reason)
+            payment_id = _offline_id("pi", "authorize", idempotency_key)
+            authenticate = payment_method in AUTHENTICATING_PAYMENT_METHODS
             payment = OfflinePayment(
-                id=_offline_id("pi", "authorize", idempotency_key),
+                id=payment_id,
                 amount=amount,
                 currency=currency,
-                status=AUTHORIZED,
+                status=REQUIRES_ACTION if authenticate else AUTHORIZED,
+                client_secret=_client_secret_of(payment_id) if authenticate else None,
                 amount_captured=0,
                 amount_refunded=0,
                 customer_ref=customer_ref,
@@ -240,6 +282,12 @@ class OfflineProvider(PaymentProvider):
             return _payment_result(payment)
 
         return self._once("authorize", idempotency_key, params, run)
+
+    def retrieve_payment(self, payment_id: str) -> PaymentResult:
+        payment = db.session.get(OfflinePayment, payment_id, populate_existing=True)
+        if payment is None:
+            raise conflict(f"No such payment: {payment_id}.", "resource_missing")
+        return _payment_result(payment)
 
     def capture_payment(
         self, payment_id: str, *, amount: int | None = None, idempotency_key: str
@@ -271,9 +319,9 @@ class OfflineProvider(PaymentProvider):
     def cancel_payment(self, payment_id: str, *, idempotency_key: str) -> PaymentResult:
         def run() -> PaymentResult:
             payment = self._payment(payment_id)
-            if payment.status != AUTHORIZED:
+            if payment.status in ("succeeded", "canceled"):
                 raise conflict(
-                    f"This payment is {payment.status}; only an authorised one can be cancelled.",
+                    f"This payment is {payment.status}; it cannot be cancelled.",
                     "payment_intent_unexpected_state",
                 )
             payment.status = "canceled"

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 import stripe
 
 from payouts.providers import (
+    AUTHENTICATION_REQUIRED,
+    REQUIRES_ACTION,
     AccountState,
     BankPayoutTransaction,
     DisputeResult,
@@ -42,6 +44,8 @@ def _strings(metadata: dict | None) -> dict:
 
 
 def _payment_result(intent) -> PaymentResult:
+    next_action = getattr(intent, "next_action", None)
+    error = getattr(intent, "last_payment_error", None)
     return PaymentResult(
         id=intent.id,
         status=intent.status,
@@ -50,6 +54,29 @@ def _payment_result(intent) -> PaymentResult:
         amount_capturable=getattr(intent, "amount_capturable", None) or 0,
         amount_received=getattr(intent, "amount_received", None) or 0,
         client_secret=getattr(intent, "client_secret", None),
+        next_action_type=getattr(next_action, "type", None) if next_action else None,
+        error_code=(getattr(error, "decline_code", None) or getattr(error, "code", None))
+        if error
+        else None,
+        error_message=getattr(error, "message", None) if error else None,
+    )
+
+
+def _authentication_required(error: stripe.CardError) -> PaymentResult | None:
+    """An off-session attempt the bank wants the customer to authenticate: Stripe declines it
+    with authentication_required and names the intent, which the customer's client confirms
+    on-session with its client secret — for us the payment requires action, not a decline."""
+    intent = getattr(error.error, "payment_intent", None)
+    code = getattr(error.error, "decline_code", None) or error.code
+    if code != AUTHENTICATION_REQUIRED or intent is None or not getattr(intent, "id", None):
+        return None
+    return PaymentResult(
+        id=intent.id,
+        status=REQUIRES_ACTION,
+        amount=intent.amount,
+        currency=(intent.currency or "").upper(),
+        client_secret=getattr(intent, "client_secret", None),
+        next_action_type="confirm_payment",
     )
 
 
@@ -203,10 +230,24 @@ class StripeProvider(PaymentProvider):
                 off_session=True,
                 automatic_payment_methods={"enabled": True, "allow_redirects": "never"},
             )
-        with _translated_errors():
-            intent = self.client.v1.payment_intents.create(
-                params, {"idempotency_key": idempotency_key}
+        try:
+            with _translated_errors():
+                intent = self.client.v1.payment_intents.create(
+                    params, {"idempotency_key": idempotency_key}
+                )
+        except PaymentError as error:
+            cause = error.__cause__
+            waiting = (
+                _authentication_required(cause) if isinstance(cause, stripe.CardError) else None
             )
+            if waiting is None:
+                raise
+            return waiting
+        return _payment_result(intent)
+
+    def retrieve_payment(self, payment_id: str) -> PaymentResult:
+        with _translated_errors():
+            intent = self.client.v1.payment_intents.retrieve(payment_id)
         return _payment_result(intent)
 
     def capture_payment(

@@ -3,6 +3,7 @@
 from crowd.core.auth import ROLES, STAFF, current_principal
 from crowd.core.openapi import CrowdBlueprint
 from payouts import job_money, payment_methods
+from payouts.job_money import reauthorise
 from payouts.schemas.payments import (
     JobPaymentSchema,
     PaymentMethodSchema,
@@ -45,6 +46,18 @@ def get_payment_method():
 @blp.errors(404)
 def get_job_payment(job_id):
     """A job's payment: the customer's own job, the assigned member's (their earning), staff."""
+    return job_money.payment_view(actor=current_principal(), job_id=job_id)
+
+
+@blp.route("/jobs/<int:job_id>/payment/refresh", methods=["POST"])
+@blp.auth("customer")
+@blp.rate_limited("rate_limit_payments", shared="payments")
+@blp.response(202, JobPaymentSchema)
+@blp.errors(404)
+def refresh_job_payment(job_id):
+    """Your client completed the bank's authentication (3-D Secure): the payment is looked up
+    at the provider right after this answers; read it again at GET /jobs/{id}/payment."""
+    reauthorise.request_refresh(actor=current_principal(), job_id=job_id)
     return job_money.payment_view(actor=current_principal(), job_id=job_id)
 
 

@@ -113,16 +113,52 @@ class CommissionViewSchema(ma.Schema):
     why = ma.fields.String(metadata={"description": "The same, as one sentence for the member"})
 
 
+# Each state of a job's payment, as the OpenAPI document describes it.
+PAYMENT_STATES = {
+    "pending": "being authorised (no offer goes out yet)",
+    "requires_payment_method": "no payment method on file: save one to have the job offered",
+    "requires_action": "the bank asks the customer to authenticate (3-D Secure / SCA): "
+    "next_action says how; the job waits until it is done",
+    "authorized": "the price is held on the card (manual capture); offers go out",
+    "invoiced": "the customer pays on invoice by agreement: no authorisation; the price is "
+    "booked as their receivable on confirmation, due after their payment terms",
+    "captured": "the price was taken on confirmation and split",
+    "partially_refunded": "part of the captured price was refunded",
+    "refunded": "all of the captured price was refunded",
+    "failed": "the authorisation was declined, its authentication failed, or the hold lapsed "
+    "(failure_code authorization_lapsed: authorised again at once); dispatch is paused and "
+    "the customer told",
+    "cancelled": "the job was cancelled and the hold released",
+}
+
+
+class NextActionSchema(ma.Schema):
+    """What the customer's client does to authenticate a payment in requires_action."""
+
+    type = ma.fields.String(
+        metadata={
+            "description": "use_stripe_sdk or redirect_to_url: stripe.handleNextAction with the "
+            "client secret; confirm_payment: stripe.confirmPayment with it (the bank declined "
+            "the off-session attempt with authentication_required)"
+        }
+    )
+    client_secret = ma.fields.String(
+        metadata={"description": "The payment intent's client secret: the job's customer only"}
+    )
+
+
 class JobPaymentSchema(ma.Schema):
     """A job's payment. The assigned member sees job_id, status, currency and their earning;
     the customer what they pay and get back; staff all of it."""
 
     job_id = ma.fields.Integer()
     status = ma.fields.String(
+        validate=validate.OneOf(list(PAYMENT_STATES)),
         metadata={
-            "description": "pending, requires_payment_method, requires_action, authorized, "
-            "captured, partially_refunded, refunded, failed or cancelled"
-        }
+            "description": "The payment's state (offers go out only in authorized or "
+            "invoiced): "
+            + "; ".join(f"{state}: {meaning}" for state, meaning in PAYMENT_STATES.items())
+        },
     )
     currency = ma.fields.String()
     price_amount = Amount()
@@ -135,6 +171,15 @@ class JobPaymentSchema(ma.Schema):
     authorized_at = ma.fields.DateTime(allow_none=True)
     captured_at = ma.fields.DateTime(allow_none=True)
     refunds = ma.fields.List(ma.fields.Nested(RefundSchema))
+    authorization_expires_at = ma.fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When the hold lapses; renewed before if the job needs it"},
+    )
+    invoice_due_at = ma.fields.DateTime(
+        allow_none=True, metadata={"description": "invoiced: when the booked price falls due"}
+    )
+    next_action = ma.fields.Nested(NextActionSchema, allow_none=True)
+    superseded_payment_id = ma.fields.String(allow_none=True)
     member_earning = Amount(
         allow_none=True, metadata={"description": "The member's earning, once settled"}
     )

@@ -7,6 +7,8 @@ or again after it died half-way, has its effect once (see payouts.job_money).
 
 from crowd.core.background import task
 from payouts import job_money
+from payouts.job_money import reauthorise
+from payouts.job_money.payments import REAUTHORIZE_TASK, REFRESH_TASK, RELEASE_TASK
 
 
 @task(job_money.AUTHORIZE_TASK)
@@ -37,3 +39,27 @@ def refund_job_payment(refund_id: int) -> str:
 def sweep_job_payments() -> dict:
     """Periodic safety net: queue again authorisations, captures, releases, refunds left undone."""
     return job_money.sweep()
+
+
+@task(REAUTHORIZE_TASK)
+def reauthorize_job_payment(job_id: int) -> str:
+    """Renew the job's hold before it lapses: a new authorisation, then the old one released."""
+    return reauthorise.reauthorize(job_id)
+
+
+@task(RELEASE_TASK)
+def release_superseded_payment(job_id: int) -> str:
+    """Release the previous hold of a job whose current one is authorised (or cancelled)."""
+    return reauthorise.release_superseded(job_id)
+
+
+@task(REFRESH_TASK)
+def refresh_job_payment(job_id: int) -> str:
+    """Look at an intent waiting for the customer's authentication and record its outcome."""
+    return reauthorise.refresh(job_id)
+
+
+@task("payouts.renew_job_authorisations")
+def renew_job_authorisations() -> int:
+    """Periodic: queue the renewal of every hold that would lapse before its job's capture."""
+    return reauthorise.queue_renewals()

@@ -246,6 +246,8 @@ def table() -> dict[str, Access]:
         "DELETE /api/v1/me/customer/blocked/{member_id}": Access(missing_ok=True),
         "GET /api/v1/customers": OPEN,
         "GET /api/v1/customers/{customer_id}": own("customer"),
+        "PUT /api/v1/customers/{customer_id}/billing": Access(body={"billing": "card"}),
+        "GET /api/v1/customers/{customer_id}/billing": OPEN,
         # --- notifications (everyone's own inbox, staff included) -------------------------
         "GET /api/v1/me/notifications": OPEN,
         "POST /api/v1/me/notifications/{notification_id}/read": own("customer", staff=False),
@@ -344,6 +346,7 @@ def table() -> dict[str, Access]:
         "PUT /api/v1/me/customer/payment-method": Access(body={"payment_method": "pm_card_visa"}),
         "GET /api/v1/me/customer/payment-method": OPEN,
         "GET /api/v1/jobs/{job_id}/payment": own(*A),
+        "POST /api/v1/jobs/{job_id}/payment/refresh": own("customer", staff=False),
         "POST /api/v1/staff/jobs/{job_id}/refunds": Access(
             path={"job_id": "done_job"}, body={"amount": 100, "reason": "Goodwill"}
         ),
