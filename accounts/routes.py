@@ -145,7 +145,7 @@ def my_alert_settings():
 
 @blp.route("/staff/me/alerts", methods=["PATCH"])
 @blp.auth("community_manager", "admin")
-@blp.arguments(schemas.AlertSettingsSchema)
+@blp.arguments(schemas.AlertSettingsUpdateSchema)
 @blp.response(200, schemas.AlertSettingsSchema)
 @blp.errors(422)
 def set_my_alert_settings(data):
@@ -165,7 +165,7 @@ def staff_alert_settings(user_id):
 
 @blp.route("/accounts/staff/<int:user_id>/alerts", methods=["PATCH"])
 @blp.auth("admin")
-@blp.arguments(schemas.AlertSettingsSchema)
+@blp.arguments(schemas.AlertSettingsUpdateSchema)
 @blp.response(200, schemas.AlertSettingsSchema)
 @blp.errors(404, 422)
 def set_staff_alert_settings(data, user_id):

@@ -207,8 +207,9 @@ class ResponsibilitySchema(ma.Schema):
             raise ma.ValidationError("name a queue, a country or a postcode prefix", "queue")
 
 
-class AlertSettingsSchema(ma.Schema):
-    user_id = ma.fields.Integer(dump_only=True)
+class AlertSettingsUpdateSchema(ma.Schema):
+    """A change of a staff member's alert settings: the cadence and/or the responsibilities."""
+
     digest = ma.fields.String(
         validate=validate.OneOf(ALERT_DIGESTS),
         metadata={
@@ -224,3 +225,7 @@ class AlertSettingsSchema(ma.Schema):
             "responsibility of whom matches, else to every CM. Replaced as a whole."
         },
     )
+
+
+class AlertSettingsSchema(AlertSettingsUpdateSchema):
+    user_id = ma.fields.Integer()

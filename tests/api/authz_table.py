@@ -191,6 +191,13 @@ def table() -> dict[str, Access]:
         "DELETE /api/v1/users/{user_id}/deactivation": Access(
             path={"user_id": "deactivated_account"}
         ),
+        # Alerts for community managers: their own settings; admins anyone's.
+        "GET /api/v1/staff/me/alerts": OPEN,
+        "PATCH /api/v1/staff/me/alerts": Access(body={"digest": "daily"}),
+        "GET /api/v1/accounts/staff/{user_id}/alerts": Access(path={"user_id": "cm_account"}),
+        "PATCH /api/v1/accounts/staff/{user_id}/alerts": Access(
+            path={"user_id": "cm_account"}, body={"responsibilities": [{"queue": "tickets"}]}
+        ),
         "GET /api/v1/skills": PUBLIC,
         "GET /api/v1/audit-log": OPEN,
         "GET /api/v1/settings": OPEN,

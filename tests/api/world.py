@@ -138,6 +138,7 @@ def _accounts(world: World, client) -> None:
     # Accounts staff deactivate (POST) and reactivate (DELETE): customers of their own.
     ids["account"] = make_actor("customer").user_id
     ids["deactivated_account"] = make_actor("customer").user_id
+    ids["cm_account"] = make_actor("community_manager").user_id
     close_access(ids["deactivated_account"], actor_id=None, reason="matrix")
     db.session.commit()
     address = {
