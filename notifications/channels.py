@@ -38,6 +38,10 @@ class Channel:
     address: Callable[[int], str | None] | None = None
     # Whether quiet hours hold this channel's deliveries back (email and push: yes).
     quiet: bool = True
+    # () -> a SELECT of the user ids this channel can reach now (push: users with an active
+    # device), or None: everyone. Nobody else gets a delivery on it: no row per member who
+    # never installed the app.
+    reachable: Callable[[], object] | None = None
 
 
 CHANNELS: dict[str, Channel] = {}

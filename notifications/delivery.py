@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import time as clock
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -99,6 +101,9 @@ def queue_deliveries(kind: str, keys: list[str], *, content: dict | None = None)
             conditions = [Notification.kind == kind, Notification.dedupe_key.in_(chunk), wanted]
             if policy.topic:
                 conditions.append(current_consent(Notification.user_id, policy.topic))
+            reachable = CHANNELS[channel].reachable
+            if reachable is not None:
+                conditions.append(Notification.user_id.in_(reachable()))
             rows = select(
                 Notification.id,
                 Notification.user_id,
@@ -145,10 +150,25 @@ def queue_deliveries(kind: str, keys: list[str], *, content: dict | None = None)
         db.session.info[_NEW] = True
 
 
+@contextmanager
+def sending_held() -> Iterator[None]:
+    """Queue deliveries but start no sender after each commit (bulk work such as the demo's
+    replay); the sweeper — or the caller, with `send_due()` — sends them afterwards."""
+    global _held
+    _held += 1
+    try:
+        yield
+    finally:
+        _held -= 1
+
+
+_held = 0
+
+
 def _start_sender() -> None:
     """After a commit that queued deliveries: send them now (inline) or hand the sender to RQ.
     A failure here loses nothing — the periodic sweeper sends what is due."""
-    if not db.session.info.pop(_NEW, False):
+    if not db.session.info.pop(_NEW, False) or _held:
         return
     settings = current_app.config["CROWD_SETTINGS"]
     try:
