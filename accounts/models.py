@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -146,6 +146,31 @@ class StaffAlertSettings(Base):
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), primary_key=True)
     digest: Mapped[str] = mapped_column(String(10), nullable=False, default="immediate")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class StaffAlertDigest(IdMixin, Base):
+    """One digest of a CM's alerts of a period (hourly or daily): written once per (user,
+    cadence, period start) by whichever run of the digest task gets there first — the key is
+    what keeps a second or concurrent run from emailing it again. A period without alerts is
+    recorded too (nothing is sent), so the next period starts where this one ended."""
+
+    __tablename__ = "staff_alert_digests"
+    __table_args__ = (
+        UniqueConstraint("user_id", "cadence", "period_start"),
+        CheckConstraint("cadence IN ('hourly', 'daily')", name="cadence_known"),
+        CheckConstraint("period_end > period_start", name="period_forward"),
+        CheckConstraint("alerts_count >= 0", name="count_not_negative"),
+        Index("ix_staff_alert_digests_user_end", "user_id", "period_end"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False)
+    cadence: Mapped[str] = mapped_column(String(10), nullable=False)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    alerts_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The inbox entry whose email delivery carries the digest (None: no alerts, none sent).
+    notification_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("notifications.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class StaffResponsibility(IdMixin, Base):

@@ -31,6 +31,16 @@ from crowd.extensions import db
 from notifications.service import notify_many
 
 COUNTRIES = ("DE", "AT", "CH")
+# Every kind of alert: each goes by email (notifications.channels) at the CM's cadence; the
+# digest (accounts.alert_digests) gathers these kinds.
+ALERT_KINDS = (
+    "job.escalated",
+    "support.chargeback_opened",
+    "support.sla_due_soon",
+    "support.sla_breached",
+    "community.post_reported",
+    "onboarding.check_waiting",
+)
 STAFF_ROLES = ("community_manager", "admin")
 
 
@@ -81,6 +91,8 @@ def alert_staff(
 ) -> list[int]:
     """Alert the responsible staff of one event (`key` names it: once per event and user),
     and `extra_recipients` (e.g. a ticket's assignee); returns who was alerted."""
+    if kind not in ALERT_KINDS:
+        raise ValueError(f"unknown alert kind {kind!r} (add it to ALERT_KINDS)")
     recipients = sorted(
         set(responsible_staff(queue, country=country, postcode=postcode)) | set(extra_recipients)
     )

@@ -1,10 +1,12 @@
 """What accounts plugs into the core and notifications: the token lookup behind every
-request, and where a user's email address is."""
+request, where a user's email address is, and no per-alert email for CMs on a digest."""
 
+from accounts.alert_digests import no_email_for_digest_readers
 from accounts.authentication import principal_for
 from accounts.models import User
 from crowd.core.auth import install_authenticator
 from crowd.extensions import db
+from notifications.delivery import register_queue_filter
 from notifications.email import install_address_book
 
 
@@ -16,3 +18,4 @@ def email_address(user_id: int) -> str | None:
 
 install_authenticator(principal_for)
 install_address_book(email_address)
+register_queue_filter(no_email_for_digest_readers)

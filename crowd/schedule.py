@@ -19,6 +19,9 @@ PERIODIC = (
     Periodic("purge-idempotency", "core.purge_idempotency", every_seconds=3600),
     # Sign-in failure counts a day old (unless locked), expired and used password-reset links.
     Periodic("purge-account-throttles", "accounts.purge_stale", every_seconds=600),
+    # Alert digests of the CMs on an hourly or daily cadence, once per CM and ended period
+    # (a run finding a period's digest written sends nothing).
+    Periodic("staff-alert-digests", "accounts.send_alert_digests", every_seconds=300),
     # Offers past their expiry, and the next wave for their jobs.
     Periodic("expire-offers", "jobs.expire_offers", every_seconds=30),
     # Safety nets behind the per-job timers (auto-confirm, close, review publication).

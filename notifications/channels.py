@@ -11,6 +11,7 @@ for a registered channel.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 INBOX = "inbox"
@@ -42,6 +43,9 @@ class Channel:
     # device), or None: everyone. Nobody else gets a delivery on it: no row per member who
     # never installed the app.
     reachable: Callable[[], object] | None = None
+    # A context one run of the sender holds while it sends (email: one SMTP connection for
+    # every message of the run instead of one per message); None: nothing to hold.
+    session: Callable[[], AbstractContextManager] | None = None
 
 
 CHANNELS: dict[str, Channel] = {}
@@ -120,6 +124,23 @@ POLICIES: dict[str, KindPolicy] = {
         frozenset({EMAIL, PUSH}), sender="news", topic="newsletter", description="newsletters"
     ),
     "onboarding.": KindPolicy(frozenset({EMAIL}), description="onboarding"),
+    # Alerts for community managers (accounts.staff_alerts): by email beyond the inbox, each
+    # at once or gathered in an hourly or daily digest as each CM chose (accounts.alert_digests
+    # keeps the per-alert email of digest readers from being queued at all).
+    **{
+        kind: KindPolicy(frozenset({EMAIL}), True, sender="support", description="staff alerts")
+        for kind in (
+            "job.escalated",
+            "support.chargeback_opened",
+            "support.sla_due_soon",
+            "support.sla_breached",
+            "community.post_reported",
+            "onboarding.check_waiting",
+        )
+    },
+    "staff.alert_digest": KindPolicy(
+        frozenset({EMAIL}), True, sender="support", description="alert digests"
+    ),
     "mentoring.": KindPolicy(frozenset({PUSH}), description="mentoring"),
 }
 

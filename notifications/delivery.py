@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import time as clock
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -77,6 +77,24 @@ def current_consent(user_id_column, topic: str):
     )
 
 
+# (kind, channel, the notification's user id column) → one more SQL condition a user must meet
+# to get the delivery, or None. Filled by higher packages' wiring: accounts keeps the
+# per-alert email of community managers who read alerts in a digest from being queued.
+QueueFilter = Callable[[str, str, object], object]
+_queue_filters: list[QueueFilter] = []
+
+
+def register_queue_filter(queue_filter: QueueFilter) -> None:
+    """Add a condition on who gets a delivery (once; registering it again changes nothing)."""
+    if queue_filter not in _queue_filters:
+        _queue_filters.append(queue_filter)
+
+
+def _filters(kind: str, channel: str) -> list:
+    clauses = (f(kind, channel, Notification.user_id) for f in _queue_filters)
+    return [clause for clause in clauses if clause is not None]
+
+
 def queue_deliveries(kind: str, keys: list[str], *, content: dict | None = None) -> None:
     """Queue the deliveries of the notifications `keys` (of one `kind`), set-based, in the
     caller's transaction; a notification delivered already on a channel gets no second one."""
@@ -96,9 +114,11 @@ def queue_deliveries(kind: str, keys: list[str], *, content: dict | None = None)
             .scalar_subquery()
         )
         wanted = func.coalesce(preference, literal(channel in policy.channels, Boolean))
+        filters = _filters(kind, channel)
         for start in range(0, len(keys), KEYS_PER_STATEMENT):
             chunk = keys[start : start + KEYS_PER_STATEMENT]
             conditions = [Notification.kind == kind, Notification.dedupe_key.in_(chunk), wanted]
+            conditions.extend(filters)
             if policy.topic:
                 conditions.append(current_consent(Notification.user_id, policy.topic))
             reachable = CHANNELS[channel].reachable
@@ -193,14 +213,19 @@ after_commit(_start_sender)
 def send_due(batch: int = BATCH) -> int:
     """Send every due delivery, `batch` at a time, for at most RUN_BUDGET (the next run goes
     on); returns how many were sent. The after-commit hand-over and the periodic sweeper both
-    run this; several at once share the work (each delivery is claimed by one)."""
+    run this; several at once share the work (each delivery is claimed by one). Each channel's
+    session is held for the run (email: one SMTP connection, opened at the first message)."""
     started = clock.monotonic()
     sent = 0
-    while True:
-        due = _due(batch)
-        sent += sum(send_one(delivery_id) == "sent" for delivery_id in due)
-        if len(due) < batch or clock.monotonic() - started > RUN_BUDGET_SECONDS:
-            return sent
+    with ExitStack() as sessions:
+        for channel in CHANNELS.values():
+            if channel.session is not None:
+                sessions.enter_context(channel.session())
+        while True:
+            due = _due(batch)
+            sent += sum(send_one(delivery_id) == "sent" for delivery_id in due)
+            if len(due) < batch or clock.monotonic() - started > RUN_BUDGET_SECONDS:
+                return sent
 
 
 def _due(batch: int) -> list[int]:

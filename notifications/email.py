@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -180,7 +182,7 @@ def _keep_offline(outgoing: Outgoing, message: EmailMessage) -> SendResult:
     return SendResult("sent", str(message["Message-ID"]), address=outgoing.address)
 
 
-def _smtp_send(settings: MailSettings, message: EmailMessage) -> None:
+def _connect(settings: MailSettings) -> smtplib.SMTP:
     timeout = settings.smtp_timeout_seconds
     if settings.smtp_ssl:
         context = ssl.create_default_context()
@@ -189,12 +191,72 @@ def _smtp_send(settings: MailSettings, message: EmailMessage) -> None:
         )
     else:
         smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
-    with smtp:
+    try:
         if settings.smtp_starttls and not settings.smtp_ssl:
             smtp.starttls(context=ssl.create_default_context())
         if settings.smtp_user:
             smtp.login(settings.smtp_user, settings.smtp_password or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _close(smtp: smtplib.SMTP | None) -> None:
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+# The connection a sender's run reuses (per thread: a worker may run several senders).
+_held = threading.local()
+
+
+@contextmanager
+def smtp_session() -> Iterator[None]:
+    """Reuse one SMTP connection for every message sent inside (opened at the first message,
+    QUIT at the end) — the email channel's session, held by a run of the sender. A handshake
+    and STARTTLS per message is most of the cost of sending one."""
+    if getattr(_held, "active", False):
+        yield
+        return
+    _held.active, _held.smtp = True, None
+    try:
+        yield
+    finally:
+        smtp, _held.active, _held.smtp = _held.smtp, False, None
+        _close(smtp)
+
+
+def _smtp_send(settings: MailSettings, message: EmailMessage) -> None:
+    if not getattr(_held, "active", False):
+        with _connect(settings) as smtp:
+            smtp.send_message(message)
+        return
+    smtp = _held.smtp
+    fresh = smtp is None
+    if fresh:
+        _held.smtp = smtp = _connect(settings)
+    try:
         smtp.send_message(message)
+    except smtplib.SMTPServerDisconnected:
+        _held.smtp = None
+        smtp.close()
+        if fresh:
+            raise
+        # The relay closed the idle connection (or after a 421): once more on a new one.
+        _smtp_send(settings, message)
+    except (smtplib.SMTPException, OSError) as error:
+        # A refused message leaves the connection usable (smtplib sent RSET); a broken
+        # socket or a timeout does not.
+        refused = isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
+        if not refused or smtp.sock is None:
+            _held.smtp = None
+            _close(smtp)
+        raise
 
 
 def _classify(error: Exception) -> str:
@@ -223,4 +285,4 @@ def send_email(outgoing: Outgoing, content: dict | None = None) -> SendResult:
     return SendResult("sent", str(message["Message-ID"]), address=outgoing.address)
 
 
-register_channel(Channel(EMAIL, send_email, address=address_of))
+register_channel(Channel(EMAIL, send_email, address=address_of, session=smtp_session))

@@ -4,7 +4,7 @@ what they received. Delivery itself runs in the background (mentoring.broadcasts
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select, update
 
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
@@ -16,6 +16,9 @@ from members.models import Member
 from mentoring.broadcasts import segments
 from mentoring.errors import BroadcastStateConflict
 from mentoring.models import Broadcast, BroadcastRecipient
+from notifications.models import DELIVERY_STATUSES, Delivery, Notification
+
+CHANNELS = ("email", "push")
 
 # (status, action) → next status; the send is staff's, the finish the delivery's.
 TRANSITIONS = {("draft", "send"): "sending", ("sending", "finish"): "sent"}
@@ -40,29 +43,69 @@ def lock_broadcast(broadcast_id: int) -> Broadcast | None:
     )
 
 
+def inbox_key_sql(broadcast_id, member_id):
+    """SQL for the recipient's inbox key (mentoring.broadcasts.delivery.inbox_key)."""
+    return literal("broadcast:") + cast(broadcast_id, String) + ":" + cast(member_id, String)
+
+
+def _with_inbox(query):
+    """`query` on recipients, joined to each recipient's inbox entry (none before delivery)."""
+    return query.outerjoin(
+        Notification,
+        Notification.dedupe_key
+        == inbox_key_sql(BroadcastRecipient.broadcast_id, BroadcastRecipient.member_id),
+    )
+
+
+# Read: the member opened the inbox entry, or marked the message read (which reads the entry).
+READ_AT = func.coalesce(BroadcastRecipient.read_at, Notification.read_at)
+
+
 def _counts(broadcast_ids: list[int]) -> dict[int, dict]:
-    empty = {"recipients": 0, "delivered": 0, "read": 0, "read_rate": None}
-    counts = {broadcast_id: dict(empty) for broadcast_id in broadcast_ids}
+    """Reach per broadcast: recipients, delivered (to the inbox), read, the read rate, and
+    the deliveries beyond the inbox per channel and status."""
+    counts = {
+        broadcast_id: {
+            "recipients": 0,
+            "delivered": 0,
+            "read": 0,
+            "read_rate": None,
+            "channels": {c: dict.fromkeys(DELIVERY_STATUSES, 0) for c in CHANNELS},
+        }
+        for broadcast_id in broadcast_ids
+    }
     if not broadcast_ids:
         return counts
     rows = db.session.execute(
-        select(
-            BroadcastRecipient.broadcast_id,
-            func.count(),
-            func.count(BroadcastRecipient.delivered_at),
-            func.count(BroadcastRecipient.read_at),
+        _with_inbox(
+            select(
+                BroadcastRecipient.broadcast_id,
+                func.count(),
+                func.count(BroadcastRecipient.delivered_at),
+                func.count(READ_AT),
+            )
         )
         .where(BroadcastRecipient.broadcast_id.in_(broadcast_ids))
         .group_by(BroadcastRecipient.broadcast_id)
     )
     for broadcast_id, recipients, delivered, read in rows:
-        rate = round(read / delivered, 4) if delivered else None
-        counts[broadcast_id] = {
-            "recipients": recipients,
-            "delivered": delivered,
-            "read": read,
-            "read_rate": rate,
-        }
+        counts[broadcast_id].update(
+            recipients=recipients,
+            delivered=delivered,
+            read=read,
+            read_rate=round(read / delivered, 4) if delivered else None,
+        )
+    by_channel = db.session.execute(
+        _with_inbox(
+            select(BroadcastRecipient.broadcast_id, Delivery.channel, Delivery.status, func.count())
+        )
+        .join(Delivery, Delivery.notification_id == Notification.id)
+        .where(BroadcastRecipient.broadcast_id.in_(broadcast_ids))
+        .group_by(BroadcastRecipient.broadcast_id, Delivery.channel, Delivery.status)
+    )
+    for broadcast_id, channel, status, count in by_channel:
+        channels = counts[broadcast_id]["channels"]
+        channels.setdefault(channel, dict.fromkeys(DELIVERY_STATUSES, 0))[status] = count
     return counts
 
 
@@ -151,44 +194,75 @@ def list_recipients(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> dict:
-    """The broadcast's recipients by member id; ?read=true/false for read or unread ones."""
+    """The broadcast's recipients by member id, each with its inbox read time and its
+    deliveries (channel, status); ?read=true/false for read or unread ones."""
     _get(broadcast_id)
-    query = select(BroadcastRecipient).where(BroadcastRecipient.broadcast_id == broadcast_id)
+    query = _with_inbox(select(BroadcastRecipient)).where(
+        BroadcastRecipient.broadcast_id == broadcast_id
+    )
     if read is not None:
-        read_at = BroadcastRecipient.read_at
-        query = query.where(read_at.is_not(None) if read else read_at.is_(None))
+        query = query.where(READ_AT.is_not(None) if read else READ_AT.is_(None))
     page = paginate(query, {"limit": limit, "cursor": cursor}, order=[BroadcastRecipient.member_id])
+    members = [r.member_id for r in page["items"]]
     names = dict(
         db.session.execute(
-            select(Member.id, Member.display_name).where(
-                Member.id.in_([r.member_id for r in page["items"]])
-            )
+            select(Member.id, Member.display_name).where(Member.id.in_(members))
         ).all()
     )
-    page["items"] = [
-        {
-            "member_id": r.member_id,
-            "display_name": names.get(r.member_id),
-            "delivered_at": r.delivered_at,
-            "read_at": r.read_at,
-        }
-        for r in page["items"]
-    ]
+    inbox = {
+        member_id: (notification_id, read_at)
+        for member_id, notification_id, read_at in db.session.execute(
+            _with_inbox(select(BroadcastRecipient.member_id, Notification.id, READ_AT)).where(
+                BroadcastRecipient.broadcast_id == broadcast_id,
+                BroadcastRecipient.member_id.in_(members),
+            )
+        )
+    }
+    deliveries: dict[int, list[dict]] = {}
+    for delivery in db.session.scalars(
+        select(Delivery)
+        .where(Delivery.notification_id.in_([n for n, _ in inbox.values() if n is not None]))
+        .order_by(Delivery.channel)
+    ):
+        deliveries.setdefault(delivery.notification_id, []).append(
+            {
+                "channel": delivery.channel,
+                "status": delivery.status,
+                "attempts": delivery.attempts,
+                "sent_at": delivery.sent_at,
+                "last_error": delivery.last_error,
+            }
+        )
+    items = []
+    for r in page["items"]:
+        notification_id, read_at = inbox.get(r.member_id, (None, None))
+        items.append(
+            {
+                "member_id": r.member_id,
+                "display_name": names.get(r.member_id),
+                "delivered_at": r.delivered_at,
+                "read_at": read_at,
+                "notification_id": notification_id,
+                "deliveries": deliveries.get(notification_id, []),
+            }
+        )
+    page["items"] = items
     return page
 
 
 # --- the member's side ----------------------------------------------------------------------
 
 
-def _received_view(recipient: BroadcastRecipient, broadcast: Broadcast) -> dict:
+def _received_view(recipient: BroadcastRecipient, broadcast: Broadcast, inbox_read_at=None) -> dict:
+    read_at = recipient.read_at or inbox_read_at
     return {
         "id": broadcast.id,
         "kind": broadcast.kind,
         "title": broadcast.title,
         "body": broadcast.body,
         "delivered_at": recipient.delivered_at,
-        "read_at": recipient.read_at,
-        "read": recipient.read_at is not None,
+        "read_at": read_at,
+        "read": read_at is not None,
     }
 
 
@@ -197,11 +271,11 @@ def my_broadcasts(
 ) -> dict:
     """The messages you received, newest first, each with whether you read it."""
     member_id = actor.require_member_id()
-    query = select(BroadcastRecipient).where(
+    query = _with_inbox(select(BroadcastRecipient)).where(
         BroadcastRecipient.member_id == member_id, BroadcastRecipient.delivered_at.is_not(None)
     )
     if unread:
-        query = query.where(BroadcastRecipient.read_at.is_(None))
+        query = query.where(READ_AT.is_(None))
     page = paginate(
         query,
         {"limit": limit, "cursor": cursor},
@@ -214,7 +288,18 @@ def my_broadcasts(
             select(Broadcast).where(Broadcast.id.in_([r.broadcast_id for r in page["items"]]))
         )
     }
-    page["items"] = [_received_view(r, broadcasts[r.broadcast_id]) for r in page["items"]]
+    inbox_reads = dict(
+        db.session.execute(
+            _with_inbox(select(BroadcastRecipient.broadcast_id, Notification.read_at)).where(
+                BroadcastRecipient.member_id == member_id,
+                BroadcastRecipient.broadcast_id.in_(list(broadcasts)),
+            )
+        ).all()
+    )
+    page["items"] = [
+        _received_view(r, broadcasts[r.broadcast_id], inbox_reads.get(r.broadcast_id))
+        for r in page["items"]
+    ]
     return page
 
 
@@ -235,5 +320,16 @@ def mark_read(*, actor: Principal, broadcast_id: int) -> dict:
         raise NotFound("No such message.")
     if recipient.read_at is None:
         recipient.read_at = utcnow()
+        # Read here is read in the inbox too (one read count, one unread badge).
+        db.session.execute(
+            update(Notification)
+            .where(
+                Notification.dedupe_key == f"broadcast:{broadcast_id}:{member_id}",
+                Notification.user_id == actor.user_id,
+                Notification.read_at.is_(None),
+            )
+            .values(read_at=recipient.read_at)
+            .execution_options(synchronize_session=False)
+        )
         db.session.flush()
     return _received_view(recipient, db.session.get(Broadcast, broadcast_id))

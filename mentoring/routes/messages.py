@@ -45,7 +45,9 @@ def preview_segment(args):
 @blp.response(200, schemas.BroadcastSchema)
 @blp.errors(404)
 def get_broadcast(broadcast_id):
-    """One broadcast with its reach: recipients, delivered, read and the read rate."""
+    """One broadcast with its reach: recipients, delivered, read (in the inbox) and the read
+    rate, and its email and push deliveries by status (queued, sending, sent, failed,
+    suppressed)."""
     return service.get_broadcast(actor=current_principal(), broadcast_id=broadcast_id)
 
 
@@ -64,7 +66,8 @@ def preview_broadcast(broadcast_id):
 @blp.errors(404, 409)
 def send_broadcast(broadcast_id):
     """Send a draft: it becomes `sending`; in the background the recipients are fixed and
-    each gets an inbox message and an email; then it is `sent`. Sending again is a 409."""
+    each gets an inbox message, an email and a push (announcements; newsletters beyond the
+    inbox only with consent); then it is `sent`. Sending again is a 409."""
     return service.send_broadcast(actor=current_principal(), broadcast_id=broadcast_id)
 
 
@@ -74,7 +77,8 @@ def send_broadcast(broadcast_id):
 @blp.response(200, schemas.RecipientPageSchema)
 @blp.errors(404)
 def list_recipients(args, broadcast_id):
-    """The recipients by member id, with delivery and read times; ?read=true/false."""
+    """The recipients by member id, with their inbox read time and each delivery's channel
+    and status; ?read=true/false."""
     return service.list_recipients(actor=current_principal(), broadcast_id=broadcast_id, **args)
 
 
@@ -84,8 +88,8 @@ def list_recipients(args, broadcast_id):
 @blp.response(200, schemas.ReceivedPageSchema)
 @blp.errors(404)
 def my_broadcasts(args):
-    """Announcements and newsletters you received, newest first, with whether you read them.
-    Reading the matching inbox notification does not mark the message read here."""
+    """Announcements and newsletters you received, newest first, with whether you read them
+    (here or in the inbox: reading one reads the other)."""
     return service.my_broadcasts(actor=current_principal(), **args)
 
 

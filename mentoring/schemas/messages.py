@@ -58,12 +58,31 @@ class BroadcastCreateSchema(ma.Schema):
     segment = ma.fields.Nested(SegmentSchema, required=True)
 
 
+class DeliveryCountsSchema(ma.Schema):
+    """Deliveries of one channel by status."""
+
+    queued = ma.fields.Integer()
+    sending = ma.fields.Integer()
+    sent = ma.fields.Integer()
+    failed = ma.fields.Integer()
+    suppressed = ma.fields.Integer(
+        metadata={"description": "Not sent: a dead address, no device, no consent"}
+    )
+
+
 class ReachSchema(ma.Schema):
     recipients = ma.fields.Integer()
-    delivered = ma.fields.Integer()
-    read = ma.fields.Integer()
+    delivered = ma.fields.Integer(metadata={"description": "Recipients with an inbox entry"})
+    read = ma.fields.Integer(
+        metadata={"description": "Recipients who read it (the inbox entry or /me/broadcasts)"}
+    )
     read_rate = ma.fields.Float(
         allow_none=True, metadata={"description": "read / delivered (null before delivery)"}
+    )
+    channels = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Nested(DeliveryCountsSchema),
+        metadata={"description": "Deliveries beyond the inbox per channel (email, push)"},
     )
 
 
@@ -106,11 +125,23 @@ class PreviewSchema(ma.Schema):
     )
 
 
+class RecipientDeliverySchema(ma.Schema):
+    channel = ma.fields.String(metadata={"description": "email or push"})
+    status = ma.fields.String(metadata={"description": "queued, sending, sent, failed, suppressed"})
+    attempts = ma.fields.Integer()
+    sent_at = ma.fields.DateTime(allow_none=True)
+    last_error = ma.fields.String(allow_none=True)
+
+
 class RecipientSchema(ma.Schema):
     member_id = ma.fields.Integer()
     display_name = ma.fields.String(allow_none=True)
     delivered_at = ma.fields.DateTime(allow_none=True)
     read_at = ma.fields.DateTime(allow_none=True)
+    notification_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The inbox entry (none before delivery)"}
+    )
+    deliveries = ma.fields.List(ma.fields.Nested(RecipientDeliverySchema))
 
 
 RecipientPageSchema = page_of(RecipientSchema)

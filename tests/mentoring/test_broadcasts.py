@@ -129,7 +129,8 @@ def test_a_segment_message_reaches_exactly_the_right_members(app, client, cm, va
     assert recipients(broadcast["id"]) == expected
     assert broadcast["status"] == "sent" and broadcast["sent_at"]
     assert broadcast["recipients_count"] == 2
-    assert broadcast["counts"] == {"recipients": 2, "delivered": 2, "read": 0, "read_rate": 0.0}
+    reach = {k: v for k, v in broadcast["counts"].items() if k != "channels"}
+    assert reach == {"recipients": 2, "delivered": 2, "read": 0, "read_rate": 0.0}
     for actor in inside:
         assert len(notifications_for(actor.user_id, "broadcast.newsletter")) == 1
         emails = db.session.scalars(
@@ -219,6 +220,7 @@ def test_read_tracking_and_counts(app, client, cm):
     client.post(f"{API}/me/broadcasts/{bid}/read", headers=b.headers)
 
     counts = client.get(f"{API}/broadcasts/{bid}", headers=cm.headers).json["counts"]
+    counts.pop("channels")
     assert counts == {"recipients": 3, "delivered": 3, "read": 2, "read_rate": 0.6667}
     unread = client.get(f"{API}/broadcasts/{bid}/recipients?read=false", headers=cm.headers)
     assert [r["member_id"] for r in unread.json["items"]] == [c.profile_id]
