@@ -86,8 +86,8 @@ def test_an_announcement_goes_by_email_and_push_and_reports_reach(app, client, c
         for member_id, row in rows.items()
     }
     assert states[phone.profile_id] == {"email": "sent", "push": "sent"}
-    assert states[plain.profile_id] == {"email": "sent", "push": "suppressed"}
-    assert states[bounced.profile_id] == {"email": "suppressed", "push": "suppressed"}
+    assert states[plain.profile_id] == {"email": "sent"}
+    assert states[bounced.profile_id] == {"email": "suppressed"}
     assert rows[bounced.profile_id]["read_at"] is None and rows[plain.profile_id]["read_at"]
     unread = client.get(f"{API}/broadcasts/{bid}/recipients?read=false", headers=cm.headers)
     assert [r["member_id"] for r in unread.json["items"]] == [bounced.profile_id]
