@@ -32,6 +32,9 @@ CATEGORIES = (
 # Their resolution is due at a deadline set outside (a chargeback's: the card issuer's evidence
 # deadline), which neither a priority change nor waiting on a party moves.
 FIXED_DEADLINE_CATEGORIES = ("chargeback",)
+# Opened by the platform only (a card issuer's dispute), never chosen or changed by a person.
+SYSTEM_CATEGORIES = ("chargeback",)
+OPENABLE_CATEGORIES = tuple(c for c in CATEGORIES if c not in SYSTEM_CATEGORIES)
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = (
     "new",

@@ -9,7 +9,7 @@ from marshmallow import validate
 from crowd.core.fields import Trimmed
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
-from support.models import CATEGORIES, PRIORITIES, STATUSES, VISIBILITIES
+from support.models import CATEGORIES, OPENABLE_CATEGORIES, PRIORITIES, STATUSES, VISIBILITIES
 from support.tickets.actions import MAX_BULK
 
 MAX_ATTACHMENTS = 10
@@ -64,7 +64,11 @@ class TicketCreateSchema(ma.Schema):
     """A new ticket about a job, your account, or (staff) a member or customer."""
 
     subject = Trimmed(required=True, validate=validate.Length(min=1, max=200))
-    category = ma.fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    category = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(OPENABLE_CATEGORIES),
+        metadata={"description": "chargeback tickets are opened by the platform only"},
+    )
     priority = ma.fields.String(
         load_default="normal",
         validate=validate.OneOf(PRIORITIES),
@@ -103,7 +107,7 @@ class TicketUpdateSchema(ma.Schema):
     """Staff: a new priority re-aims the SLA deadlines from the opening time."""
 
     subject = Trimmed(validate=validate.Length(min=1, max=200))
-    category = ma.fields.String(validate=validate.OneOf(CATEGORIES))
+    category = ma.fields.String(validate=validate.OneOf(OPENABLE_CATEGORIES))
     priority = ma.fields.String(validate=validate.OneOf(PRIORITIES))
 
     @ma.validates_schema

@@ -18,7 +18,7 @@ from notifications.service import notify
 from support import sla
 from support.errors import DisputeNeedsResolution, NoPartyToWaitOn, TicketClosed
 from support.lifecycle import record, transition
-from support.models import Ticket, TicketEvent
+from support.models import SYSTEM_CATEGORIES, Ticket, TicketEvent
 from support.tickets.access import dispute_live, lock_ticket, notify_status, watchers
 from support.tickets.views import present_page, present_ticket
 
@@ -208,6 +208,10 @@ def update_ticket(*, actor: Principal, ticket_id: int, **changes) -> dict:
     ticket = _staff_ticket(ticket_id)
     if ticket.status == "closed":
         raise TicketClosed("A closed ticket is final; open a follow-up.", state=ticket.status)
+    if ticket.category in SYSTEM_CATEGORIES and changes.get("category", ticket.category) != (
+        ticket.category
+    ):
+        raise field_error("category", f"a {ticket.category} ticket keeps its category")
     changed = {
         name: [getattr(ticket, name), value]
         for name, value in changes.items()

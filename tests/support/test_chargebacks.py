@@ -558,3 +558,26 @@ def test_a_chargeback_on_a_job_beyond_dispute_still_opens_a_case(app, client, cu
     assert len(notices(member.user_id, "support.chargeback_won")) == 1
     assert balance("clearing:disputes") == 0
     assert_ledger_sound()
+
+
+def test_only_the_platform_opens_chargeback_tickets_and_they_keep_their_category(
+    app, client, customer, cm, bank
+):
+    job_id, _ = confirmed_job(app, client, customer, cm)
+    chosen = client.post(
+        API,
+        json={"subject": "My bank", "category": "chargeback", "description": "x", "job_id": job_id},
+        headers=customer.headers,
+    )
+    assert chosen.status_code == 422 and "category" in chosen.get_json()["errors"]["json"]
+
+    chargeback(app, client, bank, job_id)
+    ticket = case_ticket(job_id)
+    moved = client.patch(f"{API}/{ticket.id}", json={"category": "payment"}, headers=cm.headers)
+    assert moved.status_code == 422, moved.get_json()
+    assert "category" in moved.get_json()["errors"]["json"]
+    retitled = client.patch(
+        f"{API}/{ticket.id}", json={"subject": "Chargeback, job"}, headers=cm.headers
+    )
+    assert retitled.status_code == 200
+    assert case_ticket(job_id).category == "chargeback"
