@@ -48,7 +48,7 @@ venv: $(STAMP)
 run: venv
 	$(FLASK) db upgrade
 	$(FLASK) crowd seed-demo
-	@echo "Serving http://$(HOST):$(PORT) (API docs: http://$(HOST):$(PORT)/api/v1/docs); Ctrl-C stops."
+	@echo "Serving http://$(HOST):$(PORT) (API docs: http://$(HOST):$(PORT)/api/v1/docs; staff console: http://$(HOST):$(PORT)/console); Ctrl-C stops."
 	@$(FLASK) crowd tick --loop & tick=$$!; \
 	trap 'kill $$tick 2>/dev/null; wait $$tick 2>/dev/null' EXIT; \
 	$(FLASK) run --host $(HOST) --port $(PORT)

@@ -249,7 +249,14 @@ def safe_next(target: str | None) -> str:
 def current_session() -> tuple[ConsoleSession, User] | None:
     """The live console session of the request's cookie, if any (cached per request)."""
     if _FOUND not in request.environ:
-        request.environ[_FOUND] = sessions.find(request.cookies.get(SESSION_COOKIE))
+        # Another cookie of the same name (e.g. planted for a longer path) may come first: the
+        # one that names a live session counts.
+        found = None
+        for secret in request.cookies.getlist(SESSION_COOKIE)[:3]:
+            found = sessions.find(secret)
+            if found is not None:
+                break
+        request.environ[_FOUND] = found
     return request.environ[_FOUND]
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pyotp
 
 from console import twofactor
+from crowd.core.db import utcnow
 from crowd.extensions import db
+from support.models import Ticket
 from tests.factories import PASSWORD, make_actor
+from tests.jobs.conftest import force_job_state, post_job_via_api
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -57,3 +61,40 @@ def sign_in(client, staff: Staff, *, code: str | None = None):
         return response
     assert response.headers["Location"].startswith("/console/two-factor")
     return post_form(client, "/console/two-factor", code=code or staff.code())
+
+
+def seed_my_work(client, cm_user_id: int) -> dict:
+    """Tickets and jobs for My work, made through the API (a customer opens two tickets, an
+    admin assigns both to the CM; one is due in 10 minutes, the other in days) and a job
+    escalated to staff. Returns their ids."""
+    customer = make_actor("customer")
+    admin = make_actor("admin")
+    ids = {}
+    for name, subject in (("urgent", "Bracket fell off the wall"), ("calm", "Invoice question")):
+        response = client.post(
+            "/api/v1/tickets",
+            json={"subject": subject, "category": "other", "description": "Please help."},
+            headers=customer.headers,
+        )
+        assert response.status_code == 201, response.get_json()
+        ids[name] = response.get_json()["id"]
+        assigned = client.post(
+            f"/api/v1/tickets/{ids[name]}/assign",
+            json={"assignee_id": cm_user_id},
+            headers=admin.headers,
+        )
+        assert assigned.status_code == 200, assigned.get_json()
+    unassigned = client.post(
+        "/api/v1/tickets",
+        json={"subject": "Nobody has me", "category": "other", "description": "Hello?"},
+        headers=customer.headers,
+    )
+    ids["unassigned"] = unassigned.get_json()["id"]
+    ticket = db.session.get(Ticket, ids["urgent"])
+    ticket.first_response_due_at = utcnow() + timedelta(minutes=10)
+    job = post_job_via_api(client, customer, title="Mount a TV in Zürich")
+    assert job.status_code == 201, job.get_json()
+    ids["job"] = job.get_json()["id"]
+    force_job_state(ids["job"], escalated_at=utcnow(), escalation_reason="nobody", status="open")
+    db.session.commit()
+    return ids
