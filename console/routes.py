@@ -23,9 +23,10 @@ from console.web import (
     set_session_cookie,
     signed_in,
 )
+from console.web import gettext as _
 from crowd.core.auth import STAFF
 from crowd.core.db import is_retry
-from crowd.core.errors import DomainError
+from crowd.core.errors import DomainError, NotFound
 from crowd.core.security import limiter, rate_limit_key
 
 blp = ConsoleBlueprint("console", __name__, template_folder="templates", static_folder="static")
@@ -239,6 +240,12 @@ def my_work():
 def nav_counts():
     """The nav's badges as a fragment (htmx polls it); polling is not use of the session."""
     return render("_counts.html", counts=work.counts(signed_in().principal))
+
+
+@blp.page("/<path:unknown>", methods=("GET", "POST"), public=True)
+def not_found(unknown):
+    """Any other console address: the console's own 404 page (not the API's problem+json)."""
+    raise NotFound(_("No such page in the console."))
 
 
 web_blueprints = (blp,)

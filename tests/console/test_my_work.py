@@ -68,3 +68,10 @@ def test_counts_poll_after_the_session_ended_sends_htmx_to_sign_in(client):
     response = client.get("/console/my-work/counts", headers={"HX-Request": "true"})
     assert response.status_code == 401
     assert response.headers["HX-Redirect"].startswith("/console/sign-in")
+
+
+def test_unknown_console_pages_are_an_html_404(client):
+    response = client.get("/console/no-such-page")
+    assert response.status_code == 404
+    assert "text/html" in response.content_type
+    assert client.get("/console/static/console.css").status_code == 200
