@@ -138,6 +138,9 @@ class _CsrfCookieSession(SecureCookieSessionInterface):
     """Flask's signed cookie session, Secure by the console's rule."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
+        # Asked on every request; only the console's set this cookie (the API never does).
+        if not request.path.startswith(COOKIE_PATH):
+            return True
         return cookie_secure()
 
 
