@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from accounts.models import User
 from console.config import console_settings
@@ -111,3 +111,16 @@ def live_sessions(user_id: int) -> list[ConsoleSession]:
         .order_by(ConsoleSession.id.desc())
     )
     return [row for row in rows if not expired(row)]
+
+
+def purge_ended(*, keep_days: int = 30) -> int:
+    """Delete sessions that ended (revoked, or past the absolute timeout) over `keep_days`
+    ago: recent ones stay, for the account page and the audit trail's session ids."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    ended = or_(
+        ConsoleSession.revoked_at < cutoff,
+        ConsoleSession.created_at
+        < cutoff - timedelta(hours=console_settings().absolute_timeout_hours),
+    )
+    result = db.session.execute(delete(ConsoleSession).where(ended))
+    return result.rowcount or 0

@@ -19,6 +19,8 @@ PERIODIC = (
     Periodic("purge-idempotency", "core.purge_idempotency", every_seconds=3600),
     # Sign-in failure counts a day old (unless locked), expired and used password-reset links.
     Periodic("purge-account-throttles", "accounts.purge_stale", every_seconds=600),
+    # Console sessions that ended (signed out, timed out) a month ago.
+    Periodic("purge-console-sessions", "console.purge_sessions", every_seconds=86400),
     # Offers past their expiry, and the next wave for their jobs.
     Periodic("expire-offers", "jobs.expire_offers", every_seconds=30),
     # Safety nets behind the per-job timers (auto-confirm, close, review publication).

@@ -39,7 +39,9 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's event loop ends with the browser tests, before any later test
+# (SMTP, HTTP/2 fakes) runs asyncio of its own.
+@pytest.fixture(scope="module")
 def browser():
     """Chromium (headless, a fresh temporary profile), or skip/fail when it is not there."""
     missing = _missing()
@@ -57,7 +59,7 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(app):
     """The test app served on 127.0.0.1:<free port> by a werkzeug server in a thread."""
     server = make_server("127.0.0.1", 0, app, threaded=True)

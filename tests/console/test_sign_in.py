@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from console.models import ConsoleSession
+from console.tasks import purge_sessions
 from console.web import CSRF_COOKIE, SESSION_COOKIE
 from crowd.core.audit import AuditEntry
 from crowd.core.db import utcnow
@@ -266,3 +267,23 @@ def test_pages_need_sign_in(client):
     response = client.get("/console/my-work")
     assert response.status_code == 303
     assert response.headers["Location"] == "/console/sign-in?next=/console/my-work"
+
+
+def test_ended_sessions_are_purged_after_a_month(client):
+    staff = make_staff()
+    sign_in(client, staff)
+    live = db.session.scalar(
+        select(ConsoleSession).where(
+            ConsoleSession.user_id == staff.user_id, ConsoleSession.revoked_at.is_(None)
+        )
+    )
+    old_revoked = db.session.scalar(
+        select(ConsoleSession).where(
+            ConsoleSession.user_id == staff.user_id, ConsoleSession.revoked_at.is_not(None)
+        )
+    )
+    old_revoked.revoked_at = utcnow() - timedelta(days=31)
+    db.session.flush()
+    assert purge_sessions() == 1
+    assert db.session.get(ConsoleSession, live.id) is not None
+    assert client.get("/console/my-work").status_code == 200
