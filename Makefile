@@ -9,7 +9,7 @@ PORT ?= 5000
 # Where `make test` looks for the second run (and `migrate-check` for PostgreSQL).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-LINT_PATHS := crowd accounts members customers notifications recruitment helpcentre community crowd_health registration demo jobs payouts onboarding mentoring support scripts tests bench migrations/env.py wsgi.py
+LINT_PATHS := crowd accounts members customers notifications recruitment helpcentre community crowd_health registration console demo jobs payouts onboarding mentoring support scripts tests bench migrations/env.py wsgi.py
 
 # pip runs again only when requirements.txt is newer than this stamp.
 STAMP := $(VENV)/.requirements-installed
@@ -48,7 +48,7 @@ venv: $(STAMP)
 run: venv
 	$(FLASK) db upgrade
 	$(FLASK) crowd seed-demo
-	@echo "Serving http://$(HOST):$(PORT) (API docs: http://$(HOST):$(PORT)/api/v1/docs); Ctrl-C stops."
+	@echo "Serving http://$(HOST):$(PORT) (API docs: http://$(HOST):$(PORT)/api/v1/docs; staff console: http://$(HOST):$(PORT)/console); Ctrl-C stops."
 	@$(FLASK) crowd tick --loop & tick=$$!; \
 	trap 'kill $$tick 2>/dev/null; wait $$tick 2>/dev/null' EXIT; \
 	$(FLASK) run --host $(HOST) --port $(PORT)

@@ -101,8 +101,9 @@ def create_staff(
     )
 
 
-def _check_password(email: str, password: str) -> User:
-    """The user with this email and password, counting wrong passwords per address.
+def check_password(email: str, password: str) -> User:
+    """The user with this email and password, counting wrong passwords per address (the API's
+    sign-in and the console's use this one check, so both share the lockout).
 
     A locked address gets 429 before any check (accounts.throttle); a deactivated
     account, 403 once the password is right.
@@ -150,7 +151,7 @@ def sign_in(
     *, email: str, password: str, name: str = "session", device_id: str | None = None
 ) -> IssuedCredential:
     """Email and password in, a bearer token out; a member's device id is recorded (hashed)."""
-    user = _check_password(email, password)
+    user = check_password(email, password)
     if device_id:
         # Recruitment keeps members' devices (fraud signals): it subscribes.
         emit(Event("account.signed_in", "user", user.id, user.id, payload={"device_id": device_id}))

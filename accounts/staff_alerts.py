@@ -77,6 +77,17 @@ def responsible_staff(
     )
 
 
+def responsible_for(user_id: int, queue: str) -> bool:
+    """Whether the staff member answers for `queue`: a responsibility of theirs names it (or
+    no queue), or they have none at all (then, like the alerts, everything is theirs)."""
+    queues = set(
+        db.session.scalars(
+            select(StaffResponsibility.queue).where(StaffResponsibility.user_id == user_id)
+        )
+    )
+    return not queues or None in queues or queue in queues
+
+
 def alert_staff(
     kind: str,
     title: str,

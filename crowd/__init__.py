@@ -34,6 +34,7 @@ DOMAINS = (
     "recruitment",
     "community",
     "registration",
+    "console",
     "demo",
 )
 CONTRIBUTIONS = ("models", "routes", "tasks", "errors", "wiring", "cli")
@@ -210,7 +211,14 @@ def _register_domains(app: Flask) -> None:
         for part in CONTRIBUTIONS:
             module = _optional_module(f"{name}.{part}")
             if part == "routes" and module is not None:
-                for blueprint in getattr(module, "blueprints", None) or (module.blp,):
+                # `web_blueprints`: server-rendered pages (the console), outside the API.
+                pages = getattr(module, "web_blueprints", ())
+                for blueprint in pages:
+                    app.register_blueprint(blueprint)
+                api_blueprints = getattr(module, "blueprints", None)
+                if api_blueprints is None:
+                    api_blueprints = () if pages else (module.blp,)
+                for blueprint in api_blueprints:
                     api.register_blueprint(blueprint)
     # Every error class is imported now: the document lists each problem type clients may get.
     api.spec.options["x-problem-types"] = problem_types()

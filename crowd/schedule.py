@@ -22,6 +22,8 @@ PERIODIC = (
     # Alert digests of the CMs on an hourly or daily cadence, once per CM and ended period
     # (a run finding a period's digest written sends nothing).
     Periodic("staff-alert-digests", "accounts.send_alert_digests", every_seconds=300),
+    # Console sessions that ended (signed out, timed out) a month ago.
+    Periodic("purge-console-sessions", "console.purge_sessions", every_seconds=86400),
     # Offers past their expiry, and the next wave for their jobs.
     Periodic("expire-offers", "jobs.expire_offers", every_seconds=30),
     # Safety nets behind the per-job timers (auto-confirm, close, review publication).

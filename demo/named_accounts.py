@@ -200,5 +200,11 @@ def credentials() -> str:
         [
             f"Demo accounts (password {DEMO_PASSWORD}; sign in with POST /api/v1/auth/tokens):",
             *(f"  {role:<19} {email}" for role, email in roles if email),
+            "Console (/console): the admin and the community managers sign in with the same "
+            "password and set up",
+            "  two-factor at their first sign-in: scan the QR code with an authenticator app (or "
+            "type in the secret shown;",
+            "  without an app: python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"); "
+            "the ten recovery codes are shown once.",
         ]
     )

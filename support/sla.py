@@ -157,12 +157,17 @@ def _mark(ticket: Ticket, now: datetime) -> list[str]:
     return kinds
 
 
+def warning_cutoff(now: datetime | None = None) -> datetime:
+    """Deadlines before this are about to breach (SUPPORT_SLA_WARNING_MINUTES from now)."""
+    return (now or utcnow()) + timedelta(minutes=support_rules().sla_warning_minutes)
+
+
 def warn_due_soon(*, now: datetime | None = None, limit: int = 500) -> int:
     """Alert the assignee and the CMs responsible for tickets of each running ticket whose
     deadline falls within SUPPORT_SLA_WARNING_MINUTES (once per deadline: a moved deadline
     warns again); returns how many deadlines were announced."""
     now = now or utcnow()
-    soon = now + timedelta(minutes=support_rules().sla_warning_minutes)
+    soon = warning_cutoff(now)
     first_late, resolution_late = _late(now)
     tickets = db.session.scalars(
         select(Ticket)

@@ -172,8 +172,10 @@ def _secure_response(response: Response) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     # CORS requests are not subject to it; it stops other sites embedding our responses.
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    headers["Content-Security-Policy"] = (
-        _docs_csp(response) if request.endpoint == DOCS_ENDPOINT else API_CSP
+    # A page that set its own policy keeps it (the console's: its own scripts and styles).
+    headers.setdefault(
+        "Content-Security-Policy",
+        _docs_csp(response) if request.endpoint == DOCS_ENDPOINT else API_CSP,
     )
     if request.is_secure:
         headers["Strict-Transport-Security"] = HSTS

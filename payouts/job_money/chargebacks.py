@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from crowd.core.auth import Principal
+from crowd.core.errors import Forbidden
 from crowd.core.events import declare, emit_transition
 from crowd.extensions import db
 from jobs.lifecycle import allowed_actions
@@ -360,3 +362,36 @@ def submit_evidence(
         payment.dispute_evidence_submitted_at = now
         payment.dispute_status = result.status or payment.dispute_status
     return payment, result
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def list_open(*, actor: Principal, limit: int = 50) -> list[dict]:
+    """Staff: the chargebacks still open (disputed, not closed), the evidence deadline nearest
+    first (none last)."""
+    if not actor.is_staff:
+        raise Forbidden("Chargebacks are for staff.")
+    payments = db.session.scalars(
+        select(JobPayment)
+        .where(JobPayment.dispute_id.is_not(None), JobPayment.dispute_closed_at.is_(None))
+        .order_by(
+            JobPayment.dispute_evidence_due_at.is_(None),
+            JobPayment.dispute_evidence_due_at,
+            JobPayment.id,
+        )
+        .limit(limit)
+    )
+    return [
+        {
+            "job_id": p.job_id,
+            "amount": p.dispute_amount,
+            "currency": p.currency,
+            "reason": p.dispute_reason,
+            "status": p.dispute_status,
+            "disputed_at": p.disputed_at,
+            "evidence_due_at": p.dispute_evidence_due_at,
+            "evidence_submitted_at": p.dispute_evidence_submitted_at,
+        }
+        for p in payments
+    ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from crowd.core.auth import Principal
+from crowd.core.errors import Forbidden
 from crowd.core.events import wiring
 from crowd.extensions import db
 from jobs.models import Job
@@ -137,3 +139,21 @@ def test_the_chargeback_consequences_are_wired(app):
         "support.events.close_chargeback_case",
     ]
     assert listed["chargeback.closed"] == ["support.events.close_chargeback_case"]
+
+
+def test_open_chargebacks_are_listed_for_staff_until_closed(app, client, customer, cm):
+    job_id, _ = confirmed_job(app, client, customer, cm)
+    staff = Principal(user_id=cm.user_id, role="community_manager", token_id=0, via="session")
+    assert chargebacks.list_open(actor=staff) == []
+    deliver(app, client, _opened(job_id))
+    listed = chargebacks.list_open(actor=staff)
+    assert [(c["job_id"], c["status"], c["currency"]) for c in listed] == [
+        (job_id, "needs_response", "EUR")
+    ]
+    assert listed[0]["amount"] > 0
+    with pytest.raises(Forbidden):
+        chargebacks.list_open(
+            actor=Principal(user_id=customer.user_id, role="customer", token_id=0, via="session")
+        )
+    deliver(app, client, stripe_event("charge.dispute.closed", dispute(job_id, "won")))
+    assert chargebacks.list_open(actor=staff) == []
