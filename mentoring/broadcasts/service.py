@@ -10,6 +10,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Member
@@ -26,7 +27,12 @@ def transition(broadcast: Broadcast, action: str) -> None:
     target = TRANSITIONS.get((broadcast.status, action))
     if target is None:
         raise BroadcastStateConflict(
-            f"Cannot {action} a broadcast that is {broadcast.status}.", state=broadcast.status
+            _(
+                "Cannot {action} a broadcast that is {broadcast_status}.",
+                action=action,
+                broadcast_status=broadcast.status,
+            ),
+            state=broadcast.status,
         )
     broadcast.status = target
 
@@ -75,7 +81,7 @@ def broadcast_view(broadcast: Broadcast, counts: dict | None = None) -> dict:
 def _get(broadcast_id: int) -> Broadcast:
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None:
-        raise NotFound("No such broadcast.")
+        raise NotFound(_("No such broadcast."))
     return broadcast
 
 
@@ -110,7 +116,7 @@ def send_broadcast(*, actor: Principal, broadcast_id: int) -> dict:
     """Start sending: the recipients are fixed and delivered in the background."""
     broadcast = lock_broadcast(broadcast_id)
     if broadcast is None:
-        raise NotFound("No such broadcast.")
+        raise NotFound(_("No such broadcast."))
     transition(broadcast, "send")
     enqueue("mentoring.deliver_broadcast", broadcast_id=broadcast.id)
     db.session.flush()
@@ -232,7 +238,7 @@ def mark_read(*, actor: Principal, broadcast_id: int) -> dict:
         .execution_options(populate_existing=True)
     )
     if recipient is None:
-        raise NotFound("No such message.")
+        raise NotFound(_("No such message."))
     if recipient.read_at is None:
         recipient.read_at = utcnow()
         db.session.flush()

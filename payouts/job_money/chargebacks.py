@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from crowd.core.events import declare, emit_transition
+from crowd.core.i18n import _
 from crowd.extensions import db
 from jobs.lifecycle import allowed_actions
 from jobs.lifecycle import transition as job_transition
@@ -329,21 +330,32 @@ def submit_evidence(
     takes none: 409. The provider call's key derives from the content, so a retry replays."""
     payment = payment_of(job_id, lock=True)
     if payment is None or payment.dispute_id is None:
-        raise EvidenceNotAccepted("This job's payment has no chargeback.", state=None)
+        raise EvidenceNotAccepted(_("This job's payment has no chargeback."), state=None)
     state = payment.dispute_status
     if not payment.dispute_open:
         raise EvidenceNotAccepted(
-            f"Chargeback {payment.dispute_id} is closed ({state}).", state=state
+            _(
+                "Chargeback {payment_dispute_id} is closed ({state}).",
+                payment_dispute_id=payment.dispute_id,
+                state=state,
+            ),
+            state=state,
         )
     if payment.dispute_evidence_submitted_at is not None:
         raise EvidenceNotAccepted(
-            f"The evidence for chargeback {payment.dispute_id} was submitted already.",
+            _(
+                "The evidence for chargeback {payment_dispute_id} was submitted already.",
+                payment_dispute_id=payment.dispute_id,
+            ),
             state=state,
         )
     due = payment.dispute_evidence_due_at
     if due is not None and now >= due:
         raise EvidenceNotAccepted(
-            f"The deadline for evidence on chargeback {payment.dispute_id} has passed.",
+            _(
+                "The deadline for evidence on chargeback {payment_dispute_id} has passed.",
+                payment_dispute_id=payment.dispute_id,
+            ),
             state=state,
             due_at=due.isoformat(),
         )
