@@ -6,7 +6,7 @@ from marshmallow import validate
 from accounts.authentication import profiles_of
 from accounts.models import ALERT_DIGESTS, ALERT_QUEUES
 from crowd.core.auth import API_KEY_SCOPES
-from crowd.core.i18n import LOCALES
+from crowd.core.i18n import LOCALES, _
 from crowd.core.patterns import Pattern
 
 Email = ma.fields.Email(required=True, validate=validate.Length(max=254))
@@ -79,7 +79,7 @@ _SCOPES_DOC = "; ".join(f"`{scope}`: {what}" for scope, what in API_KEY_SCOPES.i
 
 def _distinct(values: list) -> None:
     if len(set(values)) != len(values):
-        raise ma.ValidationError("each scope once")
+        raise ma.ValidationError(_("each scope once"))
 
 
 class ApiKeyCreateSchema(ma.Schema):
@@ -224,7 +224,7 @@ class ResponsibilitySchema(ma.Schema):
     @ma.validates_schema
     def _says_something(self, data, **kwargs):
         if not any(data.get(name) for name in ("queue", "country", "postcode_prefix")):
-            raise ma.ValidationError("name a queue, a country or a postcode prefix", "queue")
+            raise ma.ValidationError(_("name a queue, a country or a postcode prefix"), "queue")
 
 
 class AlertSettingsUpdateSchema(ma.Schema):

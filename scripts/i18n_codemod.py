@@ -5,7 +5,8 @@
 - `raise SomeDomainError("…")` → `raise SomeDomainError(_("…"))`; an f-string becomes a msgid
   with named placeholders: `f"Job {job.id} is {job.state}."` →
   `_("Job {job_id} is {job_state}.", job_id=job.id, job_state=job.state)`;
-- `field_error("field", "…")` → its message the same way;
+- `field_error("field", "…")` and `raise ValidationError("…")` (marshmallow, in schemas) → their
+  message the same way;
 - a DomainError subclass's `title` → `_l("…")` (the handler renders it per request);
 - the title and body of `notify`, `notify_many`, `alert_staff`, `tell_owner` (and
   `email_body=`) → `_l(…)`: rendered per recipient by notifications.service.
@@ -306,14 +307,17 @@ def main(argv: list[str]) -> int:
     write = "--check" not in argv
     paths = [Path(a) for a in argv if not a.startswith("--")] or [ROOT / p for p in PACKAGES]
     files = [f for p in paths for f in ([p] if p.is_file() else sorted(p.rglob("*.py")))]
-    errors = domain_error_names()
+    errors = domain_error_names() | {"ValidationError"}
     totals = [0, 0, 0]
     for path in files:
         finder = convert(path, errors, write)
         totals[0] += finder.raises
         totals[1] += finder.raises_done
         totals[2] += finder.raises_left
-    print(f"raise sites of domain errors: {totals[0]}, translated: {totals[1]}, left: {totals[2]}")
+    print(
+        f"raise sites of domain errors and ValidationError: {totals[0]}, with a translatable "
+        f"text (or the class's title): {totals[1]}, with a text made elsewhere: {totals[2]}"
+    )
     return 0
 
 

@@ -38,7 +38,7 @@ class ChargebackEvidenceSendSchema(ma.Schema):
     @ma.validates("evidence")
     def _some_evidence(self, value: dict, **_) -> None:
         if not any(text.strip() for text in value.values()):
-            raise ma.ValidationError("give at least one evidence field")
+            raise ma.ValidationError(_("give at least one evidence field"))
 
 
 class ChargebackEvidenceSchema(ma.Schema):
