@@ -217,9 +217,22 @@ class Finder(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def _throwaway_stores(function: ast.AST) -> list[ast.Name]:
-    """`_` assigned in the function's own scope (not in nested functions or comprehensions)."""
-    found, todo = [], list(ast.iter_child_nodes(function))
+def _throwaway_stores(function: ast.AST) -> list[ast.AST]:
+    """`_` as a parameter or assigned in the function's own scope (not in nested functions or
+    comprehensions)."""
+    arguments = function.args
+    found = [
+        argument
+        for argument in (
+            *arguments.posonlyargs,
+            *arguments.args,
+            *arguments.kwonlyargs,
+            arguments.vararg,
+            arguments.kwarg,
+        )
+        if argument is not None and argument.arg == "_" and argument.annotation is None
+    ]
+    todo = list(ast.iter_child_nodes(function))
     while todo:
         node = todo.pop()
         if isinstance(

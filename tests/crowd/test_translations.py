@@ -4,6 +4,7 @@ the committed .mo files are the compiled .po files (`make i18n-update`, then tra
 
 from __future__ import annotations
 
+import ast
 import gettext
 import io
 import re
@@ -108,3 +109,39 @@ def test_every_catalogue_compiles_and_the_committed_mo_is_current(locale):
 def test_marshmallows_generic_messages_are_all_in_the_catalogue():
     """A marshmallow upgrade that adds a field message fails here until it is listed."""
     assert marshmallow_templates() - set(VALIDATION_MESSAGES) - TEMPLATE_PARTS == set()
+
+
+def _own_names(function: ast.FunctionDef) -> set[str]:
+    """The names local to `function`: its parameters and what it assigns (not in nested scopes)."""
+    arguments = function.args
+    names = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    names |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
+    todo = list(ast.iter_child_nodes(function))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        todo.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def test_no_function_hides_the_translation_functions():
+    """`for _ in …` or `**_` in a function that calls _("…") would call the throwaway instead."""
+    hiding = []
+    for package in SOURCES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                called = {
+                    call.func.id
+                    for call in ast.walk(node)
+                    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                }
+                for name in {"_", "_l", "N_"} & called & _own_names(node):
+                    hiding.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {name}")
+    assert not hiding
