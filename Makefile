@@ -23,7 +23,7 @@ export TEST_DATABASE_URL TEST_REDIS_URL
 # `test` runs its steps in the order listed, even under `make -j`.
 .NOTPARALLEL:
 .PHONY: help venv run test pytest pytest-services lint migrate-check worker serve-prod \
-  bench-load clean
+  bench-load clean i18n-extract i18n-update i18n-compile
 
 help:
 	@echo "make run            set up, migrate, load demo data, serve http://$(HOST):$(PORT)"
@@ -33,6 +33,9 @@ help:
 	@echo "make worker         RQ worker (needs REDIS_URL)"
 	@echo "make serve-prod     gunicorn on 0.0.0.0:8000"
 	@echo "make bench-load     load benchmark: gunicorn + PostgreSQL + Redis, mixed API load"
+	@echo "make i18n-extract   collect the texts (_, _l, N_) into crowd/translations/messages.pot"
+	@echo "make i18n-update    merge the template into the de and en catalogues (.po)"
+	@echo "make i18n-compile   compile the catalogues (.mo, committed with the .po)"
 	@echo "make clean          remove the virtualenv, caches and the local SQLite database"
 
 $(BIN)/python:
@@ -106,6 +109,23 @@ serve-prod: venv
 # Needs PostgreSQL (DATABASE_URL, default the local server) and Redis (REDIS_URL, default db 11).
 bench-load: venv
 	$(BIN)/python bench/load.py $(BENCH_ARGS)
+
+# The message catalogues (crowd.core.i18n). The .mo files are committed with their .po, so a
+# fresh clone runs without compiling; tests/crowd/test_translations.py fails when either is stale.
+I18N_SOURCES := crowd accounts members customers notifications recruitment helpcentre community \
+  crowd_health registration demo jobs payouts onboarding mentoring support console
+PYBABEL := $(BIN)/python -m babel.messages.frontend
+
+i18n-extract: venv
+	$(PYBABEL) extract -F babel.cfg -k _ -k _l -k N_ --no-default-keywords --no-location \
+	  --sort-output --omit-header -o crowd/translations/messages.pot $(I18N_SOURCES)
+
+i18n-update: i18n-extract
+	$(PYBABEL) update -i crowd/translations/messages.pot -d crowd/translations \
+	  --no-fuzzy-matching --ignore-obsolete --width 100
+
+i18n-compile: venv
+	$(PYBABEL) compile -d crowd/translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache instance/crowd.db instance/crowd.db-wal \

@@ -19,6 +19,7 @@ from accounts.models import AuthToken, User
 from crowd.core.auth import Principal, hash_token
 from crowd.core.db import is_contention, utcnow
 from crowd.core.errors import Unauthorized
+from crowd.core.i18n import _
 from crowd.extensions import db
 
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -60,6 +61,7 @@ def principal_for(secret: str) -> Principal:
             User.id.label("user_id"),
             User.role,
             User.disabled_at,
+            User.locale,
             *(subquery().label(field) for field, subquery in _PROFILES.items()),
         )
         .join(User, User.id == AuthToken.user_id)
@@ -67,12 +69,12 @@ def principal_for(secret: str) -> Principal:
     ).first()
     # The lookup is by hash; compare again in constant time so timing says nothing.
     if row is None or not hmac.compare_digest(row.token_hash, digest):
-        raise Unauthorized("The token is not valid.")
+        raise Unauthorized(_("The token is not valid."))
     now = utcnow()
     if row.revoked_at is not None or row.expires_at <= now:
-        raise Unauthorized("The token has expired or was revoked.")
+        raise Unauthorized(_("The token has expired or was revoked."))
     if row.disabled_at is not None:
-        raise Unauthorized("This account is disabled.")
+        raise Unauthorized(_("This account is disabled."))
     if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
         # A coarse timestamp keeps reads from writing on every request.
         _stamp_last_used(row.id, now)
@@ -83,6 +85,7 @@ def principal_for(secret: str) -> Principal:
         token_id=row.id,
         via=row.kind,
         scopes=frozenset((row.scopes or "").split()),
+        locale=row.locale,
         **{field: profiles[field] for field in _PROFILES},
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crowd.core.errors import Conflict, Forbidden, TooManyRequests, Unauthorized, Unprocessable
+from crowd.core.i18n import _l
 
 
 class CountedFailure(Exception):
@@ -21,7 +22,7 @@ class WrongCurrentPassword(CountedFailure, Unprocessable):
 class SignInLocked(TooManyRequests):
     """Too many wrong passwords in a row for this email: locked for Retry-After seconds."""
 
-    title, type_slug = "Sign-in locked", "sign-in-locked"
+    title, type_slug = _l("Sign-in locked"), "sign-in-locked"
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
@@ -34,22 +35,22 @@ class SignInLocked(TooManyRequests):
 class AccountDisabled(Forbidden):
     """The account was deactivated by staff: no sign-in, no token works."""
 
-    title, type_slug = "Account deactivated", "account-deactivated"
+    title, type_slug = _l("Account deactivated"), "account-deactivated"
 
 
 class EmailTaken(Conflict):
     """Staff creation only: sign-up never tells (accounts.lifecycle.sign_up)."""
 
-    title, type_slug = "Email taken", "email-taken"
+    title, type_slug = _l("Email taken"), "email-taken"
 
 
 class AccountAlreadyDeactivated(Conflict):
     """Staff deactivate an account that is deactivated already."""
 
-    title, type_slug = "Account already deactivated", "account-already-deactivated"
+    title, type_slug = _l("Account already deactivated"), "account-already-deactivated"
 
 
 class AccountActive(Conflict):
     """Staff reactivate an account that is active."""
 
-    title, type_slug = "Account active", "account-active"
+    title, type_slug = _l("Account active"), "account-active"

@@ -31,6 +31,7 @@ from accounts.service import (
 from crowd.core.auth import STAFF, Principal, hash_token
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
+from crowd.core.i18n import _, _l
 from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from notifications.push.devices import retire_all as retire_devices
@@ -89,10 +90,13 @@ def _tell_existing_owner(email: str) -> None:
     notices.tell_owner(
         user,
         "sign_up_with_existing_email",
-        "Someone tried to sign up with your email address",
-        "A new Crowd account was requested with your email address, which already has one. "
-        "Nothing was changed. If it was you, sign in, or reset your password if you forgot "
-        "it; if not, you can ignore this message.",
+        _l("Someone tried to sign up with your email address"),
+        _l(
+            "A new Crowd account was requested with your email address, "
+            "which already has one. Nothing was changed. If it was you, "
+            "sign in, or reset your password if you forgot it; if not, "
+            "you can ignore this message."
+        ),
         event_key=f"{user.id}:{utcnow():%Y%m%d%H}",
     )
 
@@ -125,18 +129,18 @@ def change_password(*, actor: Principal, current_password: str, new_password: st
     like a wrong sign-in. Returns how many credentials were revoked.
     """
     if actor.via != "session":
-        raise Forbidden("Change the password with a session token, not an API key.")
+        raise Forbidden(_("Change the password with a session token, not an API key."))
     user = get_user(actor.user_id)
     key = throttle.email_hash(user.email)
     throttle.refuse_if_locked(key)
     if not password_matches(user, current_password):
         throttle.record_failure(key, user)
         raise WrongCurrentPassword(
-            "current_password: wrong password",
+            _("current_password: wrong password"),
             errors={"json": {"current_password": ["wrong password"]}},
         )
     if new_password == current_password:
-        raise field_error("new_password", "must differ from the current password")
+        raise field_error("new_password", _("must differ from the current password"))
     check_strength(new_password, field="new_password", user_inputs=_words(user))
     _set_password(user, new_password)
     revoked = revoke_all_credentials(user.id, except_token_id=actor.token_id)
@@ -149,9 +153,12 @@ def _tell_password_changed(user: User) -> None:
     notices.tell_owner(
         user,
         "password_changed",
-        "Your Crowd password was changed",
-        "The password of your account was changed, and every other session and API key "
-        "was signed out. If it was not you, reset your password at once and contact support.",
+        _l("Your Crowd password was changed"),
+        _l(
+            "The password of your account was changed, and every other "
+            "session and API key was signed out. If it was not you, reset"
+            " your password at once and contact support."
+        ),
         event_key=f"{user.id}:{utcnow().isoformat()}",
     )
 
@@ -184,15 +191,23 @@ def _issue_reset_link(user: User) -> None:
     notices.tell_owner(
         user,
         notices.RESET_EMAIL_KIND,
-        "Reset your Crowd password",
-        "A password reset was requested for your account; the link went to your email "
-        "address. If it was not you, ignore it: your password stays as it is.",
+        _l("Reset your Crowd password"),
+        _l(
+            "A password reset was requested for your account; the link "
+            "went to your email address. If it was not you, ignore it: "
+            "your password stays as it is."
+        ),
         # The inbox never gets the link: anyone holding a session of the account reads it.
         email_body=(
-            "A password reset was requested for your Crowd account. Open the Crowd app's "
-            f"'Reset password' page and enter this code within {minutes} minutes; it works "
-            f"once:\n\n{secret}\n\nIf it was not you, ignore this email: your password stays "
-            "as it is."
+            _l(
+                "A password reset was requested for your Crowd account. Open "
+                "the Crowd app's 'Reset password' page and enter this code "
+                "within {minutes} minutes; it works once:  {secret}  If it "
+                "was not you, ignore this email: your password stays as it "
+                "is.",
+                minutes=minutes,
+                secret=secret,
+            )
         ),
         event_key=str(token.id),
     )
@@ -216,7 +231,7 @@ def redeem_password_reset(*, token: str, password: str) -> None:
     ).scalar()
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or user.disabled_at is not None:
-        raise field_error("token", "invalid, expired or already used")
+        raise field_error("token", _("invalid, expired or already used"))
     # A weak password refuses the whole request: the link stays usable (rolled back).
     check_strength(password, user_inputs=_words(user))
     _set_password(user, password)
@@ -260,9 +275,11 @@ def close_access(user_id: int, *, actor_id: int | None, reason: str) -> int:
     notices.tell_owner(
         user,
         "deactivated",
-        "Your Crowd account was deactivated",
-        "Your account was deactivated and you were signed out everywhere. Contact support "
-        "if you think this is a mistake.",
+        _l("Your Crowd account was deactivated"),
+        _l(
+            "Your account was deactivated and you were signed out "
+            "everywhere. Contact support if you think this is a mistake."
+        ),
         event_key=f"{user.id}:{utcnow().isoformat()}",
     )
     return revoked
@@ -280,8 +297,8 @@ def reopen_access(user_id: int, *, actor_id: int | None, reason: str | None = No
     notices.tell_owner(
         user,
         "reactivated",
-        "Your Crowd account is active again",
-        "Your account was reactivated: you can sign in again.",
+        _l("Your Crowd account is active again"),
+        _l("Your account was reactivated: you can sign in again."),
         event_key=f"{user.id}:{utcnow().isoformat()}",
     )
 
@@ -290,14 +307,14 @@ def _target(actor: Principal, user_id: int) -> User:
     """The account staff act on: admins on anyone, community managers on customers and
     members; nobody on themselves."""
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins deactivate accounts.")
+        raise Forbidden(_("Only community managers and admins deactivate accounts."))
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_("No such user."))
     if user.id == actor.user_id:
-        raise Forbidden("You cannot deactivate or reactivate your own account.")
+        raise Forbidden(_("You cannot deactivate or reactivate your own account."))
     if user.role in STAFF and actor.role != "admin":
-        raise Forbidden("Only admins deactivate or reactivate staff accounts.")
+        raise Forbidden(_("Only admins deactivate or reactivate staff accounts."))
     return user
 
 
@@ -317,7 +334,9 @@ def deactivate_user(*, actor: Principal, user_id: int, reason: str) -> dict:
     """Staff deactivate an account (409 if it is already)."""
     user = _target(actor, user_id)
     if user.disabled_at is not None:
-        raise AccountAlreadyDeactivated("This account is deactivated already.", state="deactivated")
+        raise AccountAlreadyDeactivated(
+            _("This account is deactivated already."), state="deactivated"
+        )
     revoked = close_access(user.id, actor_id=actor.user_id, reason=reason)
     return access_view(user, credentials_revoked=revoked)
 
@@ -333,7 +352,7 @@ def reactivate_user(*, actor: Principal, user_id: int) -> dict:
     offboarded: reinstatement reopens a suspended member's account; offboarding is final)."""
     user = _target(actor, user_id)
     if user.disabled_at is None:
-        raise AccountActive("This account is active.", state="active")
+        raise AccountActive(_("This account is active."), state="active")
     for guard in _REOPEN_GUARDS:
         guard(user.id)
     reopen_access(user.id, actor_id=actor.user_id)

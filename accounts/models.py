@@ -16,6 +16,7 @@ class User(IdMixin, TimestampMixin, Base):
         CheckConstraint(
             "role IN ('customer', 'member', 'community_manager', 'admin')", name="role_known"
         ),
+        CheckConstraint("locale IS NULL OR locale IN ('de', 'en')", name="locale_known"),
     )
 
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
@@ -26,6 +27,9 @@ class User(IdMixin, TimestampMixin, Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why staff deactivated the account (shown to staff; the user sees a generic problem).
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    # The language of everything the user reads (crowd.core.i18n.LOCALES); None: not chosen,
+    # the request's Accept-Language or DEFAULT_LOCALE applies.
+    locale: Mapped[str | None] = mapped_column(String(2))
 
     # The role's profile, if any (customers and members have one; staff do not).
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from zxcvbn import zxcvbn
 
 from crowd.core.errors import field_error
+from crowd.core.i18n import _
 
 # zxcvbn's score (0-4): 3 is "safely unguessable" (about 10^10 guesses) for an online attack
 # against a slow hash; 0-2 are dictionary words, keyboard runs, repeats and the like.
@@ -51,4 +52,4 @@ def check_strength(password: str, *, field: str = "password", user_inputs: Itera
     feedback = result["feedback"]
     hints = [feedback.get("warning") or "", *feedback.get("suggestions", [])]
     message = " ".join(h for h in hints if h) or "Add another word or two."
-    raise field_error(field, f"too easy to guess. {message}")
+    raise field_error(field, _("too easy to guess. {message}", message=message))

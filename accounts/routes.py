@@ -3,6 +3,7 @@ registration.routes)."""
 
 from accounts import lifecycle, schemas, service, staff_alerts, throttle
 from crowd.core.auth import current_principal
+from crowd.core.i18n import use_user_locale
 from crowd.core.openapi import CrowdBlueprint
 
 blp = CrowdBlueprint(
@@ -71,6 +72,20 @@ def create_api_key(data):
 def me():
     """Who you are, with your customer or member profile id."""
     return service.get_user(current_principal().user_id)
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.auth()
+@blp.arguments(schemas.UserUpdateSchema)
+@blp.response(200, schemas.UserSchema)
+@blp.errors(422)
+def update_me(data):
+    """Choose your language (de or en): the API answers you in it, and your notifications,
+    emails and pushes come in it."""
+    user = service.set_locale(current_principal().user_id, data["locale"])
+    # This answer already speaks the new language.
+    use_user_locale(user.locale)
+    return user
 
 
 # --- account lifecycle ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from marshmallow import validate
 from accounts.authentication import profiles_of
 from accounts.models import ALERT_DIGESTS, ALERT_QUEUES
 from crowd.core.auth import API_KEY_SCOPES
+from crowd.core.i18n import LOCALES, _
 from crowd.core.patterns import Pattern
 
 Email = ma.fields.Email(required=True, validate=validate.Length(max=254))
@@ -38,6 +39,25 @@ class UserSchema(ma.Schema):
     member_id = ma.fields.Function(
         lambda user: profiles_of(user.id).get("member_id"), dump_only=True, allow_none=True
     )
+    locale = ma.fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Your language (de, en); null: not chosen"},
+    )
+
+
+class UserUpdateSchema(ma.Schema):
+    """A change of your own account: your language."""
+
+    locale = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(LOCALES),
+        metadata={
+            "description": "de or en: the language of the API's messages, notifications, "
+            "emails and pushes to you; null: from each request's Accept-Language"
+        },
+    )
 
 
 class StaffCreateSchema(ma.Schema):
@@ -59,7 +79,7 @@ _SCOPES_DOC = "; ".join(f"`{scope}`: {what}" for scope, what in API_KEY_SCOPES.i
 
 def _distinct(values: list) -> None:
     if len(set(values)) != len(values):
-        raise ma.ValidationError("each scope once")
+        raise ma.ValidationError(_("each scope once"))
 
 
 class ApiKeyCreateSchema(ma.Schema):
@@ -204,7 +224,7 @@ class ResponsibilitySchema(ma.Schema):
     @ma.validates_schema
     def _says_something(self, data, **kwargs):
         if not any(data.get(name) for name in ("queue", "country", "postcode_prefix")):
-            raise ma.ValidationError("name a queue, a country or a postcode prefix", "queue")
+            raise ma.ValidationError(_("name a queue, a country or a postcode prefix"), "queue")
 
 
 class AlertSettingsUpdateSchema(ma.Schema):

@@ -18,6 +18,7 @@ from crowd.core.auth import Principal, new_token, require_session
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.core.events import Event, declare, emit
+from crowd.core.i18n import _
 from crowd.extensions import db
 
 _HASHERS = {
@@ -67,6 +68,7 @@ def new_user(
     display_name: str,
     created_by_id=None,
     company_name: str | None = None,
+    locale: str | None = None,
 ) -> User:
     email = normalise_email(email)
     # Strength first: a weak password gets its 422 whether or not the email is taken.
@@ -78,7 +80,7 @@ def new_user(
     )
     if db.session.scalar(select(func.count()).where(User.email == email)):
         raise EmailTaken(
-            "An account with this email exists.", errors={"json": {"email": ["taken"]}}
+            _("An account with this email exists."), errors={"json": {"email": ["taken"]}}
         )
     user = User(
         email=email,
@@ -86,6 +88,7 @@ def new_user(
         role=role,
         display_name=display_name.strip(),
         created_by_id=created_by_id,
+        locale=locale,
     )
     db.session.add(user)
     db.session.flush()
@@ -116,14 +119,14 @@ def check_password(email: str, password: str) -> User:
         _hasher().verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         throttle.record_failure(key, user)
-        raise SignInFailed("Email or password is wrong.") from None
+        raise SignInFailed(_("Email or password is wrong.")) from None
     if user is None:  # the dummy hash's own password
         throttle.record_failure(key, None)
-        raise SignInFailed("Email or password is wrong.")
+        raise SignInFailed(_("Email or password is wrong."))
     if had_failures:
         throttle.record_success(key)
     if user.disabled_at is not None:
-        raise AccountDisabled("This account is deactivated; contact support.")
+        raise AccountDisabled(_("This account is deactivated; contact support."))
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hasher().hash(password)
     return user
@@ -184,7 +187,7 @@ def revoke_credential(*, actor: Principal, token_id: int) -> AuthToken:
     require_session(actor)
     token = db.session.get(AuthToken, token_id)
     if token is None or token.user_id != actor.user_id:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
@@ -193,7 +196,14 @@ def revoke_credential(*, actor: Principal, token_id: int) -> AuthToken:
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_("No such user."))
+    return user
+
+
+def set_locale(user_id: int, locale: str | None) -> User:
+    """Save the user's language (None: not chosen)."""
+    user = get_user(user_id)
+    user.locale = locale
     return user
 
 

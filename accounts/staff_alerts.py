@@ -27,6 +27,7 @@ from accounts.models import (
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
+from crowd.core.i18n import _
 from crowd.extensions import db
 from notifications.service import notify_many
 
@@ -128,10 +129,10 @@ def digest_of(user_id: int) -> str:
 
 def _staff_user(actor: Principal, user_id: int) -> User:
     if actor.role != "admin" and actor.user_id != user_id:
-        raise NotFound("No such staff member.")
+        raise NotFound(_("No such staff member."))
     user = db.session.get(User, user_id, with_for_update={"key_share": True})
     if user is None or user.role not in STAFF_ROLES:
-        raise NotFound("No such staff member.")
+        raise NotFound(_("No such staff member."))
     return user
 
 
@@ -159,7 +160,7 @@ def set_alert_settings(
     user = _staff_user(actor, user_id)
     if digest is not None:
         if digest not in ALERT_DIGESTS:
-            raise field_error("digest", f"must be one of {', '.join(ALERT_DIGESTS)}")
+            raise field_error("digest", _("must be one of {value}", value=", ".join(ALERT_DIGESTS)))
         chosen = db.session.get(StaffAlertSettings, user.id)
         if chosen is None:
             db.session.add(StaffAlertSettings(user_id=user.id, digest=digest))
@@ -167,7 +168,7 @@ def set_alert_settings(
             chosen.digest, chosen.updated_at = digest, utcnow()
     if responsibilities is not None:
         if user.role != "community_manager" and responsibilities:
-            raise field_error("responsibilities", "only community managers have them")
+            raise field_error("responsibilities", _("only community managers have them"))
         db.session.execute(
             delete(StaffResponsibility).where(StaffResponsibility.user_id == user.id)
         )

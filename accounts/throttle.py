@@ -25,6 +25,7 @@ from accounts import notices
 from accounts.errors import CountedFailure, SignInLocked
 from accounts.models import SignInThrottle, User
 from crowd.core.db import commit, is_postgres, utcnow
+from crowd.core.i18n import _l
 from crowd.extensions import db
 
 # Rows of addresses without failures for this long (and not locked) are purged.
@@ -103,10 +104,15 @@ def _tell_owner(user: User, *, failures: int, seconds: int) -> None:
     notices.tell_owner(
         user,
         "sign_in_locked",
-        "Sign-in to your account was paused",
-        f"Someone entered a wrong password for your account {failures} times in a row, so "
-        f"sign-in is paused for {seconds // 60 or 1} minute(s), longer if it goes on. If it "
-        "was not you, reset your password.",
+        _l("Sign-in to your account was paused"),
+        _l(
+            "Someone entered a wrong password for your account {failures}"
+            " times in a row, so sign-in is paused for {value} minute(s),"
+            " longer if it goes on. If it was not you, reset your "
+            "password.",
+            failures=failures,
+            value=seconds // 60 or 1,
+        ),
         event_key=f"{user.id}:{utcnow().isoformat()}",
     )
 

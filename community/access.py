@@ -25,6 +25,7 @@ from community.models import CommunityMute, GroupMembership, TopicGroup, TopicPo
 from community.qualification import belongs, qualifies
 from crowd.core.auth import STAFF, Principal
 from crowd.core.errors import Forbidden, NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.access import own_member
 from members.models import Member
@@ -53,7 +54,7 @@ def viewer_of(actor: Principal) -> Viewer:
 
 def require_staff(viewer: Viewer) -> None:
     if not viewer.staff:
-        raise Forbidden("Only community managers and admins may do this.")
+        raise Forbidden(_("Only community managers and admins may do this."))
 
 
 def is_group_member(group_id: int, member_id: int | None) -> bool:
@@ -70,7 +71,7 @@ def load_group(group_id: int, *, lock: bool = False) -> TopicGroup:
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     group = db.session.scalar(query)
     if group is None:
-        raise NotFound("No such topic group.")
+        raise NotFound(_("No such topic group."))
     return group
 
 
@@ -88,7 +89,7 @@ def visible_group(viewer: Viewer, group_id: int, *, lock: bool = False) -> Topic
         )
     )
     if seen is None:
-        raise NotFound("No such topic group.")
+        raise NotFound(_("No such topic group."))
     return group
 
 
@@ -96,7 +97,7 @@ def readable_group(viewer: Viewer, group_id: int) -> TopicGroup:
     """The group if the viewer may read its threads: staff and group members."""
     group = visible_group(viewer, group_id)
     if not viewer.staff and not is_group_member(group.id, viewer.member_id):
-        raise Forbidden("Join the group to read and write in it.")
+        raise Forbidden(_("Join the group to read and write in it."))
     return group
 
 
@@ -121,15 +122,15 @@ def written_by_staff(post: TopicPost) -> bool:
 def require_moderator(viewer: Viewer, group: TopicGroup, post: TopicPost | None = None) -> None:
     """403 unless the viewer moderates the group (and, being a mentor, the post is not staff's)."""
     if not can_moderate(viewer, group):
-        raise Forbidden("Only community managers and the group's mentors moderate it.")
+        raise Forbidden(_("Only community managers and the group's mentors moderate it."))
     if post is not None and not viewer.staff and written_by_staff(post):
-        raise Forbidden("Mentors do not moderate posts by community managers or admins.")
+        raise Forbidden(_("Mentors do not moderate posts by community managers or admins."))
 
 
 def require_live(group: TopicGroup) -> None:
     """Archived groups are read-only: 409 with state `archived`."""
     if group.archived_at is not None:
-        raise GroupArchived("The group is archived; it is read-only.", state="archived")
+        raise GroupArchived(_("The group is archived; it is read-only."), state="archived")
 
 
 def open_mute(member_id: int, at: datetime) -> CommunityMute | None:
@@ -156,7 +157,10 @@ def require_may_post(
     member = viewer.member
     if member.status != "active":
         raise Forbidden(
-            f"Only active members post in topic groups; your membership is {member.status}.",
+            _(
+                "Only active members post in topic groups; your membership is {member_status}.",
+                member_status=member.status,
+            ),
             reason="status",
         )
     mute = open_mute(member.id, at)
@@ -166,7 +170,14 @@ def require_may_post(
             if mute.until
             else "until a community manager lifts it"
         )
-        raise Forbidden(f"You are muted in topic groups {end}: {mute.reason}", reason="muted")
+        raise Forbidden(
+            _(
+                "You are muted in topic groups {end}: {mute_reason}",
+                end=end,
+                mute_reason=mute.reason,
+            ),
+            reason="muted",
+        )
     if new and rules.posts_per_member_hour:
         written = db.session.scalar(
             select(func.count())
@@ -178,5 +189,8 @@ def require_may_post(
         )
         if written >= rules.posts_per_member_hour:
             raise PostingRateLimited(
-                f"At most {rules.posts_per_member_hour} posts an hour; try again later."
+                _(
+                    "At most {rules_posts_per_member_hour} posts an hour; try again later.",
+                    rules_posts_per_member_hour=rules.posts_per_member_hour,
+                )
             )

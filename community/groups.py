@@ -35,6 +35,7 @@ from community.qualification import (
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, field_error
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Skill
@@ -83,24 +84,36 @@ def _check_rules(values: dict) -> None:
     for other, names in KIND_FIELDS.items():
         for name in names:
             if other != kind and values.get(name):
-                raise field_error(name, f"only for {other} groups; this one is a {kind} group")
+                raise field_error(
+                    name,
+                    _(
+                        "only for {other} groups; this one is a {kind} group",
+                        other=other,
+                        kind=kind,
+                    ),
+                )
     required = KIND_FIELDS[kind][0]
     if values.get(required) is None:
-        raise field_error(required, f"required for a {kind} group")
+        raise field_error(required, _("required for a {kind} group", kind=kind))
     if kind == "skill" and db.session.get(Skill, values["skill_id"]) is None:
-        raise field_error("skill_id", "no such skill")
+        raise field_error("skill_id", _("no such skill"))
     prefix = values.get("postcode_prefix")
     if kind == "region" and prefix and len(prefix) > POSTCODE_LENGTHS[values["country"]]:
         raise field_error(
             "postcode_prefix",
-            f"longer than a postcode in {values['country']} "
-            f"({POSTCODE_LENGTHS[values['country']]} digits)",
+            _(
+                "longer than a postcode in {value} ({value2} digits)",
+                value=values["country"],
+                value2=POSTCODE_LENGTHS[values["country"]],
+            ),
         )
 
 
 def _check_slug_free(slug: str) -> None:
     if db.session.scalar(select(TopicGroup.id).where(TopicGroup.slug == slug)) is not None:
-        raise GroupSlugTaken(f"A topic group with slug {slug!r} exists already.", state="exists")
+        raise GroupSlugTaken(
+            _("A topic group with slug {slug!r} exists already.", slug=slug), state="exists"
+        )
 
 
 def create_group(*, actor: Principal, **fields) -> dict:

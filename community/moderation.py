@@ -23,6 +23,7 @@ from community.models import ModerationAction, TopicGroup, TopicPost
 from community.posts import Reading, reachable_post
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from notifications.service import notify
@@ -80,8 +81,8 @@ def hide(post: TopicPost, group: TopicGroup, *, actor_user_id: int, reason: str,
     notify(
         post.author_user_id,
         "community.post_hidden",
-        f"Your post in {group.name} was hidden",
-        f"A moderator hid your {what}: {reason}",
+        _l("Your post in {group_name} was hidden", group_name=group.name),
+        _l("A moderator hid your {what}: {reason}", what=what, reason=reason),
         dedupe_key=f"topic-moderation:{entry.id}",
         group_id=group.id,
         post_id=post.id,
@@ -111,7 +112,9 @@ def moderate_thread(
 ) -> dict:
     """Lock, unlock, pin or unpin a thread (THREAD_ACTIONS)."""
     if action not in THREAD_ACTIONS:
-        raise NotFound(f"No such thread action; there are: {', '.join(THREAD_ACTIONS)}.")
+        raise NotFound(
+            _("No such thread action; there are: {value}.", value=", ".join(THREAD_ACTIONS))
+        )
     thread, reading = _moderated(viewer_of(actor), thread_id, thread_only=True)
     flag, on = THREAD_ACTIONS[action]
     is_on = thread.locked_at is not None if flag == "locked" else thread.pinned

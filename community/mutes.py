@@ -20,6 +20,7 @@ from community.moderation import log_action
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Member
@@ -47,7 +48,7 @@ def mute_member(
     require_staff(viewer_of(actor))
     now = utcnow()
     if until is not None and until <= now:
-        raise field_error("until", "must be in the future")
+        raise field_error("until", _("must be in the future"))
     member = db.session.scalar(
         select(Member)
         .where(Member.id == member_id)
@@ -55,9 +56,9 @@ def mute_member(
         .execution_options(populate_existing=True)
     )
     if member is None:
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
     if open_mute(member.id, now) is not None:
-        raise AlreadyMuted("The member is muted already; lift that mute first.", state="muted")
+        raise AlreadyMuted(_("The member is muted already; lift that mute first."), state="muted")
     mute = CommunityMute(
         member_id=member.id, reason=reason, until=until, created_by_id=actor.user_id
     )
@@ -68,8 +69,8 @@ def mute_member(
     notify(
         member.user_id,
         "community.muted",
-        "You are muted in topic groups",
-        f"You cannot post in topic groups {end}: {reason}",
+        _l("You are muted in topic groups"),
+        _l("You cannot post in topic groups {end}: {reason}", end=end, reason=reason),
         dedupe_key=f"community-mute:{mute.id}",
         mute_id=mute.id,
     )
@@ -86,20 +87,20 @@ def lift_mute(*, actor: Principal, mute_id: int) -> dict:
         .execution_options(populate_existing=True)
     )
     if mute is None:
-        raise NotFound("No such mute.")
+        raise NotFound(_("No such mute."))
     now = utcnow()
     if mute.lifted_at is not None:
-        raise MuteLifted("The mute was lifted already.", state="lifted")
+        raise MuteLifted(_("The mute was lifted already."), state="lifted")
     if mute.until is not None and mute.until <= now:
-        raise MuteEnded("The mute has ended already.", state="ended")
+        raise MuteEnded(_("The mute has ended already."), state="ended")
     mute.lifted_at, mute.lifted_by_id = now, actor.user_id
     log_action(None, "unmute", actor_user_id=actor.user_id, member_id=mute.member_id)
     member = db.session.get(Member, mute.member_id)
     notify(
         member.user_id,
         "community.unmuted",
-        "You can post in topic groups again",
-        "A community manager lifted your mute.",
+        _l("You can post in topic groups again"),
+        _l("A community manager lifted your mute."),
         dedupe_key=f"community-mute:{mute.id}:lifted",
         mute_id=mute.id,
     )

@@ -31,6 +31,7 @@ from community.models import TopicGroup, TopicPost
 from crowd.core.auth import STAFF, Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Member
@@ -112,7 +113,7 @@ def load_post(post_id: int, *, lock: bool = False) -> TopicPost:
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     post = db.session.scalar(query)
     if post is None:
-        raise NotFound("No such post.")
+        raise NotFound(_("No such post."))
     return post
 
 
@@ -123,11 +124,11 @@ def reachable_post(
     (403 for a member who has not joined the group)."""
     post = load_post(post_id, lock=lock)
     if thread_only and post.parent_id is not None:
-        raise NotFound("No such thread.")
+        raise NotFound(_("No such thread."))
     reading = Reading(viewer, readable_group(viewer, post.group_id))
     thread = post if post.parent_id is None else db.session.get(TopicPost, post.parent_id)
     if not reading.sees(post) or not reading.sees(thread):
-        raise NotFound("No such post.")
+        raise NotFound(_("No such post."))
     return post, reading
 
 
@@ -191,7 +192,7 @@ def reply(*, actor: Principal, thread_id: int, body: str) -> dict:
     thread, reading = reachable_post(viewer, thread_id, lock=True, thread_only=True)
     require_may_post(viewer, reading.group, at=reading.now, rules=reading.rules, new=True)
     if thread.locked_at is not None:
-        raise ThreadLocked("The thread is locked; it takes no replies.", state="locked")
+        raise ThreadLocked(_("The thread is locked; it takes no replies."), state="locked")
     post = TopicPost(
         group_id=thread.group_id,
         parent_id=thread.id,
@@ -218,8 +219,8 @@ def _tell_thread_author(thread: TopicPost, reading: Reading, name: str, post: To
     notify(
         thread.author_user_id,
         "community.reply",
-        f"New reply: {thread.title}",
-        f"{name} replied in {reading.group.name}.",
+        _l("New reply: {thread_title}", thread_title=thread.title),
+        _l("{name} replied in {group_name}.", name=name, group_name=reading.group.name),
         dedupe_key=f"topic-thread:{thread.id}:replies:{bucket}",
         group_id=thread.group_id,
         thread_id=thread.id,
@@ -234,18 +235,21 @@ def edit_post(
     viewer = viewer_of(actor)
     post, reading = reachable_post(viewer, post_id, lock=True)
     if post.author_user_id != actor.user_id:
-        raise Forbidden("Only the author edits a post.")
+        raise Forbidden(_("Only the author edits a post."))
     if title is not None and post.parent_id is not None:
-        raise field_error("title", "replies have no title")
+        raise field_error("title", _("replies have no title"))
     require_may_post(viewer, reading.group, at=reading.now, rules=reading.rules, new=False)
     if post.hidden_at is not None:
-        raise PostHidden("A hidden post cannot be edited.", state="hidden")
+        raise PostHidden(_("A hidden post cannot be edited."), state="hidden")
     thread = post if post.parent_id is None else load_post(post.parent_id)
     if thread.locked_at is not None:
-        raise ThreadLocked("The thread is locked.", state="locked")
+        raise ThreadLocked(_("The thread is locked."), state="locked")
     if _past(post.created_at, reading.now, reading.rules):
         raise EditWindowClosed(
-            f"Posts can be edited for {reading.rules.edit_window_minutes} minutes.",
+            _(
+                "Posts can be edited for {rules_edit_window_minutes} minutes.",
+                rules_edit_window_minutes=reading.rules.edit_window_minutes,
+            ),
             state="edit_window_closed",
         )
     if body is not None:

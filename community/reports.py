@@ -21,6 +21,7 @@ from community.posts import authors_of, load_post, reachable_post
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 
@@ -71,14 +72,14 @@ def reports_view(reports: list[PostReport]) -> list[dict]:
 def report_post(*, actor: Principal, post_id: int, reason: str, note: str | None = None) -> dict:
     """Report a post you can read (not your own), once."""
     viewer = viewer_of(actor)
-    post, _ = reachable_post(viewer, post_id)
+    post, _unused = reachable_post(viewer, post_id)
     if post.author_user_id == actor.user_id:
-        raise Forbidden("You cannot report your own post.")
+        raise Forbidden(_("You cannot report your own post."))
     already = select(PostReport.id).where(
         PostReport.post_id == post.id, PostReport.reporter_user_id == actor.user_id
     )
     if db.session.scalar(already) is not None:
-        raise AlreadyReported("You reported this post already.", state="reported")
+        raise AlreadyReported(_("You reported this post already."), state="reported")
     report = PostReport(
         post_id=post.id, reporter_user_id=actor.user_id, reason=reason, note=note, status="open"
     )
@@ -98,8 +99,12 @@ def _alert_moderators(post, report: PostReport) -> None:
     )
     alert_staff(
         "community.post_reported",
-        "Post reported",
-        f"“{post.title or post.body[:60]}” was reported ({report.reason}).",
+        _l("Post reported"),
+        _l(
+            "“{value}” was reported ({report_reason}).",
+            value=post.title or post.body[:60],
+            report_reason=report.reason,
+        ),
         queue="community",
         key=f"community.post_reported:{post.id}:{first_open}",
         post_id=post.id,
@@ -147,7 +152,7 @@ def decide_report(*, actor: Principal, report_id: int, decision: str) -> dict:
     require_staff(viewer_of(actor))
     found = db.session.get(PostReport, report_id)
     if found is None:
-        raise NotFound("No such report.")
+        raise NotFound(_("No such report."))
     # The post first, then its reports: concurrent decisions queue up on the post.
     post = load_post(found.post_id, lock=True)
     reports = list(
@@ -161,7 +166,10 @@ def decide_report(*, actor: Principal, report_id: int, decision: str) -> dict:
     )
     db.session.refresh(found)
     if found.status != "open":
-        raise ReportAlreadyDecided(f"The report was {found.status} already.", state=found.status)
+        raise ReportAlreadyDecided(
+            _("The report was {found_status} already.", found_status=found.status),
+            state=found.status,
+        )
     now = utcnow()
     for report in reports:
         report.status, report.decided_by_id, report.decided_at = decision, actor.user_id, now

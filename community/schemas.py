@@ -8,6 +8,7 @@ from marshmallow import validate
 from community.models import GROUP_KINDS, MODERATION_ACTIONS, PROGRAMMES, REPORT_STATUSES
 from community.reports import DECISIONS, REPORT_REASONS
 from crowd.core.fields import Trimmed
+from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
 from members.models import COUNTRIES
@@ -73,7 +74,7 @@ class TopicGroupUpdateSchema(ma.Schema):
     @ma.validates_schema
     def not_empty(self, data, **kwargs):
         if not data:
-            raise ma.ValidationError("change at least one field")
+            raise ma.ValidationError(_("change at least one field"))
 
 
 class TopicGroupCreateSchema(TopicGroupUpdateSchema):
@@ -157,7 +158,7 @@ class TopicPostUpdateSchema(ma.Schema):
     @ma.validates_schema
     def not_empty(self, data, **kwargs):
         if not data:
-            raise ma.ValidationError("change at least one field")
+            raise ma.ValidationError(_("change at least one field"))
 
 
 class PostAuthorSchema(ma.Schema):

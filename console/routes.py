@@ -27,6 +27,7 @@ from console.web import gettext as _
 from crowd.core.auth import STAFF
 from crowd.core.db import is_retry
 from crowd.core.errors import DomainError, NotFound
+from crowd.core.i18n import _
 from crowd.core.security import limiter, rate_limit_key
 
 blp = ConsoleBlueprint("console", __name__, template_folder="templates", static_folder="static")
@@ -69,7 +70,7 @@ def sign_in():
         with throttle.keeping_failures():
             user = accounts.check_password(email, request.form.get("password") or "")
         if user.role not in STAFF:
-            raise StaffOnly("The console is for community managers and admins.")
+            raise StaffOnly(_("The console is for community managers and admins."))
     except StaffOnly as refused:
         return render("staff_only.html", status=refused.status)
     except (SignInFailed, DomainError) as refused:

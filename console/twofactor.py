@@ -28,6 +28,7 @@ from console.config import console_settings
 from console.errors import WrongCode
 from console.models import RecoveryCode, StaffTwoFactor
 from crowd.core.db import utcnow
+from crowd.core.i18n import _
 from crowd.extensions import db
 
 RECOVERY_CODES = 10
@@ -72,7 +73,7 @@ def begin_enrolment(user_id: int) -> str:
     """A fresh secret for the user (replacing an unconfirmed or unreadable one)."""
     row = db.session.get(StaffTwoFactor, user_id)
     if row is not None and row.confirmed_at is not None and _secret_of(row):
-        raise WrongCode("Two-factor is set up already.")
+        raise WrongCode(_("Two-factor is set up already."))
     secret = pyotp.random_base32()
     encrypted = _fernet().encrypt(secret.encode()).decode()
     if row is None:
@@ -128,7 +129,7 @@ def confirm_enrolment(user_id: int, code: str) -> list[str]:
     secret = _secret_of(row) if row is not None and row.confirmed_at is None else ""
     if not secret or not _accept_totp(row, secret, _digits(code)):
         throttle.record_failure(key, None)
-        raise WrongCode("The code is wrong or expired; enter the current one from the app.")
+        raise WrongCode(_("The code is wrong or expired; enter the current one from the app."))
     throttle.record_success(key)
     row.confirmed_at = utcnow()
     return _new_recovery_codes(user_id)
@@ -148,7 +149,7 @@ def verify(user_id: int, code: str) -> str:
         kind = "recovery"
     if kind is None:
         throttle.record_failure(key, None)
-        raise WrongCode("The code is wrong, expired or used already.")
+        raise WrongCode(_("The code is wrong, expired or used already."))
     throttle.record_success(key)
     return kind
 

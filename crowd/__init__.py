@@ -148,6 +148,7 @@ def _use_strict_json(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from crowd.core import audit
     from crowd.core.db import configure_engine
+    from crowd.core.i18n import init_i18n
     from crowd.core.security import install_security
     from crowd.core.unit_of_work import install_unit_of_work
     from crowd.extensions import api, db, limiter, migrate
@@ -167,6 +168,7 @@ def _init_extensions(app: Flask) -> None:
         },
     )
     limiter.init_app(app)
+    init_i18n(app)
     api.spec.components.security_scheme(
         "bearerAuth",
         {

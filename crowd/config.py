@@ -286,6 +286,13 @@ class Settings(SettingsGroup):
         validate_default=True,
     )
     password_reset_ttl_minutes: int = setting(30, "lifetime of a password-reset code", ge=1)
+    default_locale: str = setting(
+        "de",
+        "language of the texts for a request that asks for none (`Accept-Language`) from a "
+        "user who chose none, and of the notifications of users who chose none",
+        form="`de` or `en`",
+        pattern=r"^(de|en)$",
+    )
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -436,6 +443,7 @@ class Settings(SettingsGroup):
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
             "CROWD_SETTINGS": self,
+            "DEFAULT_LOCALE": self.default_locale,
             # Werkzeug refuses larger bodies with 413; crowd.core.security checks it up front.
             "MAX_CONTENT_LENGTH": self.max_request_bytes,
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",

@@ -49,6 +49,7 @@ from sqlalchemy import ColumnElement, case, exists, func, literal, select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden
+from crowd.core.i18n import _
 from crowd.core.periods import day_bounds, plus_days
 from crowd.extensions import db
 from crowd_health.config import HealthRules, health_rules
@@ -82,7 +83,7 @@ def crowd_health(
 ) -> dict:
     """Crowd-health figures for [start, end] (whole UTC days) and the filters given."""
     if not actor.is_staff:
-        raise Forbidden("Crowd health is for community managers and admins.")
+        raise Forbidden(_("Crowd health is for community managers and admins."))
     rules = health_rules()
     start, end, since, until = day_bounds(
         start, end, default_days=rules.default_days, max_days=rules.max_days

@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Trimmed
+from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema
 from crowd.core.patterns import Pattern
 from members.models import COUNTRIES
@@ -124,9 +125,9 @@ class CustomerBillingSetSchema(ma.Schema):
     @ma.validates_schema(skip_on_field_errors=True)
     def terms_fit_billing(self, data, **kwargs):
         if data["billing"] == "invoice" and data.get("payment_terms_days") is None:
-            raise ma.ValidationError("required when billing is invoice", "payment_terms_days")
+            raise ma.ValidationError(_("required when billing is invoice"), "payment_terms_days")
         if data["billing"] == "card" and data.get("payment_terms_days") is not None:
-            raise ma.ValidationError("only with billing invoice", "payment_terms_days")
+            raise ma.ValidationError(_("only with billing invoice"), "payment_terms_days")
 
 
 class CustomerQueryArgsSchema(PageArgsSchema):

@@ -18,6 +18,7 @@ from accounts.service import rename_user
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
+from crowd.core.i18n import _
 from crowd.core.locking import ROW_LOCK
 from crowd.core.pagination import paginate
 from crowd.extensions import db
@@ -57,7 +58,7 @@ def customer_for_user(user_id: int) -> Customer:
     """The customer profile of a user; NotFound when the user has none."""
     customer = db.session.scalar(select(Customer).where(Customer.user_id == user_id))
     if customer is None:
-        raise NotFound("No customer profile for this account.")
+        raise NotFound(_("No customer profile for this account."))
     return customer
 
 
@@ -87,7 +88,7 @@ def own_customer(actor: Principal, *, lock: bool = False) -> Customer:
     else:
         customer = db.session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound("No customer profile for this account.")
+        raise NotFound(_("No customer profile for this account."))
     return customer
 
 
@@ -105,7 +106,7 @@ def update_own_profile(*, actor: Principal, **changes) -> Customer:
     kind = changes.get("kind", customer.kind)
     company_name = changes.get("company_name", customer.company_name)
     if kind == "business" and not company_name:
-        raise field_error("company_name", "required for business customers")
+        raise field_error("company_name", _("required for business customers"))
     for name, value in changes.items():
         setattr(customer, name, value)
     if "display_name" in changes:
@@ -122,9 +123,9 @@ def get_customer(*, actor: Principal, customer_id: int) -> Customer:
     elif actor.role == "customer":
         visible = customer is not None and customer.user_id == actor.user_id
     else:
-        raise Forbidden("Only staff and the customer themself may see a customer.")
+        raise Forbidden(_("Only staff and the customer themself may see a customer."))
     if not visible:
-        raise NotFound("No such customer.")
+        raise NotFound(_("No such customer."))
     return customer
 
 
@@ -135,14 +136,14 @@ def set_billing(
     for business customers, by agreement. Who set it and when is kept on the customer. Jobs
     posted from now on follow it; posted ones keep how they were to be paid."""
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins set a customer's billing.")
+        raise Forbidden(_("Only community managers and admins set a customer's billing."))
     customer = db.session.get(
         Customer, customer_id, with_for_update=ROW_LOCK, populate_existing=True
     )
     if customer is None:
-        raise NotFound("No such customer.")
+        raise NotFound(_("No such customer."))
     if billing == "invoice" and customer.kind != "business":
-        raise field_error("billing", "invoicing by agreement is for business customers only")
+        raise field_error("billing", _("invoicing by agreement is for business customers only"))
     customer.billing = billing
     customer.payment_terms_days = payment_terms_days
     customer.billing_set_by_user_id = actor.user_id
@@ -162,7 +163,7 @@ def search_customers(
 ) -> dict:
     """One page of customers for staff, filtered by name, kind and address country."""
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins may list customers.")
+        raise Forbidden(_("Only community managers and admins may list customers."))
     query: Select = select(Customer)
     if q:
         pattern = "%" + _escape_like(q) + "%"
@@ -199,7 +200,7 @@ def _addresses(customer_id: int) -> list[CustomerAddress]:
 def _own_address(customer: Customer, address_id: int) -> CustomerAddress:
     address = db.session.get(CustomerAddress, address_id)
     if address is None or address.customer_id != customer.id:
-        raise NotFound("No such address.")
+        raise NotFound(_("No such address."))
     return address
 
 
@@ -228,7 +229,10 @@ def add_address(*, actor: Principal, is_default: bool = False, **fields) -> Cust
     addresses = _addresses(customer.id)
     if len(addresses) >= MAX_ADDRESSES:
         raise AddressLimitReached(
-            f"A customer can keep at most {MAX_ADDRESSES} addresses; delete one first."
+            _(
+                "A customer can keep at most {MAX_ADDRESSES} addresses; delete one first.",
+                MAX_ADDRESSES=MAX_ADDRESSES,
+            )
         )
     address = CustomerAddress(customer_id=customer.id, is_default=False, **fields)
     db.session.add(address)
@@ -252,7 +256,7 @@ def update_address(
         raise field_error("postcode", message)
     if is_default is False and address.is_default:
         # Every customer with addresses has exactly one default; it moves, it is not unset.
-        raise field_error("is_default", "make another address the default instead")
+        raise field_error("is_default", _("make another address the default instead"))
     for name, value in changes.items():
         setattr(address, name, value)
     if is_default:
@@ -326,11 +330,18 @@ def add_favourite(*, actor: Principal, member_id: int) -> ListedMember:
     customer = own_customer(actor, lock=True)
     member = _listable_member(actor, member_id)
     if db.session.get(BlockedMember, (customer.id, member.id)) is not None:
-        raise MemberBlocked("This member is blocked; unblock them before making them a favourite.")
+        raise MemberBlocked(
+            _("This member is blocked; unblock them before making them a favourite.")
+        )
     entry = db.session.get(FavouriteMember, (customer.id, member.id))
     if entry is None:
         if _count(FavouriteMember, customer.id) >= MAX_FAVOURITES:
-            raise FavouriteLimitReached(f"A customer can keep at most {MAX_FAVOURITES} favourites.")
+            raise FavouriteLimitReached(
+                _(
+                    "A customer can keep at most {MAX_FAVOURITES} favourites.",
+                    MAX_FAVOURITES=MAX_FAVOURITES,
+                )
+            )
         entry = FavouriteMember(customer_id=customer.id, member_id=member.id)
         db.session.add(entry)
         db.session.flush()
@@ -342,7 +353,7 @@ def remove_favourite(*, actor: Principal, member_id: int) -> None:
     customer = own_customer(actor, lock=True)
     entry = db.session.get(FavouriteMember, (customer.id, member_id))
     if entry is None:
-        raise NotFound("This member is not among your favourites.")
+        raise NotFound(_("This member is not among your favourites."))
     db.session.delete(entry)
 
 
@@ -358,7 +369,9 @@ def block_member(*, actor: Principal, member_id: int, reason: str | None = None)
     entry = db.session.get(BlockedMember, (customer.id, member.id))
     if entry is None:
         if _count(BlockedMember, customer.id) >= MAX_BLOCKED:
-            raise BlockLimitReached(f"A customer can block at most {MAX_BLOCKED} members.")
+            raise BlockLimitReached(
+                _("A customer can block at most {MAX_BLOCKED} members.", MAX_BLOCKED=MAX_BLOCKED)
+            )
         entry = BlockedMember(customer_id=customer.id, member_id=member.id)
         db.session.add(entry)
     entry.reason = reason or None
@@ -374,5 +387,5 @@ def unblock_member(*, actor: Principal, member_id: int) -> None:
     customer = own_customer(actor, lock=True)
     entry = db.session.get(BlockedMember, (customer.id, member_id))
     if entry is None:
-        raise NotFound("This member is not blocked.")
+        raise NotFound(_("This member is not blocked."))
     db.session.delete(entry)

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import field_error
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from helpcentre.common import article_target, find_article
@@ -29,7 +30,7 @@ from members.models import Skill
 
 def _check_category(category_id: int) -> None:
     if db.session.get(HelpCategory, category_id) is None:
-        raise field_error("category_id", "no such category")
+        raise field_error("category_id", _("no such category"))
 
 
 def _check_skills(skill_ids: list[int]) -> list[int]:
@@ -38,13 +39,15 @@ def _check_skills(skill_ids: list[int]) -> list[int]:
         known = set(db.session.scalars(select(Skill.id).where(Skill.id.in_(wanted))))
         unknown = [skill_id for skill_id in wanted if skill_id not in known]
         if unknown:
-            raise field_error("skill_ids", f"no such skills: {', '.join(map(str, unknown))}")
+            raise field_error(
+                "skill_ids", _("no such skills: {value}", value=", ".join(map(str, unknown)))
+            )
     return wanted
 
 
 def _check_levels(min_rank: int | None, max_rank: int | None) -> None:
     if min_rank is not None and max_rank is not None and min_rank > max_rank:
-        raise field_error("min_level_rank", "must not exceed max_level_rank")
+        raise field_error("min_level_rank", _("must not exceed max_level_rank"))
 
 
 def _check_slug(slug: str, *, other_than: int | None = None) -> None:
@@ -52,7 +55,9 @@ def _check_slug(slug: str, *, other_than: int | None = None) -> None:
     if other_than is not None:
         query = query.where(HelpArticle.id != other_than)
     if db.session.scalar(query) is not None:
-        raise ArticleSlugTaken(f"An article with slug {slug!r} exists already.", state="slug_taken")
+        raise ArticleSlugTaken(
+            _("An article with slug {slug!r} exists already.", slug=slug), state="slug_taken"
+        )
 
 
 def _set_skills(article_id: int, skill_ids: list[int]) -> None:
@@ -172,7 +177,7 @@ def publish(*, actor: Principal, ref: str | int, version_id: int | None = None) 
     else:
         version = db.session.scalar(query.where(ArticleVersion.id == version_id))
         if version is None:
-            raise field_error("version_id", "no such version of this article")
+            raise field_error("version_id", _("no such version of this article"))
     if article.status == status and article.published_version_id == version.id:
         return article_detail(article, actor=actor)
     now = utcnow()

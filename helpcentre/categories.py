@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from helpcentre.errors import CategorySlugTaken
 from helpcentre.models import HelpCategory
@@ -17,7 +18,7 @@ def _slug_taken(slug: str, *, other_than: int | None = None) -> None:
         query = query.where(HelpCategory.id != other_than)
     if db.session.scalar(query) is not None:
         raise CategorySlugTaken(
-            f"A category with slug {slug!r} exists already.", state="slug_taken"
+            _("A category with slug {slug!r} exists already.", slug=slug), state="slug_taken"
         )
 
 
@@ -34,7 +35,7 @@ def update_category(*, actor: Principal, category_id: int, **changes) -> HelpCat
     """Rename, re-slug or move a category."""
     category = db.session.get(HelpCategory, category_id)
     if category is None:
-        raise NotFound("No such help category.")
+        raise NotFound(_("No such help category."))
     if "slug" in changes:
         _slug_taken(changes["slug"], other_than=category.id)
     for name, value in changes.items():

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, func, select, true
 
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from helpcentre.errors import ArticleStateConflict
 from helpcentre.models import HelpArticle
@@ -42,7 +43,10 @@ def article_target(status: str, action: str) -> str:
     """The article's next status for `action`; 409 with the current state when not allowed."""
     target = ARTICLE_TRANSITIONS.get((status, action))
     if target is None:
-        raise ArticleStateConflict(f"Cannot {action} an article that is {status}.", state=status)
+        raise ArticleStateConflict(
+            _("Cannot {action} an article that is {status}.", action=action, status=status),
+            state=status,
+        )
     return target
 
 
@@ -72,7 +76,7 @@ def find_article(ref: str | int, *, actor: Principal, lock: bool = False) -> Hel
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     article = db.session.scalar(query)
     if article is None:
-        raise NotFound("No such help article.")
+        raise NotFound(_("No such help article."))
     return article
 
 

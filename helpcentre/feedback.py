@@ -9,6 +9,7 @@ from accounts.models import User
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from helpcentre.common import find_article
@@ -27,7 +28,7 @@ def give_feedback(
     # tap is one answer and the counts stay exactly the number of answers of each kind.
     article = find_article(ref, actor=actor, lock=True)
     if article.published_version_id is None:
-        raise NotFound("No such help article.")
+        raise NotFound(_("No such help article."))
     now = utcnow()
     answer = db.session.scalar(
         select(ArticleFeedback)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound, field_error
+from crowd.core.i18n import _
 from crowd.extensions import db
 from helpcentre.common import find_article
 from helpcentre.errors import ArticleAlreadyLinked
@@ -34,7 +35,7 @@ def add_link_target(kind: str, check: Callable[[str], None]) -> None:
 def _check_target(target_kind: str, target_key: str) -> None:
     check = _TARGET_CHECKS.get(target_kind)
     if check is None:
-        raise field_error("target_kind", "this kind of target cannot be linked now")
+        raise field_error("target_kind", _("this kind of target cannot be linked now"))
     check(target_key)
 
 
@@ -53,7 +54,11 @@ def add_link(
     )
     if existing is not None:
         raise ArticleAlreadyLinked(
-            f"The article is linked to {target_kind} {target_key!r} already.",
+            _(
+                "The article is linked to {target_kind} {target_key!r} already.",
+                target_kind=target_kind,
+                target_key=target_key,
+            ),
             state="linked",
             link_id=existing,
         )
@@ -75,6 +80,6 @@ def remove_link(*, actor: Principal, ref: str | int, link_id: int) -> None:
     article = find_article(ref, actor=actor)
     link = db.session.get(ArticleLink, link_id)
     if link is None or link.article_id != article.id:
-        raise NotFound("No such link of this article.")
+        raise NotFound(_("No such link of this article."))
     db.session.delete(link)
     db.session.flush()

@@ -7,6 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Trimmed
+from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
 from helpcentre.models import ARTICLE_AUDIENCES, ARTICLE_STATUSES, LINK_TARGETS
@@ -47,7 +48,7 @@ def _position(**kwargs) -> ma.fields.Integer:
 
 def _not_empty(data: dict) -> None:
     if not data:
-        raise ma.ValidationError("change at least one field")
+        raise ma.ValidationError(_("change at least one field"))
 
 
 # --- categories -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable, field_error
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from jobs.dispatch import (
     customer_user_id,
@@ -45,7 +46,7 @@ def _own_offer(actor: Principal, offer_id: int) -> tuple[int, Offer]:
     member_id = actor.require_member_id()
     offer = db.session.get(Offer, offer_id)
     if offer is None or offer.member_id != member_id:
-        raise NotFound("No such offer.")
+        raise NotFound(_("No such offer."))
     return member_id, offer
 
 
@@ -62,7 +63,7 @@ def _require_pending(offer: Offer, action: str, now: datetime) -> None:
     """409 unless the offer may still be answered: pending (the table says) and not overdue."""
     next_offer_status(offer, action)
     if offer.expires_at <= now:
-        raise OfferExpired("This offer has expired.", state="expired")
+        raise OfferExpired(_("This offer has expired."), state="expired")
 
 
 def accept_offer(*, actor: Principal, offer_id: int) -> Job:
@@ -74,7 +75,9 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     now = utcnow()
     _require_pending(offer, "accept", now)
     if job.status != "offered" or job.assigned_member_id is not None:
-        raise OfferTaken(f"This job is {job.status.replace('_', ' ')} now.", state=job.status)
+        raise OfferTaken(
+            _("This job is {value} now.", value=job.status.replace("_", " ")), state=job.status
+        )
     problems = eligibility_problems(job, member.id)
     if problems:
         raise NoLongerEligible(
@@ -83,7 +86,7 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     fit = member_window(job, member.id)
     if fit is None:
         raise ScheduleClash(
-            "None of the job's windows fits your calendar any more.", state=job.status
+            _("None of the job's windows fits your calendar any more."), state=job.status
         )
     # Matching checked the calendar; this re-check under the member lock is what makes two
     # simultaneous accepts of overlapping jobs by one member impossible.
@@ -157,8 +160,12 @@ def _tell_assigned(job: Job, member: Member, event: JobEvent) -> None:
     notify(
         customer_user_id(job),
         "job.assigned",
-        "A member takes your job",
-        f"{member.display_name} will come on {job.scheduled_start:%Y-%m-%d %H:%M} UTC.",
+        _l("A member takes your job"),
+        _l(
+            "{member_display_name} will come on {job_scheduled_start:%Y-%m-%d %H:%M} UTC.",
+            member_display_name=member.display_name,
+            job_scheduled_start=job.scheduled_start,
+        ),
         dedupe_key=f"job.assigned:{event.id}",
         job_id=job.id,
     )
@@ -177,11 +184,11 @@ def assign_member(
     """Staff assign a member directly; an ineligible one only with `override` and a reason."""
     job = lock_job(job_id)
     if job is None:
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     next_status(job, "assign", "staff")  # 409 with the state when the job is past assignment
     member = lock_member(member_id)
     if member is None:
-        raise field_error("member_id", "no such member")
+        raise field_error("member_id", _("no such member"))
     problems = eligibility_problems(job, member.id)
     fit = member_window(job, member.id) if not problems else None
     start = _chosen_start(job, window_id, fit)
@@ -190,8 +197,10 @@ def assign_member(
         clash = schedule_conflict(member, start, end, job_id=job.id)
         if problems or clash:
             raise Unprocessable(
-                "The member is not eligible for this job; send override with a reason to "
-                "assign anyway.",
+                _(
+                    "The member is not eligible for this job; send override with "
+                    "a reason to assign anyway."
+                ),
                 errors={"json": {"member_id": problems or [clash]}},
             )
     now = utcnow()
@@ -216,8 +225,8 @@ def assign_member(
     notify(
         member.user_id,
         "job.assigned",
-        "You have a new job",
-        f"{job.title} on {start:%Y-%m-%d %H:%M} UTC.",
+        _l("You have a new job"),
+        _l("{job_title} on {start:%Y-%m-%d %H:%M} UTC.", job_title=job.title, start=start),
         dedupe_key=f"job.assigned.member:{event.id}",
         job_id=job.id,
     )
@@ -230,7 +239,7 @@ def _chosen_start(job: Job, window_id: int | None, fit: Fit | None) -> datetime:
     if window_id is not None:
         window = next((w for w in job.windows if w.id == window_id), None)
         if window is None:
-            raise field_error("window_id", "not a window of this job")
+            raise field_error("window_id", _("not a window of this job"))
         # Inside the chosen window, start where the member is free if matching found that.
         return fit.starts_at if fit is not None and fit.window_id == window.id else window.starts_at
     if fit is not None:

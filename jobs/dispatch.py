@@ -37,6 +37,7 @@ from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
 from crowd.core.events import Event, declare, emit
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.config import job_rules
@@ -181,11 +182,11 @@ def dispatch_now(*, actor: Principal, job_id: int) -> WaveOutcome:
     """Staff send the next wave now, e.g. after escalation: a fresh round, escalation cleared."""
     job = lock_job(job_id)
     if job is None:
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     # The state machine says whether staff may dispatch now (409 with the current state).
     next_status(job, "dispatch", "staff")
     if pending_offer_count(job.id):
-        raise OffersPending("Offers of this job are still pending.", state=job.status)
+        raise OffersPending(_("Offers of this job are still pending."), state=job.status)
     held = hold_reason(job)
     if held:
         raise DispatchHeld(held, state=job.status)
@@ -193,7 +194,7 @@ def dispatch_now(*, actor: Principal, job_id: int) -> WaveOutcome:
     outcome = _dispatch(job, actor="staff", actor_user_id=actor.user_id)
     if outcome.outcome != "offers":
         raise NoCandidateLeft(
-            "No eligible member is left to offer this job; assign one directly.",
+            _("No eligible member is left to offer this job; assign one directly."),
             state=job.status,
         )
     return outcome
@@ -278,8 +279,13 @@ def _send_offers(
     record_offers_received([pick.member_id for pick in picks])
     notify_many(
         "offer.new",
-        "New job offer" if not exclusive else "A customer asked for you",
-        f"{job.title} in {job.city}; answer by {expires_at:%Y-%m-%d %H:%M} UTC.",
+        _l("New job offer") if not exclusive else _l("A customer asked for you"),
+        _l(
+            "{job_title} in {job_city}; answer by {expires_at:%Y-%m-%d %H:%M} UTC.",
+            job_title=job.title,
+            job_city=job.city,
+            expires_at=expires_at,
+        ),
         recipients=[
             (pick.user_id, f"offer.new:{offer.id}", {"offer_id": offer.id, "job_id": job.id})
             for pick, offer in zip(picks, offers, strict=True)
@@ -322,14 +328,16 @@ def withdraw_pending_offers(
         .with_for_update(of=Offer, key_share=True)
         .execution_options(populate_existing=True)
     ).all()
-    for offer, _ in rows:
+    for offer, _unused in rows:
         offer_transition(
             offer, "withdraw", by=by, actor_user_id=actor_user_id, now=now, reason=reason
         )
     notify_many(
         "offer.withdrawn",
-        "Offer withdrawn",
-        f"{job.title}: " + ("another member took it." if reason == "taken" else reason),
+        _l("Offer withdrawn"),
+        _l("{job_title}: another member took it.", job_title=job.title)
+        if reason == "taken"
+        else _l("{job_title}: {reason}", job_title=job.title, reason=reason),
         recipients=[
             (user_id, f"offer.withdrawn:{offer.id}", {"offer_id": offer.id, "job_id": job.id})
             for offer, user_id in rows

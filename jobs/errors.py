@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crowd.core.errors import Conflict
+from crowd.core.i18n import _l
 
 # --- offers --------------------------------------------------------------------------------
 
@@ -11,31 +12,31 @@ class OfferTaken(Conflict):
     """The job is no longer on offer: another member took it, or it was withdrawn from
     matching (cancelled); `state` is the offer's (withdrawn) or the job's."""
 
-    title, type_slug = "Offer taken", "offer-taken"
+    title, type_slug = _l("Offer taken"), "offer-taken"
 
 
 class OfferExpired(Conflict):
     """The offer's time to answer has passed."""
 
-    title, type_slug = "Offer expired", "offer-expired"
+    title, type_slug = _l("Offer expired"), "offer-expired"
 
 
 class OfferAlreadyAnswered(Conflict):
     """The offer was accepted or declined already; `state` says which."""
 
-    title, type_slug = "Offer already answered", "offer-already-answered"
+    title, type_slug = _l("Offer already answered"), "offer-already-answered"
 
 
 class NoLongerEligible(Conflict):
     """The member no longer meets the job's conditions (level, skills, distance …)."""
 
-    title, type_slug = "No longer eligible", "no-longer-eligible"
+    title, type_slug = _l("No longer eligible"), "no-longer-eligible"
 
 
 class ScheduleClash(Conflict):
     """The job no longer fits the member's calendar: another job of theirs overlaps it."""
 
-    title, type_slug = "Schedule clash", "schedule-clash"
+    title, type_slug = _l("Schedule clash"), "schedule-clash"
 
 
 def offer_refusal(offer_status: str) -> type[Conflict]:
@@ -51,55 +52,55 @@ def offer_refusal(offer_status: str) -> type[Conflict]:
 class JobStateConflict(Conflict):
     """The job's state does not allow this action now; `state` is the job's state."""
 
-    title, type_slug = "Job state does not allow this", "job-state-conflict"
+    title, type_slug = _l("Job state does not allow this"), "job-state-conflict"
 
 
 class JobNotConfirmable(JobStateConflict):
     """Only a completed job can be confirmed; `state` is the job's state."""
 
-    title, type_slug = "Job not confirmable", "job-not-confirmable"
+    title, type_slug = _l("Job not confirmable"), "job-not-confirmable"
 
 
 class JobNotCancellable(JobStateConflict):
     """The job is past the point where it can be cancelled; `state` is the job's state."""
 
-    title, type_slug = "Job not cancellable", "job-not-cancellable"
+    title, type_slug = _l("Job not cancellable"), "job-not-cancellable"
 
 
 class JobNotStartable(JobStateConflict):
     """Only an assigned job can be started; `state` is the job's state."""
 
-    title, type_slug = "Job not startable", "job-not-startable"
+    title, type_slug = _l("Job not startable"), "job-not-startable"
 
 
 class CheckInNotOpen(Conflict):
     """Too early to check in: `opens_at` says when check-in opens (before the window)."""
 
-    title, type_slug = "Check-in not open yet", "check-in-not-open"
+    title, type_slug = _l("Check-in not open yet"), "check-in-not-open"
 
 
 class JobNotCompletable(JobStateConflict):
     """Only a job in progress can be completed; `state` is the job's state."""
 
-    title, type_slug = "Job not completable", "job-not-completable"
+    title, type_slug = _l("Job not completable"), "job-not-completable"
 
 
 class JobNotDisputable(JobStateConflict):
     """Only a completed (or, for the customer, confirmed) job can be disputed."""
 
-    title, type_slug = "Job not disputable", "job-not-disputable"
+    title, type_slug = _l("Job not disputable"), "job-not-disputable"
 
 
 class JobNotAssignable(JobStateConflict):
     """The job is past assignment (assigned, started or finished); `state` is its state."""
 
-    title, type_slug = "Job not assignable", "job-not-assignable"
+    title, type_slug = _l("Job not assignable"), "job-not-assignable"
 
 
 class JobNotWithdrawable(JobStateConflict):
     """Only an assigned job, not yet started, can be given back by its member."""
 
-    title, type_slug = "Job not withdrawable", "job-not-withdrawable"
+    title, type_slug = _l("Job not withdrawable"), "job-not-withdrawable"
 
 
 _REFUSED = {
@@ -124,28 +125,28 @@ def refused_transition(action: str) -> type[JobStateConflict]:
 class OffersPending(Conflict):
     """Staff asked for a new wave while offers of the job are still waiting for answers."""
 
-    title, type_slug = "Offers still pending", "offers-pending"
+    title, type_slug = _l("Offers still pending"), "offers-pending"
 
 
 class DispatchHeld(Conflict):
     """A dispatch gate holds the job (e.g. its payment is not authorised): no offers yet."""
 
-    title, type_slug = "Dispatch held", "dispatch-held"
+    title, type_slug = _l("Dispatch held"), "dispatch-held"
 
 
 class NoCandidateLeft(Conflict):
     """No eligible member is left to offer the job to; assign one directly."""
 
-    title, type_slug = "No candidate left", "no-candidate-left"
+    title, type_slug = _l("No candidate left"), "no-candidate-left"
 
 
 class JobNotReviewable(Conflict):
     """A job can be reviewed once it is completed; `state` is the job's state."""
 
-    title, type_slug = "Job not reviewable", "job-not-reviewable"
+    title, type_slug = _l("Job not reviewable"), "job-not-reviewable"
 
 
 class AlreadyReviewed(Conflict):
     """The caller's side has reviewed this job already (once per side)."""
 
-    title, type_slug = "Already reviewed", "already-reviewed"
+    title, type_slug = _l("Already reviewed"), "already-reviewed"

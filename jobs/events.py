@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from accounts.staff_alerts import alert_staff
 from crowd.core.events import Event, subscribe
+from crowd.core.i18n import _l
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.dispatch import withdraw_pending_offers
@@ -48,7 +49,7 @@ def tell_confirmed(event: Event) -> None:
     """Tell the member, and the customer unless they confirmed it themselves."""
     job = _job(event)
     by = event.payload["by"]
-    title = "Job confirmed" if by != "system" else "Job confirmed automatically"
+    title = _l("Job confirmed") if by != "system" else _l("Job confirmed automatically")
     stamp = int(job.confirmed_at.timestamp())
     for user_id in _parties(job, event, member=job.assigned_member_id is not None):
         notify(
@@ -82,8 +83,12 @@ def tell_cancelled(event: Event) -> None:
         notify(
             user_id,
             "job.cancelled",
-            "Job cancelled",
-            f"“{job.title}” was cancelled: {job.cancel_reason}",
+            _l("Job cancelled"),
+            _l(
+                "“{job_title}” was cancelled: {job_cancel_reason}",
+                job_title=job.title,
+                job_cancel_reason=job.cancel_reason,
+            ),
             dedupe_key=f"job.cancelled:{job.id}:{user_id}",
             job_id=job.id,
         )
@@ -106,8 +111,12 @@ def tell_staff_escalated(event: Event) -> None:
     job = _job(event)
     alert_staff(
         "job.escalated",
-        "Job needs a member",
-        f"“{job.title}” was escalated: {event.payload['reason']}",
+        _l("Job needs a member"),
+        _l(
+            "“{job_title}” was escalated: {value}",
+            job_title=job.title,
+            value=event.payload["reason"],
+        ),
         queue="dispatch",
         key=f"job.escalated:{job.id}:{event.occurred_at.isoformat()}",
         country=job.country,

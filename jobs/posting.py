@@ -15,6 +15,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.errors import field_error
 from crowd.core.events import Event, declare, emit
+from crowd.core.i18n import _
 from crowd.extensions import db
 from customers.models import Customer, CustomerAddress
 from customers.service import blocked_member_ids, customer_for_user
@@ -37,7 +38,7 @@ def hourly_estimate(rate: int, duration_minutes: int) -> int:
 def _category(slug: str) -> SkillCategory:
     category = db.session.scalar(select(SkillCategory).where(SkillCategory.slug == slug))
     if category is None:
-        raise field_error("category", f"unknown category '{slug}'")
+        raise field_error("category", _("unknown category '{slug}'", slug=slug))
     return category
 
 
@@ -45,10 +46,17 @@ def _skills(slugs: list[str], category: SkillCategory) -> list[Skill]:
     found = {s.slug: s for s in db.session.scalars(select(Skill).where(Skill.slug.in_(slugs)))}
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
-        raise field_error("skills", f"unknown skill(s): {', '.join(unknown)}")
+        raise field_error("skills", _("unknown skill(s): {value}", value=", ".join(unknown)))
     foreign = [slug for slug in slugs if found[slug].category_id != category.id]
     if foreign:
-        raise field_error("skills", f"not in category '{category.slug}': {', '.join(foreign)}")
+        raise field_error(
+            "skills",
+            _(
+                "not in category '{category_slug}': {value}",
+                category_slug=category.slug,
+                value=", ".join(foreign),
+            ),
+        )
     return [found[slug] for slug in slugs]
 
 
@@ -61,7 +69,7 @@ def _place(customer: Customer, address_id: int | None, address: dict | None) -> 
     if address_id is not None:
         saved = db.session.get(CustomerAddress, address_id)
         if saved is None or saved.customer_id != customer.id:
-            raise field_error("address_id", "no such address among yours")
+            raise field_error("address_id", _("no such address among yours"))
     else:
         saved = db.session.scalar(
             select(CustomerAddress).where(
@@ -69,7 +77,7 @@ def _place(customer: Customer, address_id: int | None, address: dict | None) -> 
             )
         )
         if saved is None:
-            raise field_error("address", "send address_id or an address (you have no default)")
+            raise field_error("address", _("send address_id or an address (you have no default)"))
     return {"address_id": saved.id, "street": saved.street} | {
         key: getattr(saved, key) for key in PLACE
     }
@@ -80,9 +88,9 @@ def _preferred_member(customer: Customer, member_id: int | None) -> int | None:
         return None
     member = db.session.get(Member, member_id)
     if member is None or member.status != "active":
-        raise field_error("preferred_member_id", "no active member with this id")
+        raise field_error("preferred_member_id", _("no active member with this id"))
     if member.id in blocked_member_ids(customer.id):
-        raise field_error("preferred_member_id", "you blocked this member")
+        raise field_error("preferred_member_id", _("you blocked this member"))
     return member.id
 
 
@@ -111,7 +119,11 @@ def post_job(
     if COUNTRY_CURRENCY[place["country"]] != currency:
         raise field_error(
             "currency",
-            f"jobs in {place['country']} are priced in {COUNTRY_CURRENCY[place['country']]}",
+            _(
+                "jobs in {value} are priced in {value2}",
+                value=place["country"],
+                value2=COUNTRY_CURRENCY[place["country"]],
+            ),
         )
     preferred = _preferred_member(customer, preferred_member_id)
     if pricing["kind"] == "fixed":
@@ -120,7 +132,7 @@ def post_job(
         rate = pricing["rate"]
         price = hourly_estimate(rate, duration_minutes)
         if price < 1:
-            raise field_error("pricing", "rate × duration rounds to nothing; raise the rate")
+            raise field_error("pricing", _("rate × duration rounds to nothing; raise the rate"))
 
     job = Job(
         customer_id=customer.id,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from customers.models import Customer
@@ -52,7 +53,7 @@ def job_for(actor: Principal, job_id: int, *, lock: bool = False) -> Job:
     customer_id = None if actor.is_staff else customer_id_for(actor)
     job = lock_job(job_id) if lock else db.session.get(Job, job_id)
     if job is None or (customer_id is not None and job.customer_id != customer_id):
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     return job
 
 

@@ -20,6 +20,7 @@ from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.events import Event, emit
+from crowd.core.i18n import _, _l
 from crowd.core.locking import lock_rows
 from crowd.core.pagination import paginate
 from crowd.extensions import db
@@ -69,7 +70,7 @@ def _party_job(actor: Principal, job_id: int, *, lock: bool = False) -> tuple[Jo
     job = lock_job(job_id) if lock else db.session.get(Job, job_id)
     side = _side_of(actor, job)
     if side is None:
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     return job, side
 
 
@@ -94,8 +95,12 @@ def _check_tags(author: str, tags: list[str]) -> list[str]:
         about = "member" if author == "customer" else "customer"
         raise field_error(
             "tags",
-            f"unknown tag(s) {', '.join(unknown)} for a review of a {about}; "
-            f"use: {', '.join(allowed)}",
+            _(
+                "unknown tag(s) {value} for a review of a {about}; use: {value2}",
+                value=", ".join(unknown),
+                about=about,
+                value2=", ".join(allowed),
+            ),
         )
     # Keep the caller's order, drop repeats.
     return list(dict.fromkeys(tags))
@@ -115,19 +120,21 @@ def submit_review(
     period is over; otherwise a publish task is scheduled for the end of the blind period.
     """
     if actor.is_staff:
-        raise Forbidden("Only the job's customer and its member review it.")
+        raise Forbidden(_("Only the job's customer and its member review it."))
     job, side = _party_job(actor, job_id, lock=True)
     if job.status not in REVIEWABLE:
         raise JobNotReviewable(
-            f"A job can be reviewed once it is completed; this one is "
-            f"{job.status.replace('_', ' ')}.",
+            _(
+                "A job can be reviewed once it is completed; this one is {value}.",
+                value=job.status.replace("_", " "),
+            ),
             state=job.status,
         )
     tags = _check_tags(side, tags or [])
     # The job's row lock serialises both parties' reviews: the check below sees the other's.
     reviews = _reviews_of(job.id)
     if any(review.author == side for review in reviews):
-        raise AlreadyReviewed("You have already reviewed this job.")
+        raise AlreadyReviewed(_("You have already reviewed this job."))
     review = Review(
         job_id=job.id,
         author=side,
@@ -205,8 +212,8 @@ def _publish(job: Job, review: Review, now: datetime) -> None:
     notify(
         reviewed_user_id,
         "review.published",
-        f"You have a new {review.stars}-star review",
-        f'A review of your part in the job "{job.title}" is now visible.',
+        _l("You have a new {review_stars}-star review", review_stars=review.stars),
+        _l('A review of your part in the job "{job_title}" is now visible.', job_title=job.title),
         dedupe_key=f"review.published:{review.id}",
         job_id=job.id,
         review_id=review.id,
@@ -268,7 +275,7 @@ def job_reviews(*, actor: Principal, job_id: int) -> dict:
     if actor.is_staff:
         job = db.session.get(Job, job_id)
         if job is None:
-            raise NotFound("No such job.")
+            raise NotFound(_("No such job."))
         side = None
     else:
         job, side = _party_job(actor, job_id)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.events import Event, declare, emit
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.config import job_rules
@@ -113,8 +114,11 @@ def dispute_job(*, actor: Principal, job_id: int, reason: str) -> dict:
     )
     if job.status not in DISPUTABLE:
         raise JobNotDisputable(
-            f"Only a completed or confirmed job can be disputed; job {job.id} is "
-            f"{job.status.replace('_', ' ')}.",
+            _(
+                "Only a completed or confirmed job can be disputed; job {job_id} is {value}.",
+                job_id=job.id,
+                value=job.status.replace("_", " "),
+            ),
             state=job.status,
         )
     transition(
@@ -168,8 +172,12 @@ def send_reminder(job_id: int, kind: str) -> bool:
         notify(
             user_id,
             "job.reminder",
-            "Upcoming job",
-            f"“{job.title}” starts at {job.scheduled_start.isoformat()}.",
+            _l("Upcoming job"),
+            _l(
+                "“{job_title}” starts at {value}.",
+                job_title=job.title,
+                value=job.scheduled_start.isoformat(),
+            ),
             dedupe_key=f"job.reminder:{job.id}:{kind}:{user_id}:{start}",
             job_id=job.id,
             starts_at=job.scheduled_start.isoformat(),

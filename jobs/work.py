@@ -17,6 +17,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from customers.models import Customer
@@ -194,7 +195,7 @@ def get_my_offer(*, actor: Principal, offer_id: int) -> dict:
     member_id = actor.require_member_id()
     offer = db.session.get(Offer, offer_id)
     if offer is None or offer.member_id != member_id:
-        raise NotFound("No such offer.")
+        raise NotFound(_("No such offer."))
     return _offer_view(offer, _home(member_id))
 
 
@@ -237,7 +238,7 @@ def _own_job(actor: Principal, job_id: int, *, lock: bool) -> Job:
     member_id = actor.require_member_id()
     job = lock_job(job_id) if lock else db.session.get(Job, job_id)
     if job is None or job.assigned_member_id != member_id:
-        raise NotFound("No such job among yours.")
+        raise NotFound(_("No such job among yours."))
     return job
 
 
@@ -256,7 +257,11 @@ def _refuse_early_check_in(job: Job, now: datetime) -> None:
     opens_at = job.scheduled_start - timedelta(minutes=lead)
     if now < opens_at:
         raise CheckInNotOpen(
-            f"Check-in opens at {opens_at.isoformat()}, {lead} minutes before the window.",
+            _(
+                "Check-in opens at {value}, {lead} minutes before the window.",
+                value=opens_at.isoformat(),
+                lead=lead,
+            ),
             state=job.status,
             opens_at=opens_at.isoformat(),
             scheduled_start=job.scheduled_start.isoformat(),
@@ -273,8 +278,8 @@ def start_job(*, actor: Principal, job_id: int) -> dict:
     notify(
         customer_user_id(job),
         "job.started",
-        "Work has started",
-        f"{job.title}: the member has checked in.",
+        _l("Work has started"),
+        _l("{job_title}: the member has checked in.", job_title=job.title),
         dedupe_key=f"job.started:{job.id}",
         job_id=job.id,
     )
@@ -309,8 +314,8 @@ def complete_job(
     notify(
         customer_user_id(job),
         "job.completed",
-        "Your job is done",
-        f"{job.title}: please check the work report and confirm.",
+        _l("Your job is done"),
+        _l("{job_title}: please check the work report and confirm.", job_title=job.title),
         dedupe_key=f"job.completed:{job.id}",
         job_id=job.id,
     )
@@ -341,8 +346,8 @@ def cancel_job(*, actor: Principal, job_id: int, reason: str) -> dict:
     notify(
         customer_user_id(job),
         "job.member_withdrew",
-        "Your member had to cancel",
-        f"{job.title}: we are looking for another member.",
+        _l("Your member had to cancel"),
+        _l("{job_title}: we are looking for another member.", job_title=job.title),
         dedupe_key=f"job.member_withdrew:{event.id}",
         job_id=job.id,
     )

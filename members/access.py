@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from members.models import Member
@@ -33,7 +34,7 @@ def own_member(actor: Principal, *, lock: bool = False) -> Member:
     """The caller's own member profile, locked when asked; 404 when the account has none."""
     member = _load(actor.require_member_id(), lock=lock)
     if member is None:
-        raise NotFound("You have no crowd member profile.")
+        raise NotFound(_("You have no crowd member profile."))
     return member
 
 

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import within_documented_length
+from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema
 from crowd.core.patterns import Pattern
 from members.models import COUNTRIES, MEMBER_KINDS, MEMBER_STATUSES
@@ -88,7 +89,7 @@ class AvailabilitySlotSchema(ma.Schema):
     @ma.validates_schema
     def end_after_start(self, data, **kwargs):
         if data["end_minute"] <= data["start_minute"]:
-            raise ma.ValidationError("must be after start", "end")
+            raise ma.ValidationError(_("must be after start"), "end")
 
 
 class AvailabilitySchema(ma.Schema):
@@ -107,9 +108,14 @@ class AvailabilitySchema(ma.Schema):
             same_day = before["weekday"] == after["weekday"]
             if same_day and after["start_minute"] < before["end_minute"]:
                 raise ma.ValidationError(
-                    f"slots overlap on {WEEKDAYS[before['weekday']]}: "
-                    f"{_clock(before['start_minute'])}–{_clock(before['end_minute'])} and "
-                    f"{_clock(after['start_minute'])}–{_clock(after['end_minute'])}",
+                    _(
+                        "slots overlap on {value}: {value2}–{value3} and {value4}–{value5}",
+                        value=WEEKDAYS[before["weekday"]],
+                        value2=_clock(before["start_minute"]),
+                        value3=_clock(before["end_minute"]),
+                        value4=_clock(after["start_minute"]),
+                        value5=_clock(after["end_minute"]),
+                    ),
                     "slots",
                 )
 
@@ -216,9 +222,9 @@ class MemberUpdateSchema(ma.Schema):
     def coordinates_together(self, data, **kwargs):
         if ("lat" in data) != ("lon" in data):
             missing = "lon" if "lat" in data else "lat"
-            raise ma.ValidationError("send lat and lon together", missing)
+            raise ma.ValidationError(_("send lat and lon together"), missing)
         if "lat" in data and (data["lat"] is None) != (data["lon"] is None):
-            raise ma.ValidationError("lat and lon are both set or both null", "lon")
+            raise ma.ValidationError(_("lat and lon are both set or both null"), "lon")
 
 
 # --- skills ---------------------------------------------------------------------------------
@@ -246,7 +252,9 @@ class SkillClaimsSchema(ma.Schema):
         seen = set()
         for claim in data["skills"]:
             if claim["skill"] in seen:
-                raise ma.ValidationError(f"'{claim['skill']}' is listed more than once", "skills")
+                raise ma.ValidationError(
+                    _("'{value}' is listed more than once", value=claim["skill"]), "skills"
+                )
             seen.add(claim["skill"])
 
 
@@ -269,7 +277,7 @@ class TimeOffCreateSchema(ma.Schema):
     @ma.validates_schema
     def ends_after_start(self, data, **kwargs):
         if data["ends_at"] <= data["starts_at"]:
-            raise ma.ValidationError("must be after starts_at", "ends_at")
+            raise ma.ValidationError(_("must be after starts_at"), "ends_at")
 
 
 class TimeOffSchema(ma.Schema):

@@ -14,6 +14,7 @@ from accounts.service import rename_user
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unprocessable, field_error
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.access import own_member, visible_member
@@ -103,7 +104,7 @@ def list_catalogue() -> list[SkillCategory]:
 
 def _require_staff(actor: Principal) -> None:
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins may do this.")
+        raise Forbidden(_("Only community managers and admins may do this."))
 
 
 # --- profile --------------------------------------------------------------------------------
@@ -127,10 +128,18 @@ def _check_postcode(member: Member, changes: dict) -> None:
     # Name the field the caller sent; with both sent, the postcode is the odd one out.
     field = "postcode" if "postcode" in changes else "country"
     if country is None:
-        raise field_error("country", "needed to check the postcode")
+        raise field_error("country", _("needed to check the postcode"))
     digits = POSTCODE_DIGITS[country]
     if not (postcode.isascii() and postcode.isdigit() and len(postcode) == digits):
-        raise field_error(field, f"a postcode in {country} has {digits} digits, not {postcode!r}")
+        raise field_error(
+            field,
+            _(
+                "a postcode in {country} has {digits} digits, not {postcode!r}",
+                country=country,
+                digits=digits,
+                postcode=postcode,
+            ),
+        )
 
 
 def add_profile_check(check: Callable[[Member, dict], None]) -> None:
@@ -167,7 +176,9 @@ def replace_skills(*, actor: Principal, skills: list[dict]) -> list[MemberSkill]
         # Shaped like marshmallow's errors for list items: {skills: {index: {skill: [...]}}}.
         errors = {str(index): {"skill": [f"unknown skill '{slug}'"]} for index, slug in unknown}
         names = ", ".join(slug for _, slug in unknown)
-        raise Unprocessable(f"Unknown skills: {names}.", errors={"json": {"skills": errors}})
+        raise Unprocessable(
+            _("Unknown skills: {names}.", names=names), errors={"json": {"skills": errors}}
+        )
     current = {claim.skill_id: claim for claim in member.skills}
     kept = []
     for claim in skills:
@@ -192,7 +203,13 @@ def set_skill_verified(
         .where(MemberSkill.member_id == member.id, Skill.slug == slug)
     )
     if claim is None:
-        raise NotFound(f"Member {member.id} does not claim the skill '{slug}'.")
+        raise NotFound(
+            _(
+                "Member {member_id} does not claim the skill '{slug}'.",
+                member_id=member.id,
+                slug=slug,
+            )
+        )
     if verified and not claim.verified:
         claim.verified, claim.verified_by_id, claim.verified_at = True, actor.user_id, utcnow()
     elif not verified:
@@ -223,7 +240,7 @@ def add_time_off(
 ) -> TimeOff:
     """Block a period; it may have begun already but must not be over."""
     if ends_at <= utcnow():
-        raise field_error("ends_at", "must be in the future")
+        raise field_error("ends_at", _("must be in the future"))
     member = own_member(actor)
     time_off = TimeOff(member_id=member.id, starts_at=starts_at, ends_at=ends_at, reason=reason)
     db.session.add(time_off)
@@ -246,7 +263,7 @@ def delete_time_off(*, actor: Principal, time_off_id: int) -> None:
     member = own_member(actor)
     time_off = db.session.get(TimeOff, time_off_id)
     if time_off is None or time_off.member_id != member.id:
-        raise NotFound("No such time off.")
+        raise NotFound(_("No such time off."))
     db.session.delete(time_off)
     db.session.flush()
 
@@ -261,7 +278,12 @@ def _transition(
     target = TRANSITIONS.get((member.status, action, who))
     if target is None:
         raise MemberStateConflict(
-            f"Cannot {action} a member who is {member.status}.", state=member.status
+            _(
+                "Cannot {action} a member who is {member_status}.",
+                action=action,
+                member_status=member.status,
+            ),
+            state=member.status,
         )
     change = MemberStatusChange(
         member_id=member.id,

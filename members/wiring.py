@@ -6,6 +6,7 @@ from sqlalchemy import select
 from accounts.authentication import add_profile
 from accounts.lifecycle import add_reopen_guard
 from accounts.models import User
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.errors import MemberClosed
 from members.models import Member
@@ -22,8 +23,11 @@ def refuse_closed_member(user_id: int) -> None:
     status = db.session.scalar(select(Member.status).where(Member.user_id == user_id))
     if status in CLOSED_MEMBER_STATES:
         raise MemberClosed(
-            f"The member is {status}: reinstate a suspended member instead; an offboarded "
-            "member's account stays closed.",
+            _(
+                "The member is {status}: reinstate a suspended member "
+                "instead; an offboarded member's account stays closed.",
+                status=status,
+            ),
             state=status,
         )
 

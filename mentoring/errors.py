@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crowd.core.errors import Conflict
+from crowd.core.i18n import _l
 
 # --- mentorships and sessions --------------------------------------------------------------
 
@@ -10,62 +11,62 @@ from crowd.core.errors import Conflict
 class MentorshipStateConflict(Conflict):
     """The mentorship's state does not allow this action; `state` is its status."""
 
-    title, type_slug = "Mentorship state does not allow this", "mentorship-state-conflict"
+    title, type_slug = _l("Mentorship state does not allow this"), "mentorship-state-conflict"
 
 
 class MentorshipNotActive(MentorshipStateConflict):
     """The mentorship is not active (ended, graduated …); `state` is its status."""
 
-    title, type_slug = "Mentorship not active", "mentorship-not-active"
+    title, type_slug = _l("Mentorship not active"), "mentorship-not-active"
 
 
 class AlreadyGraduated(Conflict):
     """The member graduated from a mentorship already."""
 
-    title, type_slug = "Already graduated", "already-graduated"
+    title, type_slug = _l("Already graduated"), "already-graduated"
 
 
 class HasMentor(Conflict):
     """The member has a mentor already."""
 
-    title, type_slug = "Has a mentor", "has-mentor"
+    title, type_slug = _l("Has a mentor"), "has-mentor"
 
 
 class NotAStarter(Conflict):
     """Only active members below the graduation level get a mentor."""
 
-    title, type_slug = "Not a starter", "not-a-starter"
+    title, type_slug = _l("Not a starter"), "not-a-starter"
 
 
 class MentorUnavailable(Conflict):
     """The mentor cannot take this mentee; `state` says why: not_a_mentor, away, not_eligible
     or full."""
 
-    title, type_slug = "Mentor unavailable", "mentor-unavailable"
+    title, type_slug = _l("Mentor unavailable"), "mentor-unavailable"
 
 
 class NotEligibleToMentor(Conflict):
     """The member does not meet the conditions to mentor yet; `reasons` lists them."""
 
-    title, type_slug = "Not eligible to mentor", "not-eligible-to-mentor"
+    title, type_slug = _l("Not eligible to mentor"), "not-eligible-to-mentor"
 
 
 class FeedbackAlreadyGiven(Conflict):
     """The mentee gave feedback on this session already."""
 
-    title, type_slug = "Feedback already given", "feedback-already-given"
+    title, type_slug = _l("Feedback already given"), "feedback-already-given"
 
 
 class TooLateToShadow(Conflict):
     """The job has started or finished: too late to shadow it; `state` is the job's state."""
 
-    title, type_slug = "Too late to shadow", "too-late-to-shadow"
+    title, type_slug = _l("Too late to shadow"), "too-late-to-shadow"
 
 
 class AlreadyShadowing(Conflict):
     """The mentee shadows this job already."""
 
-    title, type_slug = "Already shadowing", "already-shadowing"
+    title, type_slug = _l("Already shadowing"), "already-shadowing"
 
 
 # --- top performers ------------------------------------------------------------------------
@@ -74,31 +75,31 @@ class AlreadyShadowing(Conflict):
 class BadgeRevoked(Conflict):
     """The badge has been revoked already."""
 
-    title, type_slug = "Badge revoked", "badge-revoked"
+    title, type_slug = _l("Badge revoked"), "badge-revoked"
 
 
 class BadgeExpired(Conflict):
     """The badge has expired; there is nothing to revoke."""
 
-    title, type_slug = "Badge expired", "badge-expired"
+    title, type_slug = _l("Badge expired"), "badge-expired"
 
 
 class PeriodAlreadyEvaluated(Conflict):
     """The period has been evaluated already; `run_id` names that run."""
 
-    title, type_slug = "Period already evaluated", "period-already-evaluated"
+    title, type_slug = _l("Period already evaluated"), "period-already-evaluated"
 
 
 class PeriodNotOver(Conflict):
     """The period has not ended yet: it is evaluated from `ends_at` on."""
 
-    title, type_slug = "Period not over", "period-not-over"
+    title, type_slug = _l("Period not over"), "period-not-over"
 
 
 class PeriodSuperseded(Conflict):
     """A later period has been evaluated; this one is history."""
 
-    title, type_slug = "Period superseded", "period-superseded"
+    title, type_slug = _l("Period superseded"), "period-superseded"
 
 
 # --- events and broadcasts -----------------------------------------------------------------
@@ -107,40 +108,40 @@ class PeriodSuperseded(Conflict):
 class EventStateConflict(Conflict):
     """The event's state does not allow this (draft, cancelled …); `state` is its status."""
 
-    title, type_slug = "Event state does not allow this", "event-state-conflict"
+    title, type_slug = _l("Event state does not allow this"), "event-state-conflict"
 
 
 class EventStarted(Conflict):
     """The event has started: no more invitations or answers."""
 
-    title, type_slug = "Event started", "event-started"
+    title, type_slug = _l("Event started"), "event-started"
 
 
 class EventNotStarted(Conflict):
     """Attendance is recorded once the event has started."""
 
-    title, type_slug = "Event not started", "event-not-started"
+    title, type_slug = _l("Event not started"), "event-not-started"
 
 
 class EventFull(Conflict):
     """The event has no seat left."""
 
-    title, type_slug = "Event full", "event-full"
+    title, type_slug = _l("Event full"), "event-full"
 
 
 class InvitationStateConflict(Conflict):
     """The invitation's state does not allow this answer; `state` is its status."""
 
-    title, type_slug = "Invitation state does not allow this", "invitation-state-conflict"
+    title, type_slug = _l("Invitation state does not allow this"), "invitation-state-conflict"
 
 
 class InvitationNotAccepted(Conflict):
     """Only accepted invitations can be marked attended or no-show."""
 
-    title, type_slug = "Invitation not accepted", "invitation-not-accepted"
+    title, type_slug = _l("Invitation not accepted"), "invitation-not-accepted"
 
 
 class BroadcastStateConflict(Conflict):
     """The broadcast's state does not allow this action; `state` is its status."""
 
-    title, type_slug = "Broadcast state does not allow this", "broadcast-state-conflict"
+    title, type_slug = _l("Broadcast state does not allow this"), "broadcast-state-conflict"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from notifications.models import Delivery, OutboundEmail, Suppression
@@ -30,7 +31,7 @@ def lift_suppression(*, suppression_id: int) -> None:
     """Send to the address again (later deliveries only; suppressed ones stay so)."""
     row = db.session.get(Suppression, suppression_id)
     if row is None:
-        raise NotFound("No such suppression.")
+        raise NotFound(_("No such suppression."))
     db.session.delete(row)
     db.session.flush()
 
@@ -44,5 +45,5 @@ def list_outbox(*, limit=None, cursor=None) -> dict:
 def outbox_email(*, email_id: int) -> OutboundEmail:
     email = db.session.get(OutboundEmail, email_id)
     if email is None:
-        raise NotFound("No such email.")
+        raise NotFound(_("No such email."))
     return email

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
+from crowd.core.i18n import N_
+
 INBOX = "inbox"
 
 
@@ -72,6 +74,7 @@ class KindPolicy:
     sender: str = "default"
     # Security notices (a password reset) are not held back by quiet hours.
     urgent: bool = False
+    # In English, marked for the catalogue: the email's unsubscribe line translates it.
     description: str = ""
     labels: tuple[str, ...] = field(default=())
 
@@ -94,41 +97,45 @@ class Outgoing:
 
 
 PUSH, EMAIL = "push", "email"
-_INBOX_ONLY = KindPolicy(frozenset(), description="in the app only")
+_INBOX_ONLY = KindPolicy(frozenset(), description=N_("in the app only"))
 
 # Prefix → policy, the longest prefix wins (see policy_for). Kinds not matched: inbox only.
 POLICIES: dict[str, KindPolicy] = {
-    "offer.": KindPolicy(frozenset({PUSH}), sender="jobs", description="offers"),
-    "job.assigned": KindPolicy(frozenset({PUSH}), True, sender="jobs", description="assignments"),
-    "job.reminder": KindPolicy(frozenset({PUSH}), True, sender="jobs", description="reminders"),
+    "offer.": KindPolicy(frozenset({PUSH}), sender="jobs", description=N_("offers")),
+    "job.assigned": KindPolicy(
+        frozenset({PUSH}), True, sender="jobs", description=N_("assignments")
+    ),
+    "job.reminder": KindPolicy(frozenset({PUSH}), True, sender="jobs", description=N_("reminders")),
     "job.cancelled": KindPolicy(
-        frozenset({EMAIL, PUSH}), True, sender="jobs", description="cancellations"
+        frozenset({EMAIL, PUSH}), True, sender="jobs", description=N_("cancellations")
     ),
     "job.disputed": KindPolicy(
-        frozenset({EMAIL, PUSH}), True, sender="support", description="disputes"
+        frozenset({EMAIL, PUSH}), True, sender="support", description=N_("disputes")
     ),
-    "job.": KindPolicy(frozenset({PUSH}), sender="jobs", description="job progress"),
-    "payout": KindPolicy(frozenset({EMAIL, PUSH}), True, sender="jobs", description="payouts"),
-    "payment.": KindPolicy(frozenset({EMAIL}), True, sender="jobs", description="payment alerts"),
-    "plan.changed": KindPolicy(frozenset({EMAIL}), True, description="plan changes"),
-    "level.changed": KindPolicy(frozenset({EMAIL, PUSH}), True, description="level changes"),
+    "job.": KindPolicy(frozenset({PUSH}), sender="jobs", description=N_("job progress")),
+    "payout": KindPolicy(frozenset({EMAIL, PUSH}), True, sender="jobs", description=N_("payouts")),
+    "payment.": KindPolicy(
+        frozenset({EMAIL}), True, sender="jobs", description=N_("payment alerts")
+    ),
+    "plan.changed": KindPolicy(frozenset({EMAIL}), True, description=N_("plan changes")),
+    "level.changed": KindPolicy(frozenset({EMAIL, PUSH}), True, description=N_("level changes")),
     "support.": KindPolicy(
-        frozenset({EMAIL, PUSH}), True, sender="support", description="support tickets"
+        frozenset({EMAIL, PUSH}), True, sender="support", description=N_("support tickets")
     ),
-    "account.": KindPolicy(frozenset({EMAIL}), True, urgent=True, description="account access"),
-    "consent.": KindPolicy(frozenset({EMAIL}), True, urgent=True, description="consent"),
+    "account.": KindPolicy(frozenset({EMAIL}), True, urgent=True, description=N_("account access")),
+    "consent.": KindPolicy(frozenset({EMAIL}), True, urgent=True, description=N_("consent")),
     "broadcast.announcement": KindPolicy(
-        frozenset({EMAIL, PUSH}), sender="news", description="announcements"
+        frozenset({EMAIL, PUSH}), sender="news", description=N_("announcements")
     ),
     "broadcast.newsletter": KindPolicy(
-        frozenset({EMAIL, PUSH}), sender="news", topic="newsletter", description="newsletters"
+        frozenset({EMAIL, PUSH}), sender="news", topic="newsletter", description=N_("newsletters")
     ),
-    "onboarding.": KindPolicy(frozenset({EMAIL}), description="onboarding"),
+    "onboarding.": KindPolicy(frozenset({EMAIL}), description=N_("onboarding")),
     # Alerts for community managers (accounts.staff_alerts): by email beyond the inbox, each
     # at once or gathered in an hourly or daily digest as each CM chose (accounts.alert_digests
     # keeps the per-alert email of digest readers from being queued at all).
     **{
-        kind: KindPolicy(frozenset({EMAIL}), True, sender="support", description="staff alerts")
+        kind: KindPolicy(frozenset({EMAIL}), True, sender="support", description=N_("staff alerts"))
         for kind in (
             "job.escalated",
             "support.chargeback_opened",
@@ -139,9 +146,9 @@ POLICIES: dict[str, KindPolicy] = {
         )
     },
     "staff.alert_digest": KindPolicy(
-        frozenset({EMAIL}), True, sender="support", description="alert digests"
+        frozenset({EMAIL}), True, sender="support", description=N_("alert digests")
     ),
-    "mentoring.": KindPolicy(frozenset({PUSH}), description="mentoring"),
+    "mentoring.": KindPolicy(frozenset({PUSH}), description=N_("mentoring")),
 }
 
 

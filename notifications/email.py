@@ -21,11 +21,13 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, TemplateNotFound, select_autoescape
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crowd.core.db import is_postgres, utcnow
+from crowd.core.i18n import _, locales_of
 from crowd.extensions import db
 from notifications.channels import (
     EMAIL,
@@ -44,6 +46,8 @@ _TEMPLATES = Environment(
     autoescape=select_autoescape(["html"]),
     keep_trailing_newline=True,
 )
+# `{{ _("…", name=…) }}` in the templates: rendered in the recipient's language (see render).
+_TEMPLATES.globals["_"] = _
 _UNSUBSCRIBE_SALT = "crowd.unsubscribe"
 _CONSENT_SALT = "crowd.consent"
 
@@ -117,7 +121,14 @@ def sender_for(policy: KindPolicy, settings: MailSettings) -> str:
 
 
 def render(outgoing: Outgoing, content: dict | None = None) -> EmailMessage:
-    """The message for one delivery: both parts, sender by kind, tracking and list headers."""
+    """The message for one delivery: both parts, sender by kind, tracking and list headers,
+    in the recipient's language (the notification's text was rendered in it when written)."""
+    locale = locales_of([outgoing.user_id])[outgoing.user_id]
+    with force_locale(locale):
+        return _render(outgoing, content, locale)
+
+
+def _render(outgoing: Outgoing, content: dict | None, locale: str) -> EmailMessage:
     settings = mail_settings()
     content = content or {}
     subject = content.get("subject") or outgoing.title
@@ -132,7 +143,10 @@ def render(outgoing: Outgoing, content: dict | None = None) -> EmailMessage:
         "data": {**outgoing.data, **content.get("data", {})},
         "base_url": settings.base_url,
         "unsubscribe_url": unsubscribe,
-        "description": outgoing.policy.description or outgoing.kind,
+        "description": _(outgoing.policy.description)
+        if outgoing.policy.description
+        else outgoing.kind,
+        "locale": locale,
     }
     message = EmailMessage()
     sender = sender_for(outgoing.policy, settings)

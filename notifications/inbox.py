@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from notifications.models import Notification
@@ -52,7 +53,7 @@ def mark_read(*, actor: Principal, notification_id: int) -> Notification:
         .execution_options(populate_existing=True)
     )
     if notification is None:
-        raise NotFound("No such notification.")
+        raise NotFound(_("No such notification."))
     if notification.read_at is None:
         notification.read_at = utcnow()
         db.session.flush()

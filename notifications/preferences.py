@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
+from crowd.core.i18n import _, _l
 from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from notifications.channels import EMAIL, INBOX, KINDS, delivery_channels, known_kind, policy_for
@@ -83,10 +84,11 @@ def update_preferences(
     after = dict(stored)
     for i, entry in enumerate(preferences):
         if not known_kind(entry["kind"]):
-            raise field_error(f"preferences.{i}.kind", "not a kind of notification")
+            raise field_error(f"preferences.{i}.kind", _("not a kind of notification"))
         if entry["channel"] not in channels:
             raise field_error(
-                f"preferences.{i}.channel", f"one of {', '.join(channels)} (the inbox stays on)"
+                f"preferences.{i}.channel",
+                _("one of {value} (the inbox stays on)", value=", ".join(channels)),
             )
         after[(entry["kind"], entry["channel"])] = entry["enabled"]
     for i, entry in enumerate(preferences):
@@ -94,10 +96,13 @@ def update_preferences(
         if policy.transactional and not any(_enabled(entry["kind"], c, after) for c in channels):
             raise field_error(
                 f"preferences.{i}.enabled",
-                f"{entry['kind']} is transactional: keep at least one of its channels on",
+                _(
+                    "{value} is transactional: keep at least one of its channels on",
+                    value=entry["kind"],
+                ),
             )
     if time_zone is not None and zone(time_zone).key != time_zone:
-        raise field_error("time_zone", "an IANA time zone such as Europe/Berlin")
+        raise field_error("time_zone", _("an IANA time zone such as Europe/Berlin"))
     now = utcnow()
     for entry in preferences:
         _set_preference(user_id, entry["kind"], entry["channel"], entry["enabled"], "api", now)
@@ -149,7 +154,7 @@ def _set_preference(user_id: int, kind: str, channel: str, enabled: bool, source
 def _unsubscribe_target(token: str) -> tuple[int, str]:
     target = read_unsubscribe_token(token)
     if target is None or policy_for(target[1]).transactional:
-        raise NotFound("This unsubscribe link is not valid.")
+        raise NotFound(_("This unsubscribe link is not valid."))
     return target
 
 
@@ -181,7 +186,7 @@ def unsubscribe(*, token: str, ip_address: str | None = None) -> dict:
 
 def _topic(topic: str) -> str:
     if topic not in CONSENT_TOPICS:
-        raise field_error("topic", f"one of {', '.join(CONSENT_TOPICS)}")
+        raise field_error("topic", _("one of {value}", value=", ".join(CONSENT_TOPICS)))
     return topic
 
 
@@ -222,8 +227,10 @@ def request_consent(*, user_id: int, topic: str, confirm_url_base: str, ip_addre
     notify(
         user_id,
         "consent.confirm",
-        f"Confirm your {topic} subscription",
-        f"We sent you an email to confirm that you want the {topic}; open its link.",
+        _l("Confirm your {topic} subscription", topic=topic),
+        _l(
+            "We sent you an email to confirm that you want the {topic}; open its link.", topic=topic
+        ),
         dedupe_key=f"consent.confirm:{event.id}",
         channel_content={"data": {"topic": topic, "confirm_url": link}},
         topic=topic,
@@ -234,7 +241,7 @@ def request_consent(*, user_id: int, topic: str, confirm_url_base: str, ip_addre
 def _confirmation(token: str) -> tuple[int, str, str]:
     value = read_consent_token(token, max_age_seconds=int(CONSENT_LINK_TTL.total_seconds()))
     if value is None or value.get("t") not in CONSENT_TOPICS:
-        raise NotFound("This confirmation link is not valid or has expired.")
+        raise NotFound(_("This confirmation link is not valid or has expired."))
     return value["u"], value["t"], str(value.get("v"))
 
 

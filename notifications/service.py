@@ -1,10 +1,16 @@
-"""Write notifications to users' inboxes in the caller's unit of work, once per event."""
+"""Write notifications to users' inboxes in the caller's unit of work, once per event.
+
+Titles and bodies are lazy messages (`_l("…", name=…)`, crowd.core.i18n): they are rendered
+here in each recipient's language (their saved locale, else DEFAULT_LOCALE), once per language
+of the batch, and the rendered text is stored. Plain strings (a broadcast's own words) are
+stored as they are."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from crowd.core.db import is_postgres, utcnow
+from crowd.core.i18n import is_lazy, locales_of, render
 from crowd.extensions import db
 from notifications.delivery import queue_deliveries
 from notifications.models import Notification
@@ -17,8 +23,8 @@ ROWS_PER_STATEMENT = 1000
 def notify(
     user_id: int,
     kind: str,
-    title: str,
-    body: str = "",
+    title,
+    body="",
     *,
     dedupe_key: str,
     channel_content: dict | None = None,
@@ -40,8 +46,8 @@ def notify(
 
 def notify_many(
     kind: str,
-    title: str,
-    body: str = "",
+    title,
+    body="",
     *,
     recipients: Iterable[tuple[int, str, dict]],
     channel_content: dict | None = None,
@@ -52,22 +58,39 @@ def notify_many(
     The deliveries to further channels (email, push) are queued with them, set-based
     (notifications.delivery).
     """
+    recipients = list(recipients)
+    if not recipients:
+        return
     now = utcnow()
-    rows = [
-        {
-            "user_id": user_id,
-            "kind": kind,
-            "title": title,
-            "body": body,
-            "data": data,
-            "dedupe_key": dedupe_key,
-            # A statement, not ORM objects: the model's defaults are filled here, once a batch.
-            "created_at": now,
-        }
-        for user_id, dedupe_key, data in recipients
-    ]
-    _insert(rows)
-    queue_deliveries(kind, [row["dedupe_key"] for row in rows], content=channel_content)
+    by_locale: dict[str | None, list[tuple[int, str, dict]]] = {}
+    if is_lazy((title, body, channel_content)):
+        locales = locales_of(user_id for user_id, _key, _data in recipients)
+        for recipient in recipients:
+            by_locale.setdefault(locales[recipient[0]], []).append(recipient)
+    else:
+        by_locale[None] = recipients
+    for locale, group in by_locale.items():
+        rendered_title, rendered_body = render(title, locale), render(body, locale)
+        rows = [
+            {
+                "user_id": user_id,
+                "kind": kind,
+                "title": rendered_title,
+                "body": rendered_body,
+                "data": data,
+                "dedupe_key": dedupe_key,
+                # A statement, not ORM objects: the model's defaults are filled here, once a
+                # batch.
+                "created_at": now,
+            }
+            for user_id, dedupe_key, data in group
+        ]
+        _insert(rows)
+        queue_deliveries(
+            kind,
+            [row["dedupe_key"] for row in rows],
+            content=render(channel_content, locale),
+        )
 
 
 def _insert(rows: list[dict]) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.errors import Forbidden, NotFound
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.access import own_member
@@ -37,14 +38,14 @@ def get_current() -> HouseRulesVersion:
     """The version members have to accept now."""
     current = current_version()
     if current is None:
-        raise NotFound("No house rules have been published yet.")
+        raise NotFound(_("No house rules have been published yet."))
     return current
 
 
 def list_versions(*, actor: Principal, limit: int | None = None, cursor: str | None = None):
     """Every published version, newest first."""
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins see the history.")
+        raise Forbidden(_("Only community managers and admins see the history."))
     query = select(HouseRulesVersion)
     return paginate(
         query,
@@ -59,7 +60,7 @@ def publish(
 ) -> HouseRulesVersion:
     """Publish the next version and have every active or paused member told about it."""
     if actor.role != "admin":
-        raise Forbidden("Only admins publish house rules.")
+        raise Forbidden(_("Only admins publish house rules."))
     # Concurrent publishers queue up on the newest version's row; the number is read after
     # the wait, so each gets its own. (The very first two race on the unique version: 409.)
     db.session.scalar(
@@ -110,7 +111,10 @@ def notify_batch(*, version_id: int, after_member_id: int, batch: int = NOTIFY_B
     event = f"onboarding.house_rules:{version.version}"
     notify_many(
         "onboarding.house_rules",
-        f"New house rules (version {version.version}) await your acceptance",
+        _l(
+            "New house rules (version {version_version}) await your acceptance",
+            version_version=version.version,
+        ),
         version.summary_of_changes or version.title,
         recipients=[
             (user_id, f"{event}:{member_id}", {"version": version.version})
@@ -146,8 +150,12 @@ def accept(*, actor: Principal, version: int) -> dict:
     current = get_current()
     if version != current.version:
         raise HouseRulesOutdated(
-            f"Version {version} is not the current house rules; read version "
-            f"{current.version} and accept that.",
+            _(
+                "Version {version} is not the current house rules; read "
+                "version {current_version} and accept that.",
+                version=version,
+                current_version=current.version,
+            ),
             state="outdated",
             current_version=current.version,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, select, true
 
 from crowd.core.errors import field_error
+from crowd.core.i18n import _
 from crowd.extensions import db
 from helpcentre.links import add_link_target
 from jobs.matching.eligibility import Requirement, add_requirement
@@ -74,13 +75,13 @@ add_profile_check(check_job_cap)
 def _step_exists(target_key: str) -> None:
     if target_key not in STEP_NAMES:
         steps = ", ".join(STEP_NAMES)
-        raise field_error("target_key", f"no such onboarding step; one of: {steps}")
+        raise field_error("target_key", _("no such onboarding step; one of: {steps}", steps=steps))
 
 
 def _training_module_exists(target_key: str) -> None:
     module = select(TrainingModule.id).where(TrainingModule.code == target_key)
     if db.session.scalar(module) is None:
-        raise field_error("target_key", "no such training module")
+        raise field_error("target_key", _("no such training module"))
 
 
 add_link_target("onboarding_step", _step_exists)

@@ -21,6 +21,7 @@ from accounts.models import User
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.access import own_member
 from members.models import Member
@@ -53,7 +54,7 @@ def _onboarding_url(name: str, given: str | None) -> str:
         return given
     configured = getattr(current_app.config["CROWD_SETTINGS"], f"payout_onboarding_{name}", None)
     if not configured:
-        raise field_error(name, "required: no default is configured")
+        raise field_error(name, _("required: no default is configured"))
     return configured
 
 
@@ -74,7 +75,7 @@ def ensure_payout_account(
     if account is None:
         country = country or member.country
         if country is None:
-            raise field_error("country", "required: your profile has no country")
+            raise field_error("country", _("required: your profile has no country"))
         email = db.session.scalar(select(User.email).where(User.id == member.user_id))
         # The provider's idempotency key is derived from the member: a retry after a lost
         # response (or after our commit failed) gets the same account, not a second one.
@@ -93,12 +94,19 @@ def ensure_payout_account(
     else:
         if account.provider != provider.name:
             raise PayoutAccountProviderRetired(
-                f"Your payout account was made with the {account.provider} payment provider, "
-                f"which is no longer in use; ask support to move it."
+                _(
+                    "Your payout account was made with the {account_provider} "
+                    "payment provider, which is no longer in use; ask support to "
+                    "move it.",
+                    account_provider=account.provider,
+                )
             )
         if country and country != account.country:
             raise PayoutAccountCountryMismatch(
-                f"Your payout account is registered in {account.country}."
+                _(
+                    "Your payout account is registered in {account_country}.",
+                    account_country=account.country,
+                )
             )
     apply_account_state(
         account, provider.retrieve_account(account.provider_account_id), as_of=utcnow()
@@ -113,7 +121,7 @@ def get_own_payout_account(*, actor: Principal) -> ConnectedAccount:
     account = _account_of(member.id)
     if account is None:
         raise PayoutAccountMissing(
-            "You have no payout account yet; POST /api/v1/me/payout-account creates one."
+            _("You have no payout account yet; POST /api/v1/me/payout-account creates one.")
         )
     return account
 
@@ -123,8 +131,8 @@ def get_member_payout_account(*, actor: Principal, member_id: int) -> ConnectedA
     account = _account_of(member_id)
     if account is None:
         if db.session.get(Member, member_id) is None:
-            raise NotFound("No such crowd member.")
-        raise PayoutAccountMissing("This member has no payout account.")
+            raise NotFound(_("No such crowd member."))
+        raise PayoutAccountMissing(_("This member has no payout account."))
     return account
 
 

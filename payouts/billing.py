@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, DomainError, field_error
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from payouts import ledger
@@ -58,7 +59,7 @@ def month_bounds(period: str) -> tuple[datetime, datetime]:
     """[start, end) of a "YYYY-MM" month in UTC; 422 naming `period` when malformed."""
     match = PERIOD_PATTERN.match(period) if isinstance(period, str) else None
     if match is None or int(match.group(1)) < 2000:
-        raise field_error("period", "must be a month YYYY-MM (from 2000-01)")
+        raise field_error("period", _("must be a month YYYY-MM (from 2000-01)"))
     year, month = int(match.group(1)), int(match.group(2))
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
@@ -74,7 +75,7 @@ def check_billable(period: str) -> tuple[datetime, datetime]:
     """The month's bounds, refusing (422) a month that has not begun."""
     start, end = month_bounds(period)
     if start > utcnow():
-        raise field_error("period", "that month has not begun")
+        raise field_error("period", _("that month has not begun"))
     return start, end
 
 

@@ -36,6 +36,7 @@ from sqlalchemy.orm import selectinload
 
 from crowd.core.db import is_postgres, utcnow
 from crowd.core.errors import DomainError, NotFound, field_error
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from jobs.models import Job
@@ -157,7 +158,7 @@ def account_type(code: str) -> tuple[AccountType, int | None]:
             match = matcher.match(code)
             if match:
                 return kind, int(match.group(1)) if match.groups() else None
-    raise field_error("lines", f"unknown account {code!r}")
+    raise field_error("lines", _("unknown account {code!r}", code=code))
 
 
 def normal_sign(kind: str) -> int:
@@ -201,10 +202,10 @@ def reverse(transaction_id: int, *, key: str, memo: str = "") -> LedgerTransacti
     """Undo a transaction by posting its negated lines; each can be reversed once (else 409)."""
     original = db.session.get(LedgerTransaction, transaction_id)
     if original is None:
-        raise NotFound("No such ledger transaction.")
+        raise NotFound(_("No such ledger transaction."))
     if original.reverses_id is not None:
         raise ReversalNotReversible(
-            "A reversal cannot itself be reversed; post a new transaction instead.",
+            _("A reversal cannot itself be reversed; post a new transaction instead."),
             state="reversal",
         )
     return _post(
@@ -221,45 +222,53 @@ def reverse(transaction_id: int, *, key: str, memo: str = "") -> LedgerTransacti
 
 def _normalise(lines: Sequence[Line]) -> list[Line]:
     if isinstance(lines, (str, bytes)) or not isinstance(lines, Iterable):
-        raise field_error("lines", "must be a list of lines")
+        raise field_error("lines", _("must be a list of lines"))
     result = []
     for line in lines:
         if isinstance(line, tuple) and not isinstance(line, Line) and len(line) == 2:
             line = Line(*line)
         if not isinstance(line, Line):
-            raise field_error("lines", "each line is an account code and an amount")
+            raise field_error("lines", _("each line is an account code and an amount"))
         amount = line.amount
         if isinstance(amount, bool) or not isinstance(amount, int):
-            raise field_error("lines", "amounts are integers of minor units")
+            raise field_error("lines", _("amounts are integers of minor units"))
         if amount == 0:
-            raise field_error("lines", f"zero amount on {line.account!r}")
+            raise field_error(
+                "lines", _("zero amount on {line_account!r}", line_account=line.account)
+            )
         if abs(amount) > MAX_LINE_AMOUNT:
-            raise field_error("lines", f"amount on {line.account!r} is out of range")
+            raise field_error(
+                "lines", _("amount on {line_account!r} is out of range", line_account=line.account)
+            )
         result.append(line)
     return result
 
 
 def _validate(key, kind, currency, lines, memo, job_id, member_id) -> dict[str, tuple]:
     if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
-        raise field_error("key", f"must be 1 to {MAX_KEY_LENGTH} characters")
+        raise field_error(
+            "key", _("must be 1 to {MAX_KEY_LENGTH} characters", MAX_KEY_LENGTH=MAX_KEY_LENGTH)
+        )
     if not isinstance(kind, str) or not KIND_PATTERN.match(kind):
-        raise field_error("kind", "must be 1 to 40 of a-z, 0-9, _ . : - starting with a letter")
+        raise field_error("kind", _("must be 1 to 40 of a-z, 0-9, _ . : - starting with a letter"))
     if currency not in CURRENCIES:
-        raise field_error("currency", f"must be one of {', '.join(CURRENCIES)}")
+        raise field_error("currency", _("must be one of {value}", value=", ".join(CURRENCIES)))
     if not isinstance(memo, str) or len(memo) > 500:
-        raise field_error("memo", "must be a text of at most 500 characters")
+        raise field_error("memo", _("must be a text of at most 500 characters"))
     if len(lines) < 2:
-        raise field_error("lines", "a transaction has at least two lines")
+        raise field_error("lines", _("a transaction has at least two lines"))
     if len(lines) > MAX_LINES:
-        raise field_error("lines", f"at most {MAX_LINES} lines")
+        raise field_error("lines", _("at most {MAX_LINES} lines", MAX_LINES=MAX_LINES))
     total = sum(line.amount for line in lines)
     if total != 0:
-        raise field_error("lines", f"not balanced: the amounts sum to {total}, not 0")
+        raise field_error(
+            "lines", _("not balanced: the amounts sum to {total}, not 0", total=total)
+        )
     types = {line.account: account_type(line.account) for line in lines}
     if job_id is not None and db.session.get(Job, job_id) is None:
-        raise field_error("job_id", "no such job")
+        raise field_error("job_id", _("no such job"))
     if member_id is not None and db.session.get(Member, member_id) is None:
-        raise field_error("member_id", "no such member")
+        raise field_error("member_id", _("no such member"))
     return types
 
 
@@ -282,8 +291,14 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
         after = account.balance + normal_sign(account.kind) * deltas[code]
         if after < 0 and not account.allow_negative:
             raise InsufficientBalance(
-                f"{code} ({currency}) would go below zero: balance {account.balance}, "
-                f"change {after - account.balance}.",
+                _(
+                    "{code} ({currency}) would go below zero: balance "
+                    "{account_balance}, change {value}.",
+                    code=code,
+                    currency=currency,
+                    account_balance=account.balance,
+                    value=after - account.balance,
+                ),
                 state="insufficient_balance",
                 account=code,
                 balance=account.balance,
@@ -337,7 +352,11 @@ def _by_key(key: str, content: tuple) -> LedgerTransaction | None:
     )
     if posted != content:
         raise LedgerKeyUsed(
-            f"The key {key!r} was already used for a different transaction ({transaction.id}).",
+            _(
+                "The key {key!r} was already used for a different transaction ({transaction_id}).",
+                key=key,
+                transaction_id=transaction.id,
+            ),
             state="key_used",
             transaction_id=transaction.id,
         )
@@ -350,7 +369,11 @@ def _refuse_second_reversal(transaction_id: int) -> None:
     )
     if reversal_id is not None:
         raise AlreadyReversed(
-            f"Transaction {transaction_id} was already reversed by {reversal_id}.",
+            _(
+                "Transaction {transaction_id} was already reversed by {reversal_id}.",
+                transaction_id=transaction_id,
+                reversal_id=reversal_id,
+            ),
             state="reversed",
             transaction_id=reversal_id,
         )
@@ -390,7 +413,9 @@ def _create_accounts(currency: str, codes: list[str], types: dict) -> None:
     if member_ids:
         found = set(db.session.scalars(select(Member.id).where(Member.id.in_(member_ids))))
         if member_ids - found:
-            raise field_error("lines", f"no member {min(member_ids - found)} for its account")
+            raise field_error(
+                "lines", _("no member {value} for its account", value=min(member_ids - found))
+            )
     if is_postgres():
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
@@ -443,7 +468,7 @@ def balance(account: str, currency: str) -> int:
     """The kept balance of an account in its normal direction; 0 for one never used."""
     account_type(account)
     if currency not in CURRENCIES:
-        raise field_error("currency", f"must be one of {', '.join(CURRENCIES)}")
+        raise field_error("currency", _("must be one of {value}", value=", ".join(CURRENCIES)))
     value = db.session.scalar(
         select(LedgerAccount.balance).where(
             LedgerAccount.code == account, LedgerAccount.currency == currency

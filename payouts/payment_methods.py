@@ -9,6 +9,7 @@ and saving a method tries it on every payment waiting for one (or whose last met
 from __future__ import annotations
 
 from crowd.core.auth import Principal
+from crowd.core.i18n import _
 from crowd.extensions import db
 from customers.service import own_customer
 from payouts import job_money
@@ -21,7 +22,7 @@ def get_own_payment_method(*, actor: Principal) -> CustomerPaymentMethod:
     customer = own_customer(actor)
     method = job_money.saved_method(customer.id)
     if method is None:
-        raise PaymentMethodMissing("You have no saved payment method yet.")
+        raise PaymentMethodMissing(_("You have no saved payment method yet."))
     return method
 
 

@@ -79,6 +79,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.core.locking import ROW_LOCK
 from crowd.core.pagination import paginate
 from crowd.extensions import db
@@ -608,7 +609,7 @@ def get_run(run_id: int, *, status: str | None = None, **page) -> dict:
     its payouts (optionally of one status)."""
     run = db.session.get(PayoutRun, run_id)
     if run is None:
-        raise NotFound("No such payout run.")
+        raise NotFound(_("No such payout run."))
     rows = db.session.execute(
         select(Payout.currency, Payout.status, func.count(), func.sum(Payout.amount))
         .where(Payout.run_id == run_id)

@@ -31,6 +31,7 @@ from sqlalchemy import func, or_, select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.access import own_member, visible_member
 from members.models import Member
@@ -145,15 +146,15 @@ def grant_perk(
 ) -> MemberCommissionPerk:
     """Give a member percentage points off their commission for a period (for programmes)."""
     if isinstance(discount_bp, bool) or not isinstance(discount_bp, int):
-        raise field_error("discount_bp", "must be an integer of basis points")
+        raise field_error("discount_bp", _("must be an integer of basis points"))
     if not 1 <= discount_bp <= 10_000:
-        raise field_error("discount_bp", "must be between 1 and 10000")
+        raise field_error("discount_bp", _("must be between 1 and 10000"))
     if not reason or len(reason) > 200:
-        raise field_error("reason", "must be 1 to 200 characters")
+        raise field_error("reason", _("must be 1 to 200 characters"))
     if valid_to is not None and valid_to <= valid_from:
-        raise field_error("valid_to", "must be after valid_from")
+        raise field_error("valid_to", _("must be after valid_from"))
     if db.session.get(Member, member_id) is None:
-        raise NotFound("No such crowd member.")
+        raise NotFound(_("No such crowd member."))
     perk = MemberCommissionPerk(
         member_id=member_id,
         discount_bp=discount_bp,
@@ -172,9 +173,9 @@ def grant_perk(
 def commission_for(job_price: int, currency: str, member_id: int, at: datetime) -> Commission:
     """The platform's share of a job of `job_price` in `currency` done by the member at `at`."""
     if isinstance(job_price, bool) or not isinstance(job_price, int) or job_price < 0:
-        raise field_error("price", "must be a non-negative integer of minor units")
+        raise field_error("price", _("must be a non-negative integer of minor units"))
     if currency not in CURRENCIES:
-        raise field_error("currency", f"must be one of {', '.join(CURRENCIES)}")
+        raise field_error("currency", _("must be one of {value}", value=", ".join(CURRENCIES)))
     assignment = assignment_at(member_id, at)
     plan = assignment.plan if assignment is not None else standard_plan()
     cause = _cause(assignment, member_id)
@@ -269,21 +270,21 @@ def _check_amounts(code: str, values: dict) -> None:
     """The amounts a plan of its kind must carry, naming the field at fault."""
     kind = values["kind"]
     if code == STANDARD_CODE and kind != "percentage":
-        raise field_error("kind", "the standard plan is a percentage plan")
+        raise field_error("kind", _("the standard plan is a percentage plan"))
     fee_field = {"flat_fee": "monthly_fee_amount", "fixed_fee": "fixed_fee_amount"}.get(kind)
     for name in ("monthly_fee_amount", "fixed_fee_amount"):
         if name == fee_field and values.get(name) is None:
-            raise field_error(name, f"required for a {kind} plan")
+            raise field_error(name, _("required for a {kind} plan", kind=kind))
         if name != fee_field and values.get(name) is not None:
-            raise field_error(name, f"not part of a {kind} plan")
+            raise field_error(name, _("not part of a {kind} plan", kind=kind))
     if fee_field and values.get("fee_currency") is None:
-        raise field_error("fee_currency", f"required for a {kind} plan")
+        raise field_error("fee_currency", _("required for a {kind} plan", kind=kind))
     if not fee_field and values.get("fee_currency") is not None:
-        raise field_error("fee_currency", "only fee plans have a fee currency")
+        raise field_error("fee_currency", _("only fee plans have a fee currency"))
     if kind == "percentage" and values.get("percent_bp") is None:
-        raise field_error("percent_bp", "required for a percentage plan")
+        raise field_error("percent_bp", _("required for a percentage plan"))
     if kind == "fixed_fee" and values.get("percent_bp"):
-        raise field_error("percent_bp", "a fixed-fee plan charges no percentage")
+        raise field_error("percent_bp", _("a fixed-fee plan charges no percentage"))
 
 
 def create_plan(*, actor: Principal, code: str, name: str, kind: str, **amounts) -> CommissionPlan:
@@ -291,7 +292,7 @@ def create_plan(*, actor: Principal, code: str, name: str, kind: str, **amounts)
     values = {"kind": kind, **amounts}
     _check_amounts(code, values)
     if _plan_by_code(code) is not None:
-        raise PlanExists(f"A plan with code {code!r} exists already.", state="exists")
+        raise PlanExists(_("A plan with code {code!r} exists already.", code=code), state="exists")
     values["percent_bp"] = values.get("percent_bp") or 0
     plan = CommissionPlan(code=code, name=name, active=True, **values)
     db.session.add(plan)
@@ -313,12 +314,12 @@ def update_plan(*, actor: Principal, code: str, **changes) -> CommissionPlan:
     if plan is None and code == STANDARD_CODE:
         plan = sync_default_plans()  # the built-in plan GET /plans lists: stored to change it
     if plan is None:
-        raise NotFound("No such plan.")
+        raise NotFound(_("No such plan."))
     amounts = {k: v for k, v in changes.items() if k in AMOUNT_FIELDS}
     if amounts:
         if plan_in_use(plan):
             raise PlanInUse(
-                "The amounts of a plan in use never change; create a new plan and assign it.",
+                _("The amounts of a plan in use never change; create a new plan and assign it."),
                 state="in_use",
             )
         merged = {name: getattr(plan, name) for name in AMOUNT_FIELDS} | amounts
@@ -331,7 +332,7 @@ def update_plan(*, actor: Principal, code: str, **changes) -> CommissionPlan:
             setattr(plan, name, merged.get(name))
     if changes.get("active") is False and plan.code == STANDARD_CODE:
         raise StandardPlanStays(
-            "The standard plan is everyone's default; it stays on.", state="standard"
+            _("The standard plan is everyone's default; it stays on."), state="standard"
         )
     for name in ("name", "active"):
         if changes.get(name) is not None:
@@ -359,16 +360,16 @@ def assign_plan(
     now = utcnow()
     start = effective_from or now
     if start < now - PAST_TOLERANCE:
-        raise field_error("effective_from", "must not be in the past: history is not rewritten")
+        raise field_error("effective_from", _("must not be in the past: history is not rewritten"))
     if effective_to is not None and effective_to <= start:
-        raise field_error("effective_to", "must be after effective_from")
+        raise field_error("effective_to", _("must be after effective_from"))
     # The member row lock makes one member's assignments go one at a time.
     member = visible_member(actor, member_id, lock=True)
     # A shared lock: an admin changing the plan's amounts or deactivating it waits for this
     # assignment, then sees the plan in use.
     plan = _plan_by_code(plan_code, lock="share")
     if plan is None:
-        raise field_error("plan_code", "no such plan")
+        raise field_error("plan_code", _("no such plan"))
     return _assign(member.id, plan, start, effective_to, assigned_by_id=actor.user_id)
 
 
@@ -390,7 +391,7 @@ def follow_level(
     if plan is None and plan_code == STANDARD_CODE:
         plan = sync_default_plans()
     if plan is None:
-        raise NotFound(f"No commission plan {plan_code!r}.")
+        raise NotFound(_("No commission plan {plan_code!r}.", plan_code=plan_code))
     # A change of plan someone scheduled later stays; the level's plan runs until it.
     later = db.session.scalar(
         select(func.min(MemberPlan.effective_from)).where(
@@ -431,7 +432,9 @@ def _assign(
     strict: bool = True,
 ) -> MemberPlan:
     if not plan.active:
-        raise PlanInactive(f"Plan {plan.code!r} is inactive.", state="inactive")
+        raise PlanInactive(
+            _("Plan {plan_code!r} is inactive.", plan_code=plan.code), state="inactive"
+        )
     assignments = db.session.scalars(
         select(MemberPlan).where(MemberPlan.member_id == member_id)
     ).all()
@@ -444,8 +447,11 @@ def _assign(
                 other.effective_to = start  # a bounded period the level change cuts short
                 continue
             raise PlanAssignmentOverlap(
-                f"Overlaps the assignment from {other.effective_from.isoformat()} "
-                f"({other.plan.code}).",
+                _(
+                    "Overlaps the assignment from {value} ({plan_code}).",
+                    value=other.effective_from.isoformat(),
+                    plan_code=other.plan.code,
+                ),
                 state="overlap",
                 assignment_id=other.id,
             )

@@ -44,6 +44,7 @@ from crowd.core import jsonio
 from crowd.core.background import task
 from crowd.core.db import utcnow
 from crowd.core.errors import ServiceUnavailable, Unprocessable
+from crowd.core.i18n import _
 from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from payouts.errors import WebhookSignatureInvalid
@@ -151,11 +152,11 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> dict:
         event = jsonio.loads(text)
     except ValueError:
         raise Unprocessable(
-            "The body is not JSON.", errors={"json": {"_schema": ["not JSON"]}}
+            _("The body is not JSON."), errors={"json": {"_schema": ["not JSON"]}}
         ) from None
     problems = _event_problems(event)
     if problems:
-        raise Unprocessable("The body is not a Stripe event.", errors={"json": problems})
+        raise Unprocessable(_("The body is not a Stripe event."), errors={"json": problems})
     return event
 
 
@@ -196,7 +197,7 @@ def receive_stripe_event(*, payload: bytes, signature: str | None) -> tuple[Webh
     """Verify, store and apply one delivery; returns the event and whether it was a duplicate."""
     secret = current_app.config["CROWD_SETTINGS"].stripe_webhook_secret
     if not secret:
-        raise ServiceUnavailable("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET).")
+        raise ServiceUnavailable(_("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)."))
     data = verify_event(payload, signature, secret)
     existing = _find(data["id"])
     if existing is not None:

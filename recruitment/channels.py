@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound, field_error
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from mentoring.models import Event
@@ -22,13 +23,13 @@ from recruitment.models import RecruitmentChannel
 
 def _check_kind_fields(kind: str, partner_type, event_id) -> None:
     if kind == "partner" and partner_type is None:
-        raise field_error("partner_type", "required for partners")
+        raise field_error("partner_type", _("required for partners"))
     if kind != "partner" and partner_type is not None:
-        raise field_error("partner_type", "only partners have a partner type")
+        raise field_error("partner_type", _("only partners have a partner type"))
     if kind != "event" and event_id is not None:
-        raise field_error("event_id", "only event channels name an event")
+        raise field_error("event_id", _("only event channels name an event"))
     if event_id is not None and db.session.get(Event, event_id) is None:
-        raise field_error("event_id", "no such event")
+        raise field_error("event_id", _("no such event"))
 
 
 def create_channel(
@@ -48,7 +49,7 @@ def create_channel(
     _check_kind_fields(kind, partner_type, event_id)
     code = code.upper()
     if db.session.scalar(select(RecruitmentChannel.id).where(RecruitmentChannel.code == code)):
-        raise ChannelCodeTaken("This code is taken.", errors={"json": {"code": ["taken"]}})
+        raise ChannelCodeTaken(_("This code is taken."), errors={"json": {"code": ["taken"]}})
     channel = RecruitmentChannel(
         kind=kind,
         code=code,
@@ -71,7 +72,7 @@ def _channel(channel_id: int, *, lock: bool = False) -> RecruitmentChannel:
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     channel = db.session.scalar(query)
     if channel is None:
-        raise NotFound("No such recruitment channel.")
+        raise NotFound(_("No such recruitment channel."))
     return channel
 
 

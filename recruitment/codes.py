@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.access import own_member
 from members.models import Member
@@ -49,7 +50,7 @@ def issue_code(member_id: int) -> ReferralCode:
     existing = code_of(member_id)
     if existing is not None:
         return existing
-    for _ in range(ATTEMPTS):
+    for _attempt in range(ATTEMPTS):
         code = ReferralCode(member_id=member_id, code=new_code(), created_at=utcnow())
         try:
             with db.session.begin_nested():
@@ -66,7 +67,7 @@ def issue_code(member_id: int) -> ReferralCode:
 
 def require_staff(actor: Principal) -> None:
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins may do this.")
+        raise Forbidden(_("Only community managers and admins may do this."))
 
 
 def my_referral(*, actor: Principal) -> dict:
@@ -74,7 +75,9 @@ def my_referral(*, actor: Principal) -> dict:
     member = own_member(actor)
     code = code_of(member.id)
     if code is None:
-        raise NotFound("You have no referral code: active members get one when they are admitted.")
+        raise NotFound(
+            _("You have no referral code: active members get one when they are admitted.")
+        )
     counts = dict.fromkeys(REFERRAL_STATUSES, 0)
     rows = db.session.execute(
         select(Referral.status, func.count())
@@ -112,9 +115,9 @@ def disable_code(*, actor: Principal, code: str) -> ReferralCode:
         .execution_options(populate_existing=True)
     )
     if row is None:
-        raise NotFound("No such referral code.")
+        raise NotFound(_("No such referral code."))
     if row.disabled_at is not None:
-        raise ReferralCodeDisabled("This referral code is disabled already.", state="disabled")
+        raise ReferralCodeDisabled(_("This referral code is disabled already."), state="disabled")
     row.disabled_at = utcnow()
     db.session.flush()
     return row

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from accounts.models import User
 from crowd.core.db import utcnow
 from crowd.core.errors import field_error
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from members.models import Member
 from notifications.service import notify
@@ -59,20 +60,20 @@ def resolve(*, referral_code: str | None = None, source_code: str | None = None)
             .where(ReferralCode.code == referral_code.strip().upper())
         ).first()
         if row is None:
-            raise field_error("referral_code", "unknown referral code")
+            raise field_error("referral_code", _("unknown referral code"))
         code, referrer, referrer_email = row
         if code.disabled_at is not None:
-            raise field_error("referral_code", "this referral code is disabled")
+            raise field_error("referral_code", _("this referral code is disabled"))
         if referrer.status != "active":
-            raise field_error("referral_code", "this referral code is not active")
+            raise field_error("referral_code", _("this referral code is not active"))
     if source_code:
         channel = db.session.scalar(
             select(RecruitmentChannel).where(RecruitmentChannel.code == source_code.strip().upper())
         )
         if channel is None:
-            raise field_error("source_code", "unknown source code")
+            raise field_error("source_code", _("unknown source code"))
         if not channel.active:
-            raise field_error("source_code", "this source code is no longer active")
+            raise field_error("source_code", _("this source code is no longer active"))
     return Intake(code=code, referrer=referrer, referrer_email=referrer_email, channel=channel)
 
 
@@ -114,8 +115,11 @@ def record(
     notify(
         intake.referrer.user_id,
         "recruitment.referral_joined",
-        f"{member.display_name} signed up with your code",
-        "You will see their onboarding progress under your referrals.",
+        _l(
+            "{member_display_name} signed up with your code",
+            member_display_name=member.display_name,
+        ),
+        _l("You will see their onboarding progress under your referrals."),
         dedupe_key=f"recruitment.referral_joined:{referral.id}",
         referral_id=referral.id,
     )

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.access import own_member
@@ -152,7 +153,7 @@ def get_referral(*, actor: Principal, referral_id: int) -> dict:
     require_staff(actor)
     referral = db.session.get(Referral, referral_id)
     if referral is None:
-        raise NotFound("No such referral.")
+        raise NotFound(_("No such referral."))
     return present([referral])[0]
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from jobs.models import Job
 from members.models import Member
@@ -71,7 +72,12 @@ def allowed(referral: Referral, action: str, who: str) -> str:
     target = TRANSITIONS.get((referral.status, action, who))
     if target is None:
         raise ReferralStateConflict(
-            f"Cannot {action} a {referral.status} referral.", state=referral.status
+            _(
+                "Cannot {action} a {referral_status} referral.",
+                action=action,
+                referral_status=referral.status,
+            ),
+            state=referral.status,
         )
     return target
 
@@ -193,12 +199,12 @@ def reward(referral: Referral, referrer: Member, *, action: str, who: str) -> No
     referral.reward_minor, referral.reward_currency = amount, currency
     referral.reward_transaction_id = transaction.id
     db.session.flush()
-    name, _ = _display_name(referral.referred_member_id)
+    name, _unused = _display_name(referral.referred_member_id)
     notify(
         referrer.user_id,
         "recruitment.referral_rewarded",
-        "Your referral reward is credited",
-        f"{name} reached the milestone: your reward is added to your earnings.",
+        _l("Your referral reward is credited"),
+        _l("{name} reached the milestone: your reward is added to your earnings.", name=name),
         dedupe_key=f"recruitment.referral_rewarded:{referral.id}",
         referral_id=referral.id,
         amount_minor=amount,
@@ -248,7 +254,7 @@ def _staff_referral(actor: Principal, referral_id: int) -> Referral:
     require_staff(actor)
     referral = _lock(select(Referral).where(Referral.id == referral_id))
     if referral is None:
-        raise NotFound("No such referral.")
+        raise NotFound(_("No such referral."))
     return referral
 
 
@@ -258,7 +264,7 @@ def approve(*, actor: Principal, referral_id: int) -> Referral:
     (same device, same payout account) stands against it — refuse it instead."""
     referral = _staff_referral(actor, referral_id)
     allowed(referral, "approve", "staff")
-    reached_at, _ = _figures(referral.id)
+    reached_at, _unused = _figures(referral.id)
     referral.decided_by_id = actor.user_id
     if reached_at is None:
         move(referral, "clear", "staff")
@@ -271,7 +277,7 @@ def approve(*, actor: Principal, referral_id: int) -> Referral:
     signal = fraud.at_milestone(referral, referrer_status=referrer.status)
     if signal is not None:
         raise RewardNotPayable(
-            f"The reward cannot be paid: {signal[1]}. Refuse the referral instead.",
+            _("The reward cannot be paid: {value}. Refuse the referral instead.", value=signal[1]),
             state=referral.status,
             reason=signal[1],
         )

@@ -2,6 +2,7 @@
 
 from accounts.lifecycle import sign_up
 from accounts.schemas import SignUpReceiptSchema
+from crowd.core.i18n import request_locale
 from crowd.core.openapi import CrowdBlueprint
 from registration import schemas, service
 
@@ -23,7 +24,7 @@ def register_customer(data):
 
     The answer is the same whether or not the email has an account already (202, no ids);
     an existing account's owner is told by email and in the app instead."""
-    return sign_up(service.register_customer, **data)
+    return sign_up(service.register_customer, locale=request_locale(), **data)
 
 
 @blp.route("/accounts/members", methods=["POST"])
@@ -36,4 +37,4 @@ def register_member(data):
 
     The answer is the same whether or not the email has an account already (202, no ids);
     an existing account's owner is told by email and in the app instead."""
-    return sign_up(service.register_member, **data)
+    return sign_up(service.register_member, locale=request_locale(), **data)

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from accounts.schemas import Email, Name, Password, device_id_field
+from crowd.core.i18n import _
 from members.models import COUNTRIES, MEMBER_KINDS
 from recruitment.schemas import referral_code_field, source_code_field
 
@@ -19,7 +20,7 @@ class CustomerRegisterSchema(ma.Schema):
     @ma.validates_schema
     def business_needs_company(self, data, **kwargs):
         if data.get("kind") == "business" and not data.get("company_name"):
-            raise ma.ValidationError("required for business customers", "company_name")
+            raise ma.ValidationError(_("required for business customers"), "company_name")
 
 
 class MemberRegisterSchema(ma.Schema):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from accounts.models import User
 from accounts.service import new_user
+from crowd.core.i18n import locale_for_country
 from crowd.extensions import db
 from customers.models import Customer
 from members.models import Member, MemberStats, MemberStatusChange
@@ -24,14 +25,17 @@ def register_customer(
     kind: str = "person",
     company_name: str | None = None,
     phone: str | None = None,
+    locale: str | None = None,
 ) -> User:
-    """A customer signs up: a user and a customer profile."""
+    """A customer signs up: a user and a customer profile. The language is the one the
+    sign-up asked for (Accept-Language), else not chosen (the default, German)."""
     user = new_user(
         email=email,
         password=password,
         role="customer",
         display_name=display_name,
         company_name=company_name,
+        locale=locale,
     )
     db.session.add(
         Customer(
@@ -58,14 +62,22 @@ def register_member(
     referral_code: str | None = None,
     source_code: str | None = None,
     device_id: str | None = None,
+    locale: str | None = None,
 ) -> User:
     """A would-be crowd member signs up as an applicant; onboarding makes them active.
 
     A referral code, a recruitment channel's code and the app's device id are recorded by
-    recruitment.intake (unknown or inactive codes: 422 naming the field).
+    recruitment.intake (unknown or inactive codes: 422 naming the field). The language is
+    the one the sign-up asked for (Accept-Language), else German for a DACH address.
     """
     intake = recruitment_intake.resolve(referral_code=referral_code, source_code=source_code)
-    user = new_user(email=email, password=password, role="member", display_name=display_name)
+    user = new_user(
+        email=email,
+        password=password,
+        role="member",
+        display_name=display_name,
+        locale=locale or locale_for_country(country),
+    )
     member = Member(
         user_id=user.id,
         kind=kind,

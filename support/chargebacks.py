@@ -20,6 +20,7 @@ from accounts.staff_alerts import alert_staff
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import N_, _, _l
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.models import Job, Review, WorkReport
@@ -136,9 +137,14 @@ def _tell_staff(ticket: Ticket, job: Job, payment: JobPayment) -> None:
     by = f" by {due:%Y-%m-%d %H:%M} UTC" if due is not None else ""
     alert_staff(
         "support.chargeback_opened",
-        "Chargeback: evidence needed",
-        f"The customer's bank disputes the payment for “{job.title}”. Submit evidence from "
-        f"ticket {ticket.id}{by}.",
+        _l("Chargeback: evidence needed"),
+        _l(
+            "The customer's bank disputes the payment for “{job_title}”. "
+            "Submit evidence from ticket {ticket_id}{by}.",
+            job_title=job.title,
+            ticket_id=ticket.id,
+            by=by,
+        ),
         queue="payments",
         key=f"support.chargeback:{payment.dispute_id}",
         country=job.country,
@@ -202,16 +208,20 @@ def _outcome_note(payment: JobPayment, outcome: str) -> str:
 
 def _tell_parties(job: Job, payment: JobPayment, outcome: str, ticket: Ticket | None) -> None:
     members = {
-        "won": "The customer's bank decided the chargeback for “{title}” in our favour: the job "
-        "stands and your payout for it is released.",
-        "lost": "The customer's bank decided the chargeback for “{title}” in the customer's "
-        "favour; the money was taken back as the platform's chargeback policy says.",
-        "closed": "The customer's bank closed its inquiry into the payment for “{title}”.",
+        "won": N_(
+            "The customer's bank decided the chargeback for “{title}” in our favour: the job "
+            "stands and your payout for it is released."
+        ),
+        "lost": N_(
+            "The customer's bank decided the chargeback for “{title}” in the customer's "
+            "favour; the money was taken back as the platform's chargeback policy says."
+        ),
+        "closed": N_("The customer's bank closed its inquiry into the payment for “{title}”."),
     }
     customers = {
-        "won": "Your bank decided the dispute of the payment for “{title}”: the charge stands.",
-        "lost": "Your bank decided the dispute of the payment for “{title}” in your favour.",
-        "closed": "Your bank closed its inquiry into the payment for “{title}”.",
+        "won": N_("Your bank decided the dispute of the payment for “{title}”: the charge stands."),
+        "lost": N_("Your bank decided the dispute of the payment for “{title}” in your favour."),
+        "closed": N_("Your bank closed its inquiry into the payment for “{title}”."),
     }
     for side, model, row_id, texts in (
         ("member", Member, job.assigned_member_id, members),
@@ -223,8 +233,8 @@ def _tell_parties(job: Job, payment: JobPayment, outcome: str, ticket: Ticket | 
         notify(
             user_id,
             f"support.chargeback_{outcome}",
-            "Chargeback decided",
-            texts[outcome].format(title=job.title),
+            _l("Chargeback decided"),
+            _l(texts[outcome], title=job.title),
             dedupe_key=f"support.chargeback_{outcome}:{payment.dispute_id}:{side}",
             job_id=job.id,
             ticket_id=ticket.id if ticket is not None else None,
@@ -239,10 +249,10 @@ def _case(actor: Principal, ticket_id: int) -> tuple[Ticket, JobPayment]:
     about a job whose payment has a chargeback."""
     ticket, side = ticket_for(actor, ticket_id)
     if side != "staff":
-        raise NotFound("No such ticket.")
+        raise NotFound(_("No such ticket."))
     payment = payment_of(ticket.job_id) if ticket.job_id is not None else None
     if payment is None or payment.dispute_id is None:
-        raise NotFound("This ticket's job has no chargeback.")
+        raise NotFound(_("This ticket's job has no chargeback."))
     return ticket, payment
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden, NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from jobs.errors import JobNotDisputable
 from jobs.lifecycle import transition as job_transition
@@ -61,22 +62,28 @@ def open_dispute(ticket: Ticket, *, actor: Principal) -> Job:
     confirmed jobs; a member only while completed).
     """
     if actor.is_staff:
-        raise Forbidden("Only the job's customer or member can dispute it.")
+        raise Forbidden(_("Only the job's customer or member can dispute it."))
     job = lock_job(ticket.job_id) if ticket.job_id is not None else None
     party = party_of_job(actor, job) if job is not None else None
     if party is None:
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     first = open_dispute_ticket_id(job.id, other_than=ticket.id)
     if first is not None:
         raise AlreadyDisputed(
-            f"Job {job.id} is disputed in ticket {first} already; please add to that ticket.",
+            _(
+                "Job {job_id} is disputed in ticket {first} already; please add to that ticket.",
+                job_id=job.id,
+                first=first,
+            ),
             state="disputed",
             ticket_id=first,
         )
     if job.status not in DISPUTABLE:
         raise JobNotDisputable(
-            f"Only a completed or confirmed job can be disputed; this one is "
-            f"{job.status.replace('_', ' ')}.",
+            _(
+                "Only a completed or confirmed job can be disputed; this one is {value}.",
+                value=job.status.replace("_", " "),
+            ),
             state=job.status,
         )
     ticket.dispute = True

@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.core.events import Event, subscribe
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.models import Job
@@ -33,9 +34,9 @@ from support.tickets.opening import create_ticket
 
 # Who disputes, as the other side reads it.
 DISPUTER = {
-    "customer": "The customer",
-    "member": "Your member",
-    "chargeback": "The customer's bank",
+    "customer": _l("The customer"),
+    "member": _l("Your member"),
+    "chargeback": _l("The customer's bank"),
 }
 
 
@@ -51,8 +52,12 @@ def one_open_dispute_per_job(event: Event) -> None:
     existing = open_dispute_ticket_id(event.subject_id)
     if existing is not None:
         raise AlreadyDisputed(
-            f"Job {event.subject_id} is already disputed in ticket {existing}; add your "
-            "complaint there as a message.",
+            _(
+                "Job {event_subject_id} is already disputed in ticket "
+                "{existing}; add your complaint there as a message.",
+                event_subject_id=event.subject_id,
+                existing=existing,
+            ),
             state=event.payload["status"],
             ticket_id=existing,
         )
@@ -126,14 +131,20 @@ def _tell_the_other_side(job: Job, ticket: Ticket, *, disputer: str) -> None:
     if disputer == "member":
         user_id, held = _user_of(Customer, job.customer_id), ""
     else:
-        user_id, held = _user_of(Member, job.assigned_member_id), "; your payout is held until then"
+        held = _l("; your payout is held until then")
+        user_id = _user_of(Member, job.assigned_member_id)
     if user_id is None:
         return
     notify(
         user_id,
         "job.disputed",
-        "Job disputed",
-        f"{DISPUTER[disputer]} disputes “{job.title}”. Support will mediate{held}.",
+        _l("Job disputed"),
+        _l(
+            "{value} disputes “{job_title}”. Support will mediate{held}.",
+            value=DISPUTER[disputer],
+            job_title=job.title,
+            held=held,
+        ),
         dedupe_key=f"job.disputed:{job.id}:{user_id}:ticket-{ticket.id}",
         job_id=job.id,
         ticket_id=ticket.id,
@@ -162,8 +173,8 @@ def tell_sanctioned_member(event: Event) -> None:
     notify(
         event.payload["member_user_id"],
         f"support.sanction_{kind}",
-        title,
-        body.format(reason=event.payload["reason"]),
+        _l(title),
+        _l(body, reason=event.payload["reason"]),
         dedupe_key=f"support.sanction:{event.subject_id}",
         sanction_id=event.subject_id,
     )

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import field_error
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from notifications.service import notify
@@ -41,7 +42,7 @@ def add_message(
     body: str,
     attachments: list[dict],
     kind: str = "support.message",
-    title: str = "New message on your support ticket",
+    title=_l("New message on your support ticket"),
 ) -> TicketMessage:
     """Store a message, note it in the audit trail and tell its other readers."""
     message = TicketMessage(
@@ -69,7 +70,7 @@ def add_message(
             user_id,
             kind,
             title,
-            f"“{ticket.subject}”: {excerpt}",
+            _l("“{ticket_subject}”: {excerpt}", ticket_subject=ticket.subject, excerpt=excerpt),
             dedupe_key=f"support.message:{message.id}:{user_id}",
             ticket_id=ticket.id,
             message_id=message.id,
@@ -89,8 +90,12 @@ def post_message(
     ticket, side = ticket_for(actor, ticket_id, lock=True)
     if ticket.status == "closed":
         raise TicketClosed(
-            "This ticket is closed and takes no more messages; open a follow-up "
-            f"(POST /api/v1/tickets with follow_up_of={ticket.id}).",
+            _(
+                "This ticket is closed and takes no more messages; open a "
+                "follow-up (POST /api/v1/tickets with "
+                "follow_up_of={ticket_id}).",
+                ticket_id=ticket.id,
+            ),
             state=ticket.status,
             follow_up_of=ticket.id,
         )
@@ -116,10 +121,12 @@ def post_message(
 def _check_visibility(ticket: Ticket, side: str, visibility: str) -> None:
     if side in PARTIES:
         if visibility != "parties":
-            raise field_error("visibility", "parties write to both parties ('parties')")
+            raise field_error("visibility", _("parties write to both parties ('parties')"))
         return
     if visibility in PARTIES and getattr(ticket, f"{visibility}_id") is None:
-        raise field_error("visibility", f"this ticket has no {visibility} to write to")
+        raise field_error(
+            "visibility", _("this ticket has no {visibility} to write to", visibility=visibility)
+        )
 
 
 def list_messages(

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.events import Event, declare, emit
+from crowd.core.i18n import N_, _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from jobs.dispatch import withdraw_member_offers
@@ -34,13 +35,17 @@ from support.models import Sanction, Ticket
 
 # Jobs the member is booked for: a suspension leaves them with the member (see the module).
 BOOKED = ("assigned", "in_progress")
+# Titles and bodies of the member's notice, as msgids (support.events renders them).
 MESSAGES = {
-    "warn": ("A warning about our house rules", "You have been warned: {reason}"),
+    "warn": (N_("A warning about our house rules"), N_("You have been warned: {reason}")),
     "suspend": (
-        "Your membership is suspended",
-        "You are suspended and receive no job offers until you are reinstated: {reason}",
+        N_("Your membership is suspended"),
+        N_("You are suspended and receive no job offers until you are reinstated: {reason}"),
     ),
-    "reinstate": ("You are reinstated", "You are active again and receive job offers: {reason}"),
+    "reinstate": (
+        N_("You are reinstated"),
+        N_("You are active again and receive job offers: {reason}"),
+    ),
 }
 
 
@@ -52,7 +57,7 @@ declare(*EVENTS.values())
 def _member(member_id: int) -> Member:
     member = db.session.get(Member, member_id)
     if member is None:
-        raise NotFound("No such crowd member.")
+        raise NotFound(_("No such crowd member."))
     return member
 
 
@@ -61,7 +66,7 @@ def _ticket(ticket_id: int | None, member_id: int) -> Ticket | None:
         return None
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or ticket.member_id != member_id:
-        raise field_error("ticket_id", "no ticket about this member")
+        raise field_error("ticket_id", _("no ticket about this member"))
     return ticket
 
 
@@ -71,7 +76,7 @@ def sanction_member(
     """Warn, suspend or reinstate a member (staff). 404: no such member; 409: the member's
     status does not allow it (`state`); 422: a ticket that is not about this member."""
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins sanction members.")
+        raise Forbidden(_("Only community managers and admins sanction members."))
     member = _member(member_id)
     ticket = _ticket(ticket_id, member.id)
     withdrawn = 0
@@ -159,7 +164,7 @@ def list_sanctions(
     """A member's sanctions, oldest first: staff see anyone's, a member only their own."""
     member = db.session.get(Member, member_id)
     if member is None or (not actor.is_staff and member.user_id != actor.user_id):
-        raise NotFound("No such crowd member.")
+        raise NotFound(_("No such crowd member."))
     page = paginate(
         select(Sanction).where(Sanction.member_id == member.id),
         {"limit": limit, "cursor": cursor},

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from accounts.staff_alerts import alert_staff
 from crowd.core.db import UTCDateTime, utcnow
+from crowd.core.i18n import _l
 from crowd.extensions import db
 from support.config import support_rules
 from support.lifecycle import record, transition
@@ -185,8 +186,14 @@ def warn_due_soon(*, now: datetime | None = None, limit: int = 500) -> int:
         minutes = max(1, int((due - now).total_seconds() // 60))
         alert_staff(
             "support.sla_due_soon",
-            "Support SLA about to breach",
-            f"Ticket #{ticket.id} “{ticket.subject}”: {BREACHES[kind]} due in {minutes} min.",
+            _l("Support SLA about to breach"),
+            _l(
+                "Ticket #{ticket_id} “{ticket_subject}”: {value} due in {minutes} min.",
+                ticket_id=ticket.id,
+                ticket_subject=ticket.subject,
+                value=BREACHES[kind],
+                minutes=minutes,
+            ),
             queue="tickets",
             key=f"support.due_soon:{ticket.id}:{kind}:{due.isoformat()}",
             extra_recipients=[ticket.assignee_id] if ticket.assignee_id else [],
@@ -202,8 +209,13 @@ def _announce(ticket: Ticket, kinds: list[str]) -> None:
     for kind in kinds:
         alert_staff(
             "support.sla_breached",
-            "Support SLA breached",
-            f"Ticket #{ticket.id} “{ticket.subject}”: {BREACHES[kind]} overdue; it is escalated.",
+            _l("Support SLA breached"),
+            _l(
+                "Ticket #{ticket_id} “{ticket_subject}”: {value} overdue; it is escalated.",
+                ticket_id=ticket.id,
+                ticket_subject=ticket.subject,
+                value=BREACHES[kind],
+            ),
             queue="tickets",
             # A breach is stamped once, so this key names exactly one event.
             key=f"support.breach:{ticket.id}:{kind}",

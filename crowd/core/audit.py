@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crowd.core.auth import Principal, current_principal
 from crowd.core.db import SAFE_METHODS, Base, BigId, IdMixin, UTCDateTime, db, utcnow, will_retry
 from crowd.core.errors import Unauthorized, field_error
+from crowd.core.i18n import _
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema, page_of, paginate
 from crowd.core.request_ids import request_id
@@ -152,7 +153,7 @@ def list_entries(
 ) -> dict:
     """A page of the audit log, newest first, filtered by actor, endpoint and time [from, to)."""
     if since is not None and until is not None and until <= since:
-        raise field_error("to", "must be after from")
+        raise field_error("to", _("must be after from"))
     query = select(AuditEntry)
     if actor_id is not None:
         query = query.where(AuditEntry.actor_user_id == actor_id)

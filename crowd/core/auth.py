@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import request
 
 from crowd.core.errors import Forbidden, NotFound, Unauthorized
+from crowd.core.i18n import _, _l, use_user_locale
 
 ROLES = ("customer", "member", "community_manager", "admin")
 STAFF = ("community_manager", "admin")
@@ -48,13 +49,13 @@ API_KEY_OPERATIONS = {
 class ScopeMissing(Forbidden):
     """An API key without the scope the operation needs; `scope` names it."""
 
-    title, type_slug = "Scope missing", "scope-missing"
+    title, type_slug = _l("Scope missing"), "scope-missing"
 
 
 class SessionRequired(Forbidden):
     """An API key on an operation no API key may call (credentials, the account …)."""
 
-    title, type_slug = "Session token required", "session-required"
+    title, type_slug = _l("Session token required"), "session-required"
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class Principal:
     customer_id: int | None = None
     # An API key's scopes; a session token has none and needs none.
     scopes: frozenset[str] = frozenset()
+    # The user's chosen language ("de", "en"; None: not chosen), read with the token.
+    locale: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -83,7 +86,7 @@ class Principal:
     def require_member_id(self) -> int:
         """The caller's own member profile id (read with the token); 404 when they have none."""
         if self.member_id is None:
-            raise NotFound("You have no crowd member profile.")
+            raise NotFound(_("You have no crowd member profile."))
         return self.member_id
 
 
@@ -130,15 +133,16 @@ def authenticate() -> Principal | None:
         raise RuntimeError("No authenticator installed (the accounts package installs it).")
     principal = _authenticator(secret)
     request.environ[_PRINCIPAL] = principal
+    use_user_locale(principal.locale)
     return principal
 
 
 def require_principal(roles: tuple[str, ...] = ()) -> Principal:
     principal = authenticate()
     if principal is None:
-        raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.")
+        raise Unauthorized(_("Send a bearer token: Authorization: Bearer <token>."))
     if roles and principal.role not in roles:
-        raise Forbidden(f"This endpoint is for: {', '.join(roles)}.")
+        raise Forbidden(_("This endpoint is for: {value}.", value=", ".join(roles)))
     if principal.via == "api_key":
         _check_scope(principal, api_key_scope(request.method, request.url_rule.rule))
     return principal
@@ -152,10 +156,10 @@ def api_key_scope(method: str, rule: str) -> str | None:
 def _check_scope(principal: Principal, needed: str | None) -> None:
     if needed is None:
         raise SessionRequired(
-            "API keys cannot call this endpoint; use a session token (POST /api/v1/auth/tokens)."
+            _("API keys cannot call this endpoint; use a session token (POST /api/v1/auth/tokens).")
         )
     if needed not in principal.scopes:
-        raise ScopeMissing(f"This API key lacks the scope {needed}.", scope=needed)
+        raise ScopeMissing(_("This API key lacks the scope {needed}.", needed=needed), scope=needed)
 
 
 def require_session(principal: Principal) -> None:
@@ -168,5 +172,5 @@ def current_principal() -> Principal:
     """The authenticated caller; views decorated with blp.auth always have one."""
     principal = request.environ.get(_PRINCIPAL)
     if principal is None:
-        raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.")
+        raise Unauthorized(_("Send a bearer token: Authorization: Bearer <token>."))
     return principal

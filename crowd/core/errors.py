@@ -9,6 +9,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from crowd.core.db import CONTENTION, CONTENTION_ATTEMPTS, db, is_contention, will_retry
+from crowd.core.i18n import N_, _, _l, render, translate_validation_messages
 from crowd.core.request_ids import request_id
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class DomainError(Exception):
     """
 
     status = 400
-    title = "Bad request"
+    title = _l("Bad request")
     type_slug = "bad-request"
     # Response headers an error needs (e.g. Retry-After on a 429); set by the subclass.
     headers: dict | None = None
@@ -33,6 +34,8 @@ class DomainError(Exception):
     other_types: dict[str, tuple[int, str]] = {}
 
     def __init__(self, detail: str = "", *, errors: dict | None = None, **extra) -> None:
+        # `detail` is translated where it is raised (`_(…)`) or lazy (`_l(…)`); a lazy title
+        # (the class's) is rendered in the request's locale by the handler.
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
@@ -40,42 +43,93 @@ class DomainError(Exception):
 
 
 class BadRequest(DomainError):
-    status, title, type_slug = 400, "Bad request", "bad-request"
+    status, title, type_slug = 400, _l("Bad request"), "bad-request"
 
 
 class Unauthorized(DomainError):
-    status, title, type_slug = 401, "Authentication required", "unauthorized"
+    status, title, type_slug = 401, _l("Authentication required"), "unauthorized"
 
 
 class Forbidden(DomainError):
-    status, title, type_slug = 403, "Forbidden", "forbidden"
+    status, title, type_slug = 403, _l("Forbidden"), "forbidden"
 
 
 class NotFound(DomainError):
-    status, title, type_slug = 404, "Not found", "not-found"
+    status, title, type_slug = 404, _l("Not found"), "not-found"
 
 
 class Conflict(DomainError):
-    status, title, type_slug = 409, "Conflict", "conflict"
+    status, title, type_slug = 409, _l("Conflict"), "conflict"
 
 
 class Unprocessable(DomainError):
-    status, title, type_slug = 422, "Validation failed", "validation-failed"
+    status, title, type_slug = 422, _l("Validation failed"), "validation-failed"
 
 
 class TooManyRequests(DomainError):
-    status, title, type_slug = 429, "Too many requests", "too-many-requests"
+    status, title, type_slug = 429, _l("Too many requests"), "too-many-requests"
 
 
 class ServiceUnavailable(DomainError):
-    status, title, type_slug = 503, "Service unavailable", "service-unavailable"
+    status, title, type_slug = 503, _l("Service unavailable"), "service-unavailable"
 
 
 # Problem types the handlers below answer with that no DomainError class carries.
 HANDLER_PROBLEM_TYPES = {
-    "contention": (503, "Busy, try again"),
-    "internal-server-error": (500, "Internal server error"),
+    "contention": (503, _l("Busy, try again")),
+    "internal-server-error": (500, _l("Internal server error")),
 }
+
+# Werkzeug's own errors (routing, body limits, rate limits): their names and default
+# descriptions, as msgids.
+HTTP_TEXTS = (
+    N_("Bad Request"),
+    N_("Unauthorized"),
+    N_("Forbidden"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Not Acceptable"),
+    N_("Conflict"),
+    N_("Gone"),
+    N_("Request Entity Too Large"),
+    N_("Unsupported Media Type"),
+    N_("Unprocessable Entity"),
+    N_("Too Many Requests"),
+    N_("Internal Server Error"),
+    N_("Not Implemented"),
+    N_("Service Unavailable"),
+    N_("The browser (or proxy) sent a request that this server could not understand."),
+    N_(
+        "The server could not verify that you are authorized to access the URL requested. You "
+        "either supplied the wrong credentials (e.g. a bad password), or your browser doesn't "
+        "understand how to supply the credentials required."
+    ),
+    N_(
+        "You don't have the permission to access the requested resource. It is either "
+        "read-protected or not readable by the server."
+    ),
+    N_(
+        "The requested URL was not found on the server. If you entered the URL manually please "
+        "check your spelling and try again."
+    ),
+    N_("The method is not allowed for the requested URL."),
+    N_(
+        "A conflict happened while processing the request. The resource might have been "
+        "modified while the request was being processed."
+    ),
+    N_("The data value transmitted exceeds the capacity limit."),
+    N_("The server does not support the media type transmitted in the request."),
+    N_("The request was well-formed but was unable to be followed due to semantic errors."),
+    N_("This user has exceeded an allotted request count. Try again later."),
+    N_(
+        "The server encountered an internal error and was unable to complete your request. "
+        "Either the server is overloaded or there is an error in the application."
+    ),
+    N_(
+        "The server is temporarily unable to service your request due to maintenance downtime "
+        "or capacity problems. Please try again later."
+    ),
+)
 
 
 def problem_type_uri(slug: str) -> str:
@@ -96,25 +150,32 @@ def named_errors() -> list[type[DomainError]]:
 
 def problem_types() -> dict[str, dict]:
     """The problem types of every imported error class and of the handlers, by slug."""
+    # The document is in English, the catalogue's source language.
     types = {
-        slug: {"status": status, "title": title, "type": problem_type_uri(slug)}
+        slug: {"status": status, "title": render(title, "en"), "type": problem_type_uri(slug)}
         for slug, (status, title) in HANDLER_PROBLEM_TYPES.items()
     }
     for cls in named_errors():
         doc = (cls.__doc__ or "").strip()
-        entry = {"status": cls.status, "title": cls.title, "type": problem_type_uri(cls.type_slug)}
+        entry = {
+            "status": cls.status,
+            "title": render(cls.title, "en"),
+            "type": problem_type_uri(cls.type_slug),
+        }
         if doc and cls.__module__ != __name__:
             entry["description"] = " ".join(doc.split())
         types.setdefault(cls.type_slug, entry)
         for slug, (status, title) in cls.other_types.items():
             types.setdefault(
-                slug, {"status": status, "title": title, "type": problem_type_uri(slug)}
+                slug,
+                {"status": status, "title": render(title, "en"), "type": problem_type_uri(slug)},
             )
     return dict(sorted(types.items()))
 
 
 def field_error(field: str, message: str) -> Unprocessable:
     """A 422 naming the one field at fault, shaped like marshmallow's errors."""
+    message = str(message)
     return Unprocessable(f"{field}: {message}", errors={"json": {field: [message]}})
 
 
@@ -128,6 +189,9 @@ def problem(
     headers: dict | None = None,
     **extra,
 ) -> Response:
+    # Titles and details are translated (or lazy) texts; the field messages of marshmallow
+    # and webargs are translated here, in the request's locale.
+    title, detail = str(title), str(detail)
     body = {
         "type": problem_type_uri(type_slug or _slug(title)),
         "title": title,
@@ -136,15 +200,19 @@ def problem(
         "instance": request.path if request else None,
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = translate_validation_messages(errors)
     if status >= 500 and request:
         # What a caller quotes when reporting it; the logs carry the same id.
         body["request_id"] = request_id()
-    body.update({k: v for k, v in extra.items() if v is not None})
+    body.update({k: _plain(v) for k, v in extra.items() if v is not None})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _plain(value):
+    return render(value, None) if value is not None and not isinstance(value, str) else value
 
 
 def _slug(title: str) -> str:
@@ -178,9 +246,9 @@ def handle_http_exception(error: HTTPException) -> Response:
     errors = data.get("messages")
     status = error.code or 500
     if status == 422 and errors:
-        detail = "The request has invalid fields; see errors."
+        detail = _("The request has invalid fields; see errors.")
         return problem(
-            422, "Validation failed", detail, type_slug="validation-failed", errors=errors
+            422, _("Validation failed"), detail, type_slug="validation-failed", errors=errors
         )
     headers = {}
     if status == 405 and error.valid_methods:
@@ -188,10 +256,15 @@ def handle_http_exception(error: HTTPException) -> Response:
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         headers["Retry-After"] = str(retry_after)
-    detail = data.get("message") or error.description or error.name
+    detail = data.get("message") or _(error.description or error.name)
     if status == 429:
-        detail = f"Rate limit of {detail} exceeded; retry after the Retry-After seconds."
-    return problem(status, error.name, str(detail), errors=errors, headers=headers)
+        detail = _(
+            "Rate limit of {limit} exceeded; retry after the Retry-After seconds.", limit=detail
+        )
+    slug = _slug(error.name)
+    return problem(
+        status, _(error.name), str(detail), type_slug=slug, errors=errors, headers=headers
+    )
 
 
 def handle_operational_error(error: OperationalError) -> Response:
@@ -216,9 +289,11 @@ def handle_contention(error: OperationalError) -> Response:
         )
     return problem(
         503,
-        "Busy, try again",
-        "The request collided with concurrent changes to the same data and nothing was "
-        "saved; send it again.",
+        _("Busy, try again"),
+        _(
+            "The request collided with concurrent changes to the same data and nothing was "
+            "saved; send it again."
+        ),
         type_slug="contention",
         headers={"Retry-After": "1"},
     )
@@ -229,8 +304,8 @@ def handle_database_unavailable(error: OperationalError) -> Response:
     log.error("database unavailable: %s", error.orig)
     return problem(
         503,
-        "Service unavailable",
-        "The database is not reachable; try again shortly.",
+        _("Service unavailable"),
+        _("The database is not reachable; try again shortly."),
         type_slug="service-unavailable",
         headers={"Retry-After": "5"},
     )
@@ -242,8 +317,8 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     log.info("integrity error: %s", error.orig)
     return problem(
         409,
-        "Conflict",
-        "The change conflicts with data written meanwhile; reload and retry.",
+        _("Conflict"),
+        _("The change conflicts with data written meanwhile; reload and retry."),
         type_slug="conflict",
     )
 
@@ -252,7 +327,12 @@ def handle_data_error(error: DataError | OverflowError) -> Response:
     """The database refused a value (out of range, malformed): the client's input, not a crash."""
     _rollback()
     log.info("data error: %s", getattr(error, "orig", error))
-    return problem(422, "Validation failed", "A value is out of range or malformed.")
+    return problem(
+        422,
+        _("Validation failed"),
+        _("A value is out of range or malformed."),
+        type_slug="validation-failed",
+    )
 
 
 def handle_unexpected(error: Exception) -> Response:
@@ -264,7 +344,12 @@ def handle_unexpected(error: Exception) -> Response:
         "unhandled error on %s %s (request %s)", request.method, request.path, request_id()
     )
     # Never leak a stack trace or SQL to the caller.
-    return problem(500, "Internal server error", "Something went wrong on our side.")
+    return problem(
+        500,
+        _("Internal server error"),
+        _("Something went wrong on our side."),
+        type_slug="internal-server-error",
+    )
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from crowd.core.background import redis_connection
 from crowd.core.db import db
 from crowd.core.errors import ServiceUnavailable
+from crowd.core.i18n import _
 from crowd.core.openapi import CrowdBlueprint
 
 blp = CrowdBlueprint("health", __name__, description="Health probes")
@@ -48,7 +49,9 @@ def readyz():
             checks["redis"] = "unreachable"
     failing = [name for name, state in checks.items() if state == "unreachable"]
     if failing:
-        raise ServiceUnavailable(f"Not ready: {', '.join(failing)} unreachable.", checks=checks)
+        raise ServiceUnavailable(
+            _("Not ready: {value} unreachable.", value=", ".join(failing)), checks=checks
+        )
     return {"status": "ok", "checks": checks}
 
 

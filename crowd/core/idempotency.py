@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crowd.core.auth import authenticate
 from crowd.core.db import Base, IdMixin, UTCDateTime, db, utcnow
 from crowd.core.errors import BadRequest, Conflict, DomainError, Unprocessable
+from crowd.core.i18n import _, _l
 
 HEADER = "Idempotency-Key"
 WITHHELD_HEADER = "Idempotent-Secrets-Withheld"
@@ -32,13 +33,13 @@ MAX_KEY_LENGTH = 255
 class IdempotencyKeyReused(Unprocessable):
     """The Idempotency-Key was already used with a different request (method, path or body)."""
 
-    title, type_slug = "Idempotency-Key reused", "idempotency-key-reused"
+    title, type_slug = _l("Idempotency-Key reused"), "idempotency-key-reused"
 
 
 class IdempotencyKeyInProgress(Conflict):
     """The first request with this Idempotency-Key is still running; retry shortly."""
 
-    title, type_slug = "Idempotency-Key in progress", "idempotency-key-in-progress"
+    title, type_slug = _l("Idempotency-Key in progress"), "idempotency-key-in-progress"
 
 
 class IdempotencyRecord(IdMixin, Base):
@@ -107,7 +108,7 @@ def replay(record: IdempotencyRecord, secrets: Sequence[str] = ()) -> Response:
 def _check_reuse(record: IdempotencyRecord, fingerprint: str, secrets: Sequence[str]) -> Response:
     if not hmac.compare_digest(record.fingerprint, fingerprint):
         raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used with a different request.",
+            _("This Idempotency-Key was already used with a different request."),
             errors={"headers": {HEADER: ["already used with a different request"]}},
         )
     return replay(record, secrets)
@@ -139,7 +140,11 @@ def run_idempotent(view: Callable[[], Response], *, secrets: Sequence[str] = ())
         return view()
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
         raise BadRequest(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
+            _(
+                "{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
+                HEADER=HEADER,
+                MAX_KEY_LENGTH=MAX_KEY_LENGTH,
+            ),
             errors={"headers": {HEADER: ["must be 1 to 255 characters"]}},
         )
     scope, fingerprint = _scope(), _fingerprint()
@@ -192,7 +197,7 @@ def replay_after_race() -> Response:
     record = _find(scope, key)
     if record is None:
         raise IdempotencyKeyInProgress(
-            "A request with this Idempotency-Key is in progress; retry shortly."
+            _("A request with this Idempotency-Key is in progress; retry shortly.")
         )
     return _check_reuse(record, fingerprint, secrets)
 

@@ -24,6 +24,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from crowd.core.errors import Unprocessable
+from crowd.core.i18n import _
 
 # The range of the BIGINT columns every integer may end up in.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -112,7 +113,7 @@ def loads(data: str | bytes) -> Any:
             # A refused value that is the whole body belongs to no field: marshmallow's _schema.
             where = {"_schema": errors} if isinstance(errors, list) else errors
             raise InvalidJSONValue(
-                "The request has invalid fields; see errors.", errors={"json": where}
+                _("The request has invalid fields; see errors."), errors={"json": where}
             )
     return value
 

@@ -31,6 +31,7 @@ from werkzeug.exceptions import (
 
 from crowd.core.auth import current_principal
 from crowd.core.errors import BadRequest, Unauthorized
+from crowd.core.i18n import _
 from crowd.core.request_ids import REQUEST_ID_HEADER, request_id
 
 # Path plus query string; longer URLs are no request of ours. gunicorn's caps are higher
@@ -111,7 +112,12 @@ def _check_request() -> Response | None:
     if request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge(f"Request bodies are limited to {limit} bytes.")
     if request.is_json and _json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
-        raise BadRequest(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
+        raise BadRequest(
+            _(
+                "The JSON body nests deeper than {MAX_JSON_DEPTH} levels.",
+                MAX_JSON_DEPTH=MAX_JSON_DEPTH,
+            )
+        )
     return None
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crowd.config import ConfigError, SettingsGroup, expected_form
 from crowd.core.db import Base, BigId, UTCDateTime, db, utcnow
 from crowd.core.errors import field_error
+from crowd.core.i18n import _
 from crowd.core.locking import ROW_LOCK
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ def change(*, actor_user_id: int, changes: dict[str, Any]) -> dict[str, dict]:
     adjustable = registry().adjustable()
     for variable in changes:
         if variable not in adjustable:
-            raise field_error(variable, "not a setting admins can change")
+            raise field_error(variable, _("not a setting admins can change"))
     before = {
         v: _plain(getattr(current(adjustable[v].group), adjustable[v].field)) for v in changes
     }

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from crowd.core import audit
 from crowd.core import settings as settings_service
 from crowd.core.auth import current_principal
+from crowd.core.i18n import _
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.settings import Declared
 
@@ -78,7 +79,9 @@ def _value_field(declared: Declared) -> ma.fields.Field:
         try:
             adapter.validate_python(value, strict=True)
         except ValidationError:
-            raise ma.ValidationError(f"must be {declared.form}") from None
+            raise ma.ValidationError(
+                _("must be {declared_form}", declared_form=declared.form)
+            ) from None
 
     return ma.fields.Raw(
         allow_none=True,

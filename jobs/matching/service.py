@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden, NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from jobs.matching.eligibility import REQUIREMENT_SUMMARIES, problems_for
 from jobs.matching.ranking import WEIGHTS, rank
@@ -15,10 +16,10 @@ from members.models import Member
 
 def _staff_job(actor: Principal, job_id: int) -> Job:
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins see matching.")
+        raise Forbidden(_("Only community managers and admins see matching."))
     job = db.session.get(Job, job_id)
     if job is None:
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     return job
 
 
@@ -70,7 +71,7 @@ def explain_eligibility(*, actor: Principal, job_id: int, member_id: int) -> dic
     """Whether a member may take a job and, if not, every requirement they fail."""
     job = _staff_job(actor, job_id)
     if db.session.get(Member, member_id) is None:
-        raise NotFound("No such crowd member.")
+        raise NotFound(_("No such crowd member."))
     problems = problems_for(job, member_id)
     offer_status = _offer_statuses(job.id).get(member_id)
     return {

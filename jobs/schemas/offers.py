@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Trimmed
+from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema, page_of
 from jobs.assignment import DECLINE_REASONS
 from jobs.models import OFFER_STATUSES
@@ -97,7 +98,7 @@ class AssignSchema(ma.Schema):
     @ma.validates_schema
     def reason_with_override(self, data, **kwargs):
         if data.get("override") and not data.get("reason"):
-            raise ma.ValidationError("required when override is true", "reason")
+            raise ma.ValidationError(_("required when override is true"), "reason")
 
 
 class DispatchOfferSchema(ma.Schema):

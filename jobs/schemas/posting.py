@@ -15,6 +15,7 @@ from marshmallow import validate
 
 from crowd.core.db import utcnow
 from crowd.core.fields import Amount, Trimmed
+from crowd.core.i18n import _
 from customers.schemas import postcode_problem
 from jobs.models import CURRENCIES
 from members.models import COUNTRIES
@@ -78,9 +79,9 @@ class WindowSchema(ma.Schema):
     @ma.validates_schema(skip_on_field_errors=True)
     def ends_after_start(self, data, **kwargs):
         if data["ends_at"] <= data["starts_at"]:
-            raise ma.ValidationError("must be after starts_at", "ends_at")
+            raise ma.ValidationError(_("must be after starts_at"), "ends_at")
         if data["ends_at"] - data["starts_at"] > MAX_WINDOW_LENGTH:
-            raise ma.ValidationError("a window may be at most 14 days long", "ends_at")
+            raise ma.ValidationError(_("a window may be at most 14 days long"), "ends_at")
 
 
 class PricingSchema(ma.Schema):
@@ -106,9 +107,9 @@ class PricingSchema(ma.Schema):
     def fits_kind(self, data, **kwargs):
         needed, other = ("amount", "rate") if data["kind"] == "fixed" else ("rate", "amount")
         if needed not in data:
-            raise ma.ValidationError(f"required for {data['kind']} pricing", needed)
+            raise ma.ValidationError(_("required for {value} pricing", value=data["kind"]), needed)
         if other in data:
-            raise ma.ValidationError(f"not used with {data['kind']} pricing", other)
+            raise ma.ValidationError(_("not used with {value} pricing", value=data["kind"]), other)
 
 
 class JobCreateSchema(ma.Schema):
@@ -168,22 +169,22 @@ class JobCreateSchema(ma.Schema):
     @ma.validates_schema(skip_on_field_errors=False)
     def one_address(self, data, **kwargs):
         if "address_id" in data and "address" in data:
-            raise ma.ValidationError("send address_id or address, not both", "address")
+            raise ma.ValidationError(_("send address_id or address, not both"), "address")
 
     @ma.validates_schema(skip_on_field_errors=True)
     def skills_unique(self, data, **kwargs):
         if len(set(data["skills"])) != len(data["skills"]):
-            raise ma.ValidationError("a skill is listed more than once", "skills")
+            raise ma.ValidationError(_("a skill is listed more than once"), "skills")
 
     @ma.validates_schema(skip_on_field_errors=True)
     def windows_usable(self, data, **kwargs):
         windows = sorted(data["windows"], key=lambda w: w["starts_at"])
         now = utcnow()
         if windows[0]["starts_at"] <= now:
-            raise ma.ValidationError("every window must start in the future", "windows")
+            raise ma.ValidationError(_("every window must start in the future"), "windows")
         for earlier, later in zip(windows, windows[1:], strict=False):
             if later["starts_at"] < earlier["ends_at"]:
-                raise ma.ValidationError("windows must not overlap", "windows")
+                raise ma.ValidationError(_("windows must not overlap"), "windows")
         longest = max(w["ends_at"] - w["starts_at"] for w in windows)
         if longest < timedelta(minutes=data["duration_minutes"]):
-            raise ma.ValidationError("must fit into at least one window", "duration_minutes")
+            raise ma.ValidationError(_("must fit into at least one window"), "duration_minutes")

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 
 from crowd.core.db import utcnow
 from crowd.core.errors import Unprocessable
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.models import Member, MemberSkill, Skill
 from mentoring.models import MentorProfile, Mentorship, TopPerformerBadge
@@ -34,7 +35,8 @@ def check_segment(segment: dict) -> None:
     if unknown:
         message = f"unknown skills: {', '.join(unknown)}"
         raise Unprocessable(
-            f"segment.skills: {message}", errors={"json": {"segment": {"skills": [message]}}}
+            _("segment.skills: {message}", message=message),
+            errors={"json": {"segment": {"skills": [message]}}},
         )
 
 

@@ -10,6 +10,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Member
@@ -29,7 +30,12 @@ def transition(broadcast: Broadcast, action: str) -> None:
     target = TRANSITIONS.get((broadcast.status, action))
     if target is None:
         raise BroadcastStateConflict(
-            f"Cannot {action} a broadcast that is {broadcast.status}.", state=broadcast.status
+            _(
+                "Cannot {action} a broadcast that is {broadcast_status}.",
+                action=action,
+                broadcast_status=broadcast.status,
+            ),
+            state=broadcast.status,
         )
     broadcast.status = target
 
@@ -118,7 +124,7 @@ def broadcast_view(broadcast: Broadcast, counts: dict | None = None) -> dict:
 def _get(broadcast_id: int) -> Broadcast:
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None:
-        raise NotFound("No such broadcast.")
+        raise NotFound(_("No such broadcast."))
     return broadcast
 
 
@@ -153,7 +159,7 @@ def send_broadcast(*, actor: Principal, broadcast_id: int) -> dict:
     """Start sending: the recipients are fixed and delivered in the background."""
     broadcast = lock_broadcast(broadcast_id)
     if broadcast is None:
-        raise NotFound("No such broadcast.")
+        raise NotFound(_("No such broadcast."))
     transition(broadcast, "send")
     enqueue("mentoring.deliver_broadcast", broadcast_id=broadcast.id)
     db.session.flush()
@@ -221,7 +227,7 @@ def list_recipients(
     deliveries: dict[int, list[dict]] = {}
     for delivery in db.session.scalars(
         select(Delivery)
-        .where(Delivery.notification_id.in_([n for n, _ in inbox.values() if n is not None]))
+        .where(Delivery.notification_id.in_([n for n, _read in inbox.values() if n is not None]))
         .order_by(Delivery.channel)
     ):
         deliveries.setdefault(delivery.notification_id, []).append(
@@ -317,7 +323,7 @@ def mark_read(*, actor: Principal, broadcast_id: int) -> dict:
         .execution_options(populate_existing=True)
     )
     if recipient is None:
-        raise NotFound("No such message.")
+        raise NotFound(_("No such message."))
     if recipient.read_at is None:
         recipient.read_at = utcnow()
         # Read here is read in the inbox too (one read count, one unread badge).

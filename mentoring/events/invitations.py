@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable, field_error
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Member
@@ -60,7 +61,9 @@ def eligible_members(
 
 def _listable(event: Event) -> None:
     if event.status not in LISTABLE:
-        raise EventStateConflict(f"The event is {event.status}.", state=event.status)
+        raise EventStateConflict(
+            _("The event is {event_status}.", event_status=event.status), state=event.status
+        )
 
 
 def list_eligible(*, actor: Principal, event_id: int, countries: list[str] | None = None) -> dict:
@@ -104,9 +107,9 @@ def invite(*, actor: Principal, event_id: int, member_ids: list[int]) -> dict:
     already (or further along) stay as they are."""
     event = lock_event(event_id)
     if event.status != "published":
-        raise EventStateConflict("Publish the event before inviting.", state=event.status)
+        raise EventStateConflict(_("Publish the event before inviting."), state=event.status)
     if event.starts_at <= utcnow():
-        raise EventStarted("The event has started.", state="started")
+        raise EventStarted(_("The event has started."), state="started")
     member_ids = sorted(set(member_ids))
     existing = _invitations_of(event.id, member_ids)
     unlisted = [m for m in member_ids if m not in existing]
@@ -115,7 +118,7 @@ def invite(*, actor: Principal, event_id: int, member_ids: list[int]) -> dict:
     if refused:
         names = ", ".join(map(str, refused))
         raise Unprocessable(
-            f"Not eligible for this event: members {names}.",
+            _("Not eligible for this event: members {names}.", names=names),
             errors={"json": {"member_ids": [f"not eligible: {names}"]}},
             member_ids=refused,
         )
@@ -154,10 +157,16 @@ def _notify_invited(event: Event, invitations: list[EventInvitation]) -> None:
     )
     notify_many(
         "event.invitation",
-        f"You're invited: {event.title}",
-        f"{event.kind.replace('_', ' ').capitalize()} on {event.starts_at:%d.%m.%Y %H:%M} UTC "
-        f"at {event.venue}, {event.city}. Accept or decline in the app "
-        "(Invitations); you can change your answer until it starts.",
+        _l("You're invited: {event_title}", event_title=event.title),
+        _l(
+            "{value} on {event_starts_at:%d.%m.%Y %H:%M} UTC at "
+            "{event_venue}, {event_city}. Accept or decline in the app "
+            "(Invitations); you can change your answer until it starts.",
+            value=event.kind.replace("_", " ").capitalize(),
+            event_starts_at=event.starts_at,
+            event_venue=event.venue,
+            event_city=event.city,
+        ),
         recipients=[
             (
                 users[invitation.member_id],
@@ -189,7 +198,7 @@ def list_invitations(
 ) -> dict:
     """An event's invitations in the order they were listed, optionally of one status."""
     if db.session.get(Event, event_id) is None:
-        raise NotFound("No such event.")
+        raise NotFound(_("No such event."))
     query = select(EventInvitation).where(EventInvitation.event_id == event_id)
     if status:
         query = query.where(EventInvitation.status == status)
@@ -212,12 +221,16 @@ def mark_attendance(
     else named is a 409 naming them; nothing is changed then."""
     both = sorted(set(attended) & set(no_show))
     if both:
-        raise field_error("no_show", f"members in both lists: {', '.join(map(str, both))}")
+        raise field_error(
+            "no_show", _("members in both lists: {value}", value=", ".join(map(str, both)))
+        )
     event = lock_event(event_id)
     if event.status not in ATTENDANCE_OPEN:
-        raise EventStateConflict(f"The event is {event.status}.", state=event.status)
+        raise EventStateConflict(
+            _("The event is {event_status}.", event_status=event.status), state=event.status
+        )
     if event.starts_at > utcnow():
-        raise EventNotStarted("The event has not started yet.", state="not_started")
+        raise EventNotStarted(_("The event has not started yet."), state="not_started")
     wanted = {m: "attend" for m in attended} | {m: "no_show" for m in no_show}
     invitations = _invitations_of(event.id, sorted(wanted))
     changes, refused = [], []
@@ -233,7 +246,7 @@ def mark_attendance(
     if refused:
         names = ", ".join(map(str, refused))
         raise InvitationNotAccepted(
-            f"Only accepted invitations can be marked; not: members {names}.",
+            _("Only accepted invitations can be marked; not: members {names}.", names=names),
             state="not_accepted",
             member_ids=refused,
         )

@@ -7,6 +7,7 @@ not allow is a 409 carrying the current state.
 
 from __future__ import annotations
 
+from crowd.core.i18n import _
 from mentoring.errors import EventStateConflict
 
 EVENT_TRANSITIONS: dict[tuple[str, str, str], str] = {
@@ -38,7 +39,10 @@ def event_target(status: str, action: str, actor: str = "staff") -> str:
     """The event's next status for `action`; 409 with the current state when not allowed."""
     target = EVENT_TRANSITIONS.get((status, action, actor))
     if target is None:
-        raise EventStateConflict(f"Cannot {action} an event that is {status}.", state=status)
+        raise EventStateConflict(
+            _("Cannot {action} an event that is {status}.", action=action, status=status),
+            state=status,
+        )
     return target
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from mentoring.errors import EventFull, EventStarted, EventStateConflict, InvitationStateConflict
 from mentoring.events.lifecycle import allowed_invitation_actions, invitation_target
@@ -65,7 +66,7 @@ def rsvp(*, actor: Principal, invitation_id: int, answer: str) -> dict:
         _visible(member_id).where(EventInvitation.id == invitation_id)
     ).first()
     if found is None:
-        raise NotFound("No such invitation.")
+        raise NotFound(_("No such invitation."))
     # Event first, then the invitation: the same order as staff invitations take.
     event = lock_event(found.Event.id)
     invitation = db.session.scalar(
@@ -75,16 +76,23 @@ def rsvp(*, actor: Principal, invitation_id: int, answer: str) -> dict:
         .execution_options(populate_existing=True)
     )
     if event.status != "published":
-        raise EventStateConflict(f"The event is {event.status}.", state=event.status)
+        raise EventStateConflict(
+            _("The event is {event_status}.", event_status=event.status), state=event.status
+        )
     if event.starts_at <= utcnow():
-        raise EventStarted("The event has started; answers are closed.", state="started")
+        raise EventStarted(_("The event has started; answers are closed."), state="started")
     wanted = "accepted" if answer == "accept" else "declined"
     if invitation.status == wanted:
         return _view(invitation, event)  # the same answer again changes nothing
     target = invitation_target(invitation.status, answer, "member")
     if target is None:
         raise InvitationStateConflict(
-            f"Cannot {answer} an invitation that is {invitation.status}.", state=invitation.status
+            _(
+                "Cannot {answer} an invitation that is {invitation_status}.",
+                answer=answer,
+                invitation_status=invitation.status,
+            ),
+            state=invitation.status,
         )
     if target == "accepted":
         accepted = db.session.scalar(
@@ -93,7 +101,7 @@ def rsvp(*, actor: Principal, invitation_id: int, answer: str) -> dict:
             )
         )
         if accepted >= event.capacity:
-            raise EventFull("The event is full.", state="full")
+            raise EventFull(_("The event is full."), state="full")
     invitation.status, invitation.responded_at = target, utcnow()
     db.session.flush()
     return _view(invitation, event)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Member
@@ -30,7 +31,7 @@ def lock_event(event_id: int) -> Event:
         .execution_options(populate_existing=True)
     )
     if event is None:
-        raise NotFound("No such event.")
+        raise NotFound(_("No such event."))
     return event
 
 
@@ -58,9 +59,9 @@ def event_view(event: Event, counts: dict[str, int] | None = None) -> dict:
 
 def _check_times(starts_at: datetime, ends_at: datetime, *, changed_start: bool) -> None:
     if changed_start and starts_at <= utcnow():
-        raise field_error("starts_at", "must be in the future")
+        raise field_error("starts_at", _("must be in the future"))
     if ends_at <= starts_at:
-        raise field_error("ends_at", "must be after starts_at")
+        raise field_error("ends_at", _("must be after starts_at"))
 
 
 def create_event(*, actor: Principal, **fields) -> dict:
@@ -82,7 +83,9 @@ def update_event(*, actor: Principal, event_id: int, **changes) -> dict:
     if "capacity" in changes:
         accepted = invitation_counts([event.id])[event.id]["accepted"]
         if changes["capacity"] < accepted:
-            raise field_error("capacity", f"{accepted} invitees accepted already")
+            raise field_error(
+                "capacity", _("{accepted} invitees accepted already", accepted=accepted)
+            )
     for name, value in changes.items():
         setattr(event, name, value)
     db.session.flush()
@@ -110,9 +113,13 @@ def cancel_event(*, actor: Principal, event_id: int) -> dict:
     )
     notify_many(
         "event.cancelled",
-        f"Cancelled: {event.title}",
-        f"The {event.kind.replace('_', ' ')} on {event.starts_at:%d.%m.%Y} in "
-        f"{event.city} will not take place.",
+        _l("Cancelled: {event_title}", event_title=event.title),
+        _l(
+            "The {value} on {event_starts_at:%d.%m.%Y} in {event_city} will not take place.",
+            value=event.kind.replace("_", " "),
+            event_starts_at=event.starts_at,
+            event_city=event.city,
+        ),
         recipients=[
             (user_id, f"event:{event.id}:cancelled:{member_id}", {"event_id": event.id})
             for member_id, user_id in invitees
@@ -125,7 +132,7 @@ def get_event(*, actor: Principal, event_id: int) -> dict:
     """One event with its invitation counts by status."""
     event = db.session.get(Event, event_id)
     if event is None:
-        raise NotFound("No such event.")
+        raise NotFound(_("No such event."))
     return event_view(event)
 
 

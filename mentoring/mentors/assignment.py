@@ -29,6 +29,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from jobs.matching.facts import haversine_km
@@ -179,7 +180,7 @@ def _needs_mentor_condition():
 
 def _check_mentee(mentee: Member | None) -> Member:
     if mentee is None:
-        raise NotFound("No such crowd member.")
+        raise NotFound(_("No such crowd member."))
     live = db.session.scalar(
         select(Mentorship.status).where(
             Mentorship.mentee_id == mentee.id,
@@ -188,13 +189,13 @@ def _check_mentee(mentee: Member | None) -> Member:
     )
     if live == "graduated":
         raise AlreadyGraduated(
-            "This member graduated from a mentorship already.", state="graduated"
+            _("This member graduated from a mentorship already."), state="graduated"
         )
     if live is not None:
-        raise HasMentor("This member has a mentor already.", state="has_mentor")
+        raise HasMentor(_("This member has a mentor already."), state="has_mentor")
     rank_ok = 1 <= mentee.level_rank < programme_rules().graduation_level
     if mentee.status != "active" or not rank_ok:
-        raise NotAStarter("Only active Starters get a mentor.", state="not_a_starter")
+        raise NotAStarter(_("Only active Starters get a mentor."), state="not_a_starter")
     return mentee
 
 
@@ -218,13 +219,13 @@ def _check_mentor(mentor_id: int) -> MentorProfile:
     """The mentor's profile, locked, if they can take one more mentee now; else 409."""
     profile = _locked_profile(mentor_id)
     if profile is None or not profile.opted_in:
-        raise MentorUnavailable("This member is not an opted-in mentor.", state="not_a_mentor")
+        raise MentorUnavailable(_("This member is not an opted-in mentor."), state="not_a_mentor")
     if profile.away_until is not None and profile.away_until > utcnow():
-        raise MentorUnavailable("This mentor is away.", state="away")
+        raise MentorUnavailable(_("This mentor is away."), state="away")
     if mentor_id not in eligible_member_ids([mentor_id]):
-        raise MentorUnavailable("This mentor is no longer eligible.", state="not_eligible")
+        raise MentorUnavailable(_("This mentor is no longer eligible."), state="not_eligible")
     if _live_of(mentor_id) >= profile.capacity:
-        raise MentorUnavailable("This mentor has no spare capacity.", state="full")
+        raise MentorUnavailable(_("This mentor has no spare capacity."), state="full")
     return profile
 
 
@@ -246,16 +247,18 @@ def _create(mentee: Member, mentor_id: int, *, origin: str, details: dict, by=No
     notify(
         mentor_user,
         "mentoring.mentee_proposed" if pending else "mentoring.mentee_assigned",
-        f"A new mentee: {mentee_name}",
-        "Please accept or decline the mentorship." if pending else "You are now their mentor.",
+        _l("A new mentee: {mentee_name}", mentee_name=mentee_name),
+        _l("Please accept or decline the mentorship.")
+        if pending
+        else _l("You are now their mentor."),
         dedupe_key=f"mentoring.new:{mentorship.id}:mentor",
         mentorship_id=mentorship.id,
     )
     notify(
         mentee_user,
         "mentoring.mentor_proposed" if pending else "mentoring.mentor_assigned",
-        f"Your mentor: {mentor_name}",
-        "They will get in touch once they have accepted." if pending else "Say hello!",
+        _l("Your mentor: {mentor_name}", mentor_name=mentor_name),
+        _l("They will get in touch once they have accepted.") if pending else _l("Say hello!"),
         dedupe_key=f"mentoring.new:{mentorship.id}:mentee",
         mentorship_id=mentorship.id,
     )

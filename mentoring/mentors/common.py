@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.models import Member
 from mentoring.models import Mentorship
@@ -16,7 +17,7 @@ from mentoring.models import Mentorship
 
 def require_staff(actor: Principal) -> None:
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins may do this.")
+        raise Forbidden(_("Only community managers and admins may do this."))
 
 
 def currency_of(member: Member) -> str:

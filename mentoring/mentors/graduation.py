@@ -21,6 +21,7 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select
 
 from crowd.core.db import utcnow
+from crowd.core.i18n import _l
 from crowd.extensions import db
 from members.models import Member, MemberStats
 from mentoring.config import programme_rules
@@ -96,16 +97,16 @@ def check_graduation(mentee_id: int) -> Mentorship | None:
     notify(
         names[mentorship.mentee_id][1],
         "mentoring.graduated",
-        "You graduated from your mentorship",
-        "Congratulations — you have found your feet in the crowd.",
+        _l("You graduated from your mentorship"),
+        _l("Congratulations — you have found your feet in the crowd."),
         dedupe_key=f"mentoring.graduated:{mentorship.id}:mentee",
         mentorship_id=mentorship.id,
     )
     notify(
         names[mentorship.mentor_id][1],
         "mentoring.graduated",
-        f"{mentee_name} graduated",
-        "Thank you for mentoring: your reward is credited to your earnings.",
+        _l("{mentee_name} graduated", mentee_name=mentee_name),
+        _l("Thank you for mentoring: your reward is credited to your earnings."),
         dedupe_key=f"mentoring.graduated:{mentorship.id}:mentor",
         mentorship_id=mentorship.id,
         reward_transaction_id=mentorship.reward_transaction_id,

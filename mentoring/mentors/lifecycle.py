@@ -26,6 +26,7 @@ from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound
 from crowd.core.events import declare, emit_transition
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from mentoring.errors import MentorshipStateConflict
@@ -72,9 +73,16 @@ def move(
     target = TRANSITIONS.get((mentorship.status, action, role))
     if target is None:
         if not any(a == action and r == role for (_, a, r) in TRANSITIONS):
-            raise Forbidden(f"As the {role} you cannot {action} this mentorship.")
+            raise Forbidden(
+                _("As the {role} you cannot {action} this mentorship.", role=role, action=action)
+            )
         raise MentorshipStateConflict(
-            f"Cannot {action} a mentorship that is {mentorship.status}.", state=mentorship.status
+            _(
+                "Cannot {action} a mentorship that is {mentorship_status}.",
+                action=action,
+                mentorship_status=mentorship.status,
+            ),
+            state=mentorship.status,
         )
     before, now = mentorship.status, utcnow()
     mentorship.status = target
@@ -113,7 +121,7 @@ def mentorship_for(actor: Principal, mentorship_id: int, *, lock: bool = False):
             return mentorship, "mentor"
         if member_id == mentorship.mentee_id:
             return mentorship, "mentee"
-    raise NotFound("No such mentorship.")
+    raise NotFound(_("No such mentorship."))
 
 
 def _notify(mentorship: Mentorship, member_ids, kind: str, title: str, body: str) -> None:
@@ -146,8 +154,8 @@ def accept(*, actor: Principal, mentorship_id: int) -> dict:
         mentorship,
         [mentorship.mentee_id],
         "mentoring.accepted",
-        "Your mentor is on board",
-        f"{mentor} accepted to mentor you. Say hello!",
+        _l("Your mentor is on board"),
+        _l("{mentor} accepted to mentor you. Say hello!", mentor=mentor),
     )
     # The mentee may have reached the graduation figures while the proposal waited.
     queue_graduation_check(mentorship.mentee_id)
@@ -173,8 +181,8 @@ def decline(*, actor: Principal, mentorship_id: int, reason: str) -> dict:
         mentorship,
         [mentorship.mentee_id],
         "mentoring.declined",
-        "We are finding you another mentor",
-        "The proposed mentor cannot take you on right now.",
+        _l("We are finding you another mentor"),
+        _l("The proposed mentor cannot take you on right now."),
     )
     _reassign(mentorship.mentee_id)
     return present_mentorship(mentorship)
@@ -196,7 +204,7 @@ def end(*, actor: Principal, mentorship_id: int, reason: str) -> dict:
         mentorship,
         others.get(role, [mentorship.mentor_id, mentorship.mentee_id]),
         "mentoring.ended",
-        "A mentorship ended",
+        _l("A mentorship ended"),
         reason,
     )
     if role == "mentor":
@@ -221,8 +229,8 @@ def release_mentees(mentor_id: int, *, reason: str) -> int:
             mentorship,
             [mentorship.mentee_id, mentorship.mentor_id],
             "mentoring.released",
-            "A mentorship ended",
-            f"{reason}. The mentee gets a new mentor.",
+            _l("A mentorship ended"),
+            _l("{reason}. The mentee gets a new mentor.", reason=reason),
         )
         _reassign(mentorship.mentee_id)
     return len(live)
@@ -246,7 +254,7 @@ def my_mentorships(
     """The acting member's mentorships, as mentor or mentee (or both), newest first."""
     member_id = actor.member_id
     if member_id is None:
-        raise NotFound("You have no crowd member profile.")
+        raise NotFound(_("You have no crowd member profile."))
     sides = {"mentor": [Mentorship.mentor_id], "mentee": [Mentorship.mentee_id]}
     columns = sides.get(role, [Mentorship.mentor_id, Mentorship.mentee_id])
     query = select(Mentorship).where(or_(*[column == member_id for column in columns]))

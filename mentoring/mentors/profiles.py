@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.access import own_member
 from members.models import Member, MemberSkill, Skill
@@ -62,7 +63,7 @@ def present(profile: MentorProfile) -> dict:
 def _profile(member: Member) -> MentorProfile:
     profile = db.session.get(MentorProfile, member.id, populate_existing=True)
     if profile is None or not profile.opted_in:
-        raise NotFound("You are not signed up as a mentor.")
+        raise NotFound(_("You are not signed up as a mentor."))
     return profile
 
 
@@ -81,7 +82,7 @@ def _skill_ids(member: Member, slugs: list[str]) -> list[int]:
     )
     unknown = sorted(set(slugs) - set(held))
     if unknown:
-        raise field_error("skills", f"not among your skills: {', '.join(unknown)}")
+        raise field_error("skills", _("not among your skills: {value}", value=", ".join(unknown)))
     return sorted({held[slug] for slug in slugs})
 
 
@@ -100,7 +101,9 @@ def opt_in(
     unmet = [c.name for c in criteria if not c.met]
     if unmet:
         raise NotEligibleToMentor(
-            f"You cannot mentor yet: {', '.join(unmet)}.", state="not_eligible", reasons=unmet
+            _("You cannot mentor yet: {value}.", value=", ".join(unmet)),
+            state="not_eligible",
+            reasons=unmet,
         )
     skill_ids = _skill_ids(member, skills)
     profile = db.session.get(MentorProfile, member.id, populate_existing=True)
@@ -124,7 +127,7 @@ def set_away(*, actor: Principal, away_until: datetime | None) -> dict:
     profile = _profile(member)
     now = utcnow()
     if away_until is not None and away_until <= now:
-        raise field_error("away_until", "must be in the future (or null to come back)")
+        raise field_error("away_until", _("must be in the future (or null to come back)"))
     profile.away_until = away_until
     db.session.flush()
     horizon = now + timedelta(days=programme_rules().mentor_away_reassign_days)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.matching.facts import ACTIVE_JOB_STATUSES
@@ -55,10 +56,14 @@ def _active_as_mentor(actor: Principal, mentorship_id: int) -> Mentorship:
     # Locked: a session is only logged on a mentorship that stays active meanwhile.
     mentorship, role = mentorship_for(actor, mentorship_id, lock=True)
     if role != "mentor":
-        raise Forbidden("Only the mentor logs sessions.")
+        raise Forbidden(_("Only the mentor logs sessions."))
     if mentorship.status != "active":
         raise MentorshipNotActive(
-            f"The mentorship is {mentorship.status}, not active.", state=mentorship.status
+            _(
+                "The mentorship is {mentorship_status}, not active.",
+                mentorship_status=mentorship.status,
+            ),
+            state=mentorship.status,
         )
     return mentorship
 
@@ -75,7 +80,7 @@ def log_session(
     """The mentor logs a call, chat or ride-along that took place."""
     mentorship = _active_as_mentor(actor, mentorship_id)
     if occurred_at > utcnow():
-        raise field_error("occurred_at", "must not be in the future")
+        raise field_error("occurred_at", _("must not be in the future"))
     session = MentorshipSession(
         mentorship_id=mentorship.id,
         kind=kind,
@@ -104,12 +109,12 @@ def give_feedback(
         .execution_options(populate_existing=True)
     )
     if session is None:
-        raise NotFound("No such session.")
+        raise NotFound(_("No such session."))
     if role != "mentee":
-        raise Forbidden("Only the mentee gives feedback on a session.")
+        raise Forbidden(_("Only the mentee gives feedback on a session."))
     if session.mentee_rating is not None:
         raise FeedbackAlreadyGiven(
-            "You gave feedback on this session already.", state="has_feedback"
+            _("You gave feedback on this session already."), state="has_feedback"
         )
     session.mentee_feedback, session.mentee_rating = feedback, rating
     db.session.flush()
@@ -140,14 +145,17 @@ def shadow(*, actor: Principal, mentorship_id: int, job_id: int) -> dict:
         .execution_options(populate_existing=True)
     )
     if job is None or job.assigned_member_id != mentorship.mentor_id:
-        raise NotFound("No such job of yours.")
+        raise NotFound(_("No such job of yours."))
     if job.status not in ACTIVE_JOB_STATUSES:
-        raise TooLateToShadow(f"The job is {job.status}: too late to shadow it.", state=job.status)
+        raise TooLateToShadow(
+            _("The job is {job_status}: too late to shadow it.", job_status=job.status),
+            state=job.status,
+        )
     taken = select(MentorshipSession.id).where(
         MentorshipSession.mentorship_id == mentorship.id, MentorshipSession.job_id == job.id
     )
     if db.session.scalar(taken) is not None:
-        raise AlreadyShadowing("The mentee shadows this job already.", state="shadowing")
+        raise AlreadyShadowing(_("The mentee shadows this job already."), state="shadowing")
     session = MentorshipSession(
         mentorship_id=mentorship.id,
         kind="shadow",
@@ -165,17 +173,25 @@ def shadow(*, actor: Principal, mentorship_id: int, job_id: int) -> dict:
     notify(
         customer_user,
         "job.shadowed",
-        "A trainee joins your appointment",
-        f"{names[mentorship.mentee_id][0]} accompanies {names[mentorship.mentor_id][0]} "
-        f"on “{job.title}” to learn the trade.",
+        _l("A trainee joins your appointment"),
+        _l(
+            "{value} accompanies {value2} on “{job_title}” to learn the trade.",
+            value=names[mentorship.mentee_id][0],
+            value2=names[mentorship.mentor_id][0],
+            job_title=job.title,
+        ),
         dedupe_key=f"job.shadowed:{session.id}",
         job_id=job.id,
     )
     notify(
         names[mentorship.mentee_id][1],
         "mentoring.shadow",
-        "You shadow a job",
-        f"You accompany {names[mentorship.mentor_id][0]} on “{job.title}”.",
+        _l("You shadow a job"),
+        _l(
+            "You accompany {value} on “{job_title}”.",
+            value=names[mentorship.mentor_id][0],
+            job_title=job.title,
+        ),
         dedupe_key=f"mentoring.shadow:{session.id}",
         job_id=job.id,
         mentorship_id=mentorship.id,
@@ -195,7 +211,7 @@ def job_shadows(*, actor: Principal, job_id: int) -> dict:
             .order_by(MentorshipSession.id)
         ).all()
     if job is None or not _may_see_job_shadows(actor, job, [row.mentee_id for row in rows]):
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     names = display_names([row.mentee_id for row in rows] + [row.mentor_id for row in rows])
     return {
         "items": [

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Trimmed
+from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema, page_of
 from members.models import COUNTRIES
 from mentoring.models import EVENT_KINDS, INVITATION_STATUSES
@@ -47,7 +48,7 @@ class EventUpdateSchema(ma.Schema):
     @ma.validates_schema
     def not_empty(self, data, **kwargs):
         if not data:
-            raise ma.ValidationError("change at least one field")
+            raise ma.ValidationError(_("change at least one field"))
 
 
 class EventCreateSchema(EventUpdateSchema):
@@ -168,7 +169,7 @@ class AttendanceSchema(ma.Schema):
     @ma.validates_schema
     def not_empty(self, data, **kwargs):
         if not data["attended"] and not data["no_show"]:
-            raise ma.ValidationError("name at least one member", "attended")
+            raise ma.ValidationError(_("name at least one member"), "attended")
 
 
 class AttendanceResultSchema(ma.Schema):

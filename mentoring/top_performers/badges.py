@@ -9,6 +9,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from members.models import Member
 from mentoring.errors import BadgeExpired, BadgeRevoked
@@ -29,12 +30,12 @@ def revoke_badge(*, actor: Principal, badge_id: int, reason: str) -> TopPerforme
     """
     badge = _locked(TopPerformerBadge, badge_id)
     if badge is None:
-        raise NotFound("No such top-performer badge.")
+        raise NotFound(_("No such top-performer badge."))
     if badge.revoked_at is not None:
-        raise BadgeRevoked("The badge has been revoked already.", state="revoked")
+        raise BadgeRevoked(_("The badge has been revoked already."), state="revoked")
     now = utcnow()
     if badge.valid_until <= now:
-        raise BadgeExpired("The badge has expired; nothing to revoke.", state="expired")
+        raise BadgeExpired(_("The badge has expired; nothing to revoke."), state="expired")
     badge.revoked_at, badge.revoke_reason = now, reason
     if badge.perk_id is not None:
         _end_perk(badge, now)
@@ -45,7 +46,7 @@ def revoke_badge(*, actor: Principal, badge_id: int, reason: str) -> TopPerforme
     notify(
         user_id,
         "mentoring.top_performer_revoked",
-        f"Your top-performer badge for {period} was revoked",
+        _l("Your top-performer badge for {period} was revoked", period=period),
         reason,
         dedupe_key=f"top_performer.revoked:{badge.id}",
         badge_id=badge.id,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from crowd.core.errors import field_error
+from crowd.core.i18n import _
 
 PERIOD_MONTHS = (1, 2, 3, 4, 6, 12)
 
@@ -75,7 +76,7 @@ def parse_period(label: str, months: int) -> Period:
     example = period_at(datetime(2026, 10, 1, tzinfo=UTC), months).label
     match = re.fullmatch(r"(\d{4})(?:-([QHP]?)(\d{1,2}))?", label or "")
     if match is None:
-        raise field_error("period", f"not a period label like {example!r}")
+        raise field_error("period", _("not a period label like {example!r}", example=example))
     year, number = int(match[1]), match[3]
     if months == 12:
         index = 1 if number is None else -1
@@ -84,8 +85,8 @@ def parse_period(label: str, months: int) -> Period:
     else:
         index = int(number)
     if not (2000 <= year <= 2999 and 1 <= index <= 12 // months):
-        raise field_error("period", f"not a period label like {example!r}")
+        raise field_error("period", _("not a period label like {example!r}", example=example))
     period = period_starting(datetime(year, (index - 1) * months + 1, 1, tzinfo=UTC), months)
     if period.label != label:
-        raise field_error("period", f"not a period label like {example!r}")
+        raise field_error("period", _("not a period label like {example!r}", example=example))
     return period

@@ -7,6 +7,7 @@ from sqlalchemy import case, func, select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.access import own_member
@@ -35,7 +36,7 @@ def category_id(slug: str) -> int:
 def _run(run_id: int) -> TopPerformerRun:
     run = db.session.get(TopPerformerRun, run_id)
     if run is None:
-        raise NotFound("No such top-performer run.")
+        raise NotFound(_("No such top-performer run."))
     return run
 
 

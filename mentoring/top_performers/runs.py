@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import field_error
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from members.models import SkillCategory
 from mentoring.config import ProgrammeRules, programme_rules
@@ -53,11 +54,16 @@ def run_period(
     months = rules.top_period_months
     target = parse_period(period, months) if period else latest_ended(now, months)
     if target.start > now:
-        raise field_error("period", f"{target.label} has not begun yet")
+        raise field_error(
+            "period", _("{target_label} has not begun yet", target_label=target.label)
+        )
     if target.end > now:
         raise PeriodNotOver(
-            f"Period {target.label} runs until {target.end.isoformat()}; "
-            "it is evaluated once it has ended.",
+            _(
+                "Period {target_label} runs until {value}; it is evaluated once it has ended.",
+                target_label=target.label,
+                value=target.end.isoformat(),
+            ),
             state="not_over",
             ends_at=target.end.isoformat(),
         )
@@ -132,7 +138,11 @@ def _check_new(target: Period) -> None:
     latest = db.session.scalar(select(func.max(TopPerformerRun.period_start)))
     if latest is not None and latest > target.start:
         raise PeriodSuperseded(
-            f"A later period has been evaluated; {target.label} is history.", state="superseded"
+            _(
+                "A later period has been evaluated; {target_label} is history.",
+                target_label=target.label,
+            ),
+            state="superseded",
         )
 
 
@@ -241,10 +251,14 @@ def _award(run, target: Period, rules: ProgrammeRules, awarded: list[dict], now)
         notify(
             member_rows[0]["user_id"],
             "mentoring.top_performer_awarded",
-            f"You are a top performer for {run.period}",
-            f"Categories: {', '.join(categories)}. Until {valid_until.date().isoformat()}: "
-            f"{rules.top_commission_discount_bp / 100:g} points off your commission, "
-            "a boost in matching and priority support.",
+            _l("You are a top performer for {run_period}", run_period=run.period),
+            _l(
+                "Categories: {value}. Until {value2}: {value3:g} points off "
+                "your commission, a boost in matching and priority support.",
+                value=", ".join(categories),
+                value2=valid_until.date().isoformat(),
+                value3=rules.top_commission_discount_bp / 100,
+            ),
             dedupe_key=f"top_performer.awarded:{run.id}:{member_id}",
             run_id=run.id,
             period=run.period,

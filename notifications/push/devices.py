@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from crowd.core.auth import Principal
 from crowd.core.db import is_postgres, utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from notifications.push.models import Device
 
@@ -80,7 +81,7 @@ def delete_device(*, actor: Principal, device_id: int) -> None:
         select(Device).where(Device.id == device_id, Device.user_id == actor.user_id)
     )
     if device is None:
-        raise NotFound("No such device.")
+        raise NotFound(_("No such device."))
     db.session.delete(device)
     db.session.flush()
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from members.models import Member
 from members.service import change_member_status
@@ -44,7 +45,8 @@ def _locked_open(actor: Principal, application_id: int) -> Application:
     application = application_for_staff(application_id, lock=True)
     if application.status != "in_progress":
         raise ApplicationNotOpen(
-            f"This application is {application.status}.", state=application.status
+            _("This application is {application_status}.", application_status=application.status),
+            state=application.status,
         )
     return application
 
@@ -65,11 +67,14 @@ def decide_document(
         .execution_options(populate_existing=True)
     )
     if check is None:
-        raise NotFound("No such document check for this application.")
+        raise NotFound(_("No such document check for this application."))
     if check.status != "submitted":
-        raise CheckAlreadyDecided(f"This document was {check.status} already.", state=check.status)
+        raise CheckAlreadyDecided(
+            _("This document was {check_status} already.", check_status=check.status),
+            state=check.status,
+        )
     if result == "rejected" and not note:
-        raise field_error("note", "say why, for the applicant")
+        raise field_error("note", _("say why, for the applicant"))
     check.status, check.note = result, note
     check.checked_by_id, check.checked_at = actor.user_id, utcnow()
     db.session.flush()
@@ -77,7 +82,7 @@ def decide_document(
     notify(
         _user_of(check.member_id),
         f"onboarding.document_{result}",
-        f"Your {kind} was {result}",
+        _l("Your {kind} was {result}", kind=kind, result=result),
         note or "",
         dedupe_key=f"onboarding.document:{check.id}",
         check_id=check.id,
@@ -100,10 +105,10 @@ def schedule_intro_call(
     """Schedule the application's intro call, or move the one scheduled."""
     application = _locked_open(actor, application_id)
     if scheduled_at <= utcnow():
-        raise field_error("scheduled_at", "must be in the future")
+        raise field_error("scheduled_at", _("must be in the future"))
     calls = _calls(application.id)
     if any(call.status == "passed" for call in calls):
-        raise IntroCallPassed("The intro call was passed already.", state="passed")
+        raise IntroCallPassed(_("The intro call was passed already."), state="passed")
     call = calls[0] if calls and calls[0].status == "scheduled" else None
     if call is None:
         call = IntroCall(application_id=application.id, member_id=application.member_id)
@@ -113,8 +118,8 @@ def schedule_intro_call(
     notify(
         _user_of(application.member_id),
         "onboarding.intro_call_scheduled",
-        "Your intro call is scheduled",
-        f"A community manager will call you at {scheduled_at.isoformat()}.",
+        _l("Your intro call is scheduled"),
+        _l("A community manager will call you at {value}.", value=scheduled_at.isoformat()),
         dedupe_key=f"onboarding.intro_call:{call.id}:{scheduled_at.isoformat()}",
         call_id=call.id,
         scheduled_at=scheduled_at.isoformat(),
@@ -130,7 +135,9 @@ def record_intro_call_outcome(
     calls = _calls(application.id)
     if not calls or calls[0].status != "scheduled":
         state = calls[0].status if calls else "none"
-        raise NoIntroCallScheduled("No intro call is scheduled for this application.", state=state)
+        raise NoIntroCallScheduled(
+            _("No intro call is scheduled for this application."), state=state
+        )
     call = calls[0]
     call.status, call.note = outcome, note
     call.recorded_by_id, call.recorded_at = actor.user_id, utcnow()
@@ -138,7 +145,7 @@ def record_intro_call_outcome(
     notify(
         _user_of(application.member_id),
         "onboarding.intro_call_outcome",
-        f"Your intro call: {outcome.replace('_', ' ')}",
+        _l("Your intro call: {value}", value=outcome.replace("_", " ")),
         note or "",
         dedupe_key=f"onboarding.intro_call_outcome:{call.id}",
         call_id=call.id,
@@ -158,7 +165,9 @@ def approve(*, actor: Principal, application_id: int, note: str | None = None) -
     missing = [state.name for state in states if not state.finished]
     if missing:
         raise StepsIncomplete(
-            f"Not every step is done: {', '.join(missing)}.", state="incomplete", missing=missing
+            _("Not every step is done: {value}.", value=", ".join(missing)),
+            state="incomplete",
+            missing=missing,
         )
     change_member_status(
         actor=actor,
@@ -170,8 +179,8 @@ def approve(*, actor: Principal, application_id: int, note: str | None = None) -
     notify(
         member.user_id,
         "onboarding.approved",
-        "Welcome to the crowd",
-        "Your application was approved: you can take jobs now.",
+        _l("Welcome to the crowd"),
+        _l("Your application was approved: you can take jobs now."),
         dedupe_key=f"onboarding.approved:{application.id}",
         application_id=application.id,
     )
@@ -197,8 +206,12 @@ def reject(*, actor: Principal, application_id: int, reason: str) -> dict:
     notify(
         _user_of(application.member_id),
         "onboarding.rejected",
-        "Your application was not accepted",
-        f"{reason}\nYou may apply again from {reapply_after.date().isoformat()}.",
+        _l("Your application was not accepted"),
+        _l(
+            "{reason}\nYou may apply again from {value}.",
+            reason=reason,
+            value=reapply_after.date().isoformat(),
+        ),
         dedupe_key=f"onboarding.rejected:{application.id}",
         application_id=application.id,
         reapply_after=reapply_after.isoformat(),

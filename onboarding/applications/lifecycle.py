@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from crowd.core.db import utcnow
 from crowd.core.events import declare, emit_transition
+from crowd.core.i18n import _
 from onboarding.errors import ApplicationNotOpen
 from onboarding.models import Application
 
@@ -32,7 +33,8 @@ def transition(
     target = TRANSITIONS.get((application.status, action))
     if target is None:
         raise ApplicationNotOpen(
-            f"This application is {application.status}.", state=application.status
+            _("This application is {application_status}.", application_status=application.status),
+            state=application.status,
         )
     was = application.status
     application.status, application.reason = target, reason

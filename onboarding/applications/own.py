@@ -9,6 +9,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import field_error
+from crowd.core.i18n import _
 from crowd.extensions import db
 from helpcentre.reading import linked_articles
 from members.access import own_member
@@ -83,13 +84,14 @@ def submit_document(
     # Locked: two submissions of one kind at once are one submission and a 409.
     member = own_member(actor, lock=True)
     if kind in PROFESSIONAL_KINDS and member.kind != "professional":
-        raise field_error("kind", f"{kind} is for professional members only")
+        raise field_error("kind", _("{kind} is for professional members only", kind=kind))
     if document_type not in DOCUMENT_TYPES[kind]:
         raise field_error(
-            "document_type", f"for {kind} use one of: {', '.join(DOCUMENT_TYPES[kind])}"
+            "document_type",
+            _("for {kind} use one of: {value}", kind=kind, value=", ".join(DOCUMENT_TYPES[kind])),
         )
     if expires_on is not None and expires_on <= utcnow().date():
-        raise field_error("expires_on", "must be in the future")
+        raise field_error("expires_on", _("must be in the future"))
     waiting = db.session.scalar(
         select(DocumentCheck.id).where(
             DocumentCheck.member_id == member.id,
@@ -99,7 +101,7 @@ def submit_document(
     )
     if waiting is not None:
         raise CheckPending(
-            f"Your {kind.replace('_', ' ')} is waiting for a check already.",
+            _("Your {value} is waiting for a check already.", value=kind.replace("_", " ")),
             state="submitted",
             check_id=waiting,
         )
@@ -126,16 +128,21 @@ def reapply(*, actor: Principal) -> Application:
     latest = current_application(member.id)
     if latest is not None and latest.status != "rejected":
         raise NothingToReapply(
-            f"Your application is {latest.status.replace('_', ' ')}; there is nothing to "
-            "re-apply for.",
+            _(
+                "Your application is {value}; there is nothing to re-apply for.",
+                value=latest.status.replace("_", " "),
+            ),
             state=latest.status,
         )
     if member.status != "applicant":
-        raise NotAnApplicant(f"You are {member.status}, not an applicant.", state=member.status)
+        raise NotAnApplicant(
+            _("You are {member_status}, not an applicant.", member_status=member.status),
+            state=member.status,
+        )
     now = utcnow()
     if latest is not None and latest.reapply_after is not None and now < latest.reapply_after:
         raise ReapplyLater(
-            f"You may apply again from {latest.reapply_after.isoformat()}.",
+            _("You may apply again from {value}.", value=latest.reapply_after.isoformat()),
             state="rejected",
             reapply_after=latest.reapply_after.isoformat(),
         )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unprocessable
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Member, MemberSkill, Skill
@@ -23,7 +24,7 @@ from onboarding.steps import STEPS_BY_NAME, checklists, is_ready, ready_predicat
 
 def require_staff(actor: Principal) -> None:
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins review applications.")
+        raise Forbidden(_("Only community managers and admins review applications."))
 
 
 def _skill_id(slug: str) -> int:
@@ -141,7 +142,7 @@ def application_for_staff(application_id: int, *, lock: bool = False) -> Applica
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     application = db.session.scalar(query)
     if application is None:
-        raise NotFound("No such application.")
+        raise NotFound(_("No such application."))
     return application
 
 

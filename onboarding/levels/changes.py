@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from crowd.core.events import Event, emit
+from crowd.core.i18n import _l
 from crowd.extensions import db
 from members.models import Member
 from notifications.service import notify
@@ -139,15 +140,19 @@ def notify_change(change: LevelChange, user_id: int, names: dict[int, str]) -> N
     to_name = names.get(change.to_rank, change.to_code)
     from_name = names.get(change.from_rank, change.from_code)
     if change.cause == "approval":
-        title = f"Welcome to the crowd: you are a {to_name}"
-        body = "Your application was approved; your first level is set."
+        title = _l("Welcome to the crowd: you are a {level}", level=to_name)
+        body = _l("Your application was approved; your first level is set.")
     elif change.to_rank > change.from_rank:
-        title = f"You are now {to_name}"
-        body = f"Your level went up from {from_name} to {to_name}."
+        title = _l("You are now {level}", level=to_name)
+        body = _l("Your level went up from {before} to {level}.", before=from_name, level=to_name)
     else:
-        title = f"Your level is now {to_name}"
-        body = f"Your level changed from {from_name or f'rank {change.from_rank}'} to {to_name}."
-        body += " Your level page shows what each level needs."
+        title = _l("Your level is now {level}", level=to_name)
+        body = _l(
+            "Your level changed from {before} to {level}. Your level page shows what each "
+            "level needs.",
+            before=from_name or _l("rank {rank}", rank=change.from_rank),
+            level=to_name,
+        )
     notify(
         user_id,
         "level.changed",

@@ -39,6 +39,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import commit, is_postgres, utcnow
 from crowd.core.errors import Forbidden, NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.models import Member
 from onboarding.errors import AlreadyRanked
@@ -118,9 +119,11 @@ def admit_member(member_id: int, *, actor_user_id: int) -> LevelChange:
     (active_since now), a LevelChange with cause 'approval', and a notification."""
     member = _locked_member(member_id)
     if member is None:
-        raise NotFound("No such crowd member.")
+        raise NotFound(_("No such crowd member."))
     if member.level_rank >= 1:
-        raise AlreadyRanked(f"Member {member_id} already has a level.", state="ranked")
+        raise AlreadyRanked(
+            _("Member {member_id} already has a level.", member_id=member_id), state="ranked"
+        )
     now = utcnow()
     # The default ladder if the database has none at all (emptied since the migration).
     ladder = Ladder.of(install_default_ruleset())
@@ -237,7 +240,7 @@ def queue_crowd_evaluation(*, actor: Principal) -> dict:
     after this request commits; changes are recorded with cause "manual" and the detail
     "manual:<date>:<admin's user id>". A second run finds nothing more to change."""
     if actor.role != "admin":
-        raise Forbidden("Only admins run the level evaluation.")
+        raise Forbidden(_("Only admins run the level evaluation."))
     now = utcnow()
     ruleset = find_active_ruleset()
     detail = f"manual:{now.date().isoformat()}:{actor.user_id}"

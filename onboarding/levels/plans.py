@@ -20,6 +20,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from crowd.core.db import commit, utcnow
+from crowd.core.i18n import _l
 from crowd.core.locking import lock_rows
 from crowd.extensions import db
 from members.models import Member
@@ -170,8 +171,12 @@ def _follow_rules_of(member: Member, level: Level) -> MemberPlan | None:
         notify(
             member.user_id,
             "plan.changed",
-            f"Your commission plan is now {target.name}",
-            f"From now on your jobs are charged by the plan {target.name}: {why}.",
+            _l("Your commission plan is now {target_name}", target_name=target.name),
+            _l(
+                "From now on your jobs are charged by the plan {target_name}: {why}.",
+                target_name=target.name,
+                why=why,
+            ),
             dedupe_key=f"plan.changed:{assignment.id}",
             plan_code=target.code,
             previous_plan_code=current.code,
@@ -190,8 +195,12 @@ def _tell(
     notify(
         user_id,
         "plan.changed",
-        f"Your commission plan is now {plan.name}",
-        f"From now on your jobs are charged by the plan {plan.name}: {why}.",
+        _l("Your commission plan is now {plan_name}", plan_name=plan.name),
+        _l(
+            "From now on your jobs are charged by the plan {plan_name}: {why}.",
+            plan_name=plan.name,
+            why=why,
+        ),
         dedupe_key=f"plan.changed:{assignment.id}",
         plan_code=plan.code,
         previous_plan_code=previous,

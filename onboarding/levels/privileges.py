@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crowd.core.errors import field_error
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.models import Member, SkillCategory
 from onboarding.levels.rules import find_active_ruleset, level_at
@@ -57,5 +58,9 @@ def check_job_cap(member: Member, changes: dict) -> None:
     if level is not None and wanted > level.max_concurrent_jobs:
         raise field_error(
             "max_concurrent_jobs",
-            f"your level {level.name} allows at most {level.max_concurrent_jobs} jobs at once",
+            _(
+                "your level {level_name} allows at most {level_max_concurrent_jobs} jobs at once",
+                level_name=level.name,
+                level_max_concurrent_jobs=level.max_concurrent_jobs,
+            ),
         )

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.access import own_member
 from onboarding.errors import PlanNotOffered
@@ -204,7 +205,7 @@ def level_overview(member_id: int, *, now: datetime | None = None) -> dict:
     now = now or utcnow()
     figures = next(load_figures(now, [member_id]), None)
     if figures is None:
-        raise NotFound("No such crowd member.")
+        raise NotFound(_("No such crowd member."))
     ruleset = active_ruleset()
     rank = figures.level_rank
     level = level_at(ruleset, rank) if rank else None
@@ -250,14 +251,19 @@ def choose_plan(*, actor: Principal, plan_code: str) -> dict:
         # Everyone's default exists even before anyone stored it.
         plans.sync_default_plans()
     if db.session.scalar(select(CommissionPlan.id).where(CommissionPlan.code == plan_code)) is None:
-        raise NotFound(f"No commission plan {plan_code!r}.")
+        raise NotFound(_("No commission plan {plan_code!r}.", plan_code=plan_code))
     level = current_level(member_id)
     offered = list(level.plan_codes or []) if level is not None else []
     if plan_code not in offered:
         where = f"your level {level.name}" if level is not None else "members without a level"
         choices = ", ".join(offered) or "none"
         raise PlanNotOffered(
-            f"Plan {plan_code!r} is not offered to {where} (offered: {choices}).",
+            _(
+                "Plan {plan_code!r} is not offered to {where} (offered: {choices}).",
+                plan_code=plan_code,
+                where=where,
+                choices=choices,
+            ),
             state="not_offered",
         )
     if plans.plan_for(member_id, utcnow()).code != plan_code:

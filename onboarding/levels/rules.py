@@ -34,6 +34,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unprocessable
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import SkillCategory
@@ -82,12 +83,12 @@ def level_at(ruleset: LevelRuleset, rank: int) -> Level | None:
 
 def _require_admin(actor: Principal) -> None:
     if actor.role != "admin":
-        raise Forbidden("Only admins change level rule sets.")
+        raise Forbidden(_("Only admins change level rule sets."))
 
 
 def require_staff(actor: Principal) -> None:
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins may do this.")
+        raise Forbidden(_("Only community managers and admins may do this."))
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def get_ruleset(ruleset_id: int, *, lock: bool = False) -> LevelRuleset:
         )
     ruleset = db.session.scalar(query)
     if ruleset is None:
-        raise NotFound("No such level rule set.")
+        raise NotFound(_("No such level rule set."))
     return ruleset
 
 
@@ -214,7 +215,7 @@ def _levels_from(levels: list[dict]) -> list[Level]:
             ]
     if errors:
         raise Unprocessable(
-            "Some levels name unknown plans or categories.", errors={"json": {"levels": errors}}
+            _("Some levels name unknown plans or categories."), errors={"json": {"levels": errors}}
         )
     rows = []
     for level in sorted(levels, key=lambda level: level["rank"]):
@@ -273,7 +274,12 @@ def _draft(ruleset_id: int, action: str) -> LevelRuleset:
     ruleset = get_ruleset(ruleset_id, lock=True)
     if ruleset.status != "draft":
         raise RuleSetNotDraft(
-            f"Rule set v{ruleset.version} is {ruleset.status}; only drafts can be {action}.",
+            _(
+                "Rule set v{ruleset_version} is {ruleset_status}; only drafts can be {action}.",
+                ruleset_version=ruleset.version,
+                ruleset_status=ruleset.status,
+                action=action,
+            ),
             state=ruleset.status,
         )
     return ruleset
@@ -316,7 +322,7 @@ def activate_ruleset(*, actor: Principal, ruleset_id: int) -> dict:
     if current is None:
         # It was retired while we waited for its lock: another activation won.
         raise RuleSetSuperseded(
-            "Another rule set was activated meanwhile; reload.", state="superseded"
+            _("Another rule set was activated meanwhile; reload."), state="superseded"
         )
     now = utcnow()
     current.status = "retired"

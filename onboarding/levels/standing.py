@@ -18,6 +18,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import field_error
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.access import visible_member
@@ -59,7 +60,7 @@ def lock_level(*, actor: Principal, member_id: int, reason: str, level: str | No
     member = visible_member(actor, member_id, lock=True)
     if member.level_rank < 1:
         raise NoLevelYet(
-            "The member has no level yet; approval gives the first one.", state=member.status
+            _("The member has no level yet; approval gives the first one."), state=member.status
         )
     ladder = Ladder.of(active_ruleset())
     now = utcnow()
@@ -68,7 +69,13 @@ def lock_level(*, actor: Principal, member_id: int, reason: str, level: str | No
         if rung is None:
             codes = ", ".join(r.code for r in ladder.rungs)
             raise field_error(
-                "level", f"no level {level!r} in rule set v{ladder.version} ({codes})"
+                "level",
+                _(
+                    "no level {level!r} in rule set v{ladder_version} ({codes})",
+                    level=level,
+                    ladder_version=ladder.version,
+                    codes=codes,
+                ),
             )
         if rung.rank != member.level_rank:
             figures = next(iter(load_figures(now, [member.id])))

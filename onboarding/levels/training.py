@@ -12,6 +12,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unprocessable, field_error
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from helpcentre.reading import linked_articles
@@ -27,7 +28,7 @@ TRAINING_STATUSES = ("applicant", "active", "paused")
 
 def _require_staff(actor: Principal) -> None:
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins may do this.")
+        raise Forbidden(_("Only community managers and admins may do this."))
 
 
 def _category_id(slug: str | None) -> int | None:
@@ -35,7 +36,7 @@ def _category_id(slug: str | None) -> int | None:
         return None
     category_id = db.session.scalar(select(SkillCategory.id).where(SkillCategory.slug == slug))
     if category_id is None:
-        raise field_error("category", f"unknown category '{slug}'")
+        raise field_error("category", _("unknown category '{slug}'", slug=slug))
     return category_id
 
 
@@ -90,7 +91,7 @@ def create_module(
     category_id = _category_id(category)
     if _module(code) is not None:
         raise TrainingModuleExists(
-            f"A training module with code {code!r} exists already.", state="exists"
+            _("A training module with code {code!r} exists already.", code=code), state="exists"
         )
     module = TrainingModule(
         code=code,
@@ -112,7 +113,7 @@ def update_module(*, actor: Principal, code: str, **changes) -> dict:
     _require_staff(actor)
     module = _module(code, lock=True)
     if module is None:
-        raise NotFound("No such training module.")
+        raise NotFound(_("No such training module."))
     for name, value in changes.items():
         setattr(module, name, value)
     db.session.flush()
@@ -185,7 +186,11 @@ def _record(member: Member, module: TrainingModule, *, actor: Principal) -> dict
     """Record the completion once (the member row is locked); a new one may promote."""
     if member.status not in TRAINING_STATUSES:
         raise TrainingNotAllowed(
-            f"A member who is {member.status} cannot record training.", state=member.status
+            _(
+                "A member who is {member_status} cannot record training.",
+                member_status=member.status,
+            ),
+            state=member.status,
         )
     completion = db.session.get(TrainingCompletion, (member.id, module.id))
     change: LevelChange | None = None
@@ -207,7 +212,7 @@ def _record(member: Member, module: TrainingModule, *, actor: Principal) -> dict
 def _active_module(code: str) -> TrainingModule:
     module = _module(code)
     if module is None or not module.active:
-        raise NotFound("No such training module.")
+        raise NotFound(_("No such training module."))
     return module
 
 
@@ -217,7 +222,7 @@ def complete_own(*, actor: Principal, code: str) -> dict:
     module = _active_module(code)
     if module.completion_mode != "self_paced":
         raise AttendedInPersonOnly(
-            "This module is attended in person; a community manager records it.",
+            _("This module is attended in person; a community manager records it."),
             state="attended_only",
         )
     return _record(member, module, actor=actor)
@@ -230,7 +235,7 @@ def _staff_member(actor: Principal, member_id: int, *, lock: bool = False) -> Me
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     member = db.session.scalar(query)
     if member is None:
-        raise NotFound("No such crowd member.")
+        raise NotFound(_("No such crowd member."))
     return member
 
 
@@ -246,7 +251,13 @@ def withdraw(*, actor: Principal, member_id: int, code: str) -> None:
     module = _module(code)
     completion = db.session.get(TrainingCompletion, (member.id, module.id)) if module else None
     if completion is None:
-        raise NotFound(f"Member {member.id} has not completed the module '{code}'.")
+        raise NotFound(
+            _(
+                "Member {member_id} has not completed the module '{code}'.",
+                member_id=member.id,
+                code=code,
+            )
+        )
     db.session.delete(completion)
     db.session.flush()
 
@@ -264,7 +275,7 @@ def completions(
     else:
         member = db.session.get(Member, member_id)
         if member is None or (not actor.is_staff and member.user_id != actor.user_id):
-            raise NotFound("No such crowd member.")
+            raise NotFound(_("No such crowd member."))
     query = select(TrainingCompletion).where(TrainingCompletion.member_id == member.id)
     page = paginate(query, {"limit": limit, "cursor": cursor}, order=[TrainingCompletion.module_id])
     ids = [completion.module_id for completion in page["items"]]

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import within_documented_length
+from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
 from onboarding.levels.evaluation import DRY_RUN_LIMIT, DRY_RUN_MAX
@@ -58,16 +59,26 @@ class RequirementSchema(ma.Schema):
     def one_bound_in_range(self, data, **kwargs):
         bounds = [b for b in ("min", "max") if b in data]
         if len(bounds) != 1:
-            raise ma.ValidationError("give exactly one of min or max", "min")
+            raise ma.ValidationError(_("give exactly one of min or max"), "min")
         bound, value = bounds[0], data[bounds[0]]
         metric = METRICS.get(data.get("metric"))
         if metric is None:
             return
         low, high = BOUNDS[metric.kind]
         if not low <= value <= high:
-            raise ma.ValidationError(f"a {metric.kind} lies between {low} and {high}", bound)
+            raise ma.ValidationError(
+                _(
+                    "a {metric_kind} lies between {low} and {high}",
+                    metric_kind=metric.kind,
+                    low=low,
+                    high=high,
+                ),
+                bound,
+            )
         if metric.kind in ("count", "days") and not float(value).is_integer():
-            raise ma.ValidationError(f"a {metric.kind} is a whole number", bound)
+            raise ma.ValidationError(
+                _("a {metric_kind} is a whole number", metric_kind=metric.kind), bound
+            )
 
     @ma.post_load
     def whole_counts(self, data, **kwargs):
@@ -131,15 +142,20 @@ class LevelWriteSchema(ma.Schema):
         for rule in data.get("requirements", []):
             key = (rule["metric"], "min" if "min" in rule else "max")
             if key in seen:
-                raise ma.ValidationError(f"{key[1]} of {key[0]} is given twice", "requirements")
+                raise ma.ValidationError(
+                    _("{value} of {value2} is given twice", value=key[1], value2=key[0]),
+                    "requirements",
+                )
             seen.add(key)
         for name in ("plan_codes", "categories"):
             values = data.get(name) or []
             if len(set(values)) != len(values):
-                raise ma.ValidationError("lists a value twice", name)
+                raise ma.ValidationError(_("lists a value twice"), name)
         default = data.get("default_plan_code")
         if default is not None and default not in data.get("plan_codes", []):
-            raise ma.ValidationError("must be one of the level's plan_codes", "default_plan_code")
+            raise ma.ValidationError(
+                _("must be one of the level's plan_codes"), "default_plan_code"
+            )
 
 
 class RulesetWriteSchema(ma.Schema):
@@ -170,12 +186,19 @@ class RulesetWriteSchema(ma.Schema):
         ranks = sorted(level["rank"] for level in levels)
         if ranks != list(range(1, len(levels) + 1)):
             raise ma.ValidationError(
-                f"ranks must run 1..{len(levels)} without gaps or repeats, not {ranks}", "levels"
+                _(
+                    "ranks must run 1..{levels} without gaps or repeats, not {ranks}",
+                    levels=len(levels),
+                    ranks=ranks,
+                ),
+                "levels",
             )
         codes = [level["code"] for level in levels]
         repeated = sorted({code for code in codes if codes.count(code) > 1})
         if repeated:
-            raise ma.ValidationError(f"codes must be unique: {', '.join(repeated)}", "levels")
+            raise ma.ValidationError(
+                _("codes must be unique: {value}", value=", ".join(repeated)), "levels"
+            )
 
 
 class RulesetLevelSchema(ma.Schema):

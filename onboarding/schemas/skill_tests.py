@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Trimmed
+from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 8
@@ -47,11 +48,16 @@ class QuestionCreateSchema(ma.Schema):
     def correct_names_options(self, data, **kwargs):
         correct, options = data["correct"], data["options"]
         if len(set(correct)) != len(correct):
-            raise ma.ValidationError("an option is listed more than once", "correct")
+            raise ma.ValidationError(_("an option is listed more than once"), "correct")
         beyond = [index for index in correct if index >= len(options)]
         if beyond:
             raise ma.ValidationError(
-                f"there are {len(options)} options (0–{len(options) - 1}); no option {beyond[0]}",
+                _(
+                    "there are {options} options (0–{value}); no option {value2}",
+                    options=len(options),
+                    value=len(options) - 1,
+                    value2=beyond[0],
+                ),
                 "correct",
             )
 

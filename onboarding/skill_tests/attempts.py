@@ -25,6 +25,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.access import own_member
@@ -120,7 +121,9 @@ def claimed_test(member_id: int, slug: str) -> SkillTest | None:
 def _sittable_test(member: Member, slug: str) -> SkillTest:
     test = claimed_test(member.id, slug)
     if test is None:
-        raise NotFound(f"No test to sit for '{slug}': claim the skill first, or it has no test.")
+        raise NotFound(
+            _("No test to sit for '{slug}': claim the skill first, or it has no test.", slug=slug)
+        )
     return test
 
 
@@ -133,13 +136,13 @@ def expire(attempt: SkillTestAttempt, retry_delay_hours: int) -> None:
 
 def _refuse_if_blocked(test: SkillTest, attempts: list[SkillTestAttempt], now) -> None:
     if any(attempt.passed for attempt in attempts):
-        raise SkillTestPassed("You have passed this test already.", state="passed")
+        raise SkillTestPassed(_("You have passed this test already."), state="passed")
     for attempt in attempts:
         if attempt.status != "started":
             continue
         if effective_status(attempt, now) == "started":
             raise AttemptUnderWay(
-                "You have an attempt under way; submit it or let it run out.",
+                _("You have an attempt under way; submit it or let it run out."),
                 state="started",
                 attempt_id=attempt.id,
                 expires_at=_iso(attempt.expires_at),
@@ -149,7 +152,7 @@ def _refuse_if_blocked(test: SkillTest, attempts: list[SkillTestAttempt], now) -
         until = effective_retry_after(attempts[-1], test.retry_delay_hours, now)
         if until is not None and until > now:
             raise RetryLater(
-                f"You may try again from {until.isoformat()}.",
+                _("You may try again from {value}.", value=until.isoformat()),
                 state="retry_later",
                 retry_after=until.isoformat(),
             )
@@ -230,7 +233,7 @@ def _own_attempt(actor: Principal, attempt_id: int, *, lock: bool = False) -> Sk
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     attempt = db.session.scalar(query)
     if attempt is None:
-        raise NotFound("No such attempt.")
+        raise NotFound(_("No such attempt."))
     return attempt
 
 
@@ -274,11 +277,14 @@ def submit_attempt(*, actor: Principal, attempt_id: int, answers: list[dict]) ->
     now = utcnow()
     status = effective_status(attempt, now)
     if status == "submitted":
-        raise AttemptSubmitted("This attempt was submitted already.", state="submitted")
+        raise AttemptSubmitted(_("This attempt was submitted already."), state="submitted")
     if status == "expired":
         # Nothing is written here (the error undoes the unit of work): the expiry task does.
         raise AttemptExpired(
-            f"The time for this attempt ran out at {attempt.expires_at.isoformat()}.",
+            _(
+                "The time for this attempt ran out at {value}.",
+                value=attempt.expires_at.isoformat(),
+            ),
             state="expired",
         )
     questions = _served_questions(attempt)

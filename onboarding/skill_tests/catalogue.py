@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden, NotFound, Unprocessable
+from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Skill, SkillCategory
@@ -23,7 +24,7 @@ SETTINGS = ("pass_mark_percent", "retry_delay_hours", "questions_per_attempt", "
 
 def _require_staff(actor: Principal) -> None:
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins manage skill tests.")
+        raise Forbidden(_("Only community managers and admins manage skill tests."))
 
 
 def _query_error(field: str, message: str) -> Unprocessable:
@@ -44,7 +45,7 @@ def _test(test_id: int, *, lock: bool = False) -> SkillTest:
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     test = db.session.scalar(query)
     if test is None:
-        raise NotFound("No such skill test.")
+        raise NotFound(_("No such skill test."))
     return test
 
 
@@ -91,7 +92,8 @@ def create_test(*, actor: Principal, skill: str, questions: list[dict], **settin
     found = _skill_by_slug(skill)
     if db.session.scalar(select(SkillTest.id).where(SkillTest.skill_id == found.id)):
         raise SkillTestExists(
-            f"The skill '{skill}' has a test already; change that one.", state="exists"
+            _("The skill '{skill}' has a test already; change that one.", skill=skill),
+            state="exists",
         )
     test = SkillTest(skill_id=found.id, created_by_id=actor.user_id, active=True, **settings)
     db.session.add(test)
@@ -191,6 +193,6 @@ def deactivate_question(*, actor: Principal, test_id: int, question_id: int) -> 
     test = _test(test_id)
     question = db.session.get(SkillTestQuestion, question_id)
     if question is None or question.test_id != test.id:
-        raise NotFound("No such question in this test.")
+        raise NotFound(_("No such question in this test."))
     question.active = False
     db.session.flush()

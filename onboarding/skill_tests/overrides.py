@@ -15,6 +15,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from members.access import visible_member
 from onboarding.models import SkillTestAttempt
@@ -31,13 +32,17 @@ def reset_retry_delay(*, actor: Principal, member_id: int, skill_slug: str) -> d
     Nothing to reset (no failed attempt, the wait is over, an attempt open, the test passed)
     changes nothing and answers the standing too, so a repeated reset is harmless."""
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins reset a retry delay.")
+        raise Forbidden(_("Only community managers and admins reset a retry delay."))
     member = visible_member(actor, member_id, lock=True)
     test = claimed_test(member.id, skill_slug)
     if test is None:
         raise NotFound(
-            f"Member {member.id} has no test to sit for '{skill_slug}': "
-            "the skill is not claimed, or it has no test."
+            _(
+                "Member {member_id} has no test to sit for '{skill_slug}': "
+                "the skill is not claimed, or it has no test.",
+                member_id=member.id,
+                skill_slug=skill_slug,
+            )
         )
     now = utcnow()
     attempts = list(

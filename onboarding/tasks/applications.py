@@ -8,6 +8,7 @@ from sqlalchemy import select
 from accounts.staff_alerts import alert_staff
 from crowd.core.background import task
 from crowd.core.db import utcnow
+from crowd.core.i18n import _l
 from crowd.extensions import db
 from members.models import Member
 from onboarding import house_rules
@@ -47,9 +48,13 @@ def alert_waiting_checks(limit: int = 500) -> int:
         hours = int((utcnow() - check.submitted_at).total_seconds() // 3600)
         alert_staff(
             "onboarding.check_waiting",
-            "Application waiting for a check",
-            f"{member.display_name}'s {check.kind.replace('_', ' ')} has waited {hours} h "
-            "for its check.",
+            _l("Application waiting for a check"),
+            _l(
+                "{member_display_name}'s {value} has waited {hours} h for its check.",
+                member_display_name=member.display_name,
+                value=check.kind.replace("_", " "),
+                hours=hours,
+            ),
             queue="onboarding",
             key=f"onboarding.check_waiting:{check.id}",
             country=member.country,

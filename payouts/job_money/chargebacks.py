@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden
 from crowd.core.events import declare, emit_transition
+from crowd.core.i18n import _
 from crowd.extensions import db
 from jobs.lifecycle import allowed_actions
 from jobs.lifecycle import transition as job_transition
@@ -331,21 +332,32 @@ def submit_evidence(
     takes none: 409. The provider call's key derives from the content, so a retry replays."""
     payment = payment_of(job_id, lock=True)
     if payment is None or payment.dispute_id is None:
-        raise EvidenceNotAccepted("This job's payment has no chargeback.", state=None)
+        raise EvidenceNotAccepted(_("This job's payment has no chargeback."), state=None)
     state = payment.dispute_status
     if not payment.dispute_open:
         raise EvidenceNotAccepted(
-            f"Chargeback {payment.dispute_id} is closed ({state}).", state=state
+            _(
+                "Chargeback {payment_dispute_id} is closed ({state}).",
+                payment_dispute_id=payment.dispute_id,
+                state=state,
+            ),
+            state=state,
         )
     if payment.dispute_evidence_submitted_at is not None:
         raise EvidenceNotAccepted(
-            f"The evidence for chargeback {payment.dispute_id} was submitted already.",
+            _(
+                "The evidence for chargeback {payment_dispute_id} was submitted already.",
+                payment_dispute_id=payment.dispute_id,
+            ),
             state=state,
         )
     due = payment.dispute_evidence_due_at
     if due is not None and now >= due:
         raise EvidenceNotAccepted(
-            f"The deadline for evidence on chargeback {payment.dispute_id} has passed.",
+            _(
+                "The deadline for evidence on chargeback {payment_dispute_id} has passed.",
+                payment_dispute_id=payment.dispute_id,
+            ),
             state=state,
             due_at=due.isoformat(),
         )
@@ -371,7 +383,7 @@ def list_open(*, actor: Principal, limit: int = 50) -> list[dict]:
     """Staff: the chargebacks still open (disputed, not closed), the evidence deadline nearest
     first (none last)."""
     if not actor.is_staff:
-        raise Forbidden("Chargebacks are for staff.")
+        raise Forbidden(_("Chargebacks are for staff."))
     payments = db.session.scalars(
         select(JobPayment)
         .where(JobPayment.dispute_id.is_not(None), JobPayment.dispute_closed_at.is_(None))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from accounts.models import User
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
+from crowd.core.i18n import _l
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.dispatch import next_wave_if_idle, request_dispatch, withdraw_pending_offers
@@ -144,8 +145,13 @@ def needs_method(payment: JobPayment, job: Job) -> None:
     notify(
         customer_user_id(payment.customer_id),
         "payment.method_required",
-        "Add a payment method",
-        f"Job {job.id} ({job.title}): {NO_METHOD}",
+        _l("Add a payment method"),
+        _l(
+            "Job {job_id} ({job_title}): {NO_METHOD}",
+            job_id=job.id,
+            job_title=job.title,
+            NO_METHOD=NO_METHOD,
+        ),
         dedupe_key=f"payment.method_required:{job.id}:{payment.authorize_attempt}",
         job_id=job.id,
     )
@@ -239,8 +245,8 @@ def requires_action(payment: JobPayment, job: Job, result: PaymentResult) -> Non
     notify(
         customer_user_id(payment.customer_id),
         "payment.action_required",
-        "Please confirm your payment",
-        f"Your bank asks you to confirm the payment for job {job.id}.",
+        _l("Please confirm your payment"),
+        _l("Your bank asks you to confirm the payment for job {job_id}.", job_id=job.id),
         dedupe_key=f"payment.action_required:{job.id}:{payment.authorize_attempt}",
         job_id=job.id,
         next_action_type=payment.next_action_type,
@@ -263,8 +269,14 @@ def pause_dispatch(job: Job, payment: JobPayment) -> None:
         key = f"payment.held:{job.id}:{payment.authorize_attempt}"
         notify_many(
             "payment.held",
-            "Job payment not authorised",
-            f"Job {job.id} ({job.title}) is {job.status} but its payment is {payment.status}.",
+            _l("Job payment not authorised"),
+            _l(
+                "Job {job_id} ({job_title}) is {job_status} but its payment is {payment_status}.",
+                job_id=job.id,
+                job_title=job.title,
+                job_status=job.status,
+                payment_status=payment.status,
+            ),
             recipients=[(user_id, f"{key}:{user_id}", {"job_id": job.id}) for user_id in staff],
         )
 
@@ -310,8 +322,13 @@ def mark_failed(
     notify(
         customer_user_id(payment.customer_id),
         "payment.failed",
-        "Your payment did not go through",
-        f"Job {payment.job_id}: {message} {ask}",
+        _l("Your payment did not go through"),
+        _l(
+            "Job {payment_job_id}: {message} {ask}",
+            payment_job_id=payment.job_id,
+            message=message,
+            ask=ask,
+        ),
         dedupe_key=f"payment.failed:{payment.job_id}:{payment.authorize_attempt}",
         job_id=payment.job_id,
         reason=payment.failure_code,

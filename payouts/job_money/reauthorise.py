@@ -24,6 +24,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.config import job_rules
@@ -144,7 +145,7 @@ def request_refresh(*, actor: Principal, job_id: int) -> JobPayment:
     job = db.session.get(Job, job_id)
     own = db.session.scalar(select(Customer.id).where(Customer.user_id == actor.user_id))
     if job is None or own is None or job.customer_id != own:
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     payment = payment_of(job_id)
     if payment is not None and payment.status == REQUIRES_ACTION:
         enqueue(REFRESH_TASK, job_id=job_id)

@@ -17,6 +17,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from jobs.models import Job
 from payouts import ledger
@@ -53,20 +54,25 @@ def request_refund(*, actor: Principal, job_id: int, amount: int, reason: str) -
     to refund (captured − refunded − refunds under way).
     """
     if db.session.get(Job, job_id) is None:
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     payment = payment_of(job_id, lock=True)
     if payment is None or payment.settlement_transaction_id is None:
         state = payment.status if payment is not None else "pending"
-        raise NothingCaptured("Nothing has been captured for this job.", state=state)
+        raise NothingCaptured(_("Nothing has been captured for this job."), state=state)
     if payment.dispute_open:
         raise PaymentDisputed(
-            "The payment is disputed; the dispute decides what goes back.", state="disputed"
+            _("The payment is disputed; the dispute decides what goes back."), state="disputed"
         )
     left = payment.refundable - pending_refund_total(payment)
     if amount > left:
         raise RefundTooLarge(
-            f"At most {left} can be refunded: {payment.amount_captured} captured, "
-            f"{payment.amount_captured - left} refunded or being refunded.",
+            _(
+                "At most {left} can be refunded: {payment_amount_captured} "
+                "captured, {value} refunded or being refunded.",
+                left=left,
+                payment_amount_captured=payment.amount_captured,
+                value=payment.amount_captured - left,
+            ),
             state=payment.status,
             errors={"json": {"amount": [f"must be at most {left}"]}},
             refundable=left,
@@ -177,13 +183,18 @@ def apply_refund(payment: JobPayment, refund: JobRefund, provider_refund_id: str
     """Post the refund's proportional reversal of the split and record it (under the lock)."""
     if refund.amount > payment.refundable:
         raise RefundTooLarge(
-            f"Refund {refund.key} of {refund.amount} exceeds the {payment.refundable} left.",
+            _(
+                "Refund {refund_key} of {refund_amount} exceeds the {payment_refundable} left.",
+                refund_key=refund.key,
+                refund_amount=refund.amount,
+                payment_refundable=payment.refundable,
+            ),
             state=payment.status,
         )
     if is_goodwill(refund):
         _apply_goodwill(payment, refund, provider_refund_id)
         return
-    platform, share, _ = _settlement_shares(payment)
+    platform, share, _unused = _settlement_shares(payment)
     # Goodwill credits took nothing off the split: the proportions count the other refunds.
     goodwill = _goodwill_total(payment)
     captured, before = payment.amount_captured, payment.amount_refunded - goodwill

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.models import Job
@@ -50,7 +51,7 @@ def payment_view(*, actor: Principal, job_id: int) -> dict:
     job = db.session.get(Job, job_id)
     payment = payment_of(job_id) if job is not None else None
     if job is None:
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     if actor.role == "member":
         member_id = _own_id(actor, Member)
         mine = member_id is not None and member_id in (
@@ -58,7 +59,7 @@ def payment_view(*, actor: Principal, job_id: int) -> dict:
             payment.member_id if payment else None,
         )
         if not mine:
-            raise NotFound("No such job.")
+            raise NotFound(_("No such job."))
         return {
             "job_id": job.id,
             "status": payment.status if payment else "pending",
@@ -68,7 +69,7 @@ def payment_view(*, actor: Principal, job_id: int) -> dict:
         }
     owner = actor.role == "customer" and job.customer_id == _own_id(actor, Customer)
     if not actor.is_staff and not owner:
-        raise NotFound("No such job.")
+        raise NotFound(_("No such job."))
     view = {
         "job_id": job.id,
         "status": payment.status if payment else "pending",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from crowd.core.errors import DomainError, ServiceUnavailable
+from crowd.core.i18n import _l
 
 # The PaymentIntent status of an authorised, not yet captured payment.
 AUTHORIZED = "requires_capture"
@@ -128,8 +129,8 @@ class PaymentError(DomainError):
     the card issuer's reason (insufficient_funds…), both also in the problem+json body.
     """
 
-    status, title, type_slug = 402, "Payment failed", "payment-failed"
-    other_types = {"payment-conflict": (409, "Payment conflict")}
+    status, title, type_slug = 402, _l("Payment failed"), "payment-failed"
+    other_types = {"payment-conflict": (409, _l("Payment conflict"))}
 
     def __init__(
         self,
@@ -151,7 +152,7 @@ class PaymentError(DomainError):
 class PaymentProviderUnavailable(ServiceUnavailable):
     """The provider could not be reached or answered with an error of its own; retry later."""
 
-    title, type_slug = "Payment provider unavailable", "payment-provider-unavailable"
+    title, type_slug = _l("Payment provider unavailable"), "payment-provider-unavailable"
 
 
 def declined(

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import stripe
 
+from crowd.core.i18n import _
 from payouts.providers import (
     AUTHENTICATION_REQUIRED,
     REQUIRES_ACTION,
@@ -125,13 +126,13 @@ def _translated_errors() -> Iterator[None]:
     except (stripe.AuthenticationError, stripe.PermissionError) as error:
         log.error("Stripe refused our credentials: %s", error.user_message)
         raise PaymentProviderUnavailable(
-            "The payment provider refused our credentials; the operators have been told."
+            _("The payment provider refused our credentials; the operators have been told.")
         ) from error
     except stripe.StripeError as error:
         # Connection errors, rate limits and Stripe's own 5xx: safe to retry with the same key.
         log.warning("Stripe unavailable: %s", error)
         raise PaymentProviderUnavailable(
-            "The payment provider is not reachable right now; try again shortly."
+            _("The payment provider is not reachable right now; try again shortly.")
         ) from error
 
 

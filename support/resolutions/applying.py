@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from crowd.core.db import utcnow
 from crowd.core.errors import DomainError, NotFound
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from jobs.lifecycle import transition as job_transition
 from jobs.models import Job
@@ -36,18 +37,21 @@ def resolution_of(ticket: Ticket, resolution_id: int) -> Resolution:
         .execution_options(populate_existing=True)
     )
     if resolution is None:
-        raise NotFound("No such resolution on this ticket.")
+        raise NotFound(_("No such resolution on this ticket."))
     return resolution
 
 
 def require_proposed(ticket: Ticket, resolution: Resolution) -> None:
     """409 unless the proposal is live and its ticket waits for the answers."""
     if resolution.status != "proposed":
-        raise ResolutionNotOpen(f"This proposal is {resolution.status}.", state=resolution.status)
+        raise ResolutionNotOpen(
+            _("This proposal is {resolution_status}.", resolution_status=resolution.status),
+            state=resolution.status,
+        )
     if ticket.status != "resolution_proposed":
         # Escalated meanwhile: whoever takes it over brings it back to resolution_proposed.
         raise ProposalOnHold(
-            f"The ticket is {ticket.status.replace('_', ' ')}; the proposal waits.",
+            _("The ticket is {value}; the proposal waits.", value=ticket.status.replace("_", " ")),
             state=ticket.status,
         )
 
@@ -98,8 +102,8 @@ def _escalate(ticket: Ticket, resolution: Resolution, problem: str) -> None:
         notify(
             user_id,
             "support.ticket_escalated",
-            "Support ticket escalated",
-            f"“{ticket.subject}”: {reason}",
+            _l("Support ticket escalated"),
+            _l("“{ticket_subject}”: {reason}", ticket_subject=ticket.subject, reason=reason),
             dedupe_key=f"support.resolution_stuck:{resolution.id}:{user_id}:{ticket.escalated_at}",
             ticket_id=ticket.id,
         )
@@ -160,10 +164,15 @@ def apply_resolution(
         ticket,
         resolution,
         "support.resolution_applied",
-        "Your dispute is resolved",
-        f"The {describe(resolution)} applies"
-        + (" (as nobody rejected it in time)." if by == "deadline" else ".")
-        + (" The dispute counts as lost for the member." if resolution.member_at_fault else ""),
+        _l("Your dispute is resolved"),
+        _l(
+            "The {resolution} applies{when}{fault}",
+            resolution=describe(resolution),
+            when=_l(" (as nobody rejected it in time).") if by == "deadline" else ".",
+            fault=_l(" The dispute counts as lost for the member.")
+            if resolution.member_at_fault
+            else "",
+        ),
     )
 
 
@@ -180,7 +189,11 @@ def _amounts_now(resolution: Resolution, job: Job, payment: JobPayment | None) -
         )
     except DomainError as error:
         raise ProposalNoLongerFits(
-            f"The proposal no longer fits the job's payment: {error.detail}", state=job.status
+            _(
+                "The proposal no longer fits the job's payment: {error_detail}",
+                error_detail=error.detail,
+            ),
+            state=job.status,
         ) from None
     return refund, resolution.goodwill_amount
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from crowd.core.db import utcnow
 from crowd.core.events import declare, emit_transition
+from crowd.core.i18n import _
 from support.errors import ResolutionNotOpen
 from support.models import Resolution
 
@@ -45,7 +46,10 @@ def transition(
     proposal is not open any more."""
     target = TRANSITIONS.get((resolution.status, action))
     if target is None:
-        raise ResolutionNotOpen(f"This proposal is {resolution.status}.", state=resolution.status)
+        raise ResolutionNotOpen(
+            _("This proposal is {resolution_status}.", resolution_status=resolution.status),
+            state=resolution.status,
+        )
     now = now or utcnow()
     before = resolution.status
     resolution.status = target

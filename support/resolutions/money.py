@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crowd.core.errors import field_error
+from crowd.core.i18n import _
 from jobs.models import Job
 from payouts.job_money.refunds import pending_refund_total
 from payouts.models.job_payments import JobPayment
@@ -52,11 +53,11 @@ def proposed_refund(
     is what is left, found by check_money)."""
     if kind == "split":
         if customer_share_percent is None:
-            raise field_error("customer_share_percent", "required for a split")
+            raise field_error("customer_share_percent", _("required for a split"))
         return split_refund(job.price_amount, customer_share_percent)
     if kind == "partial_refund":
         if refund_amount is None:
-            raise field_error("refund_amount", "required for a partial refund")
+            raise field_error("refund_amount", _("required for a partial refund"))
         return refund_amount
     return 0
 
@@ -76,12 +77,19 @@ def check_money(
     if kind == "full_refund":
         if left <= 0:
             raise SettlementNotPossible(
-                "Nothing is left to refund on this job.", state=payment.status
+                _("Nothing is left to refund on this job."), state=payment.status
             )
         return left
     field, amount = AMOUNT_FIELD[kind], goodwill if kind == "goodwill" else refund
     if amount <= 0:
-        raise field_error(field, "gives nothing back; propose a release instead")
+        raise field_error(field, _("gives nothing back; propose a release instead"))
     if amount > left:
-        raise field_error(field, f"gives back {amount}, more than the {left} the payment has left")
+        raise field_error(
+            field,
+            _(
+                "gives back {amount}, more than the {left} the payment has left",
+                amount=amount,
+                left=left,
+            ),
+        )
     return refund

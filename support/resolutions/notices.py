@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crowd.core.i18n import _l
 from notifications.service import notify
 from support.models import Resolution, Ticket
 from support.tickets.access import party_user_ids
@@ -12,15 +13,22 @@ def amount_text(amount: int, currency: str | None) -> str:
     return f"{amount // 100}.{amount % 100:02d} {currency or ''}".strip()
 
 
-def describe(resolution: Resolution) -> str:
+def describe(resolution: Resolution):
     """The proposal in a few words, for notifications."""
     if resolution.kind == "release":
-        return "release of the payment to the member"
+        return _l("release of the payment to the member")
     if resolution.kind == "goodwill":
-        return f"goodwill credit of {amount_text(resolution.goodwill_amount, resolution.currency)}"
-    what = {"full_refund": "full refund", "partial_refund": "partial refund", "split": "split"}
+        return _l(
+            "goodwill credit of {amount}",
+            amount=amount_text(resolution.goodwill_amount, resolution.currency),
+        )
+    what = {
+        "full_refund": _l("full refund"),
+        "partial_refund": _l("partial refund"),
+        "split": _l("split"),
+    }
     back = amount_text(resolution.refund_amount, resolution.currency)
-    return f"{what[resolution.kind]} ({back} back to the customer)"
+    return _l("{what} ({back} back to the customer)", what=what[resolution.kind], back=back)
 
 
 def tell_parties(ticket: Ticket, resolution: Resolution, kind: str, title: str, body: str) -> None:
@@ -30,7 +38,7 @@ def tell_parties(ticket: Ticket, resolution: Resolution, kind: str, title: str, 
             user_id,
             kind,
             title,
-            f"“{ticket.subject}”: {body}",
+            _l("“{ticket_subject}”: {body}", ticket_subject=ticket.subject, body=body),
             dedupe_key=f"{kind}:{resolution.id}:{user_id}",
             ticket_id=ticket.id,
             resolution_id=resolution.id,
@@ -47,9 +55,14 @@ def tell_staff_and_other(ticket: Ticket, resolution: Resolution, rejected_by: st
         notify(
             user_id,
             "support.resolution_rejected",
-            "Proposal rejected",
-            f"“{ticket.subject}”: the {rejected_by} rejected the proposed "
-            f"{describe(resolution)}; mediation goes on.",
+            _l("Proposal rejected"),
+            _l(
+                "“{ticket_subject}”: the {rejected_by} rejected the proposed "
+                "{resolution}; mediation goes on.",
+                ticket_subject=ticket.subject,
+                rejected_by=rejected_by,
+                resolution=describe(resolution),
+            ),
             dedupe_key=f"support.resolution_rejected:{resolution.id}:{user_id}",
             ticket_id=ticket.id,
             resolution_id=resolution.id,

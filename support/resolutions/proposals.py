@@ -10,6 +10,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, field_error
+from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from jobs.models import Job
@@ -44,7 +45,7 @@ def list_resolutions(
 
 def _require_staff(actor: Principal) -> None:
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins may do this.")
+        raise Forbidden(_("Only community managers and admins may do this."))
 
 
 def propose(
@@ -61,14 +62,14 @@ def propose(
 ) -> Resolution:
     """Staff propose how to settle a ticket about a job; the parties have until respond_by."""
     _require_staff(actor)
-    ticket, _ = ticket_for(actor, ticket_id, lock=True)
+    ticket, _unused = ticket_for(actor, ticket_id, lock=True)
     job = db.session.get(Job, ticket.job_id) if ticket.job_id is not None else None
     if job is None:
         raise TicketNotAboutJob(
-            "This ticket is not about a job: there is nothing to settle.", state=ticket.status
+            _("This ticket is not about a job: there is nothing to settle."), state=ticket.status
         )
     if kind == "goodwill" and goodwill_amount is None:
-        raise field_error("goodwill_amount", "required for goodwill")
+        raise field_error("goodwill_amount", _("required for goodwill"))
     goodwill = goodwill_amount if kind == "goodwill" else 0
     refund = check_money(
         kind,
@@ -114,9 +115,14 @@ def propose(
         ticket,
         resolution,
         "support.resolution_proposed",
-        "A resolution is proposed",
-        f"Support proposes a {describe(resolution)}. Accept or reject it by "
-        f"{respond_by:%Y-%m-%d %H:%M} UTC; without a rejection it applies then.",
+        _l("A resolution is proposed"),
+        _l(
+            "Support proposes a {resolution}. Accept or reject it by "
+            "{respond_by:%Y-%m-%d %H:%M} UTC; without a rejection it "
+            "applies then.",
+            resolution=describe(resolution),
+            respond_by=respond_by,
+        ),
     )
     return resolution
 
@@ -128,12 +134,12 @@ def answer_proposal(
     sends the ticket back to mediation."""
     ticket, side = ticket_for(actor, ticket_id, lock=True)
     if side not in PARTIES:
-        raise Forbidden("Only the ticket's customer or member answers a proposal.")
+        raise Forbidden(_("Only the ticket's customer or member answers a proposal."))
     resolution = resolution_of(ticket, resolution_id)
     require_proposed(ticket, resolution)
     if getattr(resolution, f"{side}_answer") is not None:
         raise ProposalAlreadyAnswered(
-            "You have answered this proposal already.", state=resolution.status
+            _("You have answered this proposal already."), state=resolution.status
         )
     now = utcnow()
     setattr(resolution, f"{side}_answer", answer)
@@ -171,7 +177,7 @@ def answer_proposal(
 def withdraw(*, actor: Principal, ticket_id: int, resolution_id: int) -> Resolution:
     """Staff take a proposal back; the ticket returns to mediation."""
     _require_staff(actor)
-    ticket, _ = ticket_for(actor, ticket_id, lock=True)
+    ticket, _unused = ticket_for(actor, ticket_id, lock=True)
     resolution = resolution_of(ticket, resolution_id)
     require_proposed(ticket, resolution)
     resolve(resolution, "withdraw", by="staff", actor_id=actor.user_id)
@@ -186,8 +192,11 @@ def withdraw(*, actor: Principal, ticket_id: int, resolution_id: int) -> Resolut
         ticket,
         resolution,
         "support.resolution_withdrawn",
-        "Proposal withdrawn",
-        f"Support withdrew the proposed {describe(resolution)}; mediation goes on.",
+        _l("Proposal withdrawn"),
+        _l(
+            "Support withdrew the proposed {resolution}; mediation goes on.",
+            resolution=describe(resolution),
+        ),
     )
     return resolution
 

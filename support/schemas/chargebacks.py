@@ -6,6 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from crowd.core.i18n import _
 from support.chargebacks import EVIDENCE_FIELDS, MAX_TEXT
 
 
@@ -36,9 +37,9 @@ class ChargebackEvidenceSendSchema(ma.Schema):
     submit = ma.fields.Boolean(required=True)
 
     @ma.validates("evidence")
-    def _some_evidence(self, value: dict, **_) -> None:
+    def _some_evidence(self, value: dict, **_kwargs) -> None:
         if not any(text.strip() for text in value.values()):
-            raise ma.ValidationError("give at least one evidence field")
+            raise ma.ValidationError(_("give at least one evidence field"))
 
 
 class ChargebackEvidenceSchema(ma.Schema):

@@ -7,6 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Trimmed
+from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
 from support.models import CATEGORIES, OPENABLE_CATEGORIES, PRIORITIES, STATUSES, VISIBILITIES
@@ -113,7 +114,7 @@ class TicketUpdateSchema(ma.Schema):
     @ma.validates_schema
     def not_empty(self, data, **kwargs):
         if not data:
-            raise ma.ValidationError("change at least one of subject, category, priority")
+            raise ma.ValidationError(_("change at least one of subject, category, priority"))
 
 
 class TicketAssignSchema(ma.Schema):

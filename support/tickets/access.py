@@ -12,6 +12,7 @@ from sqlalchemy import select
 from accounts.models import User
 from crowd.core.auth import Principal
 from crowd.core.errors import NotFound
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.models import Job
@@ -77,7 +78,7 @@ def ticket_for(actor: Principal, ticket_id: int, *, lock: bool = False) -> tuple
     ticket = lock_ticket(ticket_id) if lock else db.session.get(Ticket, ticket_id)
     side = side_of(actor, ticket) if ticket is not None else None
     if side is None:
-        raise NotFound("No such ticket.")
+        raise NotFound(_("No such ticket."))
     return ticket, side
 
 
@@ -139,8 +140,11 @@ def notify_status(ticket: Ticket, event: TicketEvent) -> None:
             notify(
                 user_id,
                 "support.ticket_closed",
-                "Support ticket closed",
-                f"“{ticket.subject}” is closed. How did we do? Rate it from 1 to 5.",
+                _l("Support ticket closed"),
+                _l(
+                    "“{ticket_subject}” is closed. How did we do? Rate it from 1 to 5.",
+                    ticket_subject=ticket.subject,
+                ),
                 dedupe_key=f"support.closed:{ticket.id}:{user_id}",
                 ticket_id=ticket.id,
                 rate=True,
@@ -149,8 +153,12 @@ def notify_status(ticket: Ticket, event: TicketEvent) -> None:
         notify(
             user_id,
             "support.ticket_status",
-            "Support ticket updated",
-            f"“{ticket.subject}” is now {event.to_status.replace('_', ' ')}.",
+            _l("Support ticket updated"),
+            _l(
+                "“{ticket_subject}” is now {value}.",
+                ticket_subject=ticket.subject,
+                value=event.to_status.replace("_", " "),
+            ),
             dedupe_key=f"support.status:{event.id}:{user_id}",
             ticket_id=ticket.id,
             status=event.to_status,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from accounts.models import User
 from crowd.core.auth import STAFF, Principal
 from crowd.core.errors import Forbidden, NotFound, field_error
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from notifications.service import notify
 from support import sla
@@ -38,13 +39,13 @@ MAX_BULK = 100
 
 def _require_staff(actor: Principal) -> None:
     if not actor.is_staff:
-        raise Forbidden("Only community managers and admins may do this.")
+        raise Forbidden(_("Only community managers and admins may do this."))
 
 
 def _staff_ticket(ticket_id: int) -> Ticket:
     ticket = lock_ticket(ticket_id)
     if ticket is None:
-        raise NotFound("No such ticket.")
+        raise NotFound(_("No such ticket."))
     return ticket
 
 
@@ -53,7 +54,7 @@ def _assignee(user_id: int) -> int:
         select(User.role).where(User.id == user_id, User.disabled_at.is_(None))
     )
     if role not in STAFF:
-        raise field_error("assignee_id", "must be an active community manager or admin")
+        raise field_error("assignee_id", _("must be an active community manager or admin"))
     return user_id
 
 
@@ -85,7 +86,9 @@ def bulk_assign(*, actor: Principal, ticket_ids: list[int], assignee_id: int) ->
     ).all()
     missing = sorted(set(wanted) - {ticket.id for ticket in tickets})
     if missing:
-        raise field_error("ticket_ids", f"no such ticket(s): {', '.join(map(str, missing))}")
+        raise field_error(
+            "ticket_ids", _("no such ticket(s): {value}", value=", ".join(map(str, missing)))
+        )
     for ticket in tickets:
         _check_assignable(ticket)
     for ticket in tickets:
@@ -97,7 +100,7 @@ def bulk_assign(*, actor: Principal, ticket_ids: list[int], assignee_id: int) ->
 def _check_assignable(ticket: Ticket) -> None:
     if ticket.status == "closed":
         raise TicketClosed(
-            f"Ticket {ticket.id} is closed and cannot be assigned.",
+            _("Ticket {ticket_id} is closed and cannot be assigned.", ticket_id=ticket.id),
             state=ticket.status,
             ticket_id=ticket.id,
         )
@@ -129,8 +132,13 @@ def _assign(ticket: Ticket, assignee_id: int, actor: Principal) -> None:
         notify(
             assignee_id,
             "support.ticket_assigned",
-            "Support ticket assigned to you",
-            f"Ticket #{ticket.id} “{ticket.subject}” ({ticket.priority}).",
+            _l("Support ticket assigned to you"),
+            _l(
+                "Ticket #{ticket_id} “{ticket_subject}” ({ticket_priority}).",
+                ticket_id=ticket.id,
+                ticket_subject=ticket.subject,
+                ticket_priority=ticket.priority,
+            ),
             dedupe_key=f"support.assigned:{event.id}",
             ticket_id=ticket.id,
         )
@@ -150,11 +158,11 @@ def act(
     """Move a ticket by a staff status action; one its state does not allow is a 409."""
     _require_staff(actor)
     if action not in ACTIONS:
-        raise NotFound(f"No such action; use one of: {', '.join(ACTIONS)}.")
+        raise NotFound(_("No such action; use one of: {value}.", value=", ".join(ACTIONS)))
     if action == "escalate" and not reason:
-        raise field_error("reason", "say why the ticket is escalated")
+        raise field_error("reason", _("say why the ticket is escalated"))
     if action == "resolve" and not note:
-        raise field_error("note", "say how the ticket was resolved")
+        raise field_error("note", _("say how the ticket was resolved"))
     ticket = _staff_ticket(ticket_id)
     _check_action(ticket, action)
     data = {key: value for key, value in (("note", note), ("reason", reason)) if value}
@@ -177,11 +185,15 @@ def act(
 def _check_action(ticket: Ticket, action: str) -> None:
     for party in ("customer", "member"):
         if action == f"wait_on_{party}" and getattr(ticket, f"{party}_id") is None:
-            raise NoPartyToWaitOn(f"This ticket has no {party} to wait on.", state=ticket.status)
+            raise NoPartyToWaitOn(
+                _("This ticket has no {party} to wait on.", party=party), state=ticket.status
+            )
     if action == "resolve" and dispute_live(ticket):
         raise DisputeNeedsResolution(
-            "A dispute holds the job's money: settle it with a resolution (propose or impose "
-            "one), not a plain resolve.",
+            _(
+                "A dispute holds the job's money: settle it with a resolution"
+                " (propose or impose one), not a plain resolve."
+            ),
             state=ticket.status,
         )
 
@@ -192,8 +204,13 @@ def _announce_escalation(ticket: Ticket, event: TicketEvent, reason: str) -> Non
         notify(
             user_id,
             "support.ticket_escalated",
-            "Support ticket escalated",
-            f"Ticket #{ticket.id} “{ticket.subject}”: {reason}",
+            _l("Support ticket escalated"),
+            _l(
+                "Ticket #{ticket_id} “{ticket_subject}”: {reason}",
+                ticket_id=ticket.id,
+                ticket_subject=ticket.subject,
+                reason=reason,
+            ),
             dedupe_key=f"support.escalated:{event.id}:{user_id}",
             ticket_id=ticket.id,
         )
@@ -207,17 +224,19 @@ def update_ticket(*, actor: Principal, ticket_id: int, **changes) -> dict:
     _require_staff(actor)
     ticket = _staff_ticket(ticket_id)
     if ticket.status == "closed":
-        raise TicketClosed("A closed ticket is final; open a follow-up.", state=ticket.status)
+        raise TicketClosed(_("A closed ticket is final; open a follow-up."), state=ticket.status)
     if ticket.category in SYSTEM_CATEGORIES and changes.get("category", ticket.category) != (
         ticket.category
     ):
-        raise field_error("category", f"a {ticket.category} ticket keeps its category")
+        raise field_error(
+            "category", _("a {category} ticket keeps its category", category=ticket.category)
+        )
     changed = {
         name: [getattr(ticket, name), value]
         for name, value in changes.items()
         if getattr(ticket, name) != value
     }
-    for name, (_, value) in changed.items():
+    for name, (_unused, value) in changed.items():
         setattr(ticket, name, value)
     if "priority" in changed:
         sla.retarget(ticket)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import field_error
+from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from customers.models import Customer
 from jobs.errors import JobNotDisputable
@@ -136,7 +137,9 @@ def create_ticket(
         body=description,
         attachments=attachments or [],
         kind="support.ticket_opened",
-        title="New support ticket about you" if kind != "staff" else "Support contacted you",
+        title=_l("New support ticket about you")
+        if kind != "staff"
+        else _l("Support contacted you"),
     )
     return ticket
 
@@ -157,19 +160,19 @@ def give_priority_support(ticket_id: int, *, programme: str) -> None:
 def _check_opener(kind: str, priority: str, customer_id, member_id, dispute: bool) -> None:
     if kind == "staff":
         if dispute:
-            raise field_error("dispute", "only the job's customer or member opens a dispute")
+            raise field_error("dispute", _("only the job's customer or member opens a dispute"))
         return
     if priority not in PARTY_PRIORITIES:
-        raise field_error("priority", "urgent is set by a community manager; use high")
+        raise field_error("priority", _("urgent is set by a community manager; use high"))
     for name, value in (("customer_id", customer_id), ("member_id", member_id)):
         if value is not None:
-            raise field_error(name, "only staff open a ticket about someone else")
+            raise field_error(name, _("only staff open a ticket about someone else"))
 
 
 def _same(field: str, given, inherited):
     """A follow-up is about what its original was about; naming something else is refused."""
     if given is not None and given != inherited:
-        raise field_error(field, "a follow-up is about the same job and parties as its original")
+        raise field_error(field, _("a follow-up is about the same job and parties as its original"))
     return inherited
 
 
@@ -177,12 +180,15 @@ def _original(actor: Principal, ticket_id: int) -> Ticket:
     """The closed ticket a follow-up continues; it must be one the caller can see."""
     original = db.session.get(Ticket, ticket_id)
     if original is None or side_of(actor, original) is None:
-        raise field_error("follow_up_of", "no such ticket of yours")
+        raise field_error("follow_up_of", _("no such ticket of yours"))
     if original.status != "closed":
         raise field_error(
             "follow_up_of",
-            f"ticket {original.id} is {original.status.replace('_', ' ')}, not closed: "
-            "write a message on it instead",
+            _(
+                "ticket {original_id} is {value}, not closed: write a message on it instead",
+                original_id=original.id,
+                value=original.status.replace("_", " "),
+            ),
         )
     return original
 
@@ -194,7 +200,7 @@ def _job(job_id: int, *, lock: bool) -> Job:
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     job = db.session.scalar(query)
     if job is None:
-        raise field_error("job_id", "no such job of yours")
+        raise field_error("job_id", _("no such job of yours"))
     return job
 
 
@@ -208,37 +214,43 @@ def _parties(
     # silently ignored, so that a client learns it set nothing).
     for name, value in (("customer_id", customer_id), ("member_id", member_id)):
         if value is not None:
-            raise field_error(name, "staff only; a party's ticket takes its parties from the job")
+            raise field_error(
+                name, _("staff only; a party's ticket takes its parties from the job")
+            )
     own = profile_id(actor)
     if job is None:
         # About their own account: only their side.
         return (own, None) if kind == "customer" else (None, own)
     theirs = job.customer_id if kind == "customer" else job.assigned_member_id
     if own is None or theirs != own:
-        raise field_error("job_id", "no such job of yours")
+        raise field_error("job_id", _("no such job of yours"))
     return job.customer_id, job.assigned_member_id
 
 
 def _staff_parties(job: Job | None, customer_id, member_id) -> tuple[int | None, int | None]:
     if job is not None:
         if customer_id is not None and customer_id != job.customer_id:
-            raise field_error("customer_id", f"job {job.id} belongs to another customer")
+            raise field_error(
+                "customer_id", _("job {job_id} belongs to another customer", job_id=job.id)
+            )
         if member_id is not None and member_id != job.assigned_member_id:
-            raise field_error("member_id", f"job {job.id} is not assigned to this member")
+            raise field_error(
+                "member_id", _("job {job_id} is not assigned to this member", job_id=job.id)
+            )
         return job.customer_id, job.assigned_member_id
     if customer_id is None and member_id is None:
-        raise field_error("job_id", "name the job, member or customer the ticket is about")
+        raise field_error("job_id", _("name the job, member or customer the ticket is about"))
     if customer_id is not None and db.session.get(Customer, customer_id) is None:
-        raise field_error("customer_id", "no such customer")
+        raise field_error("customer_id", _("no such customer"))
     if member_id is not None and db.session.get(Member, member_id) is None:
-        raise field_error("member_id", "no such member")
+        raise field_error("member_id", _("no such member"))
     return customer_id, member_id
 
 
 def _check_disputable(job: Job | None) -> None:
     """A dispute is about a finished job that has no open dispute yet."""
     if job is None:
-        raise field_error("job_id", "a dispute is about a job: name it")
+        raise field_error("job_id", _("a dispute is about a job: name it"))
     existing = db.session.scalar(
         select(Ticket.id).where(
             Ticket.job_id == job.id, Ticket.dispute.is_(True), Ticket.status != "closed"
@@ -246,14 +258,21 @@ def _check_disputable(job: Job | None) -> None:
     )
     if existing is not None:
         raise AlreadyDisputed(
-            f"Job {job.id} is already disputed in ticket {existing}; add your complaint there "
-            "as a message.",
+            _(
+                "Job {job_id} is already disputed in ticket {existing}; add "
+                "your complaint there as a message.",
+                job_id=job.id,
+                existing=existing,
+            ),
             state=job.status,
             ticket_id=existing,
         )
     if job.status not in DISPUTABLE:
         raise JobNotDisputable(
-            f"Only a completed or confirmed job can be disputed; job {job.id} is "
-            f"{job.status.replace('_', ' ')}.",
+            _(
+                "Only a completed or confirmed job can be disputed; job {job_id} is {value}.",
+                job_id=job.id,
+                value=job.status.replace("_", " "),
+            ),
             state=job.status,
         )

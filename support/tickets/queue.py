@@ -19,6 +19,7 @@ from sqlalchemy import Select, literal, select, tuple_
 from crowd.core.auth import Principal
 from crowd.core.db import UTCDateTime
 from crowd.core.errors import Unprocessable
+from crowd.core.i18n import _
 from crowd.core.pagination import page_total, paginate
 from crowd.extensions import db
 from support import sla
@@ -132,6 +133,6 @@ def _decode(cursor: str) -> tuple[datetime, int]:
             raise ValueError(cursor)
     except (ValueError, TypeError):
         raise Unprocessable(
-            "cursor is not valid", errors={"query": {"cursor": ["not valid"]}}
+            _("cursor is not valid"), errors={"query": {"cursor": ["not valid"]}}
         ) from None
     return when, ticket_id

@@ -177,6 +177,8 @@ def table() -> dict[str, Access]:
         "DELETE /api/v1/auth/tokens/{token_id}": own("customer", staff=False),
         "POST /api/v1/auth/api-keys": Access(body={"name": "Shop system", "scopes": ["jobs:read"]}),
         "GET /api/v1/me": OPEN,
+        # Every party chooses their own language.
+        "PATCH /api/v1/me": Access(body={"locale": "de"}),
         # Every party changes their own password with their own session (204).
         "POST /api/v1/me/password": Access(
             body={"current_password": "correct horse battery", "new_password": "purple tractor 77"}

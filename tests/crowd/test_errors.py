@@ -81,7 +81,8 @@ def test_unexpected_exception_is_500_problem_without_internals(app):
 
     other = create_app({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "TESTING": False})
     other.register_blueprint(blp)
-    response = other.test_client().get("/boom-test")
+    # A fresh app speaks German (DEFAULT_LOCALE) unless asked otherwise.
+    response = other.test_client().get("/boom-test", headers={"Accept-Language": "en"})
     body = _assert_problem(response, 500)
     assert "SELECT" not in response.get_data(as_text=True)
     assert "Traceback" not in response.get_data(as_text=True)

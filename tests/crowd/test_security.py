@@ -187,7 +187,7 @@ def error_log(caplog, monkeypatch):
 
 def test_unexpected_error_is_a_generic_500_with_the_request_id(edge_app, error_log):
     caplog = error_log
-    response = edge_app.test_client().post("/boom/unexpected")
+    response = edge_app.test_client().post("/boom/unexpected", headers={"Accept-Language": "en"})
     body = _assert_problem(response, 500)
     assert body["detail"] == "Something went wrong on our side."
     assert body["request_id"] == response.headers["X-Request-Id"]

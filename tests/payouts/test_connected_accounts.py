@@ -231,7 +231,9 @@ def test_refused_credentials_are_a_503(client, member_de, stripe_settings, strip
     finally:
         stripe_fake.api_key = "sk_test_fake"
     assert response.status_code == 503
-    assert response.get_json()["title"] == "Payment provider unavailable"
+    assert response.get_json()["type"].endswith("/payment-provider-unavailable")
+    # A member in Germany who named no language at sign-up reads German.
+    assert response.get_json()["title"] == "Zahlungsanbieter nicht verfügbar"
 
 
 def test_state_as_of_is_when_it_was_retrieved(client, member_de, stripe_settings, stripe_fake):
