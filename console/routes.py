@@ -23,7 +23,6 @@ from console.web import (
     set_session_cookie,
     signed_in,
 )
-from console.web import gettext as _
 from crowd.core.auth import STAFF
 from crowd.core.db import is_retry
 from crowd.core.errors import DomainError, NotFound

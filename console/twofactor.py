@@ -180,7 +180,7 @@ def _new_recovery_codes(user_id: int) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     # 10 characters of base32 (50 bits) each, shown as xxxxx-xxxxx.
     codes = []
-    for _ in range(RECOVERY_CODES):
+    for _code in range(RECOVERY_CODES):
         raw = base64.b32encode(secrets.token_bytes(7)).decode().lower()[:10]
         codes.append(f"{raw[:5]}-{raw[5:]}")
     db.session.add_all(
