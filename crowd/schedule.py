@@ -54,6 +54,10 @@ PERIODIC = (
     Periodic("support-resolutions", "support.apply_due_resolutions", every_seconds=60),
     # Programmes: published events that have ended become done (attendance can still be marked).
     Periodic("finish-events", "mentoring.finish_events", every_seconds=3600),
+    # Broadcasts scheduled for later start at their time (a timed task each; this sweeps up).
+    Periodic(
+        "start-scheduled-broadcasts", "mentoring.start_scheduled_broadcasts", every_seconds=60
+    ),
     # Top performers: a period (quarter by default) is evaluated once it has ended, never before.
     Periodic("top-performers", "mentoring.run_top_performers", every_seconds=86400),
     # Mentoring: release mentees of mentors no longer eligible or away too long, graduate

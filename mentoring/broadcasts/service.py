@@ -4,12 +4,14 @@ what they received. Delivery itself runs in the background (mentoring.broadcasts
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import String, cast, func, literal, select, update
 
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
-from crowd.core.errors import NotFound
+from crowd.core.errors import NotFound, field_error
 from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
@@ -22,7 +24,16 @@ from notifications.models import DELIVERY_STATUSES, Delivery, Notification
 CHANNELS = ("email", "push")
 
 # (status, action) → next status; the send is staff's, the finish the delivery's.
-TRANSITIONS = {("draft", "send"): "sending", ("sending", "finish"): "sent"}
+TRANSITIONS = {
+    ("draft", "send"): "sending",
+    ("draft", "schedule"): "scheduled",
+    ("scheduled", "unschedule"): "draft",
+    ("scheduled", "send"): "sending",
+    ("sending", "finish"): "sent",
+}
+# How far ahead a send may be scheduled.
+SCHEDULE_HORIZON = timedelta(days=90)
+START_TASK = "mentoring.start_scheduled_broadcast"
 
 
 def transition(broadcast: Broadcast, action: str) -> None:
@@ -155,15 +166,65 @@ def preview_broadcast(*, actor: Principal, broadcast_id: int) -> dict:
     return segments.preview(_get(broadcast_id).segment)
 
 
-def send_broadcast(*, actor: Principal, broadcast_id: int) -> dict:
-    """Start sending: the recipients are fixed and delivered in the background."""
+def send_broadcast(*, actor: Principal, broadcast_id: int, send_at: datetime | None = None) -> dict:
+    """Start sending now (the recipients are fixed and delivered in the background), or with
+    `send_at` schedule it: a timed task starts it then (the periodic sweep as a safety net)."""
+    now = utcnow()
+    if send_at is not None and not now < send_at <= now + SCHEDULE_HORIZON:
+        raise field_error("send_at", _("must be in the future, within 90 days"))
     broadcast = lock_broadcast(broadcast_id)
     if broadcast is None:
         raise NotFound(_("No such broadcast."))
-    transition(broadcast, "send")
-    enqueue("mentoring.deliver_broadcast", broadcast_id=broadcast.id)
+    if send_at is None:
+        _start(broadcast)
+    else:
+        transition(broadcast, "schedule")
+        broadcast.scheduled_for = send_at
+        enqueue(
+            START_TASK,
+            run_at=send_at,
+            broadcast_id=broadcast.id,
+            dedupe_key=f"{START_TASK}:{broadcast.id}:{send_at.isoformat()}",
+        )
     db.session.flush()
     return broadcast_view(broadcast)
+
+
+def _start(broadcast: Broadcast) -> None:
+    transition(broadcast, "send")
+    broadcast.scheduled_for = None
+    enqueue("mentoring.deliver_broadcast", broadcast_id=broadcast.id)
+
+
+def unschedule_broadcast(*, actor: Principal, broadcast_id: int) -> dict:
+    """A scheduled broadcast back to draft: it does not go out (409 once it is sending)."""
+    broadcast = lock_broadcast(broadcast_id)
+    if broadcast is None:
+        raise NotFound(_("No such broadcast."))
+    transition(broadcast, "unschedule")
+    broadcast.scheduled_for = None
+    db.session.flush()
+    return broadcast_view(broadcast)
+
+
+def start_due(broadcast_id: int | None = None, *, now: datetime | None = None) -> int:
+    """Start the scheduled broadcasts whose time has come (one, from its timed task, or all,
+    from the periodic sweep); a broadcast unscheduled or rescheduled meanwhile waits. Returns
+    how many started."""
+    now = now or utcnow()
+    query = select(Broadcast.id).where(
+        Broadcast.status == "scheduled", Broadcast.scheduled_for <= now
+    )
+    if broadcast_id is not None:
+        query = query.where(Broadcast.id == broadcast_id)
+    started = 0
+    for due_id in db.session.scalars(query.order_by(Broadcast.scheduled_for, Broadcast.id)):
+        broadcast = lock_broadcast(due_id)
+        if broadcast.status == "scheduled" and broadcast.scheduled_for <= now:
+            _start(broadcast)
+            started += 1
+    db.session.flush()
+    return started
 
 
 def get_broadcast(*, actor: Principal, broadcast_id: int) -> dict:

@@ -18,7 +18,10 @@ class Broadcast(IdMixin, TimestampMixin, Base):
     __tablename__ = "broadcasts"
     __table_args__ = (
         CheckConstraint("kind IN ('announcement', 'newsletter')", name="kind_known"),
-        CheckConstraint("status IN ('draft', 'sending', 'sent')", name="status_known"),
+        CheckConstraint("status IN ('draft', 'scheduled', 'sending', 'sent')", name="status_known"),
+        CheckConstraint(
+            "(status = 'scheduled') = (scheduled_for IS NOT NULL)", name="scheduled_has_time"
+        ),
     )
 
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
@@ -31,6 +34,8 @@ class Broadcast(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="draft")
     created_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a scheduled broadcast starts sending (set while `scheduled`, else null).
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recipients_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 

@@ -62,13 +62,26 @@ def preview_broadcast(broadcast_id):
 
 @blp.route("/broadcasts/<int:broadcast_id>/send", methods=["POST"])
 @blp.auth(*STAFF)
+@blp.arguments(schemas.BroadcastSendSchema, required=False)
 @blp.response(200, schemas.BroadcastSchema)
-@blp.errors(404, 409)
-def send_broadcast(broadcast_id):
+@blp.errors(404, 409, 422)
+def send_broadcast(data, broadcast_id):
     """Send a draft: it becomes `sending`; in the background the recipients are fixed and
     each gets an inbox message, an email and a push (announcements; newsletters beyond the
-    inbox only with consent); then it is `sent`. Sending again is a 409."""
-    return service.send_broadcast(actor=current_principal(), broadcast_id=broadcast_id)
+    inbox only with consent); then it is `sent`. Sending again is a 409. With `send_at` the
+    draft is `scheduled` instead and starts sending then (a scheduled one may be sent now)."""
+    return service.send_broadcast(
+        actor=current_principal(), broadcast_id=broadcast_id, send_at=(data or {}).get("send_at")
+    )
+
+
+@blp.route("/broadcasts/<int:broadcast_id>/unschedule", methods=["POST"])
+@blp.auth(*STAFF)
+@blp.response(200, schemas.BroadcastSchema)
+@blp.errors(404, 409)
+def unschedule_broadcast(broadcast_id):
+    """A scheduled broadcast back to draft: it does not go out (409 unless scheduled)."""
+    return service.unschedule_broadcast(actor=current_principal(), broadcast_id=broadcast_id)
 
 
 @blp.route("/broadcasts/<int:broadcast_id>/recipients", methods=["GET"])

@@ -12,7 +12,7 @@ from members.models import COUNTRIES, MEMBER_STATUSES
 from mentoring.broadcasts.segments import DEFAULT_STATUSES, PROGRAMMES
 
 KINDS = ("announcement", "newsletter")
-STATUSES = ("draft", "sending", "sent")
+STATUSES = ("draft", "scheduled", "sending", "sent")
 MAX_VALUES = 100
 
 
@@ -92,7 +92,10 @@ class BroadcastSchema(ma.Schema):
     title = ma.fields.String()
     body = ma.fields.String()
     segment = ma.fields.Dict()
-    status = ma.fields.String(metadata={"description": "draft, sending or sent"})
+    status = ma.fields.String(
+        metadata={"description": "draft, scheduled (waits for scheduled_for), sending or sent"}
+    )
+    scheduled_for = ma.fields.DateTime(allow_none=True)
     created_by_id = ma.fields.Integer()
     created_at = ma.fields.DateTime()
     sent_at = ma.fields.DateTime(allow_none=True)
@@ -101,6 +104,18 @@ class BroadcastSchema(ma.Schema):
 
 
 BroadcastPageSchema = page_of(BroadcastSchema)
+
+
+class BroadcastSendSchema(ma.Schema):
+    """Send now (no body, or no send_at), or schedule the send for later."""
+
+    send_at = ma.fields.AwareDateTime(
+        load_default=None,
+        metadata={
+            "description": "When to start sending (in the future, within 90 days); the "
+            "broadcast is `scheduled` until then and may be unscheduled"
+        },
+    )
 
 
 class BroadcastQueryArgsSchema(PageArgsSchema):

@@ -1,7 +1,7 @@
 """Background jobs of segment messages: resolving the recipients and delivering each batch."""
 
 from crowd.core.background import task
-from mentoring.broadcasts import delivery
+from mentoring.broadcasts import delivery, service
 
 
 @task("mentoring.deliver_broadcast")
@@ -16,3 +16,15 @@ def deliver_broadcast_batch(*, broadcast_id: int, first_member_id: int, last_mem
     return delivery.deliver_batch(
         broadcast_id=broadcast_id, first_member_id=first_member_id, last_member_id=last_member_id
     )
+
+
+@task("mentoring.start_scheduled_broadcast")
+def start_scheduled_broadcast(*, broadcast_id: int) -> int:
+    """Start one scheduled broadcast at its time (nothing if unscheduled or moved later)."""
+    return service.start_due(broadcast_id)
+
+
+@task("mentoring.start_scheduled_broadcasts")
+def start_scheduled_broadcasts() -> int:
+    """Safety net (periodic): start every scheduled broadcast whose time has passed."""
+    return service.start_due()

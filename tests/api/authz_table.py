@@ -563,6 +563,7 @@ def table() -> dict[str, Access]:
         "GET /api/v1/broadcasts/{broadcast_id}": OPEN,
         "POST /api/v1/broadcasts/{broadcast_id}/preview": OPEN,
         "POST /api/v1/broadcasts/{broadcast_id}/send": OPEN,
+        "POST /api/v1/broadcasts/{broadcast_id}/unschedule": OPEN,
         "GET /api/v1/broadcasts/{broadcast_id}/recipients": OPEN,
         "GET /api/v1/me/broadcasts": OPEN,
         # Only the members the broadcast reached have it (member A, a mentor).
