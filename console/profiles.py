@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from accounts.service import get_user
 from crowd.core.auth import Principal
+from crowd.core.i18n import N_
 from customers.service import get_customer, staff_member_lists
 from jobs.queries import list_jobs_for_staff
 from jobs.reviews import member_reviews
@@ -23,7 +24,25 @@ from support.sanctions import list_sanctions
 from support.tickets.queue import list_tickets
 
 LIMIT = 20
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+# Values the pages show through _(): members' statuses and kinds, sanctions, contact kinds and
+# channels (shown with spaces for underscores), customers' kinds and billing.
+LABELS = (
+    *(N_("applicant"), N_("active"), N_("paused"), N_("suspended"), N_("offboarded")),
+    *(N_("professional"), N_("private"), N_("person"), N_("business")),
+    *(N_("warn"), N_("suspend"), N_("reinstate")),
+    *(N_("note"), N_("call"), N_("conversation"), N_("email")),
+    *(N_("phone"), N_("video"), N_("chat"), N_("in person"), N_("internal")),
+    *(N_("card"), N_("invoice")),
+)
 
 
 def _newest_last(page: dict) -> list:
