@@ -200,6 +200,11 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def user_id_for_email(email: str) -> int | None:
+    """The id of the account with this email address (any case, spaces around), if any."""
+    return db.session.scalar(select(User.id).where(User.email == normalise_email(email)))
+
+
 def set_locale(user_id: int, locale: str | None) -> User:
     """Save the user's language (None: not chosen)."""
     user = get_user(user_id)

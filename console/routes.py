@@ -12,6 +12,7 @@ from accounts import throttle
 from accounts.errors import SignInFailed
 from console import sessions, twofactor, work
 from console.errors import StaffOnly, WrongCode
+from console.people import blp as people_blp
 from console.web import (
     ConsoleBlueprint,
     act_as,
@@ -248,4 +249,4 @@ def not_found(unknown):
     raise NotFound(_("No such page in the console."))
 
 
-web_blueprints = (blp,)
+web_blueprints = (blp, people_blp)

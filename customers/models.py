@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -22,6 +32,18 @@ class Customer(IdMixin, TimestampMixin, Base):
         CheckConstraint(
             "payment_terms_days IS NULL OR payment_terms_days BETWEEN 1 AND 120",
             name="terms_range",
+        ),
+        # The console's search: exact phone, name prefix (see search_customers).
+        Index("ix_customers_phone", "phone"),
+        Index(
+            "ix_customers_name_prefix",
+            func.lower(text("display_name")).label("name_lower"),
+            postgresql_ops={"name_lower": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_customers_company_prefix",
+            func.lower(text("company_name")).label("company_lower"),
+            postgresql_ops={"company_lower": "text_pattern_ops"},
         ),
     )
 

@@ -20,7 +20,7 @@ from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.i18n import _
 from crowd.core.locking import ROW_LOCK
-from crowd.core.pagination import paginate
+from crowd.core.pagination import like_prefix, paginate
 from crowd.extensions import db
 from customers.errors import (
     AddressLimitReached,
@@ -389,3 +389,55 @@ def unblock_member(*, actor: Principal, member_id: int) -> None:
     if entry is None:
         raise NotFound(_("This member is not blocked."))
     db.session.delete(entry)
+
+
+# --- the console's people search ------------------------------------------------------------
+
+
+def find_customers(
+    *,
+    actor: Principal,
+    customer_id: int | None = None,
+    user_id: int | None = None,
+    phone: str | None = None,
+    name_prefix: str | None = None,
+    limit: int = 10,
+) -> list[Customer]:
+    """Customers by exact id, account, phone, or the start of their name or company name
+    (case-insensitive), each an indexed lookup; at most `limit`, exact matches first."""
+    if not actor.is_staff:
+        raise Forbidden(_("Only community managers and admins may list customers."))
+    found: dict[int, Customer] = {}
+    exact = []
+    if customer_id is not None:
+        exact.append(Customer.id == customer_id)
+    if user_id is not None:
+        exact.append(Customer.user_id == user_id)
+    if phone:
+        exact.append(Customer.phone == phone)
+    if exact:
+        query = select(Customer).where(or_(*exact)).order_by(Customer.id).limit(limit)
+        found.update((c.id, c) for c in db.session.scalars(query))
+    if name_prefix and len(found) < limit:
+        pattern = like_prefix(name_prefix)
+        for column in (Customer.display_name, Customer.company_name):
+            query = (
+                select(Customer)
+                .where(func.lower(column).like(pattern, escape="\\"))
+                .order_by(func.lower(column), Customer.id)
+                .limit(limit)
+            )
+            for customer in db.session.scalars(query):
+                found.setdefault(customer.id, customer)
+    return list(found.values())[:limit]
+
+
+def staff_member_lists(*, actor: Principal, customer_id: int) -> dict:
+    """A customer's favourite and blocked members, for staff (newest first)."""
+    if not actor.is_staff:
+        raise Forbidden(_("Only community managers and admins may list customers."))
+    customer = get_customer(actor=actor, customer_id=customer_id)
+    return {
+        "favourites": _list(FavouriteMember, customer.id),
+        "blocked": _list(BlockedMember, customer.id),
+    }

@@ -15,6 +15,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -73,6 +74,13 @@ class Member(IdMixin, TimestampMixin, Base):
         CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat_range"),
         CheckConstraint("lon IS NULL OR (lon BETWEEN -180 AND 180)", name="lon_range"),
         Index("ix_members_status_lat_lon", "status", "lat", "lon"),
+        # The console's search: exact phone, name prefix (see search_members).
+        Index("ix_members_phone", "phone"),
+        Index(
+            "ix_members_name_prefix",
+            func.lower(text("display_name")).label("name_lower"),
+            postgresql_ops={"name_lower": "text_pattern_ops"},
+        ),
     )
 
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False, unique=True)

@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from accounts.lifecycle import close_access, reopen_access
@@ -15,7 +15,7 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unprocessable, field_error
 from crowd.core.i18n import _
-from crowd.core.pagination import paginate
+from crowd.core.pagination import like_prefix, paginate
 from crowd.extensions import db
 from members.access import own_member, visible_member
 from members.catalogue import CATEGORIES
@@ -468,3 +468,42 @@ def record_dispute_lost(member_id: int) -> None:
     """Support mediation settled a dispute against the member."""
     stats = _stats_for_update(member_id)
     stats.disputes_lost += 1
+
+
+# --- the console's people search ------------------------------------------------------------
+
+
+def find_members(
+    *,
+    actor: Principal,
+    member_id: int | None = None,
+    user_id: int | None = None,
+    phone: str | None = None,
+    name_prefix: str | None = None,
+    limit: int = 10,
+) -> list[Member]:
+    """Members by exact id, account, phone, or the start of their name (case-insensitive),
+    each an indexed lookup; at most `limit`, exact matches first, then by name."""
+    _require_staff(actor)
+    found: dict[int, Member] = {}
+    exact = []
+    if member_id is not None:
+        exact.append(Member.id == member_id)
+    if user_id is not None:
+        exact.append(Member.user_id == user_id)
+    if phone:
+        exact.append(Member.phone == phone)
+    if exact:
+        query = select(Member).where(or_(*exact)).order_by(Member.id).limit(limit)
+        found.update((m.id, m) for m in db.session.scalars(query))
+    if name_prefix and len(found) < limit:
+        pattern = like_prefix(name_prefix)
+        query = (
+            select(Member)
+            .where(func.lower(Member.display_name).like(pattern, escape="\\"))
+            .order_by(func.lower(Member.display_name), Member.id)
+            .limit(limit)
+        )
+        for member in db.session.scalars(query):
+            found.setdefault(member.id, member)
+    return list(found.values())[:limit]

@@ -53,6 +53,9 @@ VISIBILITIES = ("parties", "customer", "member", "internal")
 RESOLUTION_KINDS = ("full_refund", "partial_refund", "release", "split", "goodwill")
 RESOLUTION_STATUSES = ("proposed", "accepted", "rejected", "withdrawn", "applied")
 SANCTION_KINDS = ("warn", "suspend", "reinstate")
+# A community manager's record of a person: a note, or a call / conversation / email with them.
+CONTACT_KINDS = ("note", "call", "conversation", "email")
+CONTACT_CHANNELS = ("phone", "video", "chat", "email", "in_person", "internal")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -227,4 +230,28 @@ class TicketRating(Base):
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False)
     score: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     comment: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class StaffContact(IdMixin, Base):
+    """A community manager's note about a member or a customer, or a contact with them (a call,
+    a conversation, an email), for the contact history the console shows newest first."""
+
+    __tablename__ = "staff_contacts"
+    __table_args__ = (
+        CheckConstraint(_in("kind", CONTACT_KINDS), name="kind_known"),
+        CheckConstraint(_in("channel", CONTACT_CHANNELS), name="channel_known"),
+        # About exactly one person: a member or a customer.
+        CheckConstraint("(member_id IS NULL) <> (customer_id IS NULL)", name="one_subject"),
+        Index("ix_staff_contacts_member_happened", "member_id", "happened_at", "id"),
+        Index("ix_staff_contacts_customer_happened", "customer_id", "happened_at", "id"),
+    )
+
+    member_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"))
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    channel: Mapped[str] = mapped_column(String(20), nullable=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    author_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -112,3 +112,10 @@ def _coerce(column, value):
     except (TypeError, ValueError, NotImplementedError):
         raise _bad_cursor() from None
     return value
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern (escape character \\) for lower-cased values starting with `text`: an
+    index on lower(column) with text_pattern_ops serves it (the people search)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"

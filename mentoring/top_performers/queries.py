@@ -10,7 +10,7 @@ from crowd.core.errors import NotFound, Unprocessable
 from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
-from members.access import own_member
+from members.access import own_member, visible_member
 from members.models import Member, SkillCategory
 from mentoring.models import TopPerformerBadge, TopPerformerDecision, TopPerformerRun
 from mentoring.top_performers.holders import valid_at
@@ -152,7 +152,15 @@ def list_holders(*, actor: Principal, region=None, category=None, limit=None, cu
 
 def my_top_performer(*, actor: Principal) -> dict:
     """The caller's badges in force, perks in force, and every decision about them."""
-    member: Member = own_member(actor)
+    return _standing(own_member(actor))
+
+
+def member_top_performer(*, actor: Principal, member_id: int) -> dict:
+    """A member's top-performer standing as the member sees it (staff, or the member)."""
+    return _standing(visible_member(actor, member_id))
+
+
+def _standing(member: Member) -> dict:
     now = utcnow()
     slugs = _slugs()
     badges = db.session.scalars(

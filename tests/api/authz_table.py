@@ -488,6 +488,15 @@ def table() -> dict[str, Access]:
             body={"kind": "warn", "reason": "Late twice"}
         ),
         "GET /api/v1/members/{member_id}/sanctions": own("member"),
+        # The contact history: staff only, not even the person it is about.
+        "GET /api/v1/members/{member_id}/contacts": OPEN,
+        "POST /api/v1/members/{member_id}/contacts": Access(
+            body={"kind": "call", "channel": "phone", "summary": "Called about the job"}
+        ),
+        "GET /api/v1/customers/{customer_id}/contacts": OPEN,
+        "POST /api/v1/customers/{customer_id}/contacts": Access(
+            body={"kind": "note", "summary": "Prefers email"}
+        ),
         # --- programmes -------------------------------------------------------------------
         "GET /api/v1/me/mentor/eligibility": OPEN,
         # Member B is no mentor: 404 is their answer on their own mentor profile.

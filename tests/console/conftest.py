@@ -72,11 +72,12 @@ def live_server(app):
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """new_page() → a page in a fresh browser context (its own cookies), at the server."""
+    """new_page() → a page in a fresh browser context (its own cookies), at the server; the
+    browser asks for English as the suite's other tests do (new_page("de-DE") for German)."""
     contexts = []
 
-    def _new():
-        context = browser.new_context(base_url=live_server, locale="de-DE")
+    def _new(locale: str = "en-US"):
+        context = browser.new_context(base_url=live_server, locale=locale)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

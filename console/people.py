@@ -1,0 +1,154 @@
+"""People: the search over members, customers, jobs and tickets, a member's page and a
+customer's page, with the forms staff act through (sanctions, contact history, billing).
+
+Every form is loaded with the API's own schema and handed to the API's own service, so a
+warning or a suspension from here is recorded exactly as POST /members/{id}/sanctions
+records it. A form the schema or the service refuses shows the page again with the message
+(and the request's unit of work rolls back)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app, redirect, request, url_for
+
+from console import profiles, search
+from console.web import ConsoleBlueprint, render, signed_in
+from crowd.core.errors import DomainError
+from customers.schemas import CustomerBillingSetSchema
+from customers.service import set_billing
+from support.contacts import log_contact
+from support.sanctions import sanction_member
+from support.schemas.contacts import StaffContactCreateSchema
+from support.schemas.sanctions import SanctionCreateSchema
+
+blp = ConsoleBlueprint("console_people", __name__, url_prefix="/console/people")
+
+
+@blp.context_processor
+def _links() -> dict:
+    def ticket_url(ticket_id: int) -> str | None:
+        """The ticket's console page, once the tickets area has one."""
+        if "console_tickets.show" not in current_app.view_functions:
+            return None
+        return url_for("console_tickets.show", ticket_id=ticket_id)
+
+    return {"ticket_url": ticket_url}
+
+
+def _form(*names: str) -> dict:
+    """The named, non-empty fields of the posted form (empty ones are left to the defaults)."""
+    values = {name: (request.form.get(name) or "").strip() for name in names}
+    return {name: value for name, value in values.items() if value}
+
+
+def _problem(error: ma.ValidationError | DomainError) -> str:
+    """One line for the page: the fields at fault and what is wrong with them."""
+    if isinstance(error, DomainError):
+        return str(error.detail)
+    messages = error.normalized_messages()
+    return "; ".join(
+        f"{field}: {' '.join(map(str, text if isinstance(text, list) else [text]))}"
+        for field, text in messages.items()
+    )
+
+
+def _utc(value: str | None) -> str | None:
+    """A datetime-local field's value (read as UTC) as the API's ISO 8601 with offset."""
+    if value and len(value) in (16, 19) and "T" in value:
+        return value + ("" if len(value) == 19 else ":00") + "+00:00"
+    return value
+
+
+@blp.page("/")
+def index():
+    """The search: members, customers, jobs and tickets by id, name, email or phone."""
+    query = request.args.get("q", "")
+    found = search.search(signed_in().principal, query) if query.strip() else None
+    return render("people/index.html", query=query, found=found)
+
+
+# --- members --------------------------------------------------------------------------------
+
+
+def _member_page(member_id: int, *, status: int = 200, **extra):
+    data = profiles.member_profile(signed_in().principal, member_id)
+    return render("people/member.html", status=status, **data, **extra)
+
+
+@blp.page("/members/<int:member_id>")
+def member(member_id):
+    return _member_page(member_id, done=request.args.get("done"))
+
+
+@blp.page("/members/<int:member_id>/sanctions", methods=("POST",))
+def sanction(member_id):
+    """Warn, suspend or reinstate, with the reason (and the ticket, if one led to it)."""
+    try:
+        data = SanctionCreateSchema().load(_form("kind", "reason", "ticket_id"))
+        sanction_member(actor=signed_in().principal, member_id=member_id, **data)
+    except (ma.ValidationError, DomainError) as refused:
+        status = refused.status if isinstance(refused, DomainError) else 422
+        if status == 404:
+            raise
+        return _member_page(member_id, status=status, sanction_error=_problem(refused))
+    return redirect(url_for(".member", member_id=member_id, done="sanction") + "#sanctions", 303)
+
+
+@blp.page("/members/<int:member_id>/contacts", methods=("POST",))
+def member_contact(member_id):
+    """Log a note, call, conversation or email in the member's contact history."""
+    return _log_contact("member", member_id)
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+def _customer_page(customer_id: int, *, status: int = 200, **extra):
+    data = profiles.customer_profile(signed_in().principal, customer_id)
+    return render("people/customer.html", status=status, **data, **extra)
+
+
+@blp.page("/customers/<int:customer_id>")
+def customer(customer_id):
+    return _customer_page(customer_id, done=request.args.get("done"))
+
+
+@blp.page("/customers/<int:customer_id>/contacts", methods=("POST",))
+def customer_contact(customer_id):
+    """Log a note, call, conversation or email in the customer's contact history."""
+    return _log_contact("customer", customer_id)
+
+
+@blp.page("/customers/<int:customer_id>/billing", methods=("POST",))
+def billing(customer_id):
+    """Agree how the customer pays: card, or invoice with payment terms (business only)."""
+    try:
+        data = CustomerBillingSetSchema().load(_form("billing", "payment_terms_days"))
+        set_billing(actor=signed_in().principal, customer_id=customer_id, **data)
+    except (ma.ValidationError, DomainError) as refused:
+        status = refused.status if isinstance(refused, DomainError) else 422
+        if status == 404:
+            raise
+        return _customer_page(customer_id, status=status, billing_error=_problem(refused))
+    return redirect(url_for(".customer", customer_id=customer_id, done="billing") + "#billing", 303)
+
+
+# --- the contact history of either ----------------------------------------------------------
+
+
+def _log_contact(subject: str, subject_id: int):
+    fields = _form("kind", "channel", "summary", "happened_at")
+    if "happened_at" in fields:
+        fields["happened_at"] = _utc(fields["happened_at"])
+    try:
+        data = StaffContactCreateSchema().load(fields)
+        log_contact(actor=signed_in().principal, subject=subject, subject_id=subject_id, **data)
+    except (ma.ValidationError, DomainError) as refused:
+        status = refused.status if isinstance(refused, DomainError) else 422
+        if status == 404:
+            raise
+        page = _member_page if subject == "member" else _customer_page
+        return page(subject_id, status=status, contact_error=_problem(refused))
+    endpoint = ".member" if subject == "member" else ".customer"
+    target = url_for(endpoint, **{f"{subject}_id": subject_id, "done": "contact"})
+    return redirect(target + "#contacts", 303)
