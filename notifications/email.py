@@ -49,15 +49,27 @@ _CONSENT_SALT = "crowd.consent"
 
 # user id → email address (None: none to write to); filled by accounts' wiring.
 _address_book: list[Callable[[int], str | None]] = []
+# [user id] → {user id: email address}: the same for a batch of the sender, in one query.
+_address_books: list[Callable[[list[int]], dict[int, str | None]]] = []
 
 
-def install_address_book(lookup: Callable[[int], str | None]) -> None:
+def install_address_book(
+    lookup: Callable[[int], str | None],
+    many: Callable[[list[int]], dict[int, str | None]] | None = None,
+) -> None:
     """Tell the email channel where a user's address is (accounts owns the users)."""
     _address_book[:] = [lookup]
+    _address_books[:] = [many] if many is not None else []
 
 
 def address_of(user_id: int) -> str | None:
     return _address_book[0](user_id) if _address_book else None
+
+
+def addresses_of(user_ids: list[int]) -> dict[int, str | None]:
+    if _address_books:
+        return _address_books[0](user_ids)
+    return {user_id: address_of(user_id) for user_id in user_ids}
 
 
 # --- signed links ---------------------------------------------------------------------------
@@ -285,4 +297,6 @@ def send_email(outgoing: Outgoing, content: dict | None = None) -> SendResult:
     return SendResult("sent", str(message["Message-ID"]), address=outgoing.address)
 
 
-register_channel(Channel(EMAIL, send_email, address=address_of, session=smtp_session))
+register_channel(
+    Channel(EMAIL, send_email, address=address_of, addresses=addresses_of, session=smtp_session)
+)
