@@ -10,12 +10,13 @@ List-Unsubscribe=One-Click` (RFC 8058): the link's signed token unsubscribes wit
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -128,6 +129,27 @@ def sender_for(policy: KindPolicy, settings: MailSettings) -> str:
     return getattr(settings, f"from_{policy.sender}", settings.from_default)
 
 
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, keeping the class it makes for each header name: the
+    standard one makes a new class for every header of every message, a third of the cost of
+    rendering one (the sender renders thousands a minute)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+# email.policy.default, with the header classes kept.
+MESSAGE_POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
+
+
 def render(outgoing: Outgoing, content: dict | None = None) -> EmailMessage:
     """The message for one delivery: both parts, sender by kind, tracking and list headers."""
     settings = mail_settings()
@@ -146,7 +168,7 @@ def render(outgoing: Outgoing, content: dict | None = None) -> EmailMessage:
         "unsubscribe_url": unsubscribe,
         "description": outgoing.policy.description or outgoing.kind,
     }
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     sender = sender_for(outgoing.policy, settings)
     message["From"] = sender
     message["To"] = outgoing.address
