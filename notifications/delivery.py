@@ -8,11 +8,17 @@ else is queued in the transaction: after the commit a hook starts the sender (in
 job), and the periodic sweeper (`notifications.send_due`) sends whatever is due, so a lost
 hand-over (Redis down, a crash) only delays a delivery.
 
-Sending one delivery: a conditional UPDATE claims it (queued and due → sending, with a lease),
-committed before the provider is called, so a second run of the task finds it claimed or sent
-and sends nothing. The result is recorded in a second transaction; a worker that dies between
-the two leaves a lapsed lease the sweeper takes back (at most one extra send, never a lost
-one). Quiet hours defer a delivery to their end; a suppressed address makes it `suppressed`.
+The sender works in batches (`send_batch`): one UPDATE … RETURNING claims up to BATCH due
+deliveries (queued and due → sending, with a lease; SKIP LOCKED on PostgreSQL, so concurrent
+senders take disjoint batches), committed before any provider is called, so another sender
+finds them claimed or sent and sends nothing. What sending needs is read for the whole batch in
+one query each (notifications, quiet hours, addresses, suppressions, consents); the messages go
+out over the channel's session (email: one SMTP connection a run); the outcomes are recorded
+in one executemany UPDATE and one commit. A sender that dies between claim and record leaves
+lapsed leases the next batch of any sender takes back (at most one extra send, never a lost
+one); a batch still sending at half its lease releases the rest. Quiet hours defer a delivery
+to their end; a suppressed address, or a marketing consent withdrawn since queueing, makes it
+`suppressed`.
 """
 
 from __future__ import annotations
@@ -257,8 +263,11 @@ def send_batch(limit: int, *, ids: list[int] | None = None) -> dict[int, str]:
 
     The claim is committed before any provider is called, so a second sender finds the
     deliveries taken; one that dies before recording leaves lapsed leases that the next batch
-    of any sender takes back (at most one extra send, never a lost one)."""
+    of any sender takes back (at most one extra send, never a lost one). A batch still sending
+    when half its lease has passed (a slow relay) sends no more: the rest go back to the queue,
+    so no lease lapses while its sender is alive."""
     now = utcnow()
+    deadline = clock.monotonic() + LEASE.total_seconds() / 2
     claimed = _claim_batch(limit, now, ids)
     db.session.commit()
     if not claimed:
@@ -267,7 +276,9 @@ def send_batch(limit: int, *, ids: list[int] | None = None) -> dict[int, str]:
     db.session.commit()  # nothing written: ends the reading transaction before the sends
     results: dict[int, tuple[SendResult, str | None]] = {}
     for channel_name, items in plan.sending.items():
-        for (outgoing, _), result in zip(items, _send_on(channel_name, items), strict=True):
+        for (outgoing, _), result in zip(
+            items, _send_on(channel_name, items, deadline), strict=True
+        ):
             results[outgoing.delivery_id] = (result, outgoing.address)
     outcomes = _record_batch(claimed, plan, results, utcnow())
     db.session.commit()
@@ -458,11 +469,14 @@ def _consenting(user_ids: set[int], topics: set[str]) -> set[tuple[int, str]]:
     return {(row.user_id, row.topic) for row in rows}
 
 
-def _send_on(channel_name: str, items: list) -> list[SendResult]:
-    """Send the batch's deliveries of one channel; a channel's bug must not strand a claim."""
+def _send_on(channel_name: str, items: list, deadline: float) -> list[SendResult]:
+    """Send the batch's deliveries of one channel; a channel's bug must not strand a claim.
+    After `deadline` (monotonic) the rest are released unsent."""
     channel = CHANNELS.get(channel_name)
     if channel is None:
         return [SendResult("temporary", error=f"no channel {channel_name}")] * len(items)
+    if clock.monotonic() > deadline:
+        return [_RELEASED] * len(items)
     if channel.send_many is not None:
         try:
             return channel.send_many(items)
@@ -471,12 +485,19 @@ def _send_on(channel_name: str, items: list) -> list[SendResult]:
             return [_crashed(error)] * len(items)
     results = []
     for outgoing, content in items:
+        if clock.monotonic() > deadline:
+            results.append(_RELEASED)
+            continue
         try:
             results.append(channel.send(outgoing, content))
         except Exception as error:
             log.exception("channel failed for delivery %s", outgoing.delivery_id)
             results.append(_crashed(error))
     return results
+
+
+# Not sent: the batch ran out of time (its lease half gone); queued again, no attempt spent.
+_RELEASED = SendResult("released", error="not sent: its batch ran past half its lease")
 
 
 def _crashed(error: Exception) -> SendResult:
@@ -499,7 +520,7 @@ _RECORD = (
     .values(
         status=bindparam("b_status"),
         claimed_until=None,
-        attempts=bindparam("b_attempts"),
+        attempts=_table.c.attempts - bindparam("b_undo"),
         next_attempt_at=func.coalesce(
             bindparam("b_next", type_=UTCDateTime()), _table.c.next_attempt_at
         ),
@@ -520,7 +541,7 @@ def _record_batch(claimed: list, plan: _Plan, results: dict, now: datetime) -> d
     for row in claimed:
         record = {
             "b_id": row.id,
-            "b_attempts": row.attempts,
+            "b_undo": 0,
             "b_next": None,
             "b_address": None,
             "b_error": None,
@@ -529,9 +550,7 @@ def _record_batch(claimed: list, plan: _Plan, results: dict, now: datetime) -> d
         }
         if row.id in plan.deferred:
             # Not an attempt: it waits for the end of the quiet hours.
-            record.update(
-                b_status="queued", b_attempts=row.attempts - 1, b_next=plan.deferred[row.id]
-            )
+            record.update(b_status="queued", b_undo=1, b_next=plan.deferred[row.id])
             rows.append((record, "deferred"))
             continue
         if row.id in plan.suppressed:
@@ -541,7 +560,9 @@ def _record_batch(claimed: list, plan: _Plan, results: dict, now: datetime) -> d
             continue
         result, address = results[row.id]
         record["b_address"] = result.address or address
-        if result.status == "sent":
+        if result.status == "released":
+            record.update(b_status="queued", b_undo=1, b_error=result.error)
+        elif result.status == "sent":
             record.update(b_status="sent", b_sent_at=now, b_message_id=result.provider_message_id)
         elif result.status == "temporary":
             record["b_error"] = result.error or "temporary failure"

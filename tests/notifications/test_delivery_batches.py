@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from crowd.core.db import use_clock, utcnow
 from crowd.extensions import db
+from notifications import delivery
 from notifications.channels import CHANNELS, EMAIL
 from notifications.delivery import LEASE
 from notifications.models import Delivery, Suppression
@@ -102,3 +103,17 @@ def test_a_claimed_batch_whose_sender_dies_is_taken_back_after_the_lease(smtp, m
         assert send_due() == 3
     assert sorted(m["To"] for m in smtp.messages) == sorted(m.email for m in members)
     assert [(_delivery(i).status, _delivery(i).attempts) for i in ids] == [("sent", 2)] * 3
+
+
+def test_a_batch_past_half_its_lease_releases_what_it_has_not_sent(smtp, monkeypatch):
+    members = [make_actor("member") for _ in range(2)]
+    ids = _announce_to(members, "slow")
+    with monkeypatch.context() as patched:
+        patched.setattr(delivery, "LEASE", timedelta(0))  # half of it is gone at once
+        assert send_due() == 0
+    assert smtp.messages == []
+    released = [_delivery(i) for i in ids]
+    assert [(d.status, d.attempts) for d in released] == [("queued", 0)] * 2
+    assert all("half its lease" in d.last_error for d in released)
+
+    assert send_due() == 2 and len(smtp.messages) == 2
