@@ -15,7 +15,7 @@ from crowd.extensions import db
 from notifications import delivery
 from notifications.channels import CHANNELS, EMAIL
 from notifications.delivery import LEASE
-from notifications.models import Delivery, Suppression
+from notifications.models import Consent, Delivery, Suppression
 from notifications.service import notify
 from tests.factories import make_actor
 from tests.notifications.conftest import send_due
@@ -117,3 +117,21 @@ def test_a_batch_past_half_its_lease_releases_what_it_has_not_sent(smtp, monkeyp
     assert all("half its lease" in d.last_error for d in released)
 
     assert send_due() == 2 and len(smtp.messages) == 2
+
+
+def test_a_newsletter_queued_before_its_consent_was_withdrawn_is_not_sent(smtp):
+    member = make_actor("member")
+    consent = Consent(user_id=member.user_id, topic="newsletter", granted_at=utcnow())
+    db.session.add(consent)
+    db.session.commit()
+    notify(member.user_id, "broadcast.newsletter", "News", "x", dedupe_key="consent:1")
+    db.session.commit()  # queued while consenting, not sent yet
+    delivery_id = db.session.scalar(select(Delivery.id).where(Delivery.channel == EMAIL))
+
+    consent.withdrawn_at = utcnow()
+    db.session.commit()
+    assert send_due() == 0
+
+    assert smtp.messages == []
+    withheld = _delivery(delivery_id)
+    assert withheld.status == "suppressed" and "consent" in withheld.last_error
