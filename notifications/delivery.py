@@ -449,7 +449,8 @@ def _suppressed_addresses(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
         return set()
     rows = db.session.execute(
         select(Suppression.channel, Suppression.address).where(
-            Suppression.address.in_({address for _, address in pairs})
+            Suppression.channel.in_({channel for channel, _ in pairs}),
+            Suppression.address.in_({address for _, address in pairs}),
         )
     )
     return {(row.channel, row.address) for row in rows} & pairs
