@@ -261,6 +261,7 @@ def sender_worker(config: dict, max_seconds: float, ready, go, results) -> None:
     from notifications import delivery
 
     delivery.RUN_BUDGET_SECONDS = 0  # one batch per run: a timing per batch
+    delivery.BATCH = config["DELIVERY_BATCH"]  # a spawned process starts from the defaults
     app = make_app(config)
     timings = []
     ready.release()

@@ -39,6 +39,8 @@ class Channel:
     # user id → the address this channel writes to (suppressions are kept per address);
     # None: the channel finds its own (push: the user's devices).
     address: Callable[[int], str | None] | None = None
+    # [user id] → {user id: address}: `address` for a batch of the sender in one query.
+    addresses: Callable[[list[int]], dict[int, str | None]] | None = None
     # Whether quiet hours hold this channel's deliveries back (email and push: yes).
     quiet: bool = True
     # () -> a SELECT of the user ids this channel can reach now (push: users with an active
@@ -48,6 +50,9 @@ class Channel:
     # A context one run of the sender holds while it sends (email: one SMTP connection for
     # every message of the run instead of one per message); None: nothing to hold.
     session: Callable[[], AbstractContextManager] | None = None
+    # send_many([(outgoing, content)]) -> [SendResult], one per item in order: a batch of the
+    # sender at once (push: its devices and badges read in a few queries); None: `send` each.
+    send_many: Callable[[list], list[SendResult]] | None = None
 
 
 CHANNELS: dict[str, Channel] = {}

@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import ClassVar, Literal
 
 from pydantic import ValidationInfo, field_validator
@@ -205,6 +208,28 @@ class MailSettings(SettingsGroup):
     )
 
 
+_held_mail_settings: ContextVar[MailSettings | None] = ContextVar(
+    "crowd_mail_settings_held", default=None
+)
+
+
 def mail_settings() -> MailSettings:
-    """The email settings in force (MAIL_* settings)."""
-    return current(MailSettings)
+    """The email settings in force (MAIL_* settings); inside mail_settings_held(), the ones
+    read when it began."""
+    held = _held_mail_settings.get()
+    return held if held is not None else current(MailSettings)
+
+
+@contextmanager
+def mail_settings_held() -> Iterator[MailSettings]:
+    """Read the email settings once for a run of the sender instead of at every message (an
+    admin's change applies from the next run)."""
+    held = _held_mail_settings.get()
+    if held is not None:
+        yield held
+        return
+    token = _held_mail_settings.set(current(MailSettings))
+    try:
+        yield _held_mail_settings.get()
+    finally:
+        _held_mail_settings.reset(token)

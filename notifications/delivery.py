@@ -8,11 +8,17 @@ else is queued in the transaction: after the commit a hook starts the sender (in
 job), and the periodic sweeper (`notifications.send_due`) sends whatever is due, so a lost
 hand-over (Redis down, a crash) only delays a delivery.
 
-Sending one delivery: a conditional UPDATE claims it (queued and due → sending, with a lease),
-committed before the provider is called, so a second run of the task finds it claimed or sent
-and sends nothing. The result is recorded in a second transaction; a worker that dies between
-the two leaves a lapsed lease the sweeper takes back (at most one extra send, never a lost
-one). Quiet hours defer a delivery to their end; a suppressed address makes it `suppressed`.
+The sender works in batches (`send_batch`): one UPDATE … RETURNING claims up to BATCH due
+deliveries (queued and due → sending, with a lease; SKIP LOCKED on PostgreSQL, so concurrent
+senders take disjoint batches), committed before any provider is called, so another sender
+finds them claimed or sent and sends nothing. What sending needs is read for the whole batch in
+one query each (notifications, quiet hours, addresses, suppressions, consents); the messages go
+out over the channel's session (email: one SMTP connection a run); the outcomes are recorded
+in one executemany UPDATE and one commit. A sender that dies between claim and record leaves
+lapsed leases the next batch of any sender takes back (at most one extra send, never a lost
+one); a batch still sending at half its lease releases the rest. Quiet hours defer a delivery
+to their end; a suppressed address, or a marketing consent withdrawn since queueing, makes it
+`suppressed`.
 """
 
 from __future__ import annotations
@@ -21,17 +27,28 @@ import logging
 import time as clock
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from rq import Queue
-from sqlalchemy import BigInteger, Boolean, String, and_, exists, func, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crowd.core.background import redis_connection, run_periodic, task
-from crowd.core.db import after_commit, is_postgres, utcnow
-from crowd.core.locking import ROW_LOCK
+from crowd.core.db import UTCDateTime, after_commit, is_postgres, utcnow
 from crowd.extensions import db
 from notifications.channels import (
     CHANNELS,
@@ -40,7 +57,7 @@ from notifications.channels import (
     delivery_channels,
     policy_for,
 )
-from notifications.config import mail_settings
+from notifications.config import mail_settings, mail_settings_held
 from notifications.models import (
     Consent,
     Delivery,
@@ -210,109 +227,282 @@ after_commit(_start_sender)
 
 
 @task(SEND_TASK)
-def send_due(batch: int = BATCH) -> int:
+def send_due(batch: int | None = None) -> int:
     """Send every due delivery, `batch` at a time, for at most RUN_BUDGET (the next run goes
     on); returns how many were sent. The after-commit hand-over and the periodic sweeper both
-    run this; several at once share the work (each delivery is claimed by one). Each channel's
-    session is held for the run (email: one SMTP connection, opened at the first message)."""
+    run this; several at once share the work (each batch is claimed by one, SKIP LOCKED on
+    PostgreSQL). Each channel's session is held for the run (email: one SMTP connection,
+    opened at the first message), and the mail settings are read once a run."""
+    batch = batch or BATCH
     started = clock.monotonic()
     sent = 0
     with ExitStack() as sessions:
+        sessions.enter_context(mail_settings_held())
         for channel in CHANNELS.values():
             if channel.session is not None:
                 sessions.enter_context(channel.session())
         while True:
-            due = _due(batch)
-            sent += sum(send_one(delivery_id) == "sent" for delivery_id in due)
-            if len(due) < batch or clock.monotonic() - started > RUN_BUDGET_SECONDS:
+            outcomes = send_batch(batch)
+            sent += sum(status == "sent" for status in outcomes.values())
+            if len(outcomes) < batch or clock.monotonic() - started > RUN_BUDGET_SECONDS:
                 return sent
 
 
-def _due(batch: int) -> list[int]:
-    """Take back lapsed claims (a sender died mid-send), then the ids of due deliveries."""
+def send_one(delivery_id: int) -> str:
+    """Claim, send and record one delivery (if it is queued and due); returns what became of
+    it: sent, queued (to be retried), failed, deferred, suppressed, or skipped (not ours)."""
+    outcomes = send_batch(1, ids=[delivery_id])
+    return outcomes.get(delivery_id, "skipped")
+
+
+def send_batch(limit: int, *, ids: list[int] | None = None) -> dict[int, str]:
+    """One batch of the sender: claim up to `limit` due deliveries in one statement (commit),
+    read what sending them needs in a few queries, send them (the channels' sessions held by
+    the caller are reused), record the outcomes set-based (commit). Returns {delivery id: what
+    became of it} for the deliveries claimed.
+
+    The claim is committed before any provider is called, so a second sender finds the
+    deliveries taken; one that dies before recording leaves lapsed leases that the next batch
+    of any sender takes back (at most one extra send, never a lost one). A batch still sending
+    when half its lease has passed (a slow relay) sends no more: the rest go back to the queue,
+    so no lease lapses while its sender is alive."""
     now = utcnow()
+    deadline = clock.monotonic() + LEASE.total_seconds() / 2
+    claimed = _claim_batch(limit, now, ids)
+    db.session.commit()
+    if not claimed:
+        return {}
+    plan = _plan(claimed, now)
+    db.session.commit()  # nothing written: ends the reading transaction before the sends
+    results: dict[int, tuple[SendResult, str | None]] = {}
+    for channel_name, items in plan.sending.items():
+        for (outgoing, _), result in zip(
+            items, _send_on(channel_name, items, deadline), strict=True
+        ):
+            results[outgoing.delivery_id] = (result, outgoing.address)
+    outcomes = _record_batch(claimed, plan, results, utcnow())
+    db.session.commit()
+    return outcomes
+
+
+def _claim_batch(limit: int, now: datetime, ids: list[int] | None) -> list:
+    """Take back lapsed claims, then claim the due deliveries (queued → sending, with a lease
+    and one more attempt) in one UPDATE … RETURNING. On PostgreSQL the candidates are locked
+    with SKIP LOCKED, so concurrent senders claim disjoint batches without waiting; on SQLite
+    the unit of work holds the write lock (a writing unit begins IMMEDIATE)."""
+    lapsed = select(Delivery.id).where(Delivery.status == "sending", Delivery.claimed_until < now)
+    due = select(Delivery.id).where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
+    if ids is not None:
+        lapsed = lapsed.where(Delivery.id.in_(ids))
+        due = due.where(Delivery.id.in_(ids))
+    due = due.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+    if is_postgres():
+        lapsed = lapsed.with_for_update(skip_locked=True)
+        due = due.with_for_update(skip_locked=True)
     db.session.execute(
         update(Delivery)
-        .where(Delivery.status == "sending", Delivery.claimed_until < now)
+        .where(Delivery.id.in_(lapsed.scalar_subquery()), Delivery.status == "sending")
         .values(status="queued", claimed_until=None)
         .execution_options(synchronize_session=False)
     )
-    due = list(
-        db.session.scalars(
-            select(Delivery.id)
-            .where(Delivery.status == "queued", Delivery.next_attempt_at <= now)
-            .order_by(Delivery.next_attempt_at, Delivery.id)
-            .limit(batch)
-        )
-    )
-    db.session.commit()
-    return due
-
-
-def send_one(delivery_id: int) -> str:
-    """Claim, send and record one delivery; returns what became of it (or "skipped")."""
-    outgoing, content = _claim(delivery_id)
-    if outgoing is None:
-        return content  # why not: skipped, deferred, suppressed
-    channel = CHANNELS.get(outgoing.channel)
-    try:
-        result = channel.send(outgoing, content) if channel else SendResult("temporary")
-    except Exception as error:  # a channel's bug must not strand the claim
-        log.exception("channel failed for delivery %s", delivery_id)
-        result = SendResult("temporary", error=f"{type(error).__name__}: {error}"[:2000])
-    return _record(delivery_id, result, outgoing.address)
-
-
-def _claim(delivery_id: int):
-    """Take the delivery if it is queued and due; None with the reason otherwise."""
-    now = utcnow()
-    claimed = db.session.execute(
+    return db.session.execute(
         update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.status == "queued",
-            Delivery.next_attempt_at <= now,
-        )
+        .where(Delivery.id.in_(due.scalar_subquery()), Delivery.status == "queued")
         .values(status="sending", claimed_until=now + LEASE, attempts=Delivery.attempts + 1)
+        .returning(
+            Delivery.id,
+            Delivery.notification_id,
+            Delivery.user_id,
+            Delivery.kind,
+            Delivery.channel,
+            Delivery.attempts,
+            Delivery.content,
+        )
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
-        db.session.rollback()
-        return None, "skipped"
-    delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
-    notification = db.session.get(Notification, delivery.notification_id)
-    policy = policy_for(delivery.kind)
-    channel = CHANNELS.get(delivery.channel)
-    if channel is not None and channel.quiet and not policy.urgent:
-        resume = quiet_until(delivery.user_id, now)
-        if resume is not None:
-            delivery.status, delivery.claimed_until = "queued", None
-            delivery.attempts -= 1
-            delivery.next_attempt_at = resume
-            db.session.commit()
-            return None, "deferred"
-    address = channel.address(delivery.user_id) if channel and channel.address else None
-    if address and is_suppressed(delivery.channel, address):
-        delivery.status, delivery.claimed_until, delivery.address = "suppressed", None, address
-        delivery.last_error = "the address is suppressed"
-        db.session.commit()
-        return None, "suppressed"
-    outgoing = Outgoing(
-        delivery_id=delivery.id,
-        notification_id=notification.id,
-        user_id=delivery.user_id,
-        kind=delivery.kind,
-        channel=delivery.channel,
-        title=notification.title,
-        body=notification.body,
-        data=dict(notification.data or {}),
-        dedupe_key=notification.dedupe_key or f"delivery:{delivery.id}",
-        policy=policy,
-        address=address,
+    ).all()
+
+
+@dataclass
+class _Plan:
+    """What a claimed batch comes to before anything is sent."""
+
+    # channel → [(outgoing, content)] to send, in claim order
+    sending: dict[str, list] = field(default_factory=dict)
+    deferred: dict[int, datetime] = field(default_factory=dict)  # delivery id → resume at
+    suppressed: dict[int, tuple[str | None, str]] = field(default_factory=dict)  # id → addr, why
+
+
+def _plan(claimed: list, now: datetime) -> _Plan:
+    """Read what the batch needs — notifications, quiet hours, addresses, suppressions,
+    consents — in one query each, and sort the deliveries into sending, deferred (quiet hours)
+    and suppressed (a suppressed address, a marketing consent withdrawn since queueing)."""
+    plan = _Plan()
+    notifications = {
+        row.id: row
+        for row in db.session.execute(
+            select(
+                Notification.id,
+                Notification.title,
+                Notification.body,
+                Notification.data,
+                Notification.dedupe_key,
+            ).where(Notification.id.in_({row.notification_id for row in claimed}))
+        )
+    }
+    policies = {row.kind: policy_for(row.kind) for row in claimed}
+    quiet_users = {
+        row.user_id for row in claimed if _quiet(row.channel) and not policies[row.kind].urgent
+    }
+    quiet = _quiet_ends(quiet_users, now)
+    addresses = _addresses(claimed)
+    suppressed = _suppressed_addresses(
+        {
+            (row.channel, a.lower())
+            for row in claimed
+            if (a := addresses.get((row.channel, row.user_id)))
+        }
     )
-    content = dict(delivery.content) if delivery.content else None
-    db.session.commit()
-    return outgoing, content
+    topics = {policy.topic for policy in policies.values() if policy.topic}
+    consenting = _consenting({row.user_id for row in claimed if policies[row.kind].topic}, topics)
+    for row in claimed:
+        policy = policies[row.kind]
+        if row.user_id in quiet and _quiet(row.channel) and not policy.urgent:
+            plan.deferred[row.id] = quiet[row.user_id]
+            continue
+        address = addresses.get((row.channel, row.user_id))
+        if address and (row.channel, address.lower()) in suppressed:
+            plan.suppressed[row.id] = (address, "the address is suppressed")
+            continue
+        if policy.topic and (row.user_id, policy.topic) not in consenting:
+            plan.suppressed[row.id] = (None, f"no current consent to {policy.topic}")
+            continue
+        notification = notifications.get(row.notification_id)
+        if notification is None:
+            plan.suppressed[row.id] = (None, "the notification is gone")
+            continue
+        outgoing = Outgoing(
+            delivery_id=row.id,
+            notification_id=row.notification_id,
+            user_id=row.user_id,
+            kind=row.kind,
+            channel=row.channel,
+            title=notification.title,
+            body=notification.body,
+            data=dict(notification.data or {}),
+            dedupe_key=notification.dedupe_key or f"delivery:{row.id}",
+            policy=policy,
+            address=address,
+        )
+        content = dict(row.content) if row.content else None
+        plan.sending.setdefault(row.channel, []).append((outgoing, content))
+    return plan
+
+
+def _quiet(channel_name: str) -> bool:
+    channel = CHANNELS.get(channel_name)
+    return channel is not None and channel.quiet
+
+
+def _quiet_ends(user_ids: set[int], now: datetime) -> dict[int, datetime]:
+    """{user id: the end of their quiet hours} for the users in them at `now`."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            DeliverySettings.user_id,
+            DeliverySettings.time_zone,
+            DeliverySettings.quiet_start,
+            DeliverySettings.quiet_end,
+        ).where(
+            DeliverySettings.user_id.in_(user_ids),
+            DeliverySettings.quiet_start.is_not(None),
+            DeliverySettings.quiet_end.is_not(None),
+        )
+    )
+    ends = {
+        row.user_id: quiet_end_after(now, row.time_zone, row.quiet_start, row.quiet_end)
+        for row in rows
+    }
+    return {user_id: end for user_id, end in ends.items() if end is not None}
+
+
+def _addresses(claimed: list) -> dict[tuple[str, int], str | None]:
+    """{(channel, user id): address} for the channels that write to an address."""
+    found: dict[tuple[str, int], str | None] = {}
+    users_by_channel: dict[str, set[int]] = {}
+    for row in claimed:
+        users_by_channel.setdefault(row.channel, set()).add(row.user_id)
+    for name, user_ids in users_by_channel.items():
+        channel = CHANNELS.get(name)
+        if channel is None or channel.address is None:
+            continue
+        if channel.addresses is not None:
+            many = channel.addresses(sorted(user_ids))
+        else:
+            many = {user_id: channel.address(user_id) for user_id in user_ids}
+        found.update({(name, user_id): many.get(user_id) for user_id in user_ids})
+    return found
+
+
+def _suppressed_addresses(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    if not pairs:
+        return set()
+    rows = db.session.execute(
+        select(Suppression.channel, Suppression.address).where(
+            Suppression.channel.in_({channel for channel, _ in pairs}),
+            Suppression.address.in_({address for _, address in pairs}),
+        )
+    )
+    return {(row.channel, row.address) for row in rows} & pairs
+
+
+def _consenting(user_ids: set[int], topics: set[str]) -> set[tuple[int, str]]:
+    if not user_ids or not topics:
+        return set()
+    rows = db.session.execute(
+        select(Consent.user_id, Consent.topic).where(
+            Consent.user_id.in_(user_ids),
+            Consent.topic.in_(topics),
+            Consent.granted_at.is_not(None),
+            Consent.withdrawn_at.is_(None),
+        )
+    )
+    return {(row.user_id, row.topic) for row in rows}
+
+
+def _send_on(channel_name: str, items: list, deadline: float) -> list[SendResult]:
+    """Send the batch's deliveries of one channel; a channel's bug must not strand a claim.
+    After `deadline` (monotonic) the rest are released unsent."""
+    channel = CHANNELS.get(channel_name)
+    if channel is None:
+        return [SendResult("temporary", error=f"no channel {channel_name}")] * len(items)
+    if clock.monotonic() > deadline:
+        return [_RELEASED] * len(items)
+    if channel.send_many is not None:
+        try:
+            return channel.send_many(items)
+        except Exception as error:
+            log.exception("channel %s failed for a batch", channel_name)
+            return [_crashed(error)] * len(items)
+    results = []
+    for outgoing, content in items:
+        if clock.monotonic() > deadline:
+            results.append(_RELEASED)
+            continue
+        try:
+            results.append(channel.send(outgoing, content))
+        except Exception as error:
+            log.exception("channel failed for delivery %s", outgoing.delivery_id)
+            results.append(_crashed(error))
+    return results
+
+
+# Not sent: the batch ran out of time (its lease half gone); queued again, no attempt spent.
+_RELEASED = SendResult("released", error="not sent: its batch ran past half its lease")
+
+
+def _crashed(error: Exception) -> SendResult:
+    return SendResult("temporary", error=f"{type(error).__name__}: {error}"[:2000])
 
 
 def backoff(attempts: int) -> timedelta:
@@ -322,37 +512,87 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=seconds), MAX_BACKOFF)
 
 
-def _record(delivery_id: int, result: SendResult, address: str | None) -> str:
-    delivery = db.session.get(
-        Delivery, delivery_id, with_for_update=ROW_LOCK, populate_existing=True
+_table = Delivery.__table__
+# One statement for every delivery of a batch with the same outcome (executemany); a delivery
+# another sender has sent meanwhile (our claim lapsed) stays sent.
+_RECORD = (
+    _table.update()
+    .where(_table.c.id == bindparam("b_id"), _table.c.status != "sent")
+    .values(
+        status=bindparam("b_status"),
+        claimed_until=None,
+        attempts=_table.c.attempts - bindparam("b_undo"),
+        next_attempt_at=func.coalesce(
+            bindparam("b_next", type_=UTCDateTime()), _table.c.next_attempt_at
+        ),
+        address=func.coalesce(bindparam("b_address", type_=String()), _table.c.address),
+        last_error=bindparam("b_error"),
+        provider_message_id=bindparam("b_message_id"),
+        sent_at=bindparam("b_sent_at", type_=UTCDateTime()),
     )
-    if delivery.status == "sent":
-        # Our claim lapsed and another sender sent it meanwhile: sent stays sent.
-        db.session.rollback()
-        return "sent"
-    now = utcnow()
-    delivery.claimed_until = None
-    delivery.address = result.address or address or delivery.address
-    if result.status == "sent":
-        delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
-        delivery.provider_message_id = result.provider_message_id
-    elif result.status == "temporary":
-        delivery.last_error = result.error or "temporary failure"
-        if delivery.attempts >= mail_settings().max_attempts:
-            delivery.status = "failed"
+)
+
+
+def _record_batch(claimed: list, plan: _Plan, results: dict, now: datetime) -> dict[int, str]:
+    """Record every outcome of the batch (one executemany UPDATE per shape of outcome) and
+    suppress the addresses that failed permanently; returns {delivery id: status}."""
+    settings = mail_settings()
+    rows = []
+    suppress_rows = []
+    for row in claimed:
+        record = {
+            "b_id": row.id,
+            "b_undo": 0,
+            "b_next": None,
+            "b_address": None,
+            "b_error": None,
+            "b_message_id": None,
+            "b_sent_at": None,
+        }
+        if row.id in plan.deferred:
+            # Not an attempt: it waits for the end of the quiet hours.
+            record.update(b_status="queued", b_undo=1, b_next=plan.deferred[row.id])
+            rows.append((record, "deferred"))
+            continue
+        if row.id in plan.suppressed:
+            address, reason = plan.suppressed[row.id]
+            record.update(b_status="suppressed", b_address=address, b_error=reason)
+            rows.append((record, "suppressed"))
+            continue
+        result, address = results[row.id]
+        record["b_address"] = result.address or address
+        if result.status == "released":
+            record.update(b_status="queued", b_undo=1, b_error=result.error)
+        elif result.status == "sent":
+            record.update(b_status="sent", b_sent_at=now, b_message_id=result.provider_message_id)
+        elif result.status == "temporary":
+            record["b_error"] = result.error or "temporary failure"
+            if row.attempts >= settings.max_attempts:
+                record["b_status"] = "failed"
+            else:
+                record.update(b_status="queued", b_next=now + backoff(row.attempts))
+        elif result.status == "permanent":
+            record.update(b_status="failed", b_error=result.error or "permanent failure")
+            if record["b_address"]:
+                suppress_rows.append((row.channel, record["b_address"], record["b_error"], row.id))
+        elif result.status == "no_device":
+            record.update(b_status="suppressed", b_error="no device")
         else:
-            delivery.status = "queued"
-            delivery.next_attempt_at = now + backoff(delivery.attempts)
-    elif result.status == "permanent":
-        delivery.status, delivery.last_error = "failed", result.error or "permanent failure"
-        if delivery.address:
-            suppress(delivery.channel, delivery.address, delivery.last_error, delivery.id)
-    elif result.status == "no_device":
-        delivery.status, delivery.last_error = "suppressed", "no device"
-    else:
-        delivery.status, delivery.last_error = "failed", result.error or result.status
-    db.session.commit()
-    return delivery.status
+            record.update(b_status="failed", b_error=result.error or result.status)
+        rows.append((record, record["b_status"]))
+    if rows:
+        db.session.execute(_RECORD, [record for record, _ in rows])
+    for channel, address, reason, delivery_id in suppress_rows:
+        suppress(channel, address, reason, delivery_id)
+    outcomes = {record["b_id"]: outcome for record, outcome in rows}
+    if len(claimed) == 1 and outcomes:
+        # A single delivery (send_one) reports what it is now, as before: a record skipped
+        # because another sender sent it meanwhile reads sent.
+        only = claimed[0].id
+        status = db.session.scalar(select(Delivery.status).where(Delivery.id == only))
+        if status == "sent":
+            outcomes[only] = "sent"
+    return outcomes
 
 
 # --- suppressions ---------------------------------------------------------------------------

@@ -25,6 +25,18 @@ def unread_count(user_id: int) -> int:
     return db.session.scalar(query)
 
 
+def unread_counts(user_ids: list[int]) -> dict[int, int]:
+    """unread_count for several users in one query (users with none read 0)."""
+    rows = db.session.execute(
+        select(Notification.user_id, func.count())
+        .where(Notification.user_id.in_(user_ids), Notification.read_at.is_(None))
+        .group_by(Notification.user_id)
+    )
+    counts = {user_id: 0 for user_id in user_ids}
+    counts.update({user_id: count for user_id, count in rows})
+    return counts
+
+
 def list_notifications(
     *,
     actor: Principal,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
 from datetime import date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import MetaData, select
+from sqlalchemy.exc import SAWarning
 
 from crowd.extensions import db
 
@@ -27,7 +29,10 @@ def _tables():
     key = bind.dialect.name
     if key not in _reflected:
         metadata = MetaData()
-        metadata.reflect(bind=bind)
+        with warnings.catch_warnings():
+            # SQLite cannot reflect expression indexes (lower(name) prefixes); columns suffice.
+            warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
+            metadata.reflect(bind=bind)
         missing = set(db.metadata.tables) - set(metadata.tables)
         assert not missing, f"tables the models know but the database lacks: {missing}"
         _reflected[key] = metadata

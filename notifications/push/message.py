@@ -77,17 +77,40 @@ def message_for_notification(notification: Notification) -> PushMessage:
     (offer_id, job_id, ticket_id … as strings, with the notification's id and kind), and the
     user's unread inbox count as the badge. The collapse key is the notification's event, so
     a retried push replaces the first on the device instead of showing twice."""
-    data = {
-        key: str(value)
-        for key, value in (notification.data or {}).items()
-        if isinstance(value, (str, int)) and not isinstance(value, bool)
-    }
-    data.update(notification_id=str(notification.id), kind=notification.kind)
-    return PushMessage(
+    return message_for(
+        notification_id=notification.id,
+        kind=notification.kind,
         title=notification.title,
         body=notification.body,
-        kind=notification.kind,
-        data=data,
+        data=notification.data,
+        dedupe_key=notification.dedupe_key,
         badge=unread_count(notification.user_id),
-        collapse_key=collapse_key_for(notification.dedupe_key or f"notification:{notification.id}"),
+    )
+
+
+def message_for(
+    *,
+    notification_id: int,
+    kind: str,
+    title: str,
+    body: str,
+    data: dict | None,
+    dedupe_key: str | None,
+    badge: int | None,
+) -> PushMessage:
+    """message_for_notification from the notification's values (a batch of the sender has
+    read them already, and the badges of all its users in one query)."""
+    values = {
+        key: str(value)
+        for key, value in (data or {}).items()
+        if isinstance(value, (str, int)) and not isinstance(value, bool)
+    }
+    values.update(notification_id=str(notification_id), kind=kind)
+    return PushMessage(
+        title=title,
+        body=body,
+        kind=kind,
+        data=values,
+        badge=badge,
+        collapse_key=collapse_key_for(dedupe_key or f"notification:{notification_id}"),
     )

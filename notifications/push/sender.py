@@ -26,7 +26,11 @@ def send_to_user(user_id: int, message: PushMessage) -> PushResult:
     temporary when any device may take it later (retry after `retry_after` seconds), else
     permanent. A device whose token the provider declares dead is retired and not used again.
     """
-    devices = active_devices(user_id)
+    return send_to_devices(active_devices(user_id), message)
+
+
+def send_to_devices(devices: list, message: PushMessage) -> PushResult:
+    """send_to_user with the user's active devices read already (a batch of the sender)."""
     if not devices:
         return PushResult("no_device", "the user has no active device")
     settings = push_settings()
