@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from accounts.models import StaffAlertDigest, StaffAlertSettings, User
 from accounts.staff_alerts import ALERT_KINDS, STAFF_ROLES
 from crowd.core.db import is_postgres, utcnow
+from crowd.core.i18n import N_, _l
 from crowd.extensions import db
 from notifications.channels import EMAIL
 from notifications.config import mail_settings
@@ -39,6 +40,14 @@ from notifications.service import notify
 DIGEST_KIND = "staff.alert_digest"
 DIGEST_CADENCES = ("hourly", "daily")
 DEFAULT_TIME_ZONE = "Europe/Berlin"
+# The queues as a digest names them (English message ids; the email renders them translated).
+QUEUE_LABELS = {
+    "dispatch": N_("Dispatch"),
+    "payments": N_("Payments"),
+    "tickets": N_("Tickets"),
+    "onboarding": N_("Onboarding"),
+    "community": N_("Community"),
+}
 # A digest reaches back at most this far (a CM who was off for a month gets no month's mail).
 LOOKBACK = timedelta(days=7)
 # The email lists this many alerts of a period; the rest are counted ("… and 12 more").
@@ -210,14 +219,20 @@ def _compose(cadence, start, end, time_zone, alerts) -> tuple[str, str, dict]:
         if cadence == "hourly"
         else f"{start.astimezone(local):%Y-%m-%d} – {end.astimezone(local):%Y-%m-%d}"
     )
-    title = f"Your {cadence} alert digest: {count} alert{'s' if count != 1 else ''}"
-    body = f"Alerts from {span} ({time_zone}), by queue."
+    if cadence == "hourly":
+        title = _l("Your hourly alert digest: {count} alerts", count=count)
+    else:
+        title = _l("Your daily alert digest: {count} alerts", count=count)
+    body = _l("Alerts from {span} ({time_zone}), by queue.", span=span, time_zone=time_zone)
     data = {
         "cadence": cadence,
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
         "alerts_count": count,
-        "groups": [{"queue": q, "alerts": items} for q, items in sorted(groups.items())],
+        "groups": [
+            {"queue": q, "queue_label": QUEUE_LABELS.get(q, q), "alerts": items}
+            for q, items in sorted(groups.items())
+        ],
         "more": max(0, count - LISTED),
         "settings_url": base + SETTINGS_PATH,
     }
