@@ -96,8 +96,8 @@ def test_an_hourly_cm_gets_one_digest_per_period_however_often_it_runs(client, s
     assert message["List-Unsubscribe"] is None
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert text.index("== dispatch (1) ==") < text.index("== onboarding (1) ==")
-    assert text.index("== onboarding (1) ==") < text.index("== tickets (1) ==")
+    assert text.index("== Dispatch (1) ==") < text.index("== Onboarding (1) ==")
+    assert text.index("== Onboarding (1) ==") < text.index("== Tickets (1) ==")
     assert "/api/v1/staff/jobs/3" in text and "/api/v1/tickets/7" in text
     assert "/api/v1/members/5" in text and "/api/v1/staff/me/alerts" in text
     assert "<h2" in html and 'href="http://localhost:5000/api/v1/tickets/7"' in html
