@@ -42,7 +42,8 @@ def test_a_cm_settles_a_dispute_with_a_30_percent_refund(
     page.locator("#note-body").fill("Photos show the bracket was undersized.")
     page.locator("form.note button[type=submit]").click()
     note = page.locator('li.message[data-visibility="internal"]')
-    assert "Internal note — not visible to customer or member" in note.inner_text()
+    # German (the browser asks for de-DE): "Internal note — not visible to customer or member".
+    assert "Interne Notiz — für Kunde und Mitglied nicht sichtbar" in note.inner_text()
     # Dashed border and the warning colours: not a shared message.
     assert note.evaluate("e => getComputedStyle(e).borderTopStyle") == "dashed"
     seen = client.get(f"{API}/{ticket_id}/messages", headers=customer.headers).get_json()
