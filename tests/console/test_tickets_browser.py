@@ -88,3 +88,40 @@ def test_a_cm_settles_a_dispute_with_a_30_percent_refund(
     assert page.locator(f'tr[data-ticket="{ticket_id}"]').is_visible()
     check_accessibility(page)
     screenshot(page, "queue")
+
+
+def _signed_in_page(new_page, cm):
+    page = new_page()
+    page.goto("/console/sign-in")
+    page.locator("input[name=email]").fill(cm.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.locator("input[name=code]").fill(cm.code())
+    page.locator("main form.stack button[type=submit]").click()
+    return page
+
+
+def test_imposing_asks_first_and_the_page_is_accessible(
+    app, client, customer, new_page, screenshot, check_accessibility
+):
+    cm = make_staff()
+    _job, _member, ticket_id = dispute_for(app, client, customer, cm.user_id)
+    page = _signed_in_page(new_page, cm)
+    page.goto(f"/console/tickets/{ticket_id}")
+    page.locator("#kind").select_option("partial_refund")
+    page.locator("#amount").fill("30,00")
+    page.locator("#note").fill("Part of the work was fine.")
+    page.locator("form.propose button[type=submit]").click()
+    assert page.locator('[data-amount="customer_gets_back"]').inner_text() == "30.00 EUR"
+    page.locator("main form button[type=submit]").click()
+    page.locator('[data-resolution-status="proposed"] a.button').click()
+    assert "/impose" in page.url
+    check_accessibility(page)
+    screenshot(page, "impose")
+    # The checkbox is required: the browser does not send the form without it.
+    page.locator("main form button[type=submit]").click()
+    assert "/impose" in page.url
+    page.locator("input[name=confirm]").check()
+    page.locator("main form button[type=submit]").click()
+    assert page.locator('[data-resolution-status="applied"]').is_visible()
+    assert page.locator('#payout-hold[data-held="no"]').is_visible()

@@ -8,7 +8,7 @@ import pytest
 
 from crowd.extensions import db
 from tests.console.helpers import csrf_of, make_staff, sign_in
-from tests.factories import make_actor
+from tests.factories import PASSWORD, make_actor
 from tests.payouts.conftest import (  # noqa: F401  (fixtures)
     ledger_sound,
     stripe_fake,
@@ -53,3 +53,33 @@ def test_evidence_is_drafted_edited_and_submitted(app, client, customer, stripe_
         page, data={"csrf_token": csrf_of(text), "uncategorized_text": "More", "submit": "yes"}
     )
     assert again.status_code == 409
+
+
+@pytest.mark.committing
+def test_the_evidence_page_in_a_browser_is_accessible(
+    app,
+    client,
+    customer,
+    stripe_fake,  # noqa: F811
+    new_page,
+    screenshot,
+    check_accessibility,
+):
+    admin = make_actor("admin")
+    job_id, _member = confirmed_job(app, client, customer, admin)
+    chargeback(app, client, stripe_fake, job_id)
+    ticket = case_ticket(job_id)
+    cm = make_staff()
+    page = new_page()
+    page.goto("/console/sign-in")
+    page.locator("input[name=email]").fill(cm.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.locator("input[name=code]").fill(cm.code())
+    page.locator("main form.stack button[type=submit]").click()
+    page.goto(f"/console/tickets/{ticket.id}")
+    page.locator("#money a").click()
+    assert page.url.endswith(f"/console/tickets/{ticket.id}/chargeback-evidence")
+    assert "Member checked in" in page.locator("#ev-service_documentation").input_value()
+    check_accessibility(page)
+    screenshot(page, "evidence")
