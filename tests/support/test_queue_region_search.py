@@ -71,3 +71,14 @@ def test_a_party_searching_finds_only_their_own_tickets_by_subject(client, custo
     assert _ids(mine, search="munich") == {placed["munich"]}
     # Parties do not search by people: another customer's email finds nothing of theirs.
     assert _ids(mine, search=other.email) == set()
+
+
+def test_the_api_queue_takes_region_and_search(client, cm, placed):
+    def ids(query: str, status: int = 200) -> set[int]:
+        response = client.get(f"/api/v1/tickets?{query}", headers=cm.headers)
+        assert response.status_code == status, response.get_json()
+        return {item["id"] for item in response.get_json().get("items", [])}
+
+    assert ids("region=DE-80") == {placed["munich"]}
+    assert ids("region=DE&search=berlin") == {placed["berlin"]}
+    assert ids("region=Germany", 422) == set()
