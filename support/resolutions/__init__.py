@@ -40,6 +40,7 @@ member is paid their full earning and the refund books their share as owed
 
 from support.resolutions.applying import DEADLINE_TASK, apply_due_resolutions
 from support.resolutions.money import split_refund
+from support.resolutions.preview import preview
 from support.resolutions.proposals import (
     answer_proposal,
     impose,
@@ -54,6 +55,7 @@ __all__ = [
     "apply_due_resolutions",
     "impose",
     "list_resolutions",
+    "preview",
     "propose",
     "split_refund",
     "withdraw",

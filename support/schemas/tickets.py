@@ -162,6 +162,17 @@ class TicketQueryArgsSchema(PageArgsSchema):
     member_id = _query_id()
     customer_id = _query_id()
     dispute = ma.fields.Boolean()
+    region = ma.fields.String(
+        validate=Pattern(r"[A-Za-z]{2}(-[0-9A-Za-z]{1,10})?", error="a country code, or DE-80"),
+        metadata={"description": "The job's country, optionally with a postcode prefix: DE, DE-80"},
+    )
+    search = ma.fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "The ticket's number or part of its subject; for staff also part "
+            "of the customer's or member's name or email (ignoring case)"
+        },
+    )
 
 
 class TicketPersonSchema(ma.Schema):

@@ -58,6 +58,16 @@ def _assignee(user_id: int) -> int:
     return user_id
 
 
+def assignable_staff() -> list[dict]:
+    """Who a ticket may be assigned to (the rule of `assign`): active CMs and admins, by name."""
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.role)
+        .where(User.role.in_(STAFF), User.disabled_at.is_(None))
+        .order_by(User.display_name, User.id)
+    )
+    return [{"id": uid, "display_name": name, "role": role} for uid, name, role in rows]
+
+
 # --- assigning --------------------------------------------------------------------------------
 
 

@@ -14,14 +14,18 @@ import json
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Select, literal, select, tuple_
+from sqlalchemy import Select, func, literal, or_, select, tuple_
 
+from accounts.models import User
 from crowd.core.auth import Principal
 from crowd.core.db import UTCDateTime
 from crowd.core.errors import Unprocessable
 from crowd.core.i18n import _
 from crowd.core.pagination import page_total, paginate
 from crowd.extensions import db
+from customers.models import Customer
+from jobs.models import Job
+from members.models import Member
 from support import sla
 from support.models import Ticket, TicketEvent
 from support.tickets.access import actor_kind, profile_id, ticket_for
@@ -85,6 +89,8 @@ def _filtered(
     member_id: int | None = None,
     customer_id: int | None = None,
     dispute: bool | None = None,
+    region: str | None = None,
+    search: str | None = None,
 ) -> Select:
     if side != "staff":
         own = profile_id(actor)
@@ -113,7 +119,59 @@ def _filtered(
     ):
         if value is not None:
             query = query.where(column == value)
+    if region:
+        query = query.where(Ticket.job_id.in_(_jobs_in_region(region)))
+    if search and search.strip():
+        query = query.where(_matching(search.strip(), staff=side == "staff"))
     return query
+
+
+def _jobs_in_region(region: str) -> Select:
+    """Jobs in a region: a country ("DE") or a country and a postcode prefix ("DE-80")."""
+    country, _sep, prefix = region.strip().upper().replace(" ", "-").partition("-")
+    if len(country) != 2 or not country.isalpha():
+        raise Unprocessable(
+            _("region is not valid"),
+            errors={"query": {"region": [_("a country code, optionally -postcode prefix")]}},
+        )
+    query = select(Job.id).where(Job.country == country)
+    if prefix:
+        query = query.where(Job.postcode.startswith(prefix, autoescape=True))
+    return query
+
+
+def _matching(text: str, *, staff: bool):
+    """Tickets whose id is `text`, or whose subject (and, for staff, whose customer's or
+    member's name or email) contains it, ignoring case."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    found = [func.lower(Ticket.subject).like(like, escape="\\")]
+    if text.lstrip("#").isdigit():
+        found.append(Ticket.id == int(text.lstrip("#")))
+    if staff:
+        customers = (
+            select(Customer.id)
+            .join(User, User.id == Customer.user_id)
+            .where(
+                or_(
+                    func.lower(Customer.display_name).like(like, escape="\\"),
+                    func.lower(func.coalesce(Customer.company_name, "")).like(like, escape="\\"),
+                    func.lower(User.email).like(like, escape="\\"),
+                )
+            )
+        )
+        members = (
+            select(Member.id)
+            .join(User, User.id == Member.user_id)
+            .where(
+                or_(
+                    func.lower(Member.display_name).like(like, escape="\\"),
+                    func.lower(User.email).like(like, escape="\\"),
+                )
+            )
+        )
+        found += [Ticket.customer_id.in_(customers), Ticket.member_id.in_(members)]
+    return or_(*found)
 
 
 # --- cursors: [deadline, id], as opaque as crowd.core.pagination's -----------------------------
