@@ -209,6 +209,16 @@ def sign_out_everywhere():
     return _signed_out()
 
 
+@blp.page("/language", methods=("POST",), pending=None)
+def language():
+    """Save the staff member's language (de or en), as PATCH /api/v1/me does; back to the page."""
+    chosen = request.form.get("locale")
+    if chosen not in ("de", "en"):
+        raise NotFound(_("No such language."))
+    accounts.set_locale(signed_in().user.id, chosen)
+    return redirect(safe_next(request.form.get("next")), 303)
+
+
 def _signed_out():
     new_csrf_secret()
     response = redirect(url_for("console.sign_in", signed_out=1), 303)

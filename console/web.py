@@ -43,6 +43,7 @@ from console.models import ConsoleSession
 from crowd.core.auth import STAFF, Principal
 from crowd.core.db import SAFE_METHODS, commit
 from crowd.core.errors import DomainError
+from crowd.core.i18n import use_user_locale
 
 try:  # Flask-Babel, once the app initialises it; until then texts pass through as written.
     from flask_babel import get_locale as _babel_locale
@@ -268,6 +269,8 @@ def act_as(user: User, row: ConsoleSession) -> SignedIn:
     audit log see them as they see an API caller."""
     principal = Principal(user_id=user.id, role=user.role, token_id=row.id, via="console")
     request.environ[_PRINCIPAL] = principal
+    # The console speaks the staff member's saved language, as the API does.
+    use_user_locale(user.locale)
     request.environ[_SIGNED_IN] = SignedIn(user=user, session=row, principal=principal)
     return request.environ[_SIGNED_IN]
 

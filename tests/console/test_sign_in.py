@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from accounts.models import User
 from console.models import ConsoleSession
 from console.tasks import purge_sessions
 from console.web import CSRF_COOKIE, SESSION_COOKIE
@@ -287,3 +288,23 @@ def test_ended_sessions_are_purged_after_a_month(client):
     assert purge_sessions() == 1
     assert db.session.get(ConsoleSession, live.id) is not None
     assert client.get("/console/my-work").status_code == 200
+
+
+def test_the_language_switch_saves_the_staff_members_language(client):
+    cm = make_staff()
+    sign_in(client, cm)
+    english = client.get("/console/my-work").get_data(as_text=True)
+    assert "My work" in english and 'lang="en"' in english
+    switched = client.post(
+        "/console/language",
+        data={"csrf_token": csrf_of(english), "locale": "de", "next": "/console/my-work"},
+    )
+    assert switched.status_code == 303 and switched.headers["Location"].endswith("/console/my-work")
+    german = client.get("/console/my-work").get_data(as_text=True)
+    assert "Meine Arbeit" in german and '<html lang="de">' in german
+    db.session.expire_all()
+    assert db.session.get(User, cm.user_id).locale == "de"
+    refused = client.post("/console/language", data={"csrf_token": csrf_of(german), "locale": "fr"})
+    assert refused.status_code == 404
+    no_token = client.post("/console/language", data={"locale": "en"})
+    assert no_token.status_code == 400
