@@ -4,6 +4,8 @@ jobs escalated to staff, open chargebacks."""
 
 from __future__ import annotations
 
+from flask import has_request_context, request
+
 from accounts.staff_alerts import responsible_for
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
@@ -29,6 +31,18 @@ def _flag_due(tickets: list[dict]) -> list[dict]:
 
 
 def my_work(actor: Principal) -> dict:
+    """What My work shows; gathered once per request (the My work page and the nav's badges
+    under it read the same lists)."""
+    if not has_request_context():
+        return _gather(actor)
+    # Kept in the request's environ: an app context (and its g) may outlive one request.
+    cache = request.environ.setdefault("crowd.console.my_work", {})
+    if actor.user_id not in cache:
+        cache[actor.user_id] = _gather(actor)
+    return cache[actor.user_id]
+
+
+def _gather(actor: Principal) -> dict:
     mine = list_tickets(actor=actor, assignee_id="me", status=OPEN_TICKET_STATUSES, limit=LIMIT)
     unassigned = (
         list_tickets(actor=actor, assignee_id="none", status=OPEN_TICKET_STATUSES, limit=LIMIT)
