@@ -50,17 +50,11 @@ import psycopg  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
+from bench.pgdb import admin_url, drop_database, percentile, plain_url  # noqa: E402
+
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SEED_BATCH = 20_000
 QUEUE_TARGET_SECONDS = 60.0
-
-
-def admin_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql", database="postgres").render_as_string(False)
-
-
-def plain_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(False)
 
 
 def create_database(url: str) -> None:
@@ -68,17 +62,6 @@ def create_database(url: str) -> None:
     with psycopg.connect(admin_url(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def free_port() -> int:

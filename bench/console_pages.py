@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import math
 import os
 import re
 import secrets
@@ -38,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
+
+from bench.pgdb import drop_database, percentile, plain_url, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_console"
 TARGET_MS = 150.0
@@ -52,32 +53,6 @@ LAST = ("Schmidt", "Müller", "Weber", "Wagner", "Becker", "Hoffmann", "Schäfer
         "Krüger", "Hofmann", "Hartmann", "Lange", "Werner", "Krause", "Lehmann", "Köhler",
         "Maier", "Huber", "Kaiser", "Fuchs", "Peters", "Lang")  # fmt: skip
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def admin_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql", database="postgres").render_as_string(False)
-
-
-def plain_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(False)
-
-
-def recreate_database(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 # --- seeding --------------------------------------------------------------------------------

@@ -34,8 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
-from sqlalchemy import make_url, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from bench.pgdb import drop_database, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_ledger"
 WARMUP_PER_THREAD = 20
@@ -46,23 +47,6 @@ PLATFORM_ACCOUNTS = (
     ("platform:fees", "EUR"),
     ("platform:fees", "CHF"),
 )
-
-
-def admin_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql", database="postgres").render_as_string(False)
-
-
-def recreate_database(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def seed_members(app, threads: int) -> list[list[int]]:

@@ -24,7 +24,6 @@ Target (issue 5): ≤ 10 s for 100,000 members.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import secrets
@@ -37,7 +36,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
-from sqlalchemy import make_url, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from bench.pgdb import drop_database, percentile, plain_url, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_levels"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
@@ -54,27 +55,6 @@ PROFILES = {
     3: {"jobs": (56, 180), "avg": (4.65, 4.95), "cancel": (0.0, 0.04), "tenure": (200, 1000)},
     4: {"jobs": (220, 600), "avg": (4.82, 4.99), "cancel": (0.0, 0.025), "tenure": (400, 1100)},
 }
-
-
-def admin_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql", database="postgres").render_as_string(False)
-
-
-def plain_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(False)
-
-
-def recreate_database(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- seeding --------------------------------------------------------------------------------
@@ -223,11 +203,6 @@ def reset(url: str) -> None:
 
 
 # --- measuring ------------------------------------------------------------------------------
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 def floor_seconds(now) -> tuple[float, int]:

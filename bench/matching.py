@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 from sqlalchemy import make_url, select, text  # noqa: E402
 
+from bench.pgdb import drop_database, percentile, recreate_database  # noqa: E402
+
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench"
 SIZES = (1_000, 10_000, 100_000)
 JOBS = 100  # jobs at varied cities; each is ranked ROUNDS times per size
@@ -46,23 +48,6 @@ AVAILABILITY_PATTERNS = (
 )
 # Service radius (km) → share of members, in %: most travel across their city, few far.
 RADII = {10: 10, 15: 12, 20: 18, 25: 22, 30: 15, 40: 9, 50: 7, 75: 4, 100: 2, 150: 0.6, 200: 0.4}
-
-
-def admin_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql", database="postgres").render_as_string(False)
-
-
-def recreate_database(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- seeding --------------------------------------------------------------------------------
@@ -340,12 +325,6 @@ def bench_jobs(rng: random.Random, catalogue, cities, customer_id: int, now) -> 
 
 
 # --- measuring ------------------------------------------------------------------------------
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))
-    return ordered[index]
 
 
 def measure(job_ids: list[int]) -> dict:
