@@ -39,6 +39,7 @@ from demo.named_accounts import (
     refuse_partial_data,
 )
 from demo.onboarding import seed_onboarding_content
+from demo.open_work import open_current_work
 from demo.plans import (
     APPLICANT_STAGES,
     BULK_DOMAIN,
@@ -145,6 +146,8 @@ def seed(
         with sending_held():
             echo(seed_history(seed=seed, cm_emails=CM_EMAILS, now=now, scale=members / 400))
     name_accounts_from_history()
+    if history:
+        echo(open_current_work(CM_EMAILS[0], MEMBER_EMAIL))
     # The admin comes last: it marks the demo data as complete (see the check above).
     accounts.create_staff(
         actor_id=None,

@@ -17,6 +17,7 @@ from customers.models import Customer
 from demo.named_accounts import (
     APPLICANT_EMAIL,
     BUSINESS_EMAIL,
+    CM_EMAILS,
     MENTEE_EMAIL,
     MENTOR_EMAIL,
     TOP_PERFORMER_EMAIL,
@@ -71,6 +72,18 @@ def test_history_is_consistent_and_feeds_the_dashboards(db_session, client, admi
     assert _count(db_session, Review, Review.published_at.is_not(None)) > 20
     assert _count(db_session, Ticket, Ticket.dispute.is_(True)) >= 1
     assert _count(db_session, Resolution, Resolution.status == "applied") >= 1
+    # Work waits for the CMs on the first visit: a dispute taken by the first CM (and, where
+    # the history left two jobs done but unconfirmed, one nobody has yet) and a member's
+    # question.
+    cm1 = db_session.scalar(select(User.id).where(User.email == CM_EMAILS[0]))
+    waiting = db_session.execute(
+        select(Ticket.assignee_id, Ticket.dispute, Ticket.category).where(
+            Ticket.status.notin_(("resolved", "closed"))
+        )
+    ).all()
+    assert (cm1, True, "quality_complaint") in waiting
+    assert (None, False, "payment") in waiting
+    assert any(line.startswith("open work: ") for line in said)
     assert _count(db_session, Payout, Payout.status == "paid") > 5
     assert _count(db_session, LevelChange) > 0
     # Every posting balances: the ledger as a whole sums to zero.
