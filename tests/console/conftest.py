@@ -128,10 +128,19 @@ def check_accessibility(axe_source):
     return _check
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that opens a page in Chromium counts as a browser test in the summary."""
+    for item in items:
+        if {"browser", "new_page"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker("in_browser")
+
+
 def pytest_runtest_logreport(report):
-    if report.when == "call" and "tests/console/test_browser" in report.nodeid:
+    if "in_browser" not in report.keywords:
+        return
+    if report.when == "call":
         _outcomes["ran"] += 1
-    if report.skipped and "tests/console/test_browser" in report.nodeid:
+    if report.skipped:
         _outcomes["skipped"] += 1
 
 
