@@ -99,6 +99,8 @@ class Outgoing:
     dedupe_key: str
     policy: KindPolicy
     address: str | None
+    # The recipient's language, when the sender read it with the batch (None: look it up).
+    locale: str | None = None
 
 
 PUSH, EMAIL = "push", "email"

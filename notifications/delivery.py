@@ -49,6 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from crowd.core.background import redis_connection, run_periodic, task
 from crowd.core.db import UTCDateTime, after_commit, is_postgres, utcnow
+from crowd.core.i18n import locales_of
 from crowd.extensions import db
 from notifications.channels import (
     CHANNELS,
@@ -355,6 +356,8 @@ def _plan(claimed: list, now: datetime) -> _Plan:
     }
     quiet = _quiet_ends(quiet_users, now)
     addresses = _addresses(claimed)
+    # The recipients' languages, for the email templates: one query, not one per message.
+    locales = locales_of({row.user_id for row in claimed if row.channel == "email"})
     suppressed = _suppressed_addresses(
         {
             (row.channel, a.lower())
@@ -392,6 +395,7 @@ def _plan(claimed: list, now: datetime) -> _Plan:
             dedupe_key=notification.dedupe_key or f"delivery:{row.id}",
             policy=policy,
             address=address,
+            locale=locales.get(row.user_id),
         )
         content = dict(row.content) if row.content else None
         plan.sending.setdefault(row.channel, []).append((outgoing, content))

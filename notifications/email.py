@@ -157,7 +157,7 @@ MESSAGE_POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
 def render(outgoing: Outgoing, content: dict | None = None) -> EmailMessage:
     """The message for one delivery: both parts, sender by kind, tracking and list headers,
     in the recipient's language (the notification's text was rendered in it when written)."""
-    locale = locales_of([outgoing.user_id])[outgoing.user_id]
+    locale = outgoing.locale or locales_of([outgoing.user_id])[outgoing.user_id]
     with force_locale(locale):
         return _render(outgoing, content, locale)
 
