@@ -33,6 +33,7 @@ def _sign_in(page, staff, code: str | None = None) -> None:
         code or staff.code()
     )
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
 
 
 def _session_cookie(page) -> str | None:
@@ -169,13 +170,15 @@ def test_idle_session_is_signed_out(new_page):
     cm = make_staff()
     page = new_page()
     _sign_in(page, cm)
+    # Signed in and arrived: only then does the session age (no navigation left in flight).
+    page.wait_for_url("**/console/my-work")
     db.session.execute(
         update(ConsoleSession)
         .where(ConsoleSession.user_id == cm.user_id)
         .values(last_seen_at=utcnow() - timedelta(minutes=31))
     )
     db.session.commit()
-    page.reload()
+    page.goto("/console/my-work")
     assert "/console/sign-in?next=/console/my-work" in page.url
 
 

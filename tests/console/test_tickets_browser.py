@@ -74,6 +74,7 @@ def test_a_cm_settles_a_dispute_with_a_30_percent_refund(
             headers=party.headers,
         )
         assert answered.status_code == 200, answered.get_json()
+    page.wait_for_load_state()
     page.reload()
     assert page.locator(
         f'[data-resolution="{resolution_id}"][data-resolution-status="applied"]'
