@@ -12,6 +12,9 @@ import marshmallow as ma
 from flask import current_app, redirect, request, url_for
 
 from console import profiles, search
+from console.forms import fields as _form
+from console.forms import problem as _problem
+from console.forms import utc as _utc
 from console.web import ConsoleBlueprint, render, signed_in
 from crowd.core.errors import DomainError
 from customers.schemas import CustomerBillingSetSchema
@@ -33,30 +36,6 @@ def _links() -> dict:
         return url_for("console_tickets.show", ticket_id=ticket_id)
 
     return {"ticket_url": ticket_url}
-
-
-def _form(*names: str) -> dict:
-    """The named, non-empty fields of the posted form (empty ones are left to the defaults)."""
-    values = {name: (request.form.get(name) or "").strip() for name in names}
-    return {name: value for name, value in values.items() if value}
-
-
-def _problem(error: ma.ValidationError | DomainError) -> str:
-    """One line for the page: the fields at fault and what is wrong with them."""
-    if isinstance(error, DomainError):
-        return str(error.detail)
-    messages = error.normalized_messages()
-    return "; ".join(
-        f"{field}: {' '.join(map(str, text if isinstance(text, list) else [text]))}"
-        for field, text in messages.items()
-    )
-
-
-def _utc(value: str | None) -> str | None:
-    """A datetime-local field's value (read as UTC) as the API's ISO 8601 with offset."""
-    if value and len(value) in (16, 19) and "T" in value:
-        return value + ("" if len(value) == 19 else ":00") + "+00:00"
-    return value
 
 
 @blp.page("/")
