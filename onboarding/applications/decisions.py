@@ -1,4 +1,5 @@
-"""Community managers' decisions on an application: documents, intro calls, approve, reject.
+"""Community managers' decisions on an application: documents, intro calls, asking the
+applicant for more information, approve, reject.
 
 Each decision locks the application row first, so concurrent decisions on one application
 run one after the other and see each other (approve and reject at once: one wins, the other
@@ -31,7 +32,7 @@ from onboarding.errors import (
     StepsIncomplete,
 )
 from onboarding.levels.evaluation import admit_member
-from onboarding.models import Application, DocumentCheck, IntroCall
+from onboarding.models import Application, DocumentCheck, InformationRequest, IntroCall
 from onboarding.steps import checklists, step_context
 
 
@@ -152,6 +153,34 @@ def record_intro_call_outcome(
         outcome=outcome,
     )
     return call
+
+
+# --- asking for more ------------------------------------------------------------------------
+
+
+def request_info(*, actor: Principal, application_id: int, reason: str) -> InformationRequest:
+    """Ask the applicant for more information (what, in `reason`): the application stays
+    under way, the request is kept with who asked and when, and the applicant is told."""
+    application = _locked_open(actor, application_id)
+    request = InformationRequest(
+        application_id=application.id,
+        member_id=application.member_id,
+        reason=reason,
+        requested_by_id=actor.user_id,
+        requested_at=utcnow(),
+    )
+    db.session.add(request)
+    db.session.flush()
+    notify(
+        _user_of(application.member_id),
+        "onboarding.info_requested",
+        _l("Your application: we need more information"),
+        reason,
+        dedupe_key=f"onboarding.info_requested:{request.id}",
+        application_id=application.id,
+        request_id=request.id,
+    )
+    return request
 
 
 # --- approve and reject ---------------------------------------------------------------------

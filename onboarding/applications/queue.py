@@ -7,7 +7,9 @@ the page's items are then computed for that page alone.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from datetime import timedelta
+
+from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from crowd.core.auth import Principal
@@ -17,9 +19,25 @@ from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Member, MemberSkill, Skill
-from onboarding.models import Application, DocumentCheck, IntroCall, SkillTestAttempt
+from onboarding.models import (
+    Application,
+    DocumentCheck,
+    HouseRulesAcceptance,
+    HouseRulesVersion,
+    InformationRequest,
+    IntroCall,
+    SkillTestAttempt,
+)
 from onboarding.skill_tests.attempts import attempt_summary
-from onboarding.steps import STEPS_BY_NAME, checklists, is_ready, ready_predicate, step_context
+from onboarding.steps import (
+    STEP_NAMES,
+    STEPS,
+    STEPS_BY_NAME,
+    checklists,
+    is_ready,
+    ready_predicate,
+    step_context,
+)
 
 
 def require_staff(actor: Principal) -> None:
@@ -35,11 +53,9 @@ def _skill_id(slug: str) -> int:
     return skill_id
 
 
-def list_applications(
+def _filtered(
+    ctx,
     *,
-    actor: Principal,
-    limit: int | None = None,
-    cursor: str | None = None,
     status: str = "in_progress",
     step: str | None = None,
     ready: bool | None = None,
@@ -48,10 +64,9 @@ def list_applications(
     postcode_prefix: str | None = None,
     skill: str | None = None,
     q: str | None = None,
-) -> dict:
-    """Applications matching every filter, oldest first; `step`: that step is still open."""
-    require_staff(actor)
-    ctx = step_context()
+    waiting_days: int | None = None,
+) -> Select:
+    """Applications (joined with their members) matching every filter."""
     query = (
         select(Application)
         .join(Member, Member.id == Application.member_id)
@@ -74,9 +89,80 @@ def list_applications(
         )
     if q is not None:
         query = query.where(Member.display_name.icontains(q, autoescape=True))
+    if waiting_days is not None:
+        query = query.where(Application.opened_at <= ctx.now - timedelta(days=waiting_days))
+    return query
+
+
+def list_applications(
+    *, actor: Principal, limit: int | None = None, cursor: str | None = None, **filters
+) -> dict:
+    """Applications matching every filter, oldest first; `step`: that step is still open;
+    `waiting_days`: open at least that many days."""
+    require_staff(actor)
+    ctx = step_context()
+    query = _filtered(ctx, **filters)
     page = paginate(query, {"limit": limit, "cursor": cursor}, order=[Application.id])
     page["items"] = _queue_items(page["items"], ctx)
     return page
+
+
+def step_counts(*, actor: Principal, **filters) -> dict:
+    """How many applications match the filters (`step` aside), and of those how many still
+    wait for each step: one query, each step's count filtered by its own predicate."""
+    require_staff(actor)
+    filters.pop("step", None)
+    ctx = step_context()
+    row = db.session.execute(
+        _filtered(ctx, **filters).with_only_columns(
+            func.count(),
+            *(func.count().filter(~step.done(ctx)).label(step.name) for step in STEPS),
+            maintain_column_froms=True,
+        )
+    ).one()
+    return {
+        "total": row[0],
+        "steps": {step.name: row[index] for index, step in enumerate(STEPS, start=1)},
+    }
+
+
+# What a row of the queue's CSV export holds, in order (a step: "open" or "done").
+EXPORT_COLUMNS = (
+    "application_id",
+    "number",
+    "member_id",
+    "display_name",
+    "kind",
+    "country",
+    "postcode",
+    "city",
+    "opened_at",
+    *STEP_NAMES,
+)
+
+
+def export_rows(*, actor: Principal, **filters) -> Select:
+    """The queue as a SELECT of EXPORT_COLUMNS, oldest first, for a streamed CSV: each step's
+    state is its SQL predicate, so no row needs the checklist loaded."""
+    require_staff(actor)
+    ctx = step_context()
+    return (
+        _filtered(ctx, **filters)
+        .with_only_columns(
+            Application.id,
+            Application.number,
+            Member.id,
+            Member.display_name,
+            Member.kind,
+            Member.country,
+            Member.postcode,
+            Member.city,
+            Application.opened_at,
+            *(case((step.done(ctx), "done"), else_="open").label(step.name) for step in STEPS),
+            maintain_column_froms=True,
+        )
+        .order_by(Application.id)
+    )
 
 
 def _members(member_ids) -> dict[int, Member]:
@@ -122,6 +208,17 @@ def detail(application: Application) -> dict:
         .where(SkillTestAttempt.member_id == member.id)
         .order_by(SkillTestAttempt.id.desc())
     )
+    info_requests = db.session.scalars(
+        select(InformationRequest)
+        .where(InformationRequest.application_id == application.id)
+        .order_by(InformationRequest.id.desc())
+    )
+    accepted = db.session.execute(
+        select(HouseRulesVersion.version, HouseRulesAcceptance.accepted_at)
+        .join(HouseRulesVersion, HouseRulesVersion.id == HouseRulesAcceptance.version_id)
+        .where(HouseRulesAcceptance.member_id == member.id)
+        .order_by(HouseRulesVersion.version.desc())
+    )
     now = utcnow()
     return {
         "application": application,
@@ -132,6 +229,10 @@ def detail(application: Application) -> dict:
         "intro_calls": list(calls),
         "test_attempts": [
             {**attempt_summary(attempt, now), "skill": slug} for attempt, slug in attempts
+        ],
+        "info_requests": list(info_requests),
+        "house_rules_accepted": [
+            {"version": version, "accepted_at": at} for version, at in accepted
         ],
     }
 

@@ -28,6 +28,7 @@ __all__ = [
     "DocumentCheck",
     "HouseRulesAcceptance",
     "HouseRulesVersion",
+    "InformationRequest",
     "IntroCall",
 ]
 
@@ -141,6 +142,22 @@ class IntroCall(IdMixin, Base):
     recorded_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class InformationRequest(IdMixin, Base):
+    """A community manager asked the applicant for more (a clearer document, a missing
+    detail): what, by whom and when. The application stays under way; the applicant is told."""
+
+    __tablename__ = "application_info_requests"
+    __table_args__ = (Index("ix_application_info_requests_application", "application_id", "id"),)
+
+    application_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("applications.id"), nullable=False
+    )
+    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False)
+    reason: Mapped[str] = mapped_column(String(1000), nullable=False)
+    requested_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class HouseRulesVersion(IdMixin, Base):

@@ -128,6 +128,16 @@ def list_applications(args):
     return queue.list_applications(actor=current_principal(), **args)
 
 
+@blp.route("/applications/step-counts", methods=["GET"])
+@blp.auth(*STAFF)
+@blp.arguments(schemas.StepCountsArgsSchema, location="query")
+@blp.response(200, schemas.StepCountsSchema)
+def application_step_counts(args):
+    """How many applications match the filters, and how many of them still wait for each
+    step (the queue's tabs)."""
+    return queue.step_counts(actor=current_principal(), **args)
+
+
 @blp.route("/applications/<int:application_id>", methods=["GET"])
 @blp.auth(*STAFF)
 @blp.response(200, schemas.ApplicationDetailSchema)
@@ -189,6 +199,18 @@ def approve(data, application_id):
     `missing` steps if not ready.
     """
     return decisions.approve(actor=current_principal(), application_id=application_id, **data)
+
+
+@blp.route("/applications/<int:application_id>/request-info", methods=["POST"])
+@blp.auth(*STAFF)
+@blp.arguments(schemas.InfoRequestCreateSchema)
+@blp.response(201, schemas.InfoRequestSchema)
+@blp.errors(404, 409)
+def request_info(data, application_id):
+    """Ask the applicant for more information, with what you need (`reason`, shown to
+    them); the application stays in progress and the applicant is notified. 409: the
+    application is decided already (`state`)."""
+    return decisions.request_info(actor=current_principal(), application_id=application_id, **data)
 
 
 @blp.route("/applications/<int:application_id>/reject", methods=["POST"])

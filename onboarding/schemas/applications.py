@@ -166,6 +166,26 @@ class ApplicationQueryArgsSchema(PageArgsSchema):
         validate=validate.Length(min=1, max=100),
         metadata={"description": "Part of the display name (case-insensitive)"},
     )
+    waiting_days = ma.fields.Integer(
+        validate=validate.Range(min=0, max=3650),
+        metadata={"description": "Only applications open at least this many days"},
+    )
+
+
+class StepCountsArgsSchema(ApplicationQueryArgsSchema):
+    """The queue's filters; `step`, `limit` and `cursor` do not apply to the counts."""
+
+    class Meta:
+        exclude = ("step", "limit", "cursor")
+
+
+class StepCountsSchema(ma.Schema):
+    total = ma.fields.Integer(metadata={"description": "Applications matching the filters"})
+    steps = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        metadata={"description": "step name → how many of them still wait for it"},
+    )
 
 
 class ApplicantSchema(ma.Schema):
@@ -211,6 +231,20 @@ class IntroCallSchema(ma.Schema):
     created_at = ma.fields.DateTime()
 
 
+class InfoRequestSchema(ma.Schema):
+    id = ma.fields.Integer()
+    application_id = ma.fields.Integer()
+    member_id = ma.fields.Integer()
+    reason = ma.fields.String(metadata={"description": "What the applicant is asked for"})
+    requested_by_id = ma.fields.Integer()
+    requested_at = ma.fields.DateTime()
+
+
+class HouseRulesAcceptedSchema(ma.Schema):
+    version = ma.fields.Integer()
+    accepted_at = ma.fields.DateTime()
+
+
 class ApplicationDetailSchema(ma.Schema):
     """An application in full: every step with details, documents, calls and test attempts."""
 
@@ -221,6 +255,14 @@ class ApplicationDetailSchema(ma.Schema):
     document_checks = ma.fields.List(ma.fields.Nested(DocumentCheckSchema))
     intro_calls = ma.fields.List(ma.fields.Nested(IntroCallSchema))
     test_attempts = ma.fields.List(ma.fields.Nested(AttemptSummarySchema))
+    info_requests = ma.fields.List(
+        ma.fields.Nested(InfoRequestSchema),
+        metadata={"description": "What the applicant was asked for, newest first"},
+    )
+    house_rules_accepted = ma.fields.List(
+        ma.fields.Nested(HouseRulesAcceptedSchema),
+        metadata={"description": "Each house rules version accepted and when, newest first"},
+    )
 
 
 class DocumentDecisionSchema(ma.Schema):
@@ -247,6 +289,14 @@ class IntroCallOutcomeSchema(ma.Schema):
 
 class ApproveSchema(ma.Schema):
     note = _note(load_default=None)
+
+
+class InfoRequestCreateSchema(ma.Schema):
+    reason = Trimmed(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "What the applicant should send or do; they see it"},
+    )
 
 
 class RejectSchema(ma.Schema):
