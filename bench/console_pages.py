@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
+from bench.console_seed_onboarding import seed_onboarding  # noqa: E402
 from bench.pgdb import drop_database, percentile, plain_url, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_console"
@@ -367,6 +368,7 @@ def run(url: str, args, started: float) -> int:
           f"{TICKETS:,} tickets …", flush=True)  # fmt: skip
     t0 = time.perf_counter()
     seed(url, members, customers, jobs, category_id, tuple(staff))
+    application_id = seed_onboarding(url, members, staff[0])  # onboarding review
     seed_s = time.perf_counter() - t0
 
     with app.app_context():
@@ -427,6 +429,17 @@ def run(url: str, args, started: float) -> int:
         ("customer", f"/console/people/customers/{busy_customer}", [
             f"{api}/customers/{busy_customer}",
             f"{api}/staff/jobs?customer_id={busy_customer}&limit=20",
+        ]),
+        # onboarding review (console/onboarding.py): the queue, a tab, an application
+        ("onboarding queue", "/console/onboarding/", [
+            f"{api}/applications?limit=25", f"{api}/applications/step-counts",
+        ]),
+        ("onboarding: call", "/console/onboarding/?step=intro_call&country=DE", [
+            f"{api}/applications?step=intro_call&country=DE&limit=25",
+            f"{api}/applications/step-counts?country=DE",
+        ]),
+        ("application", f"/console/onboarding/applications/{application_id}", [
+            f"{api}/applications/{application_id}",
         ]),
     ]  # fmt: skip
     headers = {"Authorization": f"Bearer {token}"}
