@@ -12,7 +12,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
-from crowd.core.i18n import _
+from crowd.core.i18n import _, locales_of
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Member
@@ -139,13 +139,31 @@ def _get(broadcast_id: int) -> Broadcast:
     return broadcast
 
 
-def create_broadcast(*, actor: Principal, kind: str, title: str, body: str, segment: dict) -> dict:
-    """A draft announcement or newsletter to a segment (unknown skills: 422)."""
+def text_for(broadcast: Broadcast, locale: str | None) -> tuple[str, str]:
+    """The title and body a reader of `locale` gets: its translation, else the default text."""
+    text = (broadcast.translations or {}).get(locale or "")
+    if text:
+        return text["title"], text["body"]
+    return broadcast.title, broadcast.body
+
+
+def create_broadcast(
+    *,
+    actor: Principal,
+    kind: str,
+    title: str,
+    body: str,
+    segment: dict,
+    translations: dict | None = None,
+) -> dict:
+    """A draft announcement or newsletter to a segment (unknown skills: 422), with its text
+    per language beside the default text."""
     segments.check_segment(segment)
     broadcast = Broadcast(
         kind=kind,
         title=title,
         body=body,
+        translations=translations or {},
         segment=segment,
         status="draft",
         created_by_id=actor.user_id,
@@ -320,13 +338,16 @@ def list_recipients(
 # --- the member's side ----------------------------------------------------------------------
 
 
-def _received_view(recipient: BroadcastRecipient, broadcast: Broadcast, inbox_read_at=None) -> dict:
+def _received_view(
+    recipient: BroadcastRecipient, broadcast: Broadcast, locale: str, inbox_read_at=None
+) -> dict:
     read_at = recipient.read_at or inbox_read_at
+    title, body = text_for(broadcast, locale)
     return {
         "id": broadcast.id,
         "kind": broadcast.kind,
-        "title": broadcast.title,
-        "body": broadcast.body,
+        "title": title,
+        "body": body,
         "delivered_at": recipient.delivered_at,
         "read_at": read_at,
         "read": read_at is not None,
@@ -363,8 +384,9 @@ def my_broadcasts(
             )
         ).all()
     )
+    locale = locales_of([actor.user_id])[actor.user_id]
     page["items"] = [
-        _received_view(r, broadcasts[r.broadcast_id], inbox_reads.get(r.broadcast_id))
+        _received_view(r, broadcasts[r.broadcast_id], locale, inbox_reads.get(r.broadcast_id))
         for r in page["items"]
     ]
     return page
@@ -399,4 +421,5 @@ def mark_read(*, actor: Principal, broadcast_id: int) -> dict:
             .execution_options(synchronize_session=False)
         )
         db.session.flush()
-    return _received_view(recipient, db.session.get(Broadcast, broadcast_id))
+    locale = locales_of([actor.user_id])[actor.user_id]
+    return _received_view(recipient, db.session.get(Broadcast, broadcast_id), locale)
