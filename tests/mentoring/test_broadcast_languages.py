@@ -56,9 +56,7 @@ def test_each_recipient_reads_the_broadcast_in_their_language(app, client, cm):
     assert read["title"] == "New skills"
 
 
-def test_without_a_translation_of_their_language_recipients_read_the_default_text(
-    app, client, cm
-):
+def test_without_a_translation_of_their_language_recipients_read_the_default_text(app, client, cm):
     english = _speaking("en", "Kiel")
     created = client.post(
         f"{API}/broadcasts",
