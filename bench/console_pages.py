@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
+from bench.console_seed_comms import comms_pages, seed_comms  # noqa: E402
 from bench.console_seed_onboarding import seed_onboarding  # noqa: E402
 from bench.pgdb import drop_database, percentile, plain_url, recreate_database  # noqa: E402
 
@@ -247,6 +248,7 @@ def seed(url: str, members: int, customers: int, jobs: int, category_id: int, cm
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
             )
+        seed_comms(conn, cms[0])  # Programmes: broadcasts, moderation, help centre
         conn.execute("VACUUM ANALYZE")
 
 
@@ -442,6 +444,8 @@ def run(url: str, args, started: float) -> int:
             f"{api}/applications/{application_id}",
         ]),
     ]  # fmt: skip
+    # Programmes: broadcasts, a broadcast to every active member, moderation, articles.
+    pages += comms_pages(url, api)
     headers = {"Authorization": f"Bearer {token}"}
     client = console_client(app, "cm1@bench.test", totp)
     api_client = app.test_client()

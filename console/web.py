@@ -70,6 +70,15 @@ class NavItem:
     key: str
     label: str
     endpoint: str
+    # Further blueprints whose pages belong to this area (the item is marked current there).
+    also: tuple[str, ...] = ()
+
+    def covers(self, endpoint: str | None) -> bool:
+        """Whether a page of `endpoint` belongs to this area."""
+        if endpoint is None:
+            return False
+        blueprint = endpoint.split(".")[0]
+        return blueprint in (self.endpoint.split(".")[0], *self.also)
 
 
 # The console's areas. A link shows once its endpoint exists; until then the item says
@@ -80,7 +89,7 @@ NAV = (
     NavItem("people", "People", "console_people.index"),
     NavItem("dispatch", "Dispatch", "console_dispatch.index"),
     NavItem("onboarding", "Onboarding", "console_onboarding.index"),
-    NavItem("programmes", "Programmes", "console_programmes.index"),
+    NavItem("programmes", "Programmes", "console_programmes.index", also=("console_comms",)),
 )
 
 
@@ -340,8 +349,7 @@ def _page_context() -> dict:
                 "url": url_for(item.endpoint)
                 if item.endpoint in current_app.view_functions
                 else None,
-                "current": request.endpoint is not None
-                and request.endpoint.split(".")[0] == item.endpoint.split(".")[0]
+                "current": item.covers(request.endpoint)
                 and (item.key != "my_work" or request.endpoint == item.endpoint),
             }
             for item in NAV

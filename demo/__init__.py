@@ -20,6 +20,7 @@ from accounts import service as accounts
 from accounts.models import User
 from crowd.core.db import commit, utcnow
 from crowd.extensions import db
+from demo.comms_console import seed_reported_posts
 from demo.community import seed_topic_groups
 from demo.customers import complete_named_customer, write_customers, write_preferences
 from demo.helpcentre import seed_help_centre
@@ -148,6 +149,7 @@ def seed(
     name_accounts_from_history()
     if history:
         echo(open_current_work(CM_EMAILS[0], MEMBER_EMAIL))
+    echo(seed_reported_posts())  # the console's moderation queue
     # The admin comes last: it marks the demo data as complete (see the check above).
     accounts.create_staff(
         actor_id=None,

@@ -16,10 +16,11 @@ from sqlalchemy import BigInteger, func, insert, literal, select, update
 from accounts.models import User
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
+from crowd.core.i18n import locales_of
 from crowd.extensions import db
 from members.models import Member
 from mentoring.broadcasts.segments import segment_clauses
-from mentoring.broadcasts.service import lock_broadcast, transition
+from mentoring.broadcasts.service import lock_broadcast, text_for, transition
 from mentoring.models import Broadcast, BroadcastRecipient
 from notifications.service import notify_many
 
@@ -92,15 +93,15 @@ def deliver_batch(*, broadcast_id: int, first_member_id: int, last_member_id: in
 
 
 def _deliver(broadcast: Broadcast, pending: list) -> None:
-    notify_many(
-        f"broadcast.{broadcast.kind}",
-        broadcast.title,
-        broadcast.body,
-        recipients=[
+    # Each recipient reads the text of their language (one query for the batch's locales).
+    locales = locales_of(user_id for _, user_id, _ in pending)
+    by_text: dict[tuple[str, str], list] = {}
+    for member_id, user_id, _ in pending:
+        by_text.setdefault(text_for(broadcast, locales[user_id]), []).append(
             (user_id, inbox_key(broadcast.id, member_id), {"broadcast_id": broadcast.id})
-            for member_id, user_id, _ in pending
-        ],
-    )
+        )
+    for (title, body), recipients in by_text.items():
+        notify_many(f"broadcast.{broadcast.kind}", title, body, recipients=recipients)
     db.session.execute(
         update(BroadcastRecipient)
         .where(

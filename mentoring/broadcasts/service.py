@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, func, literal, select, update
+from sqlalchemy import Select, String, cast, func, literal, select, update
+from sqlalchemy.orm import aliased
 
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
-from crowd.core.i18n import _
+from crowd.core.i18n import _, locales_of
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.models import Member
@@ -139,13 +140,31 @@ def _get(broadcast_id: int) -> Broadcast:
     return broadcast
 
 
-def create_broadcast(*, actor: Principal, kind: str, title: str, body: str, segment: dict) -> dict:
-    """A draft announcement or newsletter to a segment (unknown skills: 422)."""
+def text_for(broadcast: Broadcast, locale: str | None) -> tuple[str, str]:
+    """The title and body a reader of `locale` gets: its translation, else the default text."""
+    text = (broadcast.translations or {}).get(locale or "")
+    if text:
+        return text["title"], text["body"]
+    return broadcast.title, broadcast.body
+
+
+def create_broadcast(
+    *,
+    actor: Principal,
+    kind: str,
+    title: str,
+    body: str,
+    segment: dict,
+    translations: dict | None = None,
+) -> dict:
+    """A draft announcement or newsletter to a segment (unknown skills: 422), with its text
+    per language beside the default text."""
     segments.check_segment(segment)
     broadcast = Broadcast(
         kind=kind,
         title=title,
         body=body,
+        translations=translations or {},
         segment=segment,
         status="draft",
         created_by_id=actor.user_id,
@@ -317,16 +336,45 @@ def list_recipients(
     return page
 
 
+def recipients_export(*, actor: Principal, broadcast_id: int, read: bool | None = None) -> Select:
+    """The recipients of GET /broadcasts/{id}/recipients as one statement for a streamed
+    export: member id, name, delivered, read, and the email and push status per row."""
+    _get(broadcast_id)
+    email, push = aliased(Delivery), aliased(Delivery)
+    query = (
+        _with_inbox(
+            select(
+                BroadcastRecipient.member_id,
+                Member.display_name,
+                BroadcastRecipient.delivered_at,
+                READ_AT,
+                email.status,
+                push.status,
+            )
+        )
+        .join(Member, Member.id == BroadcastRecipient.member_id)
+        .outerjoin(email, (email.notification_id == Notification.id) & (email.channel == "email"))
+        .outerjoin(push, (push.notification_id == Notification.id) & (push.channel == "push"))
+        .where(BroadcastRecipient.broadcast_id == broadcast_id)
+    )
+    if read is not None:
+        query = query.where(READ_AT.is_not(None) if read else READ_AT.is_(None))
+    return query.order_by(BroadcastRecipient.member_id)
+
+
 # --- the member's side ----------------------------------------------------------------------
 
 
-def _received_view(recipient: BroadcastRecipient, broadcast: Broadcast, inbox_read_at=None) -> dict:
+def _received_view(
+    recipient: BroadcastRecipient, broadcast: Broadcast, locale: str, inbox_read_at=None
+) -> dict:
     read_at = recipient.read_at or inbox_read_at
+    title, body = text_for(broadcast, locale)
     return {
         "id": broadcast.id,
         "kind": broadcast.kind,
-        "title": broadcast.title,
-        "body": broadcast.body,
+        "title": title,
+        "body": body,
         "delivered_at": recipient.delivered_at,
         "read_at": read_at,
         "read": read_at is not None,
@@ -363,8 +411,9 @@ def my_broadcasts(
             )
         ).all()
     )
+    locale = locales_of([actor.user_id])[actor.user_id]
     page["items"] = [
-        _received_view(r, broadcasts[r.broadcast_id], inbox_reads.get(r.broadcast_id))
+        _received_view(r, broadcasts[r.broadcast_id], locale, inbox_reads.get(r.broadcast_id))
         for r in page["items"]
     ]
     return page
@@ -399,4 +448,5 @@ def mark_read(*, actor: Principal, broadcast_id: int) -> dict:
             .execution_options(synchronize_session=False)
         )
         db.session.flush()
-    return _received_view(recipient, db.session.get(Broadcast, broadcast_id))
+    locale = locales_of([actor.user_id])[actor.user_id]
+    return _received_view(recipient, db.session.get(Broadcast, broadcast_id), locale)

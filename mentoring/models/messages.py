@@ -25,8 +25,12 @@ class Broadcast(IdMixin, TimestampMixin, Base):
     )
 
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    # The text for every recipient whose language has no translation below.
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
+    # The text per language: {"de": {"title": …, "body": …}, "en": {…}}. A recipient reads
+    # the one of their language (users.locale, else DEFAULT_LOCALE), else title and body.
+    translations: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     # {"levels": [ranks], "skills": [slugs], "countries": [..], "cities": [..],
     #  "postcode_prefixes": [..], "programmes": ["mentor", "mentee", "top_performer"],
     #  "statuses": ["active", …]}: every given key must match (AND), values within a key OR.

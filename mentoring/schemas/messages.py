@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Trimmed
+from crowd.core.i18n import LOCALES
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
 from members.models import COUNTRIES, MEMBER_STATUSES
@@ -51,10 +52,38 @@ class SegmentSchema(ma.Schema):
     )
 
 
-class BroadcastCreateSchema(ma.Schema):
-    kind = ma.fields.String(required=True, validate=validate.OneOf(KINDS))
+class BroadcastTextSchema(ma.Schema):
+    """The title and body in one language."""
+
     title = Trimmed(required=True, validate=validate.Length(min=1, max=200))
     body = Trimmed(required=True, validate=validate.Length(min=1, max=20_000))
+
+
+def _translations(**kwargs) -> ma.fields.Dict:
+    return ma.fields.Dict(
+        keys=ma.fields.String(validate=validate.OneOf(LOCALES)),
+        values=ma.fields.Nested(BroadcastTextSchema),
+        metadata={
+            "description": "The text per language (de, en): each recipient reads the one of "
+            "their language, else `title` and `body`",
+            "example": {
+                "de": {"title": "Neuigkeiten", "body": "Neue Skills …"},
+                "en": {"title": "News", "body": "New skills …"},
+            },
+        },
+        **kwargs,
+    )
+
+
+class BroadcastCreateSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(KINDS))
+    title = Trimmed(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "For recipients whose language has no translation"},
+    )
+    body = Trimmed(required=True, validate=validate.Length(min=1, max=20_000))
+    translations = _translations(load_default=dict)
     segment = ma.fields.Nested(SegmentSchema, required=True)
 
 
@@ -91,6 +120,7 @@ class BroadcastSchema(ma.Schema):
     kind = ma.fields.String()
     title = ma.fields.String()
     body = ma.fields.String()
+    translations = _translations()
     segment = ma.fields.Dict()
     status = ma.fields.String(
         metadata={"description": "draft, scheduled (waits for scheduled_for), sending or sent"}
@@ -171,7 +201,7 @@ class RecipientQueryArgsSchema(PageArgsSchema):
 class ReceivedSchema(ma.Schema):
     id = ma.fields.Integer(metadata={"description": "The broadcast's id"})
     kind = ma.fields.String()
-    title = ma.fields.String()
+    title = ma.fields.String(metadata={"description": "In your language when it has one"})
     body = ma.fields.String()
     delivered_at = ma.fields.DateTime()
     read_at = ma.fields.DateTime(allow_none=True)
