@@ -34,6 +34,7 @@ blp = ConsoleBlueprint("console_programmes", __name__, url_prefix="/console/prog
 
 PAGE_SIZE = 25
 INVITATIONS_PAGE = 100
+AVAILABLE_SHOWN = 25  # mentors with a spare place offered in each assign form
 # The communication pages another area builds (console_comms): linked from the hub once they
 # exist.
 COMMS_PAGES = (
@@ -139,7 +140,7 @@ def _mentoring_page(*, status: int = 200, filter_error: str | None = None, **ext
     unmatched = assignment.unmatched(
         actor=actor, limit=PAGE_SIZE, cursor=args.get("unmatched_cursor") or None
     )
-    available = profiles.list_mentors(actor=actor, availability="available", limit=100)
+    available = profiles.list_mentors(actor=actor, availability="available", limit=AVAILABLE_SHOWN)
     return render(
         "programmes/mentoring.html",
         status=status,
@@ -199,7 +200,7 @@ def assign():
 def _mentorship_page(mentorship_id: int, *, status: int = 200, **extra):
     actor = _actor()
     mentorship = lifecycle.get_mentorship(actor=actor, mentorship_id=mentorship_id)
-    available = profiles.list_mentors(actor=actor, availability="available", limit=100)
+    available = profiles.list_mentors(actor=actor, availability="available", limit=AVAILABLE_SHOWN)
     return render(
         "programmes/mentorship.html",
         status=status,
