@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
+from bench.console_seed_programmes import seed_programmes  # noqa: E402
 from bench.pgdb import drop_database, percentile, plain_url, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_console"
@@ -240,6 +241,7 @@ def seed(url: str, members: int, customers: int, jobs: int, category_id: int, cm
             eta = elapsed / n * (len(steps) - n)
             print(f"  seeded {label:16} [{n}/{len(steps)}] {elapsed:6.1f} s, ETA {eta:5.0f} s",
                   flush=True)  # fmt: skip
+        seed_programmes(conn, {"m": members, "cat": category_id, "cm": cms[0]})  # programmes
         for table in ("users", "members", "customers", "jobs", "job_payments", "reviews",
                       "tickets", "ticket_messages"):  # fmt: skip
             conn.execute(
@@ -386,6 +388,7 @@ def run(url: str, args, started: float) -> int:
             "SELECT u.email, m.display_name FROM members m JOIN users u ON u.id = m.user_id "
             "WHERE m.id = :id"
         ), {"id": members // 2}).one()  # fmt: skip
+        run_id = one(text("SELECT max(id) FROM top_performer_runs")).scalar()
         counts = {
             t: one(text(f"SELECT count(*) FROM {t}")).scalar()
             for t in ("members", "customers", "jobs", "job_payments", "reviews", "tickets")
@@ -427,6 +430,21 @@ def run(url: str, args, started: float) -> int:
         ("customer", f"/console/people/customers/{busy_customer}", [
             f"{api}/customers/{busy_customer}",
             f"{api}/staff/jobs?customer_id={busy_customer}&limit=20",
+        ]),
+        # Programmes (console/programmes.py): the hub, mentoring, a top-performer run.
+        ("programmes hub", "/console/programmes/", [
+            f"{api}/mentorships?status=active&limit=1",
+            f"{api}/mentorships/unmatched?limit=1",
+            f"{api}/top-performer-runs?limit=1",
+            f"{api}/events?upcoming=true&limit=1",
+        ]),
+        ("mentoring", "/console/programmes/mentoring", [
+            f"{api}/mentorships?limit=25",
+            f"{api}/mentorships/unmatched?limit=25",
+        ]),
+        ("top-performer run", f"/console/programmes/top-performers/runs/{run_id}", [
+            f"{api}/top-performer-runs/{run_id}",
+            f"{api}/top-performer-runs/{run_id}/decisions?limit=25",
         ]),
     ]  # fmt: skip
     headers = {"Authorization": f"Bearer {token}"}
