@@ -40,6 +40,7 @@ from sqlalchemy import make_url  # noqa: E402
 
 from bench.console_seed_comms import comms_pages, seed_comms  # noqa: E402
 from bench.console_seed_onboarding import seed_onboarding  # noqa: E402
+from bench.console_seed_programmes import seed_programmes  # noqa: E402
 from bench.pgdb import drop_database, percentile, plain_url, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_console"
@@ -242,6 +243,7 @@ def seed(url: str, members: int, customers: int, jobs: int, category_id: int, cm
             eta = elapsed / n * (len(steps) - n)
             print(f"  seeded {label:16} [{n}/{len(steps)}] {elapsed:6.1f} s, ETA {eta:5.0f} s",
                   flush=True)  # fmt: skip
+        seed_programmes(conn, {"m": members, "cat": category_id, "cm": cms[0]})  # programmes
         for table in ("users", "members", "customers", "jobs", "job_payments", "reviews",
                       "tickets", "ticket_messages"):  # fmt: skip
             conn.execute(
@@ -390,6 +392,7 @@ def run(url: str, args, started: float) -> int:
             "SELECT u.email, m.display_name FROM members m JOIN users u ON u.id = m.user_id "
             "WHERE m.id = :id"
         ), {"id": members // 2}).one()  # fmt: skip
+        run_id = one(text("SELECT max(id) FROM top_performer_runs")).scalar()
         counts = {
             t: one(text(f"SELECT count(*) FROM {t}")).scalar()
             for t in ("members", "customers", "jobs", "job_payments", "reviews", "tickets")
@@ -442,6 +445,21 @@ def run(url: str, args, started: float) -> int:
         ]),
         ("application", f"/console/onboarding/applications/{application_id}", [
             f"{api}/applications/{application_id}",
+        ]),
+        # Programmes (console/programmes.py): the hub, mentoring, a top-performer run.
+        ("programmes hub", "/console/programmes/", [
+            f"{api}/mentorships?status=active&limit=1",
+            f"{api}/mentorships/unmatched?limit=1",
+            f"{api}/top-performer-runs?limit=1",
+            f"{api}/events?upcoming=true&limit=1",
+        ]),
+        ("mentoring", "/console/programmes/mentoring", [
+            f"{api}/mentorships?limit=25",
+            f"{api}/mentorships/unmatched?limit=25",
+        ]),
+        ("top-performer run", f"/console/programmes/top-performers/runs/{run_id}", [
+            f"{api}/top-performer-runs/{run_id}",
+            f"{api}/top-performer-runs/{run_id}/decisions?limit=25",
         ]),
     ]  # fmt: skip
     # Programmes: broadcasts, a broadcast to every active member, moderation, articles.

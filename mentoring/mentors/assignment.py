@@ -28,7 +28,7 @@ from sqlalchemy import and_, exists, func, or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import NotFound
+from crowd.core.errors import NotFound, field_error
 from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
@@ -43,6 +43,7 @@ from mentoring.mentors.common import (
     require_staff,
 )
 from mentoring.mentors.eligibility import eligible_condition, eligible_member_ids
+from mentoring.mentors.lifecycle import end, mentorship_for
 from mentoring.models import MentorProfile, Mentorship, MentorSkill
 from mentoring.programmes import LIVE_STATUSES
 from notifications.service import notify
@@ -297,6 +298,18 @@ def staff_assign(*, actor: Principal, mentee_id: int, mentor_id: int) -> dict:
     details = {"assigned_by_user_id": actor.user_id}
     mentorship = _create(mentee, mentor_id, origin="staff", details=details, by=actor.user_id)
     return present_mentorship(mentorship)
+
+
+def reassign(*, actor: Principal, mentorship_id: int, mentor_id: int, reason: str) -> dict:
+    """A community manager gives a mentee another mentor: the live mentorship ends (by staff,
+    with the reason) and a new one is proposed to `mentor_id`, in the same unit of work — if
+    the new mentor cannot take them (409), nothing changes. The current mentor: 422."""
+    require_staff(actor)
+    mentorship, _role = mentorship_for(actor, mentorship_id)
+    if mentorship.mentor_id == mentor_id:
+        raise field_error("mentor_id", _("is the current mentor"))
+    end(actor=actor, mentorship_id=mentorship_id, reason=f"reassigned: {reason}")
+    return staff_assign(actor=actor, mentee_id=mentorship.mentee_id, mentor_id=mentor_id)
 
 
 def claim(*, actor: Principal, mentee_id: int) -> dict:

@@ -8,6 +8,9 @@ The mentorship becomes `graduated` (cause, time) and the mentor is credited ment
 in their currency (CHF in Switzerland, else EUR): platform:rewards is debited, the mentor's
 payable credited, key "mentorship-{id}-reward", kind "programme_reward".
 
+A community manager may also graduate a mentee they judge ready (`graduate`, cause "staff",
+POST /mentorships/{id}/graduate): the same move, reward and notices.
+
 Exactly once: the mentorship row is locked and must still be active (a concurrent check waits,
 then finds it graduated and does nothing), and the ledger key is unique (a re-posting returns
 the first transaction). Checks run from task mentoring.check_graduation (queued on a promotion,
@@ -20,13 +23,19 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, select
 
+from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.i18n import _l
 from crowd.extensions import db
 from members.models import Member, MemberStats
 from mentoring.config import programme_rules
-from mentoring.mentors.common import currency_of, display_names
-from mentoring.mentors.lifecycle import move
+from mentoring.mentors.common import (
+    currency_of,
+    display_names,
+    present_mentorship,
+    require_staff,
+)
+from mentoring.mentors.lifecycle import mentorship_for, move
 from mentoring.models import Mentorship
 from notifications.service import notify
 from onboarding.models import MemberLevel
@@ -86,9 +95,22 @@ def check_graduation(mentee_id: int) -> Mentorship | None:
     ).first()
     if row is None or not (row.level or row.record):
         return None
-    mentorship = row.Mentorship
-    cause = "level" if row.level else "record"
-    move(mentorship, "graduate", "system", changes={"graduation_cause": cause})
+    return _graduate(row.Mentorship, "level" if row.level else "record", "system")
+
+
+def graduate(*, actor: Principal, mentorship_id: int) -> dict:
+    """A community manager graduates the mentee of an active mentorship (cause "staff"); the
+    mentor's reward is paid as for an automatic graduation. Not active: 409 with its state."""
+    require_staff(actor)
+    mentorship, role = mentorship_for(actor, mentorship_id, lock=True)
+    return present_mentorship(_graduate(mentorship, "staff", role, actor_id=actor.user_id))
+
+
+def _graduate(
+    mentorship: Mentorship, cause: str, role: str, *, actor_id: int | None = None
+) -> Mentorship:
+    """Move the (locked) mentorship to graduated, pay the mentor's reward, tell both."""
+    move(mentorship, "graduate", role, actor_id=actor_id, changes={"graduation_cause": cause})
     db.session.flush()
     mentorship.reward_transaction_id = reward_mentor(mentorship)
     db.session.flush()

@@ -1,6 +1,6 @@
 """The mentorship state machine as data, and the moves along it.
 
-    proposed ──accept (mentor)──▶ active ──graduate (system)──▶ graduated
+    proposed ──accept (mentor)──▶ active ──graduate (system, staff)──▶ graduated
         │                           │
         ├─decline (mentor)──▶ ended ◀─end (mentor, mentee, staff)
         ├─end (mentee, staff)─▶ ended
@@ -10,6 +10,8 @@ Decisions: the mentor accepts (the mentee was told at the proposal and may end i
 When the MENTOR declines or ends, or the mentorship is released, the mentee is assigned again
 automatically (task mentoring.assign_mentor); when the mentee or a community manager ends it,
 the mentee waits in the CMs' unmatched list — a person chose, so a person picks next.
+A mentee graduates when the figures say so (system, mentoring.mentors.graduation) or when a
+community manager judges them ready (staff); either way the mentor's reward is paid once.
 Every move locks the mentorship row first: concurrent moves run one after the other and the
 loser gets a 409 with the state the winner left. `move` is the one place the status changes:
 it stamps the time and emits `mentorship.<new state>` (crowd.core.events).
@@ -20,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
 
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
@@ -29,6 +32,7 @@ from crowd.core.events import declare, emit_transition
 from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from members.models import Member
 from mentoring.errors import MentorshipStateConflict
 from mentoring.mentors.common import (
     display_names,
@@ -51,6 +55,7 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     ("proposed", "release", "system"): "ended",
     ("active", "release", "system"): "ended",
     ("active", "graduate", "system"): "graduated",
+    ("active", "graduate", "staff"): "graduated",
 }
 # The moment a mentorship reached a state, stamped by move().
 STAMPS = {"active": "accepted_at", "ended": "ended_at", "graduated": "graduated_at"}
@@ -273,11 +278,54 @@ def list_mentorships(
 ) -> dict:
     """Every mentorship for staff, filtered by status, mentor and mentee."""
     require_staff(actor)
-    query = select(Mentorship)
+    return _page(_filtered(select(Mentorship), status, mentor_id, mentee_id), args)
+
+
+def _filtered(query, status: str | None, mentor_id: int | None, mentee_id: int | None):
     if status:
         query = query.where(Mentorship.status == status)
     if mentor_id:
         query = query.where(Mentorship.mentor_id == mentor_id)
     if mentee_id:
         query = query.where(Mentorship.mentee_id == mentee_id)
-    return _page(query, args)
+    return query
+
+
+EXPORT_COLUMNS = (
+    "id", "status", "origin", "mentor_id", "mentor", "mentee_id", "mentee", "created_at",
+    "accepted_at", "ended_at", "end_reason", "graduated_at", "graduation_cause",
+)  # fmt: skip
+
+
+def export_query(
+    *,
+    actor: Principal,
+    status: str | None = None,
+    mentor_id: int | None = None,
+    mentee_id: int | None = None,
+):
+    """The SELECT behind a CSV of mentorships (EXPORT_COLUMNS, newest first), with the same
+    filters as list_mentorships; read in batches by the caller."""
+    require_staff(actor)
+    mentor, mentee = aliased(Member), aliased(Member)
+    query = (
+        select(
+            Mentorship.id,
+            Mentorship.status,
+            Mentorship.origin,
+            Mentorship.mentor_id,
+            mentor.display_name,
+            Mentorship.mentee_id,
+            mentee.display_name,
+            Mentorship.created_at,
+            Mentorship.accepted_at,
+            Mentorship.ended_at,
+            Mentorship.end_reason,
+            Mentorship.graduated_at,
+            Mentorship.graduation_cause,
+        )  # fmt: skip
+        .join(mentor, mentor.id == Mentorship.mentor_id)
+        .join(mentee, mentee.id == Mentorship.mentee_id)
+        .order_by(Mentorship.id.desc())
+    )
+    return _filtered(query, status, mentor_id, mentee_id)

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, field_error
 from crowd.core.i18n import _
+from crowd.core.pagination import paginate
 from crowd.extensions import db
 from members.access import own_member
 from members.models import Member, MemberSkill, Skill
 from mentoring.config import programme_rules
 from mentoring.errors import NotEligibleToMentor
+from mentoring.mentors.common import require_staff
 from mentoring.mentors.eligibility import explain
 from mentoring.mentors.lifecycle import release_mentees
 from mentoring.models import MentorProfile, Mentorship, MentorSkill
@@ -143,3 +145,65 @@ def opt_out(*, actor: Principal) -> None:
     profile.opted_in = False
     db.session.flush()
     release_mentees(member.id, reason="The mentor left the programme")
+
+
+AVAILABILITY = ("available", "full", "away")
+
+
+def list_mentors(
+    *, actor: Principal, availability: str | None = None, limit=None, cursor=None
+) -> dict:
+    """Opted-in mentors for staff, by member id, with their load: capacity, live (proposed +
+    active) mentorships, spare places and away mode. `availability`: available (not away,
+    spare places), full (not away, none spare) or away."""
+    require_staff(actor)
+    now = utcnow()
+    live = (
+        select(func.count(Mentorship.id))
+        .where(
+            Mentorship.mentor_id == MentorProfile.member_id,
+            Mentorship.status.in_(LIVE_STATUSES),
+        )
+        .scalar_subquery()
+    )
+    away = MentorProfile.away_until > now
+    query = select(MentorProfile).where(MentorProfile.opted_in.is_(True))
+    if availability == "away":
+        query = query.where(away)
+    elif availability in ("available", "full"):
+        spare = live < MentorProfile.capacity
+        query = query.where(
+            or_(MentorProfile.away_until.is_(None), ~away),
+            spare if availability == "available" else ~spare,
+        )
+    page = paginate(query, {"limit": limit, "cursor": cursor}, order=[MentorProfile.member_id])
+    ids = [profile.member_id for profile in page["items"]]
+    loads = dict(
+        db.session.execute(
+            select(Mentorship.mentor_id, func.count())
+            .where(Mentorship.mentor_id.in_(ids), Mentorship.status.in_(LIVE_STATUSES))
+            .group_by(Mentorship.mentor_id)
+        ).all()
+    )
+    names = dict(
+        db.session.execute(select(Member.id, Member.display_name).where(Member.id.in_(ids))).all()
+    )
+    items = []
+    for profile in page["items"]:
+        current = loads.get(profile.member_id, 0)
+        is_away = profile.away_until is not None and profile.away_until > now
+        items.append(
+            {
+                "member_id": profile.member_id,
+                "display_name": names.get(profile.member_id),
+                "capacity": profile.capacity,
+                "current_mentees": current,
+                "spare_capacity": max(0, profile.capacity - current),
+                "away_until": profile.away_until if is_away else None,
+                "availability": "away"
+                if is_away
+                else ("available" if current < profile.capacity else "full"),
+                "countries": profile.countries,
+            }
+        )
+    return {"items": items, "page": page["page"]}

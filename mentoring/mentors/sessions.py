@@ -2,12 +2,13 @@
 
 Who sees what: the mentor's notes are for the mentor and staff (the mentee sees null); the
 mentee's feedback and rating are seen by both parties and staff. Anyone else gets 404.
-Sessions are logged by the mentor on an active mentorship; feedback is given once per session
-by the mentee (a second time: 409).
+Sessions are logged by the mentor on an active mentorship (or by a community manager on the
+mentor's behalf, e.g. from the console after a call they joined); feedback is given once per
+session by the mentee (a second time: 409).
 
-Shadowing: the mentor attaches the mentee to one of the mentor's own jobs that is not done yet
-(assigned or in progress) — a `shadow` session with the job id, once per job (the partial
-unique index backs it). The job's customer is told and sees who shadows on
+Shadowing: the mentor (or staff on their behalf) attaches the mentee to one of the mentor's own
+jobs that is not done yet (assigned or in progress) — a `shadow` session with the job id, once
+per job (the partial unique index backs it). The job's customer is told and sees who shadows on
 GET /jobs/{id}/shadows (so is the mentor, the mentee and staff; anyone else gets 404).
 """
 
@@ -52,10 +53,11 @@ def present(session: MentorshipSession, role: str) -> dict:
     }
 
 
-def _active_as_mentor(actor: Principal, mentorship_id: int) -> Mentorship:
+def _active_as_mentor(actor: Principal, mentorship_id: int) -> tuple[Mentorship, str]:
+    """The mentorship (locked) and the role acting for its mentor: the mentor, or staff."""
     # Locked: a session is only logged on a mentorship that stays active meanwhile.
     mentorship, role = mentorship_for(actor, mentorship_id, lock=True)
-    if role != "mentor":
+    if role not in ("mentor", "staff"):
         raise Forbidden(_("Only the mentor logs sessions."))
     if mentorship.status != "active":
         raise MentorshipNotActive(
@@ -65,7 +67,7 @@ def _active_as_mentor(actor: Principal, mentorship_id: int) -> Mentorship:
             ),
             state=mentorship.status,
         )
-    return mentorship
+    return mentorship, role
 
 
 def log_session(
@@ -77,8 +79,8 @@ def log_session(
     duration_minutes: int | None = None,
     mentor_notes: str | None = None,
 ) -> dict:
-    """The mentor logs a call, chat or ride-along that took place."""
-    mentorship = _active_as_mentor(actor, mentorship_id)
+    """The mentor (or staff for them) logs a call, chat or ride-along that took place."""
+    mentorship, role = _active_as_mentor(actor, mentorship_id)
     if occurred_at > utcnow():
         raise field_error("occurred_at", _("must not be in the future"))
     session = MentorshipSession(
@@ -91,7 +93,7 @@ def log_session(
     )
     db.session.add(session)
     db.session.flush()
-    return present(session, "mentor")
+    return present(session, role)
 
 
 def give_feedback(
@@ -137,7 +139,7 @@ def list_sessions(*, actor: Principal, mentorship_id: int) -> dict:
 
 def shadow(*, actor: Principal, mentorship_id: int, job_id: int) -> dict:
     """Attach the mentee to one of the mentor's own jobs that is assigned or in progress."""
-    mentorship = _active_as_mentor(actor, mentorship_id)
+    mentorship, role = _active_as_mentor(actor, mentorship_id)
     job = db.session.scalar(
         select(Job)
         .where(Job.id == job_id)
@@ -196,7 +198,7 @@ def shadow(*, actor: Principal, mentorship_id: int, job_id: int) -> dict:
         job_id=job.id,
         mentorship_id=mentorship.id,
     )
-    return present(session, "mentor")
+    return present(session, role)
 
 
 def job_shadows(*, actor: Principal, job_id: int) -> dict:

@@ -3,7 +3,7 @@
 from crowd.core.auth import STAFF, current_principal
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema
-from mentoring.mentors import assignment, lifecycle, profiles, sessions
+from mentoring.mentors import assignment, graduation, lifecycle, profiles, sessions
 from mentoring.schemas import mentors as schemas
 
 blp = CrowdBlueprint(
@@ -162,18 +162,42 @@ def end_mentorship(data, mentorship_id):
     return lifecycle.end(actor=current_principal(), mentorship_id=mentorship_id, **data)
 
 
+@blp.route("/mentorships/<int:mentorship_id>/reassign", methods=["POST"])
+@blp.auth(*STAFF)
+@blp.arguments(schemas.MentorshipReassignSchema)
+@blp.response(201, schemas.MentorshipSchema)
+@blp.errors(404, 409)
+def reassign_mentorship(data, mentorship_id):
+    """Give the mentee another mentor: this mentorship ends (by staff, with the reason) and a
+    new one is proposed to `mentor_id` — both or neither (409 as for POST /mentorships, and
+    nothing ends). The current mentor: 422. Returns the new mentorship."""
+    return assignment.reassign(actor=current_principal(), mentorship_id=mentorship_id, **data)
+
+
+@blp.route("/mentorships/<int:mentorship_id>/graduate", methods=["POST"])
+@blp.auth(*STAFF)
+@blp.response(200, schemas.MentorshipSchema)
+@blp.errors(404, 409)
+def graduate_mentorship(mentorship_id):
+    """A community manager graduates the mentee of an active mentorship (graduation_cause
+    `staff`); the mentor is credited the reward as for an automatic graduation. Not active:
+    409 with `state`."""
+    return graduation.graduate(actor=current_principal(), mentorship_id=mentorship_id)
+
+
 # --- sessions and shadowing -----------------------------------------------------------------
 
 
 @blp.route("/mentorships/<int:mentorship_id>/sessions", methods=["POST"])
-@blp.auth(MEMBER)
+@blp.auth(*PARTIES_OR_STAFF)
 @blp.idempotent
 @blp.arguments(schemas.SessionCreateSchema)
 @blp.response(201, schemas.SessionSchema)
 @blp.errors(404, 409)
 def log_session(data, mentorship_id):
-    """The mentor logs a call, chat or ride-along that took place (not in the future) on an
-    active mentorship, with private notes (seen by the mentor and staff only)."""
+    """The mentor (or staff on the mentor's behalf) logs a call, chat or ride-along that took
+    place (not in the future) on an active mentorship, with private notes (seen by the mentor
+    and staff only); the mentee: 403."""
     return sessions.log_session(actor=current_principal(), mentorship_id=mentorship_id, **data)
 
 
@@ -200,14 +224,15 @@ def give_feedback(data, mentorship_id, session_id):
 
 
 @blp.route("/mentorships/<int:mentorship_id>/shadow", methods=["POST"])
-@blp.auth(MEMBER)
+@blp.auth(*PARTIES_OR_STAFF)
 @blp.idempotent
 @blp.arguments(schemas.ShadowCreateSchema)
 @blp.response(201, schemas.SessionSchema)
 @blp.errors(404, 409)
 def shadow_job(data, mentorship_id):
-    """The mentor takes the mentee along on one of their own jobs (assigned or in progress);
-    the job's customer is told and sees who shadows."""
+    """The mentor (or staff on the mentor's behalf) takes the mentee along on one of the
+    mentor's own jobs (assigned or in progress); the job's customer is told and sees who
+    shadows."""
     return sessions.shadow(actor=current_principal(), mentorship_id=mentorship_id, **data)
 
 

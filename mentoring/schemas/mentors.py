@@ -101,7 +101,8 @@ class MentorshipSchema(ma.Schema):
     end_reason = ma.fields.String(allow_none=True)
     graduated_at = ma.fields.DateTime(allow_none=True)
     graduation_cause = ma.fields.String(
-        allow_none=True, metadata={"description": "level or record (jobs + tenure)"}
+        allow_none=True,
+        metadata={"description": "level, record (jobs + tenure) or staff (a community manager)"},
     )
     reward_transaction_id = ma.fields.Integer(allow_none=True)
 
@@ -119,6 +120,11 @@ class MenteeClaimSchema(ma.Schema):
 
 
 class MentorshipReasonSchema(ma.Schema):
+    reason = _reason()
+
+
+class MentorshipReassignSchema(ma.Schema):
+    mentor_id = _id(required=True, metadata={"description": "The new mentor"})
     reason = _reason()
 
 
