@@ -1,7 +1,7 @@
 """broadcasts in German and English: the text per language beside the default text
 
 Revision ID: i22_bctr
-Revises: i21_cperf
+Revises: i22_oinfo
 Create Date: 2026-12-07 01:20:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'i22_bctr'
-down_revision = 'i21_cperf'
+down_revision = 'i22_oinfo'
 branch_labels = None
 depends_on = None
 
