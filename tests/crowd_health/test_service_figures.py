@@ -104,7 +104,12 @@ def rating(ticket_row, party, score, at, user_id):
 
 @pytest.fixture
 def service(customer):
-    """Four jobs posted in the last ten days (J4 only 30 minutes ago), one 20 days ago."""
+    return seed_service_records(customer)
+
+
+def seed_service_records(customer):
+    """Four jobs posted in the last ten days (J4 only 30 minutes ago), one 20 days ago, their
+    offers, reviews, tickets and ticket ratings; returns "now" as the records see it."""
     now = utcnow()
     j1 = posted_job(
         customer,
