@@ -67,7 +67,13 @@ def posted_job(customer, place, skill, *, created, offers=(), assigned=None, esc
 
 def review(job, stars, at, author="customer"):
     db.session.add(
-        Review(job_id=job.id, author=author, author_user_id=1, stars=stars, created_at=at)
+        Review(
+            job_id=job.id,
+            author=author,
+            author_user_id=make_actor(author).user_id,
+            stars=stars,
+            created_at=at,
+        )
     )
     db.session.commit()
 
