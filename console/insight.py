@@ -12,6 +12,8 @@ policy stays self-only.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import marshmallow as ma
 from flask import Response, abort, request, url_for
 
@@ -20,6 +22,7 @@ from console.csv_export import csv_response
 from console.forms import problem as _problem
 from console.forms import status as _status
 from console.web import ConsoleBlueprint, render, signed_in
+from crowd.core.db import utcnow
 from crowd.core.errors import DomainError, Unprocessable
 from crowd_health.schemas import HealthQueryArgsSchema
 from crowd_health.service import crowd_health
@@ -31,14 +34,22 @@ from recruitment import funnel as recruitment_funnel
 
 blp = ConsoleBlueprint("console_insight", __name__, url_prefix="/console/insight")
 
+DEFAULT_DAYS = 180
 FILTERS = ("from", "to", "country", "postcode_prefix", "city", "skill_id", "category_id")
 # Nothing but the SVG's own <style>: no script, no font, no image from anywhere.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 
 def _filters() -> tuple[dict, dict]:
-    """(the filters as given in the query, loaded by the API's schema); 422 when refused."""
+    """(the filters as given in the query, loaded by the API's schema); 422 when refused.
+
+    Without a period the dashboard shows the last DEFAULT_DAYS days (the API's default is 90:
+    too short for the 90-day retention, whose cohort was approved at least 90 days ago); the
+    period is then in the form and in every chart's and download's address, so each asks
+    for the same days."""
     given = {k: request.args[k].strip() for k in FILTERS if (request.args.get(k) or "").strip()}
+    if "from" not in given and "to" not in given:
+        given["from"] = (utcnow().date() - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
     return given, HealthQueryArgsSchema().load(given)
 
 

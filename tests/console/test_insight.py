@@ -8,10 +8,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from console import insight_charts
+from crowd.core.db import utcnow
+from crowd.extensions import db
+from demo.insight_console import rate_closed_tickets
+from support.models import Ticket, TicketRating
 from tests.console.helpers import Staff, make_staff, post_form, sign_in
 from tests.crowd_health.test_crowd_health import skill_id
 from tests.crowd_health.test_service_figures import DAY, LIGHTS, seed_service_records
@@ -195,3 +201,31 @@ def test_a_cm_without_the_second_factor_is_sent_to_it(client):
 def test_the_nav_links_insight(client, signed_in_cm):
     html = client.get("/console/my-work").get_data(as_text=True)
     assert 'href="/console/insight/"' in html
+
+
+def test_without_a_period_the_dashboard_shows_the_last_180_days(client, signed_in_cm):
+    html = client.get(PAGE).get_data(as_text=True)
+    start = (utcnow().date() - timedelta(days=179)).isoformat()
+    assert f'name="from" type="date" value="{start}"' in html
+    assert f"charts/retention.svg?from={start}" in html
+
+
+def test_the_demo_rates_closed_tickets_for_the_satisfaction_chart(customer, member):
+    ticket = Ticket(
+        subject="Help",
+        category="quality_complaint",
+        status="closed",
+        customer_id=customer.profile_id,
+        member_id=member.profile_id,
+        opened_by_id=customer.user_id,
+        opened_by_role="customer",
+        first_response_due_at=utcnow(),
+        resolution_due_at=utcnow(),
+    )
+    db.session.add(ticket)
+    db.session.commit()
+    assert rate_closed_tickets().startswith("insight: 2 ticket ratings")
+    parties = db.session.scalars(
+        select(TicketRating.party).where(TicketRating.ticket_id == ticket.id)
+    )
+    assert sorted(parties) == ["customer", "member"]
