@@ -39,9 +39,11 @@ import psycopg  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
 from bench.console_seed_comms import comms_pages, seed_comms  # noqa: E402
+from bench.console_seed_insight import insight_steps  # noqa: E402
 from bench.console_seed_onboarding import seed_onboarding  # noqa: E402
 from bench.console_seed_programmes import seed_programmes  # noqa: E402
 from bench.pgdb import drop_database, percentile, plain_url, recreate_database  # noqa: E402
+from console.insight_charts import CHARTS  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_console"
 TARGET_MS = 150.0
@@ -234,7 +236,7 @@ SELECT t.id, CASE WHEN n %% 2 = 0 THEN t.opened_by_id ELSE %(cm)s END,
 
 
 def seed(url: str, members: int, customers: int, jobs: int, category_id: int, cms: tuple) -> None:
-    steps = seed_steps(members, customers, jobs, category_id)
+    steps = seed_steps(members, customers, jobs, category_id) + insight_steps(members)
     t0 = time.perf_counter()
     with psycopg.connect(plain_url(url), autocommit=True) as conn:
         for n, (label, sql, params) in enumerate(steps, 1):
@@ -464,6 +466,20 @@ def run(url: str, args, started: float) -> int:
     ]  # fmt: skip
     # Programmes: broadcasts, a broadcast to every active member, moderation, articles.
     pages += comms_pages(url, api)
+    # Insight (console/insight.py): the dashboard and each chart, the default period and a
+    # filtered one; the floor is the API call(s) the figures come from.
+    sources = {
+        "health": f"{api}/crowd-health",
+        "service": f"{api}/crowd-health/service",
+        "programmes": f"{api}/programmes/health",
+        "funnel": f"{api}/recruitment/funnel",
+    }
+    pages.append(("insight", "/console/insight/", list(sources.values())))
+    pages.append(("insight, DE-80", "/console/insight/?country=DE&postcode_prefix=80",
+                  [f"{url}?country=DE" + ("&postcode_prefix=80" if "crowd-health" in url else "")
+                   for url in sources.values()]))  # fmt: skip
+    for name, (source, _build) in CHARTS.items():
+        pages.append((f"chart {name}", f"/console/insight/charts/{name}.svg", [sources[source]]))
     headers = {"Authorization": f"Bearer {token}"}
     client = console_client(app, "cm1@bench.test", totp)
     api_client = app.test_client()

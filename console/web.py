@@ -90,6 +90,7 @@ NAV = (
     NavItem("dispatch", "Dispatch", "console_dispatch.index"),
     NavItem("onboarding", "Onboarding", "console_onboarding.index"),
     NavItem("programmes", "Programmes", "console_programmes.index", also=("console_comms",)),
+    NavItem("insight", "Insight", "console_insight.index"),
 )
 
 
@@ -334,7 +335,8 @@ def _check_csrf() -> None:
 
 
 def _page_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+    # A response may bring a stricter policy of its own (the insight charts' SVG documents).
+    response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -176,3 +176,100 @@ class CrowdHealthSchema(ma.Schema):
     retention = ma.fields.Nested(RetentionSchema)
     level_progression = ma.fields.Nested(LevelProgressionSchema)
     disputes = ma.fields.Nested(DisputesSchema)
+
+
+# --- service figures (crowd_health.service_figures) ----------------------------------------
+
+
+class QuantileMinutesSchema(ma.Schema):
+    p50 = ma.fields.Float(allow_none=True)
+    p90 = ma.fields.Float(allow_none=True)
+
+
+class FirstOfferSchema(ma.Schema):
+    jobs = ma.fields.Integer(metadata={"description": "Posted jobs that got an offer"})
+    minutes = ma.fields.Nested(
+        QuantileMinutesSchema, metadata={"description": "Posting → first offer sent"}
+    )
+
+
+class FillWindowSchema(ma.Schema):
+    hours = ma.fields.Integer()
+    jobs = ma.fields.Integer(metadata={"description": "Posted in the period, ≥ hours ago"})
+    filled = ma.fields.Integer(metadata={"description": "Of them, assigned within `hours`"})
+    rate = _rate("filled / jobs")
+
+
+class FillRateSchema(ma.Schema):
+    posted = ma.fields.Integer(metadata={"description": "Jobs posted in the period"})
+    within_1h = ma.fields.Nested(FillWindowSchema)
+    within_24h = ma.fields.Nested(FillWindowSchema)
+
+
+class EscalationSchema(ma.Schema):
+    posted = ma.fields.Integer()
+    escalated = ma.fields.Integer(metadata={"description": "Of them, escalated to staff"})
+    rate = _rate("escalated / posted")
+
+
+class RegionRatingSchema(ma.Schema):
+    country = ma.fields.String()
+    postcode_area = ma.fields.String(allow_none=True)
+    reviews = ma.fields.Integer()
+    average = ma.fields.Float(allow_none=True)
+
+
+class SkillRatingSchema(ma.Schema):
+    skill_id = ma.fields.Integer()
+    skill = ma.fields.String(metadata={"description": "Skill slug"})
+    reviews = ma.fields.Integer()
+    average = ma.fields.Float(allow_none=True)
+
+
+class RatingsSchema(ma.Schema):
+    reviews = ma.fields.Integer(metadata={"description": "Customers' reviews in the period"})
+    average = ma.fields.Float(allow_none=True, metadata={"description": "Stars, 1–5"})
+    per_region = ma.fields.List(ma.fields.Nested(RegionRatingSchema))
+    per_skill = ma.fields.List(ma.fields.Nested(SkillRatingSchema))
+
+
+class SlaClockSchema(ma.Schema):
+    due = ma.fields.Integer(metadata={"description": "Done, or the deadline has passed"})
+    met = ma.fields.Integer(metadata={"description": "Done before the deadline, never breached"})
+    rate = _rate("met / due")
+
+
+class SlaSchema(ma.Schema):
+    opened = ma.fields.Integer(metadata={"description": "Tickets opened in the period"})
+    first_response = ma.fields.Nested(SlaClockSchema)
+    resolution = ma.fields.Nested(SlaClockSchema)
+
+
+class ScoreCountSchema(ma.Schema):
+    score = ma.fields.Integer()
+    ratings = ma.fields.Integer()
+
+
+class PartySatisfactionSchema(ma.Schema):
+    party = ma.fields.String()
+    ratings = ma.fields.Integer()
+    average = ma.fields.Float(allow_none=True)
+
+
+class SatisfactionSchema(ma.Schema):
+    ratings = ma.fields.Integer(metadata={"description": "Ticket ratings given in the period"})
+    average = ma.fields.Float(allow_none=True)
+    per_score = ma.fields.List(ma.fields.Nested(ScoreCountSchema))
+    per_party = ma.fields.List(ma.fields.Nested(PartySatisfactionSchema))
+
+
+class ServiceFiguresSchema(ma.Schema):
+    from_ = ma.fields.Date(data_key="from", attribute="from")
+    to = ma.fields.Date()
+    filters = ma.fields.Nested(HealthFiltersSchema)
+    first_offer = ma.fields.Nested(FirstOfferSchema)
+    fill_rate = ma.fields.Nested(FillRateSchema)
+    escalation = ma.fields.Nested(EscalationSchema)
+    ratings = ma.fields.Nested(RatingsSchema)
+    sla = ma.fields.Nested(SlaSchema)
+    satisfaction = ma.fields.Nested(SatisfactionSchema)

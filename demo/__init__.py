@@ -25,6 +25,7 @@ from demo.community import seed_topic_groups
 from demo.customers import complete_named_customer, write_customers, write_preferences
 from demo.helpcentre import seed_help_centre
 from demo.history import seed_history
+from demo.insight_console import rate_closed_tickets
 from demo.members import complete_named_member, write_members
 from demo.named_accounts import (
     ADMIN_EMAIL,
@@ -149,6 +150,7 @@ def seed(
     name_accounts_from_history()
     if history:
         echo(open_current_work(CM_EMAILS[0], MEMBER_EMAIL))
+        echo(rate_closed_tickets(seed))
     echo(seed_reported_posts())  # the console's moderation queue
     # The admin comes last: it marks the demo data as complete (see the check above).
     accounts.create_staff(
