@@ -70,6 +70,11 @@ class NavItem:
     key: str
     label: str
     endpoint: str
+    # Who sees the item (None: all staff); the page itself checks the same roles.
+    roles: tuple[str, ...] | None = None
+
+    def shown_to(self, role: str) -> bool:
+        return self.roles is None or role in self.roles
 
 
 # The console's areas. A link shows once its endpoint exists; until then the item says
@@ -81,6 +86,9 @@ NAV = (
     NavItem("dispatch", "Dispatch", "console_dispatch.index"),
     NavItem("onboarding", "Onboarding", "console_onboarding.index"),
     NavItem("programmes", "Programmes", "console_programmes.index"),
+    # The API's payout runs and settings changes are admins' (GET /payouts/runs, PATCH /settings).
+    NavItem("payouts", "Payouts", "console_payouts.index", roles=("admin",)),
+    NavItem("settings", "Settings", "console_settings.index", roles=("admin",)),
 )
 
 
@@ -345,6 +353,7 @@ def _page_context() -> dict:
                 and (item.key != "my_work" or request.endpoint == item.endpoint),
             }
             for item in NAV
+            if console is not None and item.shown_to(console.user.role)
         ],
         "signed_in": console,
         "locale": locale(),

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
@@ -120,6 +120,27 @@ def plan_for(member_id: int, at: datetime) -> CommissionPlan:
     """The plan a member is on at `at`: their assignment, else the standard plan."""
     assignment = assignment_at(member_id, at)
     return assignment.plan if assignment is not None else standard_plan()
+
+
+def on_plan(code: str, at: datetime | None = None) -> ColumnElement[bool]:
+    """SQL: the member (a query over Member) is on plan `code` at `at` (now): an assignment
+    to it covers `at`, or, for the standard plan, no assignment does."""
+    at = at or utcnow()
+    covering = (
+        select(MemberPlan.id)
+        .where(
+            MemberPlan.member_id == Member.id,
+            MemberPlan.effective_from <= at,
+            or_(MemberPlan.effective_to.is_(None), MemberPlan.effective_to > at),
+        )
+        .correlate(Member)
+    )
+    on_it = exists(
+        covering.join(CommissionPlan, CommissionPlan.id == MemberPlan.plan_id).where(
+            CommissionPlan.code == code
+        )
+    )
+    return or_(on_it, ~exists(covering)) if code == STANDARD_CODE else on_it
 
 
 def perk_for(member_id: int, at: datetime) -> MemberCommissionPerk | None:
