@@ -39,6 +39,7 @@ import psycopg  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
 from bench.console_seed_comms import comms_pages, seed_comms  # noqa: E402
+from bench.console_seed_exports import seed_payouts  # noqa: E402
 from bench.console_seed_insight import insight_steps  # noqa: E402
 from bench.console_seed_onboarding import seed_onboarding  # noqa: E402
 from bench.console_seed_programmes import seed_programmes  # noqa: E402
@@ -368,6 +369,15 @@ def run(url: str, args, started: float) -> int:
 
         twofactor.confirm_enrolment(cm_id, pyotp.TOTP(totp).at(time.time() - 30))
         token = accounts.sign_in(email="cm1@bench.test", password=PASSWORD).secret
+        # Exports/payouts/settings: the payouts and settings pages are admins'.
+        admin = accounts.create_staff(
+            actor_id=None, email="admin@bench.test", password=PASSWORD,
+            display_name="Bench Admin", role="admin",
+        )  # fmt: skip
+        db.session.flush()
+        admin_totp = twofactor.begin_enrolment(admin.id)
+        twofactor.confirm_enrolment(admin.id, pyotp.TOTP(admin_totp).at(time.time() - 30))
+        admin_token = accounts.sign_in(email="admin@bench.test", password=PASSWORD).secret
         db.session.commit()
 
     print(f"seeding {members:,} members, {customers:,} customers, {jobs:,} jobs, "
@@ -375,6 +385,7 @@ def run(url: str, args, started: float) -> int:
     t0 = time.perf_counter()
     seed(url, members, customers, jobs, category_id, tuple(staff))
     application_id = seed_onboarding(url, members, staff[0])  # onboarding review
+    seed_payouts(url, members)
     seed_s = time.perf_counter() - t0
 
     with app.app_context():
@@ -463,6 +474,19 @@ def run(url: str, args, started: float) -> int:
             f"{api}/top-performer-runs/{run_id}",
             f"{api}/top-performer-runs/{run_id}/decisions?limit=25",
         ]),
+        # Exports area: the members list (CM), payouts and settings (admin: a 4th element).
+        ("members list", "/console/people/members", [f"{api}/members?limit=50"]),
+        ("members, filtered", "/console/people/members?status=active&postcode_prefix=1&min_level=2",
+         [f"{api}/members?status=active&postcode_prefix=1&min_level=2&limit=50"]),
+        ("members by plan", "/console/people/members?plan=standard&country=DE",
+         [f"{api}/members?country=DE&limit=50"]),
+        ("payouts", "/console/payouts/",
+         [f"{api}/payouts/runs?limit=10", f"{api}/payouts/runs/1?limit=50"], "admin"),
+        ("payouts, held", "/console/payouts/?status=held&run_id=3",
+         [f"{api}/payouts/runs/3?status=held&limit=50"], "admin"),
+        ("settings", "/console/settings/", [
+            f"{api}/settings", f"{api}/audit-log?endpoint=settings.change_settings&limit=25",
+        ], "admin"),
     ]  # fmt: skip
     # Programmes: broadcasts, a broadcast to every active member, moderation, articles.
     pages += comms_pages(url, api)
@@ -480,19 +504,24 @@ def run(url: str, args, started: float) -> int:
                    for url in sources.values()]))  # fmt: skip
     for name, (source, _build) in CHARTS.items():
         pages.append((f"chart {name}", f"/console/insight/charts/{name}.svg", [sources[source]]))
-    headers = {"Authorization": f"Bearer {token}"}
+    cm_headers = {"Authorization": f"Bearer {token}"}
+    admin_headers = {"Authorization": f"Bearer {admin_token}"}
     client = console_client(app, "cm1@bench.test", totp)
+    admin_client = console_client(app, "admin@bench.test", admin_totp)
     api_client = app.test_client()
     results = []
     print(f"\n{args.warmup} warm-up + {args.requests} timed requests per page and API floor")
-    for label, page, calls in pages:
+    for label, page, calls, *who in pages:
+        page_client, headers = (
+            (admin_client, admin_headers) if who == ["admin"] else (client, cm_headers)
+        )
         for _ in range(args.warmup):
-            timed(client, page)
+            timed(page_client, page)
             for call in calls:
                 timed(api_client, call, headers)
         page_ms, api_ms = [], []
         for _ in range(args.requests):
-            page_ms.append(timed(client, page))
+            page_ms.append(timed(page_client, page))
             api_ms.append(sum(timed(api_client, call, headers) for call in calls))
         results.append((label, page, calls, page_ms, api_ms))
         print(f"  {label:16} p50 {statistics.median(page_ms):6.1f} ms  "

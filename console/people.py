@@ -12,13 +12,20 @@ import marshmallow as ma
 from flask import current_app, redirect, request, url_for
 
 from console import profiles, search
+from console.csv_export import csv_response, rows
 from console.forms import fields as _form
 from console.forms import problem as _problem
 from console.forms import utc as _utc
 from console.web import ConsoleBlueprint, render, signed_in
-from crowd.core.errors import DomainError
+from crowd.core.errors import DomainError, Unprocessable
+from crowd.core.i18n import _
 from customers.schemas import CustomerBillingSetSchema
 from customers.service import set_billing
+from members.models import COUNTRIES, MEMBER_STATUSES
+from members.schemas import MemberQueryArgsSchema
+from members.service import EXPORT_COLUMNS as MEMBER_EXPORT_COLUMNS
+from members.service import export_members, list_catalogue, list_members
+from payouts.plans import list_plans, on_plan
 from support.contacts import log_contact
 from support.sanctions import sanction_member
 from support.schemas.contacts import StaffContactCreateSchema
@@ -131,3 +138,78 @@ def _log_contact(subject: str, subject_id: int):
     endpoint = ".member" if subject == "member" else ".customer"
     target = url_for(endpoint, **{f"{subject}_id": subject_id, "done": "contact"})
     return redirect(target + "#contacts", 303)
+
+
+# --- the members list and its download ------------------------------------------------------
+
+MEMBER_FILTERS = ("status", "country", "postcode_prefix", "skill", "min_level", "q")
+MEMBERS_PAGE = 50
+
+
+def _member_filters(plans: list) -> dict:
+    """The list's filters: the API's (GET /members, loaded with its schema) and the plan
+    (payouts' plans.on_plan); refused → Unprocessable with the fields at fault."""
+    given = {name: request.args.get(name, "").strip() for name in MEMBER_FILTERS}
+    try:
+        loaded = MemberQueryArgsSchema().load({k: v for k, v in given.items() if v})
+    except ma.ValidationError as refused:
+        raise Unprocessable(_problem(refused)) from None
+    filters = {k: v for k, v in loaded.items() if k not in ("limit", "cursor")}
+    plan = request.args.get("plan", "").strip()
+    if plan:
+        if plan not in {p.code for p in plans}:
+            raise Unprocessable(_("plan: no such plan"))
+        filters["where"] = (on_plan(plan),)
+    return filters
+
+
+def _kept_filters() -> dict:
+    names = (*MEMBER_FILTERS, "plan")
+    return {name: request.args[name] for name in names if request.args.get(name, "").strip()}
+
+
+@blp.page("/members")
+def members():
+    """Members by status, place (country, postcode prefix), skill, level and plan, in id order,
+    keyset pages of 50 (members.service.list_members, as GET /api/v1/members)."""
+    actor = signed_in().principal
+    plans = list_plans(actor=actor)
+    context = {
+        "args": request.args,
+        "plans": plans,
+        "statuses": MEMBER_STATUSES,
+        "countries": COUNTRIES,
+        "catalogue": list_catalogue(),
+    }
+    try:
+        filters = _member_filters(plans)
+        page = list_members(
+            actor=actor,
+            limit=MEMBERS_PAGE,
+            cursor=request.args.get("cursor") or None,
+            **filters,
+        )
+    except DomainError as refused:
+        if refused.status != 422:
+            raise
+        return render("people/members.html", status=422, page=None, error=_problem(refused),
+                      **context)  # fmt: skip
+    kept = _kept_filters()
+    next_cursor = page["page"]["next_cursor"]
+    return render(
+        "people/members.html",
+        page=page,
+        export_url=url_for(".members_csv", **kept),
+        next_url=url_for(".members", **kept, cursor=next_cursor) if next_cursor else None,
+        first_url=url_for(".members", **kept) if request.args.get("cursor") else None,
+        **context,
+    )
+
+
+@blp.page("/members.csv")
+def members_csv():
+    """Every member the list's filters match (not only one page), as a streamed CSV."""
+    actor = signed_in().principal
+    filters = _member_filters(list_plans(actor=actor))
+    statement = export_members(actor=actor, **filters)
+    return csv_response("members", MEMBER_EXPORT_COLUMNS, rows(statement))

@@ -10,7 +10,18 @@ from flask import current_app, redirect, request, url_for
 from accounts import service as accounts
 from accounts import throttle
 from accounts.errors import SignInFailed
-from console import comms, insight, onboarding, programmes, sessions, tickets, twofactor, work
+from console import (
+    comms,
+    insight,
+    onboarding,
+    payouts,
+    programmes,
+    sessions,
+    settings,
+    tickets,
+    twofactor,
+    work,
+)
 from console.errors import StaffOnly, WrongCode
 from console.people import blp as people_blp
 from console.web import (
@@ -267,4 +278,6 @@ web_blueprints = (
     programmes.blp,
     comms.blp,
     insight.blp,
+    payouts.blp,
+    settings.blp,
 )

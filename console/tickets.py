@@ -15,6 +15,7 @@ import marshmallow as ma
 from flask import redirect, request, url_for
 
 from accounts.models import User
+from console.csv_export import csv_response, rows
 from console.web import ConsoleBlueprint, render, signed_in
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable
@@ -122,7 +123,15 @@ def index():
         if page["page"]["next_cursor"]
         else None,
         first_url=url_for(".index", **kept) if request.args.get("cursor") else None,
+        export_url=url_for(".export", **kept),
     )
+
+
+@blp.page("/export.csv")
+def export():
+    """Every ticket the queue's filters match (not only one page), as a streamed CSV."""
+    statement = queue.export_rows(actor=signed_in().principal, **_queue_filters(request.args))
+    return csv_response("tickets", queue.EXPORT_COLUMNS, rows(statement))
 
 
 def _assignee_id(value: str) -> int:

@@ -72,6 +72,8 @@ class NavItem:
     endpoint: str
     # Further blueprints whose pages belong to this area (the item is marked current there).
     also: tuple[str, ...] = ()
+    # Who sees the item (None: all staff); the page itself checks the same roles.
+    roles: tuple[str, ...] | None = None
 
     def covers(self, endpoint: str | None) -> bool:
         """Whether a page of `endpoint` belongs to this area."""
@@ -79,6 +81,9 @@ class NavItem:
             return False
         blueprint = endpoint.split(".")[0]
         return blueprint in (self.endpoint.split(".")[0], *self.also)
+
+    def shown_to(self, role: str) -> bool:
+        return self.roles is None or role in self.roles
 
 
 # The console's areas. A link shows once its endpoint exists; until then the item says
@@ -91,6 +96,9 @@ NAV = (
     NavItem("onboarding", "Onboarding", "console_onboarding.index"),
     NavItem("programmes", "Programmes", "console_programmes.index", also=("console_comms",)),
     NavItem("insight", "Insight", "console_insight.index"),
+    # The API's payout runs and settings changes are admins' (GET /payouts/runs, PATCH /settings).
+    NavItem("payouts", "Payouts", "console_payouts.index", roles=("admin",)),
+    NavItem("settings", "Settings", "console_settings.index", roles=("admin",)),
 )
 
 
@@ -355,6 +363,7 @@ def _page_context() -> dict:
                 and (item.key != "my_work" or request.endpoint == item.endpoint),
             }
             for item in NAV
+            if console is not None and item.shown_to(console.user.role)
         ],
         "signed_in": console,
         "locale": locale(),

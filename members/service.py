@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from accounts.lifecycle import close_access, reopen_access
+from accounts.models import User
 from accounts.service import rename_user
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
@@ -336,11 +337,9 @@ def status_history(
 # --- directory ------------------------------------------------------------------------------
 
 
-def list_members(
+def _directory(
+    query: Select,
     *,
-    actor: Principal,
-    limit: int | None = None,
-    cursor: str | None = None,
     skill: str | None = None,
     status: str | None = None,
     country: str | None = None,
@@ -348,10 +347,10 @@ def list_members(
     postcode_prefix: str | None = None,
     min_level: int | None = None,
     q: str | None = None,
-) -> dict:
-    """Members matching every given filter, for community managers, in id order."""
-    _require_staff(actor)
-    query = select(Member).options(selectinload(Member.skills), selectinload(Member.stats))
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select:
+    """`query` (over Member) narrowed by the directory's filters; `where`: conditions on
+    Member that packages above this one add (e.g. payouts' plans.on_plan)."""
     if skill is not None:
         skill_id = db.session.scalar(select(Skill.id).where(Skill.slug == skill))
         if skill_id is None:
@@ -371,7 +370,75 @@ def list_members(
         query = query.where(Member.level_rank >= min_level)
     if q is not None:
         query = query.where(Member.display_name.icontains(q, autoescape=True))
+    return query.where(*where)
+
+
+def list_members(
+    *,
+    actor: Principal,
+    limit: int | None = None,
+    cursor: str | None = None,
+    **filters,
+) -> dict:
+    """Members matching every given filter (see `_directory`), for community managers, in id
+    order."""
+    _require_staff(actor)
+    query = select(Member).options(selectinload(Member.skills), selectinload(Member.stats))
+    query = _directory(query, **filters)
     return paginate(query, {"limit": limit, "cursor": cursor}, order=[Member.id])
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "display_name",
+    "email",
+    "phone",
+    "kind",
+    "status",
+    "country",
+    "postcode",
+    "city",
+    "level_rank",
+    "skills",
+    "jobs_completed",
+    "rating_count",
+    "rating_sum",
+    "joined_at",
+)
+
+
+def export_members(*, actor: Principal, **filters) -> Select:
+    """The members the directory's filters match, in id order, as plain columns
+    (EXPORT_COLUMNS; skills as slugs joined by commas) for a download read in batches."""
+    _require_staff(actor)
+    skills = (
+        select(func.aggregate_strings(Skill.slug, ","))
+        .join(MemberSkill, MemberSkill.skill_id == Skill.id)
+        .where(MemberSkill.member_id == Member.id)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Member.id,
+            Member.display_name,
+            User.email,
+            Member.phone,
+            Member.kind,
+            Member.status,
+            Member.country,
+            Member.postcode,
+            Member.city,
+            Member.level_rank,
+            skills,
+            MemberStats.jobs_completed,
+            MemberStats.rating_count,
+            MemberStats.rating_sum,
+            Member.created_at,
+        )
+        .join(User, User.id == Member.user_id)
+        .outerjoin(MemberStats, MemberStats.member_id == Member.id)
+    )
+    return _directory(query, **filters).order_by(Member.id)
 
 
 # --- performance counters, maintained by events --------------------------------------------

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
@@ -120,6 +120,25 @@ def plan_for(member_id: int, at: datetime) -> CommissionPlan:
     """The plan a member is on at `at`: their assignment, else the standard plan."""
     assignment = assignment_at(member_id, at)
     return assignment.plan if assignment is not None else standard_plan()
+
+
+def on_plan(code: str, at: datetime | None = None) -> ColumnElement[bool]:
+    """SQL: the member (a query over Member) is on plan `code` at `at` (now). Assignments never
+    overlap, so: an assignment to it covers `at`; for the standard plan, no assignment to
+    another plan does (members without one are on it). Both are one pass over the current
+    assignments (a hashed subquery), not a lookup per member."""
+    at = at or utcnow()
+    current = (
+        select(MemberPlan.member_id)
+        .join(CommissionPlan, CommissionPlan.id == MemberPlan.plan_id)
+        .where(
+            MemberPlan.effective_from <= at,
+            or_(MemberPlan.effective_to.is_(None), MemberPlan.effective_to > at),
+        )
+    )
+    if code == STANDARD_CODE:
+        return Member.id.not_in(current.where(CommissionPlan.code != code))
+    return Member.id.in_(current.where(CommissionPlan.code == code))
 
 
 def perk_for(member_id: int, at: datetime) -> MemberCommissionPerk | None:

@@ -13,6 +13,7 @@ entries.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 import marshmallow as ma
@@ -146,12 +147,14 @@ def list_entries(
     actor: Principal,
     actor_id: int | None = None,
     endpoint: str | None = None,
+    endpoints: Sequence[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int | None = None,
     cursor: str | None = None,
 ) -> dict:
-    """A page of the audit log, newest first, filtered by actor, endpoint and time [from, to)."""
+    """A page of the audit log, newest first, filtered by actor, endpoint (or any of
+    `endpoints`) and time [from, to)."""
     if since is not None and until is not None and until <= since:
         raise field_error("to", _("must be after from"))
     query = select(AuditEntry)
@@ -159,6 +162,8 @@ def list_entries(
         query = query.where(AuditEntry.actor_user_id == actor_id)
     if endpoint is not None:
         query = query.where(AuditEntry.endpoint == endpoint)
+    if endpoints is not None:
+        query = query.where(AuditEntry.endpoint.in_(endpoints))
     if since is not None:
         query = query.where(AuditEntry.created_at >= since)
     if until is not None:

@@ -163,6 +163,7 @@ def _entry(declared: Declared, stored: dict[str, Any]) -> dict:
         "key": declared.variable,
         "value": _plain(getattr(group_now, declared.field)),
         "configured": _plain(configured(declared.group).get(declared.field)),
+        "default": declared.shown_default,
         "source": "admin" if row is not None else registry().sources.get(declared.variable),
         "description": declared.info.description or "",
         "form": declared.form,

@@ -21,6 +21,8 @@ from crowd.core.openapi import CrowdBlueprint
 from crowd.core.settings import Declared
 
 SOURCES = ("default", "environment", "admin")
+# The audit log's endpoint of an admin's change through the API (the console has its own).
+CHANGE_ENDPOINT = "settings.change_settings"
 
 
 class SettingSchema(ma.Schema):
@@ -96,6 +98,23 @@ def _value_field(declared: Declared) -> ma.fields.Field:
 
 
 _blueprint: CrowdBlueprint | None = None
+_change_schema: type[ma.Schema] | None = None
+
+
+def change_schema(adjustable: dict[str, Declared]) -> type[ma.Schema]:
+    """The PATCH body's schema: each adjustable setting's value in its declared type, or null
+    (the console's settings form is loaded with it too)."""
+    global _change_schema
+    if _change_schema is None:
+        _change_schema = ma.Schema.from_dict(
+            {variable: _value_field(declared) for variable, declared in adjustable.items()},
+            name="SettingsChangeSchema",
+        )
+        _change_schema.__doc__ = (
+            "Settings to change, by variable name; null puts a setting back to its configured "
+            "value."
+        )
+    return _change_schema
 
 
 def blueprint(adjustable: dict[str, Declared]) -> CrowdBlueprint:
@@ -108,13 +127,7 @@ def blueprint(adjustable: dict[str, Declared]) -> CrowdBlueprint:
 
 
 def _build(adjustable: dict[str, Declared]) -> CrowdBlueprint:
-    patch_schema = ma.Schema.from_dict(
-        {variable: _value_field(declared) for variable, declared in adjustable.items()},
-        name="SettingsChangeSchema",
-    )
-    patch_schema.__doc__ = (
-        "Settings to change, by variable name; null puts a setting back to its configured value."
-    )
+    patch_schema = change_schema(adjustable)
     blp = CrowdBlueprint(
         "settings",
         __name__,

@@ -79,6 +79,17 @@ class PayoutQueryArgsSchema(PageArgsSchema):
     status = ma.fields.String(validate=validate.OneOf(PAYOUT_STATUSES))
 
 
+class PayoutListArgsSchema(PageArgsSchema):
+    """?status=&run_id=&member_id=&from=&to=: payouts across runs (from and to are UTC days,
+    both included)."""
+
+    status = ma.fields.String(validate=validate.OneOf(PAYOUT_STATUSES))
+    run_id = ma.fields.Integer(validate=_ID)
+    member_id = ma.fields.Integer(validate=_ID)
+    since = ma.fields.Date(data_key="from")
+    until = ma.fields.Date(data_key="to")
+
+
 class PayoutRunSchema(ma.Schema):
     """A payout run: requested → sending → completed (no payout of it pending any more)."""
 
