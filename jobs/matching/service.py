@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy import select
 
 from crowd.core.auth import Principal
@@ -9,9 +11,13 @@ from crowd.core.errors import Forbidden, NotFound
 from crowd.core.i18n import _
 from crowd.extensions import db
 from jobs.matching.eligibility import REQUIREMENT_SUMMARIES, problems_for
+from jobs.matching.facts import KM_PER_DEGREE, MAX_RADIUS_KM, JobFacts, haversine_km
 from jobs.matching.ranking import WEIGHTS, rank
 from jobs.models import Job, Offer
-from members.models import Member
+from members.models import Member, MemberSkill, Skill
+
+# The near misses: at most this many members of the region with the job's skills are checked.
+NEAR_MISS_SCAN = 3
 
 
 def _staff_job(actor: Principal, job_id: int) -> Job:
@@ -82,3 +88,54 @@ def explain_eligibility(*, actor: Principal, job_id: int, member_id: int) -> dic
         # Dispatch never offers a job twice to one member, eligible or not.
         "offer_status": offer_status,
     }
+
+
+def list_ineligible(*, actor: Principal, job_id: int, limit: int) -> dict:
+    """Members who nearly fit the job but may not take it, each with every requirement failed.
+
+    Bounded: only members holding one of the job's skills (any skill of its category when it
+    names none), verified or not, in the job's country and within the widest service radius,
+    nearest first; at most `limit` × NEAR_MISS_SCAN of them are checked, with the same
+    explanation as `explain_eligibility`, and the first `limit` who fail are listed.
+    """
+    job = _staff_job(actor, job_id)
+    facts = JobFacts.of(job)
+    reach = MAX_RADIUS_KM / KM_PER_DEGREE
+    lon_scale = max(math.cos(math.radians(facts.lat)), 0.01)
+    skill = (
+        MemberSkill.skill_id.in_(facts.skill_ids)
+        if facts.skill_ids
+        else MemberSkill.skill_id.in_(select(Skill.id).where(Skill.category_id == job.category_id))
+    )
+    nearest = (Member.lat - facts.lat) * (Member.lat - facts.lat) + (Member.lon - facts.lon) * (
+        Member.lon - facts.lon
+    ) * lon_scale * lon_scale
+    rows = db.session.execute(
+        select(Member.id, Member.display_name, Member.lat, Member.lon)
+        .where(
+            Member.country == job.country,
+            Member.lat.between(facts.lat - reach, facts.lat + reach),
+            Member.lon.between(facts.lon - reach / lon_scale, facts.lon + reach / lon_scale),
+            Member.id.in_(select(MemberSkill.member_id).where(skill)),
+        )
+        .order_by(nearest, Member.id)
+        .limit(limit * NEAR_MISS_SCAN)
+    ).all()
+    offers = _offer_statuses(job.id)
+    items = []
+    for row in rows:
+        problems = problems_for(job, row.id)
+        if not problems:
+            continue
+        items.append(
+            {
+                "member_id": row.id,
+                "display_name": row.display_name,
+                "distance_km": round(haversine_km(facts.lat, facts.lon, row.lat, row.lon), 1),
+                "problems": problems,
+                "offer_status": offers.get(row.id),
+            }
+        )
+        if len(items) == limit:
+            break
+    return {"job_id": job.id, "checked": len(rows), "items": items}
