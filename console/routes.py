@@ -10,7 +10,7 @@ from flask import current_app, redirect, request, url_for
 from accounts import service as accounts
 from accounts import throttle
 from accounts.errors import SignInFailed
-from console import sessions, tickets, twofactor, work
+from console import dispatch, sessions, tickets, twofactor, work
 from console.errors import StaffOnly, WrongCode
 from console.people import blp as people_blp
 from console.web import (
@@ -259,4 +259,4 @@ def not_found(unknown):
     raise NotFound(_("No such page in the console."))
 
 
-web_blueprints = (blp, people_blp, tickets.blp)
+web_blueprints = (blp, people_blp, tickets.blp, dispatch.blp)
