@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
+from bench.console_seed_dispatch import dispatch_steps  # noqa: E402
 from bench.pgdb import drop_database, percentile, plain_url, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_console"
@@ -231,7 +232,7 @@ SELECT t.id, CASE WHEN n %% 2 = 0 THEN t.opened_by_id ELSE %(cm)s END,
 
 
 def seed(url: str, members: int, customers: int, jobs: int, category_id: int, cms: tuple) -> None:
-    steps = seed_steps(members, customers, jobs, category_id)
+    steps = seed_steps(members, customers, jobs, category_id) + dispatch_steps(members, category_id)
     t0 = time.perf_counter()
     with psycopg.connect(plain_url(url), autocommit=True) as conn:
         for n, (label, sql, params) in enumerate(steps, 1):
@@ -427,6 +428,25 @@ def run(url: str, args, started: float) -> int:
         ("customer", f"/console/people/customers/{busy_customer}", [
             f"{api}/customers/{busy_customer}",
             f"{api}/staff/jobs?customer_id={busy_customer}&limit=20",
+        ]),
+    ]  # fmt: skip
+    # Dispatch (console/dispatch.py): the board, filtered, and an escalated job's page.
+    with app.app_context():
+        escalated = db.session.execute(text(
+            "SELECT id FROM jobs WHERE escalated_at IS NOT NULL AND status = 'open' "
+            "ORDER BY id DESC LIMIT 1"
+        )).scalar()  # fmt: skip
+        db.session.remove()
+    board_filter = "escalated=yes&region=DE-10&min_waves=1"
+    pages += [
+        ("dispatch board", "/console/dispatch/", [f"{api}/staff/dispatch-board?limit=25"]),
+        ("board, filtered", f"/console/dispatch/?{board_filter}",
+         [f"{api}/staff/dispatch-board?{board_filter}&limit=25"]),
+        ("dispatch job", f"/console/dispatch/jobs/{escalated}", [
+            f"{api}/staff/jobs/{escalated}",
+            f"{api}/jobs/{escalated}/events?limit=100",
+            f"{api}/jobs/{escalated}/candidates?limit=20",
+            f"{api}/jobs/{escalated}/candidates/ineligible?limit=10",
         ]),
     ]  # fmt: skip
     headers = {"Authorization": f"Bearer {token}"}

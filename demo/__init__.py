@@ -22,6 +22,7 @@ from crowd.core.db import commit, utcnow
 from crowd.extensions import db
 from demo.community import seed_topic_groups
 from demo.customers import complete_named_customer, write_customers, write_preferences
+from demo.dispatch_console import escalate_waiting_jobs
 from demo.helpcentre import seed_help_centre
 from demo.history import seed_history
 from demo.members import complete_named_member, write_members
@@ -148,6 +149,7 @@ def seed(
     name_accounts_from_history()
     if history:
         echo(open_current_work(CM_EMAILS[0], MEMBER_EMAIL))
+        echo(escalate_waiting_jobs())
     # The admin comes last: it marks the demo data as complete (see the check above).
     accounts.create_staff(
         actor_id=None,

@@ -10,7 +10,7 @@ from crowd.core.auth import Principal
 from crowd.core.errors import Forbidden, NotFound
 from crowd.core.i18n import _
 from crowd.extensions import db
-from jobs.matching.eligibility import REQUIREMENT_SUMMARIES, problems_for
+from jobs.matching.eligibility import REQUIREMENT_SUMMARIES, problems_for, problems_for_members
 from jobs.matching.facts import KM_PER_DEGREE, MAX_RADIUS_KM, JobFacts, haversine_km
 from jobs.matching.ranking import WEIGHTS, rank
 from jobs.models import Job, Offer
@@ -122,9 +122,10 @@ def list_ineligible(*, actor: Principal, job_id: int, limit: int) -> dict:
         .limit(limit * NEAR_MISS_SCAN)
     ).all()
     offers = _offer_statuses(job.id)
+    explained = problems_for_members(job, [row.id for row in rows])
     items = []
     for row in rows:
-        problems = problems_for(job, row.id)
+        problems = explained.get(row.id)
         if not problems:
             continue
         items.append(

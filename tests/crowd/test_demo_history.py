@@ -84,6 +84,15 @@ def test_history_is_consistent_and_feeds_the_dashboards(db_session, client, admi
     assert (cm1, True, "quality_complaint") in waiting
     assert (None, False, "payment") in waiting
     assert any(line.startswith("open work: ") for line in said)
+    # The dispatch board has escalated jobs, with members left to offer them to.
+    escalated = db_session.scalars(
+        select(Job.id).where(Job.escalated_at.is_not(None), Job.status.in_(("open", "offered")))
+    ).all()
+    assert len(escalated) >= 2, said
+    assert any(
+        client.get(f"/api/v1/jobs/{job_id}/candidates", headers=admin.headers).get_json()["items"]
+        for job_id in escalated
+    )
     assert _count(db_session, Payout, Payout.status == "paid") > 5
     assert _count(db_session, LevelChange) > 0
     # Every posting balances: the ledger as a whole sums to zero.
