@@ -70,8 +70,8 @@ def jobs(app, client, customer):
     escalated = escalated_job(app, client, customer)
     berliner = active_member()
     munich = active_member(lat=MUNICH["lat"], lon=MUNICH["lon"])
-    # Brandenburg an der Havel, 60 km from the Berlin job, travels 10 km: a near miss.
-    near = active_member(lat=52.40, lon=12.55, radius_km=10)
+    # Brandenburg an der Havel, 60 km from the Berlin job, travels 30 km: a near miss.
+    near = active_member(lat=52.40, lon=12.55, radius_km=30)
     response = post_job_via_api(client, customer, title="Fix the soundbar", address=MUNICH)
     assert response.status_code == 201, response.get_json()
     drain_background(app)

@@ -131,7 +131,7 @@ def test_near_misses_list_members_with_the_skill_who_may_not_take_the_job(
     paused = active_member()
     db.session.get(Member, paused.profile_id).status = "paused"
     db.session.commit()
-    far = active_member(lat=52.40, lon=12.55, radius_km=10)  # Brandenburg an der Havel
+    far = active_member(lat=52.40, lon=12.55, radius_km=30)  # Brandenburg an der Havel
     active_member(skills=("router_config",))  # another skill: not a near miss
 
     response = client.get(f"/api/v1/jobs/{job_id}/candidates/ineligible", headers=cm.headers)
