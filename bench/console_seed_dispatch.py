@@ -2,7 +2,9 @@
 bench/console_pages.py's own seeding): a window for every job waiting for a member, the job
 events of posting and of the first wave, three pending offers for each offered job, and a
 third of the members holding the category's first skill (verified) with a week of
-availability, so a Berlin job has a few hundred members in reach to rank and explain."""
+availability. The waiting jobs move to 52.0 N 13.0 E, where the seeded members' grid has
+members in reach (around Berlin's centre it has none), so a job's page ranks and explains
+real candidates."""
 
 from __future__ import annotations
 
@@ -14,6 +16,11 @@ def dispatch_steps(members: int, category_id: int) -> list[tuple]:
     p = {"m": members, "cat": category_id}
     skill = "(SELECT min(id) FROM skills WHERE category_id = %(cat)s)"
     return [
+        (
+            "waiting jobs' place",
+            f"UPDATE jobs j SET lat = 52.0, lon = 13.0 WHERE {WAITING}",
+            p,
+        ),
         (
             "job windows",
             f"""
@@ -27,7 +34,8 @@ SELECT j.id, now() + (1 + j.id %% 10) * interval '1 day',
             "job events",
             f"""
 INSERT INTO job_events (job_id, action, from_status, to_status, actor, detail, created_at)
-SELECT j.id, 'post', NULL, 'open', 'customer', '{{}}'::json, j.created_at FROM jobs j WHERE {WAITING}
+SELECT j.id, 'post', NULL, 'open', 'customer', '{{}}'::json, j.created_at
+  FROM jobs j WHERE {WAITING}
 UNION ALL
 SELECT j.id, 'dispatch', 'open', 'offered', 'system', '{{"wave": 1}}'::json,
        j.created_at + (1 + j.id %% 9) * interval '1 minute'

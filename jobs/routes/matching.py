@@ -24,8 +24,9 @@ def list_candidates(args, job_id):
 @blp.response(200, schemas.IneligibleListSchema)
 @blp.errors(404)
 def list_ineligible(args, job_id):
-    """Near misses: members of the job's region holding its skills who may not take it, nearest
-    first, each with every requirement they fail (as /candidates/{member_id}/eligibility)."""
+    """Near misses: members of the job's country holding its skills, whose service area comes
+    within 50 km of it, who may not take it — nearest first, each with every requirement they
+    fail (as /candidates/{member_id}/eligibility)."""
     return service.list_ineligible(actor=current_principal(), job_id=job_id, **args)
 
 
