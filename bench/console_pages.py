@@ -39,6 +39,7 @@ import psycopg  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
 from bench.console_seed_comms import comms_pages, seed_comms  # noqa: E402
+from bench.console_seed_dispatch import dispatch_steps  # noqa: E402
 from bench.console_seed_exports import seed_payouts  # noqa: E402
 from bench.console_seed_insight import insight_steps  # noqa: E402
 from bench.console_seed_onboarding import seed_onboarding  # noqa: E402
@@ -237,7 +238,11 @@ SELECT t.id, CASE WHEN n %% 2 = 0 THEN t.opened_by_id ELSE %(cm)s END,
 
 
 def seed(url: str, members: int, customers: int, jobs: int, category_id: int, cms: tuple) -> None:
-    steps = seed_steps(members, customers, jobs, category_id) + insight_steps(members)
+    steps = (
+        seed_steps(members, customers, jobs, category_id)
+        + insight_steps(members)
+        + dispatch_steps(members, category_id)
+    )
     t0 = time.perf_counter()
     with psycopg.connect(plain_url(url), autocommit=True) as conn:
         for n, (label, sql, params) in enumerate(steps, 1):
@@ -504,6 +509,25 @@ def run(url: str, args, started: float) -> int:
                    for url in sources.values()]))  # fmt: skip
     for name, (source, _build) in CHARTS.items():
         pages.append((f"chart {name}", f"/console/insight/charts/{name}.svg", [sources[source]]))
+    # Dispatch (console/dispatch.py): the board, filtered, and an escalated job's page.
+    with app.app_context():
+        escalated = db.session.execute(text(
+            "SELECT id FROM jobs WHERE escalated_at IS NOT NULL AND status = 'open' "
+            "ORDER BY id DESC LIMIT 1"
+        )).scalar()  # fmt: skip
+        db.session.remove()
+    board_filter = "escalated=yes&region=DE-10&min_waves=1"
+    pages += [
+        ("dispatch board", "/console/dispatch/", [f"{api}/staff/dispatch-board?limit=25"]),
+        ("board, filtered", f"/console/dispatch/?{board_filter}",
+         [f"{api}/staff/dispatch-board?{board_filter}&limit=25"]),
+        ("dispatch job", f"/console/dispatch/jobs/{escalated}", [
+            f"{api}/staff/jobs/{escalated}",
+            f"{api}/jobs/{escalated}/events?limit=100",
+            f"{api}/jobs/{escalated}/candidates?limit=20",
+            f"{api}/jobs/{escalated}/candidates/ineligible?limit=10",
+        ]),
+    ]  # fmt: skip
     cm_headers = {"Authorization": f"Bearer {token}"}
     admin_headers = {"Authorization": f"Bearer {admin_token}"}
     client = console_client(app, "cm1@bench.test", totp)

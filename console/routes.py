@@ -12,6 +12,7 @@ from accounts import throttle
 from accounts.errors import SignInFailed
 from console import (
     comms,
+    dispatch,
     insight,
     onboarding,
     payouts,
@@ -274,6 +275,7 @@ web_blueprints = (
     blp,
     people_blp,
     tickets.blp,
+    dispatch.blp,
     onboarding.blp,
     programmes.blp,
     comms.blp,

@@ -23,6 +23,7 @@ from crowd.extensions import db
 from demo.comms_console import seed_reported_posts
 from demo.community import seed_topic_groups
 from demo.customers import complete_named_customer, write_customers, write_preferences
+from demo.dispatch_console import escalate_waiting_jobs
 from demo.helpcentre import seed_help_centre
 from demo.history import seed_history
 from demo.insight_console import rate_closed_tickets
@@ -150,6 +151,7 @@ def seed(
     name_accounts_from_history()
     if history:
         echo(open_current_work(CM_EMAILS[0], MEMBER_EMAIL))
+        echo(escalate_waiting_jobs())
         echo(rate_closed_tickets(seed))
     echo(seed_reported_posts())  # the console's moderation queue
     # The admin comes last: it marks the demo data as complete (see the check above).

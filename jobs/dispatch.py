@@ -212,8 +212,8 @@ def _dispatch(job: Job, *, actor: str, actor_user_id: int | None) -> WaveOutcome
     ):
         hold = timedelta(minutes=rules.preferred_hold_minutes)
         member = db.session.get(Member, preferred)
-        candidate = _Pick(member_id=preferred, user_id=member.user_id, score=0.0)
-        return _send_offers(
+        candidate = Pick(member_id=preferred, user_id=member.user_id, score=0.0)
+        return send_offer_wave(
             job, [candidate], ttl=hold, exclusive=True, actor=actor, actor_user_id=actor_user_id
         )
     if actor == "system" and _general_waves_in_round(job.id) >= rules.max_waves:
@@ -223,8 +223,8 @@ def _dispatch(job: Job, *, actor: str, actor_user_id: int | None) -> WaveOutcome
         if actor == "staff":
             return WaveOutcome(job, "skipped", reason="no candidates")
         return _escalate(job, "No eligible member is left to offer this job to.")
-    picks = [_Pick(c.member_id, c.user_id, c.score) for c in candidates]
-    return _send_offers(
+    picks = [Pick(c.member_id, c.user_id, c.score) for c in candidates]
+    return send_offer_wave(
         job,
         picks,
         ttl=offer_ttl(job, utcnow()),
@@ -235,22 +235,26 @@ def _dispatch(job: Job, *, actor: str, actor_user_id: int | None) -> WaveOutcome
 
 
 @dataclass(frozen=True)
-class _Pick:
+class Pick:
+    """A member a wave offers the job to, with their ranking score."""
+
     member_id: int
     user_id: int
     score: float
 
 
-def _send_offers(
+def send_offer_wave(
     job: Job,
-    picks: list[_Pick],
+    picks: list[Pick],
     *,
     ttl: timedelta,
     exclusive: bool,
     actor: str,
     actor_user_id: int | None,
+    action: str = "dispatch",
 ) -> WaveOutcome:
-    """Create one wave's offers together with the job's move to offered, in one transaction."""
+    """Create one wave's offers together with the job's move to offered, in one transaction
+    (`action` "offer": staff's offer to one member they chose, jobs.targeted)."""
     now = utcnow()
     expires_at = now + ttl
     job.wave += 1
@@ -266,7 +270,7 @@ def _send_offers(
     )
     transition(
         job,
-        "dispatch",
+        action,
         actor=actor,
         actor_user_id=actor_user_id,
         wave=job.wave,

@@ -134,6 +134,13 @@ class DispatchHeld(Conflict):
     title, type_slug = _l("Dispatch held"), "dispatch-held"
 
 
+class AlreadyOffered(Conflict):
+    """The member was offered this job before (or backed out of it): never twice; `state` is
+    their offer's status."""
+
+    title, type_slug = _l("Already offered"), "already-offered"
+
+
 class NoCandidateLeft(Conflict):
     """No eligible member is left to offer the job to; assign one directly."""
 

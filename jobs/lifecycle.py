@@ -21,6 +21,9 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     ("open", "dispatch", "system"): "offered",
     ("open", "dispatch", "staff"): "offered",
     ("offered", "dispatch", "system"): "offered",
+    # staff offer the job to one member they chose (alongside any offers still out)
+    ("open", "offer", "staff"): "offered",
+    ("offered", "offer", "staff"): "offered",
     # no candidate left, or waves exhausted: back to open and escalated to staff
     ("offered", "escalate", "system"): "open",
     ("open", "escalate", "system"): "open",

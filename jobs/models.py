@@ -40,6 +40,8 @@ CURRENCIES = ("EUR", "CHF")
 
 # A job escalated to staff that still waits for someone (jobs.queries.UNASSIGNED).
 ESCALATED_WAITING = "escalated_at IS NOT NULL AND status IN ('open', 'offered')"
+# A job on the dispatch board: waiting for a member (jobs.board).
+ON_BOARD = "status IN ('open', 'offered') AND assigned_member_id IS NULL"
 
 
 class Job(IdMixin, TimestampMixin, Base):
@@ -75,6 +77,14 @@ class Job(IdMixin, TimestampMixin, Base):
             "id",
             postgresql_where=text(ESCALATED_WAITING),
             sqlite_where=text(ESCALATED_WAITING),
+        ),
+        # The dispatch board, the longest-waiting first: a page reads its rows and stops.
+        Index(
+            "ix_jobs_board_waiting",
+            "created_at",
+            "id",
+            postgresql_where=text(ON_BOARD),
+            sqlite_where=text(ON_BOARD),
         ),
     )
 

@@ -247,6 +247,7 @@ def add_requirement(rule: Requirement, *, after: str) -> None:
     _summarise()
     prefilter_query.cache_clear()
     _one_member_query.cache_clear()
+    _many_members_query.cache_clear()
     for rebuild in _ON_CHANGE:
         rebuild()
 
@@ -305,10 +306,8 @@ def prefilter_params(facts: JobFacts, exclude_member_ids: Iterable[int]) -> tupl
 # --- explaining one member -----------------------------------------------------------------
 
 
-@lru_cache(maxsize=128)
-def _one_member_query(shape: Shape):
-    """Every requirement as a column, for the member bound as `one_member`; built once per
-    shape (accepting an offer asks it on every call)."""
+def _requirement_columns(shape: Shape):
+    """Every requirement as a column of `members`, for the members the caller picks."""
     sql_job = SqlJob(shape)
     # The location predicate is a box; for one member the exact distance alone decides.
     checks = [
@@ -326,16 +325,23 @@ def _one_member_query(shape: Shape):
         Member.level_rank,
         sql_job.active_jobs.label("active_jobs"),
         *checks,
-    ).where(Member.id == bindparam("one_member", type_=BigInteger))
+    )
 
 
-def problems_for(job: Job, member_id: int) -> list[str]:
-    """Every requirement `member_id` fails for `job`, in words ([] = eligible)."""
-    facts = JobFacts.of(job)
-    query = _one_member_query(facts.shape)
-    row = db.session.execute(query, {**facts.params(), "one_member": member_id}).one_or_none()
-    if row is None:
-        return [f"There is no crowd member {member_id}."]
+@lru_cache(maxsize=128)
+def _one_member_query(shape: Shape):
+    """The requirements as columns for the member bound as `one_member`; built once per
+    shape (accepting an offer asks it on every call)."""
+    return _requirement_columns(shape).where(Member.id == bindparam("one_member", type_=BigInteger))
+
+
+@lru_cache(maxsize=128)
+def _many_members_query(shape: Shape):
+    """The requirements as columns for the members bound as `members` (a list)."""
+    return _requirement_columns(shape).where(Member.id.in_(bindparam("members", expanding=True)))
+
+
+def _problems(facts: JobFacts, row, calendar, now) -> list[str]:
     problems = [
         rule.reason(facts, row)
         for rule in REQUIREMENTS
@@ -345,8 +351,32 @@ def problems_for(job: Job, member_id: int) -> list[str]:
             and distance_in_reach(facts, row.lat, row.lon, row.service_radius_km) is None
         )
     ]
-    calendar = load_calendars(facts, [row.id])
-    unavailable = unavailable_reason(facts, calendar, row.id, row.country, now=utcnow())
+    unavailable = unavailable_reason(facts, calendar, row.id, row.country, now=now)
     if unavailable:
         problems.append(unavailable)
     return problems
+
+
+def problems_for(job: Job, member_id: int) -> list[str]:
+    """Every requirement `member_id` fails for `job`, in words ([] = eligible)."""
+    facts = JobFacts.of(job)
+    query = _one_member_query(facts.shape)
+    row = db.session.execute(query, {**facts.params(), "one_member": member_id}).one_or_none()
+    if row is None:
+        return [f"There is no crowd member {member_id}."]
+    return _problems(facts, row, load_calendars(facts, [row.id]), utcnow())
+
+
+def problems_for_members(job: Job, member_ids: Iterable[int]) -> dict[int, list[str]]:
+    """`problems_for` of several members at once (two queries, whatever their number);
+    members that do not exist are left out."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return {}
+    facts = JobFacts.of(job)
+    rows = db.session.execute(
+        _many_members_query(facts.shape), {**facts.params(), "members": ids}
+    ).all()
+    calendar = load_calendars(facts, [row.id for row in rows])
+    now = utcnow()
+    return {row.id: _problems(facts, row, calendar, now) for row in rows}

@@ -18,6 +18,18 @@ def list_candidates(args, job_id):
     return service.list_candidates(actor=current_principal(), job_id=job_id, **args)
 
 
+@blp.route("/jobs/<int:job_id>/candidates/ineligible", methods=["GET"])
+@blp.auth(*STAFF)
+@blp.arguments(schemas.IneligibleQueryArgsSchema, location="query")
+@blp.response(200, schemas.IneligibleListSchema)
+@blp.errors(404)
+def list_ineligible(args, job_id):
+    """Near misses: members of the job's country holding its skills, whose service area comes
+    within 50 km of it, who may not take it — nearest first, each with every requirement they
+    fail (as /candidates/{member_id}/eligibility)."""
+    return service.list_ineligible(actor=current_principal(), job_id=job_id, **args)
+
+
 @blp.route("/jobs/<int:job_id>/candidates/<int:member_id>/eligibility", methods=["GET"])
 @blp.auth(*STAFF)
 @blp.response(200, schemas.EligibilitySchema)

@@ -69,3 +69,29 @@ class EligibilitySchema(ma.Schema):
         allow_none=True,
         metadata={"description": "The member's offer for this job, if any (never offered twice)"},
     )
+
+
+class IneligibleQueryArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(
+        load_default=10,
+        validate=validate.Range(min=1, max=50),
+        metadata={"description": "How many near misses, nearest first (1–50)"},
+    )
+
+
+class IneligibleSchema(ma.Schema):
+    member_id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    distance_km = ma.fields.Float()
+    problems = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Each requirement the member fails"}
+    )
+    offer_status = ma.fields.String(allow_none=True)
+
+
+class IneligibleListSchema(ma.Schema):
+    job_id = ma.fields.Integer()
+    checked = ma.fields.Integer(
+        metadata={"description": "Members of the region with the job's skills that were checked"}
+    )
+    items = ma.fields.List(ma.fields.Nested(IneligibleSchema))

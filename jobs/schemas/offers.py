@@ -123,3 +123,9 @@ class DispatchStateSchema(ma.Schema):
         ma.fields.Nested(DispatchOfferSchema),
         metadata={"description": "The offers this action sent"},
     )
+
+
+class OfferToMemberSchema(ma.Schema):
+    """Offer the job to one member staff chose (eligible, never offered it before)."""
+
+    member_id = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1))

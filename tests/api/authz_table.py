@@ -327,7 +327,12 @@ def table() -> dict[str, Access]:
         "POST /api/v1/staff/jobs/{job_id}/assign": Access(
             path={"job_id": "open_job"}, body={"member_id": "@member"}
         ),
+        "POST /api/v1/staff/jobs/{job_id}/offers": Access(
+            path={"job_id": "open_job"}, body={"member_id": "@member"}
+        ),
+        "GET /api/v1/staff/dispatch-board": OPEN,
         "GET /api/v1/jobs/{job_id}/candidates": Access(path={"job_id": "open_job"}),
+        "GET /api/v1/jobs/{job_id}/candidates/ineligible": Access(path={"job_id": "open_job"}),
         "GET /api/v1/jobs/{job_id}/candidates/{member_id}/eligibility": Access(
             path={"job_id": "open_job"}
         ),
@@ -753,6 +758,9 @@ PROTECTED_ALLOWED = {
     },
     "POST /api/v1/staff/jobs/{job_id}/assign": {
         "member_id": Allowed("staff assign a member directly")
+    },
+    "POST /api/v1/staff/jobs/{job_id}/offers": {
+        "member_id": Allowed("staff offer the job to a member they chose; matching checks them")
     },
     "POST /api/v1/plans": {
         "percent_bp": Allowed("admins define commission plans"),

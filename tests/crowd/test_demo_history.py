@@ -14,6 +14,7 @@ from accounts.models import User
 from community.models import TopicPost
 from crowd.core.db import utcnow
 from customers.models import Customer
+from demo.dispatch_console import JOBS as DISPATCH_JOBS
 from demo.named_accounts import (
     APPLICANT_EMAIL,
     BUSINESS_EMAIL,
@@ -61,8 +62,9 @@ def test_history_is_consistent_and_feeds_the_dashboards(db_session, client, admi
 
     states = set(db_session.scalars(select(Job.status)))
     assert {"closed", "confirmed", "cancelled", "assigned"} <= states, states
+    # The history's jobs, and the ones the dispatch board's demo posts after it.
     jobs = _count(db_session, Job)
-    assert jobs > 50 and f"history: {jobs} jobs" in "\n".join(said)
+    assert jobs > 50 and f"history: {jobs - DISPATCH_JOBS} jobs" in "\n".join(said)
     # Backdated: the jobs spread over the last six months, not over the seconds of the run.
     oldest, newest = db_session.execute(
         select(func.min(Job.created_at), func.max(Job.created_at))
@@ -84,6 +86,15 @@ def test_history_is_consistent_and_feeds_the_dashboards(db_session, client, admi
     assert (cm1, True, "quality_complaint") in waiting
     assert (None, False, "payment") in waiting
     assert any(line.startswith("open work: ") for line in said)
+    # The dispatch board has escalated jobs, with members left to offer them to.
+    escalated = db_session.scalars(
+        select(Job.id).where(Job.escalated_at.is_not(None), Job.status.in_(("open", "offered")))
+    ).all()
+    assert len(escalated) >= 2, said
+    assert any(
+        client.get(f"/api/v1/jobs/{job_id}/candidates", headers=admin.headers).get_json()["items"]
+        for job_id in escalated
+    )
     assert _count(db_session, Payout, Payout.status == "paid") > 5
     assert _count(db_session, LevelChange) > 0
     # Every posting balances: the ledger as a whole sums to zero.

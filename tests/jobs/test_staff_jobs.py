@@ -121,7 +121,7 @@ def test_staff_job_detail_shows_customer_and_offers(client, cm, customer):
         ("Bo", "pending"),
     ]
     assert body["offers"]["items"][0]["decline_reason"] == "too far"
-    assert body["allowed_actions"] == ["assign", "cancel"]
+    assert body["allowed_actions"] == ["assign", "cancel", "offer"]
 
 
 def test_staff_unknown_job_is_404(client, cm):
