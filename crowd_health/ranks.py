@@ -31,23 +31,34 @@ def admissions(
     """
     admission = aliased(LevelChange)
     later = aliased(LevelChange)
+    # Each admission with its first later change to `rank` or higher: one grouped join (the
+    # later changes to that rank are few), not a probe per admission.
     reached = (
-        select(func.min(later.created_at))
-        .where(
-            later.member_id == admission.member_id,
-            later.to_rank >= rank,
-            later.created_at >= admission.created_at,
-            later.id != admission.id,
+        select(
+            admission.member_id.label("member_id"),
+            admission.created_at.label("admitted_at"),
+            func.min(later.created_at).label("reached_at"),
         )
-        .scalar_subquery()
+        .outerjoin(
+            later,
+            (later.member_id == admission.member_id)
+            & (later.to_rank >= rank)
+            & (later.created_at >= admission.created_at)
+            & (later.id != admission.id),
+        )
+        .where(
+            admission.cause == "approval",
+            admission.created_at >= since,
+            admission.created_at < until,
+            where(admission.member_id),
+        )
+        .group_by(admission.id, admission.member_id, admission.created_at)
+        .subquery()
     )
     return select(
-        admission.created_at, reached, *(column(admission.member_id) for column in extra)
-    ).where(
-        admission.cause == "approval",
-        admission.created_at >= since,
-        admission.created_at < until,
-        where(admission.member_id),
+        reached.c.admitted_at,
+        reached.c.reached_at,
+        *(column(reached.c.member_id) for column in extra),
     )
 
 

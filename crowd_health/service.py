@@ -44,7 +44,7 @@ from __future__ import annotations
 import statistics
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, case, exists, func, literal, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
@@ -125,19 +125,13 @@ def _count(condition: ColumnElement[bool]):
 
 def _active_members(scope: Scope, since, until, rules: HealthRules) -> dict:
     active = [Member.status == "active", *scope.member_conditions()]
-    worked = (
-        exists()
-        .where(
-            Job.assigned_member_id == Member.id,
-            _confirmed(),
-            Job.confirmed_at >= since,
-            Job.confirmed_at < until,
-        )
-        .correlate(Member)
+    total = db.session.scalar(select(func.count()).select_from(Member).where(*active))
+    # The members of the jobs confirmed in the period (a range of jobs), not a probe per member.
+    working = db.session.scalar(
+        select(func.count(func.distinct(Job.assigned_member_id)))
+        .join(Member, Member.id == Job.assigned_member_id)
+        .where(_confirmed(), Job.confirmed_at >= since, Job.confirmed_at < until, *active)
     )
-    total, working = db.session.execute(
-        select(func.count(), _count(worked)).select_from(Member).where(*active)
-    ).one()
     area = func.substr(Member.postcode, 1, 2)
     per_region = db.session.execute(
         select(Member.country, area, func.count())
@@ -147,8 +141,8 @@ def _active_members(scope: Scope, since, until, rules: HealthRules) -> dict:
     ).all()
     return {
         "total": total,
-        "working": int(working),
-        "working_rate": _rate(int(working), total),
+        "working": working,
+        "working_rate": _rate(working, total),
         "per_region": [{"country": c, "postcode_area": a, "members": n} for c, a, n in per_region],
         **_per_skill(scope, active, rules.top_skills),
     }
@@ -171,12 +165,10 @@ def _per_skill(scope: Scope, active, top: int) -> dict:
     listed = scope.skill_condition(MemberSkill.skill_id)
     if listed is not None:
         query = query.where(listed)
-    counts = query.subquery()
-    skills = db.session.scalar(select(func.count()).select_from(counts))
-    rows = db.session.execute(
-        select(counts).order_by(counts.c.members.desc(), counts.c.skill).limit(top)
-    ).mappings()
-    return {"per_skill": [dict(row) for row in rows], "skills": skills}
+    # Every skill's count in one pass (a catalogue's worth of rows); the top N read from it.
+    rows = db.session.execute(query).mappings().all()
+    ranked = sorted(rows, key=lambda row: (-row["members"], row["skill"]))
+    return {"per_skill": [dict(row) for row in ranked[:top]], "skills": len(rows)}
 
 
 # --- activation and retention ----------------------------------------------------------------
@@ -202,16 +194,20 @@ def _approvals(scope: Scope, since, until):
 
 def _activation(scope: Scope, since, until, now: datetime, rules: HealthRules) -> dict:
     approved, in_period = _approvals(scope, since, until)
-    first_job = (
-        select(func.min(Job.confirmed_at))
-        .where(
-            Job.assigned_member_id == approved.c.member_id,
-            _confirmed(),
-            Job.confirmed_at >= approved.c.approved_at,
+    # Each approval with its first confirmed job after it: one grouped join, not a probe each.
+    first_job = func.min(Job.confirmed_at)
+    query = (
+        select(approved.c.approved_at, first_job)
+        .outerjoin(
+            Job,
+            (Job.assigned_member_id == approved.c.member_id)
+            & _confirmed()
+            & (Job.confirmed_at >= approved.c.approved_at),
         )
-        .scalar_subquery()
+        .where(*in_period)
+        .group_by(approved.c.member_id, approved.c.approved_at)
     )
-    rows = db.session.execute(select(approved.c.approved_at, first_job).where(*in_period)).all()
+    rows = db.session.execute(query).all()
     window = timedelta(days=rules.activation_days)
     days = [(first - at).total_seconds() / 86400 for at, first in rows if first is not None]
     cohort = [(at, first) for at, first in rows if at <= now - window]
@@ -313,12 +309,14 @@ def _level_progression(scope: Scope, since, until) -> dict:
 
 def _disputes(scope: Scope, since, until) -> dict:
     jobs = scope.job_conditions()
-    disputed = exists().where(Ticket.job_id == Job.id, Ticket.dispute.is_(True)).correlate(Job)
-    completed, with_dispute = db.session.execute(
-        select(func.count(), _count(disputed))
-        .select_from(Job)
-        .where(Job.completed_at >= since, Job.completed_at < until, *jobs)
-    ).one()
+    completed_in_period = [Job.completed_at >= since, Job.completed_at < until, *jobs]
+    completed = db.session.scalar(select(func.count()).select_from(Job).where(*completed_in_period))
+    # From the (few) dispute tickets to their jobs, not a probe per completed job.
+    with_dispute = db.session.scalar(
+        select(func.count(func.distinct(Ticket.job_id)))
+        .join(Job, Job.id == Ticket.job_id)
+        .where(Ticket.dispute.is_(True), *completed_in_period)
+    )
     disputes = [Ticket.dispute.is_(True)]
     if jobs:
         disputes.append(Ticket.job_id.in_(select(Job.id).where(*jobs)))
@@ -351,8 +349,8 @@ def _disputes(scope: Scope, since, until) -> dict:
     hours = sorted((resolved - opened).total_seconds() / 3600 for opened, resolved in rows)
     return {
         "jobs_completed": completed,
-        "jobs_disputed": int(with_dispute),
-        "rate": _rate(int(with_dispute), completed),
+        "jobs_disputed": with_dispute,
+        "rate": _rate(with_dispute, completed),
         "opened": opened,
         "resolved": len(hours),
         "resolution_hours": {"p50": _quantile(hours, 50), "p90": _quantile(hours, 90)},

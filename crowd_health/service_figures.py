@@ -118,12 +118,12 @@ def _count(condition: ColumnElement[bool]):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _quantiles(values, percents: tuple[int, ...], scale: float) -> dict:
-    """Inclusive quantiles of the one-column subquery `values`, read in SQL: the count, then
-    only the (at most two) sorted values each quantile lies between."""
+def _quantiles(values, percents: tuple[int, ...], scale: float) -> tuple[int, dict]:
+    """(count, inclusive quantiles) of the one-column subquery `values`, read in SQL: the
+    count, then only the (at most two) sorted values each quantile lies between."""
     count = db.session.scalar(select(func.count()).select_from(values))
     if not count:
-        return {f"p{p}": None for p in percents}
+        return 0, {f"p{p}": None for p in percents}
     column = values.c.value
     ranked = select(column, func.row_number().over(order_by=column).label("position")).subquery()
     spots = {p: (count - 1) * p / 100 for p in percents}
@@ -141,26 +141,22 @@ def _quantiles(values, percents: tuple[int, ...], scale: float) -> dict:
         high = min(low + 1, count - 1)
         value = found[low] + (found[high] - found[low]) * (spot - low)
         result[f"p{percent}"] = round(value / scale, 2)
-    return result
+    return count, result
 
 
 # --- jobs ----------------------------------------------------------------------------------
 
 
 def _first_offer(posted: list) -> dict:
-    first = (
-        select(Offer.job_id, func.min(Offer.sent_at).label("sent_at"))
-        .group_by(Offer.job_id)
-        .subquery()
-    )
+    # The jobs posted in the period (a range of jobs) with their first offer: grouped per job.
     values = (
-        select(seconds_between(Job.created_at, first.c.sent_at).label("value"))
-        .join(first, first.c.job_id == Job.id)
+        select(seconds_between(Job.created_at, func.min(Offer.sent_at)).label("value"))
+        .join(Offer, Offer.job_id == Job.id)
         .where(*posted)
+        .group_by(Job.id, Job.created_at)
         .subquery()
     )
-    figures = _quantiles(values, (50, 90), scale=60)
-    jobs = db.session.scalar(select(func.count()).select_from(values))
+    jobs, figures = _quantiles(values, (50, 90), scale=60)
     return {"jobs": jobs, "minutes": figures}
 
 

@@ -84,18 +84,13 @@ def _graduation(since, until, country) -> dict:
 
 
 def _time_to_rank_2(since, until, country) -> dict:
+    # Members ever mentored, as a set the query hashes once (not a probe per admission).
+    mentees = select(Mentorship.mentee_id).where(
+        or_(Mentorship.accepted_at.is_not(None), Mentorship.status.in_(("active", "graduated")))
+    )
+
     def mentored(member_id):
-        return (
-            select(Mentorship.id)
-            .where(
-                Mentorship.mentee_id == member_id,
-                or_(
-                    Mentorship.accepted_at.is_not(None),
-                    Mentorship.status.in_(("active", "graduated")),
-                ),
-            )
-            .exists()
-        )
+        return member_id.in_(mentees)
 
     query = admissions(
         since,
