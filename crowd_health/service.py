@@ -15,6 +15,13 @@ a rate or median with nothing to measure is null.
   `per_skill` lists the `top_skills` skills (of the filtered skill or category, if any) with
   the most of them, `skills` counts the skills that have any. `working`: those with at least
   one job confirmed in the period (any job of theirs); `working_rate` = working / total.
+- active_over_time: the members active at the end of each week of the period (each month for
+  periods longer than WEEKLY_DAYS days; the first and last bucket may be shorter), per region
+  and per skill: "active" as above, read from the status history (the last change before the
+  bucket's end; a member without one is not counted), for the members the filters select by
+  their profile now. `periods`: each bucket's first and last day. `per_region`: per country;
+  with a country filter, per postcode area within it. `per_skill`: the skills of
+  `active_members.per_skill`, in that order. `members`: one count per period.
 - activation: members approved in the period. `activated`: those with a confirmed job after
   their approval (by now); `rate` = activated / approved; `median_days` from approval to the
   first confirmed job. `in_window`: of the members approved at least `activation_days` ago
@@ -42,7 +49,7 @@ a rate or median with nothing to measure is null.
 from __future__ import annotations
 
 import statistics
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, case, func, literal, select
 
@@ -68,6 +75,8 @@ from onboarding.models import Application, Level, LevelChange, LevelRuleset
 from support.models import Ticket, TicketEvent
 
 SETTLED = ("resolved", "closed")
+# Periods up to this many days are shown per week, longer ones per month.
+WEEKLY_DAYS = 183
 
 
 def crowd_health(
@@ -96,11 +105,15 @@ def crowd_health(
         category_id=category_id,
     )
     now = utcnow()
+    active = _active_members(scope, since, until, rules)
     return {
         "from": start,
         "to": end,
         "filters": scope.as_dict(),
-        "active_members": _active_members(scope, since, until, rules),
+        "active_members": active,
+        "active_over_time": _active_over_time(
+            scope, start, end, {s["skill_id"]: s["skill"] for s in active["per_skill"]}
+        ),
         "activation": _activation(scope, since, until, now, rules),
         "retention": _retention(scope, since, until, now, rules),
         "level_progression": _level_progression(scope, since, until),
@@ -169,6 +182,99 @@ def _per_skill(scope: Scope, active, top: int) -> dict:
     rows = db.session.execute(query).mappings().all()
     ranked = sorted(rows, key=lambda row: (-row["members"], row["skill"]))
     return {"per_skill": [dict(row) for row in ranked[:top]], "skills": len(rows)}
+
+
+# --- active members over time -------------------------------------------------------------
+
+
+def periods(start: date, end: date) -> tuple[str, list[tuple[date, date]]]:
+    """("week" or "month", the buckets' [first, last] days) covering [start, end]."""
+    weekly = (end - start).days + 1 <= WEEKLY_DAYS
+    buckets = []
+    first = start
+    while first <= end:
+        if weekly:
+            after = first + timedelta(days=7)
+        else:
+            after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        last = min(after - timedelta(days=1), end)
+        buckets.append((first, last))
+        first = last + timedelta(days=1)
+    return ("week" if weekly else "month"), buckets
+
+
+def _active_over_time(scope: Scope, start: date, end: date, slugs: dict[int, str]) -> dict:
+    """`slugs`: the skills to follow, by id (in the order of the lines)."""
+    skill_ids = list(slugs)
+    bucket, spans = periods(start, end)
+    ends = [datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC) for _, last in spans]
+    change = MemberStatusChange
+    # Each status change as +1 (becomes active), -1 (stops being active) or 0, against the
+    # member's previous change; a bucket's count is the sum of the changes before its end.
+    is_active = case((change.to_status == "active", 1), else_=0)
+    before = func.lag(is_active).over(
+        partition_by=change.member_id, order_by=(change.created_at, change.id)
+    )
+    moves = (
+        select(
+            change.member_id.label("member_id"),
+            change.created_at.label("at"),
+            (is_active - func.coalesce(before, 0)).label("delta"),
+        )
+        .where(change.created_at < ends[-1])
+        .subquery()
+    )
+    # The bucket a change counts from: the first whose end is after it (earlier ones: 0).
+    index = case(*((moves.c.at < at, n) for n, at in enumerate(ends))).label("bucket")
+    counted = [moves.c.delta != 0, *scope.member_conditions()]
+
+    def series(*keys, join_skill=False) -> dict[tuple, list[int]]:
+        query = select(index, *keys, func.sum(moves.c.delta)).join(
+            Member, Member.id == moves.c.member_id
+        )
+        if join_skill:
+            query = query.join(MemberSkill, MemberSkill.member_id == Member.id).where(
+                MemberSkill.skill_id.in_(skill_ids)
+            )
+        rows = db.session.execute(query.where(*counted).group_by(index, *keys)).all()
+        found: dict[tuple, list[int]] = {}
+        for n, *key, delta in rows:
+            found.setdefault(tuple(key), [0] * len(spans))[n] += int(delta)
+        for counts in found.values():
+            for n in range(1, len(counts)):
+                counts[n] += counts[n - 1]
+        # A region whose members were never active in the period has no line.
+        return {key: counts for key, counts in found.items() if any(counts)}
+
+    if scope.country is None:
+        regions = series(Member.country)
+        per_region = [
+            {"country": country, "postcode_area": None, "members": counts}
+            for (country,), counts in sorted(regions.items(), key=lambda item: item[0][0] or "")
+        ]
+    else:
+        area = func.substr(Member.postcode, 1, 2)
+        regions = series(Member.country, area)
+        per_region = [
+            {"country": country, "postcode_area": code, "members": counts}
+            for (country, code), counts in sorted(
+                regions.items(), key=lambda item: (item[0][0] or "", item[0][1] or "")
+            )
+        ]
+    skills = series(MemberSkill.skill_id, join_skill=True) if skill_ids else {}
+    return {
+        "bucket": bucket,
+        "periods": [{"first": first, "last": last} for first, last in spans],
+        "per_region": per_region,
+        "per_skill": [
+            {
+                "skill_id": skill,
+                "skill": slugs[skill],
+                "members": skills.get((skill,), [0] * len(spans)),
+            }
+            for skill in skill_ids
+        ],
+    }
 
 
 # --- activation and retention ----------------------------------------------------------------
