@@ -60,8 +60,9 @@ from crowd.core.i18n import _
 from crowd.core.periods import day_bounds, plus_days
 from crowd.extensions import db
 from crowd_health.config import HealthRules, health_rules
-from crowd_health.ranks import admissions, rank_time
+from crowd_health.ranks import admissions, rank_time, rank_times
 from crowd_health.scope import Scope
+from crowd_health.seconds import seconds_between
 from jobs.models import Job
 from members.models import (
     MEMBER_STATUSES,
@@ -313,21 +314,31 @@ def _activation(scope: Scope, since, until, now: datetime, rules: HealthRules) -
         .where(*in_period)
         .group_by(approved.c.member_id, approved.c.approved_at)
     )
-    rows = db.session.execute(query).all()
+    firsts = query.subquery()
+    approved_at, first = firsts.c.approved_at, firsts.c[1]
     window = timedelta(days=rules.activation_days)
-    days = [(first - at).total_seconds() / 86400 for at, first in rows if first is not None]
-    cohort = [(at, first) for at, first in rows if at <= now - window]
-    in_window = sum(1 for at, first in cohort if first is not None and first - at <= window)
+    old_enough = approved_at <= now - window
+    in_window = old_enough & first.is_not(None) & (first <= plus_days(approved_at, window.days))
+    days = seconds_between(approved_at, first) / 86400.0
+    counts = [func.count(), func.count(first), _count(old_enough), _count(in_window)]
+    # The median in the same pass where the database has it; else from the days themselves.
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        counts.append(func.percentile_cont(0.5).within_group(days))
+    total, activated, cohort, in_time, *median = db.session.execute(select(*counts)).one()
+    if not postgres:
+        values = [d for d in db.session.scalars(select(days).where(first.is_not(None)))]
+        median = [statistics.median(values) if values else None]
     return {
-        "approved": len(rows),
-        "activated": len(days),
-        "rate": _rate(len(days), len(rows)),
-        "median_days": round(statistics.median(days), 2) if days else None,
+        "approved": total,
+        "activated": activated,
+        "rate": _rate(activated, total),
+        "median_days": round(float(median[0]), 2) if median[0] is not None else None,
         "in_window": {
             "days": rules.activation_days,
-            "cohort": len(cohort),
-            "activated": in_window,
-            "rate": _rate(in_window, len(cohort)),
+            "cohort": int(cohort),
+            "activated": int(in_time),
+            "rate": _rate(int(in_time), int(cohort)),
         },
     }
 
@@ -396,7 +407,7 @@ def _level_progression(scope: Scope, since, until) -> dict:
     ).all()
     admitted = db.session.scalar(select(func.count()).where(*in_period, admission))
     changes = [{"rank": rank, "promotions": int(p), "demotions": int(d)} for rank, p, d in per_rank]
-    rows = db.session.execute(admissions(since, until, rank=2, where=scope.of_member)).all()
+    times = rank_times(admissions(since, until, rank=2, where=scope.of_member))
     return {
         "per_level": [
             {"rank": rank, "code": code, "name": name, "members": n}
@@ -406,7 +417,7 @@ def _level_progression(scope: Scope, since, until) -> dict:
         "promotions": sum(c["promotions"] for c in changes),
         "demotions": sum(c["demotions"] for c in changes),
         "admissions": admitted,
-        "time_to_rank_2": rank_time(rows),
+        "time_to_rank_2": times.get((), rank_time([])),
     }
 
 
