@@ -11,17 +11,22 @@ routes themselves are not cached.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
 from flask import current_app
+from redis.exceptions import RedisError
 
 from console.config import console_settings
 from crowd.core.background import redis_connection
+
+log = logging.getLogger(__name__)
 
 PREFIX = "crowd:insight:"
 # The in-process store keeps at most this many filter sets (the oldest go first).
@@ -72,7 +77,11 @@ def _redis():
 def _get(key: str) -> str | None:
     redis = _redis()
     if redis is not None:
-        value = redis.get(key)
+        try:
+            value = redis.get(key)
+        except RedisError:  # Redis away: the figures are computed, the page still shows
+            log.warning("insight cache: Redis unavailable, computing the figures")
+            return None
         return value.decode() if value is not None else None
     with _lock:
         entry = _local.get(key)
@@ -87,7 +96,8 @@ def _get(key: str) -> str | None:
 def _put(key: str, value: str, seconds: int) -> None:
     redis = _redis()
     if redis is not None:
-        redis.set(key, value, ex=seconds)
+        with contextlib.suppress(RedisError):
+            redis.set(key, value, ex=seconds)
         return
     with _lock:
         _local[key] = (clock() + seconds, value)

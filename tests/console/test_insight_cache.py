@@ -5,8 +5,10 @@ filters are computed on their own; 0 turns the cache off."""
 from __future__ import annotations
 
 import pytest
+from redis.exceptions import RedisError
 
 from console import insight, insight_cache
+from crowd.core.background import redis_connection
 from tests.console.helpers import make_staff, sign_in
 
 PAGE = "/console/insight/"
@@ -37,8 +39,8 @@ def calls(app, monkeypatch):
 
 def _forget_redis(app):
     with app.app_context():
-        redis = insight_cache._redis()
-        if redis is not None:
+        if app.config["CROWD_SETTINGS"].redis_url:
+            redis = redis_connection()
             for key in redis.scan_iter(insight_cache.PREFIX + "*"):
                 redis.delete(key)
 
@@ -86,4 +88,19 @@ def test_zero_seconds_turns_the_cache_off(app, cm_client, calls, monkeypatch):
     monkeypatch.setitem(app.config, "CONSOLE_INSIGHT_CACHE_SECONDS", 0)
     for _ in range(2):
         cm_client.get("/console/insight/charts/retention.svg", query_string=QUERY)
+    assert calls["health"] == 2
+
+
+def test_without_redis_the_figures_are_computed(app, cm_client, calls, monkeypatch):
+    class Away:
+        def get(self, key):
+            raise RedisError("connection refused")
+
+        def set(self, key, value, ex):
+            raise RedisError("connection refused")
+
+    monkeypatch.setattr(insight_cache, "_redis", lambda: Away())
+    for _ in range(2):
+        chart = cm_client.get("/console/insight/charts/retention.svg", query_string=QUERY)
+        assert chart.status_code == 200
     assert calls["health"] == 2
