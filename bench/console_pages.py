@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/console_pages.py [--members 100000] [--jobs 200000] [--requests 50]
     .venv/bin/python bench/console_pages.py --smoke          # 2,000 members, 4,000 jobs, 5 requests
+    .venv/bin/python bench/console_pages.py --only insight   # time only pages labelled "…insight…"
 
 Creates the database named in DATABASE_URL (dropping it first, and again at the end), builds the
 schema with the migrations and loads, set-based (INSERT … SELECT generate_series), the members
@@ -301,6 +302,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="2,000 members, 4,000 jobs, 5 rounds")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--only", metavar="SUBSTRING", help="time only the pages whose label contains it"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.members, args.jobs, args.requests, args.warmup = 2_000, 4_000, 5, 1
@@ -508,7 +512,9 @@ def run(url: str, args, started: float) -> int:
                   [f"{url}?country=DE" + ("&postcode_prefix=80" if "crowd-health" in url else "")
                    for url in sources.values()]))  # fmt: skip
     for name, (source, _build) in CHARTS.items():
-        pages.append((f"chart {name}", f"/console/insight/charts/{name}.svg", [sources[source]]))
+        pages.append(
+            (f"insight chart {name}", f"/console/insight/charts/{name}.svg", [sources[source]])
+        )
     # Dispatch (console/dispatch.py): the board, filtered, and an escalated job's page.
     with app.app_context():
         escalated = db.session.execute(text(
@@ -528,6 +534,8 @@ def run(url: str, args, started: float) -> int:
             f"{api}/jobs/{escalated}/candidates/ineligible?limit=10",
         ]),
     ]  # fmt: skip
+    if args.only:
+        pages = [page for page in pages if args.only in page[0]]
     cm_headers = {"Authorization": f"Bearer {token}"}
     admin_headers = {"Authorization": f"Bearer {admin_token}"}
     client = console_client(app, "cm1@bench.test", totp)
@@ -548,7 +556,7 @@ def run(url: str, args, started: float) -> int:
             page_ms.append(timed(page_client, page))
             api_ms.append(sum(timed(api_client, call, headers) for call in calls))
         results.append((label, page, calls, page_ms, api_ms))
-        print(f"  {label:16} p50 {statistics.median(page_ms):6.1f} ms  "
+        print(f"  {label:28} p50 {statistics.median(page_ms):6.1f} ms  "
               f"p95 {percentile(page_ms, 95):6.1f} ms", flush=True)  # fmt: skip
 
     print()

@@ -21,7 +21,9 @@ INSERT INTO applications (member_id, number, status, opened_at, decided_at, sour
 SELECT g, 1, CASE WHEN g %% %(every)s = 0 THEN 'in_progress' ELSE 'approved' END,
        now() - ((g * 7) %% 1440) * interval '1 hour',
        CASE WHEN g %% %(every)s = 0 THEN NULL ELSE now() - interval '1 hour' END, 'organic'
-  FROM generate_series(1, %(m)s) g""",
+  FROM generate_series(1, %(m)s) g
+-- Insight's seeding (console_seed_insight.py) approved the others earlier, spread over a year.
+ON CONFLICT (member_id, number) DO NOTHING""",
     ),
     (
         "applicant skills",

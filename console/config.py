@@ -26,6 +26,13 @@ class ConsoleSettings(SettingsGroup):
         "the console's cookies are Secure (HTTPS only); plain HTTP to a loopback address "
         "(make run) is exempt so that local development works",
     )
+    insight_cache_seconds: int = setting(
+        300,
+        "Insight keeps each source's figures this long per filter set, for the dashboard and "
+        "its charts (0: computed on every request); in Redis with REDIS_URL, else in memory",
+        ge=0,
+        le=24 * 60 * 60,
+    )
     two_factor_issuer: str = setting(
         "Crowd", "the issuer name authenticator apps show next to the account", min_length=1
     )

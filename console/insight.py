@@ -12,11 +12,13 @@ policy stays self-only.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import marshmallow as ma
 from flask import Response, abort, request, url_for
 
+from console import insight_cache
 from console import insight_charts as charts
 from console.csv_export import csv_response
 from console.forms import problem as _problem
@@ -24,13 +26,15 @@ from console.forms import status as _status
 from console.web import ConsoleBlueprint, render, signed_in
 from crowd.core.db import utcnow
 from crowd.core.errors import DomainError, Unprocessable
-from crowd_health.schemas import HealthQueryArgsSchema
+from crowd_health.schemas import CrowdHealthSchema, HealthQueryArgsSchema, ServiceFiguresSchema
 from crowd_health.service import crowd_health
 from crowd_health.service_figures import service_figures
 from members.models import COUNTRIES
 from members.service import list_catalogue
 from mentoring.health import programme_health
+from mentoring.schemas.health import ProgrammeHealthSchema
 from recruitment import funnel as recruitment_funnel
+from recruitment.schemas import FunnelSchema
 
 blp = ConsoleBlueprint("console_insight", __name__, url_prefix="/console/insight")
 
@@ -53,20 +57,46 @@ def _filters() -> tuple[dict, dict]:
     return given, HealthQueryArgsSchema().load(given)
 
 
+# The API's response schema of each source: what the page reads (and the cache keeps) is the
+# JSON the API would answer.
+SCHEMAS = {
+    charts.HEALTH: CrowdHealthSchema,
+    charts.SERVICE: ServiceFiguresSchema,
+    charts.PROGRAMMES: ProgrammeHealthSchema,
+    charts.FUNNEL: FunnelSchema,
+}
+
+
 def _figures(source: str, args: dict) -> dict:
-    """The figures of one source, from the service its API route calls."""
+    """The figures of one source as its API route answers them, from the same service
+    function; kept a few minutes per filter set (console.insight_cache)."""
     actor = signed_in().principal
     period = {"start": args.get("from_"), "end": args.get("to")}
-    if source == charts.FUNNEL:
-        return recruitment_funnel.funnel(actor=actor, country=args.get("country"), **period)
-    if source == charts.PROGRAMMES:
-        return programme_health(actor=actor, country=args.get("country"), **period)
-    scope = {
-        name: args.get(name)
-        for name in ("country", "postcode_prefix", "city", "skill_id", "category_id")
-    }
-    service = crowd_health if source == charts.HEALTH else service_figures
-    return service(actor=actor, **period, **scope)
+
+    def compute() -> str:
+        if source == charts.FUNNEL:
+            figures = recruitment_funnel.funnel(actor=actor, country=args.get("country"), **period)
+        elif source == charts.PROGRAMMES:
+            figures = programme_health(actor=actor, country=args.get("country"), **period)
+        else:
+            scope = {
+                name: args.get(name)
+                for name in ("country", "postcode_prefix", "city", "skill_id", "category_id")
+            }
+            service = crowd_health if source == charts.HEALTH else service_figures
+            figures = service(actor=actor, **period, **scope)
+        return json.dumps(SCHEMAS[source]().dump(figures))
+
+    if not actor.is_staff:  # the services refuse; a cached answer must not bypass them
+        return json.loads(compute())
+    return insight_cache.cached(source, _source_args(source, args), compute)
+
+
+def _source_args(source: str, args: dict) -> dict:
+    """The filters a source knows (programmes and the funnel: the period and the country)."""
+    if source in (charts.FUNNEL, charts.PROGRAMMES):
+        return {k: v for k, v in args.items() if k in ("from_", "to", "country")}
+    return args
 
 
 def _all_charts(args: dict) -> list[charts.Chart]:

@@ -49,6 +49,7 @@ class Chart:
     plotted: tuple[str, ...] = ()  # column keys drawn (default: all)
     note: str = ""
     horizontal: bool = False
+    line: bool = False  # a line per drawn column over the rows (periods), else bars
     drawn: tuple[Column, ...] = field(init=False, default=())
 
     def __post_init__(self):
@@ -119,6 +120,82 @@ def active_skills(health: dict) -> Chart:
         rows,
         note=_("The skills with the most active members."),
         horizontal=True,
+    )
+
+
+# Lines drawn at most per time chart (the table holds every region and skill).
+LINES = 6
+
+
+def _period_rows(over_time: dict, series: list[tuple[str, list[int]]]) -> list[Row]:
+    """One row per period: its first day, and the count of each series at its end."""
+    return [
+        Row(
+            str(period["first"]),
+            str(period["first"]),
+            {key: counts[n] for key, counts in series},
+        )
+        for n, period in enumerate(over_time["periods"])
+    ]
+
+
+def _top(columns: list[Column], series: list[tuple[str, list[int]]]) -> tuple[str, ...]:
+    """The LINES columns with the most members at the end (the others: in the table only)."""
+    last = {key: counts[-1] if counts else 0 for key, counts in series}
+    ranked = sorted(columns, key=lambda c: -last[c.key])
+    return tuple(c.key for c in ranked[:LINES]) or ("",)
+
+
+def _per(over_time: dict) -> str:
+    return _("week") if over_time["bucket"] == "week" else _("month")
+
+
+def active_regions_time(health: dict) -> Chart:
+    over_time = health["active_over_time"]
+    series = [
+        (
+            f"{r['country']}-{r['postcode_area']}" if r["postcode_area"] else r["country"],
+            _region(r["country"], r["postcode_area"]),
+            r["members"],
+        )
+        for r in over_time["per_region"]
+    ]
+    columns = [Column(key, label) for key, label, _counts in series]
+    counts = [(key, values) for key, _label, values in series]
+    return Chart(
+        "active-regions-time",
+        _("Active members per region over time"),
+        HEALTH,
+        tuple(columns),
+        _period_rows(over_time, counts),
+        plotted=_top(columns, counts),
+        note=_(
+            "Members active at the end of each %(per)s (status history), by country; with a "
+            "country filter by postcode area. Rows: each period's first day. Lines: the "
+            "%(n)s largest."
+        )
+        % {"per": _per(over_time), "n": LINES},
+        line=True,
+    )
+
+
+def active_skills_time(health: dict) -> Chart:
+    over_time = health["active_over_time"]
+    columns = [Column(str(s["skill_id"]), s["skill"]) for s in over_time["per_skill"]]
+    counts = [(str(s["skill_id"]), s["members"]) for s in over_time["per_skill"]]
+    return Chart(
+        "active-skills-time",
+        _("Active members per skill over time"),
+        HEALTH,
+        tuple(columns),
+        _period_rows(over_time, counts),
+        plotted=_top(columns, counts),
+        note=_(
+            "Members active at the end of each %(per)s, for the skills with the most active "
+            "members now. Rows: each period's first day. Lines: the %(n)s largest."
+        )
+        % {"per": _per(over_time), "n": LINES},
+        line=True,
     )
 
 
@@ -402,6 +479,8 @@ def ratings_skill(service: dict) -> Chart:
 CHARTS: dict[str, tuple[str, Callable[[dict], Chart]]] = {
     "active-regions": (HEALTH, active_regions),
     "active-skills": (HEALTH, active_skills),
+    "active-regions-time": (HEALTH, active_regions_time),
+    "active-skills-time": (HEALTH, active_skills_time),
     "working": (HEALTH, working),
     "funnel": (FUNNEL, funnel),
     "retention": (HEALTH, retention),
@@ -429,8 +508,8 @@ def build(name: str, figures: dict) -> Chart:
 
 # Colours with enough contrast on white, and a dash pattern per series, so a
 # series is told apart without its colour.
-COLOURS = ("#1f4e79", "#b35900", "#2e6b30", "#7a1f5c")
-DASHES = ("", "8, 4", "2, 3", "12, 4, 2, 4")
+COLOURS = ("#1f4e79", "#b35900", "#2e6b30", "#7a1f5c", "#4d4d4d", "#005f73")
+DASHES = ("", "8, 4", "2, 3", "12, 4, 2, 4", "4, 4", "16, 4, 4, 4, 4, 4")
 STYLE = Style(
     background="white",
     plot_background="white",
@@ -450,24 +529,19 @@ STYLE = Style(
 
 def svg(chart: Chart) -> bytes:
     """The chart as a standalone SVG document: no script, nothing loaded from elsewhere."""
+    if chart.line:
+        return _line_svg(chart)
     kind = pygal.HorizontalBar if chart.horizontal else pygal.Bar
     several = len(chart.drawn) > 1
     options = {"range": (0, 5)} if chart.drawn and chart.drawn[0].unit == "stars" else {}
     drawing = kind(
-        style=STYLE,
-        js=[],  # pygal's tooltips load a script from a CDN by default: none
-        title=chart.title,
+        **_common(chart),
         print_values=True,
         print_labels=several,  # each bar names its series, not only its colour
         print_zeroes=True,
         show_legend=several,
-        legend_at_bottom=True,
-        width=720,
         height=max(300, 60 + 40 * len(chart.rows)) if chart.horizontal else 380,
-        truncate_label=-1,
         x_label_rotation=0 if chart.horizontal or len(chart.rows) <= 5 else 20,
-        no_data_text=_("No data in this period"),
-        include_x_axis=True,
         **options,
     )
     drawing.add_xml_filter(_without_scripts)
@@ -487,6 +561,52 @@ def svg(chart: Chart) -> bytes:
             column.label,
             values,
             stroke_style={"dasharray": DASHES[index % len(DASHES)], "width": 2},
+        )
+    return drawing.render()
+
+
+def _common(chart: Chart) -> dict:
+    return {
+        "style": STYLE,
+        "js": [],  # pygal's tooltips load a script from a CDN by default: none
+        "title": chart.title,
+        "legend_at_bottom": True,
+        "width": 720,
+        "truncate_label": -1,
+        "no_data_text": _("No data in this period"),
+        "include_x_axis": True,
+    }
+
+
+def _line_svg(chart: Chart) -> bytes:
+    """A line per drawn column, each with its own dash pattern and its name (and last value)
+    written at its end, so a line is told without its colour or the legend."""
+    drawing = pygal.Line(
+        **_common(chart),
+        height=380,
+        print_values=False,
+        print_labels=True,
+        show_legend=True,
+        x_label_rotation=20,
+        show_minor_x_labels=False,
+        x_labels_major_count=min(8, len(chart.rows)),
+        dots_size=2,
+    )
+    drawing.add_xml_filter(_without_scripts)
+    drawing.x_labels = [row.label for row in chart.rows]
+    last = len(chart.rows) - 1
+    for index, column in enumerate(chart.drawn):
+        values = [
+            {
+                "value": row.values.get(column.key),
+                "label": f"{column.label}: {row.values.get(column.key)}" if n == last else None,
+            }
+            for n, row in enumerate(chart.rows)
+        ]
+        drawing.add(
+            column.label,
+            values,
+            stroke_style={"dasharray": DASHES[index % len(DASHES)], "width": 2.5},
         )
     return drawing.render()
 

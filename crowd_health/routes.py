@@ -15,7 +15,8 @@ blp = CrowdBlueprint("crowd_health", __name__, url_prefix="/api/v1", description
 def get_crowd_health(args):
     """Crowd health over [from, to] (whole UTC days, default the last 90), for members and jobs
     in a region (country, postcode prefix, city) and of a skill or category: active and
-    working members per region and skill, activation and 90-day retention of members
+    working members per region and skill, active members per region and skill at the end of
+    each week (each month for periods over 183 days), activation and 90-day retention of members
     approved in the period, levels and level changes, and the dispute rate and resolution
     times. Every definition: README, section "Crowd health"."""
     return service.crowd_health(

@@ -81,6 +81,49 @@ class ActiveMembersSchema(ma.Schema):
     skills = ma.fields.Integer(metadata={"description": "Skills with any active member"})
 
 
+class PeriodSchema(ma.Schema):
+    first = ma.fields.Date(metadata={"description": "First day of the bucket"})
+    last = ma.fields.Date(metadata={"description": "Last day of the bucket, inclusive"})
+
+
+def _counts(description: str) -> ma.fields.List:
+    return ma.fields.List(ma.fields.Integer(), metadata={"description": description})
+
+
+class RegionSeriesSchema(ma.Schema):
+    country = ma.fields.String(allow_none=True)
+    postcode_area = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "First two characters of the postcode (with a country filter)"},
+    )
+    members = _counts("Active members at the end of each period, in the order of `periods`")
+
+
+class SkillSeriesSchema(ma.Schema):
+    skill_id = ma.fields.Integer()
+    skill = ma.fields.String(metadata={"description": "Skill slug"})
+    members = _counts("Active members at the end of each period, in the order of `periods`")
+
+
+class ActiveOverTimeSchema(ma.Schema):
+    bucket = ma.fields.String(
+        validate=validate.OneOf(("week", "month")),
+        metadata={"description": "week for periods up to 183 days, else month"},
+    )
+    periods = ma.fields.List(
+        ma.fields.Nested(PeriodSchema),
+        metadata={"description": "The buckets (the first and last may be shorter)"},
+    )
+    per_region = ma.fields.List(
+        ma.fields.Nested(RegionSeriesSchema),
+        metadata={"description": "Per country; with a country filter per postcode area"},
+    )
+    per_skill = ma.fields.List(
+        ma.fields.Nested(SkillSeriesSchema),
+        metadata={"description": "The skills of active_members.per_skill"},
+    )
+
+
 class ActivationWindowSchema(ma.Schema):
     days = ma.fields.Integer()
     cohort = ma.fields.Integer(metadata={"description": "Approved in the period, ≥ days ago"})
@@ -172,6 +215,12 @@ class CrowdHealthSchema(ma.Schema):
     to = ma.fields.Date()
     filters = ma.fields.Nested(HealthFiltersSchema)
     active_members = ma.fields.Nested(ActiveMembersSchema)
+    active_over_time = ma.fields.Nested(
+        ActiveOverTimeSchema,
+        metadata={
+            "description": "Members active (status history) at the end of each week or month"
+        },
+    )
     activation = ma.fields.Nested(ActivationSchema)
     retention = ma.fields.Nested(RetentionSchema)
     level_progression = ma.fields.Nested(LevelProgressionSchema)

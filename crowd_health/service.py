@@ -15,6 +15,13 @@ a rate or median with nothing to measure is null.
   `per_skill` lists the `top_skills` skills (of the filtered skill or category, if any) with
   the most of them, `skills` counts the skills that have any. `working`: those with at least
   one job confirmed in the period (any job of theirs); `working_rate` = working / total.
+- active_over_time: the members active at the end of each week of the period (each month for
+  periods longer than WEEKLY_DAYS days; the first and last bucket may be shorter), per region
+  and per skill: "active" as above, read from the status history (the last change before the
+  bucket's end; a member without one is not counted), for the members the filters select by
+  their profile now. `periods`: each bucket's first and last day. `per_region`: per country;
+  with a country filter, per postcode area within it. `per_skill`: the skills of
+  `active_members.per_skill`, in that order. `members`: one count per period.
 - activation: members approved in the period. `activated`: those with a confirmed job after
   their approval (by now); `rate` = activated / approved; `median_days` from approval to the
   first confirmed job. `in_window`: of the members approved at least `activation_days` ago
@@ -42,9 +49,9 @@ a rate or median with nothing to measure is null.
 from __future__ import annotations
 
 import statistics
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, case, exists, func, literal, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
@@ -53,8 +60,9 @@ from crowd.core.i18n import _
 from crowd.core.periods import day_bounds, plus_days
 from crowd.extensions import db
 from crowd_health.config import HealthRules, health_rules
-from crowd_health.ranks import admissions, rank_time
+from crowd_health.ranks import admissions, rank_time, rank_times
 from crowd_health.scope import Scope
+from crowd_health.seconds import seconds_between
 from jobs.models import Job
 from members.models import (
     MEMBER_STATUSES,
@@ -68,6 +76,8 @@ from onboarding.models import Application, Level, LevelChange, LevelRuleset
 from support.models import Ticket, TicketEvent
 
 SETTLED = ("resolved", "closed")
+# Periods up to this many days are shown per week, longer ones per month.
+WEEKLY_DAYS = 183
 
 
 def crowd_health(
@@ -96,11 +106,15 @@ def crowd_health(
         category_id=category_id,
     )
     now = utcnow()
+    active = _active_members(scope, since, until, rules)
     return {
         "from": start,
         "to": end,
         "filters": scope.as_dict(),
-        "active_members": _active_members(scope, since, until, rules),
+        "active_members": active,
+        "active_over_time": _active_over_time(
+            scope, start, end, {s["skill_id"]: s["skill"] for s in active["per_skill"]}
+        ),
         "activation": _activation(scope, since, until, now, rules),
         "retention": _retention(scope, since, until, now, rules),
         "level_progression": _level_progression(scope, since, until),
@@ -125,19 +139,13 @@ def _count(condition: ColumnElement[bool]):
 
 def _active_members(scope: Scope, since, until, rules: HealthRules) -> dict:
     active = [Member.status == "active", *scope.member_conditions()]
-    worked = (
-        exists()
-        .where(
-            Job.assigned_member_id == Member.id,
-            _confirmed(),
-            Job.confirmed_at >= since,
-            Job.confirmed_at < until,
-        )
-        .correlate(Member)
+    total = db.session.scalar(select(func.count()).select_from(Member).where(*active))
+    # The members of the jobs confirmed in the period (a range of jobs), not a probe per member.
+    working = db.session.scalar(
+        select(func.count(func.distinct(Job.assigned_member_id)))
+        .join(Member, Member.id == Job.assigned_member_id)
+        .where(_confirmed(), Job.confirmed_at >= since, Job.confirmed_at < until, *active)
     )
-    total, working = db.session.execute(
-        select(func.count(), _count(worked)).select_from(Member).where(*active)
-    ).one()
     area = func.substr(Member.postcode, 1, 2)
     per_region = db.session.execute(
         select(Member.country, area, func.count())
@@ -147,8 +155,8 @@ def _active_members(scope: Scope, since, until, rules: HealthRules) -> dict:
     ).all()
     return {
         "total": total,
-        "working": int(working),
-        "working_rate": _rate(int(working), total),
+        "working": working,
+        "working_rate": _rate(working, total),
         "per_region": [{"country": c, "postcode_area": a, "members": n} for c, a, n in per_region],
         **_per_skill(scope, active, rules.top_skills),
     }
@@ -171,12 +179,103 @@ def _per_skill(scope: Scope, active, top: int) -> dict:
     listed = scope.skill_condition(MemberSkill.skill_id)
     if listed is not None:
         query = query.where(listed)
-    counts = query.subquery()
-    skills = db.session.scalar(select(func.count()).select_from(counts))
-    rows = db.session.execute(
-        select(counts).order_by(counts.c.members.desc(), counts.c.skill).limit(top)
-    ).mappings()
-    return {"per_skill": [dict(row) for row in rows], "skills": skills}
+    # Every skill's count in one pass (a catalogue's worth of rows); the top N read from it.
+    rows = db.session.execute(query).mappings().all()
+    ranked = sorted(rows, key=lambda row: (-row["members"], row["skill"]))
+    return {"per_skill": [dict(row) for row in ranked[:top]], "skills": len(rows)}
+
+
+# --- active members over time -------------------------------------------------------------
+
+
+def periods(start: date, end: date) -> tuple[str, list[tuple[date, date]]]:
+    """("week" or "month", the buckets' [first, last] days) covering [start, end]."""
+    weekly = (end - start).days + 1 <= WEEKLY_DAYS
+    buckets = []
+    first = start
+    while first <= end:
+        if weekly:
+            after = first + timedelta(days=7)
+        else:
+            after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        last = min(after - timedelta(days=1), end)
+        buckets.append((first, last))
+        first = last + timedelta(days=1)
+    return ("week" if weekly else "month"), buckets
+
+
+def _active_over_time(scope: Scope, start: date, end: date, slugs: dict[int, str]) -> dict:
+    """`slugs`: the skills to follow, by id (in the order of the lines)."""
+    skill_ids = list(slugs)
+    bucket, spans = periods(start, end)
+    ends = [datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC) for _, last in spans]
+    change = MemberStatusChange
+    # Each status change as +1 (becomes active), -1 (stops being active) or 0, against the
+    # member's previous change; a bucket's count is the sum of the changes before its end.
+    is_active = case((change.to_status == "active", 1), else_=0)
+    before = func.lag(is_active).over(
+        partition_by=change.member_id, order_by=(change.created_at, change.id)
+    )
+    moves = (
+        select(
+            change.member_id.label("member_id"),
+            change.created_at.label("at"),
+            (is_active - func.coalesce(before, 0)).label("delta"),
+        )
+        .where(change.created_at < ends[-1])
+        .subquery()
+    )
+    # The bucket a change counts from: the first whose end is after it (earlier ones: 0).
+    index = case(*((moves.c.at < at, n) for n, at in enumerate(ends))).label("bucket")
+    counted = [moves.c.delta != 0, *scope.member_conditions()]
+
+    def series(*keys, join_skill=False) -> dict[tuple, list[int]]:
+        query = select(index, *keys, func.sum(moves.c.delta)).join(
+            Member, Member.id == moves.c.member_id
+        )
+        if join_skill:
+            query = query.join(MemberSkill, MemberSkill.member_id == Member.id).where(
+                MemberSkill.skill_id.in_(skill_ids)
+            )
+        rows = db.session.execute(query.where(*counted).group_by(index, *keys)).all()
+        found: dict[tuple, list[int]] = {}
+        for n, *key, delta in rows:
+            found.setdefault(tuple(key), [0] * len(spans))[n] += int(delta)
+        for counts in found.values():
+            for n in range(1, len(counts)):
+                counts[n] += counts[n - 1]
+        # A region whose members were never active in the period has no line.
+        return {key: counts for key, counts in found.items() if any(counts)}
+
+    if scope.country is None:
+        regions = series(Member.country)
+        per_region = [
+            {"country": country, "postcode_area": None, "members": counts}
+            for (country,), counts in sorted(regions.items(), key=lambda item: item[0][0] or "")
+        ]
+    else:
+        area = func.substr(Member.postcode, 1, 2)
+        regions = series(Member.country, area)
+        per_region = [
+            {"country": country, "postcode_area": code, "members": counts}
+            for (country, code), counts in sorted(
+                regions.items(), key=lambda item: (item[0][0] or "", item[0][1] or "")
+            )
+        ]
+    skills = series(MemberSkill.skill_id, join_skill=True) if skill_ids else {}
+    return {
+        "bucket": bucket,
+        "periods": [{"first": first, "last": last} for first, last in spans],
+        "per_region": per_region,
+        "per_skill": [
+            {
+                "skill_id": skill,
+                "skill": slugs[skill],
+                "members": skills.get((skill,), [0] * len(spans)),
+            }
+            for skill in skill_ids
+        ],
+    }
 
 
 # --- activation and retention ----------------------------------------------------------------
@@ -202,30 +301,44 @@ def _approvals(scope: Scope, since, until):
 
 def _activation(scope: Scope, since, until, now: datetime, rules: HealthRules) -> dict:
     approved, in_period = _approvals(scope, since, until)
-    first_job = (
-        select(func.min(Job.confirmed_at))
-        .where(
-            Job.assigned_member_id == approved.c.member_id,
-            _confirmed(),
-            Job.confirmed_at >= approved.c.approved_at,
+    # Each approval with its first confirmed job after it: one grouped join, not a probe each.
+    first_job = func.min(Job.confirmed_at)
+    query = (
+        select(approved.c.approved_at, first_job)
+        .outerjoin(
+            Job,
+            (Job.assigned_member_id == approved.c.member_id)
+            & _confirmed()
+            & (Job.confirmed_at >= approved.c.approved_at),
         )
-        .scalar_subquery()
+        .where(*in_period)
+        .group_by(approved.c.member_id, approved.c.approved_at)
     )
-    rows = db.session.execute(select(approved.c.approved_at, first_job).where(*in_period)).all()
+    firsts = query.subquery()
+    approved_at, first = firsts.c.approved_at, firsts.c[1]
     window = timedelta(days=rules.activation_days)
-    days = [(first - at).total_seconds() / 86400 for at, first in rows if first is not None]
-    cohort = [(at, first) for at, first in rows if at <= now - window]
-    in_window = sum(1 for at, first in cohort if first is not None and first - at <= window)
+    old_enough = approved_at <= now - window
+    in_window = old_enough & first.is_not(None) & (first <= plus_days(approved_at, window.days))
+    days = seconds_between(approved_at, first) / 86400.0
+    counts = [func.count(), func.count(first), _count(old_enough), _count(in_window)]
+    # The median in the same pass where the database has it; else from the days themselves.
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        counts.append(func.percentile_cont(0.5).within_group(days))
+    total, activated, cohort, in_time, *median = db.session.execute(select(*counts)).one()
+    if not postgres:
+        values = [d for d in db.session.scalars(select(days).where(first.is_not(None)))]
+        median = [statistics.median(values) if values else None]
     return {
-        "approved": len(rows),
-        "activated": len(days),
-        "rate": _rate(len(days), len(rows)),
-        "median_days": round(statistics.median(days), 2) if days else None,
+        "approved": total,
+        "activated": activated,
+        "rate": _rate(activated, total),
+        "median_days": round(float(median[0]), 2) if median[0] is not None else None,
         "in_window": {
             "days": rules.activation_days,
-            "cohort": len(cohort),
-            "activated": in_window,
-            "rate": _rate(in_window, len(cohort)),
+            "cohort": int(cohort),
+            "activated": int(in_time),
+            "rate": _rate(int(in_time), int(cohort)),
         },
     }
 
@@ -294,7 +407,7 @@ def _level_progression(scope: Scope, since, until) -> dict:
     ).all()
     admitted = db.session.scalar(select(func.count()).where(*in_period, admission))
     changes = [{"rank": rank, "promotions": int(p), "demotions": int(d)} for rank, p, d in per_rank]
-    rows = db.session.execute(admissions(since, until, rank=2, where=scope.of_member)).all()
+    times = rank_times(admissions(since, until, rank=2, where=scope.of_member))
     return {
         "per_level": [
             {"rank": rank, "code": code, "name": name, "members": n}
@@ -304,7 +417,7 @@ def _level_progression(scope: Scope, since, until) -> dict:
         "promotions": sum(c["promotions"] for c in changes),
         "demotions": sum(c["demotions"] for c in changes),
         "admissions": admitted,
-        "time_to_rank_2": rank_time(rows),
+        "time_to_rank_2": times.get((), rank_time([])),
     }
 
 
@@ -313,12 +426,14 @@ def _level_progression(scope: Scope, since, until) -> dict:
 
 def _disputes(scope: Scope, since, until) -> dict:
     jobs = scope.job_conditions()
-    disputed = exists().where(Ticket.job_id == Job.id, Ticket.dispute.is_(True)).correlate(Job)
-    completed, with_dispute = db.session.execute(
-        select(func.count(), _count(disputed))
-        .select_from(Job)
-        .where(Job.completed_at >= since, Job.completed_at < until, *jobs)
-    ).one()
+    completed_in_period = [Job.completed_at >= since, Job.completed_at < until, *jobs]
+    completed = db.session.scalar(select(func.count()).select_from(Job).where(*completed_in_period))
+    # From the (few) dispute tickets to their jobs, not a probe per completed job.
+    with_dispute = db.session.scalar(
+        select(func.count(func.distinct(Ticket.job_id)))
+        .join(Job, Job.id == Ticket.job_id)
+        .where(Ticket.dispute.is_(True), *completed_in_period)
+    )
     disputes = [Ticket.dispute.is_(True)]
     if jobs:
         disputes.append(Ticket.job_id.in_(select(Job.id).where(*jobs)))
@@ -351,8 +466,8 @@ def _disputes(scope: Scope, since, until) -> dict:
     hours = sorted((resolved - opened).total_seconds() / 3600 for opened, resolved in rows)
     return {
         "jobs_completed": completed,
-        "jobs_disputed": int(with_dispute),
-        "rate": _rate(int(with_dispute), completed),
+        "jobs_disputed": with_dispute,
+        "rate": _rate(with_dispute, completed),
         "opened": opened,
         "resolved": len(hours),
         "resolution_hours": {"p50": _quantile(hours, 50), "p90": _quantile(hours, 90)},

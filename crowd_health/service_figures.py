@@ -29,9 +29,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Float, and_, case, func, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
@@ -41,6 +39,7 @@ from crowd.core.periods import day_bounds
 from crowd.extensions import db
 from crowd_health.config import health_rules
 from crowd_health.scope import Scope
+from crowd_health.seconds import seconds_between
 from jobs.models import Job, JobSkill, Offer, Review
 from members.models import Skill
 from support.models import Ticket, TicketRating
@@ -48,26 +47,6 @@ from support.models import Ticket, TicketRating
 FILL_WINDOWS = (("within_1h", timedelta(hours=1)), ("within_24h", timedelta(hours=24)))
 SCORES = (1, 2, 3, 4, 5)
 PARTIES = ("customer", "member")
-
-
-class seconds_between(FunctionElement):  # noqa: N801  (used like an SQL function)
-    """`later - earlier` in seconds (a float), on PostgreSQL and on SQLite."""
-
-    type = Float()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(seconds_between)
-def _seconds_postgresql(element, compiler, **kw) -> str:
-    earlier, later = (compiler.process(c, **kw) for c in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element, compiler, **kw) -> str:
-    earlier, later = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
 def service_figures(
@@ -118,12 +97,26 @@ def _count(condition: ColumnElement[bool]):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _quantiles(values, percents: tuple[int, ...], scale: float) -> dict:
-    """Inclusive quantiles of the one-column subquery `values`, read in SQL: the count, then
-    only the (at most two) sorted values each quantile lies between."""
+def _quantiles(values, percents: tuple[int, ...], scale: float) -> tuple[int, dict]:
+    """(count, inclusive quantiles) of the one-column subquery `values`, read in SQL: on
+    PostgreSQL with percentile_cont, elsewhere the count, then only the (at most two) sorted
+    values each quantile lies between."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The same inclusive (linear) quantiles, in one pass.
+        column = values.c.value
+        count, *found = db.session.execute(
+            select(
+                func.count(),
+                *(func.percentile_cont(p / 100).within_group(column) for p in percents),
+            )
+        ).one()
+        return count, {
+            f"p{p}": (round(float(v) / scale, 2) if v is not None else None)
+            for p, v in zip(percents, found, strict=True)
+        }
     count = db.session.scalar(select(func.count()).select_from(values))
     if not count:
-        return {f"p{p}": None for p in percents}
+        return 0, {f"p{p}": None for p in percents}
     column = values.c.value
     ranked = select(column, func.row_number().over(order_by=column).label("position")).subquery()
     spots = {p: (count - 1) * p / 100 for p in percents}
@@ -141,26 +134,22 @@ def _quantiles(values, percents: tuple[int, ...], scale: float) -> dict:
         high = min(low + 1, count - 1)
         value = found[low] + (found[high] - found[low]) * (spot - low)
         result[f"p{percent}"] = round(value / scale, 2)
-    return result
+    return count, result
 
 
 # --- jobs ----------------------------------------------------------------------------------
 
 
 def _first_offer(posted: list) -> dict:
-    first = (
-        select(Offer.job_id, func.min(Offer.sent_at).label("sent_at"))
-        .group_by(Offer.job_id)
-        .subquery()
-    )
+    # The jobs posted in the period (a range of jobs) with their first offer: grouped per job.
     values = (
-        select(seconds_between(Job.created_at, first.c.sent_at).label("value"))
-        .join(first, first.c.job_id == Job.id)
+        select(seconds_between(Job.created_at, func.min(Offer.sent_at)).label("value"))
+        .join(Offer, Offer.job_id == Job.id)
         .where(*posted)
+        .group_by(Job.id, Job.created_at)
         .subquery()
     )
-    figures = _quantiles(values, (50, 90), scale=60)
-    jobs = db.session.scalar(select(func.count()).select_from(values))
+    jobs, figures = _quantiles(values, (50, 90), scale=60)
     return {"jobs": jobs, "minutes": figures}
 
 

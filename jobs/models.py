@@ -69,6 +69,10 @@ class Job(IdMixin, TimestampMixin, Base):
         Index("ix_jobs_customer_updated", "customer_id", "updated_at", "id"),
         Index("ix_jobs_member_status", "assigned_member_id", "status"),
         Index("ix_jobs_status_updated", "status", "updated_at"),
+        # Crowd health's periods: jobs posted, completed, confirmed in [from, to].
+        Index("ix_jobs_created_at", "created_at"),
+        Index("ix_jobs_completed_at", "completed_at"),
+        Index("ix_jobs_confirmed_at", "confirmed_at"),
         # Jobs escalated to staff and still waiting (the console's My work and its nav badge
         # on every page): few rows, read in the staff listing's order.
         Index(
@@ -223,6 +227,7 @@ class Review(IdMixin, Base):
         UniqueConstraint("job_id", "author", name="uq_reviews_job_author"),
         CheckConstraint("author IN ('customer', 'member')", name="author_known"),
         CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
+        Index("ix_reviews_created_at", "created_at"),  # crowd health: reviews in a period
     )
 
     job_id: Mapped[int] = mapped_column(BigId, ForeignKey("jobs.id"), nullable=False, index=True)

@@ -175,6 +175,8 @@ class MemberStatusChange(IdMixin, Base):
     """Audit trail of every status change: who, when, why."""
 
     __tablename__ = "member_status_changes"
+    # A member's status at an instant: their last change at or before it (crowd health).
+    __table_args__ = (Index("ix_member_status_changes_member_created", "member_id", "created_at"),)
 
     member_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("members.id"), nullable=False, index=True

@@ -24,7 +24,7 @@ from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.periods import day_bounds
 from crowd.extensions import db
-from crowd_health.ranks import admissions, rank_time
+from crowd_health.ranks import admissions, rank_time, rank_times
 from members.models import Member, SkillCategory
 from mentoring.models import Event, EventInvitation, Mentorship, TopPerformerBadge
 from mentoring.top_performers.holders import valid_at
@@ -84,18 +84,13 @@ def _graduation(since, until, country) -> dict:
 
 
 def _time_to_rank_2(since, until, country) -> dict:
+    # Members ever mentored, as a set the query hashes once (not a probe per admission).
+    mentees = select(Mentorship.mentee_id).where(
+        or_(Mentorship.accepted_at.is_not(None), Mentorship.status.in_(("active", "graduated")))
+    )
+
     def mentored(member_id):
-        return (
-            select(Mentorship.id)
-            .where(
-                Mentorship.mentee_id == member_id,
-                or_(
-                    Mentorship.accepted_at.is_not(None),
-                    Mentorship.status.in_(("active", "graduated")),
-                ),
-            )
-            .exists()
-        )
+        return member_id.in_(mentees)
 
     query = admissions(
         since,
@@ -104,13 +99,9 @@ def _time_to_rank_2(since, until, country) -> dict:
         where=lambda member_id: _in_country(member_id, country),
         extra=[mentored],
     )
-    rows = db.session.execute(query).all()
+    times = rank_times(query)
     return {
-        name: rank_time(
-            (admitted_at, reached_at)
-            for admitted_at, reached_at, is_mentored in rows
-            if bool(is_mentored) is flag
-        )
+        name: next((t for (m,), t in times.items() if bool(m) is flag), rank_time([]))
         for name, flag in (("mentored", True), ("unmentored", False))
     }
 

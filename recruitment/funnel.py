@@ -18,7 +18,7 @@ first_job / approved, active_after_90_days / first_job — rounded to 4 places, 
 base is 0. Steps are not nested (a skill without a test needs none, so approved may exceed
 passed_skill_test), hence a rate can be above 1.
 Per source always all five sources (or the one asked for); within event, partner and campaign
-also per channel. One aggregate query (correlated subqueries per step), grouped by source and
+also per channel. One aggregate query (each step a set joined once), grouped by source and
 channel, plus one for the channels' names.
 """
 
@@ -53,20 +53,24 @@ def _query_error(field: str, message: str) -> Unprocessable:
 def _per_member(since, until, country, source, channel_id):
     """One row per cohort member: source, channel and each step's figure."""
     first = aliased(Application)
-    passed = (
-        select(SkillTestAttempt.id)
-        .where(SkillTestAttempt.member_id == Member.id, SkillTestAttempt.passed.is_(True))
-        .exists()
+    # Each step as a set the query builds once (hashed), not a probe per cohort member.
+    passed = Member.id.in_(
+        select(SkillTestAttempt.member_id).where(SkillTestAttempt.passed.is_(True))
     )
-    approved_at = (
-        select(func.min(Application.decided_at))
-        .where(Application.member_id == Member.id, Application.status == "approved")
-        .scalar_subquery()
+    approvals = (
+        select(
+            Application.member_id.label("member_id"),
+            func.min(Application.decided_at).label("approved_at"),
+        )
+        .where(Application.status == "approved")
+        .group_by(Application.member_id)
+        .subquery("approvals")
     )
-    first_job = (
-        select(Job.id)
-        .where(Job.assigned_member_id == Member.id, Job.confirmed_at.is_not(None))
-        .exists()
+    approved_at = approvals.c.approved_at
+    first_job = Member.id.in_(
+        select(Job.assigned_member_id).where(
+            Job.assigned_member_id.is_not(None), Job.confirmed_at.is_not(None)
+        )
     )
     query = (
         select(
@@ -78,6 +82,7 @@ def _per_member(since, until, country, source, channel_id):
             first_job.label("first_job"),
         )
         .join(first, and_(first.member_id == Member.id, first.number == 1))
+        .outerjoin(approvals, approvals.c.member_id == Member.id)
         .where(first.opened_at >= since, first.opened_at < until)
     )
     if country is not None:

@@ -95,6 +95,9 @@ def app(database_url):
         # (tests/payouts/test_authorised_dispatch.py); elsewhere customers post without a card
         # and the payment is authorised on assignment, as before the rule.
         "JOB_PAYMENTS_AUTHORISE_BEFORE_DISPATCH": False,
+        # Insight computes its figures on every request here; the cache has its own test
+        # (tests/console/test_insight_cache.py).
+        "CONSOLE_INSIGHT_CACHE_SECONDS": 0,
         # Counters in Redis are this run's own: parallel runs share the test Redis database.
         "RATE_LIMIT_KEY_PREFIX": f"crowd-test-{uuid.uuid4().hex[:8]}",
     }

@@ -21,7 +21,7 @@ from crowd.core.db import commit
 from crowd.extensions import db
 from demo.clock import demo_clock
 from demo.history.cast import load_cast
-from demo.history.jobs import JobSteps, plan_jobs
+from demo.history.jobs import JobSteps, offers_after_posting, plan_jobs
 from demo.history.programmes import queue_programmes
 from demo.history.replay import Replay
 from jobs.models import Job
@@ -46,7 +46,7 @@ def seed_history(*, seed: int, cm_emails: tuple[str, ...], now: datetime, scale:
     for plan in plans:
         steps.queue(plan)
     queue_programmes(rng, cast, replay, start, now)
-    with _fast_sqlite(), _inline_background(), demo_clock(start):
+    with _fast_sqlite(), _inline_background(), demo_clock(start), offers_after_posting():
         played = replay.run(now, label="Replaying six months")
     commit()
     states = Counter(db.session.scalars(select(Job.status)))

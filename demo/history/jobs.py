@@ -10,6 +10,8 @@ the youngest jobs stay open, offered, assigned, in progress, completed or disput
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,12 +21,14 @@ from crowd.extensions import db
 from demo.history.cast import Cast, CastCustomer, CastMember
 from demo.history.replay import Replay
 from jobs.assignment import accept_offer, assign_member
+from jobs.dispatch import DISPATCH_GATES, add_dispatch_gate, request_dispatch
 from jobs.models import Job, Offer
 from jobs.posting import post_job
 from jobs.reviews import submit_review
 from jobs.service import cancel_job, confirm_job, dispute_job
 from jobs.work import cancel_job as withdraw_job
 from jobs.work import complete_job, start_job
+from support.messages import post_message
 from support.models import Resolution, Ticket
 from support.resolutions.proposals import impose, propose
 from support.tickets.actions import assign as take_ticket
@@ -56,6 +60,29 @@ DISPUTE_REASONS = (
     "Parts were charged that I never saw being installed.",
 )
 CANCEL_REASONS = ("Plans changed", "Found a solution myself", "Appointment no longer fits")
+FIRST_REPLIES = (
+    "Thanks for telling us. I am looking into it and will come back to you both today.",
+    "Sorry to hear that. I have asked the member for their side and will mediate.",
+    "Thank you, I have your report. Could you send a photo of the result?",
+)
+HELD = "demo: the offers go out a few minutes after posting"
+
+
+def timing(plan: JobPlan) -> dict[str, timedelta]:
+    """When a job's offers go out after posting, and when the community manager first answers
+    and settles its dispute: drawn from the plan's own variant, so the main random source (and
+    with it the rest of the history) stays as it was. Most answers come within minutes to an
+    hour or two, some late (the high-priority SLA: 2 h to answer, 24 h to resolve)."""
+    rng = random.Random(plan.variant ^ 0x5EED)
+    offers = rng.choices(((2, 12), (12, 30), (30, 75)), weights=(65, 28, 7))[0]
+    reply = rng.choices(((4, 45), (45, 110), (150, 600)), weights=(60, 25, 15))[0]
+    settle = rng.choices(((3, 20), (30, 60)), weights=(80, 20))[0]
+    return {
+        # Before the member takes it up (20 minutes or more after posting).
+        "offers": timedelta(minutes=min(rng.uniform(*offers), 15 + 5 * plan.after[0])),
+        "reply": timedelta(minutes=rng.uniform(*reply)),
+        "settle": timedelta(hours=rng.uniform(*settle)),
+    }
 
 
 @dataclass
@@ -173,6 +200,9 @@ class JobSteps:
         at = self.replay.at
         h = plan.after
         at(plan.posted, lambda: self._post(plan))
+        times = timing(plan)
+        if plan.by_offer or plan.fate == "cancelled_open":
+            at(plan.posted + times["offers"], lambda: self._send_offers(plan))
         if plan.fate == "cancelled_open":
             at(plan.posted + timedelta(hours=h[0] / 3), lambda: self._cancel(plan, staff=False))
             return
@@ -193,8 +223,9 @@ class JobSteps:
         if plan.fate == "disputed":
             opened = end + timedelta(hours=h[2])
             at(opened, lambda: self._dispute(plan))
-            at(opened + timedelta(hours=1 + h[3] / 4), lambda: self._take_ticket(plan))
-            at(opened + timedelta(hours=20 + h[3] * 2), lambda: self._settle(plan))
+            at(opened + times["reply"] / 2, lambda: self._take_ticket(plan))
+            at(opened + times["reply"], lambda: self._first_reply(plan))
+            at(opened + times["settle"], lambda: self._settle(plan))
             return
         if plan.fate == "confirmed":
             at(end + timedelta(hours=h[2]), lambda: self._confirm(plan))
@@ -226,6 +257,15 @@ class JobSteps:
         plan.job_id = job.id
         if not plan.by_offer and plan.fate != "cancelled_open":
             self._assign(plan, plan.member)
+        else:
+            held_jobs.add(job.id)  # its first wave waits for _send_offers
+
+    def _send_offers(self, plan: JobPlan) -> None:
+        """The job's first wave goes out now, some minutes after posting."""
+        held_jobs.discard(plan.job_id)
+        job = self._job(plan)
+        if job is not None:
+            request_dispatch(job)
 
     def _assign(self, plan: JobPlan, member: CastMember) -> None:
         assign_member(
@@ -324,6 +364,14 @@ class JobSteps:
         if ticket is not None and ticket.status == "new":
             take_ticket(actor=self.staff, ticket_id=ticket.id, assignee_id=self.staff.user_id)
 
+    def _first_reply(self, plan: JobPlan) -> None:
+        """The community manager's first answer to both parties (the SLA's first response)."""
+        ticket = self._ticket(plan)
+        if ticket is None or ticket.status in ("resolved", "closed"):
+            return
+        reply = FIRST_REPLIES[plan.variant % len(FIRST_REPLIES)]
+        post_message(actor=self.staff, ticket_id=ticket.id, body=reply, visibility="parties")
+
     def _settle(self, plan: JobPlan) -> None:
         ticket = self._ticket(plan)
         if ticket is None or ticket.status in ("resolved", "closed"):
@@ -344,6 +392,27 @@ class JobSteps:
             **amounts,
         )
         impose(actor=self.staff, ticket_id=ticket.id, resolution_id=resolution.id)
+
+
+# Jobs whose first wave the replay holds back until their planned offer time.
+held_jobs: set[int] = set()
+
+
+def _held(job: Job) -> str | None:
+    return HELD if job.id in held_jobs else None
+
+
+@contextmanager
+def offers_after_posting() -> Iterator[None]:
+    """While the history replays, a job's first wave waits for its `_send_offers` step (a
+    dispatch gate: as if matching took a few minutes)."""
+    held_jobs.clear()
+    add_dispatch_gate(_held)
+    try:
+        yield
+    finally:
+        DISPATCH_GATES.remove(_held)
+        held_jobs.clear()
 
 
 def _title(skill: str) -> str:

@@ -19,6 +19,7 @@ from crowd.extensions import db
 from demo.insight_console import rate_closed_tickets
 from support.models import Ticket, TicketRating
 from tests.console.helpers import Staff, make_staff, post_form, sign_in
+from tests.crowd_health.test_active_over_time import january_crowd
 from tests.crowd_health.test_crowd_health import skill_id
 from tests.crowd_health.test_service_figures import DAY, LIGHTS, seed_service_records
 from tests.factories import PASSWORD, make_actor
@@ -229,3 +230,47 @@ def test_the_demo_rates_closed_tickets_for_the_satisfaction_chart(customer, memb
         select(TicketRating.party).where(TicketRating.ticket_id == ticket.id)
     )
     assert sorted(parties) == ["customer", "member"]
+
+
+def test_active_members_over_time_per_region_and_skill(client, cm, signed_in_cm):
+    january_crowd()  # tests/crowd_health/test_active_over_time.py: three weeks of January 2026
+    query = {"from": "2026-01-05", "to": "2026-01-25"}
+    html = client.get(PAGE, query_string=query).get_data(as_text=True)
+    api = client.get("/api/v1/crowd-health", query_string=query, headers=cm.headers).get_json()
+    regions = _cells(html, "active-regions-time")
+    assert [regions[(week, "DE")] for week in ("2026-01-05", "2026-01-12", "2026-01-19")] == [
+        "1",
+        "3",
+        "3",
+    ]
+    assert [regions[(week, "AT")] for week in ("2026-01-05", "2026-01-12", "2026-01-19")] == [
+        "1",
+        "1",
+        "0",
+    ]
+    skills = _cells(html, "active-skills-time")
+    for line in api["active_over_time"]["per_skill"]:
+        assert [
+            skills[(week, str(line["skill_id"]))]
+            for week in ("2026-01-05", "2026-01-12", "2026-01-19")
+        ] == [str(n) for n in line["members"]]
+    # Within a country: per postcode area.
+    html = client.get(PAGE, query_string={**query, "country": "DE"}).get_data(as_text=True)
+    areas = _cells(html, "active-regions-time")
+    assert areas[("2026-01-19", "DE-10")] == "2" and areas[("2026-01-19", "DE-80")] == "1"
+    # The chart: one line per region, with its name and last value at its end.
+    svg = client.get(
+        "/console/insight/charts/active-regions-time.svg", query_string=query
+    ).get_data(as_text=True)
+    assert "DE: 3" in svg and "AT: 0" in svg and "stroke-dasharray" in svg
+    # And the CSV.
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get("/console/insight/health.csv", query_string=query)
+                .get_data(as_text=True)
+                .lstrip("\ufeff")
+            )
+        )
+    )
+    assert ["active-regions-time", "2026-01-12", "2026-01-12", "DE", "count", "3"] in rows

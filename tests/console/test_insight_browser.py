@@ -13,6 +13,7 @@ import pytest
 
 from console import insight_charts
 from tests.console.helpers import make_staff
+from tests.crowd_health.test_active_over_time import january_crowd
 from tests.crowd_health.test_service_figures import DAY, seed_service_records
 from tests.factories import PASSWORD
 
@@ -41,6 +42,7 @@ def test_a_cm_opens_the_health_dashboard_and_its_numbers_equal_the_api(
     app, customer, live_server, new_page, screenshot, check_accessibility
 ):
     now = seed_service_records(customer)
+    january_crowd()  # members active since January (status history): lines over time
     cm = make_staff()
     filters = {"from": (now - 9 * DAY).date().isoformat(), "country": "DE"}
 
@@ -122,3 +124,18 @@ def test_a_cm_opens_the_health_dashboard_and_its_numbers_equal_the_api(
     )
     active = figures["health"]["active_members"]["total"]
     assert page.locator('#table-working tr[data-row="total"] td').first.inner_text() == str(active)
+    # Active members over time: a row per week of the period, each cell the API's count.
+    over_time = figures["health"]["active_over_time"]
+    weeks = page.locator("#table-active-regions-time tbody tr[data-row]")
+    assert weeks.count() == len(over_time["periods"]) == 2
+    for line in over_time["per_region"]:
+        key = f"{line['country']}-{line['postcode_area']}"
+        cells = page.locator(f'#table-active-regions-time td[data-column="{key}"]')
+        assert [cells.nth(n).get_attribute("data-value") for n in range(cells.count())] == [
+            str(n) for n in line["members"]
+        ]
+    # A and D in Berlin (10…), B in Munich (80…), active all along.
+    assert [(r["postcode_area"], r["members"]) for r in over_time["per_region"]] == [
+        ("10", [2, 2]),
+        ("80", [1, 1]),
+    ]

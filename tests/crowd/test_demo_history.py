@@ -107,6 +107,13 @@ def test_history_is_consistent_and_feeds_the_dashboards(db_session, client, admi
     assert figures["activation"]["activated"] > 0
     assert figures["active_members"]["working"] > 0
     assert figures["disputes"]["jobs_completed"] > 0
+    # Insight's service charts are not empty: the CMs answer disputes (mostly in time) and
+    # offers go out some minutes after posting.
+    service = client.get("/api/v1/crowd-health/service", headers=admin.headers).get_json()
+    assert service["sla"]["first_response"]["met"] > 0, service["sla"]
+    assert service["sla"]["resolution"]["met"] > 0, service["sla"]
+    assert service["first_offer"]["jobs"] > 0
+    assert 1 < service["first_offer"]["minutes"]["p50"] < 60, service["first_offer"]
 
     # The programmes: figures of the last 90 days, as community managers see them.
     programmes = client.get("/api/v1/programmes/health", headers=admin.headers)
