@@ -404,6 +404,10 @@ def table() -> dict[str, Access]:
         ),
         "POST /api/v1/applications/{application_id}/approve": Access(body={}),
         "POST /api/v1/applications/{application_id}/reject": Access(body={"reason": "No"}),
+        "POST /api/v1/applications/{application_id}/request-info": Access(
+            body={"reason": "Please send the back of your ID card."}
+        ),
+        "GET /api/v1/applications/step-counts": OPEN,
         "GET /api/v1/me/skill-tests": OPEN,
         "POST /api/v1/me/skill-tests/{skill_slug}/attempts": OPEN,
         "GET /api/v1/me/skill-test-attempts": OPEN,
@@ -530,6 +534,10 @@ def table() -> dict[str, Access]:
         ),
         "POST /api/v1/mentorships/{mentorship_id}/end": own(
             "member", "mentee", body={"reason": "Graduated"}
+        ),
+        "POST /api/v1/mentorships/{mentorship_id}/graduate": Access(body={}),
+        "POST /api/v1/mentorships/{mentorship_id}/reassign": Access(
+            body={"mentor_id": "@member", "reason": "A mentor nearer to the mentee"}
         ),
         "POST /api/v1/mentorships/{mentorship_id}/sessions": own(
             "member", body={"kind": "chat", "occurred_at": _when(-2)}
@@ -676,6 +684,7 @@ def table() -> dict[str, Access]:
         "GET /api/v1/recruitment/funnel": OPEN,
         # --- crowd health -----------------------------------------------------------------
         "GET /api/v1/crowd-health": OPEN,
+        "GET /api/v1/crowd-health/service": OPEN,
     }
 
 
