@@ -56,7 +56,8 @@ SELECT j.id, 1 + (j.id * 31 + n * 7717) %% %(m)s, 1, false, 50, 'pending', j.cre
             "member skills",
             f"""
 INSERT INTO member_skills (member_id, skill_id, proficiency, verified)
-SELECT g, {skill}, 2, true FROM generate_series(3, %(m)s, 3) g""",
+SELECT g, {skill}, 2, true FROM generate_series(3, %(m)s, 3) g
+ON CONFLICT (member_id, skill_id) DO UPDATE SET proficiency = 2, verified = true""",
             p,
         ),
         (

@@ -23,7 +23,8 @@ SELECT DISTINCT m.id, s.id, 1, false
   FROM members m
   JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS n
           FROM skills) s
-    ON s.k = m.id %% s.n OR s.k = (m.id * 7 + 3) %% s.n""",
+    ON s.k = m.id %% s.n OR s.k = (m.id * 7 + 3) %% s.n
+ON CONFLICT DO NOTHING""",
             p,
         ),
         (
