@@ -39,6 +39,7 @@ from accounts.models import User
 from console import sessions, work
 from console.config import console_settings
 from console.errors import CsrfFailed
+from console.labels import state_label
 from console.models import ConsoleSession
 from crowd.core.auth import STAFF, Principal
 from crowd.core.db import SAFE_METHODS, commit
@@ -202,6 +203,8 @@ def _setup_app(state) -> None:
     )
     app.jinja_env.globals.setdefault("_", gettext)
     app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+    # A domain state's words ("in_progress" → "in progress", in the page's language).
+    app.jinja_env.filters.setdefault("state", state_label)
 
 
 class ConsoleBlueprint(Blueprint):
