@@ -116,20 +116,21 @@ def test_the_filter_is_there_for_console_templates(app):
 def test_the_dispatch_board_and_a_jobs_page_show_labels_not_raw_states(client, jobs):  # noqa: F811
     _signed_in(client, "de")
     board = visible_text(_page(client, "/console/dispatch/"))
-    assert "offered" in board or "open" in board
+    assert "angeboten" in board
+    assert " offered " not in board
     assert not RAW.findall(board), RAW.findall(board)
 
     force_job_state(jobs["offered"], status="in_progress")
     job_html = _page(client, f"/console/dispatch/jobs/{jobs['offered']}")
     job = visible_text(job_html)
     assert 'data-job-status="in_progress"' in job_html  # the attribute keeps the value
-    assert "in progress" in job
+    assert "in Arbeit" in job
     assert "in_progress" not in job
 
     # The member's page lists the job they work on by its label too.
     force_job_state(jobs["offered"], assigned_member_id=jobs["munich"].profile_id)
     member = visible_text(_page(client, f"/console/people/members/{jobs['munich'].profile_id}"))
-    assert "in progress" in member
+    assert "in Arbeit" in member
     assert not RAW.findall(member), RAW.findall(member)
 
 
@@ -142,11 +143,11 @@ def test_the_onboarding_queue_and_an_application_show_labels_not_raw_states(
     text = visible_text(html)
     # Munich's identity document waits for a decision: "submitted" in German.
     assert "eingereicht" in text
-    assert "scheduled" in text  # Vienna's intro call (German comes with the catalogue)
+    assert "geplant" in text  # Vienna's intro call
     assert not RAW.findall(text.replace("application_ids", "")), RAW.findall(text)
 
     application = _page(client, f"/console/onboarding/applications/{queue['munich']}")
     shown = visible_text(application)
     assert 'data-application-status="in_progress"' in application
-    assert "in progress" in shown
+    assert "in Arbeit" in shown
     assert "in_progress" not in shown and "not_required" not in shown
