@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from crowd.core.auth import Principal
-from crowd.core.db import utcnow
+from crowd.core.db import commit, utcnow
 from crowd.extensions import db
 from customers.models import Customer, CustomerAddress
 from jobs.dispatch import expire_job_offers, send_wave
@@ -88,15 +88,24 @@ def escalate_waiting_jobs() -> str:
                 currency=CURRENCY[address.country],
                 address_id=address.id,
             )
-            db.session.flush()
-            if send_wave(job.id).outcome != "offers":
+            # Committed, posting authorises the payment and sends the first wave (inline on the
+            # embedded default; with RQ workers they may not have run yet: then it is sent here).
+            commit()
+            offered = db.session.scalar(
+                select(func.count()).select_from(Offer).where(Offer.job_id == job.id)
+            )
+            if not offered and send_wave(job.id).outcome != "offers":
                 continue
             # Nobody answers: the wave's offers lapse, and the round is over.
             db.session.execute(
                 update(Offer)
                 .where(Offer.job_id == job.id, Offer.status == "pending")
-                .values(expires_at=utcnow())
+                .values(expires_at=utcnow() - timedelta(seconds=1))
             )
             expire_job_offers(job.id)
-            escalated += send_wave(job.id).outcome == "escalated"
+            db.session.refresh(job)
+            if job.escalated_at is None:
+                send_wave(job.id)
+                db.session.refresh(job)
+            escalated += job.escalated_at is not None
     return f"dispatch: {escalated} jobs escalated to the community managers ({city})"
