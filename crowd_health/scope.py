@@ -8,11 +8,16 @@ the job's category).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, exists, func, select, true
 
-from crowd.core.errors import Unprocessable
+from crowd.core.auth import Principal
+from crowd.core.errors import Forbidden, Unprocessable
+from crowd.core.i18n import _
+from crowd.core.periods import day_bounds
 from crowd.extensions import db
+from crowd_health.config import health_rules
 from jobs.models import Job, JobSkill
 from members.models import Member, MemberSkill, Skill, SkillCategory
 
@@ -110,3 +115,17 @@ def _place(country, postcode, city, scope: Scope) -> list[ColumnElement[bool]]:
     if scope.city is not None:
         conditions.append(func.lower(city) == scope.city.lower())
     return conditions
+
+
+def staff_window(
+    actor: Principal, start: date | None, end: date | None, **filters
+) -> tuple[date, date, datetime, datetime, Scope]:
+    """What every figures request starts with: staff only (else 403), the period as whole UTC
+    days (the configured default and maximum) with its bounds, and the checked scope."""
+    if not actor.is_staff:
+        raise Forbidden(_("Crowd health is for community managers and admins."))
+    rules = health_rules()
+    start, end, since, until = day_bounds(
+        start, end, default_days=rules.default_days, max_days=rules.max_days
+    )
+    return start, end, since, until, Scope.checked(**filters)

@@ -55,13 +55,11 @@ from sqlalchemy import ColumnElement, case, func, literal, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Forbidden
-from crowd.core.i18n import _
-from crowd.core.periods import day_bounds, plus_days
+from crowd.core.periods import plus_days
 from crowd.extensions import db
 from crowd_health.config import HealthRules, health_rules
 from crowd_health.ranks import admissions, rank_time, rank_times
-from crowd_health.scope import Scope
+from crowd_health.scope import Scope, staff_window
 from crowd_health.seconds import seconds_between
 from jobs.models import Job
 from members.models import (
@@ -92,19 +90,17 @@ def crowd_health(
     category_id: int | None = None,
 ) -> dict:
     """Crowd-health figures for [start, end] (whole UTC days) and the filters given."""
-    if not actor.is_staff:
-        raise Forbidden(_("Crowd health is for community managers and admins."))
-    rules = health_rules()
-    start, end, since, until = day_bounds(
-        start, end, default_days=rules.default_days, max_days=rules.max_days
-    )
-    scope = Scope.checked(
+    start, end, since, until, scope = staff_window(
+        actor,
+        start,
+        end,
         country=country,
         postcode_prefix=postcode_prefix,
         city=city,
         skill_id=skill_id,
         category_id=category_id,
     )
+    rules = health_rules()
     now = utcnow()
     active = _active_members(scope, since, until, rules)
     return {

@@ -33,12 +33,8 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
-from crowd.core.errors import Forbidden
-from crowd.core.i18n import _
-from crowd.core.periods import day_bounds
 from crowd.extensions import db
-from crowd_health.config import health_rules
-from crowd_health.scope import Scope
+from crowd_health.scope import Scope, staff_window
 from crowd_health.seconds import seconds_between
 from jobs.models import Job, JobSkill, Offer, Review
 from members.models import Skill
@@ -61,13 +57,10 @@ def service_figures(
     category_id: int | None = None,
 ) -> dict:
     """Service figures for [start, end] (whole UTC days) and the filters given."""
-    if not actor.is_staff:
-        raise Forbidden(_("Crowd health is for community managers and admins."))
-    rules = health_rules()
-    start, end, since, until = day_bounds(
-        start, end, default_days=rules.default_days, max_days=rules.max_days
-    )
-    scope = Scope.checked(
+    start, end, since, until, scope = staff_window(
+        actor,
+        start,
+        end,
         country=country,
         postcode_prefix=postcode_prefix,
         city=city,
