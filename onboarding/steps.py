@@ -57,10 +57,12 @@ INTRO_CALL_STATES = {
 
 @dataclass(frozen=True)
 class StepContext:
-    """What every predicate and state compares against: today and the current house rules."""
+    """What every predicate and state compares against: today, the current house rules and
+    the skills whose test can be taken now (read once, so no predicate joins the tests)."""
 
     now: datetime
     house_rules: HouseRulesVersion | None
+    tested_skill_ids: tuple[int, ...] = ()
 
     @property
     def today(self) -> date:
@@ -71,7 +73,10 @@ def step_context(now: datetime | None = None) -> StepContext:
     current = db.session.scalar(
         select(HouseRulesVersion).order_by(HouseRulesVersion.version.desc()).limit(1)
     )
-    return StepContext(now=now or utcnow(), house_rules=current)
+    tested = db.session.scalars(
+        select(SkillTest.skill_id).distinct().where(test_available()).order_by(SkillTest.skill_id)
+    )
+    return StepContext(now=now or utcnow(), house_rules=current, tested_skill_ids=tuple(tested))
 
 
 @dataclass
@@ -195,16 +200,14 @@ def _skill_tests_done(ctx: StepContext) -> ColumnElement[bool]:
         SkillTestAttempt.skill_id == MemberSkill.skill_id,
         SkillTestAttempt.passed == true(),
     )
+    if not ctx.tested_skill_ids:
+        return true()  # no test to take: nobody is held up
     # A skill a community manager verified needs no passed test (the staff override).
-    still_needed = (
-        select(MemberSkill.skill_id)
-        .join(SkillTest, SkillTest.skill_id == MemberSkill.skill_id)
-        .where(
-            MemberSkill.member_id == Member.id,
-            MemberSkill.verified == false(),
-            test_available(),
-            ~passed,
-        )
+    still_needed = select(MemberSkill.skill_id).where(
+        MemberSkill.member_id == Member.id,
+        MemberSkill.skill_id.in_(ctx.tested_skill_ids),
+        MemberSkill.verified == false(),
+        ~passed,
     )
     return ~still_needed.exists()
 

@@ -58,6 +58,14 @@ class Application(IdMixin, Base):
             postgresql_where=text("status = 'in_progress'"),
             sqlite_where=text("status = 'in_progress'"),
         ),
+        # The review queue: applications under way, oldest first (a few among many decided).
+        Index(
+            "ix_applications_in_progress",
+            "id",
+            "member_id",
+            postgresql_where=text("status = 'in_progress'"),
+            sqlite_where=text("status = 'in_progress'"),
+        ),
     )
 
     member_id: Mapped[int] = mapped_column(
@@ -100,6 +108,15 @@ class DocumentCheck(IdMixin, Base):
         ),
         CheckConstraint("status IN ('submitted', 'verified', 'rejected')", name="status_known"),
         Index("ix_document_checks_member_kind", "member_id", "kind"),
+        # The document steps' predicates: a verified check of the member's (few rows).
+        Index(
+            "ix_document_checks_member_verified",
+            "member_id",
+            "kind",
+            "expires_on",
+            postgresql_where=text("status = 'verified'"),
+            sqlite_where=text("status = 'verified'"),
+        ),
     )
 
     member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False)
@@ -126,6 +143,13 @@ class IntroCall(IdMixin, Base):
         CheckConstraint(
             "status IN ('scheduled', 'passed', 'failed', 'no_show', 'cancelled')",
             name="status_known",
+        ),
+        # The intro call step's predicate: a passed call of the application.
+        Index(
+            "ix_intro_calls_application_passed",
+            "application_id",
+            postgresql_where=text("status = 'passed'"),
+            sqlite_where=text("status = 'passed'"),
         ),
     )
 
