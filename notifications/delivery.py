@@ -151,6 +151,7 @@ def queue_deliveries(kind: str, keys: list[str], *, content: dict | None = None)
                 literal(0, BigInteger),
                 literal(now, Delivery.next_attempt_at.type),
                 literal(now, Delivery.created_at.type),
+                Notification.tally_key,
             ).where(and_(*conditions))
             statement = (
                 _dialect()
@@ -165,6 +166,7 @@ def queue_deliveries(kind: str, keys: list[str], *, content: dict | None = None)
                         "attempts",
                         "next_attempt_at",
                         "created_at",
+                        "tally_key",
                     ],
                     rows,
                 )

@@ -7,11 +7,13 @@ from datetime import datetime, time
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     Time,
@@ -36,6 +38,30 @@ class Notification(IdMixin, Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Notifications counted together ("broadcast:12"): see NotificationTally.
+    tally_key: Mapped[str | None] = mapped_column(String(100))
+
+
+class NotificationTally(Base):
+    """How many notifications of one `tally_key` reached the inbox and were read (channel
+    `inbox`, status `delivered` / `read`), and how many of their deliveries are in each status
+    per channel (`email` / `push`, `queued` … `suppressed`).
+
+    Kept by database triggers (migration i22_tally) on every insert into `notifications` and
+    `deliveries` and every change of a read time or a status, whatever code path makes it, so
+    a broadcast's reach is a sum over a few rows instead of a join over its recipients. The
+    counts are sharded (PostgreSQL: 16 shards by the writing transaction's id, so concurrent
+    batches do not wait on one row): read them summed over `shard` (`tallies()`). A migration
+    that rebuilds either table (SQLite batch mode) must create the triggers again.
+    """
+
+    __tablename__ = "notification_tallies"
+
+    tally_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class OutboundEmail(IdMixin, Base):
@@ -99,6 +125,8 @@ class Delivery(IdMixin, Base):
     content: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its notification's tally key (copied when queued): see NotificationTally.
+    tally_key: Mapped[str | None] = mapped_column(String(100))
 
 
 class Suppression(IdMixin, Base):

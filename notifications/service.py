@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import func, select
+
 from crowd.core.db import is_postgres, utcnow
 from crowd.core.i18n import is_lazy, locales_of, render
 from crowd.extensions import db
 from notifications.delivery import queue_deliveries
-from notifications.models import Notification
+from notifications.models import Notification, NotificationTally
 
 # One multi-row INSERT carries 7 parameters a row; this keeps a statement well under the
 # databases' limits on bound parameters (SQLite 32,766, PostgreSQL 65,535).
@@ -51,12 +53,14 @@ def notify_many(
     *,
     recipients: Iterable[tuple[int, str, dict]],
     channel_content: dict | None = None,
+    tally_key: str | None = None,
 ) -> None:
     """notify() for many recipients of one kind of event, in one INSERT statement.
 
     `recipients` are `(user_id, dedupe_key, data)`; each key names one event, as in notify().
     The deliveries to further channels (email, push) are queued with them, set-based
-    (notifications.delivery).
+    (notifications.delivery). With a `tally_key` the database counts them and their
+    deliveries as they go (`tallies()`).
     """
     recipients = list(recipients)
     if not recipients:
@@ -79,6 +83,7 @@ def notify_many(
                 "body": rendered_body,
                 "data": data,
                 "dedupe_key": dedupe_key,
+                "tally_key": tally_key,
                 # A statement, not ORM objects: the model's defaults are filled here, once a
                 # batch.
                 "created_at": now,
@@ -118,3 +123,26 @@ def _insert(rows: list[dict]) -> None:
     db.session.execute(
         statement.execution_options(insertmanyvalues_page_size=ROWS_PER_STATEMENT), rows
     )
+
+
+def tallies(keys: Iterable[str]) -> dict[str, dict[str, dict[str, int]]]:
+    """{tally key: {channel: {status: count}}} for the keys asked, summed over the shards:
+    channel `inbox` has `delivered` and `read`, the delivery channels their statuses. A key
+    nothing was counted for is absent."""
+    keys = list(keys)
+    result: dict[str, dict[str, dict[str, int]]] = {}
+    if not keys:
+        return result
+    rows = db.session.execute(
+        select(
+            NotificationTally.tally_key,
+            NotificationTally.channel,
+            NotificationTally.status,
+            func.sum(NotificationTally.count),
+        )
+        .where(NotificationTally.tally_key.in_(keys))
+        .group_by(NotificationTally.tally_key, NotificationTally.channel, NotificationTally.status)
+    )
+    for key, channel, status, count in rows:
+        result.setdefault(key, {}).setdefault(channel, {})[status] = int(count)
+    return result

@@ -20,7 +20,7 @@ from crowd.core.i18n import locales_of
 from crowd.extensions import db
 from members.models import Member
 from mentoring.broadcasts.segments import segment_clauses
-from mentoring.broadcasts.service import lock_broadcast, text_for, transition
+from mentoring.broadcasts.service import lock_broadcast, tally_key, text_for, transition
 from mentoring.models import Broadcast, BroadcastRecipient
 from notifications.service import notify_many
 
@@ -101,7 +101,13 @@ def _deliver(broadcast: Broadcast, pending: list) -> None:
             (user_id, inbox_key(broadcast.id, member_id), {"broadcast_id": broadcast.id})
         )
     for (title, body), recipients in by_text.items():
-        notify_many(f"broadcast.{broadcast.kind}", title, body, recipients=recipients)
+        notify_many(
+            f"broadcast.{broadcast.kind}",
+            title,
+            body,
+            recipients=recipients,
+            tally_key=tally_key(broadcast.id),
+        )
     db.session.execute(
         update(BroadcastRecipient)
         .where(

@@ -21,6 +21,7 @@ from mentoring.broadcasts import segments
 from mentoring.errors import BroadcastStateConflict
 from mentoring.models import Broadcast, BroadcastRecipient
 from notifications.models import DELIVERY_STATUSES, Delivery, Notification
+from notifications.service import tallies
 
 CHANNELS = ("email", "push")
 
@@ -79,57 +80,38 @@ def _with_inbox(query):
 READ_AT = func.coalesce(BroadcastRecipient.read_at, Notification.read_at)
 
 
-def _counts(broadcast_ids: list[int]) -> dict[int, dict]:
+def tally_key(broadcast_id: int) -> str:
+    """The key its inbox entries and their deliveries are counted under (notifications)."""
+    return f"broadcast:{broadcast_id}"
+
+
+def _counts(broadcasts: list[Broadcast]) -> dict[int, dict]:
     """Reach per broadcast: recipients, delivered (to the inbox), read, the read rate, and
-    the deliveries beyond the inbox per channel and status."""
-    counts = {
-        broadcast_id: {
-            "recipients": 0,
-            "delivered": 0,
-            "read": 0,
-            "read_rate": None,
-            "channels": {c: dict.fromkeys(DELIVERY_STATUSES, 0) for c in CHANNELS},
+    the deliveries beyond the inbox per channel and status — from the counts the database
+    keeps as they happen (notifications.models.NotificationTally), not from the recipients."""
+    counted = tallies(tally_key(b.id) for b in broadcasts)
+    counts = {}
+    for broadcast in broadcasts:
+        tally = counted.get(tally_key(broadcast.id), {})
+        inbox = tally.get("inbox", {})
+        delivered, read = inbox.get("delivered", 0), inbox.get("read", 0)
+        channels = {c: dict.fromkeys(DELIVERY_STATUSES, 0) for c in CHANNELS}
+        for channel, statuses in tally.items():
+            if channel != "inbox":
+                channels.setdefault(channel, dict.fromkeys(DELIVERY_STATUSES, 0)).update(statuses)
+        counts[broadcast.id] = {
+            "recipients": broadcast.recipients_count,
+            "delivered": delivered,
+            "read": read,
+            "read_rate": round(read / delivered, 4) if delivered else None,
+            "channels": channels,
         }
-        for broadcast_id in broadcast_ids
-    }
-    if not broadcast_ids:
-        return counts
-    rows = db.session.execute(
-        _with_inbox(
-            select(
-                BroadcastRecipient.broadcast_id,
-                func.count(),
-                func.count(BroadcastRecipient.delivered_at),
-                func.count(READ_AT),
-            )
-        )
-        .where(BroadcastRecipient.broadcast_id.in_(broadcast_ids))
-        .group_by(BroadcastRecipient.broadcast_id)
-    )
-    for broadcast_id, recipients, delivered, read in rows:
-        counts[broadcast_id].update(
-            recipients=recipients,
-            delivered=delivered,
-            read=read,
-            read_rate=round(read / delivered, 4) if delivered else None,
-        )
-    by_channel = db.session.execute(
-        _with_inbox(
-            select(BroadcastRecipient.broadcast_id, Delivery.channel, Delivery.status, func.count())
-        )
-        .join(Delivery, Delivery.notification_id == Notification.id)
-        .where(BroadcastRecipient.broadcast_id.in_(broadcast_ids))
-        .group_by(BroadcastRecipient.broadcast_id, Delivery.channel, Delivery.status)
-    )
-    for broadcast_id, channel, status, count in by_channel:
-        channels = counts[broadcast_id]["channels"]
-        channels.setdefault(channel, dict.fromkeys(DELIVERY_STATUSES, 0))[status] = count
     return counts
 
 
 def broadcast_view(broadcast: Broadcast, counts: dict | None = None) -> dict:
     view = {column.key: getattr(broadcast, column.key) for column in Broadcast.__table__.columns}
-    view["counts"] = counts if counts is not None else _counts([broadcast.id])[broadcast.id]
+    view["counts"] = counts if counts is not None else _counts([broadcast])[broadcast.id]
     return view
 
 
@@ -267,7 +249,7 @@ def list_broadcasts(
         query = query.where(Broadcast.kind == kind)
     args = {"limit": limit, "cursor": cursor}
     page = paginate(query, args, order=[Broadcast.id], descending=True)
-    counts = _counts([b.id for b in page["items"]])
+    counts = _counts(page["items"])
     page["items"] = [broadcast_view(b, counts[b.id]) for b in page["items"]]
     return page
 
