@@ -457,14 +457,16 @@ def run(url: str, args, started: float) -> int:
             f"{api}/customers/{busy_customer}",
             f"{api}/staff/jobs?customer_id={busy_customer}&limit=20",
         ]),
-        # onboarding review (console/onboarding.py): the queue, a tab, an application
-        ("onboarding queue", "/console/onboarding/", [
-            f"{api}/applications?limit=25", f"{api}/applications/step-counts",
-        ]),
+        # onboarding review (console/onboarding.py): the queue, a tab, an application; the
+        # queue's tabs with their counts are a request of their own (the page loads them)
+        ("onboarding queue", "/console/onboarding/", [f"{api}/applications?limit=25"]),
+        ("onboarding tabs", "/console/onboarding/step-tabs",
+         [f"{api}/applications/step-counts"]),
         ("onboarding: call", "/console/onboarding/?step=intro_call&country=DE", [
             f"{api}/applications?step=intro_call&country=DE&limit=25",
-            f"{api}/applications/step-counts?country=DE",
         ]),
+        ("onboarding: call, tabs", "/console/onboarding/step-tabs?step=intro_call&country=DE",
+         [f"{api}/applications/step-counts?country=DE"]),
         ("application", f"/console/onboarding/applications/{application_id}", [
             f"{api}/applications/{application_id}",
         ]),

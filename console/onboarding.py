@@ -55,12 +55,13 @@ def _queue_filters() -> dict:
 
 @blp.page("/")
 def index():
-    """The queue, oldest first: counts per step as tabs, filters, bulk approve and verify."""
+    """The queue, oldest first: tabs per step, filters, bulk approve and verify. The tabs'
+    counts come in a request of their own (step_tabs), loaded with the page: counting every
+    open application by step costs more than the page itself, so the queue is shown first."""
     actor = signed_in().principal
-    error, status, page, counts, filters = None, 200, None, None, {}
+    error, status, page, filters = None, 200, None, {}
     try:
         filters = _queue_filters()
-        counts = queue.step_counts(actor=actor, **filters)
         page = queue.list_applications(
             actor=actor, limit=PAGE_SIZE, cursor=request.args.get("cursor") or None, **filters
         )
@@ -74,7 +75,8 @@ def index():
         status=status,
         error=error,
         page=page,
-        counts=counts,
+        counts=None,
+        tabs_url=None if error else url_for(".step_tabs", **kept),
         args=request.args,
         kept=kept,
         filters=filters,
@@ -86,6 +88,26 @@ def index():
         next_url=url_for(".index", **kept, cursor=next_cursor) if next_cursor else None,
         first_url=url_for(".index", **kept) if request.args.get("cursor") else None,
         csv_url=url_for(".queue_csv", **kept),
+    )
+
+
+@blp.page("/step-tabs")
+def step_tabs():
+    """The queue's tabs with how many applications (within the page's other filters) still
+    wait for each step: the fragment the queue page loads in place of its tabs."""
+    kept = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    try:
+        counts = queue.step_counts(actor=signed_in().principal, **_queue_filters())
+    except REFUSALS as refused:
+        return render("onboarding/_step_tabs.html", status=_status(refused), counts=None,
+                      tabs_url=None, kept=kept, args=request.args, steps=STEP_NAMES)  # fmt: skip
+    return render(
+        "onboarding/_step_tabs.html",
+        counts=counts,
+        tabs_url=None,
+        kept=kept,
+        args=request.args,
+        steps=STEP_NAMES,
     )
 
 

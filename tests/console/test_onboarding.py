@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select, update
@@ -112,13 +113,28 @@ def _rows(html: str) -> list[int]:
 # --- the queue ----------------------------------------------------------------------------
 
 
+def _tabs(client, **query) -> str:
+    """The tabs fragment the queue page loads (hx-get) for the same filters."""
+    page = _html(client.get(f"{BASE}/", query_string=query))
+    found = re.search(r'<nav class="step-tabs"[^>]*hx-get="([^"]+)"', page)
+    assert found, "the queue page loads its tabs"
+    assert '<span class="count">' not in page  # counted in the fragment, not here
+    fragment = client.get(unescape(found.group(1)))
+    assert fragment.status_code == 200
+    text = fragment.get_data(as_text=True)
+    assert "<html" not in text and 'class="step-tabs"' in text and "hx-get" not in text
+    return text
+
+
 def test_the_queue_shows_counts_per_step_and_the_oldest_first(client, console, queue):
-    html = _html(client.get(f"{BASE}/"))
-    assert _rows(html) == [queue["berlin"], queue["munich"], queue["vienna"]]
-    assert _tab_count(html, "all") == 3
-    assert _tab_count(html, "identity") == 2  # Munich's waits for its check, Vienna has none
-    assert _tab_count(html, "intro_call") == 2
-    assert _tab_count(html, "profile") == 0
+    page = _html(client.get(f"{BASE}/"))
+    assert _rows(page) == [queue["berlin"], queue["munich"], queue["vienna"]]
+    tabs = _tabs(client)
+    assert _tab_count(tabs, "all") == 3
+    assert _tab_count(tabs, "identity") == 2  # Munich's waits for its check, Vienna has none
+    assert _tab_count(tabs, "intro_call") == 2
+    assert _tab_count(tabs, "profile") == 0
+    html = page
     assert 'data-waiting-days="10"' in html
     assert "Berta Berlin" in html and 'href="/console/onboarding/applications/' in html
 
@@ -136,8 +152,12 @@ def test_the_queue_filters_by_step_region_skill_and_waiting_time(client, console
     assert rows(waiting_days="7") == [queue["munich"]]
     assert rows(q="wanda") == [queue["vienna"]]
     # The tabs count within the other filters.
-    html = _html(client.get(f"{BASE}/", query_string={"country": "AT"}))
-    assert _tab_count(html, "all") == 1
+    tabs = _tabs(client, country="AT", step="identity")
+    assert _tab_count(tabs, "all") == 1
+    assert 'data-step="identity" aria-current="page"' in tabs
+    # The fragment checks its filters as the page does.
+    refused = client.get(f"{BASE}/step-tabs", query_string={"waiting_days": "-3"})
+    assert refused.status_code == 422 and '<span class="count">' not in _html(refused)
 
 
 def test_a_bad_filter_shows_the_queue_again_with_the_message(client, console, queue):

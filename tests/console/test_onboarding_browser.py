@@ -60,6 +60,10 @@ def test_a_cm_approves_an_applicant_after_the_intro_call(
     # The queue → the tab of applicants waiting for their intro call → the applicant.
     page.locator("nav.areas a", has_text="Onboarding").click()
     page.wait_for_url("**/console/onboarding/")
+    # The tabs' counts arrive with their own request once the queue is shown.
+    intro_tab = page.locator('.step-tabs a[data-step="intro_call"] .count')
+    intro_tab.wait_for()
+    assert int(intro_tab.inner_text()) >= 1
     check_accessibility(page)
     screenshot(page, "queue")
     page.locator('.step-tabs a[data-step="intro_call"]').click()
