@@ -15,7 +15,7 @@ from members.service import get_member, status_history
 from mentoring.mentors.lifecycle import list_mentorships
 from mentoring.top_performers.queries import member_top_performer
 from onboarding.levels.progress import level_overview
-from payouts.job_money.views import payment_view
+from payouts.job_money.views import payment_statuses
 from payouts.plans import member_plans
 from recruitment.queries import list_referrals
 from support.contacts import list_contacts
@@ -97,7 +97,7 @@ def customer_profile(actor: Principal, customer_id: int) -> dict:
     """Everything the customer page shows (404 when there is no such customer)."""
     customer = get_customer(actor=actor, customer_id=customer_id)
     jobs = list_jobs_for_staff(actor=actor, customer_id=customer.id, limit=LIMIT)
-    payments = {job["id"]: payment_view(actor=actor, job_id=job["id"]) for job in jobs["items"]}
+    payments = payment_statuses(actor=actor, job_ids=[job["id"] for job in jobs["items"]])
     tickets = list_tickets(actor=actor, customer_id=customer.id, limit=LIMIT)
     return _with_authors(
         {

@@ -45,6 +45,19 @@ def _own_id(actor: Principal, model) -> int | None:
     return db.session.scalar(select(model.id).where(model.user_id == actor.user_id))
 
 
+def payment_statuses(*, actor: Principal, job_ids: list[int]) -> dict[int, str]:
+    """Staff's list view: the payment status of each job (`pending` before there is a
+    payment), in one query — the status `payment_view` shows for each."""
+    if not actor.is_staff:
+        raise NotFound(_("No such job."))
+    found = dict(
+        db.session.execute(
+            select(JobPayment.job_id, JobPayment.status).where(JobPayment.job_id.in_(job_ids))
+        ).all()
+    )
+    return {job_id: found.get(job_id, "pending") for job_id in job_ids}
+
+
 def payment_view(*, actor: Principal, job_id: int) -> dict:
     """A job's payment as `actor` may see it: staff all of it, the customer what they pay and
     get back, the assigned member their earning; anyone else gets 404."""
