@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    SmallInteger,
     String,
     UniqueConstraint,
     event,
@@ -28,6 +29,7 @@ __all__ = [
     "ACCOUNT_KINDS",
     "LEDGER_CURRENCIES",
     "LedgerAccount",
+    "LedgerBalanceShard",
     "LedgerEntry",
     "LedgerTransaction",
     "ImmutableLedgerError",
@@ -56,6 +58,20 @@ class LedgerAccount(IdMixin, Base):
     balance: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     allow_negative: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LedgerBalanceShard(Base):
+    """A share of a hot account's balance (payouts.ledger: AccountType.split). Such an
+    account's balance is its row's `balance` plus the sum of its shards; a posting adds to the
+    shard its unit of work picked, so concurrent postings rarely touch the same row."""
+
+    __tablename__ = "ledger_balance_shards"
+
+    account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ledger_accounts.id"), primary_key=True
+    )
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class LedgerTransaction(IdMixin, Base):

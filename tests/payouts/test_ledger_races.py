@@ -200,3 +200,56 @@ def test_simultaneous_reversals_of_one_transaction_reverse_it_once(app):
     assert sorted(str(outcome) for outcome, _ in results) == ["409"] * 9 + ["posted"], results
     assert _balance(app, account_code_for_member(member_id)) == 0
     assert _transactions(app) == 2
+
+
+# --- the hot accounts: split over shard rows, never locked by a posting ---------------------
+
+# A posting of the platform's own accounts only: nothing in it is locked before it is written.
+HOT_ONLY = [Line("clearing:payments", 500), Line("platform:fees", -500)]
+
+
+def test_simultaneous_postings_to_the_hot_accounts_sum_exactly(app):
+    def post(client, i):
+        return _in_own_unit_of_work(
+            app,
+            lambda: ledger.post(key=f"race:hot:{i}", kind="fee", currency="EUR", lines=HOT_ONLY),
+        )
+
+    results = run_concurrently(app, THREADS, post)
+
+    assert [outcome for outcome, _ in results] == ["posted"] * THREADS, results
+    assert _balance(app, "platform:fees") == 500 * THREADS
+    assert _balance(app, "clearing:payments") == 500 * THREADS
+    with app.app_context():
+        assert_ledger_sound()
+
+
+def test_simultaneous_retries_of_a_hot_only_posting_post_once(app):
+    def retry(client, i):
+        return _in_own_unit_of_work(
+            app,
+            lambda: ledger.post(key="race:hot-key", kind="fee", currency="EUR", lines=HOT_ONLY),
+        )
+
+    results = run_concurrently(app, THREADS, retry)
+
+    assert set(results) == {("posted", results[0][1])}, results
+    assert _transactions(app) == 1
+    assert _balance(app, "platform:fees") == 500
+
+
+def test_simultaneous_reversals_of_a_hot_only_transaction_reverse_it_once(app):
+    with app.app_context():
+        original_id = ledger.post(key="hot-seed", kind="fee", currency="EUR", lines=HOT_ONLY).id
+        commit()
+
+    def undo(client, i):
+        return _in_own_unit_of_work(
+            app, lambda: ledger.reverse(original_id, key=f"race:hot-reverse:{i}")
+        )
+
+    results = run_concurrently(app, 10, undo)
+
+    assert sorted(str(outcome) for outcome, _ in results) == ["409"] * 9 + ["posted"], results
+    assert _balance(app, "platform:fees") == 0
+    assert _transactions(app) == 2
