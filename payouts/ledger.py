@@ -35,7 +35,19 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Integer, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    SmallInteger,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -312,6 +324,11 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     """
     types = _validate(key, kind, currency, lines, memo, job_id, member_id)
     content = (kind, currency, memo, job_id, member_id, reverses_id, _line_multiset(lines))
+    if reverses_id is None and is_postgres():
+        posted = _post_in_database(key, kind, currency, lines, memo, job_id, member_id, types)
+        if posted is not None:
+            return posted if isinstance(posted, LedgerTransaction) else _by_key(key, content)
+        # An account is new: created below, then the posting goes the general way.
     accounts = _lock_accounts(currency, types)
     deltas: dict[str, int] = defaultdict(int)
     for line in lines:
@@ -368,6 +385,100 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     make_transient_to_detached(transaction)
     db.session.add(transaction)
     return transaction
+
+
+_LEDGER_POST = text(
+    "SELECT transaction_id, outcome, account, balance FROM ledger_post(:key, :kind, "
+    ":currency, :memo, :job_id, :member_id, :created_at, :shard, :line_codes, "
+    ":line_amounts, :codes, :changes, :locked, :split)"
+).bindparams(
+    bindparam("job_id", type_=BigInteger()),
+    bindparam("member_id", type_=BigInteger()),
+    bindparam("created_at", type_=LedgerTransaction.__table__.c.created_at.type),
+    bindparam("shard", type_=SmallInteger()),
+    bindparam("line_codes", type_=ARRAY(String())),
+    bindparam("line_amounts", type_=ARRAY(BigInteger())),
+    bindparam("codes", type_=ARRAY(String())),
+    bindparam("changes", type_=ARRAY(BigInteger())),
+    bindparam("locked", type_=ARRAY(String())),
+    bindparam("split", type_=ARRAY(String())),
+)
+
+
+def _post_in_database(key, kind, currency, lines, memo, job_id, member_id, types):
+    """PostgreSQL: the posting in one round trip, by the function ledger_post (migration
+    i23_ledger) — the same steps as below (lock the accounts that keep their own balance in
+    code order, check the floors, insert once per key, the entries, the balances, the hot
+    accounts' shard): a LedgerTransaction; "exists" when the key was taken; None when an
+    account does not exist yet. A floor it would break raises InsufficientBalance, unless the
+    key was posted already (then "exists": a retry answers with the posting)."""
+    deltas: dict[str, int] = defaultdict(int)
+    for line in lines:
+        deltas[line.account] += line.amount
+    codes = sorted(deltas)
+    now = utcnow()
+    row = (
+        db.session.connection()
+        .execute(
+            _LEDGER_POST,
+            {
+                "key": key,
+                "kind": kind,
+                "currency": currency,
+                "memo": memo,
+                "job_id": job_id,
+                "member_id": member_id,
+                "created_at": now,
+                "shard": _shard(),
+                "line_codes": [line.account for line in lines],
+                "line_amounts": [line.amount for line in lines],
+                "codes": codes,
+                "changes": [normal_sign(types[code][0].kind) * deltas[code] for code in codes],
+                "locked": [code for code in codes if not types[code][0].split],
+                "split": [code for code in codes if types[code][0].split],
+            },
+        )
+        .one()
+    )
+    if row.outcome == "missing":
+        return None
+    if row.outcome == "exists":
+        return "exists"
+    if row.outcome == "short":
+        if _by_key_or_none(key) is not None:
+            return "exists"
+        code = row.account
+        raise InsufficientBalance(
+            _(
+                "{code} ({currency}) would go below zero: balance "
+                "{account_balance}, change {value}.",
+                code=code,
+                currency=currency,
+                account_balance=row.balance,
+                value=normal_sign(types[code][0].kind) * deltas[code],
+            ),
+            state="insufficient_balance",
+            account=code,
+            balance=row.balance,
+        )
+    transaction = LedgerTransaction(
+        id=row.transaction_id,
+        key=key,
+        kind=kind,
+        currency=currency,
+        memo=memo,
+        job_id=job_id,
+        member_id=member_id,
+        reverses_id=None,
+        created_at=now,
+    )
+    make_transient_to_detached(transaction)
+    db.session.add(transaction)
+    return transaction
+
+
+def _by_key_or_none(key: str) -> int | None:
+    return db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key == key))
 
 
 def _shard() -> int:
@@ -567,22 +678,31 @@ def _lock_accounts(currency: str, types: dict[str, tuple[AccountType, int | None
 
 
 def _read_accounts(currency: str, locked: list[str], free: list[str]) -> dict:
+    statement = _accounts_statement(bool(locked), bool(free))
+    rows = db.session.connection().execute(
+        statement, {"currency": currency, "locked": locked, "free": free}
+    )
+    return {row.code: row for row in rows}
+
+
+@functools.lru_cache(maxsize=4)
+def _accounts_statement(locked: bool, free: bool):
+    """The accounts' SELECT, built once per shape (building it cost more than running it)."""
     table = LedgerAccount.__table__
     columns = (table.c.id, table.c.code, table.c.kind, table.c.balance, table.c.allow_negative)
-    rows = []
-    if locked:
-        query = select(*columns).where(table.c.currency == currency, table.c.code.in_(locked))
-        query = query.order_by(table.c.code).with_for_update(key_share=True)
-        if free:
-            # PostgreSQL locks in a CTE and reads the rest in the same round trip.
-            held = query.cte("held")
-            rest = select(*columns).where(table.c.currency == currency, table.c.code.in_(free))
-            query = select(*held.c).union_all(rest)
-        rows = db.session.connection().execute(query).all()
-    elif free:
-        query = select(*columns).where(table.c.currency == currency, table.c.code.in_(free))
-        rows = db.session.connection().execute(query).all()
-    return {row.code: row for row in rows}
+    mine = table.c.currency == bindparam("currency")
+    held = (
+        select(*columns)
+        .where(mine, table.c.code.in_(bindparam("locked", expanding=True)))
+        .order_by(table.c.code)
+        .with_for_update(key_share=True)
+    )
+    rest = select(*columns).where(mine, table.c.code.in_(bindparam("free", expanding=True)))
+    if locked and free:
+        # PostgreSQL locks in a CTE and reads the rest in the same round trip.
+        held = held.cte("held")
+        return select(*held.c).union_all(rest)
+    return held if locked else rest
 
 
 def _create_accounts(currency: str, codes: list[str], types: dict) -> None:
