@@ -14,7 +14,9 @@ several rows of one table in ascending id (ledger accounts: in code order):
  6. the job's payment, then its refunds;
  7. member stats (the counters in members.service);
  8. payouts;
- 9. ledger accounts, sorted by code (payouts.ledger locks a posting's accounts at once);
+ 9. ledger accounts, sorted by code (payouts.ledger locks a posting's accounts at once;
+    a reversal first locks the transaction it reverses; the platform's hot accounts are
+    never locked: their balance is split over shard rows, payouts.ledger._post);
 10. everything else is only inserted (job events, notifications, outbox messages, ledger
     transactions and entries).
 
