@@ -96,13 +96,14 @@ def step_tabs():
     """The queue's tabs with how many applications (within the page's other filters) still
     wait for each step: the fragment the queue page loads in place of its tabs."""
     kept = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    counts, status = None, 200
     try:
         counts = queue.step_counts(actor=signed_in().principal, **_queue_filters())
     except REFUSALS as refused:
-        return render("onboarding/_step_tabs.html", status=_status(refused), counts=None,
-                      tabs_url=None, kept=kept, args=request.args, steps=STEP_NAMES)  # fmt: skip
+        status = _status(refused)  # the page shows the message; the tabs stay without counts
     return render(
         "onboarding/_step_tabs.html",
+        status=status,
         counts=counts,
         tabs_url=None,
         kept=kept,

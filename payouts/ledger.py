@@ -417,6 +417,7 @@ def _post_in_database(key, kind, currency, lines, memo, job_id, member_id, types
         deltas[line.account] += line.amount
     codes = sorted(deltas)
     now = utcnow()
+    db.session.flush()  # rows this unit added through the ORM exist for the foreign keys
     row = (
         db.session.connection()
         .execute(
@@ -748,7 +749,7 @@ _ADD_TO_BALANCE = (
 
 def balance(account: str, currency: str) -> int:
     """The kept balance of an account in its normal direction; 0 for one never used."""
-    account_type(account)
+    kind, _id = account_type(account)
     if currency not in CURRENCIES:
         raise field_error("currency", _("must be one of {value}", value=", ".join(CURRENCIES)))
     found = db.session.execute(
@@ -758,6 +759,8 @@ def balance(account: str, currency: str) -> int:
     ).first()
     if found is None:
         return 0
+    if not kind.split:
+        return found.balance
     return found.balance + _shard_totals([found.id]).get(found.id, 0)
 
 
