@@ -364,11 +364,13 @@ def test_bulk_verify_verifies_one_skill_for_several_members(client, console, que
 
 def test_members_and_customers_are_refused_and_anonymous_sent_to_sign_in(client, member, customer):
     assert client.get(f"{BASE}/").status_code == 303
+    assert client.get(f"{BASE}/step-tabs").status_code == 303  # the counts too
     for actor in (member, customer):
         refused = post_form(client, "/console/sign-in", email=actor.email, password=PASSWORD)
         assert refused.status_code == 403
         assert client.get(f"{BASE}/").status_code == 303  # still no console session
         assert client.get(f"{BASE}/applications.csv").status_code == 303
+        assert client.get(f"{BASE}/step-tabs").status_code == 303
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, console, queue):
