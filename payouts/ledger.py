@@ -349,20 +349,7 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
             _refuse_second_reversal(reverses_id)
         if short:
             code = short[0]
-            account = accounts[code]
-            raise InsufficientBalance(
-                _(
-                    "{code} ({currency}) would go below zero: balance "
-                    "{account_balance}, change {value}.",
-                    code=code,
-                    currency=currency,
-                    account_balance=account.balance,
-                    value=changes[code],
-                ),
-                state="insufficient_balance",
-                account=code,
-                balance=account.balance,
-            )
+            raise _insufficient(code, currency, accounts[code].balance, changes[code])
     now = utcnow()
     row = {
         "key": key,
@@ -449,19 +436,8 @@ def _post_in_database(key, kind, currency, lines, memo, job_id, member_id, types
         if _by_key_or_none(key) is not None:
             return "exists"
         code = row.account
-        raise InsufficientBalance(
-            _(
-                "{code} ({currency}) would go below zero: balance "
-                "{account_balance}, change {value}.",
-                code=code,
-                currency=currency,
-                account_balance=row.balance,
-                value=normal_sign(types[code][0].kind) * deltas[code],
-            ),
-            state="insufficient_balance",
-            account=code,
-            balance=row.balance,
-        )
+        change = normal_sign(types[code][0].kind) * deltas[code]
+        raise _insufficient(code, currency, row.balance, change)
     transaction = LedgerTransaction(
         id=row.transaction_id,
         key=key,
@@ -476,6 +452,21 @@ def _post_in_database(key, kind, currency, lines, memo, job_id, member_id, types
     make_transient_to_detached(transaction)
     db.session.add(transaction)
     return transaction
+
+
+def _insufficient(code: str, currency: str, balance: int, change: int) -> InsufficientBalance:
+    return InsufficientBalance(
+        _(
+            "{code} ({currency}) would go below zero: balance {account_balance}, change {value}.",
+            code=code,
+            currency=currency,
+            account_balance=balance,
+            value=change,
+        ),
+        state="insufficient_balance",
+        account=code,
+        balance=balance,
+    )
 
 
 def _by_key_or_none(key: str) -> int | None:

@@ -4,12 +4,15 @@ answer a message with a temporary (421) or permanent (550) failure."""
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from crowd.core import background
+from crowd.extensions import db
+from notifications.channels import CHANNELS, EMAIL
 from notifications.delivery import SEND_TASK
 from tests.push_fake import (  # noqa: F401  (fixtures)
     apns_fake,
@@ -61,3 +64,21 @@ def smtp(app, monkeypatch):
 def send_due() -> int:
     """What the sweeper does (and, without Redis, the commit's hook has done already)."""
     return background.run_periodic(SEND_TASK)
+
+
+class SenderDied(BaseException):
+    """The process ends mid-batch (not an error the sender could record)."""
+
+
+def send_and_die(monkeypatch) -> None:
+    """A sender claims a batch of due emails and its process dies before recording anything:
+    the claims stay `sending` until their lease lapses."""
+
+    def die(outgoing, content=None):
+        raise SenderDied
+
+    with monkeypatch.context() as patched:
+        patched.setitem(CHANNELS, EMAIL, replace(CHANNELS[EMAIL], send=die))
+        with pytest.raises(SenderDied):
+            send_due()
+    db.session.rollback()

@@ -4,21 +4,19 @@ claiming it is taken back when the lease lapses and sent then."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from crowd.core.db import use_clock, utcnow
 from crowd.extensions import db
 from notifications import delivery
-from notifications.channels import CHANNELS, EMAIL
+from notifications.channels import EMAIL
 from notifications.delivery import LEASE
 from notifications.models import Consent, Delivery, Suppression
 from notifications.service import notify
 from tests.factories import make_actor
-from tests.notifications.conftest import send_due
+from tests.notifications.conftest import send_and_die, send_due
 
 
 def _announce_to(members, key: str) -> list[int]:
@@ -73,22 +71,11 @@ def test_a_batch_with_mixed_outcomes_records_each(smtp):
     assert _delivery(later).status == "sent" and _delivery(later).attempts == 2
 
 
-class SenderDied(BaseException):
-    """The process ends mid-batch (not an error the sender could record)."""
-
-
 def test_a_claimed_batch_whose_sender_dies_is_taken_back_after_the_lease(smtp, monkeypatch):
     members = [make_actor("member") for _ in range(3)]
     ids = _announce_to(members, "died")
 
-    def die(outgoing, content=None):
-        raise SenderDied
-
-    with monkeypatch.context() as patched:
-        patched.setitem(CHANNELS, EMAIL, replace(CHANNELS[EMAIL], send=die))
-        with pytest.raises(SenderDied):
-            send_due()
-    db.session.rollback()
+    send_and_die(monkeypatch)
     claimed = [_delivery(i) for i in ids]
     assert {d.status for d in claimed} == {"sending"} and {d.attempts for d in claimed} == {1}
     assert smtp.messages == []

@@ -4,7 +4,6 @@ tally always equals a count of the rows themselves."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,13 +11,12 @@ from sqlalchemy import func, select
 
 from crowd.core.db import use_clock, utcnow
 from crowd.extensions import db
-from notifications.channels import CHANNELS, EMAIL
 from notifications.delivery import LEASE
 from notifications.models import Delivery, Notification
 from notifications.service import notify_many, tallies
 from tests.concurrency import run_concurrently, task_unit
 from tests.factories import make_actor
-from tests.notifications.conftest import send_due
+from tests.notifications.conftest import send_and_die, send_due
 
 KEY = "broadcast:tally-test"
 
@@ -53,6 +51,7 @@ def _tally(key: str) -> dict[str, dict[str, int]]:
 
 
 def _announce(members, key: str = KEY) -> None:
+    """An announcement to each member, counted under `key` (the caller commits)."""
     notify_many(
         "broadcast.announcement",
         "News",
@@ -60,11 +59,6 @@ def _announce(members, key: str = KEY) -> None:
         recipients=[(m.user_id, f"{key}:{m.user_id}", {}) for m in members],
         tally_key=key,
     )
-    db.session.commit()
-
-
-class SenderDied(BaseException):
-    """The process ends mid-batch."""
 
 
 def test_the_tally_follows_every_path_that_writes_a_notification_or_a_delivery(
@@ -72,23 +66,18 @@ def test_the_tally_follows_every_path_that_writes_a_notification_or_a_delivery(
 ):
     members = [make_actor("member") for _ in range(4)]
     _announce(members)
+    db.session.commit()
     assert _tally(KEY) == _recount(KEY)
     assert _tally(KEY)["inbox"] == {"delivered": 4, "read": 0}
     assert _tally(KEY)["email"] == {"queued": 4}
 
     # A second run of the same batch writes nothing new, and counts nothing twice.
     _announce(members)
+    db.session.commit()
     assert _tally(KEY)["inbox"] == {"delivered": 4, "read": 0}
 
     # A sender that dies mid-batch leaves its claims "sending" …
-    def die(outgoing, content=None):
-        raise SenderDied
-
-    with monkeypatch.context() as patched:
-        patched.setitem(CHANNELS, EMAIL, replace(CHANNELS[EMAIL], send=die))
-        with pytest.raises(SenderDied):
-            send_due()
-    db.session.rollback()
+    send_and_die(monkeypatch)
     assert _tally(KEY)["email"] == {"sending": 4} == _recount(KEY)["email"]
 
     # … taken back after the lease, with mixed outcomes: sent, retried later, failed.
@@ -131,7 +120,9 @@ def test_notifications_without_a_tally_key_are_not_counted(smtp):
 def test_tallies_of_several_keys_are_read_at_once(smtp):
     first, second = make_actor("member"), make_actor("member")
     _announce([first], "broadcast:a")
+    db.session.commit()
     _announce([first, second], "broadcast:b")
+    db.session.commit()
     counted = tallies(["broadcast:a", "broadcast:b", "broadcast:none"])
     assert set(counted) == {"broadcast:a", "broadcast:b"}
     assert counted["broadcast:a"]["inbox"]["delivered"] == 1
@@ -146,7 +137,7 @@ def test_concurrent_batches_and_senders_of_one_broadcast_keep_the_tally_exact(ap
 
     def deliver(client, i):
         with task_unit(app):
-            _announce_batch(batches[i])
+            _announce(batches[i])
             db.session.commit()
 
     def send(client, i):
@@ -159,13 +150,3 @@ def test_concurrent_batches_and_senders_of_one_broadcast_keep_the_tally_exact(ap
     run_concurrently(app, 4, send)
     assert _tally(KEY) == _recount(KEY)
     assert _tally(KEY)["email"] == {"sent": 12}
-
-
-def _announce_batch(members) -> None:
-    notify_many(
-        "broadcast.announcement",
-        "News",
-        "Hello.",
-        recipients=[(m.user_id, f"{KEY}:{m.user_id}", {}) for m in members],
-        tally_key=KEY,
-    )
