@@ -324,8 +324,18 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     """
     types = _validate(key, kind, currency, lines, memo, job_id, member_id)
     content = (kind, currency, memo, job_id, member_id, reverses_id, _line_multiset(lines))
+    row = {
+        "key": key,
+        "kind": kind,
+        "currency": currency,
+        "memo": memo,
+        "job_id": job_id,
+        "member_id": member_id,
+        "reverses_id": reverses_id,
+        "created_at": utcnow(),
+    }
     if reverses_id is None and is_postgres():
-        posted = _post_in_database(key, kind, currency, lines, memo, job_id, member_id, types)
+        posted = _post_in_database(row, lines, types)
         if posted is not None:
             return posted if isinstance(posted, LedgerTransaction) else _by_key(key, content)
         # An account is new: created below, then the posting goes the general way.
@@ -350,17 +360,6 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
         if short:
             code = short[0]
             raise _insufficient(code, currency, accounts[code].balance, changes[code])
-    now = utcnow()
-    row = {
-        "key": key,
-        "kind": kind,
-        "currency": currency,
-        "memo": memo,
-        "job_id": job_id,
-        "member_id": member_id,
-        "reverses_id": reverses_id,
-        "created_at": now,
-    }
     entries = [(accounts[line.account].id, line.amount) for line in lines]
     kept = [(accounts[c].id, change) for c, change in sorted(changes.items()) if change]
     transaction_id = _write(row, entries, kept, types, accounts)
@@ -368,10 +367,7 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
         # The key was taken (a retry, or a twin that committed while we waited on its key).
         return _by_key(key, content)
     _note_balances(accounts, changes)
-    transaction = LedgerTransaction(id=transaction_id, **row)
-    make_transient_to_detached(transaction)
-    db.session.add(transaction)
-    return transaction
+    return _attached(transaction_id, row)
 
 
 _LEDGER_POST = text(
@@ -392,7 +388,7 @@ _LEDGER_POST = text(
 )
 
 
-def _post_in_database(key, kind, currency, lines, memo, job_id, member_id, types):
+def _post_in_database(row: dict, lines: Sequence[Line], types: dict):
     """PostgreSQL: the posting in one round trip, by the function ledger_post (migration
     i23_ledger) — the same steps as below (lock the accounts that keep their own balance in
     code order, check the floors, insert once per key, the entries, the balances, the hot
@@ -403,52 +399,40 @@ def _post_in_database(key, kind, currency, lines, memo, job_id, member_id, types
     for line in lines:
         deltas[line.account] += line.amount
     codes = sorted(deltas)
-    now = utcnow()
+    changes = [normal_sign(types[code][0].kind) * deltas[code] for code in codes]
     db.session.flush()  # rows this unit added through the ORM exist for the foreign keys
-    row = (
+    found = (
         db.session.connection()
         .execute(
             _LEDGER_POST,
             {
-                "key": key,
-                "kind": kind,
-                "currency": currency,
-                "memo": memo,
-                "job_id": job_id,
-                "member_id": member_id,
-                "created_at": now,
+                **{name: value for name, value in row.items() if name != "reverses_id"},
                 "shard": _shard(),
                 "line_codes": [line.account for line in lines],
                 "line_amounts": [line.amount for line in lines],
                 "codes": codes,
-                "changes": [normal_sign(types[code][0].kind) * deltas[code] for code in codes],
+                "changes": changes,
                 "locked": [code for code in codes if not types[code][0].split],
                 "split": [code for code in codes if types[code][0].split],
             },
         )
         .one()
     )
-    if row.outcome == "missing":
+    if found.outcome == "missing":
         return None
-    if row.outcome == "exists":
+    if found.outcome == "exists":
         return "exists"
-    if row.outcome == "short":
-        if _by_key_or_none(key) is not None:
+    if found.outcome == "short":
+        if _by_key_or_none(row["key"]) is not None:
             return "exists"
-        code = row.account
-        change = normal_sign(types[code][0].kind) * deltas[code]
-        raise _insufficient(code, currency, row.balance, change)
-    transaction = LedgerTransaction(
-        id=row.transaction_id,
-        key=key,
-        kind=kind,
-        currency=currency,
-        memo=memo,
-        job_id=job_id,
-        member_id=member_id,
-        reverses_id=None,
-        created_at=now,
-    )
+        code = found.account
+        raise _insufficient(code, row["currency"], found.balance, changes[codes.index(code)])
+    return _attached(found.transaction_id, row)
+
+
+def _attached(transaction_id: int, row: dict) -> LedgerTransaction:
+    """The posted transaction as an ORM object in the session, without reading it back."""
+    transaction = LedgerTransaction(id=transaction_id, **row)
     make_transient_to_detached(transaction)
     db.session.add(transaction)
     return transaction
