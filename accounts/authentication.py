@@ -53,6 +53,17 @@ STAMPED = "crowd_auth_stamped"
 _PROFILES: dict[str, Callable[[], ScalarSelect]] = {}
 
 
+# Stamps of the caller's own data a package reads on most of their requests (jobs: the member's
+# offer list): read with the token's note in the same round trip (crowd.core.stamps).
+_NOTE_STAMPS: list[Callable[[Principal], str | None]] = []
+
+
+def add_note_stamp(stamp_of: Callable[[Principal], str | None]) -> None:
+    """Read the stamp `stamp_of(principal)` names (None: none) together with the token."""
+    if stamp_of not in _NOTE_STAMPS:
+        _NOTE_STAMPS.append(stamp_of)
+
+
 def add_profile(field: str, subquery: Callable[[], ScalarSelect]) -> None:
     """Read `field` of the principal (e.g. "member_id") with every token lookup."""
     if field not in Principal.__dataclass_fields__:
@@ -83,10 +94,12 @@ def principal_for(secret: str) -> Principal:
     if found is None:
         principal, _expires = _lookup(digest)
         # Whose token it is never changes: the next use reads that user's stamps with it.
-        _remember(note_key, {"user": principal.user_id})
+        _remember(note_key, {"user": principal.user_id}, principal)
         return principal
     note, current = found
     known = json.loads(note)
+    # The user's own stamps (the ones after them were only read along: _NOTE_STAMPS).
+    current = current[:2]
     if known.get("stamps") == current and known["expires"] > utcnow().timestamp():
         return _principal(known["principal"])
     principal, expires = _lookup(digest)
@@ -97,12 +110,13 @@ def principal_for(secret: str) -> Principal:
             "expires": expires.timestamp(),
             "principal": dataclasses.asdict(principal) | {"scopes": sorted(principal.scopes)},
         }
-        _remember(note_key, cached)
+        _remember(note_key, cached, principal)
     return principal
 
 
-def _remember(note_key: str, note: dict) -> None:
-    keys = (user_stamp(note["user"]), ALL_USERS)
+def _remember(note_key: str, note: dict, principal: Principal) -> None:
+    extra = [key for stamp_of in _NOTE_STAMPS if (key := stamp_of(principal))]
+    keys = (user_stamp(note["user"]), ALL_USERS, *extra[: stamps.MAX_NOTE_STAMPS - 2])
     stamps.remember(note_key, json.dumps(note), CACHE_SECONDS, stamps=keys)
 
 

@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 STAMP_TTL_SECONDS = 600
 _PREFIX = "crowd:stamp:"
 _TOUCHED = "crowd_stamps_touched"
+_MEMO = "crowd.stamps"
 
 # Read every key in one round trip; a missing one gets the fresh token passed for it.
 _READ_SCRIPT = """
@@ -113,12 +114,12 @@ class _MemoryStore:
             for key in keys:
                 self._values[key] = (_fresh(), expires)
 
-    def recall(self, key: str) -> tuple[str, list[str]] | None:
+    def recall(self, key: str) -> tuple[str, str, list[str]] | None:
         found = self._notes.get(key)
         if found is None or found[1] <= time.monotonic():
             return None
         keys, _, text = found[0].partition("\n")
-        return text, self.read(keys.split())
+        return keys, text, self.read(keys.split())
 
     def remember(self, key: str, note: str, seconds: int) -> None:
         now = time.monotonic()
@@ -152,7 +153,7 @@ class _RedisStore:
             pipe.set(self._prefix + key, _fresh(), ex=STAMP_TTL_SECONDS)
         pipe.execute()
 
-    def recall(self, key: str) -> tuple[str, list[str]] | None:
+    def recall(self, key: str) -> tuple[str, str, list[str]] | None:
         connection = redis_connection()
         if self._recall_script is None:
             self._recall_script = connection.register_script(_RECALL_SCRIPT)
@@ -165,7 +166,8 @@ class _RedisStore:
         if not found:
             return None
         note, *values = (v.decode() if isinstance(v, bytes) else v for v in found)
-        return note.partition("\n")[2], values
+        keys, _, text = note.partition("\n")
+        return keys, text, values
 
     def remember(self, key: str, note: str, seconds: int) -> None:
         redis_connection().set(self._prefix + "note:" + key, note, ex=seconds)
@@ -189,30 +191,53 @@ def _store():
     return store
 
 
+def _memo() -> dict[str, str] | None:
+    """The stamps this request has read so far: read once per request, one round trip saved
+    (a stamp read earlier in the request is still read before anything it describes)."""
+    return request.environ.setdefault(_MEMO, {}) if has_request_context() else None
+
+
 def read(*keys: str) -> list[str] | None:
     """The current stamps of `keys` (fresh ones for keys not stamped yet); None when the
     store cannot be reached: then the caller answers from the database."""
+    memo = _memo()
+    if memo is not None and all(key in memo for key in keys):
+        return [memo[key] for key in keys]
     try:
-        return _store().read(keys)
+        values = _store().read(keys)
     except Exception:
         log.warning("change stamps unreadable", exc_info=True)
         return None
+    if memo is not None:
+        memo.update(zip(keys, values, strict=True))
+    return values
 
 
 def renew_now(*keys: str) -> None:
     """Give `keys` new stamps at once (outside any unit of work); raises when the store fails."""
+    memo = _memo()
+    if memo is not None:
+        for key in keys:
+            memo.pop(key, None)
     _store().renew(keys)
 
 
 def recall(key: str) -> tuple[str, list[str]] | None:
     """A note kept by `remember` and not yet lapsed, with the current stamps of the keys it
-    named, read together (one round trip); None when there is none or the store is
-    unreachable."""
+    named, read together (one round trip; later reads of them in this request need none);
+    None when there is none or the store is unreachable."""
     try:
-        return _store().recall(key)
+        found = _store().recall(key)
     except Exception:
         log.warning("short-lived cache unreadable", exc_info=True)
         return None
+    if found is None:
+        return None
+    header, text, values = found
+    memo = _memo()
+    if memo is not None:
+        memo.update(zip(header.split(), values, strict=False))
+    return text, values
 
 
 def remember(key: str, text: str, seconds: int, *, stamps: Sequence[str] = ()) -> None:
