@@ -1,5 +1,7 @@
 """HTTP for jobs: the member (mobile) API — offers, accepting and declining, doing the work."""
 
+from functools import wraps
+
 from flask import request
 
 from crowd.core.auth import current_principal
@@ -19,8 +21,27 @@ ETAG_HEADER = {
 # --- offers --------------------------------------------------------------------------------
 
 
+def unless_unchanged(view):
+    """304 before the query is even parsed when If-None-Match holds the list's ETag (an ETag
+    is only ever issued for a query that parsed); else the view, with the stamp read."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        member_id = current_principal().require_member_id()
+        unchanged = polling.not_modified(
+            member_id=member_id,
+            stamp=polling.current_stamp(member_id),
+            query=request.query_string,
+            if_none_match=request.headers.get("If-None-Match"),
+        )
+        return unchanged if unchanged is not None else view(*args, **kwargs)
+
+    return wrapper
+
+
 @blp.route("/me/offers", methods=["GET"])
 @blp.auth(MEMBER)
+@unless_unchanged
 @blp.arguments(offer_schemas.OfferQueryArgsSchema, location="query")
 @blp.response(200, offer_schemas.MemberOfferPageSchema, headers=ETAG_HEADER)
 @blp.alt_response(304, description="Not Modified: your If-None-Match is the list's ETag")
@@ -36,18 +57,13 @@ def list_offers(args):
     answer is `304 Not Modified`, with no body.
     """
     actor = current_principal()
-    member_id, query = actor.require_member_id(), request.query_string
+    member_id = actor.require_member_id()
+    # Read before the list (unless_unchanged read it already: this request keeps it).
     stamp = polling.current_stamp(member_id)
-    unchanged = polling.not_modified(
-        member_id=member_id,
-        stamp=stamp,
-        query=query,
-        if_none_match=request.headers.get("If-None-Match"),
-    )
-    if unchanged is not None:
-        return unchanged
     page = work.list_my_offers(actor=actor, **args)
-    tag = polling.etag(member_id=member_id, stamp=stamp, query=query, args=args, page=page)
+    tag = polling.etag(
+        member_id=member_id, stamp=stamp, query=request.query_string, args=args, page=page
+    )
     return page, ({"ETag": tag} if tag else {})
 
 
