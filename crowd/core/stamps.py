@@ -95,6 +95,9 @@ class _MemoryStore:
         self._lock = threading.Lock()
 
     def read(self, keys: Sequence[str]) -> list[str]:
+        return self._current(keys)
+
+    def _current(self, keys: Sequence[str]) -> list[str]:
         now = time.monotonic()
         out = []
         with self._lock:
@@ -119,7 +122,7 @@ class _MemoryStore:
         if found is None or found[1] <= time.monotonic():
             return None
         keys, _, text = found[0].partition("\n")
-        return keys, text, self.read(keys.split())
+        return keys, text, self._current(keys.split())
 
     def remember(self, key: str, note: str, seconds: int) -> None:
         now = time.monotonic()

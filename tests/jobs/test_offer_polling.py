@@ -233,3 +233,20 @@ def test_expiry_is_part_of_the_tag_only_for_pending_lists(app, client, customer)
     assert later > utcnow()
     with use_clock(lambda: later):
         assert_unchanged(client, member, etag, status="all")
+
+
+def test_the_304_path_reads_the_stamp_store_once(app, client, customer, monkeypatch):
+    member = active_member()
+    post_job(app, client, customer)
+    etag = fresh_tag(client, member)
+    assert_unchanged(client, member, etag)  # the token's note now names the offer stamp
+    store = app.extensions["crowd_stamps"]
+    calls: list[str] = []
+    for name in ("read", "recall"):
+        real = getattr(store, name)
+        monkeypatch.setattr(
+            store, name, lambda *args, _real=real, _name=name: calls.append(_name) or _real(*args)
+        )
+    assert_unchanged(client, member, etag)
+    # The token's note and, with it, the user's and the offer list's stamps: one round trip.
+    assert calls == ["recall"]
