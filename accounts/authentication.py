@@ -1,21 +1,40 @@
-"""Who is calling: a bearer secret resolved to a `Principal` with one query per request.
+"""Who is calling: a bearer secret resolved to a `Principal`, from a short-lived cache or with
+one query.
 
 The core (crowd.core.auth) calls `principal_for` through the authenticator this package
 installs (accounts.wiring). A principal carries the caller's profiles (member_id,
 customer_id): the packages that own them add a correlated subquery each (`add_profile`, from
 their own wiring), so this package names none of them and the lookup stays one round trip.
+
+The cache (a profile showed the token lookup in every request, polls included): a principal is
+kept CACHE_SECONDS under its token's hash (crowd.core.stamps: Redis, or process memory on the
+embedded default) together with the change stamp of its user that was read *before* the
+database, and it is used only while that stamp is still the user's. Any change to a user or to
+one of their tokens — sign-out, a revoked token or key, a password change (every token
+revoked), deactivation, a new role or language — gives the user a new stamp when it is flushed
+(refused, and the change with it, when the store cannot be reached) and again after its
+commit, so the next request after the answer to that change goes to the database. A token's
+first use only learns its user (the cache cannot know whose stamp to read before); the next
+use reads the stamp first, then the database, and caches. Bulk UPDATEs and DELETEs of users or
+tokens that do not stamp their users themselves renew every user's stamp.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from itertools import chain
 
-from sqlalchemy import ScalarSelect, select, update
+from flask import has_app_context
+from sqlalchemy import ScalarSelect, event, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from accounts.models import AuthToken, User
+from crowd.core import stamps
 from crowd.core.auth import Principal, hash_token
 from crowd.core.db import is_contention, utcnow
 from crowd.core.errors import Unauthorized
@@ -23,9 +42,26 @@ from crowd.core.i18n import _
 from crowd.extensions import db
 
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
+# How long a principal may be answered from the cache (each use checks its user's stamp).
+CACHE_SECONDS = 60
+ALL_USERS = "auth:all"
+# Execution option of a bulk statement on users or tokens that stamps its users itself (or
+# changes nothing a principal shows, as the last-used stamp).
+STAMPED = "crowd_auth_stamped"
 
 # Principal field → a scalar subquery correlated with `users` (None when the user has none).
 _PROFILES: dict[str, Callable[[], ScalarSelect]] = {}
+
+
+# Stamps of the caller's own data a package reads on most of their requests (jobs: the member's
+# offer list): read with the token's note in the same round trip (crowd.core.stamps).
+_NOTE_STAMPS: list[Callable[[Principal], str | None]] = []
+
+
+def add_note_stamp(stamp_of: Callable[[Principal], str | None]) -> None:
+    """Read the stamp `stamp_of(principal)` names (None: none) together with the token."""
+    if stamp_of not in _NOTE_STAMPS:
+        _NOTE_STAMPS.append(stamp_of)
 
 
 def add_profile(field: str, subquery: Callable[[], ScalarSelect]) -> None:
@@ -44,10 +80,52 @@ def profiles_of(user_id: int) -> dict[str, int | None]:
     return dict(row._mapping)
 
 
+def user_stamp(user_id: int) -> str:
+    return f"auth:user:{user_id}"
+
+
 def principal_for(secret: str) -> Principal:
     """The principal behind `secret`; 401 for an unknown, expired or revoked token or a
-    disabled account."""
+    disabled account. From the cache while the user's stamp is unchanged (module docstring)."""
     digest = hash_token(secret)
+    note_key = f"auth:token:{digest}"
+    # The note and its user's stamps in one read, before the database is asked.
+    found = stamps.recall(note_key)
+    if found is None:
+        principal, _expires = _lookup(digest)
+        # Whose token it is never changes: the next use reads that user's stamps with it.
+        _remember(note_key, {"user": principal.user_id}, principal)
+        return principal
+    note, current = found
+    known = json.loads(note)
+    # The user's own stamps (the ones after them were only read along: _NOTE_STAMPS).
+    current = current[:2]
+    if known.get("stamps") == current and known["expires"] > utcnow().timestamp():
+        return _principal(known["principal"])
+    principal, expires = _lookup(digest)
+    if principal.user_id == known["user"]:
+        cached = {
+            "user": principal.user_id,
+            "stamps": current,
+            "expires": expires.timestamp(),
+            "principal": dataclasses.asdict(principal) | {"scopes": sorted(principal.scopes)},
+        }
+        _remember(note_key, cached, principal)
+    return principal
+
+
+def _remember(note_key: str, note: dict, principal: Principal) -> None:
+    extra = [key for stamp_of in _NOTE_STAMPS if (key := stamp_of(principal))]
+    keys = (user_stamp(note["user"]), ALL_USERS, *extra[: stamps.MAX_NOTE_STAMPS - 2])
+    stamps.remember(note_key, json.dumps(note), CACHE_SECONDS, stamps=keys)
+
+
+def _principal(fields: dict) -> Principal:
+    return Principal(**fields | {"scopes": frozenset(fields["scopes"])})
+
+
+def _lookup(digest: str) -> tuple[Principal, datetime]:
+    """The principal from the database, with its token's expiry."""
     # Columns, not entities: one cheap row per request, profiles included.
     row = db.session.execute(
         select(
@@ -79,7 +157,7 @@ def principal_for(secret: str) -> Principal:
         # A coarse timestamp keeps reads from writing on every request.
         _stamp_last_used(row.id, now)
     profiles = row._mapping
-    return Principal(
+    principal = Principal(
         user_id=row.user_id,
         role=row.role,
         token_id=row.id,
@@ -88,6 +166,39 @@ def principal_for(secret: str) -> Principal:
         locale=row.locale,
         **{field: profiles[field] for field in _PROFILES},
     )
+    return principal, row.expires_at
+
+
+def restamp_users(session: Session, user_ids) -> None:
+    """New stamps for these users now and after the commit: their cached principals go.
+    Raises when the store cannot be reached, so the change does not commit unseen."""
+    keys = [user_stamp(user_id) for user_id in user_ids if user_id is not None]
+    if not keys or not has_app_context():
+        return
+    stamps.renew_now(*keys)
+    stamps.touch(session, *keys)
+
+
+@event.listens_for(Session, "after_flush")
+def _users_or_tokens_changed(session: Session, _context) -> None:
+    users = set()
+    for row in chain(session.dirty, session.deleted):
+        if isinstance(row, User):
+            users.add(row.id)
+        elif isinstance(row, AuthToken):
+            users.add(row.user_id)
+    if users:
+        restamp_users(session, users)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_change(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete) or state.execution_options.get(STAMPED):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and mapper.class_ in (User, AuthToken) and has_app_context():
+        stamps.renew_now(ALL_USERS)
+        stamps.touch(state.session, ALL_USERS)
 
 
 def _stamp_last_used(token_id: int, now: datetime) -> None:
@@ -98,7 +209,10 @@ def _stamp_last_used(token_id: int, now: datetime) -> None:
     try:
         with db.session.begin_nested():
             db.session.execute(
-                update(AuthToken).where(AuthToken.id == token_id).values(last_used_at=now)
+                update(AuthToken)
+                .where(AuthToken.id == token_id)
+                .values(last_used_at=now)
+                .execution_options(**{STAMPED: True})
             )
     except OperationalError as error:
         if not is_contention(error):

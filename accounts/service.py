@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from accounts import throttle
+from accounts.authentication import STAMPED, restamp_users
 from accounts.errors import AccountDisabled, EmailTaken, SignInFailed
 from accounts.models import AuthToken, User
 from accounts.passwords import account_words, check_strength
@@ -238,7 +239,11 @@ def revoke_all_credentials(user_id: int, *, except_token_id: int | None = None) 
     query = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
     if except_token_id is not None:
         query = query.where(AuthToken.id != except_token_id)
+    # Their cached principals go now and with the commit (accounts.authentication).
+    restamp_users(db.session(), [user_id])
     result = db.session.execute(
-        query.values(revoked_at=utcnow()).execution_options(synchronize_session="fetch")
+        query.values(revoked_at=utcnow()).execution_options(
+            synchronize_session="fetch", **{STAMPED: True}
+        )
     )
     return result.rowcount or 0

@@ -24,7 +24,17 @@ close the connection after each response, so every request opens one on loopback
    list the ticket queue. Posting starts real background work: dispatch waves, offers and
    notifications run on the RQ workers meanwhile. What a saturated server leaves unsent
    until `--duration` after the last scheduled time is reported as UNSENT;
-3. the same mix as fast as `--connections` clients can send (closed loop).
+3. the same mix as fast as `--connections` clients can send (closed loop);
+4. offer polls: every member polls `GET /me/offers` with the ETag of their last answer as
+   If-None-Match (closed loop, nothing else going on): unchanged lists are answered 304
+   without the database (issue 23: ≥ 50 % of the floor's throughput);
+5. the time to first offer, under the mixed load at `--rate` (open loop, as phase 2): a probe
+   customer posts jobs in Hamburg, where only the probe's 3 members are (the Berlin crowd is
+   out of reach), and from the moment `POST /jobs` answers polls those members in turn every
+   `--probe-interval-ms` (default 10; `updated_since` and If-None-Match, as an app polls:
+   304s while nothing is new) until one sees the job's offer, then posts the next 0.3 s
+   later. p50 and p95 printed (issue 23: p95 ≤ 250 ms); each figure is an upper bound, at
+   most one interval and one poll above the true moment.
 
 Per phase it prints requests, requests per second, p50/p95/p99 latency in ms, and errors —
 any status the operation does not expect, and exceptions — broken down by operation and
@@ -53,6 +63,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -74,6 +85,13 @@ BERLIN = (52.52, 13.405)
 TARGET_P99_MS = 100.0
 TARGET_RATE = 100.0
 TARGET_SHARE_OF_FLOOR = 0.30
+# What issue 23 asks of offer polling: unchanged lists answered 304 at ≥ half the floor's
+# throughput; and of the time from POST /jobs answered to the first offer a member sees.
+TARGET_POLL_304_SHARE = 0.50
+TARGET_FIRST_OFFER_P95_MS = 250.0
+# The probe: members and jobs in Hamburg, out of reach of the Berlin crowd, so that only the
+# probe's members are offered the probe's jobs (by the ordinary dispatch wave).
+HAMBURG = (53.5511, 9.9937)
 
 # The mixed workload: operation and weight (per cent of requests).
 MIX = (
@@ -85,7 +103,7 @@ MIX = (
     ("cm_tickets", 20),
 )
 # What each operation expects; a 409 on accepting is the race for the job, lost: not an error.
-EXPECTED = {"post_job": {201}, "accept_offer": {200}}
+EXPECTED = {"post_job": {201}, "accept_offer": {200}, "poll_304": {304}}
 EXPECTED_REFUSALS = {"accept_offer": {409}}
 TICKET_CATEGORIES = ("quality_complaint", "payment", "other")
 
@@ -353,6 +371,22 @@ class Client:
             raise
 
 
+def poll_offers(
+    client: Client, token: str, etag: str | None, query: str = ""
+) -> tuple[int, bytes, str | None]:
+    """GET /me/offers as the member's app polls: with the last ETag as If-None-Match."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if etag:
+        headers["If-None-Match"] = etag
+    try:
+        client.connection.request("GET", f"/api/v1/me/offers{query}", headers=headers)
+        response = client.connection.getresponse()
+        return response.status, response.read(), response.getheader("ETag")
+    except (OSError, http.client.HTTPException):
+        client.connection.close()
+        raise
+
+
 def wait_until_serving(base: tuple[str, int], stack: Stack, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -440,6 +474,153 @@ class Workload:
 
 def healthz(op: str, client: Client, rng: random.Random) -> tuple[str, int]:
     return "healthz", client.call("GET", "/healthz")[0]
+
+
+# --- offer polling with ETags, and the time to first offer (issue 23) ----------------------
+
+
+@dataclass
+class Probes:
+    """A customer and members of their own in Hamburg: the probe's jobs reach only them."""
+
+    customer: str
+    members: list[str]
+
+
+def seed_probes(env: dict, *, members: int = 3) -> Probes:
+    """One customer and `members` active members in Hamburg (as seed() makes Berlin's)."""
+    from sqlalchemy import select
+
+    from accounts import service as accounts
+    from crowd import create_app
+    from crowd.extensions import db
+    from members.models import AvailabilitySlot, Member, MemberSkill, MemberStats, Skill
+    from registration import service as registration
+
+    app = create_app({**env, "CROWD_FAST_HASHING": True})
+    with app.app_context():
+        skill = db.session.scalar(select(Skill).where(Skill.slug == "tv_wall_mount"))
+        email = "probe-customer@bench.test"
+        registration.register_customer(email=email, password=PASSWORD, display_name="Probe")
+        probes = Probes(accounts.sign_in(email=email, password=PASSWORD).secret, [])
+        for n in range(members):
+            email = f"probe-member{n}@bench.test"
+            user = registration.register_member(
+                email=email, password=PASSWORD, display_name=f"P {n}", kind="private"
+            )
+            db.session.flush()
+            member = db.session.scalar(select(Member).where(Member.user_id == user.id))
+            member.status, member.level_rank = "active", 1
+            member.lat, member.lon = HAMBURG
+            member.postcode, member.city, member.country = "20095", "Hamburg", "DE"
+            member.service_radius_km, member.max_concurrent_jobs = 30, 20
+            db.session.add(
+                MemberSkill(member_id=member.id, skill_id=skill.id, proficiency=2, verified=True)
+            )
+            db.session.add_all(
+                AvailabilitySlot(member_id=member.id, weekday=d, start_minute=0, end_minute=1440)
+                for d in range(7)
+            )
+            if db.session.get(MemberStats, member.id) is None:
+                db.session.add(MemberStats(member_id=member.id))
+            probes.members.append(accounts.sign_in(email=email, password=PASSWORD).secret)
+        db.session.commit()
+        db.engine.dispose()
+    return probes
+
+
+def probe_job_body(rng: random.Random) -> dict:
+    body = job_body(rng)
+    body["address"] = {
+        "street": "Jungfernstieg 1",
+        "postcode": "20095",
+        "city": "Hamburg",
+        "country": "DE",
+        "lat": HAMBURG[0],
+        "lon": HAMBURG[1],
+    }
+    return body
+
+
+class OfferPolls:
+    """Members' apps polling their offers with the ETag of their last answer."""
+
+    def __init__(self, members: list[str]) -> None:
+        self.members = members
+        self.etags: dict[str, str | None] = {}
+
+    def prime(self, base: tuple[str, int]) -> None:
+        """Every member's first, full answer (its ETag is what the next polls send)."""
+        client = Client(*base)
+        for token in self.members:
+            status, _body, etag = poll_offers(client, token, None)
+            assert status == 200 and etag, (status, etag)
+            self.etags[token] = etag
+
+    def run(self, op: str, client: Client, rng: random.Random) -> tuple[str, int]:
+        token = rng.choice(self.members)
+        status, _body, etag = poll_offers(client, token, self.etags.get(token))
+        if etag:
+            self.etags[token] = etag
+        return ("poll_304" if status == 304 else "poll_200"), status
+
+
+@dataclass
+class FirstOffers:
+    """Seconds from POST /jobs answered to the first poll that showed the job's offer."""
+
+    seconds: list[float] = field(default_factory=list)
+    # From the same moment to the offer's sent_at (the wave's clock, the same machine's): when
+    # the wave wrote it, a lower bound, whatever the polls' own latency.
+    written: list[float] = field(default_factory=list)
+    missed: int = 0  # not seen within the probe's timeout
+    polls: int = 0
+
+
+def probe_first_offers(
+    base: tuple[str, int], probes: Probes, stop: threading.Event, interval: float
+) -> FirstOffers:
+    """Post a Hamburg job, then poll the probe's members in turn every `interval` seconds
+    (updated_since and If-None-Match: 304s while nothing is new) until one sees its offer;
+    again until `stop`.
+    The figure is an upper bound, at most `interval` (plus one poll's time) above the moment
+    the offer became visible."""
+    rng = random.Random(SEED + 7)
+    poster, poller = Client(*base), Client(*base)
+    found = FirstOffers()
+    turn = 0
+    while not stop.is_set():
+        # As an app polls: what changed since (a second's margin), with the last ETag.
+        since = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+        query = "?updated_since=" + urllib.parse.quote(since)
+        etags: dict[str, str | None] = {}
+        status, body = poster.call("POST", "/api/v1/jobs", probes.customer, probe_job_body(rng))
+        answered, answered_at = time.perf_counter(), time.time()
+        if status != 201:
+            found.missed += 1
+            stop.wait(0.2)
+            continue
+        job_id = json.loads(body)["id"]
+        next_poll = answered
+        while time.perf_counter() - answered < 10:
+            token = probes.members[turn % len(probes.members)]
+            turn += 1
+            status, body, etag = poll_offers(poller, token, etags.get(token), query)
+            found.polls += 1
+            etags[token] = etag or etags.get(token)
+            offers = json.loads(body)["items"] if status == 200 else []
+            mine = [o for o in offers if o["job"]["id"] == job_id]
+            if mine:
+                found.seconds.append(time.perf_counter() - answered)
+                sent_at = datetime.fromisoformat(mine[0]["sent_at"]).timestamp()
+                found.written.append(sent_at - answered_at)
+                break
+            next_poll += interval
+            time.sleep(max(0.0, next_poll - time.perf_counter()))
+        else:
+            found.missed += 1
+        stop.wait(0.3)  # the next probe job a little later
+    return found
 
 
 # --- phases --------------------------------------------------------------------------------
@@ -661,6 +842,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=60)
     parser.add_argument("--tickets", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--probe-interval-ms",
+        type=float,
+        default=10,
+        help="how often the first-offer probe polls (its figures' resolution)",
+    )
     return parser.parse_args()
 
 
@@ -703,12 +890,14 @@ def main() -> int:
 
 def run(args: argparse.Namespace, env: dict, stack: Stack, started: float) -> int:
     crowd = seed(env, customers=args.customers, members=args.members, cms=3)
+    probes = seed_probes(env)
     port = free_port()
     base = ("127.0.0.1", port)
     stack.start_gunicorn(port, args.workers)
     stack.start_rq_workers(args.rq_workers)
     wait_until_serving(base, stack)
     seed_over_http(base, crowd, tickets=args.tickets)
+    seed_over_http(base, Crowd(customers=[probes.customer]), tickets=0)
     print(
         f"seeded {len(crowd.customers)} customers, {len(crowd.members)} active members, "
         f"{len(crowd.cms)} community managers, {args.tickets} tickets; gunicorn with "
@@ -765,11 +954,59 @@ def run(args: argparse.Namespace, env: dict, stack: Stack, started: float) -> in
         )
     )
     report(mixed_max, per_op=True)
+    wait_for_background(env, timeout=30 if args.rq_workers else 0)
+
+    # Members' apps polling with the ETag of their last answer, nothing else going on: the
+    # unchanged lists are answered 304 from Redis alone (jobs.polling).
+    offer_polls = OfferPolls(crowd.members)
+    offer_polls.prime(base)
+    polls = measured(
+        lambda: closed_loop(
+            "offer polls, If-None-Match",
+            base,
+            args.duration,
+            args.connections,
+            lambda rng: "poll",
+            offer_polls.run,
+        )
+    )
+    report(polls, per_op=True)
+
+    # The time to first offer, under the mixed load at --rate: a probe posts jobs in Hamburg,
+    # where only its own members are, and polls them until the offer shows.
+    stop_probe = threading.Event()
+    first_offers: list[FirstOffers] = []
+    probe = threading.Thread(
+        target=lambda: first_offers.append(
+            probe_first_offers(base, probes, stop_probe, args.probe_interval_ms / 1000)
+        ),
+        daemon=True,
+    )
+
+    def mixed_with_probe() -> Phase:
+        probe.start()
+        try:
+            return open_loop(
+                f"mixed at {args.rate:g} req/s + probe",
+                base,
+                args.duration,
+                args.rate,
+                args.senders,
+                workload.draw,
+                workload.run,
+            )
+        finally:
+            stop_probe.set()
+            probe.join(timeout=15)
+
+    probed = measured(mixed_with_probe)
+    report(probed, per_op=False)
+    first = first_offers[0] if first_offers else FirstOffers()
     left = wait_for_background(env, timeout=0)
     stack.check_alive()
 
     share = mixed_max.rps / floor.rps if floor.rps else 0.0
-    errors = sum(sum(p.errors.values()) for p in (floor, mixed, mixed_max))
+    errors = sum(sum(p.errors.values()) for p in (floor, mixed, mixed_max, polls, probed))
     p99 = latency_ms(mixed.samples, 99)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print()
@@ -792,6 +1029,38 @@ def run(args: argparse.Namespace, env: dict, stack: Stack, started: float) -> in
             f"mixed max ≥ {TARGET_SHARE_OF_FLOOR:.0%} of the floor",
             share >= TARGET_SHARE_OF_FLOOR,
             f"{share:.0%}",
+        ),
+    ]
+    polls_304 = sum(s.op == "poll_304" and s.outcome == "ok" for s in polls.samples)
+    poll_share = polls.rps / floor.rps if floor.rps else 0.0
+    print(
+        f"offer polls (If-None-Match) / floor = {polls.rps:.1f} / {floor.rps:.1f} req/s = "
+        f"{poll_share:.0%}; {polls_304:,} of {len(polls.sent):,} polls answered 304"
+    )
+    ttfo_p50 = 1000 * percentile(first.seconds, 50)
+    ttfo_p95 = 1000 * percentile(first.seconds, 95)
+    print(
+        f"time to first offer (POST /jobs answered → offer seen by a polling member, polled "
+        f"every {args.probe_interval_ms:g} ms; under the mixed load at {args.rate:g} req/s): "
+        f"{len(first.seconds)} jobs, p50 {ttfo_p50:.0f} ms, p95 {ttfo_p95:.0f} ms, "
+        f"max {1000 * max(first.seconds, default=0):.0f} ms; not seen within 10 s: "
+        f"{first.missed}; probe polls {first.polls:,}"
+    )
+    print(
+        f"  of which the dispatch wave (POST /jobs answered → the offer's sent_at): "
+        f"p50 {1000 * percentile(first.written, 50):.0f} ms, "
+        f"p95 {1000 * percentile(first.written, 95):.0f} ms"
+    )
+    checks += [
+        (
+            f"offer polls answered 304 ≥ {TARGET_POLL_304_SHARE:.0%} of the floor",
+            poll_share >= TARGET_POLL_304_SHARE and polls_304 > 0,
+            f"{poll_share:.0%}",
+        ),
+        (
+            f"time to first offer p95 ≤ {TARGET_FIRST_OFFER_P95_MS:.0f} ms",
+            bool(first.seconds) and not first.missed and ttfo_p95 <= TARGET_FIRST_OFFER_P95_MS,
+            f"p95 {ttfo_p95:.0f} ms, p50 {ttfo_p50:.0f} ms, {first.missed} missed",
         ),
     ]
     if args.rate != TARGET_RATE:

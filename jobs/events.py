@@ -1,6 +1,7 @@
 """What the jobs package itself does after a job's or an offer's state changes, whatever moved
-it: the closing timer, withdrawing open offers, telling the parties, and counting a member's
-answers to offers in their stats (see crowd.core.events)."""
+it: the closing timer, withdrawing open offers, telling the parties, counting a member's
+answers to offers in their stats, and new ETags for members' offer lists (see
+crowd.core.events)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from crowd.extensions import db
 from customers.models import Customer
 from jobs.dispatch import withdraw_pending_offers
 from jobs.models import Job
+from jobs.offers import EVENTS as OFFER_EVENTS
+from jobs.polling import touch_members
 from jobs.timers import schedule_close
 from members.models import Member
 from members.service import record_offer_answered
@@ -123,3 +126,16 @@ def tell_staff_escalated(event: Event) -> None:
         postcode=job.postcode,
         job_id=job.id,
     )
+
+
+@subscribe(*OFFER_EVENTS)
+def offer_list_changed(event: Event) -> None:
+    """The member's offer list changed: its ETag with the commit (jobs.polling)."""
+    touch_members([event.payload["member_id"]])
+
+
+@subscribe("member.profile_updated")
+def offer_distances_changed(event: Event) -> None:
+    """A member who moved sees other distances to their offers' jobs (jobs.polling)."""
+    if {"lat", "lon"} & set(event.payload["fields"]):
+        touch_members([event.payload["member_id"]])

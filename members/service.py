@@ -15,6 +15,7 @@ from accounts.service import rename_user
 from crowd.core.auth import Principal
 from crowd.core.db import utcnow
 from crowd.core.errors import Forbidden, NotFound, Unprocessable, field_error
+from crowd.core.events import Event, declare, emit
 from crowd.core.i18n import _
 from crowd.core.pagination import like_prefix, paginate
 from crowd.extensions import db
@@ -150,6 +151,9 @@ def add_profile_check(check: Callable[[Member, dict], None]) -> None:
         _PROFILE_CHECKS.append(check)
 
 
+declare("member.profile_updated")
+
+
 def update_own_profile(*, actor: Principal, **changes) -> Member:
     """Change the fields of their profile a member controls (the schema lists them)."""
     member = own_member(actor)
@@ -161,6 +165,16 @@ def update_own_profile(*, actor: Principal, **changes) -> Member:
     if "display_name" in changes:
         rename_user(actor.user_id, changes["display_name"])
     db.session.flush()
+    # What the member's offers show depends on some of it (jobs: the distance to the job).
+    emit(
+        Event(
+            "member.profile_updated",
+            "member",
+            member.id,
+            actor.user_id,
+            payload={"member_id": member.id, "fields": sorted(changes)},
+        )
+    )
     return member
 
 

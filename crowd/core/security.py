@@ -60,7 +60,7 @@ CORS_ALLOW_HEADERS = (
 )
 CORS_EXPOSE_HEADERS = (
     "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Location, "
-    "Idempotent-Replayed, Idempotent-Secrets-Withheld, X-Request-Id"
+    "Idempotent-Replayed, Idempotent-Secrets-Withheld, X-Request-Id, ETag"
 )
 CORS_MAX_AGE = "600"
 
@@ -185,9 +185,10 @@ def _secure_response(response: Response) -> Response:
     )
     if request.is_secure:
         headers["Strict-Transport-Security"] = HSTS
-    # Answers to credentialed calls are personal; others may set their own caching.
+    # Answers to credentialed calls are personal; others may set their own caching. One with
+    # an ETag is kept by the caller alone and revalidated each time (If-None-Match → 304).
     if "Authorization" in request.headers or "X-API-Key" in request.headers:
-        headers["Cache-Control"] = "no-store"
+        headers["Cache-Control"] = "private, no-cache" if "ETag" in headers else "no-store"
     else:
         headers.setdefault("Cache-Control", "no-store")
     _cors_headers(response)

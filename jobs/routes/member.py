@@ -1,23 +1,50 @@
 """HTTP for jobs: the member (mobile) API — offers, accepting and declining, doing the work."""
 
+from functools import wraps
+
+from flask import request
+
 from crowd.core.auth import current_principal
 from crowd.core.openapi import CrowdBlueprint
-from jobs import assignment, work
+from jobs import assignment, polling, work
 from jobs.schemas import offers as offer_schemas
 from jobs.schemas import work as work_schemas
 
 blp = CrowdBlueprint("jobs_member", __name__, url_prefix="/api/v1", description="Jobs: member")
 
 MEMBER = "member"
+ETAG_HEADER = {
+    "ETag": {"description": "Send it back as If-None-Match", "schema": {"type": "string"}}
+}
 
 
 # --- offers --------------------------------------------------------------------------------
 
 
+def unless_unchanged(view):
+    """304 before the query is even parsed when If-None-Match holds the list's ETag (an ETag
+    is only ever issued for a query that parsed); else the view, with the stamp read."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        member_id = current_principal().require_member_id()
+        unchanged = polling.not_modified(
+            member_id=member_id,
+            stamp=polling.current_stamp(member_id),
+            query=request.query_string,
+            if_none_match=request.headers.get("If-None-Match"),
+        )
+        return unchanged if unchanged is not None else view(*args, **kwargs)
+
+    return wrapper
+
+
 @blp.route("/me/offers", methods=["GET"])
 @blp.auth(MEMBER)
+@unless_unchanged
 @blp.arguments(offer_schemas.OfferQueryArgsSchema, location="query")
-@blp.response(200, offer_schemas.MemberOfferPageSchema)
+@blp.response(200, offer_schemas.MemberOfferPageSchema, headers=ETAG_HEADER)
+@blp.alt_response(304, description="Not Modified: your If-None-Match is the list's ETag")
 @blp.errors(404)
 def list_offers(args):
     """Your offers, oldest change first: by default the ones you can still answer.
@@ -25,8 +52,19 @@ def list_offers(args):
     Poll with `updated_since` (and no `status`) to learn of new, withdrawn and expired offers.
     The job shows its city, postcode and distance; the street and the customer appear once
     the job is yours.
+
+    Send the `ETag` of your last answer as `If-None-Match`: while the list is unchanged the
+    answer is `304 Not Modified`, with no body.
     """
-    return work.list_my_offers(actor=current_principal(), **args)
+    actor = current_principal()
+    member_id = actor.require_member_id()
+    # Read before the list (unless_unchanged read it already: this request keeps it).
+    stamp = polling.current_stamp(member_id)
+    page = work.list_my_offers(actor=actor, **args)
+    tag = polling.etag(
+        member_id=member_id, stamp=stamp, query=request.query_string, args=args, page=page
+    )
+    return page, ({"ETag": tag} if tag else {})
 
 
 @blp.route("/offers/<int:offer_id>/accept", methods=["POST"])

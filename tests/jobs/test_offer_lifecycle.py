@@ -259,5 +259,9 @@ def test_answering_an_answered_offer_is_a_409_and_emits_nothing(app, client, cus
 def test_every_offer_event_is_listed_in_the_wiring(app):
     listed = wiring()
     assert set(ALL) <= set(listed)
-    assert listed["offer.accepted"] == ["jobs.events.count_answer"]
-    assert listed["offer.sent"] == []
+    assert listed["offer.accepted"] == [
+        "jobs.events.count_answer",
+        "jobs.events.offer_list_changed",
+    ]
+    # Every offer's move changes its member's offer list (jobs.polling: the ETag).
+    assert listed["offer.sent"] == ["jobs.events.offer_list_changed"]

@@ -1,0 +1,13 @@
+"""What jobs plugs into lower packages: the member's offer-list stamp, read with the token (one
+round trip for a poll answered 304, jobs.polling)."""
+
+from accounts.authentication import add_note_stamp
+from crowd.core.auth import Principal
+from jobs.polling import offers_stamp
+
+
+def member_offers_stamp(principal: Principal) -> str | None:
+    return offers_stamp(principal.member_id) if principal.member_id is not None else None
+
+
+add_note_stamp(member_offers_stamp)
