@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import chain
@@ -37,7 +38,7 @@ from accounts.models import AuthToken, User
 from crowd.core import stamps
 from crowd.core.auth import Principal, hash_token
 from crowd.core.db import is_contention, utcnow
-from crowd.core.errors import Unauthorized
+from crowd.core.errors import ServiceUnavailable, Unauthorized
 from crowd.core.i18n import _
 from crowd.extensions import db
 
@@ -47,6 +48,8 @@ CACHE_SECONDS = 60
 ALL_USERS = "auth:all"
 # Execution option of a bulk statement on users or tokens that stamps its users itself (or
 # changes nothing a principal shows, as the last-used stamp).
+log = logging.getLogger(__name__)
+
 STAMPED = "crowd_auth_stamped"
 
 # Principal field → a scalar subquery correlated with `users` (None when the user has none).
@@ -175,8 +178,20 @@ def restamp_users(session: Session, user_ids) -> None:
     keys = [user_stamp(user_id) for user_id in user_ids if user_id is not None]
     if not keys or not has_app_context():
         return
-    stamps.renew_now(*keys)
+    _renew_or_refuse(keys)
     stamps.touch(session, *keys)
+
+
+def _renew_or_refuse(keys: list[str]) -> None:
+    """Renew the stamps now; when the store cannot be reached, refuse the change with 503 (it
+    rolls back) rather than let a cached principal outlive it unseen."""
+    try:
+        stamps.renew_now(*keys)
+    except Exception as error:
+        log.warning("credential change refused: change stamps unreachable", exc_info=True)
+        raise ServiceUnavailable(
+            _("Sign-in data cannot be changed right now; please try again in a moment."),
+        ) from error
 
 
 @event.listens_for(Session, "after_flush")
@@ -197,7 +212,7 @@ def _bulk_change(state: ORMExecuteState) -> None:
         return
     mapper = state.bind_mapper
     if mapper is not None and mapper.class_ in (User, AuthToken) and has_app_context():
-        stamps.renew_now(ALL_USERS)
+        _renew_or_refuse([ALL_USERS])
         stamps.touch(state.session, ALL_USERS)
 
 

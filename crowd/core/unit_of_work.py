@@ -45,6 +45,12 @@ def install_unit_of_work(app) -> None:
         except OperationalError as error:
             background.discard_uncommitted()
             return handle_operational_error(error)
+        except DomainError as refused:
+            # Refused while flushing at the commit (a flush hook: e.g. a credential change
+            # whose cached tokens cannot be invalidated): nothing is written.
+            db.session.rollback()
+            background.discard_uncommitted()
+            return handle_domain_error(refused)
         return response
 
     # Outermost, so that a run again passes through everything (proxy headers included).

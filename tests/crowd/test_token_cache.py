@@ -157,3 +157,31 @@ def test_a_lost_stamp_only_costs_a_lookup(app, client, customer):
         renew_now(f"auth:user:{customer.user_id}")
     assert not cached(app, customer.token)
     assert me(client, customer.token) == 200
+
+
+class _UnreachableStore:
+    """The stamp store as Redis answers when it is down: every call fails."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("stamp store unreachable")
+
+        return fail
+
+
+def test_a_sign_out_while_the_stamp_store_is_down_is_refused_with_503_and_changes_nothing(
+    app, client, customer, monkeypatch
+):
+    tokens = client.get(f"{API}/auth/tokens", headers=customer.headers).get_json()["items"]
+    monkeypatch.setitem(app.extensions, "crowd_stamps", _UnreachableStore())
+
+    refused = client.delete(f"{API}/auth/tokens/{tokens[0]['id']}", headers=customer.headers)
+
+    assert refused.status_code == 503
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert "try again" in refused.get_json()["detail"]
+    monkeypatch.undo()
+    # Nothing was revoked: the token still works, from the database.
+    assert me(client, customer.token) == 200
+    listed = client.get(f"{API}/auth/tokens", headers=customer.headers).get_json()["items"]
+    assert [t["id"] for t in listed] == [t["id"] for t in tokens]
