@@ -373,7 +373,7 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
 _LEDGER_POST = text(
     "SELECT transaction_id, outcome, account, balance FROM ledger_post(:key, :kind, "
     ":currency, :memo, :job_id, :member_id, :created_at, :shard, :line_codes, "
-    ":line_amounts, :codes, :changes, :locked, :split)"
+    ":line_amounts, :codes, :changes, :split)"
 ).bindparams(
     bindparam("job_id", type_=BigInteger()),
     bindparam("member_id", type_=BigInteger()),
@@ -383,7 +383,6 @@ _LEDGER_POST = text(
     bindparam("line_amounts", type_=ARRAY(BigInteger())),
     bindparam("codes", type_=ARRAY(String())),
     bindparam("changes", type_=ARRAY(BigInteger())),
-    bindparam("locked", type_=ARRAY(String())),
     bindparam("split", type_=ARRAY(String())),
 )
 
@@ -412,7 +411,6 @@ def _post_in_database(row: dict, lines: Sequence[Line], types: dict):
                 "line_amounts": [line.amount for line in lines],
                 "codes": codes,
                 "changes": changes,
-                "locked": [code for code in codes if not types[code][0].split],
                 "split": [code for code in codes if types[code][0].split],
             },
         )

@@ -48,33 +48,39 @@ CREATE FUNCTION ledger_post(
     p_key text, p_kind text, p_currency text, p_memo text, p_job_id bigint,
     p_member_id bigint, p_created_at timestamptz, p_shard smallint,
     p_line_codes text[], p_line_amounts bigint[],
-    p_codes text[], p_changes bigint[], p_locked text[], p_split text[]
+    p_codes text[], p_changes bigint[], p_split text[]
 ) RETURNS TABLE (transaction_id bigint, outcome text, account text, balance bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_known integer;
-    v_short record;
+    v_ids bigint[] := '{}';
+    v_line_ids bigint[] := '{}';
+    v_id bigint;
+    v_balance bigint;
+    v_allow boolean;
     v_tx bigint;
 BEGIN
-    -- The accounts that keep their own balance, locked in code order (the ledger's order).
-    PERFORM 1 FROM ledger_accounts a
-     WHERE a.currency = p_currency AND a.code = ANY (p_locked)
-     ORDER BY a.code FOR NO KEY UPDATE;
-    SELECT count(*) INTO v_known FROM ledger_accounts a
-     WHERE a.currency = p_currency AND a.code = ANY (p_codes);
-    IF v_known < cardinality(p_codes) THEN
-        RETURN QUERY SELECT NULL::bigint, 'missing'::text, NULL::text, NULL::bigint;
-        RETURN;
-    END IF;
-    SELECT a.code, a.balance INTO v_short
-      FROM ledger_accounts a JOIN unnest(p_codes, p_changes) AS c (code, change)
-        ON c.code = a.code
-     WHERE a.currency = p_currency AND NOT a.allow_negative AND a.balance + c.change < 0
-     ORDER BY a.code LIMIT 1;
-    IF FOUND THEN
-        RETURN QUERY SELECT NULL::bigint, 'short'::text, v_short.code::text, v_short.balance;
-        RETURN;
-    END IF;
+    -- Each account by its unique (code, currency), one row at a time: a plan that can only
+    -- be an index probe (a cached generic plan over arrays may scan the table). p_codes is
+    -- sorted, so the accounts that keep their own balance are locked in code order.
+    FOR i IN 1 .. cardinality(p_codes) LOOP
+        IF p_codes[i] = ANY (p_split) THEN
+            SELECT a.id, a.balance, a.allow_negative INTO v_id, v_balance, v_allow
+              FROM ledger_accounts a WHERE a.code = p_codes[i] AND a.currency = p_currency;
+        ELSE
+            SELECT a.id, a.balance, a.allow_negative INTO v_id, v_balance, v_allow
+              FROM ledger_accounts a WHERE a.code = p_codes[i] AND a.currency = p_currency
+               FOR NO KEY UPDATE;
+        END IF;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT NULL::bigint, 'missing'::text, NULL::text, NULL::bigint;
+            RETURN;
+        END IF;
+        IF NOT v_allow AND v_balance + p_changes[i] < 0 THEN
+            RETURN QUERY SELECT NULL::bigint, 'short'::text, p_codes[i], v_balance;
+            RETURN;
+        END IF;
+        v_ids := v_ids || v_id;
+    END LOOP;
     INSERT INTO ledger_transactions (key, kind, currency, memo, job_id, member_id, created_at)
     VALUES (p_key, p_kind, p_currency, p_memo, p_job_id, p_member_id, p_created_at)
     ON CONFLICT (key) DO NOTHING
@@ -83,23 +89,25 @@ BEGIN
         RETURN QUERY SELECT NULL::bigint, 'exists'::text, NULL::text, NULL::bigint;
         RETURN;
     END IF;
+    FOR j IN 1 .. cardinality(p_line_codes) LOOP
+        v_line_ids := v_line_ids || v_ids[array_position(p_codes, p_line_codes[j])];
+    END LOOP;
     INSERT INTO ledger_entries (transaction_id, account_id, amount)
-    SELECT v_tx, a.id, l.amount
-      FROM unnest(p_line_codes, p_line_amounts) WITH ORDINALITY AS l (code, amount, n)
-      JOIN ledger_accounts a ON a.currency = p_currency AND a.code = l.code
+    SELECT v_tx, l.id, l.amount
+      FROM unnest(v_line_ids, p_line_amounts) WITH ORDINALITY AS l (id, amount, n)
      ORDER BY l.n;
-    UPDATE ledger_accounts a SET balance = a.balance + c.change
-      FROM unnest(p_codes, p_changes) AS c (code, change)
-     WHERE a.currency = p_currency AND a.code = c.code AND c.change <> 0
-       AND NOT (c.code = ANY (p_split));
-    INSERT INTO ledger_balance_shards (account_id, shard, balance)
-    SELECT a.id, p_shard, c.change
-      FROM unnest(p_codes, p_changes) AS c (code, change)
-      JOIN ledger_accounts a ON a.currency = p_currency AND a.code = c.code
-     WHERE c.change <> 0 AND c.code = ANY (p_split)
-     ORDER BY a.id
-    ON CONFLICT (account_id, shard)
-    DO UPDATE SET balance = ledger_balance_shards.balance + excluded.balance;
+    FOR i IN 1 .. cardinality(p_codes) LOOP
+        CONTINUE WHEN p_changes[i] = 0;
+        IF p_codes[i] = ANY (p_split) THEN
+            INSERT INTO ledger_balance_shards (account_id, shard, balance)
+            VALUES (v_ids[i], p_shard, p_changes[i])
+            ON CONFLICT (account_id, shard)
+            DO UPDATE SET balance = ledger_balance_shards.balance + excluded.balance;
+        ELSE
+            UPDATE ledger_accounts SET balance = ledger_accounts.balance + p_changes[i]
+             WHERE id = v_ids[i];
+        END IF;
+    END LOOP;
     RETURN QUERY SELECT v_tx, 'posted'::text, NULL::text, NULL::bigint;
 END $$
 """
