@@ -196,17 +196,22 @@ UPDATE member_levels ml SET level_since = s.level_since, promoted_at = s.promote
  WHERE ml.member_id = s.member_id AND (ml.level_since IS DISTINCT FROM s.level_since
                                       OR ml.promoted_at IS DISTINCT FROM s.promoted_at);
 TRUNCATE level_changes;
+TRUNCATE member_plans, notifications, deliveries, notification_tallies, push_outbox CASCADE;
 DELETE FROM outbox_messages;
 """
 
 
 def reset(url: str) -> None:
-    """Put every changed row back as seeded, and empty what the runs wrote."""
+    """Put every changed row back as seeded, and empty what the runs wrote (level changes, the
+    plans that followed them and their notifications: the crowd is seeded without any)."""
     with psycopg.connect(plain_url(url), autocommit=True) as conn:
         for statement in RESET.split(";"):
             if statement.strip():
                 conn.execute(statement)
-        conn.execute("VACUUM ANALYZE members, member_levels, level_changes, outbox_messages")
+        conn.execute(
+            "VACUUM ANALYZE members, member_levels, level_changes, member_plans, notifications, "
+            "deliveries, outbox_messages"
+        )
 
 
 # --- measuring ------------------------------------------------------------------------------
