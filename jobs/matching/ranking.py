@@ -27,26 +27,13 @@ Ties go to the nearer member, then the lower member id, so the order is stable.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Float,
-    and_,
-    bindparam,
-    case,
-    cast,
-    func,
-    literal_column,
-    select,
-    true,
-)
+from sqlalchemy import BigInteger, cast, exists, func, select
 from sqlalchemy.orm import aliased
 
 from crowd.core.db import utcnow
@@ -59,7 +46,7 @@ from jobs.matching.eligibility import (
     prefilter_params,
     prefilter_query,
 )
-from jobs.matching.facts import EARTH_RADIUS_KM, JobFacts, Shape, SqlJob
+from jobs.matching.facts import JobFacts, Shape, SqlJob
 from jobs.models import Job
 from members.models import MemberStats
 
@@ -126,126 +113,45 @@ def programme_boosts(member_ids: Sequence[int]) -> dict[int, float]:
     return best
 
 
-def _num(value: float):
-    """A constant of the estimate, written into the SQL as a double precision literal."""
-    return literal_column(repr(float(value)), Float)
-
-
-def _estimate(shape: Shape, job: SqlJob, row) -> ColumnElement[float]:
-    """The score in thousandths as the database works it out from a ranked row: every
-    component of `_values` but the programme's, in floating point and unrounded (`weigh`
-    rounds each part half up, so a score exceeds this by at most half a thousandth per part,
-    plus the programme's share). The distance is the haversine of `distance_in_reach`."""
-    least = func.least if shape.postgres else func.min
-    greatest = func.greatest if shape.postgres else func.max
-    one, zero = _num(1), _num(0)
-
-    def n(value):
-        return func.coalesce(cast(value, Float), zero)
-
-    half_lat = func.radians(cast(row.lat, Float) - job.lat) / _num(2)
-    half_lon = func.radians(cast(row.lon, Float) - job.lon) / _num(2)
-    haversine = func.sin(half_lat) * func.sin(half_lat) + bindparam(
-        "cos_job_lat", type_=Float
-    ) * func.cos(func.radians(cast(row.lat, Float))) * func.sin(half_lon) * func.sin(half_lon)
-    distance = _num(2 * EARTH_RADIUS_KM) * func.asin(least(one, func.sqrt(haversine)))
-    rating = (_num(RATING_PRIOR * RATING_PRIOR_COUNT) + n(row.rating_sum)) / (
-        _num(RATING_PRIOR_COUNT) + n(row.rating_count)
-    )
-    accepted, declined = n(row.offers_accepted), n(row.offers_declined)
-    completed, cancelled = n(row.jobs_completed), n(row.jobs_cancelled)
-    response = cast(row.median_response_seconds, Float)
-    values = (
-        one - distance / n(row.service_radius_km),
-        least(one, greatest(zero, (rating - one) / _num(4))),
-        least(one, func.ln(one + n(row.done_in_category)) / _num(math.log1p(EXPERIENCE_FULL))),
-        (accepted + _num(ACCEPTANCE_PRIOR * ACCEPTANCE_PRIOR_COUNT))
-        / (accepted + declined + _num(ACCEPTANCE_PRIOR_COUNT)),
-        one
-        - (cancelled + _num(CANCELLATION_PRIOR * CANCELLATION_PRIOR_COUNT))
-        / (completed + cancelled + _num(CANCELLATION_PRIOR_COUNT)),
-        case(
-            (response.is_(None), _num(0.5)),
-            else_=one / (one + response / _num(RESPONSE_HALF_SECONDS)),
-        ),
-        greatest(zero, one - n(row.active_jobs) / n(row.max_concurrent_jobs)),
-        greatest(zero, one - n(row.recent_earnings) / _num(FAIRNESS_FULL_MINOR)),
-        least(one, n(row.level_rank) / _num(LEVEL_FULL)),
-        None,  # the programme's share: in the slack (programmes answer in Python)
-        case((row.favourite, one), else_=zero),
-    )
-    total = zero
-    for weight, value in zip(_MILLI_WEIGHTS, values, strict=True):
-        if value is not None:
-            total = total + _num(weight) * value
-    return total
-
-
 @lru_cache(maxsize=128)
 def _ranked_query(shape: Shape, excluding: bool):
-    """The bare prefilter with every ranking input alongside, best estimate first
-    (`_estimate`), computed by the database.
+    """The bare prefilter with every ranking input alongside, computed by the database.
 
-    History comes from the jobs table through ix_jobs_member_status, per prefiltered member
-    (on PostgreSQL one LATERAL read gives both figures); the customer's favourites, a few
-    rows, are joined once instead of looked up per member.
+    History comes from the jobs table through ix_jobs_member_status, per prefiltered member.
     """
     job = SqlJob(shape)
     eligible = prefilter_query(shape, excluding=excluding).subquery("eligible")
     done = aliased(Job)
-    of_member = (done.assigned_member_id == eligible.c.id, done.status.in_(DONE_STATUSES))
-    in_category = done.category_id == job.category_id
-    recent = and_(done.completed_at >= job.since, done.currency == job.currency)
-    favourites = (
-        select(FavouriteMember.member_id)
-        .where(FavouriteMember.customer_id == job.customer_id)
-        .subquery("favourites")
-    )
-    history = None
-    if shape.postgres:
-        history = (
-            select(
-                func.count().filter(in_category).label("done_in_category"),
-                # SUM of a bigint is numeric on PostgreSQL: back to whole minor units.
-                cast(
-                    func.coalesce(func.sum(done.price_amount).filter(recent), 0), BigInteger
-                ).label("recent_earnings"),
-            )
-            .where(*of_member)
-            .lateral("history")
-        )
-        done_in_category, recent_earnings = history.c.done_in_category, history.c.recent_earnings
-    else:
-        done_in_category = (
-            select(func.count()).where(*of_member, in_category).scalar_subquery()
-        ).label("done_in_category")
-        recent_earnings = (
-            select(cast(func.coalesce(func.sum(done.price_amount), 0), BigInteger))
-            .where(*of_member, recent)
+
+    def history(value, *conditions):
+        return (
+            select(value)
+            .where(done.assigned_member_id == eligible.c.id, done.status.in_(DONE_STATUSES))
+            .where(*conditions)
             .scalar_subquery()
-        ).label("recent_earnings")
-    query = (
-        select(
-            eligible,
-            MemberStats.offers_accepted,
-            MemberStats.offers_declined,
-            MemberStats.jobs_completed,
-            MemberStats.jobs_cancelled,
-            MemberStats.rating_count,
-            MemberStats.rating_sum,
-            MemberStats.median_response_seconds,
-            done_in_category,
-            recent_earnings,
-            favourites.c.member_id.is_not(None).label("favourite"),
         )
-        .outerjoin(MemberStats, MemberStats.member_id == eligible.c.id)
-        .outerjoin(favourites, favourites.c.member_id == eligible.c.id)
+
+    favourite = (FavouriteMember.customer_id == job.customer_id) & (
+        FavouriteMember.member_id == eligible.c.id
     )
-    if history is not None:
-        query = query.join(history, true())
-    ranked = query.subquery("ranked")
-    estimate = _estimate(shape, job, ranked.c).label("estimate")
-    return select(ranked, estimate).order_by(estimate.desc().nulls_last())
+    return select(
+        eligible,
+        MemberStats.offers_accepted,
+        MemberStats.offers_declined,
+        MemberStats.jobs_completed,
+        MemberStats.jobs_cancelled,
+        MemberStats.rating_count,
+        MemberStats.rating_sum,
+        MemberStats.median_response_seconds,
+        history(func.count(), done.category_id == job.category_id).label("done_in_category"),
+        history(
+            # SUM of a bigint is numeric on PostgreSQL: back to whole minor units.
+            cast(func.coalesce(func.sum(done.price_amount), 0), BigInteger),
+            done.completed_at >= job.since,
+            done.currency == job.currency,
+        ).label("recent_earnings"),
+        exists().where(favourite).label("favourite"),
+    ).outerjoin(MemberStats, MemberStats.member_id == eligible.c.id)
 
 
 on_requirements_change(_ranked_query.cache_clear)
@@ -296,21 +202,6 @@ def weigh(values: Sequence[float]) -> tuple[int, list[int]]:
     return sum(parts), parts
 
 
-# Rows read from the ranked query at a time (a server-side cursor on PostgreSQL): a few
-# for a limited ranking, which usually needs a few dozen; many for the whole list.
-RANK_BATCH, FULL_BATCH = 64, 2_000
-# Thousandths by which `weigh` may exceed the database's estimate: half of one per rounded
-# part, and a margin for floating point arithmetic done in another order.
-ROUNDING_SLACK = 0.5 * len(WEIGHTS) + 10
-
-
-def _slack() -> float:
-    """How far a member's score may lie above the database's estimate of it, in thousandths:
-    the rounding, and the programme's whole weight while a programme can boost."""
-    programme = _MILLI_WEIGHTS[_NAMES.index("programme")] if _PROGRAMMES else 0
-    return ROUNDING_SLACK + programme
-
-
 def rank(
     job: Job,
     *,
@@ -318,67 +209,34 @@ def rank(
     exclude_member_ids: Iterable[int] = (),
     now: datetime | None = None,
 ) -> list[Candidate]:
-    """Eligible members for `job`, best first: prefilter, score, then keep who is available.
-
-    The database orders the eligible members by an estimate of their score (`_estimate`:
-    every component but the programmes', which are asked in Python); they are read in that
-    order, a batch at a time, and scored exactly here (`_values`, `weigh`). A scored member is
-    placed once no member still unread can score above them — the estimate plus `_slack` of
-    the last one read is lower — and availability is checked in that order until `limit`
-    members fit. So the order is the exact score's (ties: nearer, then lower id) whatever the
-    estimate's rounding, and a large crowd is not read in full to find the best few.
-    """
+    """Eligible members for `job`, best first: prefilter, score, then keep who is available."""
     now = now or utcnow()
     facts = JobFacts.of(job)
     if not facts.windows or limit == 0:
         return []
     params, excluding = prefilter_params(facts, exclude_member_ids)
     params["since"] = now - timedelta(days=FAIRNESS_DAYS)
-    params["cos_job_lat"] = math.cos(math.radians(facts.lat))
-    slack = _slack()
-    batch = RANK_BATCH if limit is not None else FULL_BATCH
-    query = _ranked_query(facts.shape, excluding).execution_options(yield_per=batch)
-    result = db.session.execute(query, params)
-    try:
-        return _place(facts, result.partitions(), slack, limit, now)
-    finally:
-        result.close()
-
-
-def _place(facts: JobFacts, batches, slack: float, limit: int | None, now) -> list[Candidate]:
-    """Score the rows batch by batch (best estimate first) and keep who is available."""
-    pool: list[tuple] = []  # heap of (-milli_score, distance, member_id, parts, row)
-    candidates: list[Candidate] = []
-    ceiling = math.inf  # no unread member scores above this (thousandths)
-    while True:
-        wanted = AVAILABILITY_BATCH if limit is None else limit - len(candidates)
-        size = max(8, wanted * 3 // 2)
-        placed = []
-        while pool and len(placed) < size and -pool[0][0] > ceiling:
-            placed.append(heapq.heappop(pool))
-        if len(placed) < size and ceiling > -math.inf:
-            # Not enough placed yet: read on before asking for calendars.
-            for item in reversed(placed):
-                heapq.heappush(pool, item)
-            batch = next(batches, None)
-            if batch is None:
-                ceiling = -math.inf
-                continue
-            boosts = programme_boosts([row.id for row in batch])
-            for row in batch:
-                member_id, _, _, lat, lon, radius = row[:6]
-                distance = distance_in_reach(facts, lat, lon, radius)
-                if distance is None:
-                    continue
-                milli_score, parts = weigh(_values(row, distance, boosts.get(member_id, 0.0)))
-                heapq.heappush(pool, (-milli_score, distance, member_id, parts, row))
-            estimate = batch[-1].estimate
-            ceiling = -math.inf if estimate is None else estimate + slack
+    rows = db.session.execute(_ranked_query(facts.shape, excluding), params).all()
+    boosts = programme_boosts([row.id for row in rows])
+    scored = []
+    for row in rows:
+        member_id, _, _, lat, lon, radius = row[:6]
+        distance = distance_in_reach(facts, lat, lon, radius)
+        if distance is None:
             continue
-        if not placed:
-            return candidates
-        calendar = load_calendars(facts, [member_id for _, _, member_id, _, _ in placed])
-        for negative_milli_score, distance, member_id, parts, row in placed:
+        milli_score, parts = weigh(_values(row, distance, boosts.get(member_id, 0.0)))
+        scored.append((-milli_score, distance, member_id, parts, row))
+    scored.sort(key=lambda item: item[:3])
+    candidates: list[Candidate] = []
+    # The score does not depend on the window, so availability — the costly check — is only
+    # worked out for as many of the best as it takes to fill `limit`.
+    offset = 0
+    while offset < len(scored):
+        wanted = AVAILABILITY_BATCH if limit is None else limit - len(candidates)
+        chunk = scored[offset : offset + max(8, wanted * 3 // 2)]
+        offset += len(chunk)
+        calendar = load_calendars(facts, [member_id for _, _, member_id, _, _ in chunk])
+        for negative_milli_score, distance, member_id, parts, row in chunk:
             fit = fit_member(facts, calendar, member_id, row.country, now=now)
             if fit is None:
                 continue
@@ -396,3 +254,4 @@ def _place(facts: JobFacts, batches, slack: float, limit: int | None, now) -> li
             )
             if limit is not None and len(candidates) >= limit:
                 return candidates
+    return candidates

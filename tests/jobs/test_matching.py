@@ -597,14 +597,14 @@ def _ordered(candidates) -> bool:
     return keys == sorted(keys)
 
 
-def test_a_limited_ranking_reads_on_until_nobody_unread_can_score_higher(customer, monkeypatch):
-    """The database orders by an estimate without the programmes' boosts; a boosted member it
-    puts last still comes first when the boost lifts them above everyone read before."""
+def test_a_limited_ranking_counts_programme_boosts_as_the_full_one_does(customer, monkeypatch):
+    """A programme's boost counts in a limited ranking as in the full one: a member behind
+    everyone on distance comes first when the boost lifts them above the rest."""
     job = make_job(customer)
-    # More members than one batch read (ranking.RANK_BATCH), 0 to 4.4 km from the job.
+    # Eighty members 0 to 4.4 km from the job.
     crowd = [active_member(radius_km=40, lat=BERLIN["lat"] + i * 0.0005) for i in range(80)]
-    # 8 km out of 40: the lowest distance share (16 of 20 points), so the database's estimate
-    # puts them last; the programme's boost (5 points) makes them the best.
+    # 8 km out of 40: the lowest distance share (16 of 20 points); the programme's boost
+    # (5 points) makes them the best.
     boosted = active_member(radius_km=40, lat=BERLIN["lat"] + 0.072)
 
     def boost(member_ids):
