@@ -48,6 +48,7 @@ from onboarding.levels.bulk import apply_chunk
 from onboarding.levels.changes import record_change
 from onboarding.levels.metrics import (
     EVALUATED_STATUSES,
+    PAGE,
     MemberFigures,
     figures_pages,
     load_figures,
@@ -198,6 +199,7 @@ def evaluate_crowd(
     cause: str = "daily",
     detail: str | None = None,
     chunk: int = CHUNK,
+    page: int = PAGE,
 ) -> dict:
     """The crowd-wide evaluation against the active rule set (the daily task's work).
 
@@ -233,8 +235,8 @@ def evaluate_crowd(
         demoted += sum(d.to_rank < d.from_rank for d in applied)
         return True
 
-    for page in figures_pages(now):
-        for figures in page:
+    for window in figures_pages(now, page=page):
+        for figures in window:
             decision = decide(figures, ladder, now)
             if _tally(survey, figures, decision):
                 pending.append((figures, decision))
