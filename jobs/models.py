@@ -40,6 +40,8 @@ CURRENCIES = ("EUR", "CHF")
 
 # A job escalated to staff that still waits for someone (jobs.queries.UNASSIGNED).
 ESCALATED_WAITING = "escalated_at IS NOT NULL AND status IN ('open', 'offered')"
+# Matching counts a member's occupying jobs (jobs.matching.facts.ACTIVE_JOB_STATUSES).
+MEMBER_ACTIVE = "status IN ('assigned', 'in_progress')"
 # A job on the dispatch board: waiting for a member (jobs.board).
 ON_BOARD = "status IN ('open', 'offered') AND assigned_member_id IS NULL"
 
@@ -68,6 +70,13 @@ class Job(IdMixin, TimestampMixin, Base):
         CheckConstraint("cancellation_fee_amount >= 0", name="fee_non_negative"),
         Index("ix_jobs_customer_updated", "customer_id", "updated_at", "id"),
         Index("ix_jobs_member_status", "assigned_member_id", "status"),
+        # Matching's capacity rule counts each candidate's active jobs: a small index of those.
+        Index(
+            "ix_jobs_member_active",
+            "assigned_member_id",
+            postgresql_where=text(MEMBER_ACTIVE),
+            sqlite_where=text(MEMBER_ACTIVE),
+        ),
         Index("ix_jobs_status_updated", "status", "updated_at"),
         # Crowd health's periods: jobs posted, completed, confirmed in [from, to].
         Index("ix_jobs_created_at", "created_at"),

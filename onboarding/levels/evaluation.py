@@ -9,10 +9,11 @@ onboarding.levels.changes.
   that member, only promotion (never demotion), inside the caller's transaction. Skipped when
   the member is locked, has no level, or is not active/paused. The member row is locked before
   anything is read. Cause "event", detail = the event ("job.confirmed:42").
-- Daily (`evaluate_crowd`, task "onboarding.evaluate_levels", every 86 400 s): ONE streaming
-  aggregate query for the whole crowd → decisions in Python → changes applied in chunks with
-  bulk statements, compare-and-set on the rank the plan started from (a concurrent event
-  promotion or a CM's lock is never overwritten; such members are skipped). Each chunk is one
+- Daily (`evaluate_crowd`, task "onboarding.evaluate_levels", every 86 400 s): the aggregate
+  query, one window of member ids at a time → decisions in Python → changes applied in chunks
+  with bulk statements as they gather (memory bounded by a window and a chunk),
+  compare-and-set on the rank the plan started from (a concurrent event promotion or a CM's
+  lock is never overwritten; such members are skipped). Each chunk is one
   transaction (crowd.core.db.commit between chunks), so each member's rank, MemberLevel and
   LevelChange land together. Cause "daily" (detail "daily:<date>"), "ruleset" for a run queued
   by an activation and for members whose rank the ladder no longer has. A second run the same
@@ -45,7 +46,13 @@ from members.models import Member
 from onboarding.errors import AlreadyRanked
 from onboarding.levels.bulk import apply_chunk
 from onboarding.levels.changes import record_change
-from onboarding.levels.metrics import EVALUATED_STATUSES, MemberFigures, load_figures
+from onboarding.levels.metrics import (
+    EVALUATED_STATUSES,
+    PAGE,
+    MemberFigures,
+    figures_pages,
+    load_figures,
+)
 from onboarding.levels.rules import (
     find_active_ruleset,
     get_ruleset,
@@ -155,27 +162,34 @@ class Survey:
     changes: list[tuple[MemberFigures, Decision]] = field(default_factory=list)
 
 
+def _tally(survey: Survey, figures: MemberFigures, decision: Decision) -> bool:
+    """Count one member's decision in `survey`; True when it is a change to record."""
+    outcome = decision.outcome
+    if outcome == UNRANKED:
+        return False
+    survey.evaluated += 1
+    if decision.changed:
+        if outcome == DEMOTE:
+            survey.demoted += 1
+        else:
+            survey.promoted += 1
+        return True
+    if outcome == LOCKED:
+        survey.locked += 1
+    else:
+        survey.unchanged += 1
+        survey.in_grace += outcome == GRACE
+    return False
+
+
 def survey_crowd(ladder: Ladder, now: datetime, member_ids: Iterable[int] | None = None) -> Survey:
     """Decide for every evaluated member (active or paused, with a level) in one streaming
     pass over the aggregate query: what the daily run would do, and what a dry run shows."""
     survey = Survey()
     for figures in load_figures(now, member_ids):
         decision = decide(figures, ladder, now)
-        outcome = decision.outcome
-        if outcome == UNRANKED:
-            continue
-        survey.evaluated += 1
-        if decision.changed:
+        if _tally(survey, figures, decision):
             survey.changes.append((figures, decision))
-            if outcome == DEMOTE:
-                survey.demoted += 1
-            else:
-                survey.promoted += 1
-        elif outcome == LOCKED:
-            survey.locked += 1
-        else:
-            survey.unchanged += 1
-            survey.in_grace += outcome == GRACE
     return survey
 
 
@@ -185,13 +199,16 @@ def evaluate_crowd(
     cause: str = "daily",
     detail: str | None = None,
     chunk: int = CHUNK,
+    page: int = PAGE,
 ) -> dict:
     """The crowd-wide evaluation against the active rule set (the daily task's work).
 
-    Commits after each chunk of changes (crowd.core.db.commit): call it from a task, never
-    from a request. Returns {evaluated, promoted, demoted, unchanged, skipped, locked,
-    in_grace, overtaken, superseded, ruleset_version, seconds}; skipped = locked members +
-    members changed meanwhile by someone else (overtaken).
+    Reads the crowd window by window (metrics.figures_pages) and records the changes in chunks
+    as they gather, committing after each (crowd.core.db.commit): memory holds one window and
+    one chunk, whatever the crowd's size. Call it from a task, never from a request. Returns
+    {evaluated, promoted, demoted, unchanged, skipped, locked, in_grace, overtaken, superseded,
+    ruleset_version, seconds}; skipped = locked members + members changed meanwhile by someone
+    else (overtaken).
     """
     started = time.perf_counter()
     now = now or utcnow()
@@ -200,21 +217,36 @@ def evaluate_crowd(
         log.warning("no active level rule set; the crowd was not evaluated")
         return {"ruleset_version": None, "evaluated": 0, "promoted": 0, "demoted": 0}
     ladder = Ladder.of(ruleset)
-    survey = survey_crowd(ladder, now)
     detail = detail or f"{cause}:{now.date().isoformat()}"
+    survey = Survey()
+    pending: list[tuple[MemberFigures, Decision]] = []
     promoted = demoted = 0
     superseded = False
-    for start in range(0, len(survey.changes), chunk):
-        part = survey.changes[start : start + chunk]
+
+    def record(part) -> bool:
+        nonlocal promoted, demoted
         applied = apply_chunk(part, ladder, cause=cause, detail=detail, now=now)
         if applied is None:
             # Another rule set was activated meanwhile; its own evaluation takes over.
             db.session.rollback()
-            superseded = True
-            break
+            return False
         commit()
         promoted += sum(d.to_rank > d.from_rank for d in applied)
         demoted += sum(d.to_rank < d.from_rank for d in applied)
+        return True
+
+    for window in figures_pages(now, page=page):
+        for figures in window:
+            decision = decide(figures, ladder, now)
+            if _tally(survey, figures, decision):
+                pending.append((figures, decision))
+        while len(pending) >= chunk and not superseded:
+            superseded = not record(pending[:chunk])
+            del pending[:chunk]
+        if superseded:
+            break
+    if pending and not superseded:
+        superseded = not record(pending)
     overtaken = survey.promoted + survey.demoted - promoted - demoted
     summary = {
         "ruleset_version": ladder.version,

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import BigInteger, Select, and_, bindparam, func, select, true
 
 from crowd.extensions import db
 from members.models import Member, MemberSkill, MemberStats
@@ -22,6 +23,8 @@ from onboarding.models import MemberLevel, TrainingCompletion, TrainingModule
 # Members whose level the rules look after; applicants have none yet, suspended and
 # offboarded members keep theirs frozen until they are back.
 EVALUATED_STATUSES = ("active", "paused")
+# Member ids per window of the crowd-wide read (figures_pages).
+PAGE = 20_000
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,11 @@ class MemberFigures(NamedTuple):
     active_since: datetime | None = None
 
 
-def figures_query(member_ids: Iterable[int] | None = None) -> Select:
-    """Counters per member: the whole evaluated crowd, or just `member_ids` (any status)."""
+def figures_query(member_ids: Iterable[int] | None = None, *, window: bool = False) -> Select:
+    """Counters per member: the whole evaluated crowd, or just `member_ids` (any status); with
+    `window`, the evaluated members with ids from the bind parameter `lo` below `hi`."""
     ids = sorted(set(member_ids)) if member_ids is not None else None
+    lo, hi = bindparam("lo", type_=BigInteger), bindparam("hi", type_=BigInteger)
     verified = select(MemberSkill.member_id, func.count().label("n")).where(
         MemberSkill.verified == true()
     )
@@ -77,6 +82,19 @@ def figures_query(member_ids: Iterable[int] | None = None) -> Select:
         # Pushed into the grouped subqueries too: a single member's check reads only their rows.
         verified = verified.where(MemberSkill.member_id.in_(ids))
         trained = trained.where(TrainingCompletion.member_id.in_(ids))
+    elif window:
+        # Bounded in the grouped subqueries too: a window reads only its members' rows.
+        verified = verified.where(MemberSkill.member_id >= lo, MemberSkill.member_id < hi)
+        trained = trained.where(
+            TrainingCompletion.member_id >= lo, TrainingCompletion.member_id < hi
+        )
+
+    def in_window(join, table):
+        # The planner carries no range across a join: each table is told the window itself.
+        if not window:
+            return join
+        return and_(join, table.member_id >= lo, table.member_id < hi)
+
     verified = verified.group_by(MemberSkill.member_id).subquery("verified")
     trained = trained.group_by(TrainingCompletion.member_id).subquery("trained")
     query = (
@@ -98,13 +116,15 @@ def figures_query(member_ids: Iterable[int] | None = None) -> Select:
             func.coalesce(verified.c.n, 0).label("verified_skills"),
             func.coalesce(trained.c.n, 0).label("training_modules"),
         )
-        .outerjoin(MemberStats, MemberStats.member_id == Member.id)
-        .outerjoin(MemberLevel, MemberLevel.member_id == Member.id)
+        .outerjoin(MemberStats, in_window(MemberStats.member_id == Member.id, MemberStats))
+        .outerjoin(MemberLevel, in_window(MemberLevel.member_id == Member.id, MemberLevel))
         .outerjoin(verified, verified.c.member_id == Member.id)
         .outerjoin(trained, trained.c.member_id == Member.id)
     )
     if ids is not None:
         return query.where(Member.id.in_(ids))
+    if window:
+        query = query.where(Member.id >= lo, Member.id < hi)
     return query.where(Member.status.in_(EVALUATED_STATUSES))
 
 
@@ -160,6 +180,30 @@ def load_figures(
     result = db.session.execute(query.execution_options(yield_per=chunk))
     for row in result:
         yield figures_of(row, now)
+
+
+@lru_cache(maxsize=1)
+def _window_query() -> Select:
+    return figures_query(window=True).order_by(Member.id)
+
+
+def figures_pages(now: datetime, *, page: int = PAGE) -> Iterator[list[MemberFigures]]:
+    """Every evaluated member's figures, in id order, a window of `page` member ids at a time.
+
+    Each window is one statement read in full before it is handed over, so the caller may
+    commit between windows (a streaming cursor dies with its transaction) and holds at most
+    one window's figures: the daily run's memory stays bounded however large the crowd.
+    """
+    first, last = db.session.execute(
+        select(func.min(Member.id), func.max(Member.id)).where(
+            Member.status.in_(EVALUATED_STATUSES)
+        )
+    ).one()
+    if first is None:
+        return
+    for lo in range(first, last + 1, page):
+        rows = db.session.execute(_window_query(), {"lo": lo, "hi": lo + page}).all()
+        yield [figures_of(row, now) for row in rows]
 
 
 def meets(value, rule: dict, *, tolerance_percent: int = 100) -> bool:

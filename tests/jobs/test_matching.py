@@ -11,7 +11,7 @@ from sqlalchemy import select
 from accounts.lifecycle import close_access
 from crowd.extensions import db
 from customers.models import BlockedMember, FavouriteMember
-from jobs.matching import WEIGHTS, eligibility_problems, member_window, rank_candidates
+from jobs.matching import WEIGHTS, eligibility_problems, member_window, rank_candidates, ranking
 from jobs.models import Job, JobSkill, JobWindow, Offer
 from members.models import (
     AvailabilitySlot,
@@ -590,6 +590,36 @@ def test_limit_keeps_the_best_candidates(customer):
 
     assert candidate_ids(job, limit=2) == [members[0].profile_id, members[1].profile_id]
     assert candidate_ids(job, limit=0) == []
+
+
+def _ordered(candidates) -> bool:
+    keys = [(-c.score, c.distance_km, c.member_id) for c in candidates]
+    return keys == sorted(keys)
+
+
+def test_a_limited_ranking_counts_programme_boosts_as_the_full_one_does(customer, monkeypatch):
+    """A programme's boost counts in a limited ranking as in the full one: a member behind
+    everyone on distance comes first when the boost lifts them above the rest."""
+    job = make_job(customer)
+    # Eighty members 0 to 4.4 km from the job.
+    crowd = [active_member(radius_km=40, lat=BERLIN["lat"] + i * 0.0005) for i in range(80)]
+    # 8 km out of 40: the lowest distance share (16 of 20 points); the programme's boost
+    # (5 points) makes them the best.
+    boosted = active_member(radius_km=40, lat=BERLIN["lat"] + 0.072)
+
+    def boost(member_ids):
+        return {boosted.profile_id: 1.0} if boosted.profile_id in member_ids else {}
+
+    monkeypatch.setattr(ranking, "_PROGRAMMES", [*ranking._PROGRAMMES, boost])
+
+    everyone = rank_candidates(job)
+    best_three = rank_candidates(job, limit=3)
+
+    assert len(everyone) == len(crowd) + 1 and _ordered(everyone)
+    assert best_three == everyone[:3]
+    assert best_three[0].member_id == boosted.profile_id
+    assert best_three[0].breakdown["programme"] == WEIGHTS["programme"]
+    assert [c.member_id for c in best_three[1:]] == [m.profile_id for m in crowd[:2]]
 
 
 # --- HTTP ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from onboarding.levels.evaluation import (
     promote_on_event,
     survey_crowd,
 )
+from onboarding.levels.metrics import figures_pages, load_figures
 from onboarding.levels.rules import active_ruleset
 from onboarding.levels.targets import Ladder
 from onboarding.models import LevelChange, LevelRuleset, MemberLevel
@@ -270,6 +271,24 @@ def test_the_daily_run_commits_chunk_by_chunk(app, ladder):
     assert summary["promoted"] == 5
     assert [rank_of(m) for m in members] == [3] * 5
     assert all(len(level_notifications(m)) == 1 for m in members)
+
+
+def test_the_daily_run_reads_the_crowd_window_by_window(app, ladder):
+    members = [ranked_member(1, jobs=60) for _ in range(5)]
+    demoted = ranked_member(2, jobs=0, promoted_days_ago=400)
+    kept = ranked_member(3, jobs=60)
+    ids = [m.profile_id for m in [*members, demoted, kept]]
+
+    now = utcnow()
+    windows = list(figures_pages(now, page=2))
+    assert [f.member_id for w in windows for f in w] == [f.member_id for f in load_figures(now)]
+    assert all(len(w) <= 2 for w in windows) and len(windows) >= (max(ids) - min(ids)) // 2
+    summary = evaluate_crowd(chunk=3, page=2)
+
+    assert (summary["promoted"], summary["demoted"]) == (5, 1)
+    assert [rank_of(m) for m in members] == [3] * 5
+    assert (rank_of(demoted), rank_of(kept)) == (1, 3)
+    assert evaluate_crowd(chunk=3, page=2)["promoted"] == 0
 
 
 def test_a_shorter_ladder_brings_higher_ranks_down_with_cause_ruleset(app, client, admin, ladder):
