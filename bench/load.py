@@ -140,6 +140,35 @@ class Crowd:
     cms: list[str] = field(default_factory=list)
 
 
+def ready_member(email: str, name: str, skill, place: tuple, town: tuple) -> None:
+    """An active member with the skill (verified) at `place` (lat, lon) in `town` (postcode,
+    city) in Germany, available all week, room for 20 jobs (in the app context's session)."""
+    from sqlalchemy import select
+
+    from crowd.extensions import db
+    from members.models import AvailabilitySlot, Member, MemberSkill, MemberStats
+    from registration import service as registration
+
+    user = registration.register_member(
+        email=email, password=PASSWORD, display_name=name, kind="private"
+    )
+    db.session.flush()
+    member = db.session.scalar(select(Member).where(Member.user_id == user.id))
+    member.status, member.level_rank = "active", 1
+    member.lat, member.lon = place
+    (member.postcode, member.city), member.country = town, "DE"
+    member.service_radius_km, member.max_concurrent_jobs = 30, 20
+    db.session.add(
+        MemberSkill(member_id=member.id, skill_id=skill.id, proficiency=2, verified=True)
+    )
+    db.session.add_all(
+        AvailabilitySlot(member_id=member.id, weekday=d, start_minute=0, end_minute=1440)
+        for d in range(7)
+    )
+    if db.session.get(MemberStats, member.id) is None:
+        db.session.add(MemberStats(member_id=member.id))
+
+
 def seed(env: dict, *, customers: int, members: int, cms: int) -> Crowd:
     """Schema by the migrations, then the crowd through the services (fast password hashing:
     passwords are checked once here, the load uses tokens)."""
@@ -151,7 +180,7 @@ def seed(env: dict, *, customers: int, members: int, cms: int) -> Crowd:
     from accounts import service as accounts
     from crowd import create_app
     from crowd.extensions import db
-    from members.models import AvailabilitySlot, Member, MemberSkill, MemberStats, Skill
+    from members.models import Skill
     from members.service import sync_catalogue
     from registration import service as registration
 
@@ -169,25 +198,8 @@ def seed(env: dict, *, customers: int, members: int, cms: int) -> Crowd:
             crowd.customers.append(accounts.sign_in(email=email, password=PASSWORD).secret)
         for n in range(members):
             email = f"member{n}@bench.test"
-            user = registration.register_member(
-                email=email, password=PASSWORD, display_name=f"M {n}", kind="private"
-            )
-            db.session.flush()
-            member = db.session.scalar(select(Member).where(Member.user_id == user.id))
-            member.status, member.level_rank = "active", 1
-            member.lat = BERLIN[0] + rng.uniform(-0.05, 0.05)
-            member.lon = BERLIN[1] + rng.uniform(-0.08, 0.08)
-            member.postcode, member.city, member.country = "10117", "Berlin", "DE"
-            member.service_radius_km, member.max_concurrent_jobs = 30, 20
-            db.session.add(
-                MemberSkill(member_id=member.id, skill_id=skill.id, proficiency=2, verified=True)
-            )
-            db.session.add_all(
-                AvailabilitySlot(member_id=member.id, weekday=d, start_minute=0, end_minute=1440)
-                for d in range(7)
-            )
-            if db.session.get(MemberStats, member.id) is None:
-                db.session.add(MemberStats(member_id=member.id))
+            place = (BERLIN[0] + rng.uniform(-0.05, 0.05), BERLIN[1] + rng.uniform(-0.08, 0.08))
+            ready_member(email, f"M {n}", skill, place, ("10117", "Berlin"))
             crowd.members.append(accounts.sign_in(email=email, password=PASSWORD).secret)
         for n in range(cms):
             email = f"cm{n}@bench.test"
@@ -494,7 +506,7 @@ def seed_probes(env: dict, *, members: int = 3) -> Probes:
     from accounts import service as accounts
     from crowd import create_app
     from crowd.extensions import db
-    from members.models import AvailabilitySlot, Member, MemberSkill, MemberStats, Skill
+    from members.models import Skill
     from registration import service as registration
 
     app = create_app({**env, "CROWD_FAST_HASHING": True})
@@ -505,24 +517,7 @@ def seed_probes(env: dict, *, members: int = 3) -> Probes:
         probes = Probes(accounts.sign_in(email=email, password=PASSWORD).secret, [])
         for n in range(members):
             email = f"probe-member{n}@bench.test"
-            user = registration.register_member(
-                email=email, password=PASSWORD, display_name=f"P {n}", kind="private"
-            )
-            db.session.flush()
-            member = db.session.scalar(select(Member).where(Member.user_id == user.id))
-            member.status, member.level_rank = "active", 1
-            member.lat, member.lon = HAMBURG
-            member.postcode, member.city, member.country = "20095", "Hamburg", "DE"
-            member.service_radius_km, member.max_concurrent_jobs = 30, 20
-            db.session.add(
-                MemberSkill(member_id=member.id, skill_id=skill.id, proficiency=2, verified=True)
-            )
-            db.session.add_all(
-                AvailabilitySlot(member_id=member.id, weekday=d, start_minute=0, end_minute=1440)
-                for d in range(7)
-            )
-            if db.session.get(MemberStats, member.id) is None:
-                db.session.add(MemberStats(member_id=member.id))
+            ready_member(email, f"P {n}", skill, HAMBURG, ("20095", "Hamburg"))
             probes.members.append(accounts.sign_in(email=email, password=PASSWORD).secret)
         db.session.commit()
         db.engine.dispose()

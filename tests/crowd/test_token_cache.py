@@ -3,35 +3,19 @@ database, and stops being answered the moment its token, or its user, changes.""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from accounts.authentication import principal_for
 from accounts.models import User
 from crowd.core.errors import Unauthorized
 from crowd.core.stamps import renew_now
-from crowd.extensions import db
 from tests.crowd.test_account_lifecycle import NEW_PASSWORD
 from tests.factories import PASSWORD
 from tests.jobs.conftest import active_member
+from tests.sql_recorder import sql_statements
 
 API = "/api/v1"
-
-
-@contextmanager
-def sql_statements():
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def me(client, token) -> int:

@@ -3,37 +3,21 @@ database; a new ETag after every change of what the list shows (jobs.polling).""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from crowd.core.db import use_clock, utcnow
 from crowd.extensions import db
 from jobs import dispatch
 from tests.jobs.conftest import active_member, drain_background
 from tests.jobs.test_member_api import MY_OFFERS, OFFERS, accept, offer_for, post_job
+from tests.sql_recorder import sql_statements
 
 
 @pytest.fixture
 def rules_wave_of_two(app, monkeypatch):
     monkeypatch.setitem(app.config, "JOBS_WAVE_SIZE", 2)
-
-
-@contextmanager
-def sql_statements():
-    """Every statement the app's engine sends meanwhile."""
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def poll(client, member, etag=None, **params):
