@@ -230,8 +230,9 @@ def queue_broadcast(app, url: str, cm_id: int, members: int) -> tuple[int, float
             elapsed = time.perf_counter() - started
             progress.stop.set()
             core_db._AFTER_COMMIT.append(_start_sender)
-        counts = service._counts([broadcast_id])[broadcast_id]
-        status = db.session.get(Broadcast, broadcast_id).status
+        broadcast = db.session.get(Broadcast, broadcast_id)
+        counts = service.broadcast_view(broadcast)["counts"]
+        status = broadcast.status
     return broadcast_id, elapsed, {**counts, "status": status}
 
 
