@@ -9,6 +9,7 @@ process). `change` is the admins' write, validated by the same typed declaration
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -139,16 +140,35 @@ def current(group: type[G]) -> G:
     """The group's settings in force now: configured values, then the admins' overrides."""
     values = configured(group)
     if not group.ADJUSTABLE:
-        return group.validated(values)
+        return _validated(group, values)
     stored = overrides()
     names = group.env_names()
     adjusted = {f: stored[names[f]] for f in group.ADJUSTABLE if names[f] in stored}
     try:
-        return group.validated({**values, **adjusted})
+        return _validated(group, {**values, **adjusted})
     except ConfigError as error:
         # A value stored under an older release's rules: the configured one serves meanwhile.
         log.error("ignoring the stored override of a setting: %s", error)
-        return group.validated(values)
+        return _validated(group, values)
+
+
+# Validated groups by their input values. Validating a pydantic-settings group costs ~0.5 ms of
+# CPU, and rules read their group several times per request and per task (bench/load.py's
+# profile: 3-4 % of a posted job's CPU, 8 % of its background work). The groups are frozen, so
+# one instance serves every reader with the same values; a changed value is a new key.
+_VALIDATED: dict[tuple[type, str], SettingsGroup] = {}
+_VALIDATED_MAX = 512
+
+
+def _validated(group: type[G], values: dict[str, Any]) -> G:
+    key = (group, json.dumps(values, sort_keys=True, default=repr))
+    found = _VALIDATED.get(key)
+    if found is None:
+        found = group.validated(values)  # ConfigError is raised, not kept
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()
+        _VALIDATED[key] = found
+    return found
 
 
 # --- the admins' view and change ------------------------------------------------------------
