@@ -2,8 +2,9 @@
 
 How a job finds its member:
 
-1. Posting enqueues `jobs.dispatch_wave`. If the customer named a preferred member who is
-   eligible, that member alone gets an *exclusive* offer held for `preferred_hold_minutes`.
+1. Posting enqueues `jobs.dispatch_wave` (held by a gate: the gate's lifter sends it). If the
+   customer named a preferred member who is eligible, that member alone gets an *exclusive*
+   offer held for `preferred_hold_minutes`.
    Otherwise (or once the hold is over) the top `wave_size` ranked candidates get offers at
    once, expiring after `offer_ttl_same_day_minutes` when the first window starts within 24 h,
    else after `offer_ttl_later_minutes`.
@@ -17,7 +18,8 @@ How a job finds its member:
    exclusive offer does not use up a wave.
 5. Dispatch gates (`add_dispatch_gate`, filled by higher packages' `wiring`) may hold a job:
    while one gives a reason, no wave goes out (the system's step skips with that reason, staff
-   get 409 dispatch-held). Whoever lifts the hold asks for a wave again (`request_dispatch`).
+   get 409 dispatch-held). Posting queues no wave while a gate holds; whoever lifts the hold
+   sends the wave (`request_dispatch`).
 
 Locks are always taken in the same order — job first, then member, then offers — so
 concurrent accepts, declines, expiry and staff actions serialise without deadlocks. Nothing
@@ -26,6 +28,7 @@ here commits: the request's or the task's unit of work does.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,6 +57,8 @@ from notifications.service import notify_many
 
 declare("job.escalated")
 
+log = logging.getLogger(__name__)
+
 WAVE_TASK = "jobs.dispatch_wave"
 EXPIRE_TASK = "jobs.expire_offers_for_job"
 DISPATCHABLE = ("open", "offered")
@@ -80,11 +85,23 @@ def hold_reason(job: Job) -> str | None:
 
 
 def request_dispatch(job: Job) -> bool:
-    """A hold on an open job was lifted: queue its first wave (unless escalated to staff)."""
+    """A hold on an open job was lifted: its first wave goes out now, in the caller's unit of
+    work (unless escalated to staff, or another gate still holds it).
+
+    Sent here rather than queued: the lifter is a task already (the payment's authorisation),
+    and a queued wave was a second hop between posting and the first offer — one more RQ job
+    per posted job (bench/load.py: ~5 ms of background CPU) and its queueing delay."""
     if job.status != "open" or job.escalated_at is not None or job.assigned_member_id:
         return False
-    enqueue(WAVE_TASK, job_id=job.id)
-    return True
+    try:
+        # In a savepoint: a wave that fails must not undo the lifter's own work (a recorded
+        # authorisation); it is queued instead and retried like any task.
+        with db.session.begin_nested():
+            return send_wave(job.id).outcome == "offers"
+    except Exception:
+        log.exception("the first wave of job %s failed; queued instead", job.id)
+        enqueue(WAVE_TASK, job_id=job.id)
+        return True
 
 
 @dataclass

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from crowd.core.background import OutboxMessage
 from crowd.extensions import db
+from jobs import dispatch
 from jobs.models import Job, Offer
 from notifications.models import Notification
 from payouts import ledger
@@ -149,3 +151,55 @@ def test_cancelling_a_held_job_sends_nothing_to_the_provider(app, client, custom
     assert payment(job_id).status == "cancelled"
     assert authorisations() == 0
     assert ledger.check_invariant() == []
+
+
+def waves_queued(job_id: int) -> int:
+    return sum(
+        1
+        for message in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.task == "jobs.dispatch_wave")
+        )
+        if message.kwargs.get("job_id") == job_id
+    )
+
+
+def test_a_held_job_queues_no_wave_and_its_authorisation_sends_the_first(app, client, customer):
+    """Posting a job its payment holds queues no wave (it would only be skipped); the
+    authorisation's task sends the first wave itself, without a second background hop."""
+    member = active_member()
+    job_id = post_job(app, client, customer)  # no payment method: held
+    assert waves_queued(job_id) == 0
+
+    assert save_method(client, customer).status_code == 200
+    drain_background(app)
+
+    assert [o.member_id for o in offers(job_id)] == [member.profile_id]
+    assert waves_queued(job_id) == 0  # sent by the authorisation, not queued
+
+
+def test_a_wave_failing_after_the_authorisation_keeps_it_and_queues_the_wave(
+    app, client, customer, monkeypatch
+):
+    member = active_member()
+    job_id = post_job(app, client, customer)
+    real_dispatch = dispatch._dispatch
+    broken = {"left": 1}
+
+    def fails_once(job, **kwargs):
+        outcome = real_dispatch(job, **kwargs)
+        if broken["left"]:
+            broken["left"] -= 1
+            db.session.flush()  # its offers written, then it breaks
+            raise RuntimeError("the wave broke after writing its offers")
+        return outcome
+
+    monkeypatch.setattr(dispatch, "_dispatch", fails_once)
+    assert save_method(client, customer).status_code == 200
+    drain_background(app)
+
+    # The authorisation stands, the half-written wave was undone, and the queued wave ran.
+    assert (payment(job_id).status, authorisations()) == ("authorized", 1)
+    assert waves_queued(job_id) == 1
+    [offer] = offers(job_id)
+    assert (offer.member_id, offer.status) == (member.profile_id, "pending")
+    assert broken["left"] == 0
