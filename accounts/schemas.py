@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from accounts.authentication import profiles_of
+from accounts.authentication import answer_profiles
 from accounts.models import ALERT_DIGESTS, ALERT_QUEUES
 from crowd.core.auth import API_KEY_SCOPES
 from crowd.core.i18n import LOCALES, _
@@ -34,10 +34,10 @@ class UserSchema(ma.Schema):
     display_name = ma.fields.String(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
     customer_id = ma.fields.Function(
-        lambda user: profiles_of(user.id).get("customer_id"), dump_only=True, allow_none=True
+        lambda user: answer_profiles(user.id).get("customer_id"), dump_only=True, allow_none=True
     )
     member_id = ma.fields.Function(
-        lambda user: profiles_of(user.id).get("member_id"), dump_only=True, allow_none=True
+        lambda user: answer_profiles(user.id).get("member_id"), dump_only=True, allow_none=True
     )
     locale = ma.fields.String(
         dump_only=True,

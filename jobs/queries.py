@@ -111,7 +111,9 @@ def _party(model, row_id: int | None) -> dict | None:
 def present_job(job: Job, *, actor: str) -> dict:
     """The full view of a job for `actor` (customer or staff), as JobSchema dumps it."""
     view = _summary(job)
-    report = db.session.get(WorkReport, job.id)
+    # The report is written with completed_at (jobs.work.complete_job): a job never completed
+    # has none, and most views (a posted job's answer among them) need not ask.
+    report = db.session.get(WorkReport, job.id) if job.completed_at is not None else None
     view.update(
         skills=_skill_slugs([job.id])[job.id],
         description=job.description,

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import request
+from flask import has_request_context, request
 
 from crowd.core.errors import Forbidden, NotFound, Unauthorized
 from crowd.core.i18n import _, _l, use_user_locale
@@ -166,6 +166,11 @@ def require_session(principal: Principal) -> None:
     """Refuse API keys: for credentials and the account, whatever an endpoint table says."""
     if principal.via != "session":
         _check_scope(principal, None)
+
+
+def principal_if_any() -> Principal | None:
+    """The request's authenticated caller, if one was authenticated; never authenticates."""
+    return request.environ.get(_PRINCIPAL) if has_request_context() else None
 
 
 def current_principal() -> Principal:

@@ -169,3 +169,17 @@ def test_a_sign_out_while_the_stamp_store_is_down_is_refused_with_503_and_change
     assert me(client, customer.token) == 200
     listed = client.get(f"{API}/auth/tokens", headers=customer.headers).get_json()["items"]
     assert [t["id"] for t in listed] == [t["id"] for t in tokens]
+
+
+def test_me_with_a_cached_token_reads_only_the_user(app, client, customer, member):
+    """`GET /me` answers the caller's profile ids from the principal (read with the token):
+    with the token cached, the user's row is the one statement sent."""
+    for actor, field in ((customer, "customer_id"), (member, "member_id")):
+        warm(app, client, actor.token)
+        with sql_statements() as sent:
+            response = client.get(f"{API}/me", headers=actor.headers)
+        assert response.status_code == 200
+        body = response.get_json()
+        assert body[field] == actor.profile_id and body["id"] == actor.user_id
+        queries = [s for s in sent if not s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+        assert len(queries) == 1, queries  # the test's isolation adds savepoints
