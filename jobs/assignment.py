@@ -69,6 +69,10 @@ def _require_pending(offer: Offer, action: str, now: datetime) -> None:
 def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     """Accept one's own pending offer: the first accept wins the job, any other gets 409."""
     member_id, offer = _own_offer(actor, offer_id)
+    # An offer answered, withdrawn or expired never turns pending again: refuse on this read,
+    # before queueing for the job's lock behind the accept that won it (bench/load.py's mix:
+    # most accepts lose; each waited for the winner's commit and took three locks to say 409).
+    _require_pending(offer, "accept", utcnow())
     job = lock_job(offer.job_id)
     member = lock_member(member_id)
     offer = _lock_offer(offer_id)
@@ -110,6 +114,7 @@ def decline_offer(
 ) -> Offer:
     """Decline one's own pending offer with a reason; the last decline of a wave starts the next."""
     _, offer = _own_offer(actor, offer_id)
+    _require_pending(offer, "decline", utcnow())  # as in accept_offer: no lock to refuse
     job = lock_job(offer.job_id)
     offer = _lock_offer(offer_id)
     now = utcnow()

@@ -12,6 +12,7 @@ from crowd.extensions import db
 from jobs.models import Job, JobEvent, Offer
 from notifications.models import Notification
 from tests.jobs.conftest import active_member, drain_background, future, post_job_via_api
+from tests.sql_recorder import sql_statements
 
 OFFERS = "/api/v1/offers"
 MY_OFFERS = "/api/v1/me/offers"
@@ -244,6 +245,23 @@ def test_second_accept_of_a_taken_job_gets_409(app, client, customer, rules):
     assert late.mimetype == "application/problem+json"
     assert late.get_json()["state"] == "withdrawn"
     assert late.get_json()["type"] == "https://crowd.example/problems/offer-taken"
+    assert job_row(job_id).assigned_member_id == first.profile_id
+
+
+def test_a_losing_accept_is_refused_without_touching_the_job(app, client, customer, rules):
+    """An offer withdrawn because another member won never turns pending again: the 409 comes
+    from reading the offer, without queueing for the job's lock or reading the job."""
+    rules(wave_size=2)
+    first, second = active_member(), active_member()
+    job_id = post_job(app, client, customer)
+    assert accept(client, offer_for(job_id, first).id, first).status_code == 200
+    late_offer = offer_for(job_id, second).id
+
+    with sql_statements() as sent:
+        late = accept(client, late_offer, second)
+
+    assert (late.status_code, late.get_json()["state"]) == (409, "withdrawn")
+    assert not [s for s in sent if s.startswith(("SELECT jobs.", "SELECT members."))], sent
     assert job_row(job_id).assigned_member_id == first.profile_id
 
 
