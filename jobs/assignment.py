@@ -24,7 +24,7 @@ from jobs.dispatch import (
 )
 from jobs.errors import NoLongerEligible, OfferExpired, OfferTaken, ScheduleClash
 from jobs.lifecycle import next_status, transition
-from jobs.matching import Fit, eligibility_problems, member_window
+from jobs.matching import Fit, eligibility_and_window
 from jobs.models import Job, JobEvent, Offer
 from jobs.offers import next_status as next_offer_status
 from jobs.offers import transition as offer_transition
@@ -82,12 +82,11 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
         raise OfferTaken(
             _("This job is {value} now.", value=job.status.replace("_", " ")), state=job.status
         )
-    problems = eligibility_problems(job, member.id)
+    problems, fit = eligibility_and_window(job, member.id)
     if problems:
         raise NoLongerEligible(
             "You can no longer take this job: " + "; ".join(problems), state=job.status
         )
-    fit = member_window(job, member.id)
     if fit is None:
         raise ScheduleClash(
             _("None of the job's windows fits your calendar any more."), state=job.status
@@ -194,8 +193,7 @@ def assign_member(
     member = lock_member(member_id)
     if member is None:
         raise field_error("member_id", _("no such member"))
-    problems = eligibility_problems(job, member.id)
-    fit = member_window(job, member.id) if not problems else None
+    problems, fit = eligibility_and_window(job, member.id)
     start = _chosen_start(job, window_id, fit)
     end = start + timedelta(minutes=job.duration_minutes)
     if not override:

@@ -137,7 +137,8 @@ def _job_detail(job: Job) -> dict:
         .where(JobSkill.job_id == job.id)
         .order_by(Skill.slug)
     )
-    report = db.session.get(WorkReport, job.id)
+    # Written with completed_at (complete_job): a job never completed has none.
+    report = db.session.get(WorkReport, job.id) if job.completed_at is not None else None
     view.update(
         description=job.description,
         device=job.device or {},

@@ -17,7 +17,7 @@ from crowd.core.db import utcnow
 from crowd.extensions import db
 from jobs.matching.availability import Fit
 from jobs.matching.calendar import fit_member, load_calendars
-from jobs.matching.eligibility import REQUIREMENT_SUMMARIES, problems_for
+from jobs.matching.eligibility import REQUIREMENT_SUMMARIES, problems_and_fit, problems_for
 from jobs.matching.facts import JobFacts
 from jobs.matching.ranking import WEIGHTS, Candidate, rank
 from jobs.models import Job
@@ -52,11 +52,17 @@ def member_window(job: Job, member_id: int) -> Fit | None:
     return fit_member(facts, calendar, member_id, country, now=utcnow())
 
 
+def eligibility_and_window(job: Job, member_id: int) -> tuple[list[str], Fit | None]:
+    """`eligibility_problems` and, for an eligible member, `member_window` — read once."""
+    return problems_and_fit(job, member_id)
+
+
 __all__ = [
     "REQUIREMENT_SUMMARIES",
     "WEIGHTS",
     "Candidate",
     "Fit",
+    "eligibility_and_window",
     "eligibility_problems",
     "member_window",
     "rank_candidates",

@@ -48,6 +48,7 @@ from accounts.models import User
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from customers.models import BlockedMember
+from jobs.matching.availability import Fit
 from jobs.matching.calendar import fit_member as fit_member  # re-exported for dispatch
 from jobs.matching.calendar import load_calendars, unavailable_reason
 from jobs.matching.facts import (
@@ -365,6 +366,23 @@ def problems_for(job: Job, member_id: int) -> list[str]:
     if row is None:
         return [f"There is no crowd member {member_id}."]
     return _problems(facts, row, load_calendars(facts, [row.id]), utcnow())
+
+
+def problems_and_fit(job: Job, member_id: int) -> tuple[list[str], Fit | None]:
+    """`problems_for` and, when there are none, the window the member would take — the job's
+    facts, the member's row and calendar read once for both (accepting asked twice: ~3
+    statements more per accept)."""
+    facts = JobFacts.of(job)
+    query = _one_member_query(facts.shape)
+    row = db.session.execute(query, {**facts.params(), "one_member": member_id}).one_or_none()
+    if row is None:
+        return [f"There is no crowd member {member_id}."], None
+    calendar = load_calendars(facts, [row.id])
+    now = utcnow()
+    problems = _problems(facts, row, calendar, now)
+    if problems:
+        return problems, None
+    return [], fit_member(facts, calendar, member_id, row.country, now=now)
 
 
 def problems_for_members(job: Job, member_ids: Iterable[int]) -> dict[int, list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from accounts.models import User
 from crowd.core.background import enqueue
@@ -68,8 +68,18 @@ def key_for(job_id: int, action: str, attempt: int = 1) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
+_CREATED_PAYMENTS = "crowd_job_payments_created"
+
+
 def payment_of(job_id: int, *, lock: bool = False) -> JobPayment | None:
     """The job's payment; `lock` takes its row lock (tasks and handlers serialise on it)."""
+    if not lock:
+        # Written in this unit of work (_ensure_payment): the gate reading it right after
+        # the posting need not ask the database for the row it has (POST /jobs: one query).
+        created = db.session.info.get(_CREATED_PAYMENTS, {}).get(job_id)
+        # Unless a rollback undid it (the row is gone, the object transient).
+        if created is not None and (inspect(created).persistent or inspect(created).pending):
+            return created
     query = select(JobPayment).where(JobPayment.job_id == job_id)
     if lock:
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
@@ -116,6 +126,7 @@ def _ensure_payment(job: Job) -> JobPayment:
             customer_ref=method.provider_customer_ref if method else None,
         )
         db.session.add(payment)
+        db.session.info.setdefault(_CREATED_PAYMENTS, {})[job.id] = payment
     return payment
 
 

@@ -11,7 +11,14 @@ from sqlalchemy import select
 from accounts.lifecycle import close_access
 from crowd.extensions import db
 from customers.models import BlockedMember, FavouriteMember
-from jobs.matching import WEIGHTS, eligibility_problems, member_window, rank_candidates, ranking
+from jobs.matching import (
+    WEIGHTS,
+    eligibility_and_window,
+    eligibility_problems,
+    member_window,
+    rank_candidates,
+    ranking,
+)
 from jobs.models import Job, JobSkill, JobWindow, Offer
 from members.models import (
     AvailabilitySlot,
@@ -327,6 +334,24 @@ def test_member_window_names_the_window_and_start_a_member_would_take(customer):
     assert (fit.window_id, fit.starts_at) == (job.windows[1].id, second[0])
     assert fit.ends_at == second[0] + timedelta(minutes=90)
     assert member_window(job, unavailable.profile_id) is None
+
+
+def test_eligibility_and_window_answer_as_the_two_questions_apart(customer):
+    """What accepting and staff assignment read at once equals the two separate answers."""
+    first, second = local_window(days_ahead=3), local_window(days_ahead=4)
+    job = make_job(customer, windows=[first, second])
+    member = active_member()
+    booked_job(customer, member.profile_id, *first)
+    unavailable = active_member()
+    _only_available(unavailable, (first[0].astimezone(BERLIN_TZ).weekday() + 2) % 7)
+    unskilled = active_member(skills=("soundbar_install",))
+
+    for who in (member.profile_id, unavailable.profile_id, unskilled.profile_id, 10**9):
+        problems, fit = eligibility_and_window(job, who)
+        assert problems == eligibility_problems(job, who)
+        assert fit == (None if problems else member_window(job, who))
+    assert eligibility_and_window(job, member.profile_id)[1].window_id == job.windows[1].id
+    assert eligibility_and_window(job, unskilled.profile_id)[0]  # a reason is given
 
 
 def test_the_member_holding_the_job_is_not_blocked_by_it(customer):

@@ -463,3 +463,21 @@ def test_a_job_payment_is_hidden_from_everyone_else(app, client, customer, other
     missing = client.get(f"/api/v1/jobs/{job_id + 1000}/payment", headers=cm.headers)
     assert missing.status_code == 404
     assert missing.content_type == "application/problem+json"
+
+
+def test_a_payment_written_in_this_unit_of_work_is_served_until_a_rollback(app, client, customer):
+    """payment_of answers a payment _ensure_payment just wrote without asking the database —
+    and not once a rollback has undone it."""
+    from payouts.job_money import payments
+
+    job_id = post_job(app, client, customer)  # its payment comes with the assignment here
+    job = db.session.get(Job, job_id)
+    assert payments.payment_of(job_id) is None
+    created = payments._ensure_payment(job)
+    assert payments.payment_of(job_id) is created  # pending, not flushed yet
+    db.session.flush()
+    assert payments.payment_of(job_id) is created
+
+    db.session.rollback()
+
+    assert payments.payment_of(job_id) is None
