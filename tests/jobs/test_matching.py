@@ -321,13 +321,19 @@ def test_earliest_fitting_window_is_chosen(customer):
     assert candidate.window_start == second[0]
 
 
-def test_member_window_names_the_window_and_start_a_member_would_take(customer):
+def _two_windows_first_taken(customer):
+    """A job with two windows; a member booked in the first; one available on neither day."""
     first, second = local_window(days_ahead=3), local_window(days_ahead=4)
     job = make_job(customer, windows=[first, second])
     member = active_member()
     booked_job(customer, member.profile_id, *first)
     unavailable = active_member()
     _only_available(unavailable, (first[0].astimezone(BERLIN_TZ).weekday() + 2) % 7)
+    return job, second, member, unavailable
+
+
+def test_member_window_names_the_window_and_start_a_member_would_take(customer):
+    job, second, member, unavailable = _two_windows_first_taken(customer)
 
     fit = member_window(job, member.profile_id)
 
@@ -338,12 +344,7 @@ def test_member_window_names_the_window_and_start_a_member_would_take(customer):
 
 def test_eligibility_and_window_answer_as_the_two_questions_apart(customer):
     """What accepting and staff assignment read at once equals the two separate answers."""
-    first, second = local_window(days_ahead=3), local_window(days_ahead=4)
-    job = make_job(customer, windows=[first, second])
-    member = active_member()
-    booked_job(customer, member.profile_id, *first)
-    unavailable = active_member()
-    _only_available(unavailable, (first[0].astimezone(BERLIN_TZ).weekday() + 2) % 7)
+    job, second, member, unavailable = _two_windows_first_taken(customer)
     unskilled = active_member(skills=("soundbar_install",))
 
     for who in (member.profile_id, unavailable.profile_id, unskilled.profile_id, 10**9):
