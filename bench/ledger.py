@@ -38,7 +38,7 @@ from sqlalchemy import text  # noqa: E402
 
 from bench.pgdb import drop_database, recreate_database  # noqa: E402
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_ledger"
+DEFAULT_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_ledger_{os.getpid()}"
 WARMUP_PER_THREAD = 20
 MEMBERS_PER_THREAD = 50
 PLATFORM_ACCOUNTS = (
@@ -146,7 +146,26 @@ def bench_baseline(app, threads: int, per_thread: int):
     return run_threads(app, threads, per_thread, insert_one)
 
 
-def bench_payout_run(app, members: int = 10_000) -> str:
+class _Statements:
+    """Counts the SQL statements an engine sends (executemany counted once), per phase."""
+
+    def __init__(self, engine) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        self.engine = engine
+        event.listen(engine, "before_cursor_execute", self._one)
+
+    def _one(self, *args) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._one)
+
+
+def bench_payout_run(app, members: int = 10_000, profile: str | None = None) -> str:
     """Time of one payout run over `members` members with a payable, on the offline provider.
 
     Seeds in bulk (not timed): the members, their enabled connected accounts, and one job
@@ -323,12 +342,23 @@ def bench_payout_run(app, members: int = 10_000) -> str:
     with app.app_context():
         first, last = _seed_payees(members)
         db.session.commit()
-        started = time.perf_counter()
+        statements = _Statements(db.engine)
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        cpu_started, started = time.process_time(), time.perf_counter()
         run = payout_run.run_payouts()
         db.session.commit()
-        written = time.perf_counter()
+        written, written_statements = time.perf_counter(), statements.count
         background.relay_committed()  # the send messages, inline (no Redis here)
-        finished = time.perf_counter()
+        finished, cpu = time.perf_counter(), time.process_time() - cpu_started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        statements.close()
         counts = dict(
             db.session.execute(
                 select(Payout.status, func.count())
@@ -349,13 +379,17 @@ def bench_payout_run(app, members: int = 10_000) -> str:
     total = finished - started
     paid = counts.get("paid", 0)
     per = total / paid * 1000 if paid else float("nan")
+    cpu_per = cpu / paid * 1000 if paid else float("nan")
     return (
         f"payout run for {members:,} members: {total:.1f} s end to end "
         f"(writing payouts + postings {written - started:.1f} s, "
         f"transfers + paid postings {finished - written:.1f} s); "
         f"{paid:,} paid ({sent:,} of the seeded members), {counts.get('held', 0):,} held, "
         f"{counts.get('pending', 0) + counts.get('failed', 0):,} pending or failed; "
-        f"{per:.2f} ms per payout; ledger invariant after the run: "
+        f"{per:.2f} ms per payout ({cpu_per:.2f} ms of this process's CPU); "
+        f"SQL statements: {written_statements:,} writing, "
+        f"{statements.count - written_statements:,} sending "
+        f"({statements.count / max(paid, 1):.1f} per payout); ledger invariant after the run: "
         + ("sound" if not problems else f"{len(problems)} PROBLEMS: {problems[:3]}")
     )
 
@@ -378,6 +412,7 @@ def main() -> int:
     parser.add_argument(
         "--payout-members", type=int, default=10_000, help="members in the payout run (0: skip)"
     )
+    parser.add_argument("--profile", help="write a cProfile of the payout run to this file")
     options = parser.parse_args()
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgresql"):
@@ -387,7 +422,7 @@ def main() -> int:
 
     recreate_database(url)
     try:
-        results = run(url, threads, per_thread, options.payout_members)
+        results = run(url, threads, per_thread, options.payout_members, options.profile)
     finally:
         if not options.keep:
             drop_database(url)
@@ -395,7 +430,9 @@ def main() -> int:
     return 0 if not results["problems"] else 1
 
 
-def run(url: str, threads: int, per_thread: int, payout_members: int) -> dict:
+def run(
+    url: str, threads: int, per_thread: int, payout_members: int, profile: str | None = None
+) -> dict:
     import logging
 
     from flask_migrate import upgrade
@@ -440,7 +477,7 @@ def run(url: str, threads: int, per_thread: int, payout_members: int) -> dict:
         results["problems"] = ledger.check_invariant()
         results["hot_revenue"] = ledger.balance("platform:revenue", "EUR")
     results["payout_run"] = (
-        bench_payout_run(app, payout_members) if payout_members else "payout run: skipped"
+        bench_payout_run(app, payout_members, profile) if payout_members else "payout run: skipped"
     )
     return results
 
