@@ -227,6 +227,225 @@ def post(
     )
 
 
+@dataclass(frozen=True)
+class Posting:
+    """One transaction for `post_many`: the arguments of `post`."""
+
+    key: str
+    kind: str
+    currency: str
+    lines: Sequence[Line]
+    memo: str = ""
+    job_id: int | None = None
+    member_id: int | None = None
+
+
+# Rows per multi-row INSERT of a batch (bound parameters stay far below both databases' limits).
+_ROWS_PER_INSERT = 500
+
+
+def post_many(postings: Sequence[Posting]) -> dict[str, int]:
+    """Post many transactions as `post` posts each, in a few statements: the transaction id
+    per key (a key already posted with the same content answers with that transaction).
+
+    Refused as `post` refuses (422, 409) before anything of the batch is written; the floors
+    are checked posting by posting in the given order. The accounts with a floor are locked
+    once for the batch, in code order (the lock order of every posting); the balance changes
+    are summed per account and written once per account (the hot accounts' on one shard).
+    """
+    if len(postings) == 1:
+        # A batch of one is `post` (on PostgreSQL one round trip).
+        (one,) = postings
+        return {one.key: post(**_arguments(one, one.lines)).id}
+    normalised = [(p, _normalise(p.lines)) for p in postings]
+    if not normalised:
+        return {}
+    types: dict[str, dict] = defaultdict(dict)
+    for posting, lines in normalised:
+        kind_of = _checked(posting, lines)
+        types[posting.currency].update(kind_of)
+    _check_references(normalised)
+    posted: dict[str, int] = {}
+    for currency in sorted(types):
+        batch = [(p, lines) for p, lines in normalised if p.currency == currency]
+        posted |= _post_batch(currency, batch, types[currency])
+    return posted
+
+
+def _checked(posting: Posting, lines: list[Line]) -> dict[str, tuple]:
+    """`_validate` without the look-ups of jobs and members (done for the batch at once)."""
+    return _validate(posting.key, posting.kind, posting.currency, lines, posting.memo, None, None)
+
+
+def _check_references(normalised: list[tuple[Posting, list[Line]]]) -> None:
+    for field, model in (("job_id", Job), ("member_id", Member)):
+        wanted = {getattr(p, field) for p, _lines in normalised} - {None}
+        found: set[int] = set()
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), 1000):
+            chunk = ordered[start : start + 1000]
+            found |= set(db.session.scalars(select(model.id).where(model.id.in_(chunk))))
+        if wanted - found:
+            raise field_error(field, _("no such job") if field == "job_id" else _("no such member"))
+
+
+def _post_batch(currency: str, batch: list, types: dict) -> dict[str, int]:
+    accounts = _lock_accounts(currency, types)
+    keys = [p.key for p, _lines in batch]
+    if len(set(keys)) != len(keys):
+        raise ValueError("post_many: a key appears twice in the batch")
+    posted: dict[str, int] = {}
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        taken = db.session.scalars(
+            select(LedgerTransaction.key).where(LedgerTransaction.key.in_(chunk))
+        ).all()
+        for key in taken:
+            posting, lines = next((p, lines) for p, lines in batch if p.key == key)
+            # Under the locks: a retry answers with the first posting, other content is 409.
+            posted[key] = _by_key(key, _content(posting, lines)).id
+    fresh = [(p, lines) for p, lines in batch if p.key not in posted]
+    if not fresh:
+        return posted
+    running = {code: account.balance for code, account in accounts.items()}
+    totals: dict[str, int] = defaultdict(int)
+    for _posting, lines in fresh:
+        deltas: dict[str, int] = defaultdict(int)
+        for line in lines:
+            deltas[line.account] += line.amount
+        for code in sorted(deltas):
+            account = accounts[code]
+            change = normal_sign(account.kind) * deltas[code]
+            if not account.allow_negative and running[code] + change < 0:
+                raise _insufficient(code, currency, running[code], change)
+            running[code] += change
+            totals[code] += change
+    ids = _insert_transactions(fresh)
+    if ids is None:
+        # A twin took a key since we looked (it posted to none of our locked accounts):
+        # posted one by one, each answering as `post` does.
+        for posting, lines in fresh:
+            posted[posting.key] = post(**_arguments(posting, lines)).id
+        return posted
+    _insert_entries(fresh, ids, accounts)
+    _add_to_balances(totals, accounts)
+    _note_balances(accounts, totals)
+    return posted | ids
+
+
+def _content(posting: Posting, lines: list[Line]) -> tuple:
+    return (
+        posting.kind,
+        posting.currency,
+        posting.memo,
+        posting.job_id,
+        posting.member_id,
+        None,
+        _line_multiset(lines),
+    )
+
+
+def _arguments(posting: Posting, lines: list[Line]) -> dict:
+    return {
+        "key": posting.key,
+        "kind": posting.kind,
+        "currency": posting.currency,
+        "lines": lines,
+        "memo": posting.memo,
+        "job_id": posting.job_id,
+        "member_id": posting.member_id,
+    }
+
+
+def _upsert():
+    if is_postgres():
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        upsert = sqlite_insert
+    return upsert
+
+
+def _insert_transactions(fresh: list) -> dict[str, int] | None:
+    """The batch's transactions, multi-row; their ids by key, or None (and nothing kept) when
+    a key was taken meanwhile."""
+    db.session.flush()  # rows this unit added through the ORM exist for the foreign keys
+    connection = db.session.connection()
+    table = LedgerTransaction.__table__
+    now = utcnow()
+    ids: dict[str, int] = {}
+    for start in range(0, len(fresh), _ROWS_PER_INSERT):
+        rows = [
+            {
+                "key": p.key,
+                "kind": p.kind,
+                "currency": p.currency,
+                "memo": p.memo,
+                "job_id": p.job_id,
+                "member_id": p.member_id,
+                "reverses_id": None,
+                "created_at": now,
+            }
+            for p, _lines in fresh[start : start + _ROWS_PER_INSERT]
+        ]
+        statement = (
+            _upsert()(table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.key, table.c.id)
+        )
+        ids.update((key, id_) for key, id_ in connection.execute(statement))
+    if len(ids) < len(fresh):
+        if ids:
+            connection.execute(table.delete().where(table.c.id.in_(list(ids.values()))))
+        return None
+    return ids
+
+
+def _insert_entries(fresh: list, ids: dict[str, int], accounts: dict) -> None:
+    rows = [
+        {
+            "transaction_id": ids[p.key],
+            "account_id": accounts[line.account].id,
+            "amount": line.amount,
+        }
+        for p, lines in fresh
+        for line in lines
+    ]
+    connection = db.session.connection()
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        connection.execute(
+            insert(LedgerEntry.__table__).values(rows[start : start + _ROWS_PER_INSERT])
+        )
+
+
+def _add_to_balances(totals: dict[str, int], accounts: dict) -> None:
+    """The batch's summed changes: own rows updated in id order, hot accounts on one shard."""
+    connection = db.session.connection()
+    own = sorted(
+        (accounts[code].id, change)
+        for code, change in totals.items()
+        if change and not accounts[code].split
+    )
+    split = sorted(
+        (accounts[code].id, change)
+        for code, change in totals.items()
+        if change and accounts[code].split
+    )
+    if own:
+        connection.execute(_ADD_TO_BALANCE, [{"account_id": a, "change": c} for a, c in own])
+    if split:
+        shards = LedgerBalanceShard.__table__
+        shard = _shard()
+        connection.execute(
+            _upsert()(shards)
+            .values([{"account_id": a, "shard": shard, "balance": c} for a, c in split])
+            .on_conflict_do_update(
+                index_elements=["account_id", "shard"],
+                set_={"balance": shards.c.balance + text("excluded.balance")},
+            )
+        )
+
+
 def reverse(transaction_id: int, *, key: str, memo: str = "") -> LedgerTransaction:
     """Undo a transaction by posting its negated lines; each can be reversed once (else 409)."""
     # Locked: two reversals of one transaction queue here even when none of its accounts is
