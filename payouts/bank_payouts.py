@@ -320,6 +320,37 @@ def link_transfer(payout: Payout) -> int:
     return len(items)
 
 
+def link_transfers(payouts: list[Payout]) -> int:
+    """`link_transfer` for many (locked) payouts whose transfers are now known, in one query
+    (a payout run's batch: almost always nothing to link). Returns how many items were linked."""
+    by_transfer = {p.provider_transfer_id: p for p in payouts if p.provider_transfer_id}
+    if not by_transfer:
+        return 0
+    linked: dict[int, Payout] = {}
+    count = 0
+    transfer_ids = sorted(by_transfer)
+    for start in range(0, len(transfer_ids), 1000):
+        rows = db.session.execute(
+            select(BankPayoutItem, BankPayout.account)
+            .join(BankPayout, BankPayout.id == BankPayoutItem.bank_payout_id)
+            .where(
+                BankPayoutItem.transfer_id.in_(transfer_ids[start : start + 1000]),
+                BankPayoutItem.payout_id.is_(None),
+            )
+            .order_by(BankPayoutItem.id)
+            .with_for_update(of=BankPayoutItem, key_share=True)
+        ).all()
+        for item, account in rows:
+            payout = by_transfer[item.transfer_id]
+            if account == payout.destination_account and item.currency == payout.currency:
+                item.payout_id = payout.id
+                linked[payout.id] = payout
+                count += 1
+    for payout_id in sorted(linked):
+        _settle_one(linked[payout_id])
+    return count
+
+
 def reconcile_waiting() -> dict[str, int]:
     """The periodic safety net: bank payouts whose reconciliation never ran (queued again) and
     items whose transfer has since become one of our payouts (linked and settled)."""
