@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from crowd.core.db import utcnow
+from crowd.core.db import one_of, utcnow
 from crowd.core.events import Event, declare, emit_many, transition_event
 from crowd.extensions import db
 from payouts import ledger
@@ -168,7 +168,7 @@ def release_held_by(paying: Iterable[tuple[int, int, str]]) -> int:
     for start in range(0, len(members), 1000):
         held = db.session.scalars(
             select(Payout)
-            .where(Payout.member_id.in_(members[start : start + 1000]), Payout.status == "held")
+            .where(one_of(Payout.member_id, members[start : start + 1000]), Payout.status == "held")
             .order_by(Payout.id)
             .with_for_update(key_share=True)
         ).all()

@@ -71,13 +71,14 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import BigInteger, String, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
-from crowd.core.db import is_postgres, utcnow
+from crowd.core.db import UTCDateTime, is_postgres, one_of, utcnow
 from crowd.core.errors import NotFound
 from crowd.core.i18n import _
 from crowd.core.locking import ROW_LOCK
@@ -246,9 +247,7 @@ def _write_page(
     if not rows:
         return 0
     # The ids, which the postings' keys and the provider's key derive from; in the rows' order.
-    ids = db.session.scalars(
-        insert(Payout).returning(Payout.id, sort_by_parameter_order=True), rows
-    ).all()
+    ids = _insert_payouts(rows)
     written(
         Written(id=i, **{f: row[f] for f in _WRITTEN_FIELDS})
         for i, row in zip(ids, rows, strict=True)
@@ -272,18 +271,79 @@ def _write_page(
             for payout_id, row in pending
         ]
     )
-    db.session.execute(
-        update(Payout),
-        [
-            {"id": payout_id, "send_transaction_id": postings[f"payout-{payout_id}-send"]}
-            for payout_id, _row in pending
-        ],
+    _set_send_transactions(
+        [(payout_id, postings[f"payout-{payout_id}-send"]) for payout_id, _row in pending]
     )
     _enqueue_sends([payout_id for payout_id, _row in pending])
     return len(pending)
 
 
 _WRITTEN_FIELDS = ("run_id", "member_id", "amount", "currency", "status", "hold_reason")
+
+_INSERT_PAYOUTS = text(
+    "INSERT INTO payouts (run_id, member_id, amount, currency, status, hold_reason, provider, "
+    "destination_account, attempts, bank_returns, created_at, updated_at) "
+    "SELECT :run_id, v.member_id, v.amount, v.currency, v.status, v.hold_reason, v.provider, "
+    "v.destination, 0, 0, :now, :now FROM unnest(:member_ids, :amounts, :currencies, "
+    ":statuses, :hold_reasons, :providers, :destinations) "
+    "AS v (member_id, amount, currency, status, hold_reason, provider, destination) "
+    "RETURNING id, member_id, currency"
+).bindparams(
+    bindparam("run_id", type_=BigInteger()),
+    bindparam("now", type_=UTCDateTime()),
+    *(bindparam(n, type_=ARRAY(BigInteger())) for n in ("member_ids", "amounts")),
+    *(bindparam(n, type_=ARRAY(String())) for n in ("currencies", "statuses", "hold_reasons")),
+    *(bindparam(n, type_=ARRAY(String())) for n in ("providers", "destinations")),
+)
+_SET_SEND_TRANSACTIONS = text(
+    "UPDATE payouts SET send_transaction_id = v.transaction_id, updated_at = :now "
+    "FROM unnest(:ids, :transaction_ids) AS v (id, transaction_id) WHERE payouts.id = v.id"
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger())),
+    bindparam("transaction_ids", type_=ARRAY(BigInteger())),
+    bindparam("now", type_=UTCDateTime()),
+)
+
+
+def _insert_payouts(rows: list[dict]) -> list[int]:
+    """Insert a page's payouts; their ids in the rows' order. PostgreSQL: one INSERT … SELECT
+    FROM unnest (a statement of fixed text), ids matched back by member and currency (one
+    payable each per page); elsewhere the ORM's bulk insert."""
+    if not is_postgres():
+        return db.session.scalars(
+            insert(Payout).returning(Payout.id, sort_by_parameter_order=True), rows
+        ).all()
+    found = db.session.execute(
+        _INSERT_PAYOUTS,
+        {
+            "run_id": rows[0]["run_id"],
+            "now": utcnow(),
+            "member_ids": [r["member_id"] for r in rows],
+            "amounts": [r["amount"] for r in rows],
+            "currencies": [r["currency"] for r in rows],
+            "statuses": [r["status"] for r in rows],
+            "hold_reasons": [r["hold_reason"] for r in rows],
+            "providers": [r["provider"] for r in rows],
+            "destinations": [r["destination_account"] for r in rows],
+        },
+    )
+    ids = {(member_id, currency): payout_id for payout_id, member_id, currency in found}
+    return [ids[(r["member_id"], r["currency"])] for r in rows]
+
+
+def _set_send_transactions(pairs: list[tuple[int, int]]) -> None:
+    """(payout id, send posting id) of a page's payouts, in one statement."""
+    if is_postgres():
+        db.session.execute(
+            _SET_SEND_TRANSACTIONS,
+            {
+                "ids": [p for p, _t in pairs],
+                "transaction_ids": [t for _p, t in pairs],
+                "now": utcnow(),
+            },
+        )
+    else:
+        db.session.execute(update(Payout), [{"id": p, "send_transaction_id": t} for p, t in pairs])
 
 
 def _payable_filter(payable, minimums: dict[str, int]):
@@ -432,7 +492,7 @@ def send_payouts(payout_ids: list[int]) -> dict[str, int]:
     provider = get_provider()
     payouts = db.session.scalars(
         select(Payout)
-        .where(Payout.id.in_(payout_ids), Payout.status == "pending")
+        .where(one_of(Payout.id, payout_ids), Payout.status == "pending")
         .order_by(Payout.id)
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)

@@ -25,8 +25,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
-from sqlalchemy import insert, select
+from sqlalchemy import BigInteger, String, bindparam, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from crowd.core.db import UTCDateTime, is_postgres, one_of, utcnow
 from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from payouts.models.payments import (
@@ -430,12 +432,13 @@ class OfflineProvider(PaymentProvider):
         keys = sorted({r.idempotency_key for r in requests})
         if any(not key or len(key) > 255 for key in keys):
             raise ValueError("idempotency_key must be 1 to 255 characters")
+        by_key = OfflineProviderCall.idempotency_key
         known = {
             call.idempotency_key: call
             for start in range(0, len(keys), 1000)
             for call in db.session.scalars(
                 select(OfflineProviderCall).where(
-                    OfflineProviderCall.idempotency_key.in_(keys[start : start + 1000])
+                    one_of(by_key, keys[start : start + 1000], String())
                 )
             )
         }
@@ -445,7 +448,7 @@ class OfflineProvider(PaymentProvider):
             for start in range(0, len(destinations), 1000)
             for account_id in db.session.scalars(
                 select(OfflineAccount.id).where(
-                    OfflineAccount.id.in_(destinations[start : start + 1000]),
+                    one_of(OfflineAccount.id, destinations[start : start + 1000], String()),
                     OfflineAccount.payouts_enabled.is_(True),
                 )
             )
@@ -516,8 +519,7 @@ class OfflineProvider(PaymentProvider):
             )
             outcomes.append(result)
         if transfers:
-            db.session.execute(insert(OfflineTransfer), transfers)
-            db.session.execute(insert(OfflineProviderCall), calls)
+            _insert_made(transfers, calls)
         return outcomes
 
     # --- bank payouts ---------------------------------------------------------------------
@@ -547,6 +549,62 @@ class OfflineProvider(PaymentProvider):
             )
 
         return self._once("dispute_evidence", idempotency_key, params, run)
+
+
+_INSERT_TRANSFERS = text(
+    "INSERT INTO offline_transfers (id, amount, currency, destination, transfer_group, "
+    "metadata, created_at) SELECT v.id, v.amount, v.currency, v.destination, v.transfer_group, "
+    "CAST(v.metadata AS json), :created_at FROM unnest(:ids, :amounts, :currencies, "
+    ":destinations, :groups, :metadata) AS v (id, amount, currency, destination, "
+    "transfer_group, metadata)"
+).bindparams(
+    *(bindparam(n, type_=ARRAY(String())) for n in ("ids", "currencies", "destinations")),
+    *(bindparam(n, type_=ARRAY(String())) for n in ("groups", "metadata")),
+    bindparam("amounts", type_=ARRAY(BigInteger())),
+    bindparam("created_at", type_=UTCDateTime()),
+)
+_INSERT_CALLS = text(
+    "INSERT INTO offline_provider_calls (idempotency_key, operation, fingerprint, response, "
+    "created_at) SELECT v.key, v.operation, v.fingerprint, CAST(v.response AS json), "
+    ":created_at FROM unnest(:keys, :operations, :fingerprints, :responses) "
+    "AS v (key, operation, fingerprint, response)"
+).bindparams(
+    *(bindparam(n, type_=ARRAY(String())) for n in ("keys", "operations", "fingerprints")),
+    bindparam("responses", type_=ARRAY(String())),
+    bindparam("created_at", type_=UTCDateTime()),
+)
+
+
+def _insert_made(transfers: list[dict], calls: list[dict]) -> None:
+    """A batch's transfers and their calls: on PostgreSQL two INSERT … SELECT FROM unnest
+    (statements of fixed text, one round trip each), elsewhere two executemany."""
+    if not is_postgres():
+        db.session.execute(insert(OfflineTransfer), transfers)
+        db.session.execute(insert(OfflineProviderCall), calls)
+        return
+    now = utcnow()
+    db.session.execute(
+        _INSERT_TRANSFERS,
+        {
+            "ids": [t["id"] for t in transfers],
+            "amounts": [t["amount"] for t in transfers],
+            "currencies": [t["currency"] for t in transfers],
+            "destinations": [t["destination"] for t in transfers],
+            "groups": [t["transfer_group"] for t in transfers],
+            "metadata": [json.dumps(t["metadata_"]) for t in transfers],
+            "created_at": now,
+        },
+    )
+    db.session.execute(
+        _INSERT_CALLS,
+        {
+            "keys": [c["idempotency_key"] for c in calls],
+            "operations": [c["operation"] for c in calls],
+            "fingerprints": [c["fingerprint"] for c in calls],
+            "responses": [json.dumps(c["response"]) for c in calls],
+            "created_at": now,
+        },
+    )
 
 
 def _replayed(call: OfflineProviderCall) -> TransferOutcome:
