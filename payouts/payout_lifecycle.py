@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm.attributes import set_committed_value
 
-from crowd.core.db import one_of, utcnow
+from crowd.core.db import UTCDateTime, is_postgres, one_of, utcnow
 from crowd.core.events import Event, declare, emit_many, transition_event
 from crowd.extensions import db
 from payouts import ledger
@@ -100,10 +102,13 @@ def transition_many(
     transfer_ids: Mapping[int, str] | None = None,
     reason=None,
     released_by=None,
+    store: bool = True,
 ) -> list[Payout]:
     """`transition` for many (locked) payouts by one action: the rows changed, their postings
     made in one `ledger.post_many`, then their events emitted together. Returns the payouts
-    that moved (those the table has no such move for are left as they are)."""
+    that moved (those the table has no such move for are left as they are). Without `store`
+    the rows are left to the session's flush or the next `transition_many` (a move followed at
+    once by another: each row written once)."""
     now = utcnow()
     moved, postings, events = [], [], []
     for payout in payouts:
@@ -119,10 +124,55 @@ def transition_many(
         if target != was:
             events.append(_event(payout, action, was, now))
         moved.append(payout)
+    if store:
+        _store(moved)
     if postings:
         ledger.post_many(postings)
     emit_many(events)
     return moved
+
+
+# What a move (and the sending around it) changes on a payout row.
+_STORED = (
+    ("status", String()),
+    ("provider_transfer_id", String()),
+    ("failure_reason", String()),
+    ("last_error", String()),
+    ("attempts", BigInteger()),
+    ("bank_returns", BigInteger()),
+    ("released_by_id", BigInteger()),
+    ("sent_at", UTCDateTime()),
+    ("paid_at", UTCDateTime()),
+    ("failed_at", UTCDateTime()),
+    ("released_at", UTCDateTime()),
+)
+_STORE = text(
+    "UPDATE payouts SET "
+    + ", ".join(f"{name} = v.{name}" for name, _type in _STORED)
+    + ", updated_at = :now FROM unnest(:ids, "
+    + ", ".join(f":{name}" for name, _type in _STORED)
+    + ") AS v (id, "
+    + ", ".join(name for name, _type in _STORED)
+    + ") WHERE payouts.id = v.id"
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger())),
+    bindparam("now", type_=UTCDateTime()),
+    *(bindparam(name, type_=ARRAY(type_)) for name, type_ in _STORED),
+)
+
+
+def _store(payouts: list[Payout]) -> None:
+    """PostgreSQL, a batch: the moved rows written by one UPDATE … FROM unnest and marked
+    clean in the session, instead of one UPDATE per row at the next flush."""
+    if len(payouts) < 2 or not is_postgres():
+        return
+    now = utcnow()
+    values = {name: [getattr(p, name) for p in payouts] for name, _type in _STORED}
+    db.session.execute(_STORE, {"ids": [p.id for p in payouts], "now": now, **values})
+    for payout in payouts:
+        for name, _type in _STORED:
+            set_committed_value(payout, name, getattr(payout, name))
+        set_committed_value(payout, "updated_at", now)
 
 
 def _move(payout: Payout, action: str, target: str, now, transfer_id, reason, released_by) -> str:

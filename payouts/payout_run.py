@@ -247,15 +247,41 @@ def _write_page(
     if not rows:
         return 0
     # The ids, which the postings' keys and the provider's key derive from; in the rows' order.
-    ids = _insert_payouts(rows)
+    if is_postgres():
+        # The ids first (the sequence's), so the send postings come before the rows and each
+        # row is inserted with its posting: written once, never updated for it.
+        ids = list(db.session.scalars(_NEW_PAYOUT_IDS, {"n": len(rows)}))
+        pending = list(zip(ids[len(held) :], new, strict=True))
+        postings = _post_sends(run, pending)
+        for payout_id, row in pending:
+            row["send_transaction_id"] = postings[f"payout-{payout_id}-send"]
+        _insert_payouts(ids, rows)
+    else:
+        ids = db.session.scalars(
+            insert(Payout).returning(Payout.id, sort_by_parameter_order=True), rows
+        ).all()
+        pending = list(zip(ids[len(held) :], new, strict=True))
+        postings = _post_sends(run, pending)
+        db.session.execute(
+            update(Payout),
+            [
+                {"id": payout_id, "send_transaction_id": postings[f"payout-{payout_id}-send"]}
+                for payout_id, _row in pending
+            ],
+        )
     written(
         Written(id=i, **{f: row[f] for f in _WRITTEN_FIELDS})
         for i, row in zip(ids, rows, strict=True)
     )
-    pending = list(zip(ids[len(held) :], new, strict=True))
+    _enqueue_sends([payout_id for payout_id, _row in pending])
+    return len(pending)
+
+
+def _post_sends(run: PayoutRun, pending: list[tuple[int, dict]]) -> dict[str, int]:
+    """The send postings of a page's pending payouts (payable → in transit), in one batch."""
     if not pending:
-        return 0
-    postings = ledger.post_many(
+        return {}
+    return ledger.post_many(
         [
             Posting(
                 key=f"payout-{payout_id}-send",
@@ -271,53 +297,40 @@ def _write_page(
             for payout_id, row in pending
         ]
     )
-    _set_send_transactions(
-        [(payout_id, postings[f"payout-{payout_id}-send"]) for payout_id, _row in pending]
-    )
-    _enqueue_sends([payout_id for payout_id, _row in pending])
-    return len(pending)
 
 
 _WRITTEN_FIELDS = ("run_id", "member_id", "amount", "currency", "status", "hold_reason")
 
+_NEW_PAYOUT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('payouts', 'id')) FROM generate_series(1, :n)"
+)
 _INSERT_PAYOUTS = text(
-    "INSERT INTO payouts (run_id, member_id, amount, currency, status, hold_reason, provider, "
-    "destination_account, attempts, bank_returns, created_at, updated_at) "
-    "SELECT :run_id, v.member_id, v.amount, v.currency, v.status, v.hold_reason, v.provider, "
-    "v.destination, 0, 0, :now, :now FROM unnest(:member_ids, :amounts, :currencies, "
-    ":statuses, :hold_reasons, :providers, :destinations) "
-    "AS v (member_id, amount, currency, status, hold_reason, provider, destination) "
-    "RETURNING id, member_id, currency"
+    "INSERT INTO payouts (id, run_id, member_id, amount, currency, status, hold_reason, "
+    "provider, destination_account, send_transaction_id, attempts, bank_returns, created_at, "
+    "updated_at) SELECT v.id, :run_id, v.member_id, v.amount, v.currency, v.status, "
+    "v.hold_reason, v.provider, v.destination, v.send_transaction_id, 0, 0, :now, :now "
+    "FROM unnest(:ids, :member_ids, :amounts, :currencies, :statuses, :hold_reasons, "
+    ":providers, :destinations, :send_transaction_ids) AS v (id, member_id, amount, currency, "
+    "status, hold_reason, provider, destination, send_transaction_id)"
 ).bindparams(
     bindparam("run_id", type_=BigInteger()),
     bindparam("now", type_=UTCDateTime()),
-    *(bindparam(n, type_=ARRAY(BigInteger())) for n in ("member_ids", "amounts")),
+    *(bindparam(n, type_=ARRAY(BigInteger())) for n in ("ids", "member_ids", "amounts")),
+    bindparam("send_transaction_ids", type_=ARRAY(BigInteger())),
     *(bindparam(n, type_=ARRAY(String())) for n in ("currencies", "statuses", "hold_reasons")),
     *(bindparam(n, type_=ARRAY(String())) for n in ("providers", "destinations")),
 )
-_SET_SEND_TRANSACTIONS = text(
-    "UPDATE payouts SET send_transaction_id = v.transaction_id, updated_at = :now "
-    "FROM unnest(:ids, :transaction_ids) AS v (id, transaction_id) WHERE payouts.id = v.id"
-).bindparams(
-    bindparam("ids", type_=ARRAY(BigInteger())),
-    bindparam("transaction_ids", type_=ARRAY(BigInteger())),
-    bindparam("now", type_=UTCDateTime()),
-)
 
 
-def _insert_payouts(rows: list[dict]) -> list[int]:
-    """Insert a page's payouts; their ids in the rows' order. PostgreSQL: one INSERT … SELECT
-    FROM unnest (a statement of fixed text), ids matched back by member and currency (one
-    payable each per page); elsewhere the ORM's bulk insert."""
-    if not is_postgres():
-        return db.session.scalars(
-            insert(Payout).returning(Payout.id, sort_by_parameter_order=True), rows
-        ).all()
-    found = db.session.execute(
+def _insert_payouts(ids: list[int], rows: list[dict]) -> None:
+    """PostgreSQL: a page's payouts with their ids and send postings, one INSERT … SELECT FROM
+    unnest (a statement of fixed text whatever the page's size)."""
+    db.session.execute(
         _INSERT_PAYOUTS,
         {
             "run_id": rows[0]["run_id"],
             "now": utcnow(),
+            "ids": ids,
             "member_ids": [r["member_id"] for r in rows],
             "amounts": [r["amount"] for r in rows],
             "currencies": [r["currency"] for r in rows],
@@ -325,25 +338,9 @@ def _insert_payouts(rows: list[dict]) -> list[int]:
             "hold_reasons": [r["hold_reason"] for r in rows],
             "providers": [r["provider"] for r in rows],
             "destinations": [r["destination_account"] for r in rows],
+            "send_transaction_ids": [r.get("send_transaction_id") for r in rows],
         },
     )
-    ids = {(member_id, currency): payout_id for payout_id, member_id, currency in found}
-    return [ids[(r["member_id"], r["currency"])] for r in rows]
-
-
-def _set_send_transactions(pairs: list[tuple[int, int]]) -> None:
-    """(payout id, send posting id) of a page's payouts, in one statement."""
-    if is_postgres():
-        db.session.execute(
-            _SET_SEND_TRANSACTIONS,
-            {
-                "ids": [p for p, _t in pairs],
-                "transaction_ids": [t for _p, t in pairs],
-                "now": utcnow(),
-            },
-        )
-    else:
-        db.session.execute(update(Payout), [{"id": p, "send_transaction_id": t} for p, t in pairs])
 
 
 def _payable_filter(payable, minimums: dict[str, int]):
@@ -526,12 +523,16 @@ def send_payouts(payout_ids: list[int]) -> dict[str, int]:
         else:
             sent.append((payout, result.id))
     if sent:
+        offline = provider.name == "offline"
         moved = transition_many(
-            [p for p, _id in sent], "sent", transfer_ids={p.id: i for p, i in sent}
+            [p for p, _id in sent],
+            "sent",
+            transfer_ids={p.id: i for p, i in sent},
+            store=not offline,  # offline, paid follows at once: each row written once
         )
         # A bank payout of the member's account may have carried the transfer already.
         bank_payouts.link_transfers(moved)
-        if provider.name == "offline":
+        if offline:
             # The offline provider has no bank leg and sends no webhooks: its transfer is final.
             transition_many([p for p in moved if p.status == "in_transit"], "paid")
     for payout, reason in refused:
