@@ -288,7 +288,55 @@ def payout_floor(app, members: int) -> float:
     return floor
 
 
-def bench_payout_run(app, members: int = 10_000, profile: str | None = None) -> str:
+def _send_queued(app, workers: int) -> None:
+    """Run the send messages the run queued as `workers` RQ workers would: each worker a thread
+    with its own app context, session and connection, taking the next message when done."""
+    import queue
+
+    from crowd.core import background
+    from crowd.extensions import db
+
+    if workers <= 1:
+        background.relay_committed()  # inline, one after the other (the embedded default)
+        return
+    background.discard_uncommitted()  # committed: handed over below instead
+    ids = db.session.scalars(
+        text(
+            "SELECT id FROM outbox_messages WHERE task = 'payouts.send_payouts' "
+            "AND status = 'pending' ORDER BY id"
+        )
+    ).all()
+    db.session.commit()
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for message_id in ids:
+        todo.put(message_id)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        with app.app_context():
+            while True:
+                try:
+                    message_id = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    background.run_message(message_id)
+                except BaseException as error:  # reported after the join
+                    errors.append(error)
+                    return
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def bench_payout_run(
+    app, members: int = 10_000, profile: str | None = None, workers: int = 1
+) -> str:
     """Time of one payout run over `members` members with a payable, on the offline provider.
 
     Seeds in bulk (not timed): the members, their enabled connected accounts, and one job
@@ -457,7 +505,6 @@ def bench_payout_run(app, members: int = 10_000, profile: str | None = None) -> 
         session.execute(insert(LedgerEntry), entries)
         return ids[0], ids[-1]
 
-    from crowd.core import background
     from crowd.extensions import db
     from payouts import ledger, payout_run
     from payouts.models import Payout
@@ -480,7 +527,7 @@ def bench_payout_run(app, members: int = 10_000, profile: str | None = None) -> 
         run = payout_run.run_payouts()
         db.session.commit()
         written, written_statements = time.perf_counter(), statements.count
-        background.relay_committed()  # the send messages, inline (no Redis here)
+        _send_queued(app, workers)  # the send messages, as `workers` RQ workers (no Redis here)
         finished, cpu = time.perf_counter(), time.process_time() - cpu_started
         peak_rss = _peak_rss_mb()
         database_cpu = _database_cpu() - database_cpu
@@ -517,7 +564,8 @@ def bench_payout_run(app, members: int = 10_000, profile: str | None = None) -> 
     )
     verdicts = "".join(f"\n  {'PASS' if met else 'FAIL'}  {label}" for label, met in targets)
     return (
-        f"payout run for {members:,} members: {total:.1f} s end to end "
+        f"payout run for {members:,} members, sending by {workers} worker(s): "
+        f"{total:.1f} s end to end "
         f"(writing payouts + postings {written - started:.1f} s, "
         f"transfers + paid postings {finished - written:.1f} s); "
         f"{paid:,} paid ({sent:,} of the seeded members), {counts.get('held', 0):,} held, "
@@ -553,6 +601,12 @@ def main() -> int:
         "--payout-members", type=int, default=10_000, help="members in the payout run (0: skip)"
     )
     parser.add_argument("--profile", help="write a cProfile of the payout run to this file")
+    parser.add_argument(
+        "--send-workers",
+        type=int,
+        default=1,
+        help="workers running the payout run's send messages (threads, as RQ workers; 1: inline)",
+    )
     options = parser.parse_args()
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgresql"):
@@ -562,7 +616,14 @@ def main() -> int:
 
     recreate_database(url)
     try:
-        results = run(url, threads, per_thread, options.payout_members, options.profile)
+        results = run(
+            url,
+            threads,
+            per_thread,
+            options.payout_members,
+            options.profile,
+            options.send_workers,
+        )
     finally:
         if not options.keep:
             drop_database(url)
@@ -571,7 +632,12 @@ def main() -> int:
 
 
 def run(
-    url: str, threads: int, per_thread: int, payout_members: int, profile: str | None = None
+    url: str,
+    threads: int,
+    per_thread: int,
+    payout_members: int,
+    profile: str | None = None,
+    send_workers: int = 1,
 ) -> dict:
     import logging
 
@@ -617,7 +683,9 @@ def run(
         results["problems"] = ledger.check_invariant()
         results["hot_revenue"] = ledger.balance("platform:revenue", "EUR")
     results["payout_run"] = (
-        bench_payout_run(app, payout_members, profile) if payout_members else "payout run: skipped"
+        bench_payout_run(app, payout_members, profile, send_workers)
+        if payout_members
+        else "payout run: skipped"
     )
     return results
 

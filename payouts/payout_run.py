@@ -106,8 +106,11 @@ log = logging.getLogger(__name__)
 
 CURRENCIES = ("EUR", "CHF")
 DEFAULT_MINIMUM = 2000  # minor units, per currency
-# Payouts per send message: a dying worker redoes at most this many provider calls (replays).
-SEND_CHUNK = 100
+# Payouts per send message (one unit of work): a dying worker redoes at most this many
+# provider calls (replays of the same keys). 500: the per-message cost (locks, commit, the
+# run's completion check) spread thinner than at 100 — 9.3 → 6.8 s for the sending of 10,000
+# offline; at Stripe's 25 transfers/s (test mode) a message lasts about 20 s.
+SEND_CHUNK = 500
 # Payables read, written and posted per page of a run: memory and statement size stay bounded.
 RUN_PAGE = 1000
 # A provider that is down is asked again after this long, this many times per run; after
