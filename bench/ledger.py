@@ -559,7 +559,10 @@ def bench_payout_run(
     floor = payout_floor(app, members)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     targets = (
-        (f"payout run of {members:,} ≤ 10 s end to end", total <= 10),
+        (
+            f"payout run ≤ 10 s per 10,000 members end to end ({10 * members / 10_000:.0f} s)",
+            total <= 10 * members / 10_000,
+        ),
         ("our own work ≤ 1 ms per payout (this process's CPU)", cpu_per <= 1.0),
     )
     verdicts = "".join(f"\n  {'PASS' if met else 'FAIL'}  {label}" for label, met in targets)

@@ -1019,7 +1019,7 @@ def _shard_totals(account_ids: list[int]) -> dict[int, int]:
         account_id: int(total)
         for account_id, total in db.session.execute(
             select(LedgerBalanceShard.account_id, func.sum(LedgerBalanceShard.balance))
-            .where(LedgerBalanceShard.account_id.in_(account_ids))
+            .where(one_of(LedgerBalanceShard.account_id, account_ids))
             .group_by(LedgerBalanceShard.account_id)
         )
     }

@@ -3,21 +3,25 @@
 A run (the task payouts.run_payouts, weekly) works in two units of work so that a worker dying
 anywhere makes exactly one transfer and one ledger posting per payout:
 
-1. `run_payouts` selects, in one query, every member payable of at least the minimum
-   (PAYOUT_MINIMUM_AMOUNT, per currency), locked in account-code order like every posting.
+1. `run_payouts` locks, in one statement, every member payable of at least the minimum
+   (PAYOUT_MINIMUM_AMOUNT, per currency) in account-code order like every posting, then reads
+   them in keyset pages (RUN_PAGE) and writes each page set-based (`_write_page`).
    A member with an open dispute (a job of theirs in status `disputed`) or without a payout
    account that has payouts enabled gets a `held` payout with the reason, and no money moves.
    Everyone else first settles what they owe (`member:{id}:receivable`, e.g. a monthly fee
    their payable could not cover), then gets a `pending` Payout and its posting
    `payout-{id}-send` (payable → payouts:in_transit). Rows, postings and the messages that
    will send them commit together, before the provider is called at all.
-2. `send_payouts(ids)` (the task payouts.send_payouts) locks each pending payout and calls
-   `provider.transfer(…, idempotency_key=f"payout-{id}")` with parameters taken only from the
-   stored row, then records the transfer (in_transit). A worker that dies after the call and
-   before its commit leaves the payout pending; the outbox runs the message again and every
-   later run resends pending payouts — with the same key and body, so Stripe answers with
-   the transfer it already made (the offline provider's transfer was rolled back with the
-   unit of work and is made once).
+2. `send_payouts(ids)` (the task payouts.send_payouts, SEND_CHUNK payouts a message) locks the
+   pending payouts and asks the provider for their transfers in one `transfer_many` (Stripe:
+   concurrent within its rate limit; offline: a few statements), each with
+   `idempotency_key=f"payout-{id}"` and parameters taken only from the stored row, then
+   records the outcomes a batch at a time (in_transit). A worker that dies after the calls and
+   before its commit leaves the payouts pending; the outbox runs the message again and every
+   later run resends pending payouts — with the same keys and bodies, so Stripe answers with
+   the transfers it already made (the offline provider's transfers were rolled back with the
+   unit of work and are made once). A transfer refused in a batch fails alone; one whose
+   outcome is unknown (the provider unreachable) waits, pending, for its key.
 
 An admin's run (`request_run`) waits as `requested` until the task starts it; the database
 keeps at most one waiting (a partial unique index), so of simultaneous requests one makes the
