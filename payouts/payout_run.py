@@ -264,9 +264,13 @@ def _write_page(
             row["send_transaction_id"] = postings[f"payout-{payout_id}-send"]
         _insert_payouts(ids, rows)
     else:
-        ids = db.session.scalars(
-            insert(Payout).returning(Payout.id, sort_by_parameter_order=True), rows
-        ).all()
+        # Matched back by member and currency (one payable each per page): asking for the
+        # rows' order would make SQLite insert them one by one.
+        found = db.session.execute(
+            insert(Payout).returning(Payout.id, Payout.member_id, Payout.currency), rows
+        )
+        by_payable = {(member_id, currency): i for i, member_id, currency in found}
+        ids = [by_payable[(r["member_id"], r["currency"])] for r in rows]
         pending = list(zip(ids[len(held) :], new, strict=True))
         postings = _post_sends(run, pending)
         db.session.execute(

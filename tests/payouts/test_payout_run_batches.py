@@ -305,3 +305,22 @@ def test_the_default_transfer_many_keeps_the_order_and_the_errors_per_request(cl
     )
     assert [r.amount for r in results[:3]] == [100, 101, 102]
     assert isinstance(results[3], PaymentError) and results[3].code == "account_invalid"
+
+
+# --- set-based ------------------------------------------------------------------------------
+
+
+def test_the_statements_of_a_run_do_not_grow_with_its_payouts(app, client):
+    from tests.sql_recorder import sql_statements
+
+    [payee(client, 3000) for _ in range(2)]
+    run_now(app)  # the accounts a run posts to exist from here on
+
+    def statements_to_pay(members: int) -> int:
+        actors = [payee(client, 3000) for _ in range(members)]
+        with sql_statements() as sent:
+            run_now(app)
+        assert all(payouts_of(a.profile_id)[0].status == "paid" for a in actors)
+        return len(sent)
+
+    assert statements_to_pay(3) == statements_to_pay(9)
