@@ -24,6 +24,7 @@ until the payout run exists.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import statistics
@@ -38,7 +39,7 @@ from sqlalchemy import text  # noqa: E402
 
 from bench.pgdb import drop_database, recreate_database  # noqa: E402
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_ledger"
+DEFAULT_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_ledger_{os.getpid()}"
 WARMUP_PER_THREAD = 20
 MEMBERS_PER_THREAD = 50
 PLATFORM_ACCOUNTS = (
@@ -146,7 +147,196 @@ def bench_baseline(app, threads: int, per_thread: int):
     return run_threads(app, threads, per_thread, insert_one)
 
 
-def bench_payout_run(app, members: int = 10_000) -> str:
+class _Statements:
+    """Counts the SQL statements an engine sends (executemany counted once), per phase."""
+
+    def __init__(self, engine) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        self.engine = engine
+        event.listen(engine, "before_cursor_execute", self._one)
+
+    def _one(self, *args) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._one)
+
+
+def _database_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL sessions of this database (Linux /proc, with
+    the server on this machine; 0 elsewhere)."""
+    from crowd.extensions import db
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = db.session.scalars(
+        text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    ).all()
+    total = 0.0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _reset_peak_rss() -> None:
+    """Start the peak resident set size (VmHWM) afresh: the run's own peak, not the seeding's."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def payout_floor(app, members: int) -> float:
+    """The floor of a payout run of `members`: the rows it writes, with no logic and no round
+    trips — per member a payout, two ledger transactions with two entries each, an offline
+    transfer and its idempotency row — inserted by INSERT … SELECT generate_series into
+    tables LIKE the real ones (indexes included), one commit. Seconds."""
+    from crowd.extensions import db
+
+    tables = (
+        "payouts",
+        "ledger_transactions",
+        "ledger_entries",
+        "offline_transfers",
+        "offline_provider_calls",
+    )
+    with app.app_context():
+        for table in tables:
+            db.session.execute(
+                text(
+                    f"CREATE TABLE floor_{table} "
+                    f"(LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES)"
+                )
+            )
+        db.session.commit()
+        started = time.perf_counter()
+        n = {"n": members}
+        db.session.execute(
+            text(
+                "INSERT INTO floor_payouts (id, run_id, member_id, amount, currency, status, "
+                "provider, destination_account, attempts, bank_returns, created_at, updated_at, "
+                "sent_at, paid_at, provider_transfer_id, send_transaction_id) "
+                "SELECT g, 1, g, 5000, 'EUR', 'paid', 'offline', 'off_acct_' || g, 1, 0, now(), "
+                "now(), now(), now(), 'off_tr_' || g, 2 * g FROM generate_series(1, :n) g"
+            ),
+            n,
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO floor_ledger_transactions (id, key, kind, currency, memo, member_id, "
+                "created_at) SELECT g, 'payout-' || g, 'payout', 'EUR', 'Payout ' || g, g, now() "
+                "FROM generate_series(1, 2 * :n) g"
+            ),
+            n,
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO floor_ledger_entries (id, transaction_id, account_id, amount) "
+                "SELECT g, (g + 1) / 2, g % 1000, CASE WHEN g % 2 = 0 THEN 5000 ELSE -5000 END "
+                "FROM generate_series(1, 4 * :n) g"
+            ),
+            n,
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO floor_offline_transfers (id, amount, currency, destination, metadata, "
+                "created_at) SELECT 'off_tr_' || g, 5000, 'EUR', 'off_acct_' || g, "
+                "json_build_object('payout_id', g::text), now() FROM generate_series(1, :n) g"
+            ),
+            n,
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO floor_offline_provider_calls (id, idempotency_key, operation, "
+                "fingerprint, response, created_at) SELECT g, 'payout-' || g, 'transfer', "
+                "md5(g::text) || md5(g::text), json_build_object('result', g::text), now() "
+                "FROM generate_series(1, :n) g"
+            ),
+            n,
+        )
+        db.session.commit()
+        floor = time.perf_counter() - started
+        for table in tables:
+            db.session.execute(text(f"DROP TABLE floor_{table}"))
+        db.session.commit()
+    return floor
+
+
+def _send_queued(app, workers: int) -> None:
+    """Run the send messages the run queued as `workers` RQ workers would: each worker a thread
+    with its own app context, session and connection, taking the next message when done."""
+    import queue
+
+    from crowd.core import background
+    from crowd.extensions import db
+
+    if workers <= 1:
+        background.relay_committed()  # inline, one after the other (the embedded default)
+        return
+    background.discard_uncommitted()  # committed: handed over below instead
+    ids = db.session.scalars(
+        text(
+            "SELECT id FROM outbox_messages WHERE task = 'payouts.send_payouts' "
+            "AND status = 'pending' ORDER BY id"
+        )
+    ).all()
+    db.session.commit()
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for message_id in ids:
+        todo.put(message_id)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        with app.app_context():
+            while True:
+                try:
+                    message_id = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    background.run_message(message_id)
+                except BaseException as error:  # reported after the join
+                    errors.append(error)
+                    return
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def bench_payout_run(
+    app, members: int = 10_000, profile: str | None = None, workers: int = 1
+) -> str:
     """Time of one payout run over `members` members with a payable, on the offline provider.
 
     Seeds in bulk (not timed): the members, their enabled connected accounts, and one job
@@ -315,7 +505,6 @@ def bench_payout_run(app, members: int = 10_000) -> str:
         session.execute(insert(LedgerEntry), entries)
         return ids[0], ids[-1]
 
-    from crowd.core import background
     from crowd.extensions import db
     from payouts import ledger, payout_run
     from payouts.models import Payout
@@ -323,12 +512,29 @@ def bench_payout_run(app, members: int = 10_000) -> str:
     with app.app_context():
         first, last = _seed_payees(members)
         db.session.commit()
-        started = time.perf_counter()
+        statements = _Statements(db.engine)
+        database_cpu = _database_cpu()
+        db.session.commit()
+        _reset_peak_rss()
+        rss_before = _rss_mb()
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        cpu_started, started = time.process_time(), time.perf_counter()
         run = payout_run.run_payouts()
         db.session.commit()
-        written = time.perf_counter()
-        background.relay_committed()  # the send messages, inline (no Redis here)
-        finished = time.perf_counter()
+        written, written_statements = time.perf_counter(), statements.count
+        _send_queued(app, workers)  # the send messages, as `workers` RQ workers (no Redis here)
+        finished, cpu = time.perf_counter(), time.process_time() - cpu_started
+        peak_rss = _peak_rss_mb()
+        database_cpu = _database_cpu() - database_cpu
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        statements.close()
         counts = dict(
             db.session.execute(
                 select(Payout.status, func.count())
@@ -349,14 +555,33 @@ def bench_payout_run(app, members: int = 10_000) -> str:
     total = finished - started
     paid = counts.get("paid", 0)
     per = total / paid * 1000 if paid else float("nan")
+    cpu_per = cpu / paid * 1000 if paid else float("nan")
+    floor = payout_floor(app, members)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    targets = (
+        (
+            f"payout run ≤ 10 s per 10,000 members end to end ({10 * members / 10_000:.0f} s)",
+            total <= 10 * members / 10_000,
+        ),
+        ("our own work ≤ 1 ms per payout (this process's CPU)", cpu_per <= 1.0),
+    )
+    verdicts = "".join(f"\n  {'PASS' if met else 'FAIL'}  {label}" for label, met in targets)
     return (
-        f"payout run for {members:,} members: {total:.1f} s end to end "
+        f"payout run for {members:,} members, sending by {workers} worker(s): "
+        f"{total:.1f} s end to end "
         f"(writing payouts + postings {written - started:.1f} s, "
         f"transfers + paid postings {finished - written:.1f} s); "
         f"{paid:,} paid ({sent:,} of the seeded members), {counts.get('held', 0):,} held, "
         f"{counts.get('pending', 0) + counts.get('failed', 0):,} pending or failed; "
-        f"{per:.2f} ms per payout; ledger invariant after the run: "
+        f"{per:.2f} ms per payout ({cpu_per:.2f} ms of this process's CPU); "
+        f"SQL statements: {written_statements:,} writing, "
+        f"{statements.count - written_statements:,} sending "
+        f"({statements.count / max(paid, 1):.1f} per payout); ledger invariant after the run: "
         + ("sound" if not problems else f"{len(problems)} PROBLEMS: {problems[:3]}")
+        + f"\n  database CPU {database_cpu:.1f} s ({database_cpu / max(paid, 1) * 1000:.2f} ms "
+        f"per payout); this process's memory: {rss_before:.0f} MB before, peak {peak_rss:.0f} MB "
+        f"during the run\n  floor (the run's rows bulk-inserted, no logic): {floor:.2f} s; "
+        f"run ÷ floor {total / floor:.1f}×; load average after the run {load}" + verdicts
     )
 
 
@@ -378,6 +603,13 @@ def main() -> int:
     parser.add_argument(
         "--payout-members", type=int, default=10_000, help="members in the payout run (0: skip)"
     )
+    parser.add_argument("--profile", help="write a cProfile of the payout run to this file")
+    parser.add_argument(
+        "--send-workers",
+        type=int,
+        default=1,
+        help="workers running the payout run's send messages (threads, as RQ workers; 1: inline)",
+    )
     options = parser.parse_args()
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgresql"):
@@ -387,7 +619,14 @@ def main() -> int:
 
     recreate_database(url)
     try:
-        results = run(url, threads, per_thread, options.payout_members)
+        results = run(
+            url,
+            threads,
+            per_thread,
+            options.payout_members,
+            options.profile,
+            options.send_workers,
+        )
     finally:
         if not options.keep:
             drop_database(url)
@@ -395,7 +634,14 @@ def main() -> int:
     return 0 if not results["problems"] else 1
 
 
-def run(url: str, threads: int, per_thread: int, payout_members: int) -> dict:
+def run(
+    url: str,
+    threads: int,
+    per_thread: int,
+    payout_members: int,
+    profile: str | None = None,
+    send_workers: int = 1,
+) -> dict:
     import logging
 
     from flask_migrate import upgrade
@@ -440,7 +686,9 @@ def run(url: str, threads: int, per_thread: int, payout_members: int) -> dict:
         results["problems"] = ledger.check_invariant()
         results["hot_revenue"] = ledger.balance("platform:revenue", "EUR")
     results["payout_run"] = (
-        bench_payout_run(app, payout_members) if payout_members else "payout run: skipped"
+        bench_payout_run(app, payout_members, profile, send_workers)
+        if payout_members
+        else "payout run: skipped"
     )
     return results
 

@@ -46,11 +46,11 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.exc import IntegrityError
 
 from crowd.core.background import enqueue
-from crowd.core.db import utcnow
+from crowd.core.db import one_of, utcnow
 from crowd.core.locking import ROW_LOCK
 from crowd.extensions import db
 from payouts.models.bank_payouts import BankPayout, BankPayoutItem
@@ -318,6 +318,41 @@ def link_transfer(payout: Payout) -> int:
     if items:
         _settle_one(payout)
     return len(items)
+
+
+def link_transfers(payouts: list[Payout]) -> int:
+    """`link_transfer` for many (locked) payouts whose transfers are now known, in one query
+    (a payout run's batch: almost always nothing to link). Returns how many items were linked."""
+    by_transfer = {p.provider_transfer_id: p for p in payouts if p.provider_transfer_id}
+    if not by_transfer:
+        return 0
+    linked: dict[int, Payout] = {}
+    count = 0
+    transfer_ids = sorted(by_transfer)
+    for start in range(0, len(transfer_ids), 1000):
+        # Nothing the caller changed on the payouts bears on the items: no flush for it.
+        with db.session.no_autoflush:
+            rows = db.session.execute(
+                select(BankPayoutItem, BankPayout.account)
+                .join(BankPayout, BankPayout.id == BankPayoutItem.bank_payout_id)
+                .where(
+                    one_of(
+                        BankPayoutItem.transfer_id, transfer_ids[start : start + 1000], String()
+                    ),
+                    BankPayoutItem.payout_id.is_(None),
+                )
+                .order_by(BankPayoutItem.id)
+                .with_for_update(of=BankPayoutItem, key_share=True)
+            ).all()
+        for item, account in rows:
+            payout = by_transfer[item.transfer_id]
+            if account == payout.destination_account and item.currency == payout.currency:
+                item.payout_id = payout.id
+                linked[payout.id] = payout
+                count += 1
+    for payout_id in sorted(linked):
+        _settle_one(linked[payout_id])
+    return count
 
 
 def reconcile_waiting() -> dict[str, int]:

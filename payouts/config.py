@@ -28,6 +28,16 @@ class PayoutRules(SettingsGroup):
     interval_hours: int = setting(
         24 * 7, "a payout run starts when the last one is this old (weekly)", ge=1, le=24 * 31
     )
+    transfer_concurrency: int = setting(
+        8, "transfers a payout run has under way at once (threads)", ge=1, le=64
+    )
+    transfers_per_second: float = setting(
+        25.0,
+        "transfers a payout run starts per second at most: the provider's rate limit "
+        "(Stripe: 25 write requests per second in test mode, 100 live)",
+        ge=0.1,
+        le=1000,
+    )
 
 
 def payout_rules() -> PayoutRules:

@@ -15,7 +15,6 @@ from jobs.models import Job
 from payouts import job_money, payout_lifecycle
 from payouts.job_money import chargebacks
 from payouts.models.job_payments import JobPayment
-from payouts.models.payout_runs import Payout
 
 
 @subscribe("job.posted")
@@ -67,7 +66,10 @@ def book_lost_chargeback(event: Event) -> None:
     chargebacks.confirm_job(payment, action="chargeback_lost")
 
 
-@subscribe("payout.paid")
-def release_held_payouts(event: Event) -> None:
-    """The member's earlier held payouts went out with this one: marked released by it."""
-    payout_lifecycle.release_held(db.session.get(Payout, event.subject_id))
+@subscribe("payout.paid", batch=True)
+def release_held_payouts(events: list[Event]) -> None:
+    """The members' earlier held payouts went out with these: marked released by them (for a
+    run's batch in one query)."""
+    payout_lifecycle.release_held_by(
+        (e.subject_id, e.payload["member_id"], e.payload["currency"]) for e in events
+    )

@@ -40,6 +40,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    any_,
     bindparam,
     func,
     insert,
@@ -53,7 +54,7 @@ from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from crowd.core.db import is_postgres, utcnow
+from crowd.core.db import is_postgres, one_of, utcnow
 from crowd.core.errors import DomainError, NotFound, field_error
 from crowd.core.i18n import _
 from crowd.core.pagination import paginate
@@ -225,6 +226,272 @@ def post(
         member_id=member_id,
         reverses_id=None,
     )
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One transaction for `post_many`: the arguments of `post`."""
+
+    key: str
+    kind: str
+    currency: str
+    lines: Sequence[Line]
+    memo: str = ""
+    job_id: int | None = None
+    member_id: int | None = None
+
+
+def post_many(postings: Sequence[Posting]) -> dict[str, int]:
+    """Post many transactions as `post` posts each, in a few statements: the transaction id
+    per key (a key already posted with the same content answers with that transaction).
+
+    Refused as `post` refuses (422, 409) before anything of the batch is written; the floors
+    are checked posting by posting in the given order. The accounts with a floor are locked
+    once for the batch, in code order (the lock order of every posting); the balance changes
+    are summed per account and written once per account (the hot accounts' on one shard).
+    """
+    if len(postings) == 1:
+        # A batch of one is `post` (on PostgreSQL one round trip).
+        (one,) = postings
+        return {one.key: post(**_arguments(one, one.lines)).id}
+    normalised = [(p, _normalise(p.lines)) for p in postings]
+    if not normalised:
+        return {}
+    types: dict[str, dict] = defaultdict(dict)
+    for posting, lines in normalised:
+        kind_of = _checked(posting, lines)
+        types[posting.currency].update(kind_of)
+    _check_references(normalised)
+    posted: dict[str, int] = {}
+    for currency in sorted(types):
+        batch = [(p, lines) for p, lines in normalised if p.currency == currency]
+        posted |= _post_batch(currency, batch, types[currency])
+    return posted
+
+
+def _checked(posting: Posting, lines: list[Line]) -> dict[str, tuple]:
+    """`_validate` without the look-ups of jobs and members (done for the batch at once)."""
+    return _validate(posting.key, posting.kind, posting.currency, lines, posting.memo, None, None)
+
+
+def _check_references(normalised: list[tuple[Posting, list[Line]]]) -> None:
+    for field, model in (("job_id", Job), ("member_id", Member)):
+        wanted = {getattr(p, field) for p, _lines in normalised} - {None}
+        found: set[int] = set()
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), 1000):
+            chunk = ordered[start : start + 1000]
+            found |= set(db.session.scalars(select(model.id).where(one_of(model.id, chunk))))
+        if wanted - found:
+            raise field_error(field, _("no such job") if field == "job_id" else _("no such member"))
+
+
+def _post_batch(currency: str, batch: list, types: dict) -> dict[str, int]:
+    accounts = _lock_accounts(currency, types)
+    keys = [p.key for p, _lines in batch]
+    if len(set(keys)) != len(keys):
+        raise ValueError("post_many: a key appears twice in the batch")
+    posted: dict[str, int] = {}
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        taken = db.session.scalars(
+            select(LedgerTransaction.key).where(one_of(LedgerTransaction.key, chunk, String()))
+        ).all()
+        for key in taken:
+            posting, lines = next((p, lines) for p, lines in batch if p.key == key)
+            # Under the locks: a retry answers with the first posting, other content is 409.
+            posted[key] = _by_key(key, _content(posting, lines)).id
+    fresh = [(p, lines) for p, lines in batch if p.key not in posted]
+    if not fresh:
+        return posted
+    running = {code: account.balance for code, account in accounts.items()}
+    totals: dict[str, int] = defaultdict(int)
+    for _posting, lines in fresh:
+        deltas: dict[str, int] = defaultdict(int)
+        for line in lines:
+            deltas[line.account] += line.amount
+        for code in sorted(deltas):
+            account = accounts[code]
+            change = normal_sign(account.kind) * deltas[code]
+            if not account.allow_negative and running[code] + change < 0:
+                raise _insufficient(code, currency, running[code], change)
+            running[code] += change
+            totals[code] += change
+    ids = _insert_transactions(fresh)
+    if ids is None:
+        # A twin took a key since we looked (it posted to none of our locked accounts):
+        # posted one by one, each answering as `post` does.
+        for posting, lines in fresh:
+            posted[posting.key] = post(**_arguments(posting, lines)).id
+        return posted
+    _insert_entries(fresh, ids, accounts)
+    _add_to_balances(totals, accounts)
+    _note_balances(accounts, totals)
+    return posted | ids
+
+
+def _content(posting: Posting, lines: list[Line]) -> tuple:
+    return (
+        posting.kind,
+        posting.currency,
+        posting.memo,
+        posting.job_id,
+        posting.member_id,
+        None,
+        _line_multiset(lines),
+    )
+
+
+def _arguments(posting: Posting, lines: list[Line]) -> dict:
+    return {
+        "key": posting.key,
+        "kind": posting.kind,
+        "currency": posting.currency,
+        "lines": lines,
+        "memo": posting.memo,
+        "job_id": posting.job_id,
+        "member_id": posting.member_id,
+    }
+
+
+def _upsert():
+    if is_postgres():
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        upsert = sqlite_insert
+    return upsert
+
+
+def _insert_transactions(fresh: list) -> dict[str, int] | None:
+    """The batch's transactions; their ids by key, or None (and nothing kept) when a key was
+    taken meanwhile. PostgreSQL: one INSERT … SELECT FROM unnest(arrays), a statement of fixed
+    text whatever the batch's size (compiled and parsed once); SQLite: one executemany."""
+    db.session.flush()  # rows this unit added through the ORM exist for the foreign keys
+    connection = db.session.connection()
+    table = LedgerTransaction.__table__
+    now = utcnow()
+    if is_postgres():
+        found = connection.execute(
+            _INSERT_TRANSACTIONS,
+            {
+                "keys": [p.key for p, _lines in fresh],
+                "kinds": [p.kind for p, _lines in fresh],
+                "currencies": [p.currency for p, _lines in fresh],
+                "memos": [p.memo for p, _lines in fresh],
+                "job_ids": [p.job_id for p, _lines in fresh],
+                "member_ids": [p.member_id for p, _lines in fresh],
+                "created_at": now,
+            },
+        )
+    else:
+        found = connection.execute(
+            sqlite_insert(table)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.key, table.c.id),
+            [
+                {
+                    "key": p.key,
+                    "kind": p.kind,
+                    "currency": p.currency,
+                    "memo": p.memo,
+                    "job_id": p.job_id,
+                    "member_id": p.member_id,
+                    "reverses_id": None,
+                    "created_at": now,
+                }
+                for p, _lines in fresh
+            ],
+        )
+    ids = {key: transaction_id for key, transaction_id in found}
+    if len(ids) < len(fresh):
+        if ids:
+            connection.execute(table.delete().where(table.c.id.in_(list(ids.values()))))
+        return None
+    return ids
+
+
+_INSERT_TRANSACTIONS = text(
+    "INSERT INTO ledger_transactions (key, kind, currency, memo, job_id, member_id, created_at) "
+    "SELECT v.key, v.kind, v.currency, v.memo, v.job_id, v.member_id, :created_at "
+    "FROM unnest(:keys, :kinds, :currencies, :memos, :job_ids, :member_ids) "
+    "AS v (key, kind, currency, memo, job_id, member_id) "
+    "ON CONFLICT (key) DO NOTHING RETURNING key, id"
+).bindparams(
+    bindparam("keys", type_=ARRAY(String())),
+    bindparam("kinds", type_=ARRAY(String())),
+    bindparam("currencies", type_=ARRAY(String())),
+    bindparam("memos", type_=ARRAY(String())),
+    bindparam("job_ids", type_=ARRAY(BigInteger())),
+    bindparam("member_ids", type_=ARRAY(BigInteger())),
+    bindparam("created_at", type_=LedgerTransaction.__table__.c.created_at.type),
+)
+_INSERT_ENTRIES = text(
+    "INSERT INTO ledger_entries (transaction_id, account_id, amount) "
+    "SELECT * FROM unnest(:transaction_ids, :account_ids, :amounts)"
+).bindparams(
+    bindparam("transaction_ids", type_=ARRAY(BigInteger())),
+    bindparam("account_ids", type_=ARRAY(BigInteger())),
+    bindparam("amounts", type_=ARRAY(BigInteger())),
+)
+_ADD_TO_BALANCES = text(
+    "UPDATE ledger_accounts SET balance = ledger_accounts.balance + v.change "
+    "FROM unnest(:account_ids, :changes) AS v (account_id, change) "
+    "WHERE ledger_accounts.id = v.account_id"
+).bindparams(
+    bindparam("account_ids", type_=ARRAY(BigInteger())),
+    bindparam("changes", type_=ARRAY(BigInteger())),
+)
+
+
+def _insert_entries(fresh: list, ids: dict[str, int], accounts: dict) -> None:
+    rows = [
+        (ids[p.key], accounts[line.account].id, line.amount) for p, lines in fresh for line in lines
+    ]
+    connection = db.session.connection()
+    if is_postgres():
+        transaction_ids, account_ids, amounts = (list(column) for column in zip(*rows, strict=True))
+        connection.execute(
+            _INSERT_ENTRIES,
+            {"transaction_ids": transaction_ids, "account_ids": account_ids, "amounts": amounts},
+        )
+    else:
+        connection.execute(
+            insert(LedgerEntry.__table__),
+            [{"transaction_id": t, "account_id": a, "amount": m} for t, a, m in rows],
+        )
+
+
+def _add_to_balances(totals: dict[str, int], accounts: dict) -> None:
+    """The batch's summed changes: own rows updated in id order, hot accounts on one shard."""
+    connection = db.session.connection()
+    own = sorted(
+        (accounts[code].id, change)
+        for code, change in totals.items()
+        if change and not accounts[code].split
+    )
+    split = sorted(
+        (accounts[code].id, change)
+        for code, change in totals.items()
+        if change and accounts[code].split
+    )
+    if own and is_postgres():
+        connection.execute(
+            _ADD_TO_BALANCES,
+            {"account_ids": [a for a, _c in own], "changes": [c for _a, c in own]},
+        )
+    elif own:
+        connection.execute(_ADD_TO_BALANCE, [{"account_id": a, "change": c} for a, c in own])
+    if split:
+        shards = LedgerBalanceShard.__table__
+        shard = _shard()
+        connection.execute(
+            _upsert()(shards)
+            .values([{"account_id": a, "shard": shard, "balance": c} for a, c in split])
+            .on_conflict_do_update(
+                index_elements=["account_id", "shard"],
+                set_={"balance": shards.c.balance + text("excluded.balance")},
+            )
+        )
 
 
 def reverse(transaction_id: int, *, key: str, memo: str = "") -> LedgerTransaction:
@@ -652,26 +919,33 @@ def _lock_accounts(currency: str, types: dict[str, tuple[AccountType, int | None
 
 
 def _read_accounts(currency: str, locked: list[str], free: list[str]) -> dict:
-    statement = _accounts_statement(bool(locked), bool(free))
+    statement = _accounts_statement(bool(locked), bool(free), is_postgres())
     rows = db.session.connection().execute(
         statement, {"currency": currency, "locked": locked, "free": free}
     )
     return {row.code: row for row in rows}
 
 
-@functools.lru_cache(maxsize=4)
-def _accounts_statement(locked: bool, free: bool):
-    """The accounts' SELECT, built once per shape (building it cost more than running it)."""
+@functools.lru_cache(maxsize=8)
+def _accounts_statement(locked: bool, free: bool, postgres: bool):
+    """The accounts' SELECT, built once per shape (building it cost more than running it);
+    on PostgreSQL the codes are array parameters (a batch's thousand codes parse once)."""
     table = LedgerAccount.__table__
     columns = (table.c.id, table.c.code, table.c.kind, table.c.balance, table.c.allow_negative)
     mine = table.c.currency == bindparam("currency")
+
+    def among(name: str):
+        if postgres:
+            return table.c.code == any_(bindparam(name, type_=ARRAY(String())))
+        return table.c.code.in_(bindparam(name, expanding=True))
+
     held = (
         select(*columns)
-        .where(mine, table.c.code.in_(bindparam("locked", expanding=True)))
+        .where(mine, among("locked"))
         .order_by(table.c.code)
         .with_for_update(key_share=True)
     )
-    rest = select(*columns).where(mine, table.c.code.in_(bindparam("free", expanding=True)))
+    rest = select(*columns).where(mine, among("free"))
     if locked and free:
         # PostgreSQL locks in a CTE and reads the rest in the same round trip.
         held = held.cte("held")
@@ -745,7 +1019,7 @@ def _shard_totals(account_ids: list[int]) -> dict[int, int]:
         account_id: int(total)
         for account_id, total in db.session.execute(
             select(LedgerBalanceShard.account_id, func.sum(LedgerBalanceShard.balance))
-            .where(LedgerBalanceShard.account_id.in_(account_ids))
+            .where(one_of(LedgerBalanceShard.account_id, account_ids))
             .group_by(LedgerBalanceShard.account_id)
         )
     }

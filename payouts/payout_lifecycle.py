@@ -7,19 +7,25 @@ payouts.payout_run for why each move is what it is. Every change of status emits
 `payout.<new state>` (the written payout `payout.pending` or `payout.held`) with the payout's
 member, run and money; a move to the same state (a late transfer.created, a bank failure of an
 unpaid payout) is recorded on the row, not emitted. Anything else changes nothing.
+
+A payout run moves its payouts a batch at a time (`transition_many`, `written`): the same moves,
+their postings in one `ledger.post_many` and their events in one `emit_many`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm.attributes import set_committed_value
 
-from crowd.core.db import utcnow
-from crowd.core.events import declare, emit_transition
+from crowd.core.db import UTCDateTime, is_postgres, one_of, utcnow
+from crowd.core.events import Event, declare, emit_many, transition_event
 from crowd.extensions import db
 from payouts import ledger
-from payouts.ledger import Line, account_code_for_member
+from payouts.ledger import Line, Posting, account_code_for_member
 from payouts.models.payout_runs import Payout
 
 IN_TRANSIT = "payouts:in_transit"
@@ -55,11 +61,25 @@ EVENTS = (
 declare(*EVENTS)
 
 
-def written(payouts: Iterable[Payout]) -> None:
+@dataclass(frozen=True)
+class Written:
+    """A payout a run has just inserted (without loading it): what its event carries."""
+
+    id: int
+    run_id: int
+    member_id: int
+    amount: int
+    currency: str
+    status: str
+    hold_reason: str | None = None
+    failure_reason: str | None = None
+    released_by_id: int | None = None
+
+
+def written(payouts: Iterable[Payout | Written]) -> None:
     """Emit `payout.pending` / `payout.held` for payouts a run has just written (flushed)."""
     now = utcnow()
-    for payout in payouts:
-        _emit(payout, "write", None, now)
+    emit_many(_event(payout, "write", None, now) for payout in payouts)
 
 
 def transition(
@@ -68,10 +88,95 @@ def transition(
     """Move a (locked) payout by TRANSITIONS, post where its money goes (MONEY_AT) and emit
     `payout.<new state>`; False when the table has no such move (a replay, a late event):
     then nothing changes and nothing is emitted."""
-    target = TRANSITIONS.get((payout.status, action))
-    if target is None:
-        return False
+    transfer_ids = {payout.id: transfer_id} if transfer_id else None
+    moved = transition_many(
+        [payout], action, transfer_ids=transfer_ids, reason=reason, released_by=released_by
+    )
+    return bool(moved)
+
+
+def transition_many(
+    payouts: Iterable[Payout],
+    action: str,
+    *,
+    transfer_ids: Mapping[int, str] | None = None,
+    reason=None,
+    released_by=None,
+    store: bool = True,
+) -> list[Payout]:
+    """`transition` for many (locked) payouts by one action: the rows changed, their postings
+    made in one `ledger.post_many`, then their events emitted together. Returns the payouts
+    that moved (those the table has no such move for are left as they are). Without `store`
+    the rows are left to the session's flush or the next `transition_many` (a move followed at
+    once by another: each row written once)."""
     now = utcnow()
+    moved, postings, events = [], [], []
+    for payout in payouts:
+        target = TRANSITIONS.get((payout.status, action))
+        if target is None:
+            continue
+        transfer_id = transfer_ids.get(payout.id) if transfer_ids else None
+        was = _move(payout, action, target, now, transfer_id, reason, released_by)
+        if was in MONEY_AT:
+            posting = _money_posting(payout, was, target)
+            if posting is not None:
+                postings.append(posting)
+        if target != was:
+            events.append(_event(payout, action, was, now))
+        moved.append(payout)
+    if store:
+        _store(moved)
+    if postings:
+        ledger.post_many(postings)
+    emit_many(events)
+    return moved
+
+
+# What a move (and the sending around it) changes on a payout row.
+_STORED = (
+    ("status", String()),
+    ("provider_transfer_id", String()),
+    ("failure_reason", String()),
+    ("last_error", String()),
+    ("attempts", BigInteger()),
+    ("bank_returns", BigInteger()),
+    ("released_by_id", BigInteger()),
+    ("sent_at", UTCDateTime()),
+    ("paid_at", UTCDateTime()),
+    ("failed_at", UTCDateTime()),
+    ("released_at", UTCDateTime()),
+)
+_STORE = text(
+    "UPDATE payouts SET "
+    + ", ".join(f"{name} = v.{name}" for name, _type in _STORED)
+    + ", updated_at = :now FROM unnest(:ids, "
+    + ", ".join(f":{name}" for name, _type in _STORED)
+    + ") AS v (id, "
+    + ", ".join(name for name, _type in _STORED)
+    + ") WHERE payouts.id = v.id"
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger())),
+    bindparam("now", type_=UTCDateTime()),
+    *(bindparam(name, type_=ARRAY(type_)) for name, type_ in _STORED),
+)
+
+
+def _store(payouts: list[Payout]) -> None:
+    """PostgreSQL, a batch: the moved rows written by one UPDATE … FROM unnest and marked
+    clean in the session, instead of one UPDATE per row at the next flush."""
+    if len(payouts) < 2 or not is_postgres():
+        return
+    now = utcnow()
+    values = {name: [getattr(p, name) for p in payouts] for name, _type in _STORED}
+    db.session.execute(_STORE, {"ids": [p.id for p in payouts], "now": now, **values})
+    for payout in payouts:
+        for name, _type in _STORED:
+            set_committed_value(payout, name, getattr(payout, name))
+        set_committed_value(payout, "updated_at", now)
+
+
+def _move(payout: Payout, action: str, target: str, now, transfer_id, reason, released_by) -> str:
+    """Change the row for the move; the state it was in."""
     was = payout.status
     # The row first, then the posting: the posting's own flush writes both in one go.
     payout.status = target
@@ -90,34 +195,44 @@ def transition(
         payout.failure_reason = reason or action
     elif target == "released":
         payout.released_at, payout.released_by_id = now, released_by
-    if was in MONEY_AT:
-        _move_money(payout, was, target)
-    if target != was:
-        _emit(payout, action, was, now)
-    return True
+    return was
 
 
 def release_held(paying: Payout) -> int:
     """Mark the member's earlier held payouts of the currency released by `paying`, which paid
     their money out (held payouts move none: it stayed payable). Returns how many."""
-    held = db.session.scalars(
-        select(Payout)
-        .where(
-            Payout.member_id == paying.member_id,
-            Payout.currency == paying.currency,
-            Payout.status == "held",
-            Payout.id < paying.id,
-        )
-        .order_by(Payout.id)
-        .with_for_update(key_share=True)
-    ).all()
-    for payout in held:
-        transition(payout, "released", released_by=paying.id)
-    return len(held)
+    return release_held_by([(paying.id, paying.member_id, paying.currency)])
 
 
-def _emit(payout: Payout, action: str, was: str | None, now) -> None:
-    emit_transition(
+def release_held_by(paying: Iterable[tuple[int, int, str]]) -> int:
+    """`release_held` for many paid payouts, (id, member id, currency) each, in one query: a
+    held payout is released by the first of its member's paid payouts in its currency made
+    after it. Returns how many were released."""
+    paid_ids: dict[tuple[int, str], list[int]] = {}
+    for payout_id, member_id, currency in paying:
+        paid_ids.setdefault((member_id, currency), []).append(payout_id)
+    if not paid_ids:
+        return 0
+    members = sorted({member_id for member_id, _currency in paid_ids})
+    released = 0
+    for start in range(0, len(members), 1000):
+        held = db.session.scalars(
+            select(Payout)
+            .where(one_of(Payout.member_id, members[start : start + 1000]), Payout.status == "held")
+            .order_by(Payout.id)
+            .with_for_update(key_share=True)
+        ).all()
+        for payout in held:
+            later = [
+                i for i in paid_ids.get((payout.member_id, payout.currency), ()) if i > payout.id
+            ]
+            if later:
+                released += transition(payout, "released", released_by=min(later))
+    return released
+
+
+def _event(payout: Payout | Written, action: str, was: str | None, now) -> Event:
+    return transition_event(
         "payout",
         payout.id,
         action=action,
@@ -134,11 +249,12 @@ def _emit(payout: Payout, action: str, was: str | None, now) -> None:
     )
 
 
-def _move_money(payout: Payout, was: str, target: str) -> None:
+def _money_posting(payout: Payout, was: str, target: str) -> Posting | None:
+    """The posting that moves the payout's money where its new status says, if it moves."""
     source = MONEY_AT[was]
     destination = MONEY_AT.get(target) or account_code_for_member(payout.member_id)
     if source == destination:
-        return
+        return None
     kind = "payout"
     if target == "failed":
         step, kind = "return", "payout_return"
@@ -148,7 +264,7 @@ def _move_money(payout: Payout, was: str, target: str) -> None:
     else:
         payout.bank_returns += 1
         step = f"bank-return-{payout.bank_returns}"
-    ledger.post(
+    return Posting(
         key=f"payout-{payout.id}-{step}",
         kind=kind,
         currency=payout.currency,

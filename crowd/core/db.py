@@ -35,7 +35,8 @@ from datetime import UTC, datetime
 
 from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, func
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, any_, bindparam, event, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -135,6 +136,16 @@ class TimestampMixin:
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def one_of(column, values, type_=BigInteger):
+    """`column` is one of `values` (a list of ids or codes of `type_`). PostgreSQL gets one
+    array parameter (= ANY): the statement's text stays the same whatever the list's length,
+    so it is compiled and parsed once, not once per length (a batch of 1,000 ids in an IN
+    list cost more to parse than to run). Elsewhere an IN list."""
+    if is_postgres():
+        return column == any_(bindparam(None, list(values), type_=ARRAY(type_)))
+    return column.in_(list(values))
 
 
 # Run after every commit(): the outbox hands newly queued work to the runner

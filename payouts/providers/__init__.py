@@ -8,12 +8,20 @@ caller from our own ids, so a retry never charges, refunds or transfers twice.
 `get_provider()` returns the offline provider when no STRIPE_API_KEY is set (the embedded
 default) and the Stripe provider otherwise. Amounts are integer minor units; currencies are
 "EUR" or "CHF" in and out (the Stripe provider translates to Stripe's lower case).
+
+A payout run sends its transfers a batch at a time (`transfer_many`): by default each is one
+`transfer` call, several at once on a bounded pool of threads and no more per second than the
+provider's rate limit allows; the offline provider does a batch in a few statements.
 """
 
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 
 from flask import current_app
 
@@ -73,6 +81,35 @@ class TransferResult:
     currency: str = ""
     destination: str = ""
     transfer_group: str | None = None
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """The arguments of one `transfer`, for `transfer_many`."""
+
+    amount: int
+    currency: str
+    destination_account: str
+    transfer_group: str | None
+    idempotency_key: str
+    metadata: dict
+
+
+class _RateLimit:
+    """At most `per_second` starts per second across threads: each caller waits its slot."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.lock = threading.Lock()
+        self.next_slot = time.monotonic()
+
+    def wait(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
 
 
 @dataclass(frozen=True)
@@ -165,6 +202,10 @@ def conflict(detail: str, code: str) -> PaymentError:
     return PaymentError(detail, code=code, status=409)
 
 
+# What `transfer_many` answers per request.
+TransferOutcome = TransferResult | PaymentError | PaymentProviderUnavailable
+
+
 class PaymentProvider(abc.ABC):
     """The calls the marketplace makes to its payment provider."""
 
@@ -233,6 +274,30 @@ class PaymentProvider(abc.ABC):
         metadata: dict,
     ) -> TransferResult:
         """Send `amount` from the platform balance to a connected account."""
+
+    def transfer_many(
+        self, requests: Sequence[TransferRequest], *, concurrency: int = 1, per_second: float = 0
+    ) -> list[TransferOutcome]:
+        """Each request as `transfer` makes it: per request, in order, its TransferResult or the
+        PaymentError / PaymentProviderUnavailable it met. At most `concurrency` calls at once
+        (threads: the calls must not use the caller's database session) and at most
+        `per_second` started per second (0: no limit). Any other error is raised once every
+        started call has ended: whether those calls made a transfer is then unknown, and
+        only their keys may ask again."""
+        limit = _RateLimit(per_second)
+
+        def one(request: TransferRequest) -> TransferOutcome:
+            limit.wait()
+            try:
+                return self.transfer(**asdict(request))
+            except (PaymentError, PaymentProviderUnavailable) as error:
+                return error
+
+        if concurrency <= 1 or len(requests) <= 1:
+            return [one(request) for request in requests]
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
+            futures = [pool.submit(one, request) for request in requests]
+        return [future.result() for future in futures]
 
     @abc.abstractmethod
     def bank_payout_transactions(

@@ -110,3 +110,32 @@ def test_a_transition_event_carries_the_move_and_the_lifecycles_own_fields(scrat
         "to_status": "done",
         "kind": "big",
     }
+
+
+def test_emit_many_hands_a_batch_subscriber_each_names_events_at_once(scratch):
+    seen = []
+
+    @subscribe("thing.done", batch=True)
+    def batch(events_: list[Event]) -> None:
+        seen.append(("batch", [e.payload["n"] for e in events_]))
+
+    @subscribe("thing.done", "thing.undone")
+    def single(event: Event) -> None:
+        seen.append(("single", event.name, event.payload["n"]))
+
+    events.emit_many(
+        [
+            Event("thing.done", "thing", 1, "system", {"n": 1}),
+            Event("thing.undone", "thing", 2, "system", {"n": 2}),
+            Event("thing.done", "thing", 3, "system", {"n": 3}),
+        ]
+    )
+    assert seen == [
+        ("batch", [1, 3]),
+        ("single", "thing.done", 1),
+        ("single", "thing.done", 3),
+        ("single", "thing.undone", 2),
+    ]
+    seen.clear()
+    emit(Event("thing.done", "thing", 4, "system", {"n": 4}))  # a list of one for the batch one
+    assert seen == [("batch", [4]), ("single", "thing.done", 4)]

@@ -317,14 +317,14 @@ def test_a_worker_dying_after_the_transfer_leaves_one_transfer_and_one_posting(
     app, client, monkeypatch
 ):
     actor = payee(client, 8000)
-    real_transfer = OfflineProvider.transfer
+    real_transfer = OfflineProvider.transfer_many
 
-    def transfer_then_die(self, **kwargs):
-        real_transfer(self, **kwargs)
+    def transfer_then_die(self, requests, **kwargs):
+        real_transfer(self, requests, **kwargs)
         assert count(OfflineTransfer) == 1  # recorded at the provider …
         raise RuntimeError("worker killed")  # … and the worker dies before recording it
 
-    monkeypatch.setattr(OfflineProvider, "transfer", transfer_then_die)
+    monkeypatch.setattr(OfflineProvider, "transfer_many", transfer_then_die)
     run_now(app)
     [payout] = payouts_of(actor.profile_id)
     # The payout and its posting were committed before the provider call; the rest was not.
@@ -336,7 +336,7 @@ def test_a_worker_dying_after_the_transfer_leaves_one_transfer_and_one_posting(
     assert [m.status for m in failed] == ["pending"]  # to be retried by the outbox, later
     assert "worker killed" in failed[0].last_error
 
-    monkeypatch.setattr(OfflineProvider, "transfer", real_transfer)
+    monkeypatch.setattr(OfflineProvider, "transfer_many", real_transfer)
     run_now(app)  # the next run sends it again, under the same key
     [payout] = payouts_of(actor.profile_id)
     assert payout.status == "paid"
@@ -357,10 +357,10 @@ def test_a_worker_dying_after_the_transfer_leaves_one_transfer_and_one_posting(
 def test_a_provider_that_is_down_leaves_the_payout_pending_and_retries(app, client, monkeypatch):
     actor = payee(client, 8000)
 
-    def down(self, **kwargs):
+    def down(self, requests, **kwargs):
         raise PaymentProviderUnavailable("The payment provider is not reachable.")
 
-    monkeypatch.setattr(OfflineProvider, "transfer", down)
+    monkeypatch.setattr(OfflineProvider, "transfer_many", down)
     run_id = run_now(app)
     [payout] = payouts_of(actor.profile_id)
     assert (payout.status, payout.attempts) == ("pending", 1)
