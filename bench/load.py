@@ -44,8 +44,9 @@ queued is done), in its PostgreSQL sessions and in the load generator (from /pro
 for the mixed phases also latency per operation. Then the targets (issue 23): no errors, p99
 < 100 ms for the mixed load at 200 requests/s, mixed throughput ≥ 20 % of the floor, ≤ 4 ms
 of CPU per mixed request (server + background + database), offer polls answered 304 at
-≥ 50 % of the floor, time to first offer p95 ≤ 250 ms — each PASS or FAIL. The load generator runs on the same machine as the server and takes a share
-of its CPUs: the figures are a lower bound. Everything it started is stopped, and the scratch
+≥ 50 % of the floor, time to first offer p95 ≤ 250 ms — each PASS or FAIL. The load
+generator runs on the same machine as the server and takes a share of its CPUs: the figures
+are a lower bound. Everything it started is stopped, and the scratch
 database and the bench's Redis keys are removed (`--keep` keeps the database).
 """
 
