@@ -47,7 +47,7 @@ def render_item(type_, obj, autogen_context):
 
 
 # Created by hand in migrations (PostgreSQL-only expression indexes Alembic cannot compare).
-MANUAL_INDEXES = {"ix_members_reach"}
+MANUAL_INDEXES = {"ix_members_reach", "ix_member_skills_reach"}
 
 
 def include_name(name, type_, parent_names):

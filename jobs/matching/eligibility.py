@@ -35,13 +35,14 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     literal,
     select,
-    text,
     true,
 )
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import ClauseAdapter
 
 from accounts.models import User
@@ -51,7 +52,6 @@ from customers.models import BlockedMember
 from jobs.matching.calendar import fit_member as fit_member  # re-exported for dispatch
 from jobs.matching.calendar import load_calendars, unavailable_reason
 from jobs.matching.facts import (
-    KM_PER_DEGREE,
     JobFacts,
     Shape,
     SqlJob,
@@ -87,17 +87,41 @@ VERIFIED_SKILLS_INDEX = (
 
 
 def _near_enough(job: SqlJob) -> ColumnElement[bool]:
-    """The member's reach covers the job: GiST on PostgreSQL, a portable box elsewhere."""
+    """The member holds the job's first skill (any of its category's, when it names none) on a
+    claim whose reach box covers the job.
+
+    The claims carry their member's reach (kept by triggers, migration i23_reach), so on
+    PostgreSQL the GiST index on (skill_id, reach box) returns the holders of the skill in reach
+    of the job and nothing else — the members' own reach index would return everyone in reach,
+    whatever their skills (a city at 1,000,000 members). Elsewhere the same box, compared.
+    """
+    claim = aliased(MemberSkill, name="reach")
     if job.shape.postgres:
-        return text(
-            f"{MEMBER_REACH_SQL} && box(point(:job_lon, :job_lat), point(:job_lon, :job_lat))"
-        ).bindparams(job.lat, job.lon)
-    return and_(
-        Member.lat.between(job.lat_lo, job.lat_hi),
-        Member.lon.between(job.lon_lo, job.lon_hi),
-        func.abs(Member.lat - job.lat) * KM_PER_DEGREE <= Member.service_radius_km,
-        func.abs(Member.lon - job.lon) * job.km_per_lon <= Member.service_radius_km,
-    )
+        spot = func.point(job.lon, job.lat)
+        covers = func.box(
+            func.point(claim.reach_lon_lo, claim.reach_lat_lo),
+            func.point(claim.reach_lon_hi, claim.reach_lat_hi),
+        ).op("&&")(func.box(spot, spot))
+    else:
+        covers = and_(
+            claim.reach_lat_lo <= job.lat,
+            claim.reach_lat_hi >= job.lat,
+            claim.reach_lon_lo <= job.lon,
+            claim.reach_lon_hi >= job.lon,
+        )
+    holders = select(claim.member_id).where(covers)
+    if job.skill_ids:
+        # As bigint, like the column: the driver sends a small int as int2, and `bigint =
+        # smallint` is not in btree_gist's operator class — the index would then match the box
+        # alone (everyone in reach, whatever their skills) and AND it with the skill's b-tree.
+        holders = holders.where(claim.skill_id == cast(job.skill_ids[0], BigInteger))
+    else:
+        holders = holders.join(Skill, Skill.id == claim.skill_id).where(
+            Skill.category_id == job.category_id
+        )
+    if job.shape.verified:
+        holders = holders.where(claim.verified == true())
+    return Member.id.in_(holders)
 
 
 def _has_skills(job: SqlJob) -> ColumnElement[bool]:
@@ -271,7 +295,13 @@ def prefilter_query(shape: Shape, *, excluding: bool = False):
     columns are what the exact checks need; ranking wraps it to add its inputs. Built once per
     shape: run it with `prefilter_params`.
     """
+    return build_prefilter(shape, REQUIREMENTS, excluding=excluding)
+
+
+def build_prefilter(shape: Shape, requirements: Iterable[Requirement], *, excluding: bool):
+    """`prefilter_query` over the given requirements (uncached; the benchmark compares)."""
     job = SqlJob(shape)
+    requirements = list(requirements)
     early = select(
         Member.id,
         Member.user_id,
@@ -283,14 +313,14 @@ def prefilter_query(shape: Shape, *, excluding: bool = False):
         Member.level_rank,
         # In the CTE's columns: counted once, only for members that passed the other rules.
         job.active_jobs.label("active_jobs"),
-    ).where(*(rule.where(job) for rule in REQUIREMENTS if not rule.late))
+    ).where(*(rule.where(job) for rule in requirements if not rule.late))
     if excluding:
         early = early.where(~among(Member.id, "excluded", postgres=shape.postgres))
     qualified = early.cte("qualified").prefix_with("MATERIALIZED")
     # The late predicates are written over `members`; here they read the CTE's columns.
     on_qualified = ClauseAdapter(qualified).traverse
     return select(qualified).where(
-        *(on_qualified(rule.where(job)) for rule in REQUIREMENTS if rule.late)
+        *(on_qualified(rule.where(job)) for rule in requirements if rule.late)
     )
 
 
