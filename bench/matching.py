@@ -423,17 +423,27 @@ def measure(job_ids: list[int]) -> dict:
 
 
 def explain(job_id: int) -> str:
-    """EXPLAIN ANALYZE of the prefilter for one job (for profiling; printed with --explain)."""
+    """EXPLAIN ANALYZE of the prefilter for one job (for profiling; printed with --explain),
+    of the statement as the driver gets it: with literal values instead of typed parameters
+    the plan can differ (a skill id as an integer literal is not btree_gist's bigint)."""
+    from sqlalchemy import event
+
     from crowd.extensions import db
     from jobs.matching.eligibility import prefilter_query
     from jobs.matching.facts import JobFacts
     from jobs.models import Job
 
     facts = JobFacts.of(db.session.get(Job, job_id))
-    query = prefilter_query(facts.shape).params(facts.params())
-    compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
-    plan = db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}"))
-    return "\n".join(row[0] for row in plan)
+
+    def explained(conn, cursor, statement, parameters, context, executemany):
+        return "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
+
+    event.listen(db.engine, "before_cursor_execute", explained, retval=True)
+    try:
+        plan = db.session.connection().execute(prefilter_query(facts.shape), facts.params())
+        return "\n".join(row[0] for row in plan)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", explained)
 
 
 def crowd_sizes(largest: int) -> list[int]:

@@ -35,7 +35,6 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
-    cast,
     exists,
     func,
     literal,
@@ -111,10 +110,7 @@ def _near_enough(job: SqlJob) -> ColumnElement[bool]:
         )
     holders = select(claim.member_id).where(covers)
     if job.skill_ids:
-        # As bigint, like the column: the driver sends a small int as int2, and `bigint =
-        # smallint` is not in btree_gist's operator class — the index would then match the box
-        # alone (everyone in reach, whatever their skills) and AND it with the skill's b-tree.
-        holders = holders.where(claim.skill_id == cast(job.skill_ids[0], BigInteger))
+        holders = holders.where(claim.skill_id == job.skill_ids[0])
     else:
         holders = holders.join(Skill, Skill.id == claim.skill_id).where(
             Skill.category_id == job.category_id

@@ -782,4 +782,4 @@ def test_migrations_create_the_reach_index_matching_relies_on(on_postgres, db_se
     names = db_session.scalars(
         text("SELECT indexname FROM pg_indexes WHERE tablename IN ('members', 'member_skills')")
     ).all()
-    assert {"ix_members_reach", "ix_member_skills_verified"} <= set(names)
+    assert {"ix_members_reach", "ix_member_skills_verified", "ix_member_skills_reach"} <= set(names)
