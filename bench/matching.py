@@ -368,11 +368,20 @@ def old_prefilter_query(shape):
 
 def measure(job_ids: list[int]) -> dict:
     from crowd.extensions import db
-    from jobs.matching import rank_candidates
+    from jobs.matching import rank_candidates, ranking
     from jobs.matching.eligibility import prefilter_query
     from jobs.matching.facts import JobFacts
     from jobs.models import Job
 
+    # Counts the limited rankings whose window proved too few (they read the whole crowd).
+    full_reads: list[int] = []
+    read_all = ranking.read_all
+
+    def counted_read_all(*args):
+        full_reads.append(1)
+        return read_all(*args)
+
+    ranking.read_all = counted_read_all
     jobs = [db.session.get(Job, job_id) for job_id in job_ids]
     facts = {job.id: JobFacts.of(job) for job in jobs}
     old_queries = {shape: old_prefilter_query(shape) for shape in {f.shape for f in facts.values()}}
@@ -398,6 +407,7 @@ def measure(job_ids: list[int]) -> dict:
         rank_candidates(job, limit=LIMIT)
         floor(job)
         old_floor(job)
+    fallbacks = 0
     for _ in range(ROUNDS):
         for job in jobs:
             ms, rows = timed(floor, job)
@@ -407,13 +417,17 @@ def measure(job_ids: list[int]) -> dict:
             timings["old_floor"].append(ms)
             if {row.id for row in old_rows} != {row.id for row in rows}:
                 raise AssertionError(f"job {job.id}: the old and new prefilters disagree")
+            before = len(full_reads)
             ms, _ = timed(rank_candidates, job, limit=LIMIT)
             timings["rank"].append(ms)
+            fallbacks += len(full_reads) - before
             ms, everyone = timed(rank_candidates, job)
             timings["full"].append(ms)
             sizes["candidates"].append(len(everyone))
     db.session.rollback()
+    ranking.read_all = read_all
     return {
+        "fallbacks": fallbacks,
         "runs": len(timings["rank"]),
         **{f"{k}_p50": statistics.median(v) for k, v in timings.items()},
         **{f"{k}_p95": percentile(v, 95) for k, v in timings.items()},
@@ -626,7 +640,8 @@ def report_line(size: int, r: dict) -> None:
     print(
         f"{size:>9,} members  seeded in {r['seed_s']:6.1f} s  "
         f"prefiltered rows median {r['prefiltered_median']:.0f} (max {r['prefiltered_max']}), "
-        f"candidates median {r['candidates_median']:.0f} (max {r['candidates_max']}); "
+        f"candidates median {r['candidates_median']:.0f} (max {r['candidates_max']}), "
+        f"{r['fallbacks']} of {r['runs']} limited rankings read the whole crowd; "
         f"rank p95 {r['rank_p95']:.2f} ms, floor p95 {r['floor_p95']:.2f} ms "
         f"(old floor {r['old_floor_p95']:.2f} ms); "
         f"load average {r['load']}",

@@ -50,7 +50,13 @@ def render_item(type_, obj, autogen_context):
 MANUAL_INDEXES = {"ix_members_reach", "ix_member_skills_reach"}
 
 
+# PostgreSQL-only columns added by hand (a generated box the models do not map).
+MANUAL_COLUMNS = {("member_skills", "reach")}
+
+
 def include_name(name, type_, parent_names):
+    if type_ == "column" and (parent_names.get("table_name"), name) in MANUAL_COLUMNS:
+        return False
     return not (type_ == "index" and name in MANUAL_INDEXES)
 
 

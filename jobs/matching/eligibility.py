@@ -38,6 +38,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     select,
     true,
 )
@@ -94,13 +95,12 @@ def _near_enough(job: SqlJob) -> ColumnElement[bool]:
     of the job and nothing else — the members' own reach index would return everyone in reach,
     whatever their skills (a city at 1,000,000 members). Elsewhere the same box, compared.
     """
-    claim = aliased(MemberSkill, name="reach")
+    claim = aliased(MemberSkill, name="claim")
     if job.shape.postgres:
+        # `reach`: the box as a generated column (PostgreSQL only, not mapped), indexed with the
+        # skill and the member id — an index-only scan.
         spot = func.point(job.lon, job.lat)
-        covers = func.box(
-            func.point(claim.reach_lon_lo, claim.reach_lat_lo),
-            func.point(claim.reach_lon_hi, claim.reach_lat_hi),
-        ).op("&&")(func.box(spot, spot))
+        covers = literal_column("claim.reach").op("&&")(func.box(spot, spot))
     else:
         covers = and_(
             claim.reach_lat_lo <= job.lat,

@@ -307,7 +307,7 @@ def weigh(values: Sequence[float]) -> tuple[int, list[int]]:
 # A limited ranking reads the best RANK_WINDOW members by the database's estimate (at least
 # RANK_WINDOW_PER_WANTED per member asked for); the whole crowd only when that cannot prove
 # enough of them best.
-RANK_WINDOW, RANK_WINDOW_PER_WANTED = 200, 10
+RANK_WINDOW, RANK_WINDOW_PER_WANTED = 200, 50
 # Thousandths by which `weigh` may exceed the database's estimate: half of one per rounded
 # part, and a margin for floating point arithmetic done in another order.
 ROUNDING_SLACK = 0.5 * len(WEIGHTS) + 10

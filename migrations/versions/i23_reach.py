@@ -11,9 +11,10 @@ hashed against the 57,013 holders of the skill, to keep 8,155. The reach index c
 skill. Here every member_skills row carries its member's reach box (reach_lat_lo … reach_lon_hi,
 the same box as ix_members_reach's expression), kept by triggers on both databases: a claim
 takes its member's box when written, and a member's new location or service radius is copied to
-all of their claims. On PostgreSQL a GiST index on (skill_id, reach box) — btree_gist for the
-skill — answers "holders of this skill whose reach covers the job" directly: a job reads its
-~8,000 candidates, not its city. The backfill is one set-based UPDATE.
+all of their claims. On PostgreSQL the box is also a stored generated column `reach`, and a GiST
+index on (skill_id, reach) INCLUDE (member_id) — btree_gist for the skill — answers "holders of
+this skill whose reach covers the job" by an index-only scan: a job reads its ~8,000
+candidates, not its city. The backfill is one set-based UPDATE.
 """
 
 import sqlalchemy as sa
@@ -42,9 +43,17 @@ def _set(lat: str, lon: str, radius: str) -> str:
     )
 
 
+# PostgreSQL: the box itself as a stored generated column, so that the index holds plain
+# columns and can answer with member_id (INCLUDE) alone — an index-only scan. Over an expression
+# the planner would visit the heap for every claim it finds (7,787 pages for a Berlin job at
+# 1,000,000 members, 113 ms read cold against 1.9 ms index-only).
+REACH_BOX = (
+    "ALTER TABLE member_skills ADD COLUMN reach box GENERATED ALWAYS AS "
+    "(box(point(reach_lon_lo, reach_lat_lo), point(reach_lon_hi, reach_lat_hi))) STORED"
+)
 REACH_INDEX = (
-    "CREATE INDEX ix_member_skills_reach ON member_skills USING gist "
-    "(skill_id, box(point(reach_lon_lo, reach_lat_lo), point(reach_lon_hi, reach_lat_hi)))"
+    "CREATE INDEX ix_member_skills_reach ON member_skills USING gist (skill_id, reach) "
+    "INCLUDE (member_id)"
 )
 
 POSTGRES_TRIGGERS = f"""
@@ -98,18 +107,25 @@ def upgrade():
     with op.batch_alter_table("member_skills") as batch:
         for column in COLUMNS:
             batch.add_column(sa.Column(column, sa.Float(), nullable=True))
+    postgres = op.get_bind().dialect.name == "postgresql"
+    # The triggers first: creating them locks members and member_skills against writes until
+    # this transaction commits, so no change slips between the backfill and the triggers.
+    if postgres:
+        op.execute(POSTGRES_TRIGGERS)
+    else:
+        for statement in SQLITE_TRIGGERS:
+            op.execute(statement)
     # Set-based: one statement whatever the crowd's size (3 M claims at 1 M members).
     op.execute(
         f"UPDATE member_skills SET {_set('m.lat', 'm.lon', 'm.service_radius_km')} "
         "FROM members m WHERE m.id = member_skills.member_id"
     )
-    if op.get_bind().dialect.name == "postgresql":
+    if postgres:
+        # After the backfill: adding the generated column rewrites the table, which also drops
+        # the dead row versions the UPDATE left (the table would stay twice its size).
+        op.execute(REACH_BOX)
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         op.execute(REACH_INDEX)
-        op.execute(POSTGRES_TRIGGERS)
-    else:
-        for statement in SQLITE_TRIGGERS:
-            op.execute(statement)
 
 
 def downgrade():
@@ -119,6 +135,7 @@ def downgrade():
         op.execute("DROP FUNCTION members_share_reach()")
         op.execute("DROP FUNCTION member_skills_take_reach()")
         op.execute("DROP INDEX ix_member_skills_reach")
+        op.execute("ALTER TABLE member_skills DROP COLUMN reach")
     else:
         for name in ("members_share_reach", "member_skills_move_reach", "member_skills_take_reach"):
             op.execute(f"DROP TRIGGER {name}")
