@@ -1,4 +1,5 @@
 import logging
+import warnings
 from logging.config import fileConfig
 
 from alembic import context
@@ -52,6 +53,8 @@ MANUAL_INDEXES = {"ix_members_reach", "ix_member_skills_reach"}
 
 # PostgreSQL-only columns added by hand (a generated box the models do not map).
 MANUAL_COLUMNS = {("member_skills", "reach")}
+# Reflecting that box warns (SQLAlchemy has no box type); the column is left out anyway.
+warnings.filterwarnings("ignore", message="Did not recognize type 'box'")
 
 
 def include_name(name, type_, parent_names):
