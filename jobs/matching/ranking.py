@@ -27,11 +27,13 @@ Ties go to the nearer member, then the lower member id, so the order is stable.
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 
 from sqlalchemy import (
     BigInteger,
@@ -347,25 +349,43 @@ def rank(
         window = max(RANK_WINDOW, RANK_WINDOW_PER_WANTED * limit)
         params.update(window=window, cos_job_lat=math.cos(math.radians(facts.lat)))
         rows = db.session.execute(_ranked_query(facts.shape, excluding, True), params).all()
-        scored = _scored(facts, rows)
         if len(rows) < window:  # the whole crowd
-            return _available(facts, scored, limit, now)
-        last = rows[-1].estimate
-        ceiling = math.inf if last is None else last + _slack()
-        proven = 0
-        while proven < len(scored) and -scored[proven][0] > ceiling:
-            proven += 1
-        candidates = _available(facts, scored[:proven], limit, now)
+            return _available(facts, iter(_scored(facts, rows)), limit, now)
+        candidates = _available(facts, _proven(facts, rows, _slack()), limit, now)
         if len(candidates) >= limit:
             return candidates
     rows = read_all(facts.shape, excluding, params)
-    return _available(facts, _scored(facts, rows), limit, now)
+    return _available(facts, iter(_scored(facts, rows)), limit, now)
 
 
 def read_all(shape: Shape, excluding: bool, params: dict) -> list:
     """Every eligible member with the ranking's inputs (a full ranking, or a window that
     proved too few)."""
     return db.session.execute(_ranked_query(shape, excluding, False), params).all()
+
+
+def _proven(facts: JobFacts, rows, slack: float) -> Iterator[tuple]:
+    """The window's members in the exact score's order, as far as it is proven, scoring only
+    as many as that takes.
+
+    `rows` come best estimate first, and no member from a row on (in the window or beyond it)
+    scores above that row's estimate plus `slack`: a scored member above that is placed.
+    """
+    boosts = programme_boosts([row.id for row in rows])
+    pool: list[tuple] = []  # heap of (-milli_score, distance, member_id, parts, row)
+    for row in [*rows, None]:
+        estimate = rows[-1].estimate if row is None else row.estimate
+        ceiling = math.inf if estimate is None else estimate + slack
+        while pool and -pool[0][0] > ceiling:
+            yield heapq.heappop(pool)
+        if row is None:
+            return
+        member_id, _, _, lat, lon, radius = row[:6]
+        distance = distance_in_reach(facts, lat, lon, radius)
+        if distance is None:
+            continue
+        milli_score, parts = weigh(_values(row, distance, boosts.get(member_id, 0.0)))
+        heapq.heappush(pool, (-milli_score, distance, member_id, parts, row))
 
 
 def _scored(facts: JobFacts, rows) -> list[tuple]:
@@ -383,16 +403,16 @@ def _scored(facts: JobFacts, rows) -> list[tuple]:
     return scored
 
 
-def _available(facts: JobFacts, scored: list[tuple], limit: int | None, now) -> list[Candidate]:
+def _available(facts: JobFacts, scored: Iterator[tuple], limit: int | None, now) -> list[Candidate]:
     """The scored members who are free in a job window, in their order, at most `limit`."""
     candidates: list[Candidate] = []
     # The score does not depend on the window, so availability — the costly check — is only
     # worked out for as many of the best as it takes to fill `limit`.
-    offset = 0
-    while offset < len(scored):
+    while True:
         wanted = AVAILABILITY_BATCH if limit is None else limit - len(candidates)
-        chunk = scored[offset : offset + max(8, wanted * 3 // 2)]
-        offset += len(chunk)
+        chunk = list(islice(scored, max(8, wanted * 3 // 2)))
+        if not chunk:
+            return candidates
         calendar = load_calendars(facts, [member_id for _, _, member_id, _, _ in chunk])
         for negative_milli_score, distance, member_id, parts, row in chunk:
             fit = fit_member(facts, calendar, member_id, row.country, now=now)
@@ -412,4 +432,3 @@ def _available(facts: JobFacts, scored: list[tuple], limit: int | None, now) -> 
             )
             if limit is not None and len(candidates) >= limit:
                 return candidates
-    return candidates
