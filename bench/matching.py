@@ -359,10 +359,13 @@ def old_prefilter_query(shape):
 
     from jobs.matching.eligibility import REQUIREMENTS, build_prefilter
 
-    rules = [
-        replace(rule, where=_members_reach) if rule.name == "location" else rule
-        for rule in REQUIREMENTS
-    ]
+    # The location rule as it was; the skills rule checks every skill again (today's prefilter
+    # leaves the first to the location rule, which reads it from the claims).
+    old = {
+        "location": {"where": _members_reach},
+        "skills": {"prefilter": None},
+    }
+    rules = [replace(rule, **old.get(rule.name, {})) for rule in REQUIREMENTS]
     return build_prefilter(shape, rules, excluding=False)
 
 

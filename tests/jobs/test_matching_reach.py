@@ -179,3 +179,22 @@ def test_the_prefilter_finds_holders_of_the_skill_in_reach_in_one_index_scan(on_
     [scan] = scans
     after = plan.splitlines()[plan.splitlines().index(scan) + 1]
     assert "Index Cond" in after and "skill_id =" in after and "&&" in after, plan
+
+
+def test_a_two_skill_job_needs_both_whichever_one_is_missing(customer):
+    """The prefilter reads the first skill through the reach of its claims and checks the rest
+    separately: lacking either one excludes the member."""
+    job = make_job(customer, skills=("tv_wall_mount", "soundbar_install"))
+    both = active_member(skills=("tv_wall_mount", "soundbar_install"))
+    active_member(skills=("tv_wall_mount",))
+    active_member(skills=("soundbar_install",))
+
+    assert candidate_ids(job) == [both.profile_id]
+
+
+def test_a_job_in_a_verified_category_needs_the_first_skill_verified_too(customer):
+    job = make_job(customer, category="household_appliances", skills=("washing_machine_repair",))
+    verified = active_member(skills=("washing_machine_repair",), verified=True)
+    active_member(skills=("washing_machine_repair",), verified=False)
+
+    assert candidate_ids(job) == [verified.profile_id]
