@@ -11,7 +11,9 @@ SQL predicate over `members` (and a Python check where SQL can only approximate)
                   the member's level in the active rule set takes the job's category (added
                   by onboarding, which owns the levels: `add_requirement`)
     location      the job lies within the member's service radius (haversine, in Python);
-                  SQL first keeps the members whose reach box covers the job
+                  SQL first keeps the members whose reach box covers the job, read from the
+                  claims of the job's first skill (each claim carries its member's reach:
+                  migration i23_reach), so the prefilter needs not check that skill again
     capacity      fewer jobs assigned / in progress than the member's max_concurrent_jobs
     not_blocked   the job's customer has not blocked the member
     not_excluded  the caller did not exclude the member (already offered, declined…)
