@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -111,6 +112,10 @@ class Member(IdMixin, TimestampMixin, Base):
     stats: Mapped[MemberStats] = relationship(cascade="all, delete-orphan", uselist=False)
 
 
+# Columns the database computes (triggers): the ORM never writes them and reloads them on use.
+_BY_TRIGGER = {"server_default": FetchedValue(), "server_onupdate": FetchedValue()}
+
+
 class MemberSkill(Base):
     __tablename__ = "member_skills"
     __table_args__ = (
@@ -133,6 +138,13 @@ class MemberSkill(Base):
     verified: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     verified_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The member's reach — the box their service radius spans around them, in degrees — kept
+    # on each claim by database triggers (migration i23_reach) from `members`, never written
+    # here: matching finds the holders of a skill whose reach covers a job in one index scan.
+    reach_lat_lo: Mapped[float | None] = mapped_column(Float, **_BY_TRIGGER)
+    reach_lat_hi: Mapped[float | None] = mapped_column(Float, **_BY_TRIGGER)
+    reach_lon_lo: Mapped[float | None] = mapped_column(Float, **_BY_TRIGGER)
+    reach_lon_hi: Mapped[float | None] = mapped_column(Float, **_BY_TRIGGER)
 
     member: Mapped[Member] = relationship(back_populates="skills")
     skill: Mapped[Skill] = relationship(lazy="joined")

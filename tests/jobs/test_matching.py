@@ -648,6 +648,72 @@ def test_a_limited_ranking_counts_programme_boosts_as_the_full_one_does(customer
     assert [c.member_id for c in best_three[1:]] == [m.profile_id for m in crowd[:2]]
 
 
+def _window_of(monkeypatch, size: int) -> list[int]:
+    """Limited rankings read windows of `size` members; returns a list that grows by one each
+    time a ranking falls back to reading the whole crowd."""
+    monkeypatch.setattr(ranking, "RANK_WINDOW", size)
+    monkeypatch.setattr(ranking, "RANK_WINDOW_PER_WANTED", 1)
+    full_reads: list[int] = []
+    read_all = ranking.read_all
+
+    def counted(*args):
+        full_reads.append(1)
+        return read_all(*args)
+
+    monkeypatch.setattr(ranking, "read_all", counted)
+    return full_reads
+
+
+def test_a_limited_ranking_scores_a_window_when_it_proves_the_best(customer, monkeypatch):
+    """Three members far ahead of the rest (10+ points on distance): a window of five proves
+    them the best, and the crowd behind it is never read."""
+    job = make_job(customer)
+    close = [active_member(radius_km=40, lat=BERLIN["lat"] + i * 0.009) for i in range(3)]
+    far = [active_member(radius_km=40, lat=BERLIN["lat"] + 0.2 + i * 0.009) for i in range(12)]
+    everyone = rank_candidates(job)
+    full_reads = _window_of(monkeypatch, 5)
+
+    best_two = rank_candidates(job, limit=2)
+
+    assert [c.member_id for c in everyone] == [m.profile_id for m in close + far]
+    assert best_two == everyone[:2]
+    assert full_reads == []
+
+
+def test_a_limited_ranking_reads_everyone_when_the_window_proves_too_few(customer, monkeypatch):
+    """Fifteen members within a point of each other: a window of five proves nobody best (the
+    rest might score as high), so the whole crowd is read — and the answer is the same."""
+    job = make_job(customer)
+    for i in range(15):
+        active_member(radius_km=40, lat=BERLIN["lat"] + i * 0.0005)
+    everyone = rank_candidates(job)
+    full_reads = _window_of(monkeypatch, 5)
+
+    best_three = rank_candidates(job, limit=3)
+
+    assert best_three == everyone[:3] and _ordered(everyone)
+    assert full_reads == [1]
+
+
+def test_a_boosted_member_outside_the_window_still_comes_first(customer, monkeypatch):
+    """The database's estimate leaves the programmes out; its window must not either."""
+    job = make_job(customer)
+    crowd = [active_member(radius_km=40, lat=BERLIN["lat"] + i * 0.0005) for i in range(12)]
+    boosted = active_member(radius_km=40, lat=BERLIN["lat"] + 0.072)  # 8 km: last on distance
+
+    def boost(member_ids):
+        return {boosted.profile_id: 1.0} if boosted.profile_id in member_ids else {}
+
+    monkeypatch.setattr(ranking, "_PROGRAMMES", [*ranking._PROGRAMMES, boost])
+    everyone = rank_candidates(job)
+    _window_of(monkeypatch, 5)
+
+    best_three = rank_candidates(job, limit=3)
+
+    assert everyone[0].member_id == boosted.profile_id and len(everyone) == len(crowd) + 1
+    assert best_three == everyone[:3]
+
+
 # --- HTTP ----------------------------------------------------------------------------------
 
 
@@ -808,4 +874,4 @@ def test_migrations_create_the_reach_index_matching_relies_on(on_postgres, db_se
     names = db_session.scalars(
         text("SELECT indexname FROM pg_indexes WHERE tablename IN ('members', 'member_skills')")
     ).all()
-    assert {"ix_members_reach", "ix_member_skills_verified"} <= set(names)
+    assert {"ix_members_reach", "ix_member_skills_verified", "ix_member_skills_reach"} <= set(names)
