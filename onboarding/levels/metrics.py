@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
+from psycopg import pq
 from sqlalchemy import BigInteger, Select, and_, bindparam, func, select, true
 
+from crowd.core.db import is_postgres
 from crowd.extensions import db
 from members.models import Member, MemberSkill, MemberStats
 from onboarding.models import MemberLevel, TrainingCompletion, TrainingModule
@@ -204,6 +206,64 @@ def figures_pages(now: datetime, *, page: int = PAGE) -> Iterator[list[MemberFig
     for lo in range(first, last + 1, page):
         rows = db.session.execute(_window_query(), {"lo": lo, "hi": lo + page}).all()
         yield [figures_of(row, now) for row in rows]
+
+
+@lru_cache(maxsize=1)
+def _crowd_sql() -> tuple[str, dict]:
+    """The crowd's aggregate query (load_figures') from member id `after` on, as PostgreSQL
+    text and its parameters."""
+    compiled = (
+        figures_query()
+        .where(Member.id > bindparam("after", 0, type_=BigInteger))
+        .order_by(Member.id)
+        .compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
+    )
+    return str(compiled), dict(compiled.params)
+
+
+def stream_figures(now: datetime, *, batch: int = PAGE) -> Iterator[list[MemberFigures]]:
+    """Every evaluated member's figures, in id order, `batch` at a time, from one statement
+    that survives the caller's commits between batches: what the daily run reads.
+
+    On PostgreSQL a server-side cursor WITH HOLD over the aggregate query (the floor's one
+    statement, not one per window of ids), on the session's connection: memory holds one batch
+    here; from the first commit on the server keeps the rest of the result. Its rows are read
+    as plain tuples. Should the session come back from a commit on another pooled connection
+    (where the cursor is not), the read goes on there from the last member read. Elsewhere the
+    windows of figures_pages. Read it to the end or close the generator: the cursor closes."""
+    if not is_postgres():
+        yield from figures_pages(now, page=batch)
+        return
+    sql, params = _crowd_sql()
+    after = 0
+    while True:
+        connection = db.session.connection().connection.driver_connection
+        name = f"crowd_figures_{id(connection):x}_{after}"
+        cursor = connection.cursor(name, withhold=True)
+        try:
+            cursor.execute(sql, {**params, "after": after})
+            while db.session.connection().connection.driver_connection is connection:
+                rows = cursor.fetchmany(batch)
+                if not rows:
+                    return
+                after = rows[-1][0]
+                yield [figures_of(row, now) for row in rows]
+        finally:
+            _close(connection, cursor, name)
+
+
+def _close(connection, cursor, name: str) -> None:
+    """Close the held cursor if it still exists (a rollback of its transaction takes it), in
+    the session's transaction on its connection — never on a connection back in the pool."""
+    if connection.closed or connection.broken:
+        return
+    if connection.info.transaction_status == pq.TransactionStatus.INERROR:
+        return
+    if db.session.connection().connection.driver_connection is not connection:
+        return  # it closes with its connection
+    exists = connection.execute("SELECT 1 FROM pg_cursors WHERE name = %s", [name]).fetchone()
+    if exists:
+        cursor.close()
 
 
 def meets(value, rule: dict, *, tolerance_percent: int = 100) -> bool:
