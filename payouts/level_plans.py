@@ -3,22 +3,24 @@
 `plans_at` is `plans.plan_for` for a list of members, one query; `follow_levels` is
 `plans.follow_level` for a list of moves, set-based: the plans moved to are locked (shared)
 once each, the members' open assignments read in one query, the ones ending written by one
-executemany UPDATE and the new ones by one multi-row INSERT. The rules are follow_level's,
-move by move: a member already on the plan stays; the open-ended current assignment ends now;
-a bounded period running now is cut short; a change someone scheduled later stays and the
-level's plan runs until it. The caller has locked the members' rows.
+executemany UPDATE and the new ones by one INSERT (on PostgreSQL from one JSON document).
+The rules are follow_level's, move by move: a member already on the plan stays; the
+open-ended current assignment ends now; a bounded period running now is cut short; a change
+someone scheduled later stays and the level's plan runs until it. The caller has locked the
+members' rows.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, or_, select, text, update
 
-from crowd.core.db import among, utcnow
+from crowd.core.db import among, is_postgres, utcnow
 from crowd.core.errors import NotFound
 from crowd.core.i18n import _
 from crowd.extensions import db
@@ -160,17 +162,39 @@ def follow_levels(moves: Sequence[LevelMove]) -> list[Moved]:
     db.session.flush()  # a plan stored above (the standard one) exists for the foreign key
     if ending:
         db.session.execute(update(MemberPlan).execution_options(synchronize_session=False), ending)
-    # Keyed by member (one move each): a multi-row INSERT … RETURNING on every database,
-    # whatever order it returns the rows in.
-    inserted = dict(
-        db.session.execute(
-            insert(MemberPlan.__table__).returning(
-                MemberPlan.__table__.c.member_id, MemberPlan.__table__.c.id
-            ),
-            new_rows,
-        ).all()
-    )
+    # Keyed by member (one move each): whatever order the insert returns the rows in.
+    inserted = dict(_insert(new_rows))
     return [Moved(move, inserted[move.member_id], plan) for move, plan in made]
+
+
+# PostgreSQL: the moves as one JSON document, read back typed (one parameter, not 8 a row).
+POSTGRES_INSERT = text("""
+    INSERT INTO member_plans (member_id, plan_id, effective_from, effective_to, assigned_by_id,
+                              cause, level_change_id, reason, created_at)
+    SELECT v.member_id, v.plan_id, v.effective_from, v.effective_to, v.assigned_by_id,
+           v.cause, v.level_change_id, v.reason, v.effective_from
+      FROM json_to_recordset(CAST(:rows AS json))
+           AS v(member_id bigint, plan_id bigint, effective_from timestamptz,
+                effective_to timestamptz, assigned_by_id bigint, cause varchar,
+                level_change_id bigint, reason varchar)
+    RETURNING member_id, id
+""")
+
+
+def _insert(rows: list[dict]) -> list:
+    """INSERT the new assignments; returns (member id, assignment id) pairs."""
+    if is_postgres():
+        document = [
+            {
+                **row,
+                "effective_from": row["effective_from"].isoformat(),
+                "effective_to": row["effective_to"].isoformat() if row["effective_to"] else None,
+            }
+            for row in rows
+        ]
+        return db.session.execute(POSTGRES_INSERT, {"rows": json.dumps(document)}).all()
+    table = MemberPlan.__table__
+    return db.session.execute(insert(table).returning(table.c.member_id, table.c.id), rows).all()
 
 
 def _target(code: str) -> CommissionPlan:

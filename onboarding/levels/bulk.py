@@ -3,7 +3,7 @@
 The effects per member are those of onboarding.levels.changes (rank, capped capacity,
 MemberLevel, LevelChange, notification), written set-based: each table gets one statement per
 chunk — on PostgreSQL with the chunk as one JSON document (UPDATE … FROM json_to_recordset(…),
-INSERT … SELECT … ON CONFLICT DO UPDATE, INSERT … RETURNING id), elsewhere as plain bulk
+INSERT … SELECT … ON CONFLICT DO UPDATE, INSERT … RETURNING the changes), elsewhere as plain bulk
 statements — and the notifications go to a background task per batch of change ids
 (onboarding.notify_level_changes), after the chunk's commit. The chunk emits one
 `level.changes_recorded` listing its changes, whose subscribers do set-based what
@@ -95,8 +95,8 @@ def _write_portable(rows: list[ChunkRow], ladder: Ladder, *, detail: str, now: d
             for row in rows
         ],
     )
-    return db.session.scalars(
-        insert(LevelChange).returning(LevelChange.id),
+    return db.session.execute(
+        insert(LevelChange).returning(*RECORDED),
         [
             change_values(
                 member_id=row.member_id,
@@ -138,7 +138,7 @@ POSTGRES_CHANGES = text("""
       FROM json_to_recordset(CAST(:rows AS json))
            AS v(id bigint, from_rank smallint, to_rank smallint, from_code varchar,
                 to_code varchar, cause varchar, metrics json)
-    RETURNING id
+    RETURNING id, member_id, from_rank, to_rank, cause
 """)
 
 
@@ -176,26 +176,25 @@ def _write_postgres(rows: list[ChunkRow], ladder: Ladder, *, detail: str, now: d
         "detail": detail[:500] if detail else None,
         "now": now,
     }
-    return db.session.scalars(POSTGRES_CHANGES, parameters).all()
+    return db.session.execute(POSTGRES_CHANGES, parameters).all()
 
 
-def _emit_changes(change_ids: list[int], *, ruleset_id: int, now: datetime) -> None:
+# What the insert of the changes returns: what their event lists.
+RECORDED = (
+    LevelChange.id,
+    LevelChange.member_id,
+    LevelChange.from_rank,
+    LevelChange.to_rank,
+    LevelChange.cause,
+)
+
+
+def _emit_changes(recorded: list, *, ruleset_id: int, now: datetime) -> None:
     """One `level.changes_recorded` for the chunk: its subscribers do for the whole chunk, in a
     few statements, what `level.changed`'s do for one member's change (the plan follows the
     level, a promoted mentee's graduation check). Each change is listed as one member's change
-    event carries it, with its member; read back by id, so each names its own change whatever
-    order the insert returned the ids in."""
-    changes = db.session.execute(
-        select(
-            LevelChange.id,
-            LevelChange.member_id,
-            LevelChange.from_rank,
-            LevelChange.to_rank,
-            LevelChange.cause,
-        )
-        .where(among(LevelChange.id, change_ids))
-        .order_by(LevelChange.id)
-    ).all()
+    event carries it, with its member, from the rows the insert returned (in id order: the
+    order the insert returns them in is not the ids')."""
     emit(
         Event(
             name=CHANGES_RECORDED,
@@ -211,7 +210,7 @@ def _emit_changes(change_ids: list[int], *, ruleset_id: int, now: datetime) -> N
                         "to_rank": to_rank,
                         "cause": cause,
                     }
-                    for change_id, member_id, from_rank, to_rank, cause in changes
+                    for change_id, member_id, from_rank, to_rank, cause in sorted(recorded)
                 ]
             },
             occurred_at=now,
@@ -284,8 +283,9 @@ def apply_chunk(
         for f, d in applied
     ]
     write = _write_postgres if is_postgres() else _write_portable
-    change_ids = list(write(rows, ladder, detail=detail, now=now))
-    _emit_changes(change_ids, ruleset_id=ladder.ruleset_id, now=now)
+    recorded = write(rows, ladder, detail=detail, now=now)
+    _emit_changes(recorded, ruleset_id=ladder.ruleset_id, now=now)
+    change_ids = sorted(row[0] for row in recorded)
     batch = onboarding_rules().level_notify_batch
     for start in range(0, len(change_ids), batch):
         enqueue("onboarding.notify_level_changes", change_ids=change_ids[start : start + batch])
