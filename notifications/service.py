@@ -133,14 +133,14 @@ def _insert(rows: list[dict]) -> None:
 # PostgreSQL: the batch as one JSON document, read back typed (as onboarding.levels.bulk does):
 # one parameter instead of 8 per row, so neither side parses a statement of thousands of
 # placeholders (psycopg's conversion of those cost more than the insert). WITH ORDINALITY keeps
-# the key order the rows come in.
+# the key order the rows come in (json_to_recordset cannot take it).
 POSTGRES_INSERT = text("""
     INSERT INTO notifications (user_id, kind, title, body, data, dedupe_key, tally_key, created_at)
-    SELECT v.user_id, v.kind, v.title, v.body, v.data, v.dedupe_key, v.tally_key, v.created_at
-      FROM json_to_recordset(CAST(:rows AS json)) WITH ORDINALITY
-           AS v(user_id bigint, kind varchar, title varchar, body text, data json,
-                dedupe_key varchar, tally_key varchar, created_at timestamptz, n bigint)
-     ORDER BY v.n
+    SELECT CAST(e.r ->> 'user_id' AS bigint), e.r ->> 'kind', e.r ->> 'title', e.r ->> 'body',
+           e.r -> 'data', e.r ->> 'dedupe_key', e.r ->> 'tally_key',
+           CAST(e.r ->> 'created_at' AS timestamptz)
+      FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS e(r, n)
+     ORDER BY e.n
         ON CONFLICT (dedupe_key) DO NOTHING
 """)
 
