@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from psycopg import pq
-from sqlalchemy import BigInteger, Select, and_, bindparam, func, select, true
+from sqlalchemy import BigInteger, Connection, Select, and_, bindparam, func, select, true
 
 from crowd.core.db import is_postgres
 from crowd.extensions import db
@@ -210,11 +210,9 @@ def figures_pages(now: datetime, *, page: int = PAGE) -> Iterator[list[MemberFig
 
 @lru_cache(maxsize=1)
 def _crowd_sql() -> tuple[str, dict]:
-    """The crowd's aggregate query (load_figures') from member id `after` on, as PostgreSQL
-    text and its parameters."""
+    """The crowd's aggregate query (load_figures') as PostgreSQL text and its parameters."""
     compiled = (
         figures_query()
-        .where(Member.id > bindparam("after", 0, type_=BigInteger))
         .order_by(Member.id)
         .compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
     )
@@ -223,44 +221,44 @@ def _crowd_sql() -> tuple[str, dict]:
 
 def stream_figures(now: datetime, *, batch: int = PAGE) -> Iterator[list[MemberFigures]]:
     """Every evaluated member's figures, in id order, `batch` at a time, from one statement
-    that survives the caller's commits between batches: what the daily run reads.
+    whatever the caller commits between batches: what the daily run reads.
 
-    On PostgreSQL a server-side cursor WITH HOLD over the aggregate query (the floor's one
-    statement, not one per window of ids), on the session's connection: memory holds one batch
-    here; from the first commit on the server keeps the rest of the result. Its rows are read
-    as plain tuples. Should the session come back from a commit on another pooled connection
-    (where the cursor is not), the read goes on there from the last member read. Elsewhere the
+    On PostgreSQL a server-side cursor over the aggregate query (the floor's one statement,
+    not one per window of ids), its rows read as plain tuples; memory holds one batch here.
+    The cursor lives on a connection of the read's own, in a transaction of its own, so the
+    caller's commits (on whichever pooled connection the session takes next) leave it alone.
+    A session pinned to one connection (a caller's, a test's transaction) is read on that
+    connection instead, through a cursor WITH HOLD that outlives its commits. Elsewhere the
     windows of figures_pages. Read it to the end or close the generator: the cursor closes."""
     if not is_postgres():
         yield from figures_pages(now, page=batch)
         return
+    pinned = db.session.bind
+    if isinstance(pinned, Connection):
+        yield from _read(pinned.connection.driver_connection, now, batch, withhold=True)
+        return
+    with db.engine.connect() as own:
+        yield from _read(own.connection.driver_connection, now, batch, withhold=False)
+
+
+def _read(connection, now: datetime, batch: int, *, withhold: bool):
     sql, params = _crowd_sql()
-    after = 0
-    while True:
-        connection = db.session.connection().connection.driver_connection
-        name = f"crowd_figures_{id(connection):x}_{after}"
-        cursor = connection.cursor(name, withhold=True)
-        try:
-            cursor.execute(sql, {**params, "after": after})
-            while db.session.connection().connection.driver_connection is connection:
-                rows = cursor.fetchmany(batch)
-                if not rows:
-                    return
-                after = rows[-1][0]
-                yield [figures_of(row, now) for row in rows]
-        finally:
-            _close(connection, cursor, name)
+    name = f"crowd_figures_{id(connection):x}"
+    cursor = connection.cursor(name, withhold=withhold)
+    try:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(batch):
+            yield [figures_of(row, now) for row in rows]
+    finally:
+        _close(connection, cursor, name)
 
 
 def _close(connection, cursor, name: str) -> None:
-    """Close the held cursor if it still exists (a rollback of its transaction takes it), in
-    the session's transaction on its connection — never on a connection back in the pool."""
+    """Close the cursor if it still exists (a rollback of its transaction takes it)."""
     if connection.closed or connection.broken:
         return
     if connection.info.transaction_status == pq.TransactionStatus.INERROR:
-        return
-    if db.session.connection().connection.driver_connection is not connection:
-        return  # it closes with its connection
+        return  # the rollback that follows closes it
     exists = connection.execute("SELECT 1 FROM pg_cursors WHERE name = %s", [name]).fetchone()
     if exists:
         cursor.close()

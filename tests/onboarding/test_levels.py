@@ -302,7 +302,7 @@ def test_the_crowds_figures_stream_across_commits_a_batch_at_a_time(app, ladder)
     for batch in stream_figures(now, batch=2):
         assert 1 <= len(batch) <= 2
         read += batch
-        db.session.commit()  # the cursor outlives the unit of work (PostgreSQL: WITH HOLD)
+        db.session.commit()  # the read goes on (PostgreSQL: on a connection of its own)
 
     assert read == expected
     # Left early, the read closes its cursor and the session goes on.
