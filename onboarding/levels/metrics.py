@@ -8,7 +8,10 @@ evaluation, the dry run, the event check and `GET /me/level` all see the same nu
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -235,14 +238,59 @@ def stream_figures(now: datetime, *, batch: int = PAGE) -> Iterator[list[MemberF
         return
     pinned = db.session.bind
     if isinstance(pinned, Connection):
-        yield from _read(pinned.connection.driver_connection, now, batch, withhold=True)
+        yield from _read(
+            pinned.connection.driver_connection, now, batch, withhold=True, query=_crowd_sql()
+        )
         return
     with db.engine.connect() as own:
-        yield from _read(own.connection.driver_connection, now, batch, withhold=False)
+        yield from _read_ahead(own.connection.driver_connection, now, batch)
 
 
-def _read(connection, now: datetime, batch: int, *, withhold: bool):
-    sql, params = _crowd_sql()
+_DONE = object()
+
+
+def _read_ahead(connection, now: datetime, batch: int) -> Iterator[list[MemberFigures]]:
+    """_read on a thread of its own, one batch ahead of the caller: the database computes and
+    sends the next batch while the caller decides on and records this one (two thirds of the
+    read is the database's time). The thread touches nothing but `connection`, which is its
+    alone; memory holds the batch handed over, one waiting and one being read."""
+    query = _crowd_sql()  # here: the thread has no application context
+    handed: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(item) -> bool:
+        while not stop.is_set():
+            try:
+                handed.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            with closing(_read(connection, now, batch, withhold=False, query=query)) as batches:
+                for figures in batches:
+                    if not hand(figures):
+                        return  # the caller left: closing() closes the cursor
+            hand(_DONE)
+        except BaseException as error:  # handed to the caller, raised there
+            hand(error)
+
+    reader = threading.Thread(target=read, name="crowd-figures", daemon=True)
+    reader.start()
+    try:
+        while (item := handed.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _read(connection, now: datetime, batch: int, *, withhold: bool, query: tuple[str, dict]):
+    sql, params = query
     name = f"crowd_figures_{id(connection):x}"
     cursor = connection.cursor(name, withhold=withhold)
     try:

@@ -312,6 +312,30 @@ def test_the_crowds_figures_stream_across_commits_a_batch_at_a_time(app, ladder)
     assert len(list(load_figures(now))) == len(expected)
 
 
+@pytest.mark.committing
+def test_a_failing_read_of_the_crowd_fails_its_caller(app, ladder, monkeypatch):
+    from onboarding.levels import metrics
+
+    for rank in (1, 2, 3):
+        ranked_member(rank, jobs=10 * rank)
+    real = metrics.figures_of
+    seen = []
+
+    def failing(row, now):
+        seen.append(row)
+        if len(seen) == 3:
+            raise ValueError("bad row")
+        return real(row, now)
+
+    monkeypatch.setattr(metrics, "figures_of", failing)
+    # On PostgreSQL the read runs on a thread of its own: its error reaches the caller.
+    with pytest.raises(ValueError, match="bad row"):
+        for _batch in stream_figures(utcnow(), batch=1):
+            pass
+    monkeypatch.setattr(metrics, "figures_of", real)
+    assert len(list(load_figures(utcnow()))) == 3
+
+
 def test_a_shorter_ladder_brings_higher_ranks_down_with_cause_ruleset(app, client, admin, ladder):
     senior = ranked_member(3, jobs=60, promoted_days_ago=1)
     member = ranked_member(2, jobs=60)
