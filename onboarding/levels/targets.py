@@ -106,7 +106,7 @@ class Ladder:
             compile_checks(rung.requirements, self.tolerance_percent) for rung in self.rungs
         )
 
-    @property
+    @cached_property
     def top(self) -> int:
         return len(self.rungs)
 
@@ -215,6 +215,9 @@ def decide(
     strict = climb(metrics, ladder)
     if strict > current:
         return Decision(member_id, current, strict, PROMOTE)
+    if strict == current:
+        # Every level up to theirs met in full, so kept too: most of the crowd, most days.
+        return Decision(member_id, current, current, UNCHANGED)
     if promote_only:
         return Decision(member_id, current, current, UNCHANGED)
     held = min(current, ladder.top)
