@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from crowd.core.background import enqueue
+from crowd.core.db import one_of
 from crowd.extensions import db
 from mentoring.models import MENTORSHIP_STATUSES, MentorProfile, Mentorship
 
@@ -52,4 +53,20 @@ def queue_graduation_check(member_id: int) -> None:
         Mentorship.mentee_id == member_id, Mentorship.status == "active"
     )
     if db.session.scalar(active) is not None:
+        enqueue("mentoring.check_graduation", mentee_id=member_id)
+
+
+def queue_graduation_checks(member_ids: Iterable[int]) -> None:
+    """queue_graduation_check for many members: one query finds those with an active
+    mentorship (usually few), each gets its check."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return
+    mentees = db.session.scalars(
+        select(Mentorship.mentee_id)
+        .where(one_of(Mentorship.mentee_id, ids), Mentorship.status == "active")
+        .distinct()
+        .order_by(Mentorship.mentee_id)
+    )
+    for member_id in mentees:
         enqueue("mentoring.check_graduation", mentee_id=member_id)

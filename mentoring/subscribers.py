@@ -5,7 +5,11 @@ confirmed jobs or on reaching a level; a top performer's new ticket gets priorit
 from __future__ import annotations
 
 from crowd.core.events import Event, subscribe
-from mentoring.programmes import queue_graduation_check, queue_mentor_assignment
+from mentoring.programmes import (
+    queue_graduation_check,
+    queue_graduation_checks,
+    queue_mentor_assignment,
+)
 from mentoring.top_performers.holders import active_badge_member_ids
 from support.tickets.opening import give_priority_support
 
@@ -24,6 +28,16 @@ def check_graduation_on_promotion(event: Event) -> None:
     promoted = event.payload["to_rank"] > event.payload["from_rank"]
     if promoted and event.payload["cause"] != "approval":
         queue_graduation_check(event.subject_id)
+
+
+@subscribe("level.changes_recorded")
+def check_graduations_on_promotions(event: Event) -> None:
+    """The same for a chunk of the crowd-wide run's changes: one query for the chunk."""
+    queue_graduation_checks(
+        change["member_id"]
+        for change in event.payload["changes"]
+        if change["to_rank"] > change["from_rank"] and change["cause"] != "approval"
+    )
 
 
 @subscribe("application.approved")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from crowd.core.events import Event, subscribe
 from crowd.extensions import db
 from onboarding.levels.evaluation import promote_on_event
-from onboarding.levels.plans import follow_level
+from onboarding.levels.plans import follow_level, follow_levels
 from onboarding.models import LevelChange
 
 
@@ -31,3 +31,9 @@ def plan_follows_level(event: Event) -> None:
     change = db.session.get(LevelChange, event.payload["change_id"])
     if change is not None:
         follow_level(change)
+
+
+@subscribe("level.changes_recorded")
+def plans_follow_levels(event: Event) -> None:
+    """The same for a chunk of the crowd-wide run's changes, set-based."""
+    follow_levels([change["change_id"] for change in event.payload["changes"]])

@@ -3,11 +3,12 @@
 The effects per member are those of onboarding.levels.changes (rank, capped capacity,
 MemberLevel, LevelChange, notification), written set-based: each table gets one statement per
 chunk — on PostgreSQL with the chunk as one JSON document (UPDATE … FROM json_to_recordset(…),
-INSERT … SELECT … ON CONFLICT DO UPDATE, INSERT … RETURNING id), elsewhere as plain bulk
+INSERT … SELECT … ON CONFLICT DO UPDATE, INSERT … RETURNING the changes), elsewhere as plain bulk
 statements — and the notifications go to a background task per batch of change ids
-(onboarding.notify_level_changes), after the chunk's commit. Each change emits
-`level.changed` as one member's change does, so its subscribers (a promoted mentee's
-graduation check, …) run for the crowd-wide run too.
+(onboarding.notify_level_changes), after the chunk's commit. The chunk emits one
+`level.changes_recorded` listing its changes, whose subscribers do set-based what
+`level.changed`'s do for one member's change (the plan follows the level, a promoted mentee's
+graduation check), so every path to a level has the same consequences.
 
 Compare-and-set: the chunk's member rows are locked (in id order), then read again; a member
 whose rank is no longer the one the plan started from, who was locked by a community manager,
@@ -24,13 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, any_, bindparam, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crowd.core.background import enqueue
-from crowd.core.db import is_postgres
-from crowd.core.events import Event, emit
+from crowd.core.db import is_postgres, one_of
+from crowd.core.events import Event, declare, emit
 from crowd.extensions import db
 from members.models import Member
 from onboarding.config import onboarding_rules
@@ -38,6 +38,10 @@ from onboarding.levels.changes import capped, change_values
 from onboarding.levels.metrics import EVALUATED_STATUSES, MemberFigures
 from onboarding.levels.targets import Decision, Ladder
 from onboarding.models import LevelChange, LevelRuleset, MemberLevel
+
+# A chunk of the crowd-wide run's changes, recorded (one event per chunk, not per change).
+CHANGES_RECORDED = "level.changes_recorded"
+declare(CHANGES_RECORDED)
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,6 @@ class ChunkRow:
     promoted_at: datetime | None
     cause: str
     metrics: dict
-
-
-def _among(column, ids: list[int]):
-    # One array parameter on PostgreSQL: thousands of IN placeholders cost more to send.
-    if is_postgres():
-        return column == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
-    return column.in_(ids)
 
 
 def _write_portable(rows: list[ChunkRow], ladder: Ladder, *, detail: str, now: datetime):
@@ -98,8 +95,8 @@ def _write_portable(rows: list[ChunkRow], ladder: Ladder, *, detail: str, now: d
             for row in rows
         ],
     )
-    return db.session.scalars(
-        insert(LevelChange).returning(LevelChange.id),
+    return db.session.execute(
+        insert(LevelChange).returning(*RECORDED),
         [
             change_values(
                 member_id=row.member_id,
@@ -141,7 +138,7 @@ POSTGRES_CHANGES = text("""
       FROM json_to_recordset(CAST(:rows AS json))
            AS v(id bigint, from_rank smallint, to_rank smallint, from_code varchar,
                 to_code varchar, cause varchar, metrics json)
-    RETURNING id
+    RETURNING id, member_id, from_rank, to_rank, cause
 """)
 
 
@@ -179,40 +176,46 @@ def _write_postgres(rows: list[ChunkRow], ladder: Ladder, *, detail: str, now: d
         "detail": detail[:500] if detail else None,
         "now": now,
     }
-    return db.session.scalars(POSTGRES_CHANGES, parameters).all()
+    return db.session.execute(POSTGRES_CHANGES, parameters).all()
 
 
-def _emit_changes(change_ids: list[int], *, now: datetime) -> None:
-    """`level.changed` for each recorded change, as one member's change emits it
-    (onboarding.levels.changes): its subscribers run for a crowd-wide run too. Read back by
-    id, so each event names its own change whatever order the insert returned the ids in."""
-    changes = db.session.execute(
-        select(
-            LevelChange.id,
-            LevelChange.member_id,
-            LevelChange.from_rank,
-            LevelChange.to_rank,
-            LevelChange.cause,
+# What the insert of the changes returns: what their event lists.
+RECORDED = (
+    LevelChange.id,
+    LevelChange.member_id,
+    LevelChange.from_rank,
+    LevelChange.to_rank,
+    LevelChange.cause,
+)
+
+
+def _emit_changes(recorded: list, *, ruleset_id: int, now: datetime) -> None:
+    """One `level.changes_recorded` for the chunk: its subscribers do for the whole chunk, in a
+    few statements, what `level.changed`'s do for one member's change (the plan follows the
+    level, a promoted mentee's graduation check). Each change is listed as one member's change
+    event carries it, with its member, from the rows the insert returned (in id order: the
+    order the insert returns them in is not the ids')."""
+    emit(
+        Event(
+            name=CHANGES_RECORDED,
+            subject_type="level_ruleset",
+            subject_id=ruleset_id,
+            actor="system",
+            payload={
+                "changes": [
+                    {
+                        "change_id": change_id,
+                        "member_id": member_id,
+                        "from_rank": from_rank,
+                        "to_rank": to_rank,
+                        "cause": cause,
+                    }
+                    for change_id, member_id, from_rank, to_rank, cause in sorted(recorded)
+                ]
+            },
+            occurred_at=now,
         )
-        .where(_among(LevelChange.id, change_ids))
-        .order_by(LevelChange.id)
-    ).all()
-    for change_id, member_id, from_rank, to_rank, cause in changes:
-        emit(
-            Event(
-                name="level.changed",
-                subject_type="member",
-                subject_id=member_id,
-                actor="system",
-                payload={
-                    "change_id": change_id,
-                    "from_rank": from_rank,
-                    "to_rank": to_rank,
-                    "cause": cause,
-                },
-                occurred_at=now,
-            )
-        )
+    )
 
 
 def apply_chunk(
@@ -241,7 +244,7 @@ def apply_chunk(
     # order, before the set-based writes below touch the rows.
     db.session.execute(
         select(Member.id)
-        .where(_among(Member.id, ids))
+        .where(one_of(Member.id, ids))
         .order_by(Member.id)
         .with_for_update(key_share=True)
     )
@@ -254,7 +257,7 @@ def apply_chunk(
             func.coalesce(MemberLevel.locked, False),
         )
         .outerjoin(MemberLevel, MemberLevel.member_id == Member.id)
-        .where(_among(Member.id, ids))
+        .where(one_of(Member.id, ids))
     ).all()
     fresh = {
         member_id: max_jobs
@@ -280,8 +283,9 @@ def apply_chunk(
         for f, d in applied
     ]
     write = _write_postgres if is_postgres() else _write_portable
-    change_ids = list(write(rows, ladder, detail=detail, now=now))
-    _emit_changes(change_ids, now=now)
+    recorded = write(rows, ladder, detail=detail, now=now)
+    _emit_changes(recorded, ruleset_id=ladder.ruleset_id, now=now)
+    change_ids = sorted(row[0] for row in recorded)
     batch = onboarding_rules().level_notify_batch
     for start in range(0, len(change_ids), batch):
         enqueue("onboarding.notify_level_changes", change_ids=change_ids[start : start + batch])

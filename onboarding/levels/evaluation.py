@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -50,8 +51,8 @@ from onboarding.levels.metrics import (
     EVALUATED_STATUSES,
     PAGE,
     MemberFigures,
-    figures_pages,
     load_figures,
+    stream_figures,
 )
 from onboarding.levels.rules import (
     find_active_ruleset,
@@ -203,9 +204,10 @@ def evaluate_crowd(
 ) -> dict:
     """The crowd-wide evaluation against the active rule set (the daily task's work).
 
-    Reads the crowd window by window (metrics.figures_pages) and records the changes in chunks
-    as they gather, committing after each (crowd.core.db.commit): memory holds one window and
-    one chunk, whatever the crowd's size. Call it from a task, never from a request. Returns
+    Reads the crowd in one statement, a batch at a time (metrics.stream_figures: a cursor
+    that outlives the commits) and records the changes in chunks as they gather, committing
+    after each (crowd.core.db.commit): memory holds one batch and one chunk, whatever the
+    crowd's size. Call it from a task, never from a request. Returns
     {evaluated, promoted, demoted, unchanged, skipped, locked, in_grace, overtaken, superseded,
     ruleset_version, seconds}; skipped = locked members + members changed meanwhile by someone
     else (overtaken).
@@ -235,16 +237,17 @@ def evaluate_crowd(
         demoted += sum(d.to_rank < d.from_rank for d in applied)
         return True
 
-    for window in figures_pages(now, page=page):
-        for figures in window:
-            decision = decide(figures, ladder, now)
-            if _tally(survey, figures, decision):
-                pending.append((figures, decision))
-        while len(pending) >= chunk and not superseded:
-            superseded = not record(pending[:chunk])
-            del pending[:chunk]
-        if superseded:
-            break
+    with closing(stream_figures(now, batch=page)) as batches:
+        for batch in batches:
+            for figures in batch:
+                decision = decide(figures, ladder, now)
+                if _tally(survey, figures, decision):
+                    pending.append((figures, decision))
+            while len(pending) >= chunk and not superseded:
+                superseded = not record(pending[:chunk])
+                del pending[:chunk]
+            if superseded:
+                break
     if pending and not superseded:
         superseded = not record(pending)
     overtaken = survey.promoted + survey.demoted - promoted - demoted

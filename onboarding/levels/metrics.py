@@ -8,14 +8,19 @@ evaluation, the dry run, the event check and `GET /me/level` all see the same nu
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, Select, and_, bindparam, func, select, true
+from psycopg import pq
+from sqlalchemy import BigInteger, Connection, Select, and_, bindparam, func, select, true
 
+from crowd.core.db import is_postgres
 from crowd.extensions import db
 from members.models import Member, MemberSkill, MemberStats
 from onboarding.models import MemberLevel, TrainingCompletion, TrainingModule
@@ -204,6 +209,107 @@ def figures_pages(now: datetime, *, page: int = PAGE) -> Iterator[list[MemberFig
     for lo in range(first, last + 1, page):
         rows = db.session.execute(_window_query(), {"lo": lo, "hi": lo + page}).all()
         yield [figures_of(row, now) for row in rows]
+
+
+@lru_cache(maxsize=1)
+def _crowd_sql() -> tuple[str, dict]:
+    """The crowd's aggregate query (load_figures') as PostgreSQL text and its parameters."""
+    compiled = (
+        figures_query()
+        .order_by(Member.id)
+        .compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
+    )
+    return str(compiled), dict(compiled.params)
+
+
+def stream_figures(now: datetime, *, batch: int = PAGE) -> Iterator[list[MemberFigures]]:
+    """Every evaluated member's figures, in id order, `batch` at a time, from one statement
+    whatever the caller commits between batches: what the daily run reads.
+
+    On PostgreSQL a server-side cursor over the aggregate query (the floor's one statement,
+    not one per window of ids), its rows read as plain tuples; memory holds one batch here.
+    The cursor lives on a connection of the read's own, in a transaction of its own, so the
+    caller's commits (on whichever pooled connection the session takes next) leave it alone.
+    A session pinned to one connection (a caller's, a test's transaction) is read on that
+    connection instead, through a cursor WITH HOLD that outlives its commits. Elsewhere the
+    windows of figures_pages. Read it to the end or close the generator: the cursor closes."""
+    if not is_postgres():
+        yield from figures_pages(now, page=batch)
+        return
+    pinned = db.session.bind
+    if isinstance(pinned, Connection):
+        yield from _read(
+            pinned.connection.driver_connection, now, batch, withhold=True, query=_crowd_sql()
+        )
+        return
+    with db.engine.connect() as own:
+        yield from _read_ahead(own.connection.driver_connection, now, batch)
+
+
+_DONE = object()
+
+
+def _read_ahead(connection, now: datetime, batch: int) -> Iterator[list[MemberFigures]]:
+    """_read on a thread of its own, one batch ahead of the caller: the database computes and
+    sends the next batch while the caller decides on and records this one (two thirds of the
+    read is the database's time). The thread touches nothing but `connection`, which is its
+    alone; memory holds the batch handed over, one waiting and one being read."""
+    query = _crowd_sql()  # here: the thread has no application context
+    handed: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(item) -> bool:
+        while not stop.is_set():
+            try:
+                handed.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            with closing(_read(connection, now, batch, withhold=False, query=query)) as batches:
+                for figures in batches:
+                    if not hand(figures):
+                        return  # the caller left: closing() closes the cursor
+            hand(_DONE)
+        except BaseException as error:  # handed to the caller, raised there
+            hand(error)
+
+    reader = threading.Thread(target=read, name="crowd-figures", daemon=True)
+    reader.start()
+    try:
+        while (item := handed.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _read(connection, now: datetime, batch: int, *, withhold: bool, query: tuple[str, dict]):
+    sql, params = query
+    name = f"crowd_figures_{id(connection):x}"
+    cursor = connection.cursor(name, withhold=withhold)
+    try:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(batch):
+            yield [figures_of(row, now) for row in rows]
+    finally:
+        _close(connection, cursor, name)
+
+
+def _close(connection, cursor, name: str) -> None:
+    """Close the cursor if it still exists (a rollback of its transaction takes it)."""
+    if connection.closed or connection.broken:
+        return
+    if connection.info.transaction_status == pq.TransactionStatus.INERROR:
+        return  # the rollback that follows closes it
+    exists = connection.execute("SELECT 1 FROM pg_cursors WHERE name = %s", [name]).fetchone()
+    if exists:
+        cursor.close()
 
 
 def meets(value, rule: dict, *, tolerance_percent: int = 100) -> bool:

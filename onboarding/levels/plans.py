@@ -1,7 +1,9 @@
 """The plan follows the level: what a level change does to a member's commission plan.
 
 Each level offers plans (plan_codes) and names a default (default_plan_code). On every
-recorded change (event "level.changed", one member's or the bulk path's, same transaction):
+recorded change, in its transaction (one member's: event "level.changed", `follow_level`; a
+chunk of the crowd-wide run's: event "level.changes_recorded", `follow_levels`, the same rules
+set-based):
 - a promotion (or admission) moves the member to the new level's default plan, unless the plan
   they are on is one the level also offers and cheaper (payouts.plans.list_price: what it
   keeps of a 100.00 job) — then they keep it;
@@ -17,18 +19,21 @@ level change's id, and a "plan.changed" notification tells the member which plan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cache
+
 from sqlalchemy import or_, select
 
-from crowd.core.db import commit, utcnow
+from crowd.core.db import commit, one_of, utcnow
 from crowd.core.i18n import _l
 from crowd.core.locking import lock_rows
 from crowd.extensions import db
 from members.models import Member
-from notifications.service import notify
+from notifications.service import notify, notify_many
 from onboarding.levels.defaults import ensure_ladder_plan
 from onboarding.levels.metrics import EVALUATED_STATUSES
 from onboarding.models import Level, LevelChange, LevelRuleset
-from payouts import plans
+from payouts import level_plans, plans
 from payouts.models.plans import CommissionPlan, MemberPlan
 
 
@@ -45,29 +50,11 @@ def follow_level(change: LevelChange) -> MemberPlan | None:
     level = level_of(change)
     if level is None:
         return None
-    offered = list(level.plan_codes or [])
     current = plans.plan_for(change.member_id, change.created_at)
-    if change.cause == "approval" or change.to_rank > change.from_rank:
-        default = level.default_plan_code
-        if default is None or current.code == default:
-            return None
-        target = ensure_ladder_plan(default) or plans.standard_plan()
-        if current.code in offered and plans.list_price(current) < plans.list_price(target):
-            return None  # a cheaper plan the level offers too: theirs to keep
-        cause = "admission" if change.cause == "approval" else "promotion"
-    else:
-        if current.code in offered:
-            return None
-        target_code = level.default_plan_code or plans.STANDARD_CODE
-        target = ensure_ladder_plan(target_code) or plans.standard_plan()
-        # The same rank under new rules (a ruleset change) is not a demotion.
-        cause = "demotion" if change.to_rank < change.from_rank else "level_rules"
-    why = {
-        "promotion": f"your promotion to {level.name} gives you its plan",
-        "admission": f"{level.name} members start on it",
-        "demotion": f"{level.name} does not offer the plan {current.name!r}",
-        "level_rules": f"the plans of {level.name} changed and no longer include {current.name!r}",
-    }[cause]
+    decided = _decide(change, level, current, _target_plan, plans.list_price)
+    if decided is None:
+        return None
+    target, cause, why = decided
     assignment = plans.follow_level(
         member_id=change.member_id,
         plan_code=target.code,
@@ -78,6 +65,135 @@ def follow_level(change: LevelChange) -> MemberPlan | None:
     if assignment is not None:
         _tell(change, level, assignment, previous=current.code, cause=cause, why=why)
     return assignment
+
+
+def _target_plan(code: str) -> CommissionPlan:
+    return ensure_ladder_plan(code) or plans.standard_plan()
+
+
+def _decide(
+    change, level: Level, current: CommissionPlan, target_of, price
+) -> tuple[CommissionPlan, str, str] | None:
+    """The rules above for one change (anything with cause, from_rank and to_rank): the plan
+    to move to, the cause and why as the member reads it; None when the plan stays.
+    `target_of(code)` gives the plan of a code, `price(plan)` its list price."""
+    offered = list(level.plan_codes or [])
+    if change.cause == "approval" or change.to_rank > change.from_rank:
+        default = level.default_plan_code
+        if default is None or current.code == default:
+            return None
+        target = target_of(default)
+        if current.code in offered and price(current) < price(target):
+            return None  # a cheaper plan the level offers too: theirs to keep
+        cause = "admission" if change.cause == "approval" else "promotion"
+    else:
+        if current.code in offered:
+            return None
+        target = target_of(level.default_plan_code or plans.STANDARD_CODE)
+        # The same rank under new rules (a ruleset change) is not a demotion.
+        cause = "demotion" if change.to_rank < change.from_rank else "level_rules"
+    why = {
+        "promotion": f"your promotion to {level.name} gives you its plan",
+        "admission": f"{level.name} members start on it",
+        "demotion": f"{level.name} does not offer the plan {current.name!r}",
+        "level_rules": f"the plans of {level.name} changed and no longer include {current.name!r}",
+    }[cause]
+    return target, cause, why
+
+
+def follow_levels(change_ids: Sequence[int]) -> int:
+    """follow_level for a chunk of recorded changes (one per member: the crowd-wide run's), in
+    a few statements whatever the chunk's size: the changes with their members' users in one
+    query, their levels in one, the members' current plans in one (payouts.level_plans), the
+    moves written in bulk and the notifications inserted per kind of message. The same plans,
+    causes, reasons and notifications as follow_level change by change. Returns how many
+    members moved."""
+    if not change_ids:
+        return 0
+    changes = db.session.execute(
+        select(
+            LevelChange.id,
+            LevelChange.member_id,
+            LevelChange.from_rank,
+            LevelChange.to_rank,
+            LevelChange.cause,
+            LevelChange.ruleset_version,
+            LevelChange.created_at,
+            Member.user_id,
+        )
+        .join(Member, Member.id == LevelChange.member_id)
+        .where(one_of(LevelChange.id, sorted(change_ids)))
+        .order_by(LevelChange.id)
+    ).all()
+    versions = sorted({change.ruleset_version for change in changes})
+    levels = {
+        (version, level.rank): level
+        for level, version in db.session.execute(
+            select(Level, LevelRuleset.version)
+            .join(LevelRuleset, LevelRuleset.id == Level.ruleset_id)
+            .where(LevelRuleset.version.in_(versions))
+        )
+    }
+    current: dict[int, CommissionPlan] = {}
+    for at in sorted({change.created_at for change in changes}):
+        members = [change.member_id for change in changes if change.created_at == at]
+        current |= level_plans.plans_at(members, at)
+    target_of = cache(_target_plan)
+    price = cache(plans.list_price)
+    moves: list[level_plans.LevelMove] = []
+    told: dict[int, tuple] = {}
+    for change in changes:
+        level = levels.get((change.ruleset_version, change.to_rank))
+        if level is None:
+            continue
+        previous = current[change.member_id]
+        decided = _decide(change, level, previous, target_of, price)
+        if decided is None:
+            continue
+        target, cause, why = decided
+        moves.append(
+            level_plans.LevelMove(
+                member_id=change.member_id,
+                plan_code=target.code,
+                cause=cause,
+                level_change_id=change.id,
+                reason=why,
+            )
+        )
+        told[change.member_id] = (change, level, previous, cause, why)
+    moved = level_plans.follow_levels(moves)
+    # One notify_many per message (plan × reason): a handful per chunk.
+    groups: dict[tuple[str, str], list[tuple[int, str, dict]]] = {}
+    for made in moved:
+        change, level, previous, cause, why = told[made.move.member_id]
+        groups.setdefault((made.plan.name, why), []).append(
+            (
+                change.user_id,
+                f"plan.changed:{made.assignment_id}",
+                {
+                    "plan_code": made.plan.code,
+                    "previous_plan_code": previous.code,
+                    "cause": cause,
+                    "level_change_id": change.id,
+                    "level_code": level.code,
+                },
+            )
+        )
+    for (plan_name, why), recipients in groups.items():
+        notify_many("plan.changed", *_message(plan_name, why), recipients=recipients)
+    return len(moved)
+
+
+def _message(plan_name: str, why: str):
+    """The plan.changed notification's title and body (lazy: rendered per recipient)."""
+    return (
+        _l("Your commission plan is now {plan_name}", plan_name=plan_name),
+        _l(
+            "From now on your jobs are charged by the plan {plan_name}: {why}.",
+            plan_name=plan_name,
+            why=why,
+        ),
+    )
 
 
 # --- same rank, new rules ---------------------------------------------------------------------
@@ -195,12 +311,7 @@ def _tell(
     notify(
         user_id,
         "plan.changed",
-        _l("Your commission plan is now {plan_name}", plan_name=plan.name),
-        _l(
-            "From now on your jobs are charged by the plan {plan_name}: {why}.",
-            plan_name=plan.name,
-            why=why,
-        ),
+        *_message(plan.name, why),
         dedupe_key=f"plan.changed:{assignment.id}",
         plan_code=plan.code,
         previous_plan_code=previous,

@@ -18,7 +18,7 @@ from onboarding.levels.evaluation import (
     promote_on_event,
     survey_crowd,
 )
-from onboarding.levels.metrics import figures_pages, load_figures
+from onboarding.levels.metrics import figures_pages, load_figures, stream_figures
 from onboarding.levels.rules import active_ruleset
 from onboarding.levels.targets import Ladder
 from onboarding.models import LevelChange, LevelRuleset, MemberLevel
@@ -289,6 +289,51 @@ def test_the_daily_run_reads_the_crowd_window_by_window(app, ladder):
     assert [rank_of(m) for m in members] == [3] * 5
     assert (rank_of(demoted), rank_of(kept)) == (1, 3)
     assert evaluate_crowd(chunk=3, page=2)["promoted"] == 0
+
+
+@pytest.mark.committing
+def test_the_crowds_figures_stream_across_commits_a_batch_at_a_time(app, ladder):
+    members = [ranked_member(rank, jobs=10 * rank) for rank in (1, 2, 3, 1, 2)]
+    now = utcnow()
+    expected = list(load_figures(now))
+    assert {f.member_id for f in expected} == {m.profile_id for m in members}
+
+    read = []
+    for batch in stream_figures(now, batch=2):
+        assert 1 <= len(batch) <= 2
+        read += batch
+        db.session.commit()  # the read goes on (PostgreSQL: on a connection of its own)
+
+    assert read == expected
+    # Left early, the read closes its cursor and the session goes on.
+    batches = stream_figures(now, batch=2)
+    assert len(next(batches)) == 2
+    batches.close()
+    assert len(list(load_figures(now))) == len(expected)
+
+
+@pytest.mark.committing
+def test_a_failing_read_of_the_crowd_fails_its_caller(app, ladder, monkeypatch):
+    from onboarding.levels import metrics
+
+    for rank in (1, 2, 3):
+        ranked_member(rank, jobs=10 * rank)
+    real = metrics.figures_of
+    seen = []
+
+    def failing(row, now):
+        seen.append(row)
+        if len(seen) == 3:
+            raise ValueError("bad row")
+        return real(row, now)
+
+    monkeypatch.setattr(metrics, "figures_of", failing)
+    # On PostgreSQL the read runs on a thread of its own: its error reaches the caller.
+    with pytest.raises(ValueError, match="bad row"):
+        for _batch in stream_figures(utcnow(), batch=1):
+            pass
+    monkeypatch.setattr(metrics, "figures_of", real)
+    assert len(list(load_figures(utcnow()))) == 3
 
 
 def test_a_shorter_ladder_brings_higher_ranks_down_with_cause_ruleset(app, client, admin, ladder):

@@ -1,6 +1,7 @@
-"""A crowd-wide (bulk) level run emits level.changed for each change exactly as one member's
-evaluation does, so the subscribers run whichever path promoted the member: a promoted mentee
-is checked for graduation, and graduates."""
+"""A crowd-wide (bulk) level run emits one level.changes_recorded per chunk, listing each change
+as one member's level.changed carries it, and its subscribers do what level.changed's do,
+whichever path promoted the member: a promoted mentee is checked for graduation, and
+graduates."""
 
 from __future__ import annotations
 
@@ -53,18 +54,35 @@ def the_crowd(actor) -> None:
     evaluate_crowd(cause="daily")  # commits per chunk
 
 
+def _of(caught, name: str) -> list:
+    return [event for event in caught if event.name == name]
+
+
+def _payload_of(caught, actor) -> dict:
+    """What the events caught say of `actor`'s change: level.changed's payload, or their entry
+    in a chunk's level.changes_recorded (without the member id the event's subject carries)."""
+    found = [e.payload for e in _of(caught, "level.changed") if e.subject_id == actor.profile_id]
+    for event in _of(caught, "level.changes_recorded"):
+        assert (event.subject_type, event.actor) == ("level_ruleset", "system")
+        found += [
+            {k: v for k, v in change.items() if k != "member_id"}
+            for change in event.payload["changes"]
+            if change["member_id"] == actor.profile_id
+        ]
+    [payload] = found
+    return payload
+
+
 @pytest.mark.parametrize("path", [one_member, the_crowd])
 def test_a_promotion_graduates_the_mentee_whichever_path(app, ladder, path):
     actor = _mentee(jobs=10)
 
-    with recording("level.changed") as caught:
+    with recording("level.changed", "level.changes_recorded") as caught:
         path(actor)
 
     [change] = changes_of(actor)
     assert rank_of(actor) == 2
-    [event] = [e for e in caught if e.subject_id == actor.profile_id]
-    assert (event.subject_type, event.actor) == ("member", "system")
-    assert event.payload == {
+    assert _payload_of(caught, actor) == {
         "change_id": change.id,
         "from_rank": 1,
         "to_rank": 2,
@@ -76,18 +94,21 @@ def test_a_promotion_graduates_the_mentee_whichever_path(app, ladder, path):
     assert (mentorship.status, mentorship.graduation_cause) == ("graduated", "level")
 
 
-def test_a_bulk_run_emits_one_event_per_change_with_its_own_change(app, ladder):
+def test_a_bulk_run_emits_one_event_per_chunk_listing_each_change(app, ladder):
     promoted = [_mentee(jobs=10) for _ in range(3)]
     demoted = ranked_member(2, jobs=0, promoted_days_ago=400)
 
-    with recording("level.changed") as caught:
+    with recording("level.changed", "level.changes_recorded") as caught:
         evaluate_crowd(cause="daily", chunk=2)
 
-    by_member = {e.subject_id: e for e in caught}
-    assert len(caught) == len(by_member)
+    assert _of(caught, "level.changed") == []
+    chunks = _of(caught, "level.changes_recorded")
+    assert [len(event.payload["changes"]) for event in chunks] == [2, 2]
+    listed = [change["member_id"] for event in chunks for change in event.payload["changes"]]
+    assert sorted(listed) == sorted(actor.profile_id for actor in [*promoted, demoted])
     for actor in [*promoted, demoted]:
         [change] = changes_of(actor)
-        payload = by_member[actor.profile_id].payload
+        payload = _payload_of(caught, actor)
         assert (payload["change_id"], payload["from_rank"], payload["to_rank"]) == (
             change.id,
             change.from_rank,
