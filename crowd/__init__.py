@@ -29,6 +29,7 @@ DOMAINS = (
     "payouts",
     "onboarding",
     "support",
+    "invoicing",
     "crowd_health",
     "mentoring",
     "recruitment",
