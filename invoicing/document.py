@@ -86,12 +86,15 @@ class DocumentData:
     service_period: tuple[date, date] | None = None
     corrects_number: str | None = None
     corrects_issue_date: date | None = None
+    corrects_kind: str | None = None  # the corrected document's kind (its title follows it)
     # How it is paid: "paid" (card, captured), "due" (by invoice, by `due_date`), "settled"
-    # (set off against the member's earnings / paid out with them).
+    # (set off against the member's earnings / paid out with them), "refunded" (a
+    # correction whose amount went back to the customer).
     payment: str = "paid"
     due_date: date | None = None
     job_id: int | None = None
     e_invoice: bool = False  # a German business customer's: EN 16931 XML embedded (ZUGFeRD)
+    buyer_reference: str | None = None  # BT-10: the customer's reference (e.g. a Leitweg-ID)
     breakdown: tuple[VatBreakdown, ...] = field(default=())
 
     @property
