@@ -46,6 +46,7 @@ CONTRIBUTIONS = ("models", "routes", "tasks", "errors", "wiring", "cli")
 EVENT_SUBSCRIBERS = (
     "payouts.events",
     "support.events",
+    "invoicing.events",
     "onboarding.events",
     "mentoring.subscribers",
     "recruitment.events",

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import Conflict, DomainError, field_error
+from crowd.core.events import Event, declare, emit
 from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
@@ -37,6 +38,9 @@ from payouts.models.plans import CommissionPlan, MemberPlan
 
 PERIOD_PATTERN = re.compile(r"\A(\d{4})-(0[1-9]|1[0-2])\Z")
 MAX_ATTEMPTS = 10
+
+# A monthly flat fee posted: invoicing makes the platform's invoice to the member.
+declare("fee.billed")
 
 
 @dataclass
@@ -190,6 +194,15 @@ def _attempt(fee: MonthlyFee) -> str:
         return "failed"
     fee.status, fee.charged_to, fee.transaction_id = "billed", charged_to, posting.id
     fee.billed_at, fee.last_error = utcnow(), None
+    emit(
+        Event(
+            name="fee.billed",
+            subject_type="member",
+            subject_id=fee.member_id,
+            actor="system",
+            payload={"fee_id": fee.id, "transaction_id": posting.id},
+        )
+    )
     return charged_to
 
 

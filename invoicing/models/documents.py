@@ -57,7 +57,9 @@ class Document(IdMixin, Base):
         CheckConstraint("language IN ('de', 'en')", name="language_known"),
         CheckConstraint("currency IN ('EUR', 'CHF')", name="currency_known"),
         CheckConstraint("net_total + vat_total = gross_total", name="totals_add_up"),
-        CheckConstraint("(kind = 'correction') = (corrects_id IS NOT NULL)", name="correction_refers"),
+        CheckConstraint(
+            "(kind = 'correction') = (corrects_id IS NOT NULL)", name="correction_refers"
+        ),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
         Index("uq_documents_series_number", "series", "year", "sequence", unique=True),
         Index("ix_documents_customer_issued", "customer_id", "issue_date"),

@@ -9,6 +9,7 @@ from sqlalchemy import inspect, select
 from accounts.models import User
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
+from crowd.core.events import Event, declare, emit
 from crowd.core.i18n import _l
 from crowd.extensions import db
 from customers.models import Customer
@@ -55,6 +56,9 @@ PAYABLE_JOB_STATES = (
     "disputed",
 )
 NO_METHOD = "No payment method on file: offers go out once you save one and it is authorised."
+
+# A job's price (or late fee) split in the ledger: invoicing makes its documents.
+declare("payment.settled")
 
 
 def transfer_group(job_id: int) -> str:
@@ -497,6 +501,15 @@ def _settle(
     payment.settlement_kind = kind
     payment.commission_amount, payment.member_earning = share, earning
     payment.plan_code, payment.member_id = plan, member_id
+    emit(
+        Event(
+            name="payment.settled",
+            subject_type="job",
+            subject_id=job.id,
+            actor="system",
+            payload={"transaction_id": transaction.id, "kind": kind},
+        )
+    )
     return transaction
 
 

@@ -17,6 +17,7 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.events import Event, declare, emit
 from crowd.core.i18n import _
 from crowd.extensions import db
 from jobs.models import Job
@@ -30,6 +31,9 @@ from payouts.providers import PaymentError, get_provider
 from payouts.rounding import prorate
 
 GOODWILL_SUFFIX = "-goodwill"
+
+# A refund posted (its split reversed): invoicing corrects the job's documents.
+declare("payment.refunded")
 
 
 def is_goodwill(refund: JobRefund) -> bool:
@@ -250,3 +254,14 @@ def _record_refunded(
     refund.provider_refund_id = provider_refund_id
     refund.ledger_transaction_id = transaction.id
     refund.last_error = None
+    if refund.id is None:
+        db.session.flush()
+    emit(
+        Event(
+            name="payment.refunded",
+            subject_type="job",
+            subject_id=payment.job_id,
+            actor="system",
+            payload={"refund_id": refund.id, "transaction_id": transaction.id},
+        )
+    )
