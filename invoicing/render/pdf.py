@@ -76,8 +76,8 @@ def render_pdf(doc: DocumentData) -> bytes:
     """The document as PDF/A-3b bytes, in the recipient's language."""
     fmt.check(doc)
     pdf = _Page(doc)
-    pdf.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
-    pdf.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+    pdf.add_font(FONT, "", FONTS / "DejaVuSans-LGC.ttf")
+    pdf.add_font(FONT, "B", FONTS / "DejaVuSans-LGC-Bold.ttf")
     _metadata(pdf, doc)
     pdf.set_margins(20, 15, 20)
     pdf.set_auto_page_break(True, margin=22)

@@ -404,7 +404,7 @@ def test_pdf_is_pdf_a_3b_with_the_font_embedded(name):
 
 
 def test_the_font_and_its_licence_ship_in_the_repo():
-    assert (FONTS / "DejaVuSans.ttf").stat().st_size > 100_000
+    assert (FONTS / "DejaVuSans-LGC.ttf").stat().st_size > 100_000
     assert "Bitstream" in (FONTS / "LICENSE").read_text()
 
 
@@ -622,6 +622,12 @@ def test_a_line_whose_figures_do_not_add_up_fails():
     )
     with pytest.raises(RenderError, match=r"lines\[0\]"):
         render_pdf(doc)
+
+
+def test_names_in_european_scripts_render_intact():
+    names = "Łukasz Wiśniewski, Çağrı Öztürk, Dvořák, Σωκράτης Παπαδόπουλος, Пётр Иванов"
+    doc = replace(consumer_invoice_de(), recipient=replace(CONSUMER, name=names))
+    assert names in flat(pdf_text(render_pdf(doc)))
 
 
 def test_rendering_needs_no_network(monkeypatch):
