@@ -96,11 +96,6 @@ class DocumentData:
     e_invoice: bool = False  # a German business customer's: EN 16931 XML embedded (ZUGFeRD)
     buyer_reference: str | None = None  # BT-10: the customer's reference (e.g. a Leitweg-ID)
     breakdown: tuple[VatBreakdown, ...] = field(default=())
-    # The kind of the document a correction corrects ("invoice", "self_billing_credit",
-    # "fee_invoice"): its title ("Korrektur der Gutschrift") and e-invoice type code follow it.
-    corrects_kind: str | None = None
-    # The buyer's reference (EN 16931 BT-10, the Leitweg-ID of a public buyer), if they gave one.
-    buyer_reference: str | None = None
 
     @property
     def net_total(self) -> int:

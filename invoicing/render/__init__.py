@@ -8,7 +8,13 @@ colour profile with fpdf2). The issuing service calls `render(doc)` and stores w
 from __future__ import annotations
 
 from invoicing.document import DocumentData
-from invoicing.render.einvoice import EInvoiceError, attach_einvoice, render_einvoice_xml
+from invoicing.render.einvoice import (
+    EInvoiceError,
+    attach_einvoice,
+    embedded_xml,
+    render_einvoice_xml,
+    validate_xml,
+)
 from invoicing.render.formatting import RenderError
 from invoicing.render.pdf import render_pdf
 
@@ -16,9 +22,11 @@ __all__ = [
     "EInvoiceError",
     "RenderError",
     "attach_einvoice",
+    "embedded_xml",
     "render",
     "render_einvoice_xml",
     "render_pdf",
+    "validate_xml",
 ]
 
 

@@ -17,9 +17,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC
 from decimal import Decimal
+from functools import cache
 from io import BytesIO
+from pathlib import Path
 from xml.sax.saxutils import escape
 
+import drafthorse
 from drafthorse.models.accounting import ApplicableTradeTax
 from drafthorse.models.document import Document
 from drafthorse.models.note import IncludedNote
@@ -42,6 +45,8 @@ from invoicing.document import DocumentData, Line, Party
 from invoicing.render import formatting as fmt
 
 SCHEMA = "FACTUR-X_EN16931"
+# The official Factur-X 1.0.07 EN 16931 XSD, as drafthorse ships it.
+XSD = Path(drafthorse.__file__).resolve().parent / "schema" / "Factur-X_1.0.07_EN16931.xsd"
 GUIDELINE = "urn:cen.eu:en16931:2017"  # BT-24: Factur-X / ZUGFeRD profile EN 16931
 PROFILE = "EN 16931"  # the XMP fx:ConformanceLevel
 FILENAME = "factur-x.xml"
@@ -225,8 +230,8 @@ def _build(doc: DocumentData) -> Document:
     totals.tax_basis_total = amount(sign * doc.net_total)
     totals.tax_total = (amount(sign * doc.vat_total), doc.currency)
     totals.grand_total = gross
-    # Paid by card: nothing is due any more (BR-CO-16: due = grand total - paid amount).
-    paid = gross if doc.payment == "paid" else Decimal("0.00")
+    # Paid by card or refunded to it: nothing is due (BR-CO-16: due = grand total - paid).
+    paid = gross if doc.payment in ("paid", "refunded") else Decimal("0.00")
     totals.prepaid_total = paid
     totals.due_amount = gross - paid
 
@@ -250,6 +255,25 @@ def render_einvoice_xml(doc: DocumentData) -> bytes:
         return _build(doc).serialize(schema=SCHEMA)
     except etree.XMLSyntaxError as error:
         raise EInvoiceError(f"the XML does not match the {SCHEMA} schema: {error}") from error
+
+
+def validate_xml(xml: bytes) -> None:
+    """Raises EInvoiceError when `xml` does not match the Factur-X EN 16931 schema."""
+    try:
+        etree.fromstring(xml, etree.XMLParser(schema=_schema()))
+    except etree.XMLSyntaxError as error:
+        raise EInvoiceError(f"the XML does not match the {SCHEMA} schema: {error}") from error
+
+
+@cache
+def _schema() -> etree.XMLSchema:
+    return etree.XMLSchema(file=str(XSD))
+
+
+def embedded_xml(pdf: bytes) -> bytes | None:
+    """The factur-x.xml embedded in a PDF, None when there is none."""
+    found = PdfReader(BytesIO(pdf)).attachments.get(FILENAME)
+    return found[0] if found else None
 
 
 def attach_einvoice(pdf: bytes, xml: bytes) -> bytes:

@@ -17,7 +17,7 @@ from invoicing.render import texts
 # The locale whose conventions a language's documents follow ("1.234,56 €" / "€1,234.56").
 LOCALES = {"de": "de_DE", "en": "en_GB"}
 CURRENCIES = ("EUR", "CHF")
-PAYMENTS = ("paid", "due", "settled")
+PAYMENTS = ("paid", "due", "settled", "refunded")
 _CODE_BEFORE_DIGIT = re.compile(r"([A-Z]{3})(?=\d)")
 
 
@@ -127,7 +127,7 @@ def payment(doc: DocumentData) -> str:
         return words["due"].format(date=day(doc.due_date, doc.language))
     if doc.payment == "settled":
         return words["settled_credit" if is_self_billing(doc) else "settled"]
-    return words["paid"]
+    return words[doc.payment]
 
 
 def service_dates(doc: DocumentData) -> tuple[date, date]:

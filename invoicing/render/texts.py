@@ -120,7 +120,8 @@ LABELS = {
 }
 
 # How the document is paid (DocumentData.payment); `settled` reads differently on a
-# self-billing credit note (the platform pays the member) than on a fee invoice (set off).
+# self-billing credit note (the platform pays the member) than on a fee invoice (set off);
+# `refunded`: a correction whose amount went back to the customer's card.
 PAYMENT = {
     "de": {
         "paid": "Bereits per Karte bezahlt.",
@@ -128,6 +129,7 @@ PAYMENT = {
         "due_now": "Zahlbar sofort ohne Abzug.",
         "settled": "Verrechnet mit Ihrer Auszahlung.",
         "settled_credit": "Der Betrag wird mit Ihrer Auszahlung überwiesen.",
+        "refunded": "Der Betrag wurde auf Ihre Karte erstattet.",
     },
     "en": {
         "paid": "Already paid by card.",
@@ -135,6 +137,7 @@ PAYMENT = {
         "due_now": "Payable immediately without deduction.",
         "settled": "Settled with your payout.",
         "settled_credit": "The amount is paid out with your payout.",
+        "refunded": "The amount has been refunded to your card.",
     },
 }
 

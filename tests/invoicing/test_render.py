@@ -23,9 +23,11 @@ from invoicing.render import (
     EInvoiceError,
     RenderError,
     attach_einvoice,
+    embedded_xml,
     render,
     render_einvoice_xml,
     render_pdf,
+    validate_xml,
 )
 from invoicing.render.pdf import FONTS
 
@@ -649,3 +651,25 @@ def test_long_documents_break_across_pages():
     assert len(reader.pages) > 1
     text = pdf_text(pdf)
     assert "Seite 1 von" in text and "714,00 €" in text  # 60 × 11,90 €
+
+
+def test_validate_xml_accepts_ours_and_names_what_is_wrong_with_a_broken_one():
+    xml = render_einvoice_xml(fee_invoice_en())
+    validate_xml(xml)
+    broken = xml.replace(b"<ram:TypeCode>380</ram:TypeCode>", b"")
+    with pytest.raises(EInvoiceError, match="TypeCode"):
+        validate_xml(broken)
+
+
+def test_embedded_xml_reads_the_xml_back_or_none():
+    pdf, xml = render(correction_de())
+    assert embedded_xml(pdf) == xml
+    assert embedded_xml(render_pdf(correction_de())) is None
+
+
+def test_a_refunded_correction_leaves_nothing_due():
+    doc = replace(correction_de(), payment="refunded")
+    xml = render_einvoice_xml(doc)
+    assert xpath(xml, "//ram:DuePayableAmount") == ["0.00"]
+    assert "Der Betrag wurde auf Ihre Karte erstattet." in pdf_text(render_pdf(doc))
+    assert not [f for f in schematron_failures(xml) if f[0] == "fatal"]
