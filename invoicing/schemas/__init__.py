@@ -1,0 +1,1 @@
+"""API contract of invoicing, by area."""
