@@ -69,7 +69,8 @@ from stdnum.ch import uid as ch_uid
 from stdnum.ch import vat as ch_vat
 from stdnum.de import stnr as de_stnr
 from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
+from stdnum.util import clean
 
 from crowd.core.errors import field_error
 from crowd.core.i18n import _
@@ -230,7 +231,14 @@ def _exact_net(gross: int, rate_bp: int) -> int | None:
 
 def _largest_remainder(numerators: Sequence[int], denominator: int, total: int) -> list[int]:
     """Integer shares of numerators[i] / denominator that sum to `total`: each share rounded
-    down, then one more unit to the largest remainders (earlier lines first on a tie)."""
+    down, then one more unit to the largest remainders (earlier lines first on a tie).
+
+    Lines that are all negative (a correction's) are shared as their magnitudes, so taking
+    back lines mirrors their split exactly."""
+    if numerators and all(numerator <= 0 for numerator in numerators) and total <= 0:
+        return [
+            -share for share in _largest_remainder([-n for n in numerators], denominator, -total)
+        ]
     shares = [numerator // denominator for numerator in numerators]
     remainders = [numerator % denominator for numerator in numerators]
     missing = total - sum(shares)
@@ -310,7 +318,7 @@ def validate_vat_id(value: str) -> str:
     """`value` as a well-formed VAT ID, normalised: an EU VAT ID compact with its prefix
     (DE123456789, ATU12345678), a Swiss one as written on invoices (CHE-123.456.789 MWST).
     A malformed one is a 422 naming `vat_id`."""
-    compact = eu_vat.compact(value or "")
+    compact = clean(value or "", " -./,:").upper()
     if compact.startswith("CHE"):
         if not compact.endswith(_SWISS_VAT_SUFFIXES):
             raise field_error("vat_id", _("a Swiss VAT number ends in MWST, TVA or IVA"))
@@ -318,15 +326,12 @@ def validate_vat_id(value: str) -> str:
             return ch_vat.format(ch_vat.validate(compact))
         except ValidationError as error:
             raise _form_error("vat_id", error) from error
+    if compact[:2].lower() not in _VAT_PREFIXES:
+        raise field_error(
+            "vat_id", _("must start with the prefix of an EU member state or CHE (Switzerland)")
+        )
     try:
         return eu_vat.validate(compact)
-    except InvalidComponent as error:
-        if not compact[:2].isalpha() or compact[:2].lower() not in _VAT_PREFIXES:
-            raise field_error(
-                "vat_id",
-                _("must start with the prefix of an EU member state or CHE (Switzerland)"),
-            ) from error
-        raise _form_error("vat_id", error) from error
     except ValidationError as error:
         raise _form_error("vat_id", error) from error
 
