@@ -12,7 +12,7 @@ Who charges what (`treatment`), checked in this order:
    - CH: not liable to MWST below CHF 100,000 turnover a year, Art. 10 Abs. 2 Bst. a MWSTG —
      note `small_business_ch`.
    Whether a member is one is their own declaration (TaxParty.small_business).
-   Simplification, as the issue asks: the exemption is applied to all of the supplier's
+   A simplification, as the rules for issue 24 set it: the exemption is applied to all of the supplier's
    documents, also to a business abroad (strictly it covers domestic supplies only).
 2. **Reverse charge.** A business recipient with a VAT ID in another country than the
    supplier's owes the VAT itself (B2B services: place of supply at the recipient,
