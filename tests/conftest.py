@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as PlainSession
 
 from crowd import create_app
 from crowd.extensions import db
+from invoicing.tax_rates import seed_default_rates
 from onboarding.levels.defaults import LADDER_PLANS, default_ruleset, ensure_ladder_plan
 from tests.event_recorder import Recorder
 
@@ -160,10 +161,12 @@ def _truncate(app) -> None:
             db.session.execute(text("PRAGMA defer_foreign_keys=ON"))
             for table in tables:
                 db.session.execute(text(f"DELETE FROM {table}"))
-        # What the migrations seed comes back: the default level ladder and its plans.
+        # What the migrations seed comes back: the default level ladder and its plans, the
+        # VAT rates.
         db.session.add(default_ruleset())
         for code in LADDER_PLANS:
             ensure_ladder_plan(code)
+        seed_default_rates()
         db.session.commit()
 
 

@@ -1,5 +1,6 @@
 """HTTP for invoicing: one blueprint per area."""
 
 from invoicing.routes.documents import blp as documents_blp
+from invoicing.routes.tax import blp as tax_blp
 
-blueprints = (documents_blp,)
+blueprints = (documents_blp, tax_blp)

@@ -375,6 +375,16 @@ def table() -> dict[str, Access]:
         "GET /api/v1/reports/revenue": Access(query=PERIOD),
         # The signature is the credential: without a valid one, 400 for everybody.
         "POST /api/v1/webhooks/stripe": Access(public=True, exact=400, body={}),
+        # --- invoicing ----------------------------------------------------------------------
+        "GET /api/v1/tax-rates": Access(query={"country": "DE"}),
+        "POST /api/v1/tax-rates": Access(
+            body={
+                "country": "DE",
+                "category": "standard",
+                "rate_bp": 2000,
+                "valid_from": (utcnow() + timedelta(days=30)).date().isoformat(),
+            }
+        ),
         # --- onboarding -------------------------------------------------------------------
         "GET /api/v1/me/onboarding": OPEN,
         "POST /api/v1/me/onboarding/documents": Access(
@@ -780,6 +790,9 @@ PROTECTED_ALLOWED = {
         "percent_bp": Allowed("admins define plans; a plan in use keeps its amounts (409)"),
         "monthly_fee_amount": Allowed("admins define plans; a plan in use keeps its amounts"),
         "fixed_fee_amount": Allowed("admins define plans; a plan in use keeps its amounts"),
+    },
+    "POST /api/v1/tax-rates": {
+        "rate_bp": Allowed("admins record VAT rates as the law sets them, from today on")
     },
     "POST /api/v1/staff/jobs/{job_id}/refunds": {
         "amount": Allowed("staff refund part of a captured payment, at most what is left")
