@@ -1,0 +1,1 @@
+"""API contract of invoicing: one module per area (profiles, documents …)."""
