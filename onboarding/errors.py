@@ -70,7 +70,7 @@ class HouseRulesOutdated(Conflict):
 
 class SelfBillingTextOutdated(Conflict):
     """The self-billing agreement's text decided on is not the current one; read the current
-    one (`current_version`) and decide again."""
+    one and decide again."""
 
     title, type_slug = _l("Self-billing agreement outdated"), "self-billing-text-outdated"
 

@@ -136,7 +136,6 @@ def decide(*, actor: Principal, agreed: bool, text_version: str) -> dict:
                 current_version=CURRENT_VERSION,
             ),
             state="outdated",
-            current_version=CURRENT_VERSION,
         )
     current = agreement_of(member.id)
     if current is None or current.agreed != agreed or current.text_version != text_version:

@@ -91,7 +91,7 @@ def get_own_self_billing():
 def decide_self_billing(data):
     """Agree to self-billing or decline it (declining after agreeing withdraws it for future
     billing). Every change is kept; the same decision again changes nothing. Another text
-    version than the current one: 409 (`state` outdated, `current_version`)."""
+    version than the current one: 409 (`state` outdated; GET the current text)."""
     return self_billing.decide(actor=current_principal(), **data)
 
 
