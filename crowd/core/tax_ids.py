@@ -39,12 +39,12 @@ EU_COUNTRIES = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
     "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 )  # fmt: skip
-# Countries whose national tax number we take (where members work).
-TAX_NUMBER_COUNTRIES = ("DE", "AT", "CH")
 MAX_LENGTH = 40
 SWISS_SUFFIXES = ("MWST", "TVA", "IVA", "TPV")
 
+# The national tax numbers we take: where members work.
 _TAX_NUMBERS = {"DE": de_stnr, "AT": at_tin, "CH": ch_uid}
+TAX_NUMBER_COUNTRIES = tuple(_TAX_NUMBERS)
 
 
 def vat_id(value: str, *, field: str = "vat_id") -> str:
