@@ -18,6 +18,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
+from crowd.core.tax_ids import EU_COUNTRIES
+
+# Where a customer may be billed: the countries we serve and the rest of the EU.
+BILLING_COUNTRIES = tuple(sorted({"CH", *EU_COUNTRIES}))
 
 
 class Customer(IdMixin, TimestampMixin, Base):
@@ -121,3 +125,35 @@ class BlockedMember(Base):
     )
     reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class CustomerBillingProfile(Base):
+    """Who the customer's invoices are addressed to: written whole by
+    customers/billing_profile.py, which checks the form. Without one, documents use the
+    customer's default address (see billing_parties)."""
+
+    __tablename__ = "customer_billing_profiles"
+    __table_args__ = (
+        # DE, AT, CH and the other EU member states (crowd.core.tax_ids.EU_COUNTRIES).
+        CheckConstraint(
+            f"country IN ({', '.join(repr(c) for c in BILLING_COUNTRIES)})", name="country_known"
+        ),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), primary_key=True)
+    # The company (business customers) or the person as invoices name them; None: the
+    # customer's company or display name, whatever it is when a document is made.
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    street: Mapped[str] = mapped_column(String(200), nullable=False)
+    postcode: Mapped[str] = mapped_column(String(10), nullable=False)
+    city: Mapped[str] = mapped_column(String(120), nullable=False)
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    # Business customers: their VAT ID, normalised (crowd.core.tax_ids); reverse charge needs it.
+    vat_id: Mapped[str | None] = mapped_column(String(40))
+    # On e-invoices (EN 16931 BT-10): a public buyer's Leitweg-ID or a purchase order reference.
+    buyer_reference: Mapped[str | None] = mapped_column(String(100))
+    # Where invoices go, when not to the account's address.
+    invoice_email: Mapped[str | None] = mapped_column(String(254))
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import marshmallow as ma
 from marshmallow import validate
 
@@ -11,22 +9,10 @@ from crowd.core.fields import Trimmed
 from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema
 from crowd.core.patterns import Pattern
+from crowd.core.postcodes import postcode_problem
 from members.models import COUNTRIES
 
 CUSTOMER_KINDS = ("person", "business")
-
-# Postal codes of the countries we serve: Germany five digits, Austria and Switzerland four.
-POSTCODE_FORMATS = {
-    "DE": (re.compile(r"\d{5}"), "must be 5 digits for DE"),
-    "AT": (re.compile(r"\d{4}"), "must be 4 digits for AT"),
-    "CH": (re.compile(r"\d{4}"), "must be 4 digits for CH"),
-}
-
-
-def postcode_problem(country: str, postcode: str) -> str | None:
-    """Why `postcode` is not a postcode of `country`, or None when it is one."""
-    pattern, message = POSTCODE_FORMATS[country]
-    return None if pattern.fullmatch(postcode) else message
 
 
 def _name(max_length: int, **kwargs) -> Trimmed:

@@ -21,6 +21,7 @@ from crowd.core.errors import Forbidden, NotFound, field_error
 from crowd.core.i18n import _
 from crowd.core.locking import ROW_LOCK
 from crowd.core.pagination import like_prefix, paginate
+from crowd.core.postcodes import postcode_problem
 from crowd.extensions import db
 from customers.errors import (
     AddressLimitReached,
@@ -29,7 +30,6 @@ from customers.errors import (
     MemberBlocked,
 )
 from customers.models import BlockedMember, Customer, CustomerAddress, FavouriteMember
-from customers.schemas import postcode_problem
 from members.access import visible_member
 from members.models import Member, MemberStats
 

@@ -20,6 +20,7 @@ from accounts import service as accounts
 from accounts.models import User
 from crowd.core.db import commit, utcnow
 from crowd.extensions import db
+from demo.billing import seed_billing
 from demo.comms_console import seed_reported_posts
 from demo.community import seed_topic_groups
 from demo.customers import complete_named_customer, write_customers, write_preferences
@@ -149,6 +150,7 @@ def seed(
         with sending_held():
             echo(seed_history(seed=seed, cm_emails=CM_EMAILS, now=now, scale=members / 400))
     name_accounts_from_history()
+    echo(seed_billing(now))
     if history:
         echo(open_current_work(CM_EMAILS[0], MEMBER_EMAIL))
         echo(escalate_waiting_jobs())

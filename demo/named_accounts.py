@@ -32,7 +32,16 @@ MENTEE_EMAIL = "mentee@crowd.example"
 TOP_PERFORMER_EMAIL = "top-performer@crowd.example"
 BUSINESS_EMAIL = "business@crowd.example"
 APPLICANT_EMAIL = "applicant@crowd.example"
-PICKED_EMAILS = (MENTOR_EMAIL, MENTEE_EMAIL, TOP_PERFORMER_EMAIL, BUSINESS_EMAIL, APPLICANT_EMAIL)
+# A second business customer, billed in Switzerland (see demo.billing).
+SWISS_BUSINESS_EMAIL = "business-ch@crowd.example"
+PICKED_EMAILS = (
+    MENTOR_EMAIL,
+    MENTEE_EMAIL,
+    TOP_PERFORMER_EMAIL,
+    BUSINESS_EMAIL,
+    APPLICANT_EMAIL,
+    SWISS_BUSINESS_EMAIL,
+)
 
 
 def named_member_plan(rng: random.Random, now: datetime) -> MemberPlan:
@@ -190,6 +199,7 @@ def credentials() -> str:
         ("community managers", ", ".join(e for e in CM_EMAILS if e in present)),
         ("customer (person)", CUSTOMER_EMAIL),
         ("business customer", BUSINESS_EMAIL if BUSINESS_EMAIL in present else ""),
+        ("business (CH)", SWISS_BUSINESS_EMAIL if SWISS_BUSINESS_EMAIL in present else ""),
         ("member", MEMBER_EMAIL),
         ("mentor", MENTOR_EMAIL if MENTOR_EMAIL in present else ""),
         ("mentee", MENTEE_EMAIL if MENTEE_EMAIL in present else ""),

@@ -242,3 +242,34 @@ class MemberStats(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
+
+
+class MemberBillingProfile(Base):
+    """Who the member's self-billing credit notes and fee invoices are addressed to, and how
+    VAT applies to them: written whole by members/billing_profile.py, which checks the form."""
+
+    __tablename__ = "member_billing_profiles"
+    __table_args__ = (
+        CheckConstraint("country IN ('DE', 'AT', 'CH')", name="country_known"),
+        # A member charging VAT names it on their documents: a VAT ID or a tax number.
+        CheckConstraint(
+            "small_business OR vat_id IS NOT NULL OR tax_number IS NOT NULL",
+            name="tax_id_unless_small_business",
+        ),
+    )
+
+    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), primary_key=True)
+    # The person's or business's full name as the documents print it.
+    legal_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    street: Mapped[str] = mapped_column(String(200), nullable=False)
+    postcode: Mapped[str] = mapped_column(String(10), nullable=False)
+    city: Mapped[str] = mapped_column(String(120), nullable=False)
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    # Normalised by crowd.core.tax_ids: DE136695976, ATU57194903, CHE-107.787.577 MWST.
+    vat_id: Mapped[str | None] = mapped_column(String(40))
+    tax_number: Mapped[str | None] = mapped_column(String(40))
+    # Kleinunternehmer (DE §19 UStG, AT §6 (1) Z 27 UStG; CH: not liable for VAT): no VAT.
+    small_business: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )

@@ -1,6 +1,8 @@
-"""Onboarding's timing rules (ONBOARDING_* environment variables)."""
+"""Onboarding's rules (ONBOARDING_* environment variables)."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
 
@@ -10,6 +12,8 @@ from crowd.core.settings import current
 
 class OnboardingRules(SettingsGroup):
     model_config = SettingsConfigDict(env_prefix="ONBOARDING_")
+    # Operations change these without a release (PATCH /api/v1/settings).
+    ADJUSTABLE: ClassVar[frozenset[str]] = frozenset({"billing_required"})
 
     reapply_cooloff_days: int = setting(
         90, "a rejected applicant may apply again after this many days", ge=0
@@ -19,6 +23,11 @@ class OnboardingRules(SettingsGroup):
     )
     level_notify_batch: int = setting(
         500, "level-change notifications written per background task", ge=1
+    )
+    billing_required: bool = setting(
+        False,
+        "approval waits for the billing step: a billing profile and a decision on "
+        "self-billing (off: the step is shown, never required)",
     )
 
 

@@ -68,6 +68,13 @@ class HouseRulesOutdated(Conflict):
     title, type_slug = _l("House rules outdated"), "house-rules-outdated"
 
 
+class SelfBillingTextOutdated(Conflict):
+    """The self-billing agreement's text decided on is not the current one; read the current
+    one and decide again."""
+
+    title, type_slug = _l("Self-billing agreement outdated"), "self-billing-text-outdated"
+
+
 # --- skill tests ---------------------------------------------------------------------------
 
 

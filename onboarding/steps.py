@@ -26,16 +26,19 @@ from sqlalchemy.orm import selectinload
 
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from members.models import AvailabilitySlot, Member, MemberSkill
+from members.models import AvailabilitySlot, Member, MemberBillingProfile, MemberSkill
+from onboarding.config import onboarding_rules
 from onboarding.models import (
     Application,
     DocumentCheck,
     HouseRulesAcceptance,
     HouseRulesVersion,
     IntroCall,
+    SelfBillingAgreement,
     SkillTest,
     SkillTestAttempt,
 )
+from onboarding.self_billing import current_decisions
 from onboarding.skill_tests.standing import SkillStanding, standings_for, test_available
 from payouts.models.payments import ConnectedAccount
 
@@ -57,12 +60,14 @@ INTRO_CALL_STATES = {
 
 @dataclass(frozen=True)
 class StepContext:
-    """What every predicate and state compares against: today, the current house rules and
-    the skills whose test can be taken now (read once, so no predicate joins the tests)."""
+    """What every predicate and state compares against: today, the current house rules, the
+    skills whose test can be taken now (read once, so no predicate joins the tests) and
+    whether the billing step is required (ONBOARDING_BILLING_REQUIRED)."""
 
     now: datetime
     house_rules: HouseRulesVersion | None
     tested_skill_ids: tuple[int, ...] = ()
+    billing_required: bool = False
 
     @property
     def today(self) -> date:
@@ -76,7 +81,12 @@ def step_context(now: datetime | None = None) -> StepContext:
     tested = db.session.scalars(
         select(SkillTest.skill_id).distinct().where(test_available()).order_by(SkillTest.skill_id)
     )
-    return StepContext(now=now or utcnow(), house_rules=current, tested_skill_ids=tuple(tested))
+    return StepContext(
+        now=now or utcnow(),
+        house_rules=current,
+        tested_skill_ids=tuple(tested),
+        billing_required=onboarding_rules().billing_required,
+    )
 
 
 @dataclass
@@ -91,6 +101,8 @@ class MemberFacts:
     accepted_version: int | None = None  # the newest house rules version accepted
     accepted_current: bool = False
     payout: ConnectedAccount | None = None
+    billing_profile: bool = False  # a billing profile given (a stored one is complete)
+    self_billing: SelfBillingAgreement | None = None  # the current decision
 
 
 @dataclass(frozen=True)
@@ -298,6 +310,33 @@ def _payout_state(facts: MemberFacts, ctx: StepContext) -> tuple[str, dict]:
     return ("done" if account.details_submitted else "submitted"), details
 
 
+# --- billing --------------------------------------------------------------------------------
+
+
+def _billing_done(ctx: StepContext) -> ColumnElement[bool]:
+    if not ctx.billing_required:
+        return true()
+    return and_(
+        exists().where(MemberBillingProfile.member_id == Member.id),
+        exists().where(SelfBillingAgreement.member_id == Member.id),
+    )
+
+
+def _billing_state(facts: MemberFacts, ctx: StepContext) -> tuple[str, dict]:
+    # Declining self-billing is a decision too: the member then invoices the platform.
+    decision = facts.self_billing
+    missing = [] if facts.billing_profile else ["billing_profile"]
+    missing += [] if decision is not None else ["self_billing"]
+    details = {
+        "required": ctx.billing_required,
+        "missing": missing,
+        "self_billing": None if decision is None else decision.agreed,
+    }
+    if not missing:
+        return "done", details
+    return ("pending" if ctx.billing_required else "not_required"), details
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         "profile",
@@ -341,6 +380,13 @@ STEPS: tuple[Step, ...] = (
         done=_payout_done,
         state=_payout_state,
     ),
+    Step(
+        "billing",
+        "A billing profile (name, address, VAT status) and a decision on self-billing; "
+        "required only where operations ask for it (ONBOARDING_BILLING_REQUIRED).",
+        done=_billing_done,
+        state=_billing_state,
+    ),
 )
 STEP_NAMES = tuple(step.name for step in STEPS)
 STEPS_BY_NAME = {step.name: step for step in STEPS}
@@ -383,6 +429,7 @@ def load_facts(
         select(ConnectedAccount).where(ConnectedAccount.member_id.in_(ids))
     ):
         facts[account.member_id].payout = account
+    _load_billing(facts, ids)
     return facts
 
 
@@ -399,6 +446,14 @@ def _load_house_rules(facts: dict[int, MemberFacts], ids: list[int], ctx: StepCo
     for member_id, versions in accepted.items():
         facts[member_id].accepted_version = max(versions)[0]
         facts[member_id].accepted_current = any(vid == current_id for _, vid in versions)
+
+
+def _load_billing(facts: dict[int, MemberFacts], ids: list[int]) -> None:
+    profiles = select(MemberBillingProfile.member_id).where(MemberBillingProfile.member_id.in_(ids))
+    for member_id in db.session.scalars(profiles):
+        facts[member_id].billing_profile = True
+    for member_id, decision in current_decisions(ids).items():
+        facts[member_id].self_billing = decision
 
 
 def evaluate(facts: MemberFacts, ctx: StepContext) -> list[StepState]:

@@ -16,7 +16,7 @@ from marshmallow import validate
 from crowd.core.db import utcnow
 from crowd.core.fields import Amount, Trimmed
 from crowd.core.i18n import _
-from customers.schemas import postcode_problem
+from crowd.core.postcodes import postcode_problem
 from jobs.models import CURRENCIES
 from members.models import COUNTRIES
 

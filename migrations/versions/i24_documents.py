@@ -1,7 +1,7 @@
 """invoicing: issued documents (immutable) and their gapless number series
 
 Revision ID: i24_documents
-Revises: i24_tax
+Revises: i24_profiles
 Create Date: 2026-12-07 14:06:15.031643
 
 A document row is never changed or deleted once issued: a trigger refuses UPDATE and DELETE on
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "i24_documents"
-down_revision = "i24_tax"
+down_revision = "i24_profiles"
 branch_labels = None
 depends_on = None
 

@@ -2,5 +2,6 @@
 
 from onboarding.models.applications import *  # noqa: F403
 from onboarding.models.levels import *  # noqa: F403
+from onboarding.models.self_billing import *  # noqa: F403
 from onboarding.models.skill_tests import *  # noqa: F403
 from onboarding.models.training import *  # noqa: F403

@@ -3,7 +3,7 @@
 from crowd.core.auth import STAFF, current_principal
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema, page_of
-from onboarding import house_rules
+from onboarding import house_rules, self_billing
 from onboarding.applications import decisions, own, queue
 from onboarding.schemas import applications as schemas
 
@@ -67,6 +67,32 @@ def accept_house_rules(data):
     """Accept the current house rules version; accepting again is fine. Another version
     than the current one: 409 (`state` outdated, `current_version`)."""
     return house_rules.accept(actor=current_principal(), **data)
+
+
+@blp.route("/me/onboarding/self-billing", methods=["GET"])
+@blp.auth(MEMBER)
+@blp.response(200, schemas.OwnSelfBillingSchema)
+@blp.errors(404)
+def get_own_self_billing():
+    """The self-billing agreement's current text in your language and your decision on it.
+
+    Self-billing: the platform issues the documents for your earnings as credit notes
+    (Gutschrift) in your name. Part of onboarding (the billing step), and yours to change
+    at any time after.
+    """
+    return self_billing.own_agreement(actor=current_principal())
+
+
+@blp.route("/me/onboarding/self-billing", methods=["PUT"])
+@blp.auth(MEMBER)
+@blp.arguments(schemas.SelfBillingDecisionSchema)
+@blp.response(200, schemas.OwnSelfBillingSchema)
+@blp.errors(404, 409)
+def decide_self_billing(data):
+    """Agree to self-billing or decline it (declining after agreeing withdraws it for future
+    billing). Every change is kept; the same decision again changes nothing. Another text
+    version than the current one: 409 (`state` outdated; GET the current text)."""
+    return self_billing.decide(actor=current_principal(), **data)
 
 
 @blp.route("/me/onboarding/reapply", methods=["POST"])

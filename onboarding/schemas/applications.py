@@ -146,6 +146,46 @@ class HouseRulesAcceptSchema(ma.Schema):
     )
 
 
+# --- self-billing ---------------------------------------------------------------------------
+
+
+class SelfBillingTextSchema(ma.Schema):
+    version = ma.fields.String(metadata={"description": "The text's version, e.g. 2026-01"})
+    language = ma.fields.String(metadata={"description": "de or en: yours"})
+    title = ma.fields.String()
+    body = ma.fields.String()
+
+
+class OwnSelfBillingSchema(ma.Schema):
+    """The current agreement text and your current decision on self-billing."""
+
+    text = ma.fields.Nested(SelfBillingTextSchema)
+    decided = ma.fields.Boolean(metadata={"description": "You have agreed or declined"})
+    agreed = ma.fields.Boolean(
+        allow_none=True,
+        metadata={"description": "Your current decision; null until you decide"},
+    )
+    text_version = ma.fields.String(
+        allow_none=True, metadata={"description": "The text version you decided on"}
+    )
+    decided_at = ma.fields.DateTime(allow_none=True)
+
+
+class SelfBillingDecisionSchema(ma.Schema):
+    agreed = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "true: the platform bills your earnings by credit note; "
+            "false: you decline (or withdraw an agreement) and invoice yourself"
+        },
+    )
+    text_version = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "The version you read; it must be the current one"},
+    )
+
+
 # --- review queue ---------------------------------------------------------------------------
 
 

@@ -257,6 +257,21 @@ def table() -> dict[str, Access]:
         "GET /api/v1/customers/{customer_id}": own("customer"),
         "PUT /api/v1/customers/{customer_id}/billing": Access(body={"billing": "card"}),
         "GET /api/v1/customers/{customer_id}/billing": OPEN,
+        # --- billing profiles (invoicing): one's own; staff read anyone's ------------------
+        "GET /api/v1/me/billing-profile": OPEN,
+        # A member's valid profile (a customer who is a person gets 422 for the VAT ID).
+        "PUT /api/v1/me/billing-profile": Access(
+            body={
+                "legal_name": "Matrix Montage",
+                "street": "Friedrichstr. 1",
+                "postcode": "10117",
+                "city": "Berlin",
+                "country": "DE",
+                "vat_id": "DE136695976",
+            }
+        ),
+        "GET /api/v1/members/{member_id}/billing-profile": OPEN,
+        "GET /api/v1/customers/{customer_id}/billing-profile": OPEN,
         # --- notifications (everyone's own inbox, staff included) -------------------------
         "GET /api/v1/me/notifications": OPEN,
         "POST /api/v1/me/notifications/{notification_id}/read": own("customer", staff=False),
@@ -397,6 +412,10 @@ def table() -> dict[str, Access]:
         ),
         "GET /api/v1/me/onboarding/house-rules": OPEN,
         "POST /api/v1/me/onboarding/house-rules/accept": Access(body={"version": 1}),
+        "GET /api/v1/me/onboarding/self-billing": OPEN,
+        "PUT /api/v1/me/onboarding/self-billing": Access(
+            body={"agreed": True, "text_version": "2026-01"}
+        ),
         "POST /api/v1/me/onboarding/reapply": Access(body={}),
         "POST /api/v1/house-rules": Access(body={"title": "Rules v2", "body": "Be kind."}),
         "GET /api/v1/house-rules": OPEN,

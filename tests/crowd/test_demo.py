@@ -10,11 +10,19 @@ from sqlalchemy import func, select
 
 import demo
 from accounts.models import User
-from customers.models import Customer, CustomerAddress, FavouriteMember
+from customers.billing_profile import billing_party as customer_party
+from customers.models import (
+    Customer,
+    CustomerAddress,
+    CustomerBillingProfile,
+    FavouriteMember,
+)
 from demo.places import CITIES
+from members.billing_profile import billing_parties
 from members.models import (
     AvailabilitySlot,
     Member,
+    MemberBillingProfile,
     MemberSkill,
     MemberStats,
     MemberStatusChange,
@@ -39,6 +47,7 @@ from onboarding.models import (
     TrainingCompletion,
     TrainingModule,
 )
+from onboarding.self_billing import agreed_members
 from tests.factories import PASSWORD
 
 MEMBERS, CUSTOMERS = 40, 8
@@ -379,3 +388,24 @@ def test_planned_applicants_are_spread_over_the_steps():
     stages = {p.onboarding.stage for p in plans}
     assert stages == set(demo.APPLICANT_STAGES)
     assert all(p.onboarding.activated is None and not p.onboarding.promotions for p in plans)
+
+
+def test_the_invoicing_story_has_billing_profiles_and_agreements(seeded, db_session):
+    """A Kleinunternehmer, a VAT-registered member, a German and a Swiss business customer."""
+    profiles = db_session.scalars(select(MemberBillingProfile)).all()
+    assert sorted(p.small_business for p in profiles) == [False, True]
+    small = next(p for p in profiles if p.small_business)
+    user_id = db_session.get(Member, small.member_id).user_id
+    assert db_session.get(User, user_id).email == demo.MEMBER_EMAIL
+    parties = billing_parties([p.member_id for p in profiles])
+    assert all(party["complete"] for party in parties.values())
+    assert any(party["vat_id"] for party in parties.values())
+    assert set(agreed_members(parties)) == set(parties)
+    countries = {}
+    for profile in db_session.scalars(select(CustomerBillingProfile)):
+        party = customer_party(profile.customer_id)
+        assert party["is_business"] and party["vat_id"] and party["complete"]
+        countries[party["country"]] = party
+    assert set(countries) == {"DE", "CH"}
+    assert countries["CH"]["vat_id"].startswith("CHE-")
+    assert countries["DE"]["buyer_reference"]

@@ -149,6 +149,7 @@ def test_staff_read_the_adjustable_settings(client, cm):
         "JOBS_OFFER_TTL_LATER_MINUTES",
         "JOBS_LATE_CANCEL_WINDOW_HOURS",
         "JOBS_LATE_CANCEL_FEE_PERCENT",
+        "ONBOARDING_BILLING_REQUIRED",
         *(
             f"SUPPORT_{clock}_{p}"
             for clock in ("FIRST_RESPONSE_MINUTES", "RESOLUTION_HOURS")

@@ -56,6 +56,7 @@ def test_a_new_applicant_sees_application_one_and_every_step_open(client, member
         "intro_call": "pending",
         "house_rules": "not_required",
         "payout_account": "pending",
+        "billing": "not_required",
     }
     assert body["progress"] == {"done": 0, "total": 4}
 

@@ -60,6 +60,7 @@ def test_an_applicant_goes_from_registration_through_every_step_to_active_starte
         "intro_call": "pending",
         "house_rules": "pending",
         "payout_account": "pending",
+        "billing": "not_required",
     }
 
     # Profile, skills and availability.
