@@ -235,7 +235,8 @@ def _largest_remainder(numerators: Sequence[int], denominator: int, total: int) 
 
     Lines that are all negative (a correction's) are shared as their magnitudes, so taking
     back lines mirrors their split exactly."""
-    if numerators and all(numerator <= 0 for numerator in numerators) and total <= 0:
+    negative = any(numerator < 0 for numerator in numerators)
+    if negative and all(numerator <= 0 for numerator in numerators) and total <= 0:
         return [
             -share for share in _largest_remainder([-n for n in numerators], denominator, -total)
         ]

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from crowd.core.db import commit
 from crowd.extensions import db
+from customers.models import Customer
 from invoicing.models import Document
 from tests.factories import Actor
 
@@ -13,6 +14,10 @@ GERMAN_ADDRESS = {"street": "Unter den Linden 1", "postcode": "10117", "city": "
 
 
 def set_customer_profile(client, customer: Actor, *, country: str, vat_id, **fields) -> dict:
+    """The customer's billing profile; one with a VAT ID is a business customer."""
+    if vat_id:
+        db.session.get(Customer, customer.profile_id).kind = "business"
+        commit()
     body = {
         "legal_name": fields.pop("legal_name", "Erika Mustermann"),
         **GERMAN_ADDRESS,
@@ -40,11 +45,11 @@ def set_member_profile(client, member: Actor, *, small_business: bool, vat_id, *
 
 
 def agree_to_self_billing(client, member: Actor) -> None:
-    current = client.get("/api/v1/applications/me/self-billing", headers=member.headers)
+    current = client.get("/api/v1/me/onboarding/self-billing", headers=member.headers)
     assert current.status_code == 200, current.get_json()
     response = client.put(
-        "/api/v1/applications/me/self-billing",
-        json={"agreed": True, "text_version": current.get_json()["text_version"]},
+        "/api/v1/me/onboarding/self-billing",
+        json={"agreed": True, "text_version": current.get_json()["text"]["version"]},
         headers=member.headers,
     )
     assert response.status_code == 200, response.get_json()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from crowd.core.db import commit, db
@@ -13,6 +14,8 @@ from invoicing import issuing
 from invoicing.document import DocumentData, Line, Party
 from invoicing.models import Document
 from tests.concurrency import run_concurrently, task_unit
+
+pytestmark = pytest.mark.committing
 
 PARTY = Party(
     name="Muster GmbH", street="Hauptstraße 1", postcode="10115", city="Berlin", country="DE"
