@@ -31,9 +31,6 @@ from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from customers.billing_profile import billing_party as customer_billing
-from members.billing_profile import billing_party as member_billing
-from onboarding.self_billing import agreed_members
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -41,6 +38,7 @@ from accounts.models import User
 from crowd.core.db import utcnow
 from crowd.core.i18n import default_locale, locale_for_country
 from crowd.extensions import db
+from customers.billing_profile import billing_party as customer_billing
 from customers.models import Customer
 from invoicing import numbering, tax
 from invoicing.config import invoicing_rules
@@ -48,7 +46,9 @@ from invoicing.document import DocumentData, Line, Party
 from invoicing.models import Document
 from invoicing.render import render
 from jobs.models import Job
+from members.billing_profile import billing_party as member_billing
 from members.models import Member
+from onboarding.self_billing import agreed_members
 from payouts.models import JobPayment, JobRefund, LedgerTransaction, MonthlyFee
 
 LOCAL = ZoneInfo("Europe/Berlin")

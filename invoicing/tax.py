@@ -12,8 +12,9 @@ Who charges what (`treatment`), checked in this order:
    - CH: not liable to MWST below CHF 100,000 turnover a year, Art. 10 Abs. 2 Bst. a MWSTG —
      note `small_business_ch`.
    Whether a member is one is their own declaration (TaxParty.small_business).
-   A simplification, as the rules for issue 24 set it: the exemption is applied to all of the supplier's
-   documents, also to a business abroad (strictly it covers domestic supplies only).
+   A simplification: the exemption is applied to all of the supplier's documents, also to a
+   business abroad (strictly it covers domestic supplies only; a cross-border supply by a
+   small business is rare on a platform whose members work where they live).
 2. **Reverse charge.** A business recipient with a VAT ID in another country than the
    supplier's owes the VAT itself (B2B services: place of supply at the recipient,
    Art. 44 and 196 of Directive 2006/112/EC; § 3a Abs. 2 and § 13b UStG; AT § 3a Abs. 6 and
