@@ -1,5 +1,6 @@
-"""How VAT applies to a document, its arithmetic to the cent, and the form of VAT IDs and tax
-numbers — pure functions over the rate table (invoicing.tax_rates).
+"""How VAT applies to a document and its arithmetic to the cent — pure functions over the rate
+table (invoicing.tax_rates). The form of VAT IDs and tax numbers is checked where they are
+captured, by crowd.core.tax_ids.
 
 Who charges what (`treatment`), checked in this order:
 
@@ -44,19 +45,6 @@ Arithmetic (integers of minor units only; a rate in basis points, 1900 = 19 %; n
   contains, rounded half up, one cent off the net's, within BR-CO-17's tolerance of one
   currency unit in the current EN 16931 validation artefacts. `breakdown` accepts that one
   cent only where no exact split exists, and refuses any other disagreement.
-
-VAT IDs and tax numbers are checked for form with python-stdnum (check digits, lengths,
-formats; not whether the authority issued them — that needs the VIES or UID register):
-
-- VAT IDs: any EU VAT ID (`stdnum.eu.vat`, the prefix names the member state; EL for Greece,
-  XI for Northern Ireland) and Swiss MWST numbers (`stdnum.ch.vat`, CHE + 9 digits + MWST,
-  TVA, IVA or TPV).
-- Tax numbers, for a supplier without a VAT ID (§ 14 Abs. 4 Nr. 2 UStG allows either):
-  DE the Steuernummer (`stdnum.de.stnr`: the 10/11-digit regional and the 13-digit federal
-  form; the Länder's schemes have no check digit, so only their formats are checked); AT the
-  Abgabenkontonummer (`stdnum.at.tin`, with its check digit); CH the business's UID
-  (`stdnum.ch.uid`, CHE + 9 digits with a check digit) — a Swiss sole trader who is not
-  liable to MWST has a UID, and the AHV number is a social-security number, never printed.
 """
 
 from __future__ import annotations
@@ -65,73 +53,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from stdnum.at import tin as at_tin
-from stdnum.ch import uid as ch_uid
-from stdnum.ch import vat as ch_vat
-from stdnum.de import stnr as de_stnr
-from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
-from stdnum.util import clean
-
-from crowd.core.errors import field_error
 from crowd.core.i18n import _
 from invoicing.document import Line, VatBreakdown
 from invoicing.errors import ReverseChargeNeedsVatId
 from invoicing.tax_rates import TAX_COUNTRIES, rate
 
 __all__ = [
-    "NOTE_TEXTS",
     "TaxParty",
     "Treatment",
     "allocate_gross",
     "allocate_net",
     "breakdown",
-    "note_text",
     "rate",
     "round_half_up",
     "split_gross",
     "treatment",
-    "validate_tax_number",
-    "validate_vat_id",
     "vat_of_net",
 ]
 
 BP_SCALE = 10_000  # basis points in 100 %
-
-# The notes the law asks for, word for word, per language: the renderers print them
-# (document.DocumentData.notes holds the keys). Kept here as data, not in the message
-# catalogue: their German wording is the legal one.
-NOTE_TEXTS = {
-    "small_business_de": {
-        "de": "Gemäß § 19 Abs. 1 UStG wird keine Umsatzsteuer berechnet "
-        "(Kleinunternehmerregelung).",
-        "en": "No VAT is charged: small business exemption, section 19 (1) of the German VAT "
-        "Act (UStG).",
-    },
-    "small_business_at": {
-        "de": "Umsatzsteuerfrei aufgrund der Kleinunternehmerregelung gemäß § 6 Abs. 1 Z 27 UStG.",
-        "en": "No VAT is charged: small business exemption, section 6 (1) no. 27 of the "
-        "Austrian VAT Act (UStG).",
-    },
-    "small_business_ch": {
-        "de": "Nicht mehrwertsteuerpflichtig: Umsatz unter CHF 100 000 im Jahr "
-        "(Art. 10 Abs. 2 Bst. a MWSTG).",
-        "en": "Not liable to Swiss VAT: turnover below CHF 100,000 a year (Art. 10 para. 2 "
-        "let. a of the Swiss VAT Act, MWSTG).",
-    },
-    "reverse_charge": {
-        "de": "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge): Die Umsatzsteuer "
-        "schuldet der Leistungsempfänger.",
-        "en": "Reverse charge: the recipient of the service is liable for the VAT.",
-    },
-}
-
-
-def note_text(key: str, language: str) -> str:
-    """The note `key` in `language` ("de" or "en"; German for any other)."""
-    texts = NOTE_TEXTS[key]
-    return texts.get(language, texts["de"])
-
 
 # --- who charges what -------------------------------------------------------------------------
 
@@ -301,64 +241,3 @@ def breakdown(lines: Iterable[Line]) -> tuple[VatBreakdown, ...]:
                 )
         result.append(VatBreakdown(rate_bp=rate_bp, net=net, vat=vat))
     return tuple(result)
-
-
-# --- VAT IDs and tax numbers --------------------------------------------------------------------
-
-
-def _form_error(field: str, error: ValidationError):
-    if isinstance(error, InvalidChecksum):
-        message = _("the check digit does not match: mistyped?")
-    elif isinstance(error, InvalidLength):
-        message = _("has the wrong number of characters")
-    else:
-        message = _("is not in the expected form")
-    return field_error(field, message)
-
-
-def validate_vat_id(value: str) -> str:
-    """`value` as a well-formed VAT ID, normalised: an EU VAT ID compact with its prefix
-    (DE123456789, ATU12345678), a Swiss one as written on invoices (CHE-123.456.789 MWST).
-    A malformed one is a 422 naming `vat_id`."""
-    compact = clean(value or "", " -./,:").upper()
-    if compact.startswith("CHE"):
-        if not compact.endswith(_SWISS_VAT_SUFFIXES):
-            raise field_error("vat_id", _("a Swiss VAT number ends in MWST, TVA or IVA"))
-        try:
-            return ch_vat.format(ch_vat.validate(compact))
-        except ValidationError as error:
-            raise _form_error("vat_id", error) from error
-    if compact[:2].lower() not in _VAT_PREFIXES:
-        raise field_error(
-            "vat_id", _("must start with the prefix of an EU member state or CHE (Switzerland)")
-        )
-    try:
-        return eu_vat.validate(compact)
-    except ValidationError as error:
-        raise _form_error("vat_id", error) from error
-
-
-# What follows a Swiss VAT number's UID: VAT in German, French, Italian, Romansh.
-_SWISS_VAT_SUFFIXES = ("MWST", "TVA", "IVA", "TPV")
-# Prefixes stdnum.eu.vat knows: member states, EL for Greece, XI for Northern Ireland.
-_VAT_PREFIXES = frozenset(eu_vat.MEMBER_STATES) | {"el"}
-
-# country → the stdnum module of its tax number (Steuernummer, Abgabenkontonummer, UID)
-_TAX_NUMBERS = {"DE": de_stnr, "AT": at_tin, "CH": ch_uid}
-
-
-def validate_tax_number(country: str, value: str) -> str:
-    """`value` as a well-formed tax number of `country`, normalised as written on documents:
-    DE Steuernummer (181/815/08155), AT Abgabenkontonummer (59-119/9013), CH UID
-    (CHE-100.155.212). A malformed one, or a country without a check, is a 422 naming
-    `tax_number`."""
-    known = _TAX_NUMBERS.get(country)
-    if known is None:
-        raise field_error(
-            "tax_number",
-            _("no tax number of {country} is accepted: give a VAT ID", country=country),
-        )
-    try:
-        return known.format(known.validate(value or ""))
-    except ValidationError as error:
-        raise _form_error("tax_number", error) from error

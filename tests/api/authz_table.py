@@ -58,6 +58,7 @@ PATH_KEYS = {
     "channel_id": "channel",
     "user_id": "account",
     "device_id": "device",
+    "document_id": "document",
 }
 
 
@@ -391,6 +392,12 @@ def table() -> dict[str, Access]:
         # The signature is the credential: without a valid one, 400 for everybody.
         "POST /api/v1/webhooks/stripe": Access(public=True, exact=400, body={}),
         # --- invoicing ----------------------------------------------------------------------
+        # Customer A's invoice (an e-invoice: it has XML too); member A is no party to it.
+        "GET /api/v1/documents": OPEN,
+        "GET /api/v1/documents/{document_id}": own("customer"),
+        "GET /api/v1/documents/{document_id}/pdf": own("customer"),
+        "GET /api/v1/documents/{document_id}/xml": own("customer"),
+        "GET /api/v1/documents/export": Access(query={"from": "2024-01-01", "to": "2024-01-31"}),
         "GET /api/v1/tax-rates": Access(query={"country": "DE"}),
         "POST /api/v1/tax-rates": Access(
             body={
