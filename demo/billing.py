@@ -20,6 +20,7 @@ from demo.named_accounts import (
     SWISS_BUSINESS_EMAIL,
     TOP_PERFORMER_EMAIL,
 )
+from jobs.models import Job
 from members import billing_profile as member_billing
 from members.models import Member
 from onboarding.models import SelfBillingAgreement
@@ -84,10 +85,13 @@ def seed_billing(now: datetime) -> str:
     german = db.session.scalar(
         select(Customer).join(User, User.id == Customer.user_id).where(User.email == BUSINESS_EMAIL)
     )
+    # The Swiss customer is one without a job in the history: its documents are the ones its
+    # new jobs get, all made with its Swiss particulars (reverse charge), none before them.
+    has_jobs = select(Job.id).where(Job.customer_id == Customer.id).exists()
     swiss = db.session.scalar(
         select(Customer)
         .where(Customer.kind == "business", Customer.id != (german.id if german else 0))
-        .order_by(Customer.id)
+        .order_by(has_jobs, Customer.id)
         .limit(1)
     )
     if german is not None:
@@ -106,6 +110,7 @@ def seed_billing(now: datetime) -> str:
         )
         customer_billing.put(
             swiss,
+            legal_name="Hotel Limmatblick AG",
             street="Bahnhofstrasse 21",
             postcode="8001",
             city="Zürich",

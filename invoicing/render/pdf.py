@@ -125,13 +125,13 @@ def _block(pdf: FPDF, x: float, y: float, width: float, caption: str, lines: lis
     pdf.set_xy(x, y)
     pdf.set_font(FONT, size=7)
     pdf.set_text_color(90)
-    pdf.multi_cell(width, 3.5, caption, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.multi_cell(width, 3.5, caption, new_x=XPos.LEFT, new_y=YPos.NEXT, align="L")
     pdf.set_text_color(0)
     pdf.set_font(FONT, "B", 9)
-    pdf.multi_cell(width, 4.5, lines[0], new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.multi_cell(width, 4.5, lines[0], new_x=XPos.LEFT, new_y=YPos.NEXT, align="L")
     pdf.set_font(FONT, size=9)
     for text in lines[1:]:
-        pdf.multi_cell(width, 4.5, text, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.multi_cell(width, 4.5, text, new_x=XPos.LEFT, new_y=YPos.NEXT, align="L")
     return pdf.get_y()
 
 
