@@ -11,7 +11,7 @@ database where the API path is long (a badge, an offer), as the domain tests do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -20,8 +20,7 @@ from accounts.lifecycle import close_access
 from crowd.core.auth import API_KEY_SCOPES
 from crowd.core.db import utcnow
 from crowd.extensions import db
-from invoicing import issuing, tax
-from invoicing.document import DocumentData, Line, Party
+from invoicing import issuing
 from jobs.models import Offer
 from members.models import SkillCategory
 from mentoring.models import Mentorship, TopPerformerBadge
@@ -31,6 +30,7 @@ from onboarding.models import Application, LevelRuleset
 from recruitment.codes import issue_code
 from recruitment.models import Referral
 from tests.factories import PASSWORD, Actor, make_actor
+from tests.invoicing.samples import german_business_invoice
 from tests.jobs.conftest import active_member, drain_background, future
 from tests.mentoring.conftest import MENTOR_BODY, set_record
 from tests.payouts.job_money_helpers import assigned_job, completed_job, post_job
@@ -368,36 +368,7 @@ def _money(world: World, app, client) -> None:
 
 def _document(customer_id: int) -> int:
     """An e-invoice issued to customer A (a business in Germany), as the issuing task would."""
-    recipient = Party(
-        name="Muster Hausverwaltung GmbH",
-        street="Hauptstraße 1",
-        postcode="10115",
-        city="Berlin",
-        country="DE",
-        vat_id="DE136695976",
-        is_business=True,
-    )
-    line = Line(
-        description="Auftrag",
-        service_date=date(2026, 12, 1),
-        net=10084,
-        vat_rate_bp=1900,
-        vat=1916,
-        gross=12000,
-    )
-    data = DocumentData(
-        kind="invoice",
-        number="",
-        language="de",
-        issue_date=date(2026, 12, 2),
-        currency="EUR",
-        supplier=issuing.platform_party(),
-        recipient=recipient,
-        lines=(line,),
-        scheme="standard",
-        e_invoice=True,
-        breakdown=tax.breakdown((line,)),
-    )
+    data = german_business_invoice()
     document = issuing.issue(
         data, source_key="world:invoice", recipient_type="customer", customer_id=customer_id
     )

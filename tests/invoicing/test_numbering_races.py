@@ -4,50 +4,23 @@ issue gives its number back, and a document for one source is made once however 
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
 from crowd.core.db import commit, db
 from invoicing import issuing
-from invoicing.document import DocumentData, Line, Party
 from invoicing.models import Document
 from tests.concurrency import run_concurrently, task_unit
+from tests.invoicing.samples import german_business_invoice
 
 pytestmark = pytest.mark.committing
-
-PARTY = Party(
-    name="Muster GmbH", street="Hauptstraße 1", postcode="10115", city="Berlin", country="DE"
-)
-
-
-def _data() -> DocumentData:
-    return DocumentData(
-        kind="invoice",
-        number="",
-        language="de",
-        issue_date=date(2026, 12, 7),
-        currency="EUR",
-        supplier=issuing.platform_party(),
-        recipient=PARTY,
-        lines=(
-            Line(
-                description="Auftrag",
-                service_date=date(2026, 12, 6),
-                net=10084,
-                vat_rate_bp=1900,
-                vat=1916,
-                gross=12000,
-            ),
-        ),
-        scheme="standard",
-    )
 
 
 def _issue(app, source_key: str, *, fail: bool = False) -> str | None:
     with task_unit(app):
-        document = issuing.issue(_data(), source_key=source_key, recipient_type="customer")
+        document = issuing.issue(
+            german_business_invoice(), source_key=source_key, recipient_type="customer"
+        )
         number = document.number
         if fail:
             db.session.rollback()

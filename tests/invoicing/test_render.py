@@ -18,7 +18,7 @@ from lxml import etree
 from pypdf import PdfReader
 from saxonche import PySaxonProcessor
 
-from invoicing.document import DocumentData, Line, Party, VatBreakdown, from_json
+from invoicing.document import DocumentData, Line, VatBreakdown, from_json
 from invoicing.render import (
     EInvoiceError,
     RenderError,
@@ -30,6 +30,14 @@ from invoicing.render import (
     validate_xml,
 )
 from invoicing.render.pdf import FONTS
+from tests.invoicing.samples import (
+    CONSUMER,
+    GERMAN_BUSINESS,
+    MEMBER,
+    PLATFORM,
+    SMALL_MEMBER,
+    SWISS_BUSINESS,
+)
 
 HERE = Path(__file__).resolve().parent
 # The Factur-X 1.0.07 EN 16931 schema as drafthorse ships it (the official FNFE/FeRD XSD).
@@ -42,57 +50,6 @@ NS = {
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
     "svrl": "http://purl.oclc.org/dsdl/svrl",
 }
-
-PLATFORM = Party(
-    name="Crowd Services GmbH",
-    street="Hauptstraße 1",
-    postcode="10115",
-    city="Berlin",
-    country="DE",
-    vat_id="DE123456789",
-    email="rechnungen@crowd.example",
-    is_business=True,
-)
-MEMBER = Party(
-    name="Jürgen Müller Haustechnik",
-    street="Gartenweg 5",
-    postcode="80331",
-    city="München",
-    country="DE",
-    vat_id="DE811122233",
-    is_business=True,
-)
-SMALL_MEMBER = Party(
-    name="Zoë Weißenböck",
-    street="Am Anger 3",
-    postcode="04109",
-    city="Leipzig",
-    country="DE",
-    tax_number="231/456/78901",
-    email="zoe@example.org",
-)
-CONSUMER = Party(
-    name="Anna Schröder", street="Lindenallee 12", postcode="50667", city="Köln", country="DE"
-)
-GERMAN_BUSINESS = Party(
-    name="Technik Service AG",
-    street="Industriestraße 7",
-    postcode="70173",
-    city="Stuttgart",
-    country="DE",
-    vat_id="DE987654321",
-    email="ap@technik-service.example",
-    is_business=True,
-)
-SWISS_BUSINESS = Party(
-    name="Bergbahn Service AG",
-    street="Bahnhofstrasse 10",
-    postcode="8001",
-    city="Zürich",
-    country="CH",
-    vat_id="CHE-123.456.789 MWST",
-    is_business=True,
-)
 
 
 def consumer_invoice_de() -> DocumentData:
