@@ -376,74 +376,86 @@ def _member_credit(transaction, payment, job, day) -> Document | None:
     )
 
 
-def _to_member(member_id: int, day: date, place: str | None = None):
-    """(member party, language, the treatment of a platform service to them)."""
+def _fee_invoice(
+    *,
+    member_id: int,
+    currency: str,
+    line: str,
+    values: dict,
+    gross: int,
+    day: date,
+    source_key: str,
+    ledger_transaction_id: int | None,
+    job_id: int | None = None,
+    service_period: tuple[date, date] | None = None,
+) -> Document:
+    """The platform's invoice to a member for one service (its commission on a job, a month's
+    flat fee): the platform's VAT, reverse charge to a VAT-registered member abroad."""
     member, member_tax = _member(member_id)
-    recipient_tax = tax.TaxParty(member.country, True, member.vat_id)
+    language = _member_language(member_id, member.country)
     treatment = tax.treatment(
         supplier=_platform_tax(),
-        recipient=recipient_tax,
-        place=place or invoicing_rules().platform_country,
+        recipient=tax.TaxParty(member.country, True, member.vat_id),
+        place=invoicing_rules().platform_country,
         on=day,
     )
-    return member, _member_language(member_id, member.country), treatment
-
-
-def _commission_invoice(transaction, payment, job, day) -> Document:
-    member, language, treatment = _to_member(payment.member_id, day)
-    text = _LINE[language]["commission"].format(id=job.id, title=job.title)
     data = _document(
         kind="fee_invoice",
         language=language,
-        currency=payment.currency,
+        currency=currency,
         supplier=platform_party(),
         recipient=member,
         treatment=treatment,
-        items=[(text, payment.commission_amount, day, job.id)],
+        items=[(_LINE[language][line].format(**values), gross, day, job_id)],
         e_invoice=_wants_e_invoice(member) and bool(member.vat_id),
         payment="settled",
-        job_id=job.id,
+        job_id=job_id,
+        service_period=service_period,
     )
     return issue(
         data,
-        source_key=f"settlement:{transaction.id}:commission",
+        source_key=source_key,
         recipient_type="member",
+        member_id=member_id,
+        job_id=job_id,
+        ledger_transaction_id=ledger_transaction_id,
+    )
+
+
+def _commission_invoice(transaction, payment, job, day) -> Document:
+    return _fee_invoice(
         member_id=payment.member_id,
-        job_id=job.id,
+        currency=payment.currency,
+        line="commission",
+        values={"id": job.id, "title": job.title},
+        gross=payment.commission_amount,
+        day=day,
+        source_key=f"settlement:{transaction.id}:commission",
         ledger_transaction_id=transaction.id,
+        job_id=job.id,
     )
 
 
 def for_monthly_fee(fee_id: int) -> list[Document]:
+    """The platform's invoice for a month's flat fee, once it is billed."""
     fee = db.session.get(MonthlyFee, fee_id)
     if fee is None or fee.status != "billed":
         return []
     year, month = (int(part) for part in fee.period.split("-"))
     first = date(year, month, 1)
     last = date(year, month, calendar.monthrange(year, month)[1])
-    member, language, treatment = _to_member(fee.member_id, first)
-    text = _LINE[language]["monthly_fee"].format(period=fee.period)
-    data = _document(
-        kind="fee_invoice",
-        language=language,
+    invoice = _fee_invoice(
+        member_id=fee.member_id,
         currency=fee.currency,
-        supplier=platform_party(),
-        recipient=member,
-        treatment=treatment,
-        items=[(text, fee.amount, first, None)],
-        e_invoice=_wants_e_invoice(member) and bool(member.vat_id),
-        payment="settled",
+        line="monthly_fee",
+        values={"period": fee.period},
+        gross=fee.amount,
+        day=first,
+        source_key=f"monthly_fee:{fee.id}:invoice",
+        ledger_transaction_id=fee.transaction_id,
         service_period=(first, last),
     )
-    return [
-        issue(
-            data,
-            source_key=f"monthly_fee:{fee.id}:invoice",
-            recipient_type="member",
-            member_id=fee.member_id,
-            ledger_transaction_id=fee.transaction_id,
-        )
-    ]
+    return [invoice]
 
 
 def for_refund(refund_id: int) -> list[Document]:
