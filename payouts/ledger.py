@@ -600,7 +600,10 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     in-memory ledger (TigerBeetle), which would be a second database to run.
     """
     types = _validate(key, kind, currency, lines, memo, job_id, member_id)
-    content = (kind, currency, memo, job_id, member_id, reverses_id, _line_multiset(lines))
+
+    def content() -> tuple:  # what a retry must match; needed only when the key was taken
+        return (kind, currency, memo, job_id, member_id, reverses_id, _line_multiset(lines))
+
     row = {
         "key": key,
         "kind": kind,
@@ -614,7 +617,7 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     if reverses_id is None and is_postgres():
         posted = _post_in_database(row, lines, types)
         if posted is not None:
-            return posted if isinstance(posted, LedgerTransaction) else _by_key(key, content)
+            return posted if isinstance(posted, LedgerTransaction) else _by_key(key, content())
         # An account is new: created below, then the posting goes the general way.
     accounts = _lock_accounts(currency, types)
     deltas: dict[str, int] = defaultdict(int)
@@ -629,7 +632,7 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     if short or reverses_id is not None:
         # Under the locks a concurrent twin touching the same accounts has committed: a retry
         # of a posting made meanwhile answers with it, not with a refusal.
-        existing = _by_key(key, content)
+        existing = _by_key(key, content())
         if existing is not None:
             return existing
         if reverses_id is not None:
@@ -642,7 +645,7 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     transaction_id = _write(row, entries, kept, types, accounts)
     if transaction_id is None:
         # The key was taken (a retry, or a twin that committed while we waited on its key).
-        return _by_key(key, content)
+        return _by_key(key, content())
     _note_balances(accounts, changes)
     return _attached(transaction_id, row)
 
@@ -671,9 +674,10 @@ def _post_in_database(row: dict, lines: Sequence[Line], types: dict):
     codes = own + sorted(code for code in deltas if types[code][0].split)
     position = {code: n for n, code in enumerate(codes, 1)}
     changes = [normal_sign(types[code][0].kind) * deltas[code] for code in codes]
-    db.session.flush()  # rows this unit added through the ORM exist for the foreign keys
+    session = db.session()
+    session.flush()  # rows this unit added through the ORM exist for the foreign keys
     found = (
-        db.session.connection()
+        session.connection()
         .exec_driver_sql(
             _LEDGER_POST,
             (
@@ -684,7 +688,7 @@ def _post_in_database(row: dict, lines: Sequence[Line], types: dict):
                 row["job_id"],
                 row["member_id"],
                 row["created_at"],
-                _shard(),
+                _shard(session),
                 ",".join(codes),
                 len(own),
                 ",".join(map(str, changes)),
@@ -703,10 +707,10 @@ def _post_in_database(row: dict, lines: Sequence[Line], types: dict):
             return "exists"
         code = found.account
         raise _insufficient(code, row["currency"], found.balance, changes[codes.index(code)])
-    return _attached(found.transaction_id, row)
+    return _attached(found.transaction_id, row, session)
 
 
-def _attached(transaction_id: int, row: dict) -> LedgerTransaction:
+def _attached(transaction_id: int, row: dict, session=None) -> LedgerTransaction:
     """The posted transaction as an ORM object in the session, without reading it back.
 
     Its columns are set as loaded values (as a query would), not through the constructor's
@@ -716,7 +720,7 @@ def _attached(transaction_id: int, row: dict) -> LedgerTransaction:
     values.update(row)
     values["id"] = transaction_id
     make_transient_to_detached(transaction)
-    db.session.add(transaction)
+    (session or db.session).add(transaction)
     return transaction
 
 
@@ -742,10 +746,10 @@ def _by_key_or_none(key: str) -> int | None:
     return db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key == key))
 
 
-def _shard() -> int:
+def _shard(session=None) -> int:
     """The unit of work's shard of the hot accounts (one per unit: its postings add up on
     one row instead of spreading locks over many)."""
-    info = db.session.info
+    info = (session or db.session).info
     if _SHARD not in info:
         info[_SHARD] = random.randrange(SHARDS)
     return info[_SHARD]

@@ -307,6 +307,27 @@ def test_a_refused_posting_leaves_nothing_in_the_unit_of_work_that_goes_on(membe
     assert_ledger_sound()
 
 
+def test_a_first_line_on_a_hot_account_beside_known_accounts_is_posted_once(member):
+    # On PostgreSQL the function changes the known payable and writes the key before it finds
+    # platform:goodwill missing; it undoes both, and the posting goes the general way.
+    settle(member.profile_id, 10_000, 2_000, key="earn")
+    db.session.commit()
+    payable = account_code_for_member(member.profile_id)
+
+    post(
+        key="goodwill",
+        kind="goodwill",
+        currency="EUR",
+        lines=[Line("platform:goodwill", 700), Line(payable, -700)],
+    )
+    db.session.commit()
+
+    assert balance(payable, "EUR") == 8_700
+    assert balance("platform:goodwill", "EUR") == 700
+    assert _count(LedgerTransaction) == 2
+    assert_ledger_sound()
+
+
 def test_a_payable_can_be_paid_out_to_exactly_zero(member):
     settle(member.profile_id, 10_000, 2_000, key="earn")
     post(key="pay", kind="payout", currency="EUR", lines=_payout_lines(member.profile_id, 8_000))
