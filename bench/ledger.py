@@ -16,9 +16,10 @@ connection:
 
 It prints throughput and the p50/p95 latency of one posting for each, the hot/low ratios, and a
 baseline measured in the same run on the same engine and threads: one single-row INSERT +
-COMMIT per operation, the floor any durable posting sits on. It ends by checking the ledger
-invariant. The payout run for 10,000 members (issue 4, item 11) is `bench_payout_run`, a stub
-until the payout run exists.
+COMMIT per operation, the floor any durable posting sits on. The three take turns in ROUNDS
+rounds (a quarter of the operations each), so the machine's load weighs on them alike. It
+ends by checking the ledger invariant. The payout run for 10,000 members (issue 4, item 11) is
+`bench_payout_run`, a stub until the payout run exists.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from bench.pgdb import drop_database, recreate_database  # noqa: E402
 
 DEFAULT_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/crowd_bench_ledger_{os.getpid()}"
 WARMUP_PER_THREAD = 20
+ROUNDS = 4  # the scenarios take turns (see run)
 MEMBERS_PER_THREAD = 50
 PLATFORM_ACCOUNTS = (
     ("platform:revenue", "EUR"),
@@ -677,11 +679,23 @@ def run(
     bench_postings(app, threads, WARMUP_PER_THREAD, members, hot=True, tag="warm-hot")
     bench_baseline(app, threads, WARMUP_PER_THREAD)
 
-    results = {
-        "baseline": summary(*bench_baseline(app, threads, per_thread)),
-        "low": summary(*bench_postings(app, threads, per_thread, members, hot=False, tag="low")),
-        "hot": summary(*bench_postings(app, threads, per_thread, members, hot=True, tag="hot")),
-    }
+    # The three scenarios take turns in ROUNDS rounds, each a share of the operations, so a
+    # change of the machine's load during the run weighs on all three alike (one after the
+    # other, the same code measured 0.35×–0.54× the baseline in consecutive runs at load 3).
+    timed: dict[str, tuple[float, list[float]]] = {}
+    rounds = max(1, min(ROUNDS, per_thread))
+    for r in range(rounds):
+        share = per_thread // rounds + (1 if r < per_thread % rounds else 0)
+        for name in ("baseline", "low", "hot"):
+            if name == "baseline":
+                wall, latencies = bench_baseline(app, threads, share)
+            else:
+                wall, latencies = bench_postings(
+                    app, threads, share, members, hot=name == "hot", tag=f"{name}{r}"
+                )
+            total, all_latencies = timed.get(name, (0.0, []))
+            timed[name] = (total + wall, all_latencies + latencies)
+    results = {name: summary(*timed[name]) for name in ("baseline", "low", "hot")}
     with app.app_context():
         results["problems"] = ledger.check_invariant()
         results["hot_revenue"] = ledger.balance("platform:revenue", "EUR")
@@ -696,7 +710,10 @@ def run(
 def report(results: dict, threads: int, per_thread: int) -> None:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min)")
-    print(f"{threads} threads × {per_thread} operations per scenario, after a warm-up")
+    print(
+        f"{threads} threads × {per_thread} operations per scenario, after a warm-up, "
+        f"in {max(1, min(ROUNDS, per_thread))} rounds taking turns"
+    )
     print(f"{'scenario':<28} {'ops':>6} {'ops/s':>9} {'p50':>9} {'p95':>9}")
     labels = {
         "baseline": "baseline INSERT+COMMIT",

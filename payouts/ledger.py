@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from sqlalchemy import (
     BigInteger,
     Integer,
-    SmallInteger,
     String,
     any_,
     bindparam,
@@ -51,7 +50,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.orm.util import identity_key
 
 from crowd.core.db import is_postgres, one_of, utcnow
@@ -184,11 +184,21 @@ def account_code_for_member(member_id: int) -> str:
 def account_type(code: str) -> tuple[AccountType, int | None]:
     """The type of account `code` and the id in it (None for singleton accounts); 422 if none."""
     if isinstance(code, str):
-        for matcher, kind in _MATCHERS:
-            match = matcher.match(code)
-            if match:
-                return kind, int(match.group(1)) if match.groups() else None
+        found = _matched(code)
+        if found is not None:
+            return found
     raise field_error("lines", _("unknown account {code!r}", code=code))
+
+
+@functools.lru_cache(maxsize=4096)
+def _matched(code: str) -> tuple[AccountType, int | None] | None:
+    # Cached: a posting's accounts are mostly the platform's few and the same customers' and
+    # members' again; matching tried up to all of ACCOUNT_TYPES' patterns per line.
+    for matcher, kind in _MATCHERS:
+        match = matcher.match(code)
+        if match:
+            return kind, int(match.group(1)) if match.groups() else None
+    return None
 
 
 def normal_sign(kind: str) -> int:
@@ -590,7 +600,10 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     in-memory ledger (TigerBeetle), which would be a second database to run.
     """
     types = _validate(key, kind, currency, lines, memo, job_id, member_id)
-    content = (kind, currency, memo, job_id, member_id, reverses_id, _line_multiset(lines))
+
+    def content() -> tuple:  # what a retry must match; needed only when the key was taken
+        return (kind, currency, memo, job_id, member_id, reverses_id, _line_multiset(lines))
+
     row = {
         "key": key,
         "kind": kind,
@@ -604,7 +617,7 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     if reverses_id is None and is_postgres():
         posted = _post_in_database(row, lines, types)
         if posted is not None:
-            return posted if isinstance(posted, LedgerTransaction) else _by_key(key, content)
+            return posted if isinstance(posted, LedgerTransaction) else _by_key(key, content())
         # An account is new: created below, then the posting goes the general way.
     accounts = _lock_accounts(currency, types)
     deltas: dict[str, int] = defaultdict(int)
@@ -619,7 +632,7 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     if short or reverses_id is not None:
         # Under the locks a concurrent twin touching the same accounts has committed: a retry
         # of a posting made meanwhile answers with it, not with a refusal.
-        existing = _by_key(key, content)
+        existing = _by_key(key, content())
         if existing is not None:
             return existing
         if reverses_id is not None:
@@ -632,54 +645,56 @@ def _post(*, key, kind, currency, lines, memo, job_id, member_id, reverses_id):
     transaction_id = _write(row, entries, kept, types, accounts)
     if transaction_id is None:
         # The key was taken (a retry, or a twin that committed while we waited on its key).
-        return _by_key(key, content)
+        return _by_key(key, content())
     _note_balances(accounts, changes)
     return _attached(transaction_id, row)
 
 
-_LEDGER_POST = text(
-    "SELECT transaction_id, outcome, account, balance FROM ledger_post(:key, :kind, "
-    ":currency, :memo, :job_id, :member_id, :created_at, :shard, :line_codes, "
-    ":line_amounts, :codes, :changes, :split)"
-).bindparams(
-    bindparam("job_id", type_=BigInteger()),
-    bindparam("member_id", type_=BigInteger()),
-    bindparam("created_at", type_=LedgerTransaction.__table__.c.created_at.type),
-    bindparam("shard", type_=SmallInteger()),
-    bindparam("line_codes", type_=ARRAY(String())),
-    bindparam("line_amounts", type_=ARRAY(BigInteger())),
-    bindparam("codes", type_=ARRAY(String())),
-    bindparam("changes", type_=ARRAY(BigInteger())),
-    bindparam("split", type_=ARRAY(String())),
+# psycopg adapts list parameters in Python (a third of this call's client CPU when the lists
+# were arrays), so the lists go as comma-separated text, split by the function (migration
+# i23_ledger2 describes them); no account code holds a comma (ACCOUNT_TYPES). Sent by
+# exec_driver_sql: the text is fixed, nothing to compile; errors are wrapped as any statement's.
+_LEDGER_POST = (
+    "SELECT transaction_id, outcome, account, balance FROM ledger_post("
+    "%s, %s, %s, %s, %s, %s, %s, %s::smallint, %s, %s, %s, %s, %s)"
 )
 
 
 def _post_in_database(row: dict, lines: Sequence[Line], types: dict):
-    """PostgreSQL: the posting in one round trip, by the function ledger_post (migration
-    i23_ledger) — the same steps as below (lock the accounts that keep their own balance in
-    code order, check the floors, insert once per key, the entries, the balances, the hot
-    accounts' shard): a LedgerTransaction; "exists" when the key was taken; None when an
+    """PostgreSQL: the posting in one round trip, by the function ledger_post (migrations
+    i23_ledger, i23_ledger2) — the same steps as below (lock the accounts that keep their own
+    balance in code order and check their floors, insert once per key, the hot accounts'
+    shard, the entries): a LedgerTransaction; "exists" when the key was taken; None when an
     account does not exist yet. A floor it would break raises InsufficientBalance, unless the
     key was posted already (then "exists": a retry answers with the posting)."""
-    deltas: dict[str, int] = defaultdict(int)
+    deltas: dict[str, int] = {}
     for line in lines:
-        deltas[line.account] += line.amount
-    codes = sorted(deltas)
+        deltas[line.account] = deltas.get(line.account, 0) + line.amount
+    own = sorted(code for code in deltas if not types[code][0].split)
+    codes = own + sorted(code for code in deltas if types[code][0].split)
+    position = {code: n for n, code in enumerate(codes, 1)}
     changes = [normal_sign(types[code][0].kind) * deltas[code] for code in codes]
-    db.session.flush()  # rows this unit added through the ORM exist for the foreign keys
+    session = db.session()
+    session.flush()  # rows this unit added through the ORM exist for the foreign keys
     found = (
-        db.session.connection()
-        .execute(
+        session.connection()
+        .exec_driver_sql(
             _LEDGER_POST,
-            {
-                **{name: value for name, value in row.items() if name != "reverses_id"},
-                "shard": _shard(),
-                "line_codes": [line.account for line in lines],
-                "line_amounts": [line.amount for line in lines],
-                "codes": codes,
-                "changes": changes,
-                "split": [code for code in codes if types[code][0].split],
-            },
+            (
+                row["key"],
+                row["kind"],
+                row["currency"],
+                row["memo"],
+                row["job_id"],
+                row["member_id"],
+                row["created_at"],
+                _shard(session),
+                ",".join(codes),
+                len(own),
+                ",".join(map(str, changes)),
+                ",".join(str(position[line.account]) for line in lines),
+                ",".join(str(line.amount) for line in lines),
+            ),
         )
         .one()
     )
@@ -692,15 +707,24 @@ def _post_in_database(row: dict, lines: Sequence[Line], types: dict):
             return "exists"
         code = found.account
         raise _insufficient(code, row["currency"], found.balance, changes[codes.index(code)])
-    return _attached(found.transaction_id, row)
+    return _attached(found.transaction_id, row, session)
 
 
-def _attached(transaction_id: int, row: dict) -> LedgerTransaction:
-    """The posted transaction as an ORM object in the session, without reading it back."""
-    transaction = LedgerTransaction(id=transaction_id, **row)
+def _attached(transaction_id: int, row: dict, session=None) -> LedgerTransaction:
+    """The posted transaction as an ORM object in the session, without reading it back.
+
+    Its columns are set as loaded values (as a query would), not through the constructor's
+    instrumented attributes, which would record them as changes only to be cleared again."""
+    transaction = _NEW_TRANSACTION()
+    values = instance_dict(transaction)
+    values.update(row)
+    values["id"] = transaction_id
     make_transient_to_detached(transaction)
-    db.session.add(transaction)
+    (session or db.session).add(transaction)
     return transaction
+
+
+_NEW_TRANSACTION = manager_of_class(LedgerTransaction).new_instance
 
 
 def _insufficient(code: str, currency: str, balance: int, change: int) -> InsufficientBalance:
@@ -722,10 +746,10 @@ def _by_key_or_none(key: str) -> int | None:
     return db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key == key))
 
 
-def _shard() -> int:
+def _shard(session=None) -> int:
     """The unit of work's shard of the hot accounts (one per unit: its postings add up on
     one row instead of spreading locks over many)."""
-    info = db.session.info
+    info = (session or db.session).info
     if _SHARD not in info:
         info[_SHARD] = random.randrange(SHARDS)
     return info[_SHARD]

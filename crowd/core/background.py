@@ -160,7 +160,9 @@ def _rq_queue():
 def relay_committed() -> None:
     """Hand the messages of the transaction just committed to the runner."""
 
-    new = db.session.info.pop(_SESSION_KEY, [])
+    new = db.session.info.pop(_SESSION_KEY, None)
+    if not new:
+        return
     now = utcnow()
     # The identity key holds the id without a refresh; a message never flushed has none.
     due = [

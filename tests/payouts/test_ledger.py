@@ -262,6 +262,72 @@ def test_a_member_payable_never_goes_negative_and_nothing_is_written(member):
     )
 
 
+def test_a_refused_posting_leaves_nothing_in_the_unit_of_work_that_goes_on(member):
+    # On PostgreSQL the customer's account (first in code order) is changed before the payable
+    # is found short; the refusal undoes that within the call, so the commit keeps nothing.
+    settle(member.profile_id, 10_000, 2_000, key="earn")
+    post(
+        key="fee",
+        kind="fee",
+        currency="EUR",
+        lines=[Line("customer:7:receivable", 500), Line("platform:fees", -500)],
+    )
+    db.session.commit()
+    before = {a.code: a.balance for a in db.session.scalars(select(LedgerAccount))}
+
+    with pytest.raises(Conflict) as refused:
+        post(
+            key="take",
+            kind="adjustment",
+            currency="EUR",
+            lines=[
+                Line("customer:7:receivable", -8_001),
+                Line(account_code_for_member(member.profile_id), 8_001),
+            ],
+        )
+    assert refused.value.extra["state"] == "insufficient_balance"
+    post(
+        key="take-less",
+        kind="adjustment",
+        currency="EUR",
+        lines=[
+            Line("customer:7:receivable", -8_000),
+            Line(account_code_for_member(member.profile_id), 8_000),
+        ],
+    )
+    db.session.commit()
+
+    after = {a.code: a.balance for a in db.session.scalars(select(LedgerAccount))}
+    assert after == before | {
+        "customer:7:receivable": 500 - 8_000,
+        account_code_for_member(member.profile_id): 0,
+    }
+    taken = select(LedgerTransaction.id).where(LedgerTransaction.key == "take")
+    assert db.session.scalar(taken) is None
+    assert_ledger_sound()
+
+
+def test_a_first_line_on_a_hot_account_beside_known_accounts_is_posted_once(member):
+    # On PostgreSQL the function changes the known payable and writes the key before it finds
+    # platform:goodwill missing; it undoes both, and the posting goes the general way.
+    settle(member.profile_id, 10_000, 2_000, key="earn")
+    db.session.commit()
+    payable = account_code_for_member(member.profile_id)
+
+    post(
+        key="goodwill",
+        kind="goodwill",
+        currency="EUR",
+        lines=[Line("platform:goodwill", 700), Line(payable, -700)],
+    )
+    db.session.commit()
+
+    assert balance(payable, "EUR") == 8_700
+    assert balance("platform:goodwill", "EUR") == 700
+    assert _count(LedgerTransaction) == 2
+    assert_ledger_sound()
+
+
 def test_a_payable_can_be_paid_out_to_exactly_zero(member):
     settle(member.profile_id, 10_000, 2_000, key="earn")
     post(key="pay", kind="payout", currency="EUR", lines=_payout_lines(member.profile_id, 8_000))
