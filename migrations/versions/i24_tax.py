@@ -1,7 +1,7 @@
 """tax rates as data: VAT per country, category and period, seeded with DE, AT and CH
 
 Revision ID: i24_tax
-Revises: i23_reach
+Revises: i23_ledger2
 Create Date: 2026-12-08 10:00:00.000000
 
 The seeded rates are a frozen copy of the law as it stood when this revision was written
@@ -27,7 +27,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 # revision identifiers, used by Alembic.
 revision = "i24_tax"
-down_revision = "i23_reach"
+down_revision = "i23_ledger2"
 branch_labels = None
 depends_on = None
 
