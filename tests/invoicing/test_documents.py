@@ -384,3 +384,50 @@ def test_member_language_decides_the_documents_language(app, client, customer, c
     assert "Self-billing" in _pdf_text(
         db.session.scalar(select(Document.pdf).where(Document.id == credit.id))
     )
+
+
+# --- monthly flat fees ---------------------------------------------------------------------------
+
+
+def test_a_billed_monthly_fee_gets_the_platforms_invoice_once(app, client):
+    from tests.payouts.test_billing import bill, flat_plan, long_ago, put_on, this_month
+
+    german = active_member()
+    set_member_profile(client, german, small_business=True, vat_id=None, tax_number="2181508150")
+    austrian = active_member()
+    set_member_profile(
+        client,
+        austrian,
+        small_business=False,
+        vat_id="ATU13585627",
+        country="AT",
+        street="Hauptstraße 7",
+        postcode="1010",
+        city="Wien",
+    )
+    plan = flat_plan()
+    for member in (german, austrian):
+        put_on(member.profile_id, plan, long_ago())
+    bill()
+    drain_background(app)
+    bill()  # a second run bills nobody again, and so invoices nobody again
+    drain_background(app)
+    issued = documents_of(kind="fee_invoice")
+    invoices = {d.member_id: d for d in issued}
+    assert len(issued) == 2 and set(invoices) == {german.profile_id, austrian.profile_id}
+    # The platform's fee to a German member: 29.00 gross at the platform's 19 %.
+    mine = invoices[german.profile_id]
+    assert (mine.scheme, mine.net_total, mine.vat_total, mine.gross_total) == (
+        "standard",
+        2437,
+        463,
+        2900,
+    )
+    assert mine.number.startswith("PR-") and this_month() in mine.data["lines"][0]["description"]
+    assert mine.data["service_period"][0].endswith("-01")
+    # A VAT-registered member in Austria owes the VAT themselves: reverse charge, both IDs.
+    theirs = invoices[austrian.profile_id]
+    assert (theirs.scheme, theirs.vat_total, theirs.gross_total) == ("reverse_charge", 0, 2900)
+    assert theirs.data["recipient"]["vat_id"] == "ATU13585627"
+    seen = client.get("/api/v1/documents", headers=german.headers).json["items"]
+    assert [d["number"] for d in seen] == [mine.number]
