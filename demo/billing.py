@@ -8,23 +8,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from accounts.models import User
 from crowd.extensions import db
 from customers import billing_profile as customer_billing
-from customers.models import Customer
+from customers.models import Customer, CustomerAddress
 from demo.named_accounts import (
     BUSINESS_EMAIL,
+    DEMO_PASSWORD,
     MEMBER_EMAIL,
     SWISS_BUSINESS_EMAIL,
     TOP_PERFORMER_EMAIL,
 )
-from jobs.models import Job
 from members import billing_profile as member_billing
 from members.models import Member
 from onboarding.models import SelfBillingAgreement
 from onboarding.self_billing import CURRENT_VERSION
+from registration import service as registration
 
 # Form-valid numbers (check digits right), made up: none is a real business's.
 VAT_IDS = {"DE": "DE269543714", "AT": "ATU57194903", "CH": "CHE-107.787.577 MWST"}
@@ -62,6 +63,36 @@ def _profile(member: Member, *, small_business: bool) -> None:
     )
 
 
+SWISS_NAME = "Hotel Limmatblick AG"
+
+
+def _swiss_customer() -> Customer:
+    """The Swiss business customer: signed up like any, with its hotel in Zürich."""
+    user = registration.register_customer(
+        email=SWISS_BUSINESS_EMAIL,
+        password=DEMO_PASSWORD,
+        display_name="Urs Brunner",
+        kind="business",
+        company_name=SWISS_NAME,
+    )
+    customer = db.session.scalar(select(Customer).where(Customer.user_id == user.id))
+    db.session.add(
+        CustomerAddress(
+            customer_id=customer.id,
+            label="Hotel",
+            street="Bahnhofstrasse 21",
+            postcode="8001",
+            city="Zürich",
+            country="CH",
+            lat=47.3769,
+            lon=8.5397,
+            is_default=True,
+        )
+    )
+    db.session.flush()
+    return customer
+
+
 def seed_billing(now: datetime) -> str:
     """The profiles and agreements above; whom the crowd lacks is left out."""
     # The history may have renamed the demo member (picked as the mentor …): then another.
@@ -85,15 +116,10 @@ def seed_billing(now: datetime) -> str:
     german = db.session.scalar(
         select(Customer).join(User, User.id == Customer.user_id).where(User.email == BUSINESS_EMAIL)
     )
-    # The Swiss customer is one without a job in the history: its documents are the ones its
-    # new jobs get, all made with its Swiss particulars (reverse charge), none before them.
-    has_jobs = select(Job.id).where(Job.customer_id == Customer.id).exists()
-    swiss = db.session.scalar(
-        select(Customer)
-        .where(Customer.kind == "business", Customer.id != (german.id if german else 0))
-        .order_by(has_jobs, Customer.id)
-        .limit(1)
-    )
+    # The Swiss customer signs up afresh (every business customer of the history has German
+    # jobs billed with German VAT): its documents are those its own jobs get, with its Swiss
+    # particulars (reverse charge).
+    swiss = _swiss_customer()
     if german is not None:
         customer_billing.put(
             german,
@@ -104,19 +130,15 @@ def seed_billing(now: datetime) -> str:
             vat_id="DE811503283",
             buyer_reference="04011000-1234512345-06",
         )
-    if swiss is not None:
-        db.session.execute(
-            update(User).where(User.id == swiss.user_id).values(email=SWISS_BUSINESS_EMAIL)
-        )
-        customer_billing.put(
-            swiss,
-            legal_name="Hotel Limmatblick AG",
-            street="Bahnhofstrasse 21",
-            postcode="8001",
-            city="Zürich",
-            country="CH",
-            vat_id=VAT_IDS["CH"],
-        )
+    customer_billing.put(
+        swiss,
+        legal_name=SWISS_NAME,
+        street="Bahnhofstrasse 21",
+        postcode="8001",
+        city="Zürich",
+        country="CH",
+        vat_id=VAT_IDS["CH"],
+    )
     db.session.flush()
-    named = sum(m is not None for m, _ in members) + (german is not None) + (swiss is not None)
+    named = sum(m is not None for m, _ in members) + (german is not None) + 1
     return f"billing profiles for {named} demo parties, self-billing agreed by the members"
