@@ -36,7 +36,9 @@ def upgrade():
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("id", BigId, nullable=False),
-        sa.CheckConstraint("purpose IN ('profile_photo')", name=op.f("ck_stored_files_purpose_known")),
+        sa.CheckConstraint(
+            "purpose IN ('profile_photo')", name=op.f("ck_stored_files_purpose_known")
+        ),
         sa.CheckConstraint(
             "status IN ('pending', 'ready', 'rejected', 'deleted')",
             name=op.f("ck_stored_files_status_known"),

@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Pillow's format → our content type and extension. JPEG, PNG and WebP: what phones send.
-FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+}
 IMAGE_TYPES = tuple(content_type for content_type, _ in FORMATS.values())
 # A decompression bomb: a small file of huge dimensions. 40 megapixels is more than any phone.
 MAX_PIXELS = 40_000_000
@@ -42,8 +46,14 @@ def _open(data: bytes) -> Image.Image:
             if image.width * image.height > MAX_PIXELS:
                 raise NotAnImage("too many pixels")
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as error:
         raise NotAnImage(str(error)) from None
     return image
 

@@ -61,9 +61,7 @@ def _max_bytes(purpose: str) -> int:
     return file_settings().max_image_bytes
 
 
-def create_upload(
-    *, actor: Principal, purpose: str, content_type_hint: str, size: int
-) -> Upload:
+def create_upload(*, actor: Principal, purpose: str, content_type_hint: str, size: int) -> Upload:
     """A pending file of the caller's and a presigned URL to PUT its bytes to."""
     if purpose == PROFILE_PHOTO and actor.member_id is None:
         raise field_error("purpose", _("Only crowd members have a profile photo."))
@@ -184,9 +182,7 @@ def download(file_id: int, *, filename: str) -> Download | None:
         return None
     ttl = file_settings().url_ttl_seconds
     store = storage()
-    url = store.download_url(
-        file.key, content_type=file.content_type, filename=filename, ttl=ttl
-    )
+    url = store.download_url(file.key, content_type=file.content_type, filename=filename, ttl=ttl)
     thumbnail_url = None
     if file.thumbnail_key:
         thumbnail_url = store.download_url(

@@ -8,6 +8,7 @@ signature of the key, the operation, the expiry and, for uploads, the size limit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -109,17 +110,17 @@ class LocalStorage:
         return data
 
     def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(self._path(key))
-        except FileNotFoundError:
-            pass
 
     def exists(self, key: str) -> bool:
         return os.path.isfile(self._path(key))
 
     def _url(self, claims: dict, ttl: int) -> str:
         token = self._signer.dumps({**claims, "exp": int(time.time()) + ttl})
-        endpoint = "files_local.local_upload" if claims["op"] == "put" else "files_local.local_download"
+        endpoint = (
+            "files_local.local_upload" if claims["op"] == "put" else "files_local.local_download"
+        )
         return url_for(endpoint, token=token, _external=True)
 
     def upload_url(
