@@ -120,8 +120,9 @@ def _check_request() -> Response | None:
     _check_headers(request.headers)
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if getattr(current_app.view_functions.get(request.endpoint or ""), OWN_BODY_LIMIT, False):
-        # The view reads its body against a limit of its own (an upload's), bounded as it reads.
-        request.max_content_length = None
+        # The view reads its body against a limit of its own (an upload's), bounded as it reads;
+        # None would fall back to MAX_CONTENT_LENGTH (Flask), so the stream's own cap is lifted.
+        request.max_content_length = 2**63 - 1
     elif request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge(f"Request bodies are limited to {limit} bytes.")
     if request.is_json and _json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:

@@ -213,6 +213,7 @@ def table() -> dict[str, Access]:
         ),
         # An upload is its uploader's alone, staff included.
         "POST /api/v1/files/{file_id}/confirm": own("member", staff=False),
+        "PUT /api/v1/files/{file_id}/content": own("member", staff=False),
         "GET /api/v1/files/{file_id}": own("member", staff=False),
         # --- members ----------------------------------------------------------------------
         # A member shows an upload of their own; another's file is a 422 on `file_id`.

@@ -175,3 +175,41 @@ def test_a_download_url_serves_the_clean_file(app, client):
     assert status == 200 and headers["Content-Type"] == "image/jpeg"
     assert 'filename="me.jpg"' in headers["Content-Disposition"]
     assert b"Exif" not in data and Image.open(io.BytesIO(data)).size == (48, 64)
+
+
+def test_a_small_file_may_come_through_the_api(app, client, monkeypatch):
+    member = make_actor("member")
+    data = jpeg_with_gps()
+    started = start_upload(client, member, data)
+    path = f"{API}/files/{started['id']}/content"
+    headers = {**member.headers, "Content-Type": "image/jpeg"}
+    assert client.put(path, data=data, headers=headers).status_code == 204
+    confirmed = client.post(f"{API}/files/{started['id']}/confirm", headers=member.headers)
+    assert confirmed.status_code == 200 and confirmed.get_json()["height"] == 64
+    # Confirmed: no more bytes for it.
+    assert client.put(path, data=data, headers=headers).status_code == 409
+    other = make_actor("member")
+    assert client.put(path, data=data, headers={**other.headers}).status_code == 404
+    # Past the limit while reading.
+    monkeypatch.setitem(app.config, "FILES_MAX_IMAGE_BYTES", 2048)
+    second = start_upload(client, member, b"x" * 100, "image/png")
+    streamed = client.put(
+        f"{API}/files/{second['id']}/content",
+        data=b"y" * 3000,
+        headers=headers,
+    )
+    assert streamed.status_code == 413
+    assert streamed.mimetype == "application/problem+json"
+    empty = client.put(f"{API}/files/{second['id']}/content", data=b"", headers=headers)
+    assert empty.status_code == 422 and "file" in empty.get_json()["errors"]["json"]
+
+
+def test_an_image_larger_than_the_api_body_limit_goes_through_the_upload_url(app, client):
+    out = io.BytesIO()
+    Image.effect_noise((1000, 800), 120).convert("RGB").save(out, "PNG")
+    data = out.getvalue()
+    assert len(data) > app.config["MAX_CONTENT_LENGTH"]
+    member = make_actor("member")
+    response = upload(client, member, data, "image/png")
+    assert response.status_code == 200, response.get_json()
+    assert (response.get_json()["width"], response.get_json()["height"]) == (1000, 800)

@@ -56,6 +56,23 @@ def confirm_file(file_id):
         return service.confirm(actor=current_principal(), file_id=file_id)
 
 
+@blp.route("/files/<int:file_id>/content", methods=["PUT"])
+@own_body_limit
+@blp.auth()
+@blp.response(204)
+@blp.errors(404, 409, 413)
+def put_file_content(file_id):
+    """Send a small file's bytes through the API instead of the presigned URL (the raw body,
+    with its Content-Type); then confirm."""
+    service.put_content(
+        actor=current_principal(),
+        file_id=file_id,
+        content_type=request.mimetype or "application/octet-stream",
+        read=request.stream.read,
+    )
+    return Response(status=204)
+
+
 @blp.route("/files/<int:file_id>", methods=["GET"])
 @blp.auth()
 @blp.response(200, schemas.StoredFileSchema)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from crowd.core.background import enqueue
 from crowd.core.db import db, utcnow
 from crowd.core.errors import NotFound, field_error
 from crowd.core.files import images
-from crowd.core.files.errors import FileNotPending, FileRejected
+from crowd.core.files.errors import FileNotPending, FileRejected, TooLargeBody
 from crowd.core.files.models import StoredFile
 from crowd.core.files.storage import FileMissing, TooLarge, file_settings, storage
 from crowd.core.i18n import _
@@ -104,6 +105,26 @@ def _own_file(actor: Principal, file_id: int, *, lock: bool = False) -> StoredFi
 def get_file(*, actor: Principal, file_id: int) -> StoredFile:
     """One of the caller's files."""
     return _own_file(actor, file_id)
+
+
+def put_content(
+    *, actor: Principal, file_id: int, content_type: str, read: Callable[[int], bytes]
+) -> None:
+    """The bytes of a pending upload of the caller's, through the API (small files): read in
+    chunks with `read(n)` and refused (413) as soon as they pass the purpose's limit."""
+    file = _own_file(actor, file_id, lock=True)
+    if file.status != "pending":
+        raise FileNotPending(_("This file is {status}: upload a new one.", status=file.status))
+    limit = _max_bytes(file.purpose)
+    chunks, total = [], 0
+    while chunk := read(64 * 1024):
+        total += len(chunk)
+        if total > limit:
+            raise TooLargeBody(_("Uploads are limited to {limit} bytes.", limit=limit))
+        chunks.append(chunk)
+    if not total:
+        raise field_error("file", _("The body is empty: send the file's bytes."))
+    storage().put(file.key, b"".join(chunks), content_type=content_type)
 
 
 def _reject(file: StoredFile, message: str) -> FileRejected:
