@@ -344,7 +344,9 @@ class MemberQueryArgsSchema(PageArgsSchema):
 class ProfilePhotoSetSchema(ma.Schema):
     """A ready upload of yours of purpose `profile_photo` (POST /files, then confirm)."""
 
-    file_id = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    file_id = ma.fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1)
+    )
 
 
 class ProfilePhotoSchema(ma.Schema):

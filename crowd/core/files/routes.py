@@ -13,6 +13,7 @@ from crowd.core.db import commit
 from crowd.core.files import schemas, service
 from crowd.core.files.errors import FileRejected
 from crowd.core.files.storage import FileMissing, LocalStorage, storage
+from crowd.core.i18n import _
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.security import own_body_limit
 
@@ -96,15 +97,15 @@ def local_upload(token):
     store = _local()
     claims = store.claims(token, "put")
     if claims is None:
-        raise Forbidden("This upload URL is not valid (any more).")
+        raise Forbidden(_("This upload URL is not valid (any more)."))
     limit = claims["max"]
     if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"Uploads are limited to {limit} bytes.")
+        raise RequestEntityTooLarge(_("Uploads are limited to {limit} bytes.", limit=limit))
     chunks, total = [], 0
     while chunk := request.stream.read(CHUNK):
         total += len(chunk)
         if total > limit:
-            raise RequestEntityTooLarge(f"Uploads are limited to {limit} bytes.")
+            raise RequestEntityTooLarge(_("Uploads are limited to {limit} bytes.", limit=limit))
         chunks.append(chunk)
     store.put(claims["key"], b"".join(chunks), content_type=request.content_type or "")
     return Response(status=200)
@@ -116,7 +117,7 @@ def local_download(token):
     store = _local()
     claims = store.claims(token, "get")
     if claims is None:
-        raise Forbidden("This download URL is not valid (any more).")
+        raise Forbidden(_("This download URL is not valid (any more)."))
     try:
         data = store.get(claims["key"])
     except FileMissing:
