@@ -94,9 +94,10 @@ def create_upload(*, actor: Principal, purpose: str, content_type_hint: str, siz
 
 def _own_file(actor: Principal, file_id: int, *, lock: bool = False) -> StoredFile:
     """The caller's file (locked when asked); 404 for anyone else's, staff included."""
-    file = db.session.get(
-        StoredFile, file_id, with_for_update=ROW_LOCK if lock else None, populate_existing=lock
-    )
+    if lock:
+        file = db.session.get(StoredFile, file_id, with_for_update=ROW_LOCK, populate_existing=True)
+    else:
+        file = db.session.get(StoredFile, file_id)
     if file is None or file.owner_user_id != actor.user_id or file.status == "deleted":
         raise NotFound(_("No such file."))
     return file
