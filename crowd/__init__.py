@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from crowd.config import ConfigError, Settings, SettingsGroup
+from crowd.config import CORE_GROUPS, ConfigError, Settings, SettingsGroup
 
 # The domain packages, lowest layer first (pyproject.toml's import-linter contract holds them
 # to it). Each may contribute `config` (its settings: SettingsGroup classes, loaded and
@@ -125,8 +125,9 @@ def _load_config(app: Flask, overrides: Mapping | None) -> None:
 
 
 def _setting_groups() -> list[type[SettingsGroup]]:
-    """Every domain's settings groups: the SettingsGroup classes its `config` module defines."""
-    groups = []
+    """The core's further groups, then every domain's: the SettingsGroup classes its `config`
+    module defines."""
+    groups = list(CORE_GROUPS)
     for name in DOMAINS:
         module = _optional_module(f"{name}.config")
         if module is not None:
@@ -200,6 +201,9 @@ def _register_domains(app: Flask) -> None:
         settings_api,
     )
     from crowd.core.errors import problem_types
+    from crowd.core.files import models as _files_models  # noqa: F401  (its table)
+    from crowd.core.files import routes as files_routes
+    from crowd.core.files import tasks as _files_tasks  # noqa: F401  (thumbnails, deletions)
     from crowd.core.settings import registry
     from crowd.extensions import api
 
@@ -207,6 +211,8 @@ def _register_domains(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     api.register_blueprint(health.blp)
     api.register_blueprint(audit.blp)
+    api.register_blueprint(files_routes.blp)
+    app.register_blueprint(files_routes.local_blp)
     with app.app_context():
         api.register_blueprint(settings_api.blueprint(registry().adjustable()))
     app.register_blueprint(health.assets_blp)

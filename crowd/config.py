@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from limits import parse_many
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
@@ -472,3 +472,62 @@ class Settings(SettingsGroup):
             "socket_connect_timeout": 0.5,
             "socket_timeout": 0.5,
         }
+
+
+class FileStorageSettings(SettingsGroup):
+    """Where uploaded files live (crowd.core.files): a folder of the instance, or S3."""
+
+    model_config = SettingsConfigDict(env_prefix="FILES_")
+    SECRET: ClassVar[frozenset[str]] = frozenset({"s3_secret_access_key"})
+
+    storage: Literal["local", "s3"] = setting(
+        "local",
+        "`local` (a folder, see `FILES_LOCAL_DIRECTORY`) or `s3` (any S3-compatible object "
+        "storage: AWS, or a self-hosted one such as MinIO or Garage)",
+    )
+    local_directory: str = setting(
+        "",
+        "the folder `local` storage keeps files in",
+        shown="`instance/files`",
+    )
+    s3_bucket: str | None = setting(
+        None, "the bucket, with `FILES_STORAGE=s3`", validate_default=True
+    )
+    s3_endpoint_url: str | None = setting(
+        None,
+        "an `http(s)://` URL of a self-hosted or non-AWS S3 service (addressed path-style)",
+        shown="unset (AWS)",
+    )
+    s3_region: str = setting("eu-central-1", "the bucket's region", min_length=1)
+    s3_access_key_id: str | None = setting(
+        None, "the access key id; unset: boto3's own lookup (instance role …)"
+    )
+    s3_secret_access_key: str | None = setting(None, "the secret access key for the id")
+    url_ttl_seconds: int = setting(
+        300, "how long an upload or download URL we hand out stays valid", ge=10, le=3600
+    )
+    max_image_bytes: int = setting(
+        10 * 1024 * 1024,
+        "largest image upload (a profile photo); larger ones are refused",
+        shown="`10485760` (10 MiB)",
+        ge=1024,
+        le=100 * 1024 * 1024,
+    )
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("an http(s):// URL")
+        return value
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _bucket(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("storage") == "s3" and not value:
+            raise ValueError("a bucket name (required with FILES_STORAGE=s3)")
+        return value
+
+
+# The core's settings groups besides `Settings`, loaded like a domain's.
+CORE_GROUPS: tuple[type[SettingsGroup], ...] = (FileStorageSettings,)

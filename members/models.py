@@ -101,6 +101,8 @@ class Member(IdMixin, TimestampMixin, Base):
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     # Rank in the level ladder (0 = no level yet); the onboarding domain owns the ladder.
     level_rank: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, index=True)
+    # A ready file of purpose profile_photo (crowd.core.files), shown with the public face.
+    profile_photo_file_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stored_files.id"))
 
     skills: Mapped[list[MemberSkill]] = relationship(
         back_populates="member", cascade="all, delete-orphan", order_by="MemberSkill.skill_id"

@@ -5,7 +5,7 @@ from flask import Response
 from crowd.core.auth import STAFF, current_principal
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema, page_of
-from members import schemas, service
+from members import profile_photo, schemas, service
 
 blp = CrowdBlueprint(
     "members",
@@ -119,6 +119,37 @@ def delete_time_off(time_off_id):
 def change_own_status(data):
     """Pause, resume or leave the crowd; an action your status does not allow is a 409."""
     return service.change_own_status(actor=current_principal(), **data)
+
+
+@blp.route("/me/profile-photo", methods=["PUT"])
+@blp.auth(MEMBER)
+@blp.arguments(schemas.ProfilePhotoSetSchema)
+@blp.response(200, schemas.ProfilePhotoSchema)
+@blp.errors(404)
+def set_profile_photo(data):
+    """Show this confirmed upload (purpose `profile_photo`) as your photo; the previous one is
+    deleted."""
+    return profile_photo.set_photo(actor=current_principal(), **data)
+
+
+@blp.route("/me/profile-photo", methods=["DELETE"])
+@blp.auth(MEMBER)
+@blp.response(204)
+@blp.errors(404)
+def delete_profile_photo():
+    """Remove your profile photo (its file is deleted)."""
+    profile_photo.remove_photo(actor=current_principal())
+    return Response(status=204)
+
+
+@blp.route("/members/<int:member_id>/profile-photo", methods=["GET"])
+@blp.auth()
+@blp.response(200, schemas.ProfilePhotoSchema)
+@blp.errors(404)
+def get_profile_photo(member_id):
+    """Short-lived URLs of a member's photo: for anyone signed in, of an active or paused
+    member, like their reviews (staff and the member themself: any)."""
+    return profile_photo.photo(actor=current_principal(), member_id=member_id)
 
 
 # --- community managers ---------------------------------------------------------------------

@@ -336,3 +336,22 @@ class MemberQueryArgsSchema(PageArgsSchema):
         validate=validate.Length(min=1, max=100),
         metadata={"description": "Part of the display name (case-insensitive)"},
     )
+
+
+# --- profile photo --------------------------------------------------------------------------
+
+
+class ProfilePhotoSetSchema(ma.Schema):
+    """A ready upload of yours of purpose `profile_photo` (POST /files, then confirm)."""
+
+    file_id = ma.fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1)
+    )
+
+
+class ProfilePhotoSchema(ma.Schema):
+    """Short-lived URLs of the photo and its thumbnail (null until it is made)."""
+
+    url = ma.fields.String(required=True)
+    thumbnail_url = ma.fields.String(allow_none=True)
+    expires_at = ma.fields.AwareDateTime(required=True)

@@ -67,9 +67,11 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, tmp_path_factory):
     """The app on the test database, schema built by `flask db upgrade`."""
     config = {
+        # Uploads (local storage) in this run's own folder, not the instance folder.
+        "FILES_LOCAL_DIRECTORY": str(tmp_path_factory.mktemp("files")),
         "DATABASE_URL": database_url,
         "REDIS_URL": TEST_REDIS_URL,
         "STRIPE_API_KEY": "",

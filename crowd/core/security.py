@@ -79,6 +79,16 @@ def rate_limit_key() -> str:
 limiter = Limiter(key_func=rate_limit_key)
 
 
+OWN_BODY_LIMIT = "crowd_own_body_limit"
+
+
+def own_body_limit(view):
+    """Mark a view that enforces a body limit of its own (file uploads) instead of
+    MAX_REQUEST_BYTES; it must read the body in bounded steps."""
+    setattr(view, OWN_BODY_LIMIT, True)
+    return view
+
+
 def install_security(app: Flask) -> None:
     """Register the request checks and the response headers on `app`."""
     app.before_request(_check_request)
@@ -109,7 +119,11 @@ def _check_request() -> Response | None:
         raise RequestURITooLarge(f"URLs are limited to {MAX_URL_BYTES} bytes.")
     _check_headers(request.headers)
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if request.content_length is not None and request.content_length > limit:
+    if getattr(current_app.view_functions.get(request.endpoint or ""), OWN_BODY_LIMIT, False):
+        # The view reads its body against a limit of its own (an upload's), bounded as it reads;
+        # None would fall back to MAX_CONTENT_LENGTH (Flask), so the stream's own cap is lifted.
+        request.max_content_length = 2**63 - 1
+    elif request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge(f"Request bodies are limited to {limit} bytes.")
     if request.is_json and _json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
         raise BadRequest(

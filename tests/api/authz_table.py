@@ -59,6 +59,7 @@ PATH_KEYS = {
     "user_id": "account",
     "device_id": "device",
     "document_id": "document",
+    "file_id": "file",
 }
 
 
@@ -205,7 +206,23 @@ def table() -> dict[str, Access]:
         "GET /api/v1/audit-log": OPEN,
         "GET /api/v1/settings": OPEN,
         "PATCH /api/v1/settings": Access(body={"JOBS_WAVE_SIZE": 4}),
+        # --- files ------------------------------------------------------------------------
+        # Anyone signed in starts an upload (a purpose they have no use for is 422).
+        "POST /api/v1/files": Access(
+            body={"purpose": "profile_photo", "content_type_hint": "image/png", "size": 100}
+        ),
+        # An upload is its uploader's alone, staff included.
+        "POST /api/v1/files/{file_id}/confirm": own("member", staff=False),
+        "PUT /api/v1/files/{file_id}/content": own("member", staff=False),
+        "GET /api/v1/files/{file_id}": own("member", staff=False),
         # --- members ----------------------------------------------------------------------
+        # A member shows an upload of their own; another's file is a 422 on `file_id`.
+        "PUT /api/v1/me/profile-photo": own(
+            "member", body={"file_id": "@photo_file"}, refused={"other_member": 422}
+        ),
+        "DELETE /api/v1/me/profile-photo": OPEN,
+        # The photo is part of the public face: like the member's reviews.
+        "GET /api/v1/members/{member_id}/profile-photo": OPEN,
         "GET /api/v1/me/member": OPEN,
         "PATCH /api/v1/me/member": Access(body={"bio": "Wall mounts since 2001."}),
         "PUT /api/v1/me/member/skills": Access(

@@ -30,6 +30,7 @@ from onboarding.models import Application, LevelRuleset
 from recruitment.codes import issue_code
 from recruitment.models import Referral
 from tests.factories import PASSWORD, Actor, make_actor
+from tests.files_helpers import jpeg_with_gps, png, start_upload, upload
 from tests.invoicing.samples import german_business_invoice
 from tests.jobs.conftest import active_member, drain_background, future
 from tests.mentoring.conftest import MENTOR_BODY, set_record
@@ -101,6 +102,7 @@ def build_world(app, client) -> World:
     ids["customer"] = a["customer"].profile_id
     ids["skill"] = SKILL
     _accounts(world, client)
+    _files(world, client)
     _jobs(world, app, client)
     _onboarding(world, client)
     _money(world, app, client)
@@ -191,6 +193,15 @@ def _accounts(world: World, client) -> None:
     ids["forged_token"] = "forged-token"
     ids["nothing"] = 2**40
     ids["newsletter_topic"] = "newsletter"
+
+
+def _files(world: World, client) -> None:
+    member, ids = world.actors["member"], world.ids
+    # Member A shows a photo, has another ready one to switch to, and one still pending.
+    shown = _ok(upload(client, member, jpeg_with_gps()))["id"]
+    _ok(client.put(f"{API}/me/profile-photo", json={"file_id": shown}, headers=member.headers))
+    ids["photo_file"] = _ok(upload(client, member, png(), "image/png"))["id"]
+    ids["file"] = start_upload(client, member, png(), "image/png")["id"]
 
 
 def _jobs(world: World, app, client) -> None:

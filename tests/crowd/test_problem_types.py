@@ -29,8 +29,9 @@ GENERIC = (
     TooManyRequests,
     ServiceUnavailable,
 )
-# Errors with a status no generic class has (402 of a declined payment).
-OWN_STATUS = {"PaymentError"}
+# Errors with a status no generic class has (402 of a declined payment, 413 of an upload past
+# its limit).
+OWN_STATUS = {"PaymentError", "TooLargeBody"}
 # Slugs clients branch on: a rename or removal breaks them, so this list only ever grows.
 PUBLISHED = {
     "bad-request",

@@ -1,0 +1,48 @@
+"""The `stored_files` table: one row per upload, from the presigned URL to a clean image."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crowd.core.db import Base, BigId, IdMixin, UTCDateTime, utcnow
+
+# What a file is for: each purpose has its checks (images for now) and its reader's rule.
+PURPOSES = ("profile_photo",)
+# pending: the client may PUT; ready: checked and re-encoded; rejected: not what it claimed;
+# deleted: its objects are gone (replaced, removed).
+FILE_STATUSES = ("pending", "ready", "rejected", "deleted")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class StoredFile(IdMixin, Base):
+    """An uploaded file: its storage key, owner, purpose, what its content turned out to be."""
+
+    __tablename__ = "stored_files"
+    __table_args__ = (
+        CheckConstraint(_in("purpose", PURPOSES), name="purpose_known"),
+        CheckConstraint(_in("status", FILE_STATUSES), name="status_known"),
+        CheckConstraint("size IS NULL OR size >= 0", name="size_not_negative"),
+    )
+
+    key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    owner_user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id"), nullable=False, index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(40), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    # Detected from the content at confirmation (the client's hint only signs the upload).
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

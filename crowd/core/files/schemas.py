@@ -1,0 +1,61 @@
+"""API contract for uploads."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from crowd.core.files.images import IMAGE_TYPES
+from crowd.core.files.models import FILE_STATUSES, PURPOSES
+
+
+class FileCreateSchema(ma.Schema):
+    """A file you are about to upload: what it is for, its type and its size in bytes."""
+
+    purpose = ma.fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    # Signs the upload; the type that counts is detected from the content at confirmation.
+    content_type_hint = ma.fields.String(required=True, validate=validate.OneOf(IMAGE_TYPES))
+    size = ma.fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
+
+
+class PresignedUploadSchema(ma.Schema):
+    url = ma.fields.String(required=True, metadata={"description": "where to send the bytes"})
+    method = ma.fields.String(required=True, metadata={"example": "PUT"})
+    headers = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        required=True,
+        metadata={"description": "headers the request must carry, as given"},
+    )
+
+
+class FileUploadSchema(ma.Schema):
+    """A pending file and where to PUT its bytes until `expires_at`; then confirm it."""
+
+    id = ma.fields.Integer(required=True)
+    purpose = ma.fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    status = ma.fields.String(required=True, validate=validate.OneOf(FILE_STATUSES))
+    upload = ma.fields.Nested(PresignedUploadSchema, required=True)
+    expires_at = ma.fields.AwareDateTime(required=True)
+
+
+class StoredFileSchema(ma.Schema):
+    """One of your files: what its content turned out to be."""
+
+    id = ma.fields.Integer(required=True)
+    purpose = ma.fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    status = ma.fields.String(required=True, validate=validate.OneOf(FILE_STATUSES))
+    content_type = ma.fields.String(allow_none=True)
+    size = ma.fields.Integer(allow_none=True)
+    width = ma.fields.Integer(allow_none=True)
+    height = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    confirmed_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class DownloadSchema(ma.Schema):
+    """Short-lived URLs to GET a file and its thumbnail (null until it is made)."""
+
+    url = ma.fields.String(required=True)
+    thumbnail_url = ma.fields.String(allow_none=True)
+    expires_at = ma.fields.AwareDateTime(required=True)
