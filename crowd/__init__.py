@@ -35,6 +35,7 @@ DOMAINS = (
     "recruitment",
     "community",
     "registration",
+    "privacy",
     "console",
     "demo",
 )

@@ -513,6 +513,13 @@ class FileStorageSettings(SettingsGroup):
         ge=1024,
         le=100 * 1024 * 1024,
     )
+    max_document_bytes: int = setting(
+        20 * 1024 * 1024,
+        "largest PDF upload (a ticket attachment); larger ones are refused",
+        shown="`20971520` (20 MiB)",
+        ge=1024,
+        le=200 * 1024 * 1024,
+    )
 
     @field_validator("s3_endpoint_url")
     @classmethod

@@ -228,6 +228,29 @@ class WorkReport(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
+# What a file of a work report is: a photo of the work, or the customer's signature.
+WORK_REPORT_FILE_KINDS = ("photo", "signature")
+
+
+class WorkReportFile(Base):
+    """A file of a job's work report (crowd.core.files): photos of the work done and the
+    customer's signature, uploaded by the member at completion. The job's parties and staff
+    may read them; retention deletes them once the job can no longer be disputed."""
+
+    __tablename__ = "work_report_files"
+    __table_args__ = (
+        CheckConstraint("kind IN ('photo', 'signature')", name="kind_known"),
+        CheckConstraint("position >= 0", name="position_not_negative"),
+    )
+
+    job_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_reports.job_id"), primary_key=True)
+    file_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("stored_files.id"), primary_key=True, unique=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    position: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
+
+
 class Review(IdMixin, Base):
     """A rating of the other side; hidden until both reviewed or the blind period ends."""
 

@@ -132,6 +132,22 @@ class TicketMessage(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
+class TicketMessageFile(Base):
+    """A file attached to a ticket message (crowd.core.files, purpose ticket_attachment): read
+    by whoever may read the message (an internal note's attachment: staff only)."""
+
+    __tablename__ = "ticket_message_files"
+    __table_args__ = (CheckConstraint("position >= 0", name="position_not_negative"),)
+
+    message_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ticket_messages.id"), primary_key=True
+    )
+    file_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("stored_files.id"), primary_key=True, unique=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
+
+
 class TicketEvent(IdMixin, Base):
     """The audit trail: every action on a ticket, who did it, and the status it moved."""
 

@@ -32,10 +32,24 @@ def png(size: tuple[int, int] = (300, 200)) -> bytes:
     return out.getvalue()
 
 
-def start_upload(client, actor, data: bytes, content_type: str = "image/jpeg") -> dict:
+def pdf(author: str = "Max Mustermann") -> bytes:
+    """A one-page PDF whose document information names its author."""
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.add_page()
+    document.set_font("helvetica")
+    document.cell(text="Receipt 42")
+    document.set_author(author)
+    return bytes(document.output())
+
+
+def start_upload(
+    client, actor, data: bytes, content_type: str = "image/jpeg", purpose: str = "profile_photo"
+) -> dict:
     response = client.post(
         f"{API}/files",
-        json={"purpose": "profile_photo", "content_type_hint": content_type, "size": len(data)},
+        json={"purpose": purpose, "content_type_hint": content_type, "size": len(data)},
         headers=actor.headers,
     )
     assert response.status_code == 201, response.get_json()
@@ -62,9 +76,11 @@ def fetch(client, url: str) -> tuple[int, bytes, dict]:
     return response.status_code, response.content, dict(response.headers)
 
 
-def upload(client, actor, data: bytes, content_type: str = "image/jpeg"):
+def upload(
+    client, actor, data: bytes, content_type: str = "image/jpeg", purpose: str = "profile_photo"
+):
     """The whole flow: create, PUT, confirm; the confirmation's response."""
-    started = start_upload(client, actor, data, content_type)
+    started = start_upload(client, actor, data, content_type, purpose)
     put = put_bytes(client, started, data)
     assert put.status_code == 200, getattr(put, "text", None) or put.get_data(as_text=True)
     return client.post(f"{API}/files/{started['id']}/confirm", headers=actor.headers)

@@ -96,8 +96,9 @@ class Application(IdMixin, Base):
 class DocumentCheck(IdMixin, Base):
     """Metadata of an identity document or trade certificate and who checked it.
 
-    No files: the applicant shows the document (video call, partner shop, provider check) and
-    we keep what identifies it — type, issuer, the last characters of its number, expiry.
+    We keep what identifies the document — type, issuer, the last characters of its number,
+    expiry — and, for an identity document, the images the applicant uploaded until retention
+    deletes them.
     """
 
     __tablename__ = "document_checks"
@@ -133,6 +134,14 @@ class DocumentCheck(IdMixin, Base):
     checked_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(String(1000))
+    # Images of an identity document uploaded from the phone (crowd.core.files, purpose
+    # identity_document): its front, its back and a selfie holding it. Only the CMs reviewing
+    # the application see them; retention deletes them after the decision and records when
+    # (the decision and the metadata above are kept).
+    front_file_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stored_files.id"))
+    back_file_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stored_files.id"))
+    selfie_file_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stored_files.id"))
+    images_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IntroCall(IdMixin, Base):

@@ -213,3 +213,80 @@ def test_an_image_larger_than_the_api_body_limit_goes_through_the_upload_url(app
     response = upload(client, member, data, "image/png")
     assert response.status_code == 200, response.get_json()
     assert (response.get_json()["width"], response.get_json()["height"]) == (1000, 800)
+
+
+def test_a_ticket_attachment_may_be_a_pdf_kept_without_its_metadata(app, client):
+    from tests.files_helpers import pdf
+
+    customer = make_actor("customer")
+    data = pdf(author="Erika Mustermann")
+    response = upload(client, customer, data, "application/pdf", purpose="ticket_attachment")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["status"], body["content_type"]) == ("ready", "application/pdf")
+    row = db.session.get(StoredFile, body["id"])
+    kept = storage().get(row.key)
+    assert row.key.startswith("documents/") and kept.startswith(b"%PDF-")
+    assert b"Mustermann" in data and b"Mustermann" not in kept
+    assert service.extension(row.id) == "pdf"
+
+
+def test_a_pdf_is_refused_where_only_images_go(app, client):
+    from tests.files_helpers import pdf
+
+    member = make_actor("member")
+    data = pdf()
+    response = client.post(
+        f"{API}/files",
+        json={"purpose": "work_photo", "content_type_hint": "application/pdf", "size": len(data)},
+        headers=member.headers,
+    )
+    assert response.status_code == 422
+    assert "content_type_hint" in response.get_json()["errors"]["json"]
+    # Declared as an image, a PDF is still no image: rejected by its content.
+    rejected = upload(client, member, data, "image/jpeg", purpose="work_photo")
+    assert rejected.status_code == 422
+    assert "file" in rejected.get_json()["errors"]["json"]
+
+
+def test_a_broken_pdf_attachment_is_rejected(app, client):
+    customer = make_actor("customer")
+    data = b"%PDF-1.7\n" + b"garbage " * 50
+    response = upload(client, customer, data, "application/pdf", purpose="ticket_attachment")
+    assert response.status_code == 422
+    assert response.get_json()["type"].endswith("/file-rejected")
+
+
+def test_only_members_upload_member_purposes_and_nobody_uploads_an_export(app, client):
+    customer = make_actor("customer")
+    for purpose in ("identity_document", "work_photo", "signature", "profile_photo"):
+        response = client.post(
+            f"{API}/files",
+            json={"purpose": purpose, "content_type_hint": "image/png", "size": 100},
+            headers=customer.headers,
+        )
+        assert response.status_code == 422, purpose
+        assert "purpose" in response.get_json()["errors"]["json"]
+    member = make_actor("member")
+    response = client.post(
+        f"{API}/files",
+        json={"purpose": "data_export", "content_type_hint": "image/png", "size": 100},
+        headers=member.headers,
+    )
+    assert response.status_code == 422
+    assert "purpose" in response.get_json()["errors"]["json"]
+
+
+def test_a_generated_file_is_ready_at_once(app):
+    user = make_actor("member")
+    file = service.store_generated(
+        owner_user_id=user.user_id,
+        purpose="data_export",
+        data=b"PK\x05\x06" + b"\0" * 18,
+        content_type="application/zip",
+        extension="zip",
+    )
+    db.session.commit()
+    assert file.status == "ready" and file.size == 22
+    assert storage().get(file.key).startswith(b"PK")
+    assert service.extension(file.id) == "zip"

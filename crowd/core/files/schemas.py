@@ -4,15 +4,19 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.files.images import IMAGE_TYPES
-from crowd.core.files.models import FILE_STATUSES, PURPOSES
+from crowd.core.files.models import FILE_STATUSES, PURPOSES, UPLOAD_PURPOSES
 
 
 class FileCreateSchema(ma.Schema):
     """A file you are about to upload: what it is for, its type and its size in bytes."""
 
-    purpose = ma.fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    purpose = ma.fields.String(required=True, validate=validate.OneOf(UPLOAD_PURPOSES))
     # Signs the upload; the type that counts is detected from the content at confirmation.
-    content_type_hint = ma.fields.String(required=True, validate=validate.OneOf(IMAGE_TYPES))
+    content_type_hint = ma.fields.String(
+        required=True,
+        validate=validate.OneOf((*IMAGE_TYPES, "application/pdf")),
+        metadata={"description": "an image type; application/pdf for a ticket attachment"},
+    )
     size = ma.fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
     )

@@ -18,14 +18,23 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import db, utcnow
 from crowd.core.errors import NotFound, field_error
-from crowd.core.files import images
+from crowd.core.files import images, pdfs
 from crowd.core.files.errors import FileNotPending, FileRejected, TooLargeBody
-from crowd.core.files.models import StoredFile
+from crowd.core.files.models import (  # noqa: F401  (the purposes, for the domains using files)
+    DATA_EXPORT,
+    IDENTITY_DOCUMENT,
+    MEMBER_PURPOSES,
+    PDF_PURPOSES,
+    PROFILE_PHOTO,
+    SIGNATURE,
+    TICKET_ATTACHMENT,
+    WORK_PHOTO,
+    StoredFile,
+)
 from crowd.core.files.storage import FileMissing, TooLarge, file_settings, storage
 from crowd.core.i18n import _
 from crowd.core.locking import ROW_LOCK
 
-PROFILE_PHOTO = "profile_photo"
 DELETE_TASK = "files.delete_objects"
 THUMBNAIL_TASK = "files.make_thumbnail"
 
@@ -58,14 +67,19 @@ class Upload:
 
 
 def _max_bytes(purpose: str) -> int:
-    # Every purpose is an image so far; documents will bring their own limit.
-    return file_settings().max_image_bytes
+    """The purpose's size limit: a PDF may be larger than a photo."""
+    settings = file_settings()
+    if purpose in PDF_PURPOSES:
+        return max(settings.max_image_bytes, settings.max_document_bytes)
+    return settings.max_image_bytes
 
 
 def create_upload(*, actor: Principal, purpose: str, content_type_hint: str, size: int) -> Upload:
     """A pending file of the caller's and a presigned URL to PUT its bytes to."""
-    if purpose == PROFILE_PHOTO and actor.member_id is None:
-        raise field_error("purpose", _("Only crowd members have a profile photo."))
+    if purpose in MEMBER_PURPOSES and actor.member_id is None:
+        raise field_error("purpose", _("Only crowd members upload files for this purpose."))
+    if content_type_hint == "application/pdf" and purpose not in PDF_PURPOSES:
+        raise field_error("content_type_hint", _("This purpose takes images only."))
     limit = _max_bytes(purpose)
     if size > limit:
         raise field_error("size", _("The file is larger than {limit} bytes.", limit=limit))
@@ -149,22 +163,65 @@ def confirm(*, actor: Principal, file_id: int) -> StoredFile:
         raise field_error("file", _("Nothing was uploaded for this file yet.")) from None
     except TooLarge:
         raise _reject(file, _("The file is larger than {limit} bytes.", limit=limit)) from None
+    token = file.key.rsplit("/", 1)[-1]
+    if file.purpose in PDF_PURPOSES and pdfs.looks_like_pdf(raw):
+        try:
+            document = pdfs.clean_pdf(raw)
+        except pdfs.NotAPdf:
+            raise _reject(file, _("The PDF cannot be read (or is encrypted).")) from None
+        clean_key = f"documents/{token}.pdf"
+        storage().put(clean_key, document.data, content_type=document.content_type)
+        _ready(file, clean_key, document.data, document.content_type)
+        return file
     try:
         clean = images.clean_image(raw)
     except images.NotAnImage:
-        raise _reject(file, _("The file is not a JPEG, PNG or WebP image.")) from None
-    token = file.key.rsplit("/", 1)[-1]
+        if file.purpose in PDF_PURPOSES:
+            message = _("The file is not a JPEG, PNG or WebP image or a PDF.")
+        else:
+            message = _("The file is not a JPEG, PNG or WebP image.")
+        raise _reject(file, message) from None
     clean_key = f"images/{token}.{clean.extension}"
     storage().put(clean_key, clean.data, content_type=clean.content_type)
-    enqueue(DELETE_TASK, keys=[file.key])
-    file.key = clean_key
-    file.status = "ready"
-    file.content_type = clean.content_type
-    file.size = len(clean.data)
-    file.sha256 = hashlib.sha256(clean.data).hexdigest()
+    _ready(file, clean_key, clean.data, clean.content_type)
     file.width, file.height = clean.width, clean.height
-    file.confirmed_at = utcnow()
     enqueue(THUMBNAIL_TASK, file_id=file.id, dedupe_key=f"files.thumbnail:{file.id}")
+    return file
+
+
+def _ready(file: StoredFile, key: str, data: bytes, content_type: str) -> None:
+    """The file's clean copy is under `key`; the upload goes after the commit."""
+    enqueue(DELETE_TASK, keys=[file.key])
+    file.key = key
+    file.status = "ready"
+    file.content_type = content_type
+    file.size = len(data)
+    file.sha256 = hashlib.sha256(data).hexdigest()
+    file.confirmed_at = utcnow()
+
+
+def store_generated(
+    *, owner_user_id: int, purpose: str, data: bytes, content_type: str, extension: str
+) -> StoredFile:
+    """A file the system made for a user (a data export): stored and ready at once. The
+    object is written before the commit; a rolled-back caller leaves it unnamed (the
+    abandoned-object sweep of the storage's lifecycle rules removes it)."""
+    key = f"generated/{uuid.uuid4().hex}.{extension}"
+    storage().put(key, data, content_type=content_type)
+    now = utcnow()
+    file = StoredFile(
+        key=key,
+        owner_user_id=owner_user_id,
+        purpose=purpose,
+        status="ready",
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        created_at=now,
+        confirmed_at=now,
+    )
+    db.session.add(file)
+    db.session.flush()
     return file
 
 
@@ -216,9 +273,11 @@ def download(file_id: int, *, filename: str) -> Download | None:
 def extension(file_id: int) -> str:
     """The file's extension by its detected type (for download names)."""
     file = db.session.get(StoredFile, file_id)
-    for content_type, ext in images.FORMATS.values():
-        if file is not None and file.content_type == content_type:
-            return ext
+    known = dict(images.FORMATS.values())
+    known["application/pdf"] = "pdf"
+    known["application/zip"] = "zip"
+    if file is not None and file.content_type in known:
+        return known[file.content_type]
     return "bin"
 
 

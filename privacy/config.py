@@ -1,0 +1,3 @@
+"""Privacy settings (PRIVACY_*)."""
+
+from __future__ import annotations

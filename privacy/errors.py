@@ -1,0 +1,3 @@
+"""Named errors of privacy."""
+
+from __future__ import annotations

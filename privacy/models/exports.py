@@ -1,0 +1,5 @@
+"""Privacy tables: exports."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Background work of privacy: erasure."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Background work of privacy: exports."""
+
+from __future__ import annotations

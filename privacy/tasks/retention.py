@@ -1,0 +1,3 @@
+"""Background work of privacy: retention."""
+
+from __future__ import annotations
