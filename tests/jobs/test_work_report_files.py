@@ -13,7 +13,7 @@ from crowd.extensions import db
 from jobs.models import Job, WorkReport, WorkReportFile
 from tests.factories import make_actor
 from tests.files_helpers import fetch, jpeg_with_gps, png, start_upload, upload
-from tests.jobs.conftest import active_member
+from tests.jobs.conftest import active_member, drain_background
 from tests.jobs.test_work import MY_JOBS, REPORT, act, assigned_job
 
 JOBS = "/api/v1/jobs"
@@ -115,8 +115,6 @@ def test_a_file_of_another_job_is_not_found_through_this_one(app, client, custom
 
 
 def test_thumbnails_follow_in_the_background(app, client, customer):
-    from tests.jobs.conftest import drain_background
-
     job_id, member = _started(app, client, customer)
     photo = _ready(client, member, "work_photo")
     assert act(client, member, job_id, "complete", _report(photo_file_ids=[photo])).status_code == (

@@ -85,8 +85,9 @@ def file_ids(*, maximum: int, purpose: str) -> ma.fields.List:
         load_default=list,
         validate=[validate.Length(max=maximum), _each_once],
         metadata={
+            "uniqueItems": True,
             "description": f"At most {maximum} ready uploads of yours of purpose `{purpose}` "
-            "(POST /files, then confirm), each once; a file attached elsewhere is a 422"
+            "(POST /files, then confirm), each once; a file attached elsewhere is a 422",
         },
     )
 
