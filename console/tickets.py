@@ -26,7 +26,7 @@ from jobs.models import Job
 from jobs.queries import get_job
 from members.models import Member
 from payouts import job_money, ledger
-from support import chargebacks, messages, resolutions, sla
+from support import attachments, chargebacks, messages, resolutions, sla
 from support.config import support_rules
 from support.models import CATEGORIES, PRIORITIES, STATUSES, Resolution
 from support.resolutions.preview import shares
@@ -213,17 +213,20 @@ def _context(ticket: dict) -> dict:
 
 @blp.page("/<int:ticket_id>")
 def show(ticket_id):
-    """The thread (shared and internal apart), the actions its state allows, the job, the
-    money and the parties beside it, and its resolutions."""
+    """The thread (shared and internal apart, with short-lived links to the messages' files),
+    the actions its state allows, the job, the money and the parties beside it, and its
+    resolutions."""
     actor = signed_in().principal
     ticket = queue.get_ticket(actor=actor, ticket_id=ticket_id)
     thread = _all(messages.list_messages, actor=actor, ticket_id=ticket_id)
+    downloads = attachments.downloads(actor=actor, ticket_id=ticket_id)
     proposals = _all(resolutions.list_resolutions, actor=actor, ticket_id=ticket_id)
     allowed = set(ticket["allowed_actions"])
     return render(
         "tickets/show.html",
         ticket=ticket,
         thread=thread,
+        downloads=downloads,
         resolutions=proposals,
         live=next((r for r in proposals if r.status == "proposed"), None),
         allowed=allowed,
