@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import redirect, request, url_for
 
 from accounts.models import User
 from console.csv_export import csv_response, rows
-from console.web import ConsoleBlueprint, render, signed_in
+from console.web import CSP, ConsoleBlueprint, render, signed_in
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable
 from crowd.core.i18n import _
@@ -222,7 +223,7 @@ def show(ticket_id):
     downloads = attachments.downloads(actor=actor, ticket_id=ticket_id)
     proposals = _all(resolutions.list_resolutions, actor=actor, ticket_id=ticket_id)
     allowed = set(ticket["allowed_actions"])
-    return render(
+    html, status = render(
         "tickets/show.html",
         ticket=ticket,
         thread=thread,
@@ -237,6 +238,22 @@ def show(ticket_id):
         response_hours=support_rules().proposal_response_hours,
         **_context(ticket),
     )
+    return html, status, _images_from(downloads)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _images_from(downloads: dict) -> dict:
+    """The page's policy lets in the thumbnails from their storage (S3 serves them from its
+    own origin; the local storage from the console's, which the policy allows already)."""
+    own = _origin(request.host_url)
+    origins = {_origin(d.thumbnail_url) for d in downloads.values() if d.thumbnail_url} - {own}
+    if not origins:
+        return {}
+    return {"Content-Security-Policy": f"{CSP}; img-src 'self' {' '.join(sorted(origins))}"}
 
 
 @blp.page("/<int:ticket_id>/assign", methods=("POST",))

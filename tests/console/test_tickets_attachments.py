@@ -10,6 +10,7 @@ import pytest
 
 from tests.console.helpers import make_staff, sign_in
 from tests.console.ticket_helpers import dispute_for
+from tests.crowd.test_files_s3 import s3, s3_endpoint  # noqa: F401
 from tests.files_helpers import fetch, jpeg_with_gps, pdf, upload
 from tests.jobs.conftest import drain_background
 from tests.payouts.conftest import ledger_sound  # noqa: F401
@@ -81,3 +82,27 @@ def test_the_thread_links_the_messages_files_with_thumbnails(app, client, custom
     ).group(0)
     assert f'data-file="{evidence}"' in internal
     assert fetch(client, _links(_file_item(html, evidence))["href"])[1].startswith(b"%PDF")
+
+
+@pytest.mark.usefixtures("s3")
+def test_on_s3_the_page_lets_in_the_thumbnails_from_the_storage_only(app, client, customer):
+    endpoint = app.config["FILES_S3_ENDPOINT_URL"]
+    staff = make_staff()
+    assert sign_in(client, staff).status_code == 303
+    _job_id, _member, ticket_id = dispute_for(app, client, customer, staff.user_id)
+    photo = _ready(client, customer, jpeg_with_gps(), "image/jpeg")
+    said(client, customer, ticket_id, "The wall", attachment_file_ids=[photo])
+    drain_background(app)
+
+    response = client.get(f"{PAGE}/{ticket_id}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    shown = _links(_file_item(response.get_data(as_text=True), photo))
+    assert shown["src"].startswith(endpoint + "/")
+    status, data, _headers = fetch(client, shown["src"])
+    assert status == 200 and data.startswith(b"\xff\xd8")
+    policy = response.headers["Content-Security-Policy"]
+    assert policy.startswith("default-src 'self';")
+    assert policy.endswith(f"; img-src 'self' {endpoint}")
+    # A page without thumbnails keeps the console's policy.
+    other = dispute_for(app, client, customer, staff.user_id)[2]
+    assert "img-src" not in client.get(f"{PAGE}/{other}").headers["Content-Security-Policy"]
