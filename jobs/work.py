@@ -235,8 +235,7 @@ def list_my_jobs(
     return page
 
 
-def own_job(actor: Principal, job_id: int, *, lock: bool) -> Job:
-    """A job assigned to the calling member (else 404)."""
+def _own_job(actor: Principal, job_id: int, *, lock: bool) -> Job:
     member_id = actor.require_member_id()
     job = lock_job(job_id) if lock else db.session.get(Job, job_id)
     if job is None or job.assigned_member_id != member_id:
@@ -245,14 +244,14 @@ def own_job(actor: Principal, job_id: int, *, lock: bool) -> Job:
 
 
 def get_my_job(*, actor: Principal, job_id: int) -> dict:
-    return _job_detail(own_job(actor, job_id, lock=False))
+    return _job_detail(_own_job(actor, job_id, lock=False))
 
 
 def work_report_file(*, actor: Principal, job_id: int, file_id: int) -> Download:
     """Short-lived URLs of a photo or the signature of a job's work report, for whoever may
     read the job: its customer, its assigned member, staff (anyone else: 404)."""
     member = actor.role == "member"
-    job = own_job(actor, job_id, lock=False) if member else job_for(actor, job_id)
+    job = _own_job(actor, job_id, lock=False) if member else job_for(actor, job_id)
     return work_files.download(job.id, file_id)
 
 
@@ -280,7 +279,7 @@ def _refuse_early_check_in(job: Job, now: datetime) -> None:
 
 def start_job(*, actor: Principal, job_id: int) -> dict:
     """Check in on site: assigned → in progress, from shortly before the booked window."""
-    job = own_job(actor, job_id, lock=True)
+    job = _own_job(actor, job_id, lock=True)
     now = utcnow()
     _refuse_early_check_in(job, now)
     transition(job, "start", actor="member", actor_user_id=actor.user_id)
@@ -313,7 +312,7 @@ def complete_job(
     work_photo and signature), each attached to this report only; `photo_refs` are the
     deprecated opaque references of photos stored elsewhere, kept as given.
     """
-    job = own_job(actor, job_id, lock=True)
+    job = _own_job(actor, job_id, lock=True)
     transition(job, "complete", actor="member", actor_user_id=actor.user_id)
     now = utcnow()
     job.completed_at = now
@@ -352,7 +351,7 @@ def cancel_job(*, actor: Principal, job_id: int, reason: str) -> dict:
 
     The member keeps their offer row (or the withdraw event), so the next waves skip them.
     """
-    job = own_job(actor, job_id, lock=True)
+    job = _own_job(actor, job_id, lock=True)
     member_id = job.assigned_member_id
     event = transition(
         job,
