@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import redirect, request, url_for
 
 from accounts.models import User
 from console.csv_export import csv_response, rows
-from console.web import ConsoleBlueprint, render, signed_in
+from console.web import CSP, ConsoleBlueprint, render, signed_in
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound, Unprocessable
 from crowd.core.i18n import _
@@ -26,7 +27,7 @@ from jobs.models import Job
 from jobs.queries import get_job
 from members.models import Member
 from payouts import job_money, ledger
-from support import chargebacks, messages, resolutions, sla
+from support import attachments, chargebacks, messages, resolutions, sla
 from support.config import support_rules
 from support.models import CATEGORIES, PRIORITIES, STATUSES, Resolution
 from support.resolutions.preview import shares
@@ -213,17 +214,20 @@ def _context(ticket: dict) -> dict:
 
 @blp.page("/<int:ticket_id>")
 def show(ticket_id):
-    """The thread (shared and internal apart), the actions its state allows, the job, the
-    money and the parties beside it, and its resolutions."""
+    """The thread (shared and internal apart, with short-lived links to the messages' files),
+    the actions its state allows, the job, the money and the parties beside it, and its
+    resolutions."""
     actor = signed_in().principal
     ticket = queue.get_ticket(actor=actor, ticket_id=ticket_id)
     thread = _all(messages.list_messages, actor=actor, ticket_id=ticket_id)
+    downloads = attachments.downloads(actor=actor, ticket_id=ticket_id)
     proposals = _all(resolutions.list_resolutions, actor=actor, ticket_id=ticket_id)
     allowed = set(ticket["allowed_actions"])
-    return render(
+    html, status = render(
         "tickets/show.html",
         ticket=ticket,
         thread=thread,
+        downloads=downloads,
         resolutions=proposals,
         live=next((r for r in proposals if r.status == "proposed"), None),
         allowed=allowed,
@@ -234,6 +238,22 @@ def show(ticket_id):
         response_hours=support_rules().proposal_response_hours,
         **_context(ticket),
     )
+    return html, status, _images_from(downloads)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _images_from(downloads: dict) -> dict:
+    """The page's policy lets in the thumbnails from their storage (S3 serves them from its
+    own origin; the local storage from the console's, which the policy allows already)."""
+    own = _origin(request.host_url)
+    origins = {_origin(d.thumbnail_url) for d in downloads.values() if d.thumbnail_url} - {own}
+    if not origins:
+        return {}
+    return {"Content-Security-Policy": f"{CSP}; img-src 'self' {' '.join(sorted(origins))}"}
 
 
 @blp.page("/<int:ticket_id>/assign", methods=("POST",))

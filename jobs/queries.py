@@ -22,7 +22,8 @@ from crowd.extensions import db
 from customers.models import Customer
 from customers.service import customer_id_for
 from jobs.lifecycle import allowed_actions
-from jobs.models import Job, JobEvent, JobSkill, Offer, WorkReport
+from jobs.models import Job, JobEvent, JobSkill, Offer
+from jobs.work_files import report_view
 from members.models import Member, Skill, SkillCategory
 
 # Statuses in which an escalated job still waits for a community manager.
@@ -111,9 +112,6 @@ def _party(model, row_id: int | None) -> dict | None:
 def present_job(job: Job, *, actor: str) -> dict:
     """The full view of a job for `actor` (customer or staff), as JobSchema dumps it."""
     view = _summary(job)
-    # The report is written with completed_at (jobs.work.complete_job): a job never completed
-    # has none, and most views (a posted job's answer among them) need not ask.
-    report = db.session.get(WorkReport, job.id) if job.completed_at is not None else None
     view.update(
         skills=_skill_slugs([job.id])[job.id],
         description=job.description,
@@ -147,7 +145,7 @@ def present_job(job: Job, *, actor: str) -> dict:
             "reason": job.cancel_reason,
             "fee_amount": job.cancellation_fee_amount,
         },
-        work_report=report,
+        work_report=report_view(job),
         allowed_actions=allowed_actions(job.status, actor),
     )
     return view

@@ -17,17 +17,19 @@ from crowd.core.auth import Principal
 from crowd.core.background import enqueue
 from crowd.core.db import utcnow
 from crowd.core.errors import NotFound
+from crowd.core.files.service import Download
 from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from customers.models import Customer
+from jobs import work_files
 from jobs.config import job_rules
 from jobs.dispatch import WAVE_TASK, customer_user_id
 from jobs.errors import CheckInNotOpen
 from jobs.lifecycle import allowed_actions, transition
 from jobs.matching.eligibility import haversine_km
 from jobs.models import Job, JobSkill, Offer, WorkReport
-from jobs.queries import lock_job
+from jobs.queries import job_for, lock_job
 from jobs.timers import schedule_after_completion
 from members.models import Member, Skill
 from members.service import record_job_cancelled_by_member, record_job_completed
@@ -137,15 +139,13 @@ def _job_detail(job: Job) -> dict:
         .where(JobSkill.job_id == job.id)
         .order_by(Skill.slug)
     )
-    # Written with completed_at (complete_job): a job never completed has none.
-    report = db.session.get(WorkReport, job.id) if job.completed_at is not None else None
     view.update(
         description=job.description,
         device=job.device or {},
         skills=list(skills),
         windows=_windows(job),
         cancel_reason=job.cancel_reason if job.status == "cancelled" else None,
-        work_report=report,
+        work_report=work_files.report_view(job),
     )
     return view
 
@@ -247,6 +247,14 @@ def get_my_job(*, actor: Principal, job_id: int) -> dict:
     return _job_detail(_own_job(actor, job_id, lock=False))
 
 
+def work_report_file(*, actor: Principal, job_id: int, file_id: int) -> Download:
+    """Short-lived URLs of a photo or the signature of a job's work report, for whoever may
+    read the job: its customer, its assigned member, staff (anyone else: 404)."""
+    member = actor.role == "member"
+    job = _own_job(actor, job_id, lock=False) if member else job_for(actor, job_id)
+    return work_files.download(job.id, file_id)
+
+
 # --- doing the work ------------------------------------------------------------------------
 
 
@@ -295,8 +303,15 @@ def complete_job(
     minutes_spent: int,
     parts: list[dict] | None = None,
     photo_refs: list[str] | None = None,
+    photo_file_ids: list[int] | None = None,
+    signature_file_id: int | None = None,
 ) -> dict:
-    """Finish the work with its report: in progress → completed; the customer confirms next."""
+    """Finish the work with its report: in progress → completed; the customer confirms next.
+
+    The photos and the customer's signature are the member's ready uploads (purposes
+    work_photo and signature), each attached to this report only; `photo_refs` are the
+    deprecated opaque references of photos stored elsewhere, kept as given.
+    """
     job = _own_job(actor, job_id, lock=True)
     transition(job, "complete", actor="member", actor_user_id=actor.user_id)
     now = utcnow()
@@ -310,6 +325,12 @@ def complete_job(
             photo_refs=photo_refs or [],
             created_at=now,
         )
+    )
+    work_files.attach(
+        job_id=job.id,
+        owner_user_id=actor.user_id,
+        photo_file_ids=photo_file_ids or [],
+        signature_file_id=signature_file_id,
     )
     record_job_completed(job.assigned_member_id, at=now)
     notify(

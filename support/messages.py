@@ -19,6 +19,7 @@ from crowd.core.i18n import _, _l
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from notifications.service import notify
+from support import attachments as attached_files
 from support.errors import TicketClosed
 from support.lifecycle import record, transition
 from support.models import Ticket, TicketMessage
@@ -41,10 +42,12 @@ def add_message(
     visibility: str,
     body: str,
     attachments: list[dict],
+    attachment_file_ids: list[int] | None = None,
     kind: str = "support.message",
     title=_l("New message on your support ticket"),
 ) -> TicketMessage:
-    """Store a message, note it in the audit trail and tell its other readers."""
+    """Store a message with the author's uploads attached, note it in the audit trail and tell
+    its other readers."""
     message = TicketMessage(
         ticket_id=ticket.id,
         author_id=author_id,
@@ -56,6 +59,7 @@ def add_message(
     )
     db.session.add(message)
     db.session.flush()
+    attached_files.attach(message, file_ids=attachment_file_ids or [])
     record(
         ticket,
         "message",
@@ -85,8 +89,10 @@ def post_message(
     body: str,
     visibility: str = "parties",
     attachments: list[dict] | None = None,
-) -> TicketMessage:
-    """The caller writes on a ticket they can see; a party's message may reopen it."""
+    attachment_file_ids: list[int] | None = None,
+) -> dict:
+    """The caller writes on a ticket they can see (with their ready uploads of purpose
+    ticket_attachment attached); a party's message may reopen it."""
     ticket, side = ticket_for(actor, ticket_id, lock=True)
     if ticket.status == "closed":
         raise TicketClosed(
@@ -107,6 +113,7 @@ def post_message(
         visibility=visibility,
         body=body,
         attachments=attachments or [],
+        attachment_file_ids=attachment_file_ids,
     )
     if side in PARTIES:
         if ticket.status in (f"waiting_on_{side}", "resolved"):
@@ -115,7 +122,7 @@ def post_message(
     elif visibility != "internal" and ticket.first_response_at is None:
         ticket.first_response_at = message.created_at
     db.session.flush()
-    return message
+    return present_messages([message])[0]
 
 
 def _check_visibility(ticket: Ticket, side: str, visibility: str) -> None:
@@ -132,9 +139,30 @@ def _check_visibility(ticket: Ticket, side: str, visibility: str) -> None:
 def list_messages(
     *, actor: Principal, ticket_id: int, limit: int | None = None, cursor: str | None = None
 ) -> dict:
-    """The ticket's messages the caller may read, oldest first."""
+    """The ticket's messages the caller may read, oldest first, with their files."""
     ticket, side = ticket_for(actor, ticket_id)
     query = select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
     if side in PARTIES:
         query = query.where(TicketMessage.visibility.in_(READABLE[side]))
-    return paginate(query, {"limit": limit, "cursor": cursor}, order=[TicketMessage.id])
+    page = paginate(query, {"limit": limit, "cursor": cursor}, order=[TicketMessage.id])
+    page["items"] = present_messages(page["items"])
+    return page
+
+
+def present_messages(messages: list[TicketMessage]) -> list[dict]:
+    """Messages as TicketMessageSchema dumps them: their files listed, without URLs."""
+    files = attached_files.files_of([message.id for message in messages])
+    return [
+        {
+            "id": message.id,
+            "ticket_id": message.ticket_id,
+            "author_id": message.author_id,
+            "author_role": message.author_role,
+            "visibility": message.visibility,
+            "body": message.body,
+            "attachments": message.attachments,
+            "files": files.get(message.id, []),
+            "created_at": message.created_at,
+        }
+        for message in messages
+    ]

@@ -1,9 +1,10 @@
 """HTTP for jobs: customers post jobs, follow them and confirm, cancel or dispute them."""
 
 from crowd.core.auth import STAFF, current_principal
+from crowd.core.files.schemas import DownloadSchema
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema, page_of
-from jobs import posting, queries, service
+from jobs import posting, queries, service, work
 from jobs.schemas.jobs import (
     JobEventSchema,
     JobQueryArgsSchema,
@@ -16,6 +17,7 @@ from jobs.schemas.posting import JobCreateSchema
 blp = CrowdBlueprint("jobs_customer", __name__, url_prefix="/api/v1", description="Jobs: customer")
 
 CUSTOMER = "customer"
+MEMBER = "member"
 JOB = "/jobs/<int:job_id>"
 
 
@@ -62,6 +64,17 @@ def get_job(job_id):
 def list_events(args, job_id):
     """The job's audit trail, oldest first: every transition, who caused it and why."""
     return queries.list_events(actor=current_principal(), job_id=job_id, **args)
+
+
+@blp.route(f"{JOB}/work-report/files/<int:file_id>", methods=["GET"])
+@blp.auth(CUSTOMER, MEMBER, *STAFF)
+@blp.response(200, DownloadSchema)
+@blp.errors(404)
+def get_work_report_file(job_id, file_id):
+    """Short-lived URLs of a photo or the signature of the job's work report (and of its
+    thumbnail, null until it is made), for the job's customer, its assigned member and staff;
+    anyone else, and a file retention deleted, gets 404."""
+    return work.work_report_file(actor=current_principal(), job_id=job_id, file_id=file_id)
 
 
 @blp.route(f"{JOB}/confirm", methods=["POST"])

@@ -139,12 +139,15 @@ def start_job(job_id):
 @blp.idempotent
 @blp.arguments(work_schemas.WorkReportSchema)
 @blp.response(200, work_schemas.MemberJobSchema)
-@blp.errors(404, 409)
+@blp.errors(404, 409, 422)
 def complete_job(data, job_id):
-    """Finish the work with its report (notes, minutes spent, parts, photo references).
+    """Finish the work with its report (notes, minutes spent, parts, photos, signature).
 
     In progress → completed; the customer confirms next (or it confirms itself after the
-    configured period).
+    configured period). `photo_file_ids` (up to 10) and `signature_file_id` are your ready
+    uploads of purpose `work_photo` and `signature` (POST /files, PUT, confirm), each attached
+    to one report only: a file that is not yours, not confirmed, of another purpose or attached
+    already is a 422 naming the field. `photo_refs` is deprecated.
     """
     return work.complete_job(actor=current_principal(), job_id=job_id, **data)
 

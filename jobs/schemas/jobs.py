@@ -6,8 +6,9 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Amount, Trimmed, id_range
+from crowd.core.files.schemas import AttachedFileSchema
 from crowd.core.pagination import PageArgsSchema
-from jobs.models import JOB_STATUSES
+from jobs.models import JOB_STATUSES, WORK_REPORT_FILE_KINDS
 from members.models import COUNTRIES
 
 
@@ -45,11 +46,24 @@ class PartySchema(ma.Schema):
     display_name = ma.fields.String()
 
 
+class WorkReportFileSchema(AttachedFileSchema):
+    """A photo of the work or the customer's signature; GET
+    /jobs/{job_id}/work-report/files/{id} for its short-lived URL."""
+
+    kind = ma.fields.String(validate=validate.OneOf(WORK_REPORT_FILE_KINDS))
+
+
 class WorkReportOutSchema(ma.Schema):
     notes = ma.fields.String()
     minutes_spent = ma.fields.Integer()
     parts = ma.fields.List(ma.fields.Dict())
-    photo_refs = ma.fields.List(ma.fields.String())
+    photo_refs = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Deprecated: opaque references; see files"}
+    )
+    files = ma.fields.List(
+        ma.fields.Nested(WorkReportFileSchema),
+        metadata={"description": "The photos in order, then the signature"},
+    )
     created_at = ma.fields.DateTime()
 
 

@@ -6,9 +6,11 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Amount, Trimmed
+from crowd.core.files.schemas import file_id, file_ids
 from crowd.core.pagination import PageArgsSchema, page_of
 from jobs.schemas.jobs import PriceSchema, WindowOutSchema, WorkReportOutSchema
 from jobs.work import SCOPES
+from jobs.work_files import MAX_PHOTOS as MAX_PHOTO_FILES
 
 MAX_PARTS = 50
 MAX_PHOTOS = 30
@@ -90,7 +92,20 @@ class WorkReportSchema(ma.Schema):
         Trimmed(validate=validate.Length(min=1, max=500)),
         load_default=list,
         validate=validate.Length(max=MAX_PHOTOS),
-        metadata={"description": "References to photos uploaded elsewhere"},
+        metadata={
+            "description": "Deprecated (kept as given): references to photos stored elsewhere; "
+            "send photo_file_ids instead",
+            "deprecated": True,
+        },
+    )
+    photo_file_ids = file_ids(maximum=MAX_PHOTO_FILES, purpose="work_photo")
+    signature_file_id = file_id(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "The customer's signature: a ready upload of yours of purpose "
+            "`signature`; a file attached elsewhere is a 422"
+        },
     )
 
 

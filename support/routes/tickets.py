@@ -2,9 +2,10 @@
 audit trail and ratings."""
 
 from crowd.core.auth import STAFF, current_principal
+from crowd.core.files.schemas import DownloadSchema
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema
-from support import chargebacks, messages
+from support import attachments, chargebacks, messages
 from support.schemas import chargebacks as chargeback_schemas
 from support.schemas import tickets as schemas
 from support.tickets import actions, opening, queue, ratings
@@ -32,7 +33,9 @@ def open_ticket(data):
     low, normal or high priority (urgent is staff's: 422). `follow_up_of` continues a closed
     ticket (closed is final). `dispute: true` (customer or member, about a completed or
     confirmed job) puts the job in `disputed` and holds the member's payout for it; a job
-    with an open dispute already is a 409 naming that `ticket_id`.
+    with an open dispute already is a 409 naming that `ticket_id`. `attachment_file_ids`
+    attaches up to 5 of your ready uploads of purpose `ticket_attachment` (images or PDF) to
+    the first message.
     """
     return opening.open_ticket(actor=current_principal(), **data)
 
@@ -111,6 +114,11 @@ def post_message(data, ticket_id):
     """Write on a ticket. A party's message reopens a resolved ticket or answers a wait on
     them; a closed ticket is a 409 (open a follow-up). The first staff message a party can
     read is the first response.
+
+    `attachment_file_ids`: up to 5 of your ready uploads of purpose `ticket_attachment`
+    (images or PDF: POST /files, PUT, confirm), each attached to one message only; a file that
+    is not yours, not confirmed, of another purpose or attached already is a 422. They are
+    read by whoever may read the message (an internal note's: staff only).
     """
     return messages.post_message(actor=current_principal(), ticket_id=ticket_id, **data)
 
@@ -123,6 +131,23 @@ def post_message(data, ticket_id):
 def list_messages(args, ticket_id):
     """The messages you may read, oldest first: no internal notes or the other side's."""
     return messages.list_messages(actor=current_principal(), ticket_id=ticket_id, **args)
+
+
+@blp.route(
+    "/tickets/<int:ticket_id>/messages/<int:message_id>/attachments/<int:file_id>",
+    methods=["GET"],
+)
+@blp.auth(*EVERYONE)
+@blp.response(200, DownloadSchema)
+@blp.errors(404)
+def get_attachment(ticket_id, message_id, file_id):
+    """Short-lived URLs of a file attached to a message (and of its thumbnail, null for a PDF
+    and until it is made), for whoever may read the message: the ticket's parties as its
+    visibility allows, staff. Anyone else, an internal note's file for a party, and a file
+    retention deleted: 404."""
+    return attachments.download(
+        actor=current_principal(), ticket_id=ticket_id, message_id=message_id, file_id=file_id
+    )
 
 
 @blp.route("/tickets/<int:ticket_id>/events", methods=["GET"])

@@ -7,9 +7,11 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Trimmed
+from crowd.core.files.schemas import AttachedFileSchema, file_ids
 from crowd.core.i18n import _
 from crowd.core.pagination import PageArgsSchema, page_of
 from crowd.core.patterns import Pattern
+from support.attachments import MAX_FILES
 from support.models import CATEGORIES, OPENABLE_CATEGORIES, PRIORITIES, STATUSES, VISIBILITIES
 from support.tickets.actions import MAX_BULK
 
@@ -81,6 +83,7 @@ class TicketCreateSchema(ma.Schema):
         metadata={"description": "The first message, visible to the parties"},
     )
     attachments = _attachments()
+    attachment_file_ids = file_ids(maximum=MAX_FILES, purpose="ticket_attachment")
     job_id = _id(
         load_default=None,
         metadata={"description": "A job of yours; its customer and member become the parties"},
@@ -269,6 +272,12 @@ class TicketMessageCreateSchema(ma.Schema):
         },
     )
     attachments = _attachments()
+    attachment_file_ids = file_ids(maximum=MAX_FILES, purpose="ticket_attachment")
+
+
+class TicketMessageFileSchema(AttachedFileSchema):
+    """A file attached to the message; GET
+    /tickets/{ticket_id}/messages/{message_id}/attachments/{id} for its short-lived URL."""
 
 
 class TicketMessageSchema(ma.Schema):
@@ -278,7 +287,14 @@ class TicketMessageSchema(ma.Schema):
     author_role = ma.fields.String(metadata={"description": "customer, member, staff or system"})
     visibility = ma.fields.String()
     body = ma.fields.String()
-    attachments = ma.fields.List(ma.fields.Nested(TicketAttachmentSchema))
+    attachments = ma.fields.List(
+        ma.fields.Nested(TicketAttachmentSchema),
+        metadata={"description": "Metadata of files stored elsewhere, as the author sent it"},
+    )
+    files = ma.fields.List(
+        ma.fields.Nested(TicketMessageFileSchema),
+        metadata={"description": "Uploads attached to the message (attachment_file_ids), in order"},
+    )
     created_at = ma.fields.DateTime()
 
 

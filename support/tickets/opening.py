@@ -51,6 +51,7 @@ def open_ticket(
     follow_up_of: int | None = None,
     dispute: bool = False,
     attachments: list[dict] | None = None,
+    attachment_file_ids: list[int] | None = None,
 ) -> dict:
     """Open a ticket as the caller; returns it as the caller sees it."""
     kind = actor_kind(actor)
@@ -78,6 +79,7 @@ def open_ticket(
         follow_up_of=follow_up_of,
         dispute=dispute,
         attachments=attachments or [],
+        attachment_file_ids=attachment_file_ids,
     )
     if dispute:
         open_dispute(ticket, actor=actor)
@@ -99,6 +101,7 @@ def create_ticket(
     follow_up_of: int | None = None,
     dispute: bool = False,
     attachments: list[dict] | None = None,
+    attachment_file_ids: list[int] | None = None,
     author_id: int | None = None,
     author_role: str | None = None,
 ) -> Ticket:
@@ -136,6 +139,7 @@ def create_ticket(
         visibility="parties",
         body=description,
         attachments=attachments or [],
+        attachment_file_ids=attachment_file_ids,
         kind="support.ticket_opened",
         title=_l("New support ticket about you")
         if kind != "staff"

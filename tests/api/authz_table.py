@@ -337,6 +337,10 @@ def table() -> dict[str, Access]:
         "GET /api/v1/jobs": OPEN,
         "GET /api/v1/jobs/{job_id}": own("customer"),
         "GET /api/v1/jobs/{job_id}/events": own("customer"),
+        # The work report's files: the job's customer and member, and staff.
+        "GET /api/v1/jobs/{job_id}/work-report/files/{file_id}": own(
+            *A, path={"job_id": "done_job", "file_id": "work_report_file"}
+        ),
         "POST /api/v1/jobs/{job_id}/confirm": own("customer", path={"job_id": "done_job"}),
         "POST /api/v1/jobs/{job_id}/cancel": own("customer", body=REASON),
         "POST /api/v1/jobs/{job_id}/dispute": own(
@@ -529,6 +533,10 @@ def table() -> dict[str, Access]:
         "POST /api/v1/tickets/{ticket_id}/actions/{action}": Access(body={}),
         "POST /api/v1/tickets/{ticket_id}/messages": own(*A, body={"body": "Any news?"}),
         "GET /api/v1/tickets/{ticket_id}/messages": own(*A),
+        # A file of a message both parties read (the dispute's opening).
+        "GET /api/v1/tickets/{ticket_id}/messages/{message_id}/attachments/{file_id}": own(
+            *A, path={"message_id": "ticket_message", "file_id": "ticket_file"}
+        ),
         "GET /api/v1/tickets/{ticket_id}/events": OPEN,
         "POST /api/v1/tickets/{ticket_id}/rating": own(*A, body={"score": 4}),
         # Staff only; the world's ticket has no chargeback, so staff get a fair 404.

@@ -21,7 +21,7 @@ from crowd.core.auth import API_KEY_SCOPES
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from invoicing import issuing
-from jobs.models import Offer
+from jobs.models import Offer, WorkReportFile
 from members.models import SkillCategory
 from mentoring.models import Mentorship, TopPerformerBadge
 from notifications.models import Notification
@@ -29,6 +29,7 @@ from notifications.service import notify
 from onboarding.models import Application, LevelRuleset
 from recruitment.codes import issue_code
 from recruitment.models import Referral
+from support.models import TicketMessage
 from tests.factories import PASSWORD, Actor, make_actor
 from tests.files_helpers import jpeg_with_gps, png, start_upload, upload
 from tests.invoicing.samples import german_business_invoice
@@ -209,8 +210,12 @@ def _jobs(world: World, app, client) -> None:
     customer, member, cm = a["customer"], a["member"], a["community_manager"]
     # Assigned to member A (payment authorised): the member's side of a job, and its payment.
     ids["job"], _ = assigned_job(app, client, customer, cm, member)
-    # Completed by member A: reviews, confirmation, disputes.
+    # Completed by member A: reviews, confirmation, disputes; a photo in its work report.
     ids["done_job"], _ = completed_job(app, client, customer, cm, member)
+    photo = _ok(upload(client, member, png(), "image/png", purpose="work_photo"))["id"]
+    db.session.add(WorkReportFile(job_id=ids["done_job"], file_id=photo, kind="photo"))
+    db.session.commit()
+    ids["work_report_file"] = photo
     # Open, with a pending offer to member A (written directly: the waves may pick others).
     ids["open_job"] = post_job(app, client, customer)
     offer = db.session.scalar(
@@ -235,6 +240,8 @@ def _jobs(world: World, app, client) -> None:
 def _support(world: World, app, client) -> None:
     a, ids = world.actors, world.ids
     cm = a["community_manager"]
+    # The dispute's first message carries a photo of the customer's.
+    attached = _ok(upload(client, a["customer"], png(), "image/png", purpose="ticket_attachment"))
     ticket = _ok(
         client.post(
             f"{API}/tickets",
@@ -244,12 +251,17 @@ def _support(world: World, app, client) -> None:
                 "description": "It was hanging crooked the next morning.",
                 "job_id": ids["done_job"],
                 "dispute": True,
+                "attachment_file_ids": [attached["id"]],
             },
             headers=a["customer"].headers,
         ),
         201,
     )
     ids["ticket"] = ticket["id"]
+    ids["ticket_message"] = db.session.scalar(
+        select(TicketMessage.id).where(TicketMessage.ticket_id == ticket["id"])
+    )
+    ids["ticket_file"] = attached["id"]
     _ok(
         client.post(
             f"{API}/tickets/{ticket['id']}/assign",

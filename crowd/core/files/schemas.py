@@ -5,6 +5,9 @@ from marshmallow import validate
 
 from crowd.core.files.images import IMAGE_TYPES
 from crowd.core.files.models import FILE_STATUSES, PURPOSES, UPLOAD_PURPOSES
+from crowd.core.i18n import _
+
+MAX_FILE_ID = 2**63 - 1
 
 
 class FileCreateSchema(ma.Schema):
@@ -63,3 +66,40 @@ class DownloadSchema(ma.Schema):
     url = ma.fields.String(required=True)
     thumbnail_url = ma.fields.String(allow_none=True)
     expires_at = ma.fields.AwareDateTime(required=True)
+
+
+def file_id(**kwargs) -> ma.fields.Integer:
+    """The id of a ready upload of the caller's that a domain attaches to something."""
+    return ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_FILE_ID), **kwargs)
+
+
+def _each_once(ids: list[int]) -> None:
+    if len(set(ids)) != len(ids):
+        raise ma.ValidationError(_("lists a file more than once"))
+
+
+def file_ids(*, maximum: int, purpose: str) -> ma.fields.List:
+    """Up to `maximum` distinct ids of ready uploads of the caller's of `purpose`, in order."""
+    return ma.fields.List(
+        file_id(),
+        load_default=list,
+        validate=[validate.Length(max=maximum), _each_once],
+        metadata={
+            "uniqueItems": True,
+            "description": f"At most {maximum} ready uploads of yours of purpose `{purpose}` "
+            "(POST /files, then confirm), each once; a file attached elsewhere is a 422",
+        },
+    )
+
+
+class AttachedFileSchema(ma.Schema):
+    """A file attached to something (a work report, a ticket message), as its readers list it:
+    no URL here, GET the file's download for one. `deleted`: retention removed it."""
+
+    id = ma.fields.Integer(required=True)
+    position = ma.fields.Integer(required=True)
+    content_type = ma.fields.String(allow_none=True)
+    size = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String(
+        required=True, validate=validate.OneOf(("ready", "deleted")), metadata={"example": "ready"}
+    )
