@@ -32,7 +32,6 @@ from crowd.core.files.service import (
     WORK_PHOTO,
     discard_many,
 )
-from crowd.core.locking import ROW_LOCK
 from jobs.models import Job, WorkReportFile
 from notifications.models import Delivery, Notification, OutboundEmail, Suppression
 from onboarding.models import DocumentCheck
@@ -59,7 +58,7 @@ class Kind:
 def _keys(query: Select, key, last: int, limit: int, lock: bool, of=None) -> list[int]:
     query = query.where(key > last).order_by(key).limit(limit)
     if lock:
-        query = query.with_for_update(of=of, **ROW_LOCK)
+        query = query.with_for_update(of=of, key_share=True)
     return list(db.session.scalars(query))
 
 

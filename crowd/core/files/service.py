@@ -258,7 +258,7 @@ def discard_many(file_ids: Collection[int], *, now: datetime | None = None) -> l
         select(StoredFile.id, StoredFile.key, StoredFile.thumbnail_key)
         .where(StoredFile.id.in_(ids), StoredFile.status != "deleted")
         .order_by(StoredFile.id)
-        .with_for_update(**ROW_LOCK)
+        .with_for_update(key_share=True)
     ).all()
     if not rows:
         return []
