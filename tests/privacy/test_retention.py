@@ -20,6 +20,7 @@ from crowd.schedule import PERIODIC
 from jobs.models import Job, WorkReport, WorkReportFile
 from notifications.models import Delivery, Notification, OutboundEmail, Suppression
 from onboarding.models import DocumentCheck
+from payouts.models.job_payments import JobPayment
 from privacy.enforcement import enforce
 from privacy.models import RetentionRule, RetentionRun
 from privacy.tasks.retention import RETENTION_TASK
@@ -105,6 +106,8 @@ def _reported_job(customer: Actor, member: Actor, *, status: str, ended_at: date
     job = db.session.get(Job, job_id)
     if status == "closed":
         job.confirmed_at, job.closed_at = ended_at - 14 * DAY, ended_at
+    if status == "cancelled":  # a resolution cancelled the completed job
+        job.cancelled_at = ended_at
     db.session.add(WorkReport(job_id=job_id, notes="Mounted.", minutes_spent=60))
     db.session.flush()
     files = [_file(member, "work_photo"), _file(member, "signature")]
@@ -197,20 +200,36 @@ def test_identity_images_go_30_days_after_the_decision_and_the_decision_stays(ap
 def test_work_report_files_go_after_the_job_can_no_longer_be_disputed(app, t0):
     customer, member = make_actor("customer"), make_actor("member")
     closed, closed_files = _reported_job(customer, member, status="closed", ended_at=t0)
+    _, cancelled_files = _reported_job(customer, member, status="cancelled", ended_at=t0)
     # A closed job a ticket is still open about: its photos are evidence.
     complained, complained_files = _reported_job(customer, member, status="closed", ended_at=t0)
     _ticket(customer, status="open", closed_at=None, job_id=complained.id)
     # A job in dispute, never closed.
     disputed, disputed_files = _reported_job(customer, member, status="disputed", ended_at=t0)
+    # A closed job whose customer's bank opened a chargeback (it may, long after the closing).
+    charged, charged_files = _reported_job(customer, member, status="closed", ended_at=t0)
+    db.session.add(
+        JobPayment(
+            job_id=charged.id,
+            customer_id=customer.profile_id,
+            status="captured",
+            currency="EUR",
+            amount_authorized=12000,
+            amount_captured=12000,
+            transfer_group=f"job-{charged.id}",
+            dispute_id=f"dp_{charged.id}",
+            dispute_status="needs_response",
+        )
+    )
     db.session.commit()
 
     assert enforce(now=t0 + 119 * DAY).counts["work_report_files"] == 0
     due = enforce(now=t0 + 121 * DAY)
     drain_background(app)
 
-    assert due.counts["work_report_files"] == 2
-    assert [_status(f.id) for f in closed_files] == ["deleted", "deleted"]
-    assert _objects_held(closed_files) == [False, False]
+    assert due.counts["work_report_files"] == 4
+    assert [_status(f.id) for f in closed_files + cancelled_files] == ["deleted"] * 4
+    assert _objects_held(closed_files + cancelled_files) == [False] * 4
     # The links stay (the report names what it had), the job as it was.
     assert (
         db.session.scalar(
@@ -220,10 +239,18 @@ def test_work_report_files_go_after_the_job_can_no_longer_be_disputed(app, t0):
         )
         == 2
     )
-    held = complained_files + disputed_files
-    assert [_status(f.id) for f in held] == ["ready"] * 4
-    assert _objects_held(held) == [True] * 4
+    held = complained_files + disputed_files + charged_files
+    assert [_status(f.id) for f in held] == ["ready"] * 6
+    assert _objects_held(held) == [True] * 6
     assert enforce(now=t0 + 121 * DAY).counts["work_report_files"] == 0
+
+    # The chargeback decided: the next run takes the photos.
+    db.session.scalars(
+        select(JobPayment).where(JobPayment.job_id == charged.id)
+    ).one().dispute_closed_at = t0 + 122 * DAY
+    db.session.commit()
+    assert enforce(now=t0 + 123 * DAY).counts["work_report_files"] == 2
+    assert [_status(f.id) for f in charged_files] == ["deleted", "deleted"]
 
 
 # --- ticket attachments -----------------------------------------------------------------------
