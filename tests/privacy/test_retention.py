@@ -28,6 +28,7 @@ from support.models import Ticket, TicketMessage, TicketMessageFile
 from tests.factories import Actor, make_actor
 from tests.files_helpers import pdf, png
 from tests.jobs.conftest import drain_background, finished_job
+from tests.sql_recorder import sql_statements
 
 API = "/api/v1"
 DAY = timedelta(days=1)
@@ -392,10 +393,17 @@ def test_a_run_works_in_batches_logs_its_counts_and_a_rerun_deletes_nothing(app,
     uploads = [_unfinished(member, "pending", t0 - 2 * DAY) for _ in range(5)]
     db.session.commit()
 
-    result = enforce(now=t0, batch=2)
+    with sql_statements() as sent:
+        result = enforce(now=t0, batch=2)
     drain_background(app)
 
     assert result.counts["abandoned_uploads"] == 5
+    # Three batches (2, 2, 1): each a bounded, locking select and one update.
+    marking = [s for s in sent if s.lstrip().upper().startswith("UPDATE STORED_FILES")]
+    assert len(marking) == 3
+    if db.engine.dialect.name == "postgresql":
+        due = [s for s in sent if "stored_files.status IN" in s and "LIMIT" in s]
+        assert len(due) == 3 and all("FOR NO KEY UPDATE" in s for s in due), due
     assert _objects_held(uploads) == [False] * 5
     run = db.session.get(RetentionRun, result.run_id)
     assert run.counts["abandoned_uploads"] == 5 and run.total == 5
