@@ -68,4 +68,8 @@ PERIODIC = (
     # Recruitment: referral codes for active members without one, rewards whose milestone was
     # reached (safety net behind the per-event checks), referrals whose member left → lapsed.
     Periodic("recruitment-referrals", "recruitment.sweep_referrals", every_seconds=86400),
+    # Privacy: what the retention rules say is due goes (identity document images after the
+    # check's decision, work report files after the job's end, closed tickets' attachments,
+    # data exports, abandoned uploads, old inbox entries), in committed batches, logged per run.
+    Periodic("enforce-retention", "privacy.enforce_retention", every_seconds=86400),
 )

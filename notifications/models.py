@@ -26,7 +26,11 @@ from crowd.core.db import Base, BigId, IdMixin, UTCDateTime, utcnow
 
 class Notification(IdMixin, Base):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_created", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_user_created", "user_id", "id"),
+        # Retention deletes the inbox entries older than its period (privacy.enforcement).
+        Index("ix_notifications_created_at", "created_at"),
+    )
 
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False)
     # e.g. offer.new, offer.withdrawn, job.assigned, job.reminder, job.cancelled …

@@ -18,6 +18,7 @@ from crowd import create_app
 from crowd.extensions import db
 from invoicing.tax_rates import seed_default_rates
 from onboarding.levels.defaults import LADDER_PLANS, default_ruleset, ensure_ladder_plan
+from privacy.retention import seed_default_rules
 from tests.event_recorder import Recorder
 
 
@@ -171,11 +172,12 @@ def _truncate(app) -> None:
             if guard:
                 db.session.execute(text(guard))
         # What the migrations seed comes back: the default level ladder and its plans, the
-        # VAT rates.
+        # VAT rates, the retention rules.
         db.session.add(default_ruleset())
         for code in LADDER_PLANS:
             ensure_ladder_plan(code)
         seed_default_rates()
+        seed_default_rules()
         db.session.commit()
 
 

@@ -206,6 +206,12 @@ def table() -> dict[str, Access]:
         "GET /api/v1/audit-log": OPEN,
         "GET /api/v1/settings": OPEN,
         "PATCH /api/v1/settings": Access(body={"JOBS_WAVE_SIZE": 4}),
+        # --- privacy: retention rules (staff read, admins change) and the runs' log ----------
+        "GET /api/v1/retention-rules": OPEN,
+        "PUT /api/v1/retention-rules/{kind}": Access(
+            path={"kind": "retention_rule"}, body={"keep_days": 60}
+        ),
+        "GET /api/v1/retention-runs": OPEN,
         # --- files ------------------------------------------------------------------------
         # Anyone signed in starts an upload (a purpose they have no use for is 422).
         "POST /api/v1/files": Access(

@@ -194,6 +194,7 @@ def _accounts(world: World, client) -> None:
     ids["forged_token"] = "forged-token"
     ids["nothing"] = 2**40
     ids["newsletter_topic"] = "newsletter"
+    ids["retention_rule"] = "notifications"
 
 
 def _files(world: World, client) -> None:

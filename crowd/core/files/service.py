@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
 
 from crowd.core.auth import Principal
 from crowd.core.background import enqueue
@@ -244,6 +246,32 @@ def discard(file_id: int) -> None:
     file.status = "deleted"
     file.deleted_at = utcnow()
     enqueue(DELETE_TASK, keys=keys)
+
+
+def discard_many(file_ids: Collection[int], *, now: datetime | None = None) -> list[int]:
+    """Mark a batch of files deleted in one statement (retention); their objects go after the
+    commit, in one task. Returns the ids it marked (not those deleted already)."""
+    if not file_ids:
+        return []
+    ids = sorted(set(file_ids))
+    rows = db.session.execute(
+        select(StoredFile.id, StoredFile.key, StoredFile.thumbnail_key)
+        .where(StoredFile.id.in_(ids), StoredFile.status != "deleted")
+        .order_by(StoredFile.id)
+        .with_for_update(key_share=True)
+    ).all()
+    if not rows:
+        return []
+    marked = [row.id for row in rows]
+    db.session.execute(
+        update(StoredFile)
+        .where(StoredFile.id.in_(marked))
+        .values(status="deleted", deleted_at=now or utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    keys = [key for row in rows for key in (row.key, row.thumbnail_key) if key]
+    enqueue(DELETE_TASK, keys=keys)
+    return marked
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""API contract of privacy: one module per area."""
