@@ -24,7 +24,8 @@ class ExportRules(SettingsGroup):
     )
     export_interval_hours: int = setting(
         24,
-        "a person asks for a new data export at most once in this many hours (admins any time)",
+        "a person asks for a new data export at most once in this many hours (0: no limit; "
+        "admins any time)",
         ge=0,
         le=24 * 30,
     )

@@ -17,8 +17,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 
@@ -40,13 +39,14 @@ _EXTENSIONS = {
 
 def _plain(value):
     """A column's value as JSON has it: times in ISO 8601, amounts as integers or strings."""
-    if isinstance(value, datetime | date):
+    if value is None or isinstance(value, str | bool | int | float | dict | list):
+        return value
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
     if isinstance(value, bytes | memoryview):
         return base64.b64encode(bytes(value)).decode()
-    return value
+    # Decimal and anything else a column may hold: its text.
+    return str(value)
 
 
 def _cell(value):

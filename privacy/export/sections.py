@@ -60,10 +60,11 @@ def t(name: str) -> Table:
     return db.metadata.tables[name]
 
 
-def columns(table: Table, *, without: tuple[str, ...] = (), prefix: str = "") -> list[Column]:
-    """The table's columns but `without`, labelled `<prefix><name>` when a prefix is given."""
+def columns(table: Table, *, without: tuple[str, ...] = ()) -> list[Column]:
+    """The table's columns but `without`, the id first (the mixin puts it last)."""
     chosen = [column for column in table.c if column.name not in without]
-    return [column.label(f"{prefix}{column.name}") for column in chosen] if prefix else chosen
+    chosen.sort(key=lambda column: column.name != "id")
+    return chosen
 
 
 def _only(*wanted: str, table: Table) -> list[Column]:

@@ -3,7 +3,8 @@ background, announced in their inbox and downloadable once, for PRIVACY_EXPORT_D
 
 One export in the making per person: the request locks the person's user row, and a partial
 unique index on pending exports is the last line. A person asks again at most once per
-PRIVACY_EXPORT_INTERVAL_HOURS (failed exports do not count; admins are not limited). The
+PRIVACY_EXPORT_INTERVAL_HOURS (failed exports and those admins asked for do not count;
+admins are not limited). The
 download hands out one short-lived URL and marks the export downloaded; a later call is 410,
 and the archive is deleted once that URL has lapsed — or at expiry when it was never fetched.
 """
@@ -82,7 +83,11 @@ def _start(*, user_id: int, requested_by_id: int, limited: bool) -> DataExport:
     if limited and interval:
         last = db.session.scalar(
             select(DataExport.created_at)
-            .where(DataExport.user_id == user_id, DataExport.status != "failed")
+            .where(
+                DataExport.user_id == user_id,
+                DataExport.requested_by_id == user_id,
+                DataExport.status != "failed",
+            )
             .order_by(DataExport.id.desc())
             .limit(1)
         )
