@@ -214,7 +214,8 @@ def _job_events(person: Person) -> Select | None:
         return None
     jobs, events = t("jobs"), t("job_events")
     return (
-        select(*columns(events, without=("actor_user_id",)))
+        # Without the detail: it names other members (those a wave offered the job to).
+        select(*columns(events, without=("actor_user_id", "detail")))
         .join(jobs, jobs.c.id == events.c.job_id)
         .where(where)
         .order_by(events.c.id)

@@ -184,7 +184,10 @@ def build_export(export_id: int) -> None:
         locale=user.locale,
     )
     try:
-        data = archive.build(person)
+        # In a savepoint: a failed statement on PostgreSQL leaves the transaction usable for
+        # recording the failure.
+        with db.session.begin_nested():
+            data = archive.build(person)
     except Exception as error:
         if is_contention(error):
             raise

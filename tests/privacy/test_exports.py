@@ -370,3 +370,27 @@ def test_a_new_account_exports_an_almost_empty_archive(app, client):
     archive = _archive(client, fresh, asked["id"])
     assert _csv(archive, "jobs.csv") == []
     assert archive.read("jobs.csv").decode().startswith("id,")
+
+
+def test_an_export_that_cannot_be_assembled_fails_and_says_so(app, client, member):
+    # A file row whose key the storage refuses: the assembly stops at it.
+    db.session.add(
+        StoredFile(
+            key="uploads/../escape",
+            owner_user_id=member.user_id,
+            purpose="profile_photo",
+            status="ready",
+            content_type="image/jpeg",
+            created_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    asked = _asked(client, member)
+    drain_background(app)
+    row = _export_row(asked["id"])
+    assert row.status == "failed" and row.failed_at is not None and row.file_id is None
+    assert notifications_for(member.user_id, "data_export.failed")
+    assert notifications_for(member.user_id, "data_export.ready") == []
+    assert _download(client, member, asked["id"]).status_code == 410
+    # A failed export does not count against the interval.
+    assert _ask(client, member).status_code == 202
