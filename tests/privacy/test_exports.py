@@ -21,7 +21,7 @@ from invoicing.models import Document
 from privacy.export.service import DISCARD_TASK
 from privacy.models.exports import DataExport
 from tests.factories import make_actor
-from tests.files_helpers import fetch, jpeg_with_gps, upload
+from tests.files_helpers import fetch, jpeg_with_gps, pdf, png, upload
 from tests.invoicing.helpers import set_customer_profile
 from tests.jobs.conftest import active_member, drain_background, notifications_for
 from tests.payouts.job_money_helpers import REPORT, confirmed_job
@@ -86,8 +86,19 @@ def history(app, client, customer, cm):
     said(client, member, ticket["id"], "I used brick anchors as agreed")
     said(client, cm, ticket["id"], "Secret: two earlier complaints", visibility="internal")
     said(client, cm, ticket["id"], "Only for the customer's eyes", visibility="customer")
+    # A receipt the member uploaded for the ticket, and a photo the customer uploaded.
+    receipt = upload(client, member, pdf(), "application/pdf", purpose="ticket_attachment")
+    assert receipt.status_code == 200, receipt.get_json()
+    theirs = upload(client, customer, png(), "image/png", purpose="ticket_attachment")
+    assert theirs.status_code == 200, theirs.get_json()
     drain_background(app)
-    return {"member": member, "job_id": job_id, "photo_id": photo.get_json()["id"]}
+    return {
+        "member": member,
+        "job_id": job_id,
+        "photo_id": photo.get_json()["id"],
+        "receipt_id": receipt.get_json()["id"],
+        "customer_file_id": theirs.get_json()["id"],
+    }
 
 
 def test_a_member_downloads_their_history_once(app, client, customer, history):
@@ -144,6 +155,12 @@ def test_a_member_downloads_their_history_once(app, client, customer, history):
     assert {"path": photo_path}.items() <= next(
         f for f in data["files"] if f["path"] == photo_path
     ).items()
+
+    receipt = archive.read(f"files/ticket_attachment/{history['receipt_id']}.pdf")
+    assert receipt.startswith(b"%PDF")
+    attachments = {name for name in names if name.startswith("files/ticket_attachment/")}
+    assert attachments == {f"files/ticket_attachment/{history['receipt_id']}.pdf"}
+    assert not [name for name in names if name.startswith("files/data_export/")]
 
     # Nobody else's data: not the customer's email or name, not another member, no internal
     # note, not the message meant for the customer only.
