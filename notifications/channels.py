@@ -131,6 +131,8 @@ POLICIES: dict[str, KindPolicy] = {
     ),
     "account.": KindPolicy(frozenset({EMAIL}), True, urgent=True, description=N_("account access")),
     "consent.": KindPolicy(frozenset({EMAIL}), True, urgent=True, description=N_("consent")),
+    # A person's export of their data (privacy): the notice says it is ready to download.
+    "data_export.": KindPolicy(frozenset({EMAIL}), True, description=N_("data exports")),
     "broadcast.announcement": KindPolicy(
         frozenset({EMAIL, PUSH}), sender="news", description=N_("announcements")
     ),
@@ -188,6 +190,7 @@ KINDS = (
     "support.ticket_status",
     "support.ticket_closed",
     "onboarding.approved",
+    "data_export.ready",
     "mentoring.mentor_assigned",
     "broadcast.announcement",
     "broadcast.newsletter",

@@ -60,6 +60,7 @@ PATH_KEYS = {
     "device_id": "device",
     "document_id": "document",
     "file_id": "file",
+    "export_id": "export",
 }
 
 
@@ -221,6 +222,15 @@ def table() -> dict[str, Access]:
         "POST /api/v1/files/{file_id}/confirm": own("member", staff=False),
         "PUT /api/v1/files/{file_id}/content": own("member", staff=False),
         "GET /api/v1/files/{file_id}": own("member", staff=False),
+        # --- privacy: data exports ----------------------------------------------------------
+        # Everyone signed in exports their own data; an export is its person's alone (the
+        # admin who asked for it included).
+        "POST /api/v1/me/data-exports": OPEN,
+        "GET /api/v1/me/data-exports": OPEN,
+        "GET /api/v1/me/data-exports/{export_id}": own("member", staff=False),
+        "POST /api/v1/me/data-exports/{export_id}/download": own("member", staff=False),
+        # Admins ask on a person's behalf.
+        "POST /api/v1/users/{user_id}/data-exports": OPEN,
         # --- members ----------------------------------------------------------------------
         # A member shows an upload of their own; another's file is a 422 on `file_id`.
         "PUT /api/v1/me/profile-photo": own(

@@ -113,6 +113,7 @@ def build_world(app, client) -> World:
     _community(world, app, client)
     _helpcentre(world, client)
     _recruitment(world, app, client)
+    _privacy(world, client)
     drain_background(app)
     return world
 
@@ -204,6 +205,16 @@ def _files(world: World, client) -> None:
     _ok(client.put(f"{API}/me/profile-photo", json={"file_id": shown}, headers=member.headers))
     ids["photo_file"] = _ok(upload(client, member, png(), "image/png"))["id"]
     ids["file"] = start_upload(client, member, png(), "image/png")["id"]
+
+
+def _privacy(world: World, client) -> None:
+    a, ids = world.actors, world.ids
+    # Member A's data export, asked for by the admin (so member A may still ask for their own);
+    # it is assembled with the rest of the background work.
+    ids["export"] = _ok(
+        client.post(f"{API}/users/{a['member'].user_id}/data-exports", headers=a["admin"].headers),
+        202,
+    )["id"]
 
 
 def _jobs(world: World, app, client) -> None:

@@ -31,7 +31,7 @@ GENERIC = (
 )
 # Errors with a status no generic class has (402 of a declined payment, 413 of an upload past
 # its limit).
-OWN_STATUS = {"PaymentError", "TooLargeBody"}
+OWN_STATUS = {"PaymentError", "TooLargeBody", "ExportGone"}
 # Slugs clients branch on: a rename or removal breaks them, so this list only ever grows.
 PUBLISHED = {
     "bad-request",

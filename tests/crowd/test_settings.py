@@ -152,6 +152,7 @@ def test_staff_read_the_adjustable_settings(client, cm):
         "ONBOARDING_BILLING_REQUIRED",
         "INVOICING_MODEL",
         "INVOICING_E_INVOICE_COUNTRIES",
+        "PRIVACY_EXPORT_DAYS",
         *(
             f"SUPPORT_{clock}_{p}"
             for clock in ("FIRST_RESPONSE_MINUTES", "RESOLUTION_HOURS")
