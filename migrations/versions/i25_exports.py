@@ -1,7 +1,7 @@
 """privacy: data exports (a person's request, its archive, its download and expiry)
 
 Revision ID: i25_exports
-Revises: i25_purposes
+Revises: i25_retention
 Create Date: 2026-12-07 18:00:00.000000
 """
 
@@ -12,7 +12,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 # revision identifiers, used by Alembic.
 revision = "i25_exports"
-down_revision = "i25_purposes"
+down_revision = "i25_retention"
 branch_labels = None
 depends_on = None
 
