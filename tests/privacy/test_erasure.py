@@ -13,9 +13,11 @@ from sqlalchemy import func, select
 from crowd.core.audit import AuditEntry
 from crowd.core.files.models import StoredFile
 from crowd.extensions import db
+from customers.models import CustomerAddress, CustomerBillingProfile
 from invoicing.models import Document
-from jobs.models import WorkReportFile
-from members.models import Member
+from jobs.models import Job, WorkReportFile
+from members.models import Member, Skill
+from onboarding.models import DocumentCheck
 from payouts import ledger
 from payouts.models import Payout
 from privacy.models import Erasure
@@ -100,6 +102,58 @@ def documents_of_job(job_id: int) -> list[int]:
     return list(db.session.scalars(select(Document.id).where(Document.job_id == job_id)))
 
 
+def more_history(app, client, member, cm) -> None:
+    device = client.post(
+        f"{API}/me/devices",
+        json={
+            "platform": "android",
+            "token": "f0001:APA91b" + "Z" * 140,
+            "app_version": "2.4.1",
+            "locale": "de-DE",
+            "name": f"{NAME}'s phone",
+        },
+        headers=member.headers,
+    )
+    assert device.status_code in (200, 201), device.get_json()
+    note = client.post(
+        f"{API}/members/{member.profile_id}/contacts",
+        json={"kind": "call", "channel": "phone", "summary": f"Called {NAME} on {PHONE}"},
+        headers=cm.headers,
+    )
+    assert note.status_code == 201, note.get_json()
+    check = client.post(
+        f"{API}/me/onboarding/documents",
+        json={
+            "kind": "identity",
+            "document_type": "passport",
+            "issuer": "Quarrington County",
+            "issuing_country": "DE",
+        },
+        headers=member.headers,
+    )
+    assert check.status_code == 201, check.get_json()
+    front = uploaded(client, member, jpeg_with_gps(), "image/jpeg", "identity_document")
+    db.session.get(DocumentCheck, check.get_json()["id"]).front_file_id = front
+    db.session.commit()
+    skill = db.session.scalar(select(Skill.id).where(Skill.slug == "tv_wall_mount"))
+    group = client.post(
+        f"{API}/topic-groups",
+        json={"slug": "wall-mounts", "name": "Wall mounts", "kind": "skill", "skill_id": skill},
+        headers=cm.headers,
+    )
+    assert group.status_code == 201, group.get_json()
+    group_id = group.get_json()["id"]
+    joined = client.post(f"{API}/topic-groups/{group_id}/join", headers=member.headers)
+    assert joined.status_code == 200, joined.get_json()
+    thread = client.post(
+        f"{API}/topic-groups/{group_id}/threads",
+        json={"title": f"{NAME} asks", "body": f"Anchors for brick? Text me: {PHONE}"},
+        headers=member.headers,
+    )
+    assert thread.status_code == 201, thread.get_json()
+    drain_background(app)
+
+
 # --- the walk ---------------------------------------------------------------------------------
 
 
@@ -147,16 +201,21 @@ def test_a_member_with_a_history_is_erased_and_nothing_personal_is_left(
     acted(client, cm, ticket["id"], "resolve", note="Answered")
     acted(client, cm, ticket["id"], "close")
 
+    # More of a member's life: a phone for pushes, a note of a call, an identity document,
+    # a thread in a community group.
+    more_history(app, client, member, cm)
+
     # The payout: their earnings paid out in full.
     payouts = run_payouts(app)
     assert [(p.member_id, p.status) for p in payouts] == [(member.profile_id, "paid")]
     drain_background(app)
 
+    issued_before = db.session.scalars(select(Document.data).where(Document.job_id == job_id)).all()
     files = list(
         db.session.scalars(select(StoredFile).where(StoredFile.owner_user_id == member.user_id))
     )
     keys = {key for f in files for key in (f.key, f.thumbnail_key) if key}
-    assert len(files) == 3 and keys <= set(stored_objects())
+    assert len(files) == 4 and keys <= set(stored_objects())
     needles = [*NAME.split(), EMAIL, PHONE, PHONE[3:]]
     assert scan(needles), "the walk should have left the member's data around"
 
@@ -168,7 +227,8 @@ def test_a_member_with_a_history_is_erased_and_nothing_personal_is_left(
         "self",
         member.user_id,
     )
-    assert body["counts"]["files"] == 3 and body["counts"]["reviews"] == 1
+    assert body["counts"]["files"] == 4 and body["counts"]["reviews"] == 1
+    assert body["counts"]["posts"] == 1 and body["counts"]["devices"] == 1
     assert any("invoices" in kept for kept in body["kept"])
     drain_background(app)
 
@@ -206,8 +266,10 @@ def test_a_member_with_a_history_is_erased_and_nothing_personal_is_left(
     ).all()
     assert "[erased]" in messages
 
-    # Money and legal records stay.
+    # Money and legal records stay: the issued documents unchanged.
     assert documents_of_job(job_id) == invoices
+    issued = db.session.scalars(select(Document.data).where(Document.job_id == job_id)).all()
+    assert issued == issued_before
     assert [
         p.status
         for p in db.session.scalars(select(Payout).where(Payout.member_id == member.profile_id))
@@ -273,7 +335,15 @@ def test_a_customer_is_erased_and_the_member_keeps_the_job(app, client, cm, admi
     seen = client.get(f"{API}/me/jobs/{job_id}", headers=member.headers)
     assert seen.status_code == 200, seen.get_json()
     assert seen.get_json()["title"] == "[erased]"
+    job = db.session.get(Job, job_id)
+    assert (job.street, job.postcode, job.lat, job.lon) == (None, "10117", 52.52, 13.41)
+    assert db.session.scalars(select(CustomerAddress)).all() == []
+    assert db.session.scalars(select(CustomerBillingProfile)).all() == []
+    # The invoice stays as issued, with the name it was issued to (the one table the scan
+    # leaves out).
     assert documents_of_job(job_id) == invoices
+    issued = db.session.scalars(select(Document.data).where(Document.job_id == job_id)).all()
+    assert any(data["recipient"]["name"] == "Ottoline Wetherby" for data in issued)
     assert_ledger_sound()
 
 
