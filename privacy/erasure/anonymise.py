@@ -52,7 +52,7 @@ from notifications.models import (
 )
 from notifications.push.models import Device, PushOutboxEntry
 from onboarding.models import Application, DocumentCheck, InformationRequest, IntroCall
-from payouts.models import ConnectedAccount, OfflineAccount
+from payouts.models import ConnectedAccount, OfflineAccount, WebhookEvent
 from recruitment.models import MemberDevice, ReferralCode
 from support.models import (
     Sanction,
@@ -115,12 +115,15 @@ def anonymise(
 # Shorter strings could be part of anything; a quote of the person is longer than this.
 MIN_QUOTE = 4
 # Where a message to someone else may quote the person: their name in "a member takes your
-# job", their ticket's subject, a customer's job title. (column, is JSON)
+# job", their ticket's subject, a customer's job title; and what the payment provider sent
+# about them. (column, is JSON)
 _QUOTING = (
     (Notification, (("title", False), ("body", False))),
     (Delivery, (("content", True),)),
     (OutboundEmail, (("subject", False), ("body", False), ("html", False))),
     (PushOutboxEntry, (("title", False), ("body", False))),
+    # The provider's events as received (a Stripe account's or charge's details).
+    (WebhookEvent, (("payload", True),)),
 )
 
 

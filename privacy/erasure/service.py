@@ -37,8 +37,9 @@ from privacy.models import Erasure
 # What erasure keeps, told in every answer (README: Erasure).
 KEPT = (
     "ledger transactions and entries, payments, refunds and payouts (ids and amounts)",
-    "issued invoices, credit notes and corrections: legal records, kept unchanged for the "
-    "legal retention period (10 years in Germany, § 147 AO; 10 in Austria, 10 in Switzerland)",
+    "issued invoices, credit notes and corrections: legal records, kept unchanged (with the "
+    "names they were issued to) for the statutory retention period (Germany: § 147 AO, "
+    "§ 14b UStG)",
     "the other party's reviews and the tickets about the account, with the person's own "
     "texts replaced by a marker",
     "the account's row, deactivated under a neutral name, so that records keep pointing at it",

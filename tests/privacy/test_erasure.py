@@ -15,7 +15,7 @@ from crowd.core.files.models import StoredFile
 from crowd.extensions import db
 from customers.models import CustomerAddress, CustomerBillingProfile
 from invoicing.models import Document
-from jobs.models import Job, WorkReportFile
+from jobs.models import Job, Offer, WorkReportFile
 from members.models import Member, Skill
 from onboarding.models import DocumentCheck
 from payouts import ledger
@@ -25,7 +25,7 @@ from support.models import TicketMessage, TicketMessageFile
 from tests.factories import PASSWORD, make_actor
 from tests.files_helpers import jpeg_with_gps, pdf, png, upload
 from tests.invoicing.helpers import set_customer_profile, set_member_profile
-from tests.jobs.conftest import active_member, drain_background
+from tests.jobs.conftest import active_member, drain_background, post_job_via_api
 from tests.payouts.conftest import assert_ledger_sound
 from tests.payouts.job_money_helpers import assigned_job, confirmed_job, payment
 from tests.support.dispute_helpers import disputed_job, payout_account, run_payouts
@@ -444,3 +444,19 @@ def test_an_admin_erases_an_account_with_a_reason_and_it_is_audited(app, client,
     ]
     assert scan(["Perpetua", "Hollingsworth", customer.email]) == []
     assert client.get(f"{API}/me", headers=customer.headers).status_code == 401
+
+
+def test_a_members_pending_offers_are_withdrawn_with_the_erasure(app, client, customer):
+    member = active_member()
+    posted = post_job_via_api(client, customer)
+    assert posted.status_code == 201, posted.get_json()
+    drain_background(app)
+    offer = db.session.scalar(select(Offer).where(Offer.member_id == member.profile_id))
+    assert offer is not None and offer.status == "pending"
+
+    response = erase_me(client, member)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["counts"]["offers_withdrawn"] == 1
+    db.session.expire_all()
+    assert db.session.get(Offer, offer.id).status == "withdrawn"
+    assert db.session.get(Member, member.profile_id).status == "offboarded"
