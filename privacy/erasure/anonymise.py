@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import Numeric, String, cast, delete, func, or_, select, update
 
@@ -127,40 +128,68 @@ _QUOTING = (
 )
 
 
-def _quotes(user: User, member: Member | None, customer: Customer | None) -> dict[str, str]:
-    """What other people's messages may quote of the person, and what replaces it: their
-    names, address, phone (the neutral name, the marker), their tickets' subjects, a
-    customer's job titles."""
+@dataclass(frozen=True)
+class Quote:
+    """A text of the person's that other people's messages may contain, and its replacement.
+    A quote with `key` is replaced only in messages about one of `ids` (their data's
+    `ticket_id`, `job_id`): a ticket's subject or a job's title may be anyone's words too."""
+
+    text: str
+    replacement: str
+    key: str | None = None
+    ids: frozenset[int] = frozenset()
+
+
+def _quotes(user: User, member: Member | None, customer: Customer | None) -> list[Quote]:
+    """What other people's messages may quote of the person: their names, email and phone
+    (anywhere), the subjects of the tickets they opened, a customer's job titles."""
     name = erased_name(user.id)
-    quotes = {user.display_name: name, user.email: ERASED}
+    anywhere = {user.display_name: name, user.email: ERASED}
     if member is not None:
-        quotes |= {member.display_name: name, member.phone: ERASED, member.business_name: name}
+        anywhere |= {member.display_name: name, member.phone: ERASED, member.business_name: name}
         billing = db.session.get(MemberBillingProfile, member.id)
         if billing is not None:
-            quotes[billing.legal_name] = name
+            anywhere[billing.legal_name] = name
     if customer is not None:
-        quotes |= {customer.display_name: name, customer.phone: ERASED}
-        quotes[customer.company_name] = name
+        anywhere |= {customer.display_name: name, customer.phone: ERASED}
+        anywhere[customer.company_name] = name
         billing = db.session.get(CustomerBillingProfile, customer.id)
         if billing is not None:
-            quotes |= {billing.legal_name: name, billing.invoice_email: ERASED}
-        quotes |= dict.fromkeys(
-            db.session.scalars(select(Job.title).where(Job.customer_id == customer.id)), ERASED
-        )
-    quotes |= dict.fromkeys(
-        db.session.scalars(select(Ticket.subject).where(Ticket.opened_by_id == user.id)), ERASED
-    )
+            anywhere |= {billing.legal_name: name, billing.invoice_email: ERASED}
+    quotes = [Quote(text, replacement) for text, replacement in anywhere.items() if text]
+    tickets = db.session.execute(
+        select(Ticket.id, Ticket.subject).where(Ticket.opened_by_id == user.id)
+    ).all()
+    quotes += _scoped("ticket_id", tickets)
+    if customer is not None:
+        jobs = db.session.execute(
+            select(Job.id, Job.title).where(Job.customer_id == customer.id)
+        ).all()
+        quotes += _scoped("job_id", jobs)
     # Longest first: a subject that contains the name is replaced whole.
-    return {
-        quote: quotes[quote]
-        for quote in sorted((q for q in quotes if q and len(q) >= MIN_QUOTE), key=len, reverse=True)
-    }
+    return sorted(
+        (q for q in quotes if len(q.text) >= MIN_QUOTE), key=lambda q: len(q.text), reverse=True
+    )
 
 
-def _redact_quotes(quotes: dict[str, str]) -> int:
+def _scoped(key: str, rows) -> list[Quote]:
+    ids_by_text: dict[str, set[int]] = {}
+    for row_id, text in rows:
+        ids_by_text.setdefault(text, set()).add(row_id)
+    return [Quote(text, ERASED, key, frozenset(ids)) for text, ids in ids_by_text.items()]
+
+
+def _patterns(quote: Quote, is_json: bool) -> set[str]:
+    """How the quote is stored: as is, and in JSON also escaped (non-ASCII as \\uXXXX)."""
+    if not is_json:
+        return {quote.text}
+    return {json.dumps(quote.text)[1:-1], json.dumps(quote.text, ensure_ascii=False)[1:-1]}
+
+
+def _redact_quotes(quotes: list[Quote]) -> int:
     """Replace the quotes in other people's inbox entries, deliveries, emails and pushes (the
-    person's own are deleted). A search of those tables: erasure is rare, and the places a
-    name is interpolated into are many."""
+    person's own are deleted) and in the provider's events. A search of those tables: erasure
+    is rare, and the messages a name or a subject is interpolated into are many."""
     if not quotes:
         return 0
     changed = 0
@@ -168,20 +197,37 @@ def _redact_quotes(quotes: dict[str, str]) -> int:
         for column, is_json in columns:
             attribute = getattr(model, column)
             text = cast(attribute, String) if is_json else attribute
+            patterns = {p for q in quotes for p in _patterns(q, is_json)}
             rows = db.session.scalars(
-                select(model).where(or_(*[text.contains(q, autoescape=True) for q in quotes]))
+                select(model).where(or_(*[text.contains(p, autoescape=True) for p in patterns]))
             ).all()
             for row in rows:
+                about = _about(row)
                 value = getattr(row, column)
-                raw = json.dumps(value, ensure_ascii=False) if is_json else value
-                for quote, replacement in quotes.items():
-                    raw = raw.replace(quote, replacement)
-                    if is_json:
-                        raw = raw.replace(json.dumps(quote, ensure_ascii=False)[1:-1], replacement)
-                setattr(row, column, json.loads(raw) if is_json else raw)
-                changed += 1
+                raw = json.dumps(value) if is_json else value
+                for quote in quotes:
+                    if quote.key is not None and about.get(quote.key) not in quote.ids:
+                        continue
+                    for pattern in _patterns(quote, is_json):
+                        raw = raw.replace(pattern, quote.replacement)
+                new = json.loads(raw) if is_json else raw
+                if new != value:
+                    setattr(row, column, new)
+                    changed += 1
     db.session.flush()
     return changed
+
+
+def _about(row) -> dict:
+    """What a message is about (its notification's data: ticket_id, job_id …)."""
+    if isinstance(row, Notification | PushOutboxEntry):
+        return row.data or {}
+    if isinstance(row, OutboundEmail):
+        row = db.session.get(Delivery, row.delivery_id) if row.delivery_id else None
+    if isinstance(row, Delivery):
+        notification = db.session.get(Notification, row.notification_id)
+        return (notification.data or {}) if notification else {}
+    return {}
 
 
 # --- files --------------------------------------------------------------------------------------

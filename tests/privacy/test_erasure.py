@@ -17,6 +17,7 @@ from customers.models import CustomerAddress, CustomerBillingProfile
 from invoicing.models import Document
 from jobs.models import Job, Offer, WorkReportFile
 from members.models import Member, Skill
+from notifications.models import Delivery, Notification
 from onboarding.models import DocumentCheck
 from payouts import ledger
 from payouts.models import Payout
@@ -29,7 +30,7 @@ from tests.jobs.conftest import active_member, drain_background, post_job_via_ap
 from tests.payouts.conftest import assert_ledger_sound
 from tests.payouts.job_money_helpers import assigned_job, confirmed_job, payment
 from tests.support.dispute_helpers import disputed_job, payout_account, run_payouts
-from tests.support.ticket_helpers import acted, assign, opened, said
+from tests.support.ticket_helpers import acted, assign, closed_ticket, opened, said
 
 API = "/api/v1"
 NAME = "Zebulon Quarrington"
@@ -460,3 +461,49 @@ def test_a_members_pending_offers_are_withdrawn_with_the_erasure(app, client, cu
     db.session.expire_all()
     assert db.session.get(Offer, offer.id).status == "withdrawn"
     assert db.session.get(Member, member.profile_id).status == "offboarded"
+
+
+def test_quotes_in_other_peoples_messages_are_replaced_only_where_they_are_about_the_person(
+    app, client, cm, other_customer
+):
+    customer = make_actor("customer", display_name="Jürgen Übermann")
+    subject = "The TV bracket came loose"
+    theirs = closed_ticket(client, cm, customer, subject=subject)
+    someone_elses = closed_ticket(client, cm, other_customer, subject=subject)
+
+    def message(ticket_id: int, body: str) -> Notification:
+        note = Notification(
+            user_id=cm.user_id,
+            kind="test",
+            title="Ticket",
+            body=body,
+            data={"ticket_id": ticket_id},
+        )
+        db.session.add(note)
+        db.session.flush()
+        db.session.add(
+            Delivery(
+                notification_id=note.id,
+                user_id=cm.user_id,
+                kind="test",
+                channel="email",
+                status="sent",
+                content={"title": "Ticket", "body": body},
+            )
+        )
+        return note
+
+    quoting = message(theirs["id"], f"“{subject}” from Jürgen Übermann is closed.")
+    other = message(someone_elses["id"], f"“{subject}” is closed.")
+    db.session.commit()
+
+    response = erase(client, make_actor("admin"), customer.user_id)
+    assert response.status_code == 200, response.get_json()
+    db.session.expire_all()
+    expected = f"“[erased]” from Erased user #{customer.user_id} is closed."
+    assert db.session.get(Notification, quoting.id).body == expected
+    delivery = db.session.scalar(select(Delivery).where(Delivery.notification_id == quoting.id))
+    assert delivery.content["body"] == expected
+    # The same words about someone else's ticket are theirs: untouched.
+    assert db.session.get(Notification, other.id).body == f"“{subject}” is closed."
+    assert scan(["Jürgen", "Übermann", "J\\u00fcrgen"]) == []
