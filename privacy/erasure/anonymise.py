@@ -53,7 +53,12 @@ from notifications.models import (
 )
 from notifications.push.models import Device, PushOutboxEntry
 from onboarding.models import Application, DocumentCheck, InformationRequest, IntroCall
-from payouts.models import ConnectedAccount, OfflineAccount, WebhookEvent
+from payouts.models import (
+    ConnectedAccount,
+    CustomerPaymentMethod,
+    OfflineAccount,
+    WebhookEvent,
+)
 from recruitment.models import MemberDevice, ReferralCode
 from support.models import (
     Sanction,
@@ -543,6 +548,10 @@ def _customer(user: User, customer: Customer) -> Counter[str]:
             lat=func.round(cast(Job.lat, Numeric), COORDINATE_DECIMALS),
             lon=func.round(cast(Job.lon, Numeric), COORDINATE_DECIMALS),
         )
+    )
+    # No new charge on their card: the saved method goes (payments keep the provider's ids).
+    counts["payment_methods"] += _run(
+        delete(CustomerPaymentMethod).where(CustomerPaymentMethod.customer_id == customer.id)
     )
     counts["addresses"] += _run(
         delete(CustomerAddress).where(CustomerAddress.customer_id == customer.id)

@@ -16,11 +16,11 @@ from crowd.extensions import db
 from customers.models import CustomerAddress, CustomerBillingProfile
 from invoicing.models import Document
 from jobs.models import Job, Offer, WorkReportFile
-from members.models import Member, Skill
+from members.models import Member, MemberSkill, Skill
 from notifications.models import Delivery, Notification
 from onboarding.models import DocumentCheck
 from payouts import ledger
-from payouts.models import Payout
+from payouts.models import CustomerPaymentMethod, Payout
 from privacy.models import Erasure
 from support.models import TicketMessage, TicketMessageFile
 from tests.factories import PASSWORD, make_actor
@@ -247,6 +247,13 @@ def test_a_member_with_a_history_is_erased_and_nothing_personal_is_left(
     objects = stored_objects()
     assert not keys & set(objects)
     assert not any(part.encode() in data for data in objects.values() for part in NAME.split())
+    # Where they live: no position left, nor the reach of their skills around it.
+    erased = db.session.get(Member, member.profile_id)
+    assert (erased.lat, erased.lon, erased.postcode, erased.city) == (None, None, None, None)
+    reach = db.session.scalars(
+        select(MemberSkill.reach_lat_lo).where(MemberSkill.member_id == member.profile_id)
+    ).all()
+    assert reach and set(reach) == {None}
     assert db.session.scalar(select(func.count()).select_from(WorkReportFile)) == 0
     assert db.session.scalar(select(func.count()).select_from(TicketMessageFile)) == 0
 
@@ -340,6 +347,7 @@ def test_a_customer_is_erased_and_the_member_keeps_the_job(app, client, cm, admi
     assert (job.street, job.postcode, job.lat, job.lon) == (None, "10117", 52.52, 13.41)
     assert db.session.scalars(select(CustomerAddress)).all() == []
     assert db.session.scalars(select(CustomerBillingProfile)).all() == []
+    assert db.session.scalars(select(CustomerPaymentMethod)).all() == []
     # The invoice stays as issued, with the name it was issued to (the one table the scan
     # leaves out).
     assert documents_of_job(job_id) == invoices
