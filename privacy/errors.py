@@ -31,3 +31,25 @@ class ExportNotReady(Conflict):
     """The export is still being assembled: its notice comes when it is ready."""
 
     title, type_slug = _l("Export not ready"), "export-not-ready"
+
+
+# --- erasure ----------------------------------------------------------------------------------
+
+
+class ErasureBlocked(Conflict):
+    """The account cannot be erased yet: money in transit, an open dispute, ticket or
+    chargeback, or an active job. `blocking` lists each as {kind, id}."""
+
+    title, type_slug = _l("Erasure blocked"), "erasure-blocked"
+
+
+class AlreadyErased(Conflict):
+    """The account was erased already (`erasure_id` names the record); nothing changes."""
+
+    title, type_slug = _l("Already erased"), "already-erased"
+
+
+class AccountErased(Conflict):
+    """Staff reactivate an erased account: it stays closed."""
+
+    title, type_slug = _l("Account erased"), "account-erased"

@@ -759,6 +759,12 @@ def table() -> dict[str, Access]:
         "GET /api/v1/recruitment-channels/{channel_id}": OPEN,
         "PATCH /api/v1/recruitment-channels/{channel_id}": Access(body={"active": False}),
         "GET /api/v1/recruitment/funnel": OPEN,
+        # --- privacy ----------------------------------------------------------------------
+        # Customers and members erase their own account with their password (A's open jobs
+        # answer 409 erasure-blocked, still through); each call is rolled back.
+        "POST /api/v1/me/erasure": Access(body={"password": "correct horse battery"}),
+        # Admins erase a customer's or member's account (a fresh customer's), with a reason.
+        "POST /api/v1/users/{user_id}/erasure": Access(body={"reason": "Asked by letter"}),
         # --- crowd health -----------------------------------------------------------------
         "GET /api/v1/crowd-health": OPEN,
         "GET /api/v1/crowd-health/service": OPEN,

@@ -1,0 +1,1 @@
+"""Tests of privacy: retention, exports, erasure."""
