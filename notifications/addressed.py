@@ -1,0 +1,78 @@
+"""Email to an address that may have no account yet (an invitation to join a company).
+
+The notification channels reach users; a person invited by their address may not be one. Such
+an email is not an inbox entry: it is written to the outbox with the caller's unit of work
+(`email_address`) and, after the commit, rendered and sent by the email channel like any
+delivery (`send_to_address`): the same templates, sender, SMTP relay or offline outbox, and
+the same suppressions. The text is rendered when it is queued, in the language given.
+"""
+
+from __future__ import annotations
+
+from crowd.core.background import enqueue, task
+from crowd.core.i18n import default_locale, render
+from notifications.channels import EMAIL, Outgoing, policy_for
+from notifications.delivery import is_suppressed, suppress
+from notifications.email import send_email
+
+TASK = "notifications.email_address"
+
+
+class TemporaryFailure(RuntimeError):
+    """The relay refused for now: the outbox runs the task again later."""
+
+
+def email_address(
+    *,
+    address: str,
+    kind: str,
+    subject,
+    body,
+    dedupe_key: str,
+    locale: str | None = None,
+    data: dict | None = None,
+) -> None:
+    """Queue one email to `address` with the current unit of work: sent after the commit,
+    once per `dedupe_key`; `subject` and `body` may be lazy (rendered here in `locale`)."""
+    locale = locale or default_locale()
+    enqueue(
+        TASK,
+        dedupe_key=f"{TASK}:{dedupe_key}",
+        address=address,
+        kind=kind,
+        subject=render(subject, locale),
+        body=render(body, locale),
+        key=dedupe_key,
+        locale=locale,
+        data=data or {},
+    )
+
+
+@task(TASK)
+def send_to_address(
+    *, address: str, kind: str, subject: str, body: str, key: str, locale: str, data: dict
+) -> str:
+    """Render and send one queued email; a suppressed address gets nothing, a temporary
+    failure raises (the outbox tries again), a permanent one suppresses the address."""
+    if is_suppressed(EMAIL, address):
+        return "suppressed"
+    outgoing = Outgoing(
+        delivery_id=None,
+        notification_id=None,
+        user_id=None,
+        kind=kind,
+        channel=EMAIL,
+        title=subject,
+        body=body,
+        data=data,
+        dedupe_key=key,
+        policy=policy_for(kind),
+        address=address,
+        locale=locale,
+    )
+    result = send_email(outgoing)
+    if result.status == "temporary":
+        raise TemporaryFailure(result.error or "temporary failure")
+    if result.status == "permanent":
+        suppress(EMAIL, address, result.error or "permanent failure")
+    return result.status
