@@ -5,15 +5,22 @@ an email is not an inbox entry: it is written to the outbox with the caller's un
 (`email_address`) and, after the commit, rendered and sent by the email channel like any
 delivery (`send_to_address`): the same templates, sender, SMTP relay or offline outbox, and
 the same suppressions. The text is rendered when it is queued, in the language given.
+
+An email carrying a secret (an invitation's link) is blanked once the secret is spent
+(`redact`): in the outbox message that sends it and in the offline provider's copy.
 """
 
 from __future__ import annotations
 
-from crowd.core.background import enqueue, task
+from sqlalchemy import select, update
+
+from crowd.core.background import OutboxMessage, enqueue, task
 from crowd.core.i18n import default_locale, render
+from crowd.extensions import db
 from notifications.channels import EMAIL, Outgoing, policy_for
 from notifications.delivery import is_suppressed, suppress
 from notifications.email import send_email
+from notifications.models import OutboundEmail
 
 TASK = "notifications.email_address"
 
@@ -76,3 +83,19 @@ def send_to_address(
     if result.status == "permanent":
         suppress(EMAIL, address, result.error or "permanent failure")
     return result.status
+
+
+def redact(dedupe_key: str, body: str) -> None:
+    """Replace the body of the email queued with `dedupe_key` by `body`, in its outbox
+    message (not sent yet: it goes out with `body`) and in the offline provider's copy."""
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key == f"{TASK}:{dedupe_key}")
+    )
+    if message is not None:
+        message.kwargs = {**message.kwargs, "body": body}
+    db.session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.dedupe_key == dedupe_key)
+        .values(body=body, html=body)
+        .execution_options(synchronize_session=False)
+    )

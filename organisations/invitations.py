@@ -25,7 +25,7 @@ from crowd.core.i18n import _, _l
 from crowd.extensions import db
 from members.access import own_member
 from members.models import Member
-from notifications.addressed import email_address
+from notifications.addressed import email_address, redact
 from organisations.config import organisation_rules
 from organisations.errors import (
     AlreadyInOrganisation,
@@ -48,6 +48,11 @@ TOKEN_PREFIX = "coi_"
 # A company that is closed or suspended takes nobody new.
 TAKES_MEMBERS = ("pending", "active")
 EMAIL_KIND = "organisation.invitation"
+# What the invitation's email keeps once its link is spent (accepted or revoked).
+REDACTED_BODY = (
+    "You were invited to join a company on Crowd. The invitation has been accepted or "
+    "revoked, so its link was removed from this email."
+)
 
 
 def _is_open(invitation: OrganisationInvitation, now) -> bool:
@@ -134,10 +139,19 @@ def _send(invitation, organisation, secret: str, *, days: int, locale: str | Non
             days=days,
             url=url,
         ),
-        dedupe_key=f"{EMAIL_KIND}:{invitation.id}",
+        dedupe_key=_email_key(invitation),
         locale=locale,
         data={"organisation_id": organisation.id, "invitation_id": invitation.id},
     )
+
+
+def _email_key(invitation: OrganisationInvitation) -> str:
+    return f"{EMAIL_KIND}:{invitation.id}"
+
+
+def _spent(invitation: OrganisationInvitation) -> None:
+    """The link is used up: it stays in no email at rest (outbox, offline copy)."""
+    redact(_email_key(invitation), REDACTED_BODY)
 
 
 def list_open(*, actor: Principal) -> list[OrganisationInvitation]:
@@ -161,6 +175,7 @@ def revoke(*, actor: Principal, invitation_id: int) -> None:
     if not _is_open(invitation, utcnow()):
         raise InvitationGone(_("The invitation was accepted, revoked or has expired."))
     invitation.revoked_at = utcnow()
+    _spent(invitation)
     db.session.flush()
 
 
@@ -186,5 +201,6 @@ def accept(*, actor: Principal, token: str) -> dict:
     membership = join(organisation, member, invitation.role, actor=actor.user_id)
     invitation.accepted_at = utcnow()
     invitation.accepted_member_id = member.id
+    _spent(invitation)
     db.session.flush()
     return own_view(organisation, membership)
