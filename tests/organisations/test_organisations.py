@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from crowd.core.audit import AuditEntry
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from members.models import Member, MemberSkill, MemberStats
@@ -403,4 +404,18 @@ def test_staff_list_view_activate_and_suspend(client, app, cm, admin, member):
     view = client.get(f"{API}/organisations/{organisation_id}", headers=cm.headers).json
     assert [(m["member_id"], m["role"], m["member_status"]) for m in view["members"]] == [
         (owner.profile_id, "owner", "applicant")
+    ]
+    # Each decision is in the staff audit log, with the company's id.
+    decisions = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.endpoint.like("organisations.%_organisation"), AuditEntry.method == "POST"
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [(e.endpoint, e.status_code, e.actor_user_id) for e in decisions] == [
+        ("organisations.activate_organisation", 200, cm.user_id),
+        ("organisations.activate_organisation", 409, cm.user_id),
+        ("organisations.suspend_organisation", 200, admin.user_id),
+        ("organisations.activate_organisation", 200, cm.user_id),
     ]
