@@ -42,6 +42,8 @@ def email_address(
     """Queue one email to `address` with the current unit of work: sent after the commit,
     once per `dedupe_key`; `subject` and `body` may be lazy (rendered here in `locale`)."""
     locale = locale or default_locale()
+    if _queued(dedupe_key) is not None:
+        return
     enqueue(
         TASK,
         dedupe_key=f"{TASK}:{dedupe_key}",
@@ -52,6 +54,14 @@ def email_address(
         key=dedupe_key,
         locale=locale,
         data=data or {},
+    )
+
+
+def _queued(dedupe_key: str) -> OutboxMessage | None:
+    """The outbox message of the email queued with this key, if any."""
+    db.session.flush()
+    return db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key == f"{TASK}:{dedupe_key}")
     )
 
 
@@ -88,9 +98,7 @@ def send_to_address(
 def redact(dedupe_key: str, body: str) -> None:
     """Replace the body of the email queued with `dedupe_key` by `body`, in its outbox
     message (not sent yet: it goes out with `body`) and in the offline provider's copy."""
-    message = db.session.scalar(
-        select(OutboxMessage).where(OutboxMessage.dedupe_key == f"{TASK}:{dedupe_key}")
-    )
+    message = _queued(dedupe_key)
     if message is not None:
         message.kwargs = {**message.kwargs, "body": body}
     db.session.execute(
