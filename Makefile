@@ -9,7 +9,7 @@ PORT ?= 5000
 # Where `make test` looks for the second run (and `migrate-check` for PostgreSQL).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-LINT_PATHS := crowd accounts members customers notifications recruitment helpcentre community crowd_health invoicing registration privacy console demo jobs payouts onboarding mentoring support scripts tests bench migrations/env.py wsgi.py
+LINT_PATHS := crowd accounts members customers organisations notifications recruitment helpcentre community crowd_health invoicing registration privacy console demo jobs payouts onboarding mentoring support scripts tests bench migrations/env.py wsgi.py
 
 # pip runs again only when requirements.txt is newer than this stamp.
 STAMP := $(VENV)/.requirements-installed
@@ -112,7 +112,7 @@ bench-load: venv
 
 # The message catalogues (crowd.core.i18n). The .mo files are committed with their .po, so a
 # fresh clone runs without compiling; tests/crowd/test_translations.py fails when either is stale.
-I18N_SOURCES := crowd accounts members customers notifications recruitment helpcentre community \
+I18N_SOURCES := crowd accounts members customers organisations notifications recruitment helpcentre community \
   crowd_health registration demo jobs payouts onboarding mentoring support console invoicing privacy
 PYBABEL := $(BIN)/python -m babel.messages.frontend
 

@@ -24,6 +24,7 @@ DOMAINS = (
     "accounts",
     "members",
     "customers",
+    "organisations",
     "helpcentre",
     "jobs",
     "payouts",

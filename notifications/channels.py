@@ -88,9 +88,10 @@ class KindPolicy:
 class Outgoing:
     """A delivery as a channel sees it: plain values, read before the send."""
 
-    delivery_id: int
-    notification_id: int
-    user_id: int
+    # None for an email to an address without an account (notifications.addressed).
+    delivery_id: int | None
+    notification_id: int | None
+    user_id: int | None
     kind: str
     channel: str
     title: str
@@ -158,6 +159,8 @@ POLICIES: dict[str, KindPolicy] = {
         frozenset({EMAIL}), True, sender="support", description=N_("alert digests")
     ),
     "mentoring.": KindPolicy(frozenset({PUSH}), description=N_("mentoring")),
+    # Provider companies: invitations by email link, also to addresses without an account.
+    "organisation.": KindPolicy(frozenset({EMAIL}), True, description=N_("provider companies")),
 }
 
 

@@ -189,8 +189,12 @@ def _render(outgoing: Outgoing, content: dict | None, locale: str) -> EmailMessa
     message["Subject"] = subject
     message["Date"] = format_datetime(utcnow())
     domain = parseaddr(sender)[1].rpartition("@")[2] or "crowd.example"
-    message["Message-ID"] = make_msgid(idstring=f"d{outgoing.delivery_id}", domain=domain)
-    message[DELIVERY_HEADER] = str(outgoing.delivery_id)
+    if outgoing.delivery_id is None:
+        # An email to an address without an account (notifications.addressed): no delivery.
+        message["Message-ID"] = make_msgid(idstring="a", domain=domain)
+    else:
+        message["Message-ID"] = make_msgid(idstring=f"d{outgoing.delivery_id}", domain=domain)
+        message[DELIVERY_HEADER] = str(outgoing.delivery_id)
     if unsubscribe:
         links = [f"<{unsubscribe}>"]
         if settings.unsubscribe_mailto:

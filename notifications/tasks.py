@@ -1,6 +1,7 @@
 """Background jobs: writing inbox entries queued by earlier releases."""
 
 from crowd.core.background import task
+from notifications import addressed  # noqa: F401  (registers notifications.email_address)
 from notifications.service import notify_many
 
 

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from crowd.core.db import utcnow
+from tests.organisations.helpers import COMPANY as ORGANISATION
 
 # Which world object a path parameter names, unless an entry says otherwise.
 PATH_KEYS = {
@@ -61,6 +62,7 @@ PATH_KEYS = {
     "document_id": "document",
     "file_id": "file",
     "export_id": "export",
+    "organisation_id": "organisation",
 }
 
 
@@ -287,6 +289,34 @@ def table() -> dict[str, Access]:
         "GET /api/v1/me/customer/blocked": OPEN,
         "PUT /api/v1/me/customer/blocked/{member_id}": Access(body={"reason": "Late"}),
         "DELETE /api/v1/me/customer/blocked/{member_id}": Access(missing_ok=True),
+        # --- provider companies -----------------------------------------------------------
+        # Member A owns a company; member B belongs to none (404 on "my company" is fair).
+        "POST /api/v1/organisations": Access(body=ORGANISATION),
+        "GET /api/v1/me/organisation": Access(missing_ok=True),
+        "PATCH /api/v1/me/organisation": Access(missing_ok=True, body={"trade_name": "Renamed"}),
+        "GET /api/v1/me/organisation/members": Access(missing_ok=True),
+        "PATCH /api/v1/me/organisation/members/{member_id}": own(
+            "member", path={"member_id": "org_technician"}, body={"role": "dispatcher"}
+        ),
+        "DELETE /api/v1/me/organisation/members/{member_id}": own(
+            "member", path={"member_id": "org_technician"}
+        ),
+        "POST /api/v1/me/organisation/leave": Access(missing_ok=True),
+        "POST /api/v1/me/organisation/invitations": Access(
+            missing_ok=True, body={"email": "new-tech@example.test", "role": "technician"}
+        ),
+        "GET /api/v1/me/organisation/invitations": Access(missing_ok=True),
+        "DELETE /api/v1/me/organisation/invitations/{invitation_id}": own(
+            "member", path={"invitation_id": "org_invitation"}
+        ),
+        # The invitation was sent to member B's address: anyone else's token is no invitation.
+        "POST /api/v1/organisation-invitations/accept": own(
+            "other_member", body={"token": "@org_invite_token"}
+        ),
+        "GET /api/v1/organisations": OPEN,
+        "GET /api/v1/organisations/{organisation_id}": OPEN,
+        "POST /api/v1/organisations/{organisation_id}/activate": OPEN,
+        "POST /api/v1/organisations/{organisation_id}/suspend": OPEN,
         "GET /api/v1/customers": OPEN,
         "GET /api/v1/customers/{customer_id}": own("customer"),
         "PUT /api/v1/customers/{customer_id}/billing": Access(body={"billing": "card"}),
@@ -843,6 +873,14 @@ class Allowed:
 # "METHOD /path" → {field (dotted for nested objects): why it may be set there}.
 PROTECTED_ALLOWED = {
     "POST /api/v1/accounts/staff": {"role": Allowed("an admin creates a CM or an admin")},
+    "POST /api/v1/me/organisation/invitations": {
+        "role": Allowed(
+            "a company's role, not an account's: owners invite in any, dispatchers technicians only"
+        )
+    },
+    "PATCH /api/v1/me/organisation/members/{member_id}": {
+        "role": Allowed("the company's owner sets roles inside the company, never an account's")
+    },
     "POST /api/v1/jobs": {
         "pricing.amount": Allowed("the customer prices their own job"),
         "min_level": Allowed("the customer asks for experience; matching enforces it"),

@@ -35,6 +35,8 @@ from tests.files_helpers import jpeg_with_gps, png, start_upload, upload
 from tests.invoicing.samples import german_business_invoice
 from tests.jobs.conftest import active_member, drain_background, future
 from tests.mentoring.conftest import MENTOR_BODY, set_record
+from tests.organisations.helpers import COMPANY as ORGANISATION
+from tests.organisations.helpers import token_from_email
 from tests.payouts.job_money_helpers import assigned_job, completed_job, post_job
 
 API = "/api/v1"
@@ -114,6 +116,7 @@ def build_world(app, client) -> World:
     _helpcentre(world, client)
     _recruitment(world, app, client)
     _privacy(world, client)
+    _organisations(world, app, client)
     drain_background(app)
     return world
 
@@ -215,6 +218,33 @@ def _privacy(world: World, client) -> None:
         client.post(f"{API}/users/{a['member'].user_id}/data-exports", headers=a["admin"].headers),
         202,
     )["id"]
+
+
+def _organisations(world: World, app, client) -> None:
+    a, ids = world.actors, world.ids
+    member, cm = a["member"], a["community_manager"]
+    # Member A owns an active company with a technician; member B is in none, with an open
+    # invitation to A's company (its token as the email carries it) and one more open
+    # invitation to revoke.
+    ids["organisation"] = _ok(
+        client.post(f"{API}/organisations", json=ORGANISATION, headers=member.headers), 201
+    )["id"]
+    _ok(client.post(f"{API}/organisations/{ids['organisation']}/activate", headers=cm.headers))
+    technician = make_actor("member")
+    ids["org_technician"] = technician.profile_id
+    own = f"{API}/me/organisation/invitations"
+    for actor in (technician, a["other_member"]):
+        body = {"email": actor.email, "role": "technician"}
+        _ok(client.post(own, json=body, headers=member.headers), 201)
+    ids["org_invite_token"] = token_from_email(app, a["other_member"].email)
+    accepted = client.post(
+        f"{API}/organisation-invitations/accept",
+        json={"token": token_from_email(app, technician.email)},
+        headers=technician.headers,
+    )
+    _ok(accepted)
+    body = {"email": "someone@example.test", "role": "technician"}
+    ids["org_invitation"] = _ok(client.post(own, json=body, headers=member.headers), 201)["id"]
 
 
 def _jobs(world: World, app, client) -> None:

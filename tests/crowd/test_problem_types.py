@@ -31,7 +31,7 @@ GENERIC = (
 )
 # Errors with a status no generic class has (402 of a declined payment, 413 of an upload past
 # its limit).
-OWN_STATUS = {"PaymentError", "TooLargeBody", "ExportGone"}
+OWN_STATUS = {"PaymentError", "TooLargeBody", "ExportGone", "InvitationGone"}
 # Slugs clients branch on: a rename or removal breaks them, so this list only ever grows.
 PUBLISHED = {
     "bad-request",
@@ -176,6 +176,11 @@ PUBLISHED = {
     "article-slug-taken",
     "category-slug-taken",
     "article-already-linked",
+    "already-in-organisation",
+    "last-owner",
+    "organisation-state-conflict",
+    "organisation-invitation-open",
+    "organisation-invitation-gone",
 }
 
 

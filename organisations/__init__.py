@@ -1,0 +1,1 @@
+"""Provider companies (organisations): a company with its technicians, roles and invitations."""
