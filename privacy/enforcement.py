@@ -19,10 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, delete, exists, or_, select, update
+from sqlalchemy import Select, String, and_, cast, delete, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from accounts.models import StaffAlertDigest
+from crowd.core.background import OutboxMessage
 from crowd.core.db import commit, db, utcnow
 from crowd.core.files.models import StoredFile
 from crowd.core.files.service import (
@@ -207,6 +208,30 @@ def _remove_notifications(notification_ids: list[int], now: datetime) -> int:
     return result.rowcount or 0
 
 
+# --- background work: a done task's arguments -------------------------------------------------
+
+EMPTY = "{}"
+
+
+def _due_background_work(cutoff: datetime, last: int, limit: int, lock: bool) -> list[int]:
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.status == "done",
+        OutboxMessage.done_at <= cutoff,
+        cast(OutboxMessage.kwargs, String) != EMPTY,
+    )
+    return _keys(query, OutboxMessage.id, last, limit, lock)
+
+
+def _empty_background_work(message_ids: list[int], now: datetime) -> int:
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids))
+        .values(kwargs={})
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
@@ -216,6 +241,7 @@ KINDS: dict[str, Kind] = {
         Kind("data_exports", _due_data_exports, _remove_files),
         Kind("abandoned_uploads", _due_abandoned_uploads, _remove_files),
         Kind("notifications", _due_notifications, _remove_notifications),
+        Kind("background_work", _due_background_work, _empty_background_work),
     )
 }
 

@@ -82,6 +82,17 @@ DEFAULT_RULES = (
         "The inbox is a convenience, not a record: what it told of is kept where it belongs.",
     ),
     (
+        "background_work",
+        "anonymise",
+        30,
+        1,
+        365,
+        "The background task's completion (done). Its arguments are emptied; the row stays, "
+        "its dedupe key keeping the work from running twice. Failed tasks keep theirs for a retry.",
+        "A task's arguments may quote a person (the address an invitation is emailed to); once "
+        "the work is done they serve nothing (Art. 5(1)(c) and (e) GDPR).",
+    ),
+    (
         "ledger_entries",
         "keep",
         3650,

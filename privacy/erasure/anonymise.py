@@ -26,6 +26,7 @@ from accounts.models import AccountEvent, AuthToken, PasswordResetToken, SignInT
 from accounts.service import revoke_all_credentials
 from accounts.throttle import email_hash
 from community.models import CommunityMute, ModerationAction, PostReport, TopicPost
+from crowd.core.background import OutboxMessage
 from crowd.core.db import utcnow
 from crowd.core.files.models import StoredFile
 from crowd.core.files.service import discard
@@ -59,6 +60,7 @@ from payouts.models import (
     OfflineAccount,
     WebhookEvent,
 )
+from privacy.erasure import companies
 from recruitment.models import MemberDevice, ReferralCode
 from support.models import (
     Sanction,
@@ -110,6 +112,9 @@ def anonymise(
         counts.update(_member(user, member, by_id))
     if customer is not None:
         counts.update(_customer(user, customer))
+    counts.update(
+        companies.anonymise(member.id if member else None, old_email, erased_email(user.id))
+    )
     counts.update(_notifications(user.id, old_email))
     counts.update(_account(user, old_email))
     counts["quoted_elsewhere"] += _redact_quotes(quotes)
@@ -130,6 +135,8 @@ _QUOTING = (
     (PushOutboxEntry, (("title", False), ("body", False))),
     # The provider's events as received (a Stripe account's or charge's details).
     (WebhookEvent, (("payload", True),)),
+    # Background work's arguments (an email to the person's address, by a task).
+    (OutboxMessage, (("kwargs", True),)),
 )
 
 

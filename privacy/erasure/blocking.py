@@ -27,6 +27,7 @@ from crowd.extensions import db
 from jobs.models import Job
 from payouts.ledger import account_code_for_member
 from payouts.models import JobPayment, JobRefund, LedgerAccount, Payout
+from privacy.erasure import companies
 from support.models import Ticket
 
 # A member's jobs that still need them; a customer's also before a member took them.
@@ -53,6 +54,7 @@ def blocking(*, user_id: int, member_id: int | None, customer_id: int | None) ->
             )
         ]
     found += _balances(member_id, customer_id)
+    found += companies.blocking(member_id)
     return found
 
 

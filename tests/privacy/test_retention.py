@@ -411,6 +411,7 @@ def test_a_run_works_in_batches_logs_its_counts_and_a_rerun_deletes_nothing(app,
     # Every rule that deletes is in the log, each with its count; kept ones are not.
     assert set(run.counts) == {
         "abandoned_uploads",
+        "background_work",
         "data_exports",
         "identity_document_images",
         "notifications",
@@ -554,3 +555,33 @@ def test_community_managers_do_not_change_rules(client):
     )
     assert response.status_code == 403
     assert db.session.get(RetentionRule, "notifications").keep_days == 730
+
+
+def test_a_done_tasks_arguments_are_emptied_after_30_days_and_failed_ones_kept(app):
+    OutboxMessage = background.OutboxMessage
+    t0 = utcnow()
+    done = OutboxMessage(
+        task="notifications.send_addressed",
+        kwargs={"to": "quoted.person@example.test"},
+        status="done",
+        dedupe_key="story:done",
+        done_at=t0,
+    )
+    failed = OutboxMessage(
+        task="notifications.send_addressed",
+        kwargs={"to": "retry.me@example.test"},
+        status="failed",
+        done_at=t0,
+    )
+    db.session.add_all([done, failed])
+    db.session.commit()
+
+    assert enforce(now=t0 + timedelta(days=29)).counts["background_work"] == 0
+    result = enforce(now=t0 + timedelta(days=31))
+    assert result.counts["background_work"] == 1
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, done.id).kwargs == {}
+    # The row and its dedupe key stay: the work never runs twice.
+    assert db.session.get(OutboxMessage, done.id).dedupe_key == "story:done"
+    assert db.session.get(OutboxMessage, failed.id).kwargs == {"to": "retry.me@example.test"}
+    assert enforce(now=t0 + timedelta(days=32)).counts["background_work"] == 0

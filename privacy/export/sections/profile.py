@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from crowd.core.i18n import _l
 from privacy.export.sections.base import Person, Section, columns, member_table, t
@@ -68,6 +68,42 @@ def _skills(person: Person) -> Select | None:
     )
 
 
+def _companies(person: Person) -> Select | None:
+    """The provider companies they belong or belonged to: the company's name and their role."""
+    if person.member_id is None:
+        return None
+    memberships, companies = t("organisation_memberships"), t("organisations")
+    return (
+        select(
+            memberships.c.organisation_id,
+            companies.c.legal_name,
+            companies.c.trade_name,
+            memberships.c.role,
+            memberships.c.status,
+            memberships.c.joined_at,
+            memberships.c.left_at,
+        )
+        .join(companies, companies.c.id == memberships.c.organisation_id)
+        .where(memberships.c.member_id == person.member_id)
+        .order_by(memberships.c.id)
+    )
+
+
+def _company_invitations(person: Person) -> Select:
+    """Invitations to a company sent to their email address (never the link's token)."""
+    invitations, users = t("organisation_invitations"), t("users")
+    return (
+        select(*columns(invitations, without=("token_hash", "invited_by_id", "accepted_member_id")))
+        .where(
+            func.lower(invitations.c.email)
+            == select(func.lower(users.c.email))
+            .where(users.c.id == person.user_id)
+            .scalar_subquery()
+        )
+        .order_by(invitations.c.id)
+    )
+
+
 SECTIONS = (
     Section("account", _l("your account: email address, role, name, language"), _account),
     Section("profile", _l("your profile as a crowd member or customer"), _profile),
@@ -80,6 +116,12 @@ SECTIONS = (
         member_table("availability_slots", without=("member_id",)),
     ),
     Section("time_off", _l("your time off"), member_table("time_off", without=("member_id",))),
+    Section("companies", _l("the provider companies you work for, and your role"), _companies),
+    Section(
+        "company_invitations",
+        _l("invitations to a provider company sent to your email address"),
+        _company_invitations,
+    ),
     Section(
         "status_changes",
         _l("changes of your crowd member status"),
