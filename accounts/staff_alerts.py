@@ -89,6 +89,23 @@ def responsible_for(user_id: int, queue: str) -> bool:
     return not queues or None in queues or queue in queues
 
 
+def anyone_responsible(queue: str) -> bool:
+    """Whether some active community manager answers for `queue` (responsible_for); when
+    nobody does, its alerts go to every active CM."""
+    named = select(StaffResponsibility.user_id).where(
+        or_(StaffResponsibility.queue.is_(None), StaffResponsibility.queue == queue)
+    )
+    anyone = select(User.id).where(
+        User.role == "community_manager",
+        User.disabled_at.is_(None),
+        or_(
+            User.id.in_(named),
+            ~User.id.in_(select(StaffResponsibility.user_id)),
+        ),
+    )
+    return db.session.scalar(anyone.limit(1)) is not None
+
+
 def alert_staff(
     kind: str,
     title: str,

@@ -7,11 +7,18 @@ loaded with the API's ApplicationQueryArgsSchema, each form with the API's schem
 action. A refusal shows the page again with the message and the refusal's status (422, 409).
 A bulk action runs each item through the same service in a savepoint of its own: a refused
 item rolls back only itself, and the page lists what was done and what was refused.
+
+An identity check's images show as thumbnails linking to the full image (short-lived URLs,
+onboarding.applications.identity_images) to the staff who may read them, each view on the
+audit log; the others read that the onboarding team sees them. Only URLs of our own storage
+(/files/local/…) are shown as images: the console loads nothing from elsewhere, so with S3 the
+images are links.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import redirect, request, url_for
@@ -28,11 +35,11 @@ from crowd.core.i18n import _
 from crowd.extensions import db
 from members.models import COUNTRIES
 from members.service import list_catalogue, set_skill_verified
-from onboarding.applications import decisions, queue
+from onboarding.applications import decisions, identity_images, queue
 from onboarding.levels.training import completions
 from onboarding.schemas import applications as schemas
 from onboarding.skill_tests.overrides import reset_retry_delay
-from onboarding.steps import STEP_NAMES
+from onboarding.steps import IMAGE_SLOTS, STEP_NAMES
 
 blp = ConsoleBlueprint("console_onboarding", __name__, url_prefix="/console/onboarding")
 
@@ -132,16 +139,29 @@ def _application_page(application_id: int, *, status: int = 200, **extra):
     data = queue.get_application(actor=actor, application_id=application_id)
     training = completions(actor=actor, member_id=data["member"].id, limit=50)["items"]
     steps = {state.name: state for state in data["steps"]}
+    images = identity_images.images_for_page(actor=actor, checks=data["document_checks"])
     return render(
         "onboarding/application.html",
         status=status,
         **data,
         step=steps,
         training=training,
+        images=images,
+        image_slots=IMAGE_SLOTS,
+        own_url=_own_url,
         errors=extra.pop("errors", {}),
         done=request.args.get("done"),
         **extra,
     )
+
+
+def _own_url(url: str) -> str | None:
+    """The path of a URL the app serves itself (local storage), to show as an image; None
+    for anything elsewhere (S3), which the page only links to."""
+    parts = urlsplit(url)
+    if parts.path.startswith("/files/local/") and parts.netloc in ("", request.host):
+        return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    return None
 
 
 @blp.page("/applications/<int:application_id>")

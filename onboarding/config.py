@@ -13,7 +13,9 @@ from crowd.core.settings import current
 class OnboardingRules(SettingsGroup):
     model_config = SettingsConfigDict(env_prefix="ONBOARDING_")
     # Operations change these without a release (PATCH /api/v1/settings).
-    ADJUSTABLE: ClassVar[frozenset[str]] = frozenset({"billing_required"})
+    ADJUSTABLE: ClassVar[frozenset[str]] = frozenset(
+        {"billing_required", "identity_images_required"}
+    )
 
     reapply_cooloff_days: int = setting(
         90, "a rejected applicant may apply again after this many days", ge=0
@@ -28,6 +30,11 @@ class OnboardingRules(SettingsGroup):
         False,
         "approval waits for the billing step: a billing profile and a decision on "
         "self-billing (off: the step is shown, never required)",
+    )
+    identity_images_required: bool = setting(
+        False,
+        "an identity document is submitted with images of its front and a selfie holding it, "
+        "and the identity step is done only with them (off: images are optional)",
     )
 
 

@@ -11,7 +11,10 @@ when every step is done or not required.
 
 Documents: a kind group is done when any of its checks is verified and not expired — a
 verification is not undone by a later submission; otherwise the newest check decides
-(submitted → submitted, rejected or expired → failed, none → pending).
+(submitted → submitted, rejected or expired → failed, none → pending). With
+ONBOARDING_IDENTITY_IMAGES_REQUIRED an identity check counts only with its front and selfie
+images attached (or deleted by retention after its decision); a check without them is pending,
+its details naming the `missing_images`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from crowd.core.db import utcnow
+from crowd.core.files.models import StoredFile
 from crowd.extensions import db
 from members.models import AvailabilitySlot, Member, MemberBillingProfile, MemberSkill
 from onboarding.config import onboarding_rules
@@ -48,6 +52,10 @@ FINISHED = frozenset({"done", "not_required"})
 # What a complete profile has; skills and availability are checked as rows.
 PROFILE_FIELDS = ("display_name", "phone", "postcode", "city", "country", "lat", "lon")
 IDENTITY_KINDS = ("identity",)
+# An identity check's images (DocumentCheck.<slot>_file_id), and those it needs when
+# ONBOARDING_IDENTITY_IMAGES_REQUIRED is on.
+IMAGE_SLOTS = ("front", "back", "selfie")
+REQUIRED_IMAGES = ("front", "selfie")
 TRADE_KINDS = ("trade_certificate", "business_registration")
 INTRO_CALL_STATES = {
     "scheduled": "scheduled",
@@ -62,12 +70,14 @@ INTRO_CALL_STATES = {
 class StepContext:
     """What every predicate and state compares against: today, the current house rules, the
     skills whose test can be taken now (read once, so no predicate joins the tests) and
-    whether the billing step is required (ONBOARDING_BILLING_REQUIRED)."""
+    whether the billing step is required (ONBOARDING_BILLING_REQUIRED) and an identity
+    check's images (ONBOARDING_IDENTITY_IMAGES_REQUIRED)."""
 
     now: datetime
     house_rules: HouseRulesVersion | None
     tested_skill_ids: tuple[int, ...] = ()
     billing_required: bool = False
+    identity_images_required: bool = False
 
     @property
     def today(self) -> date:
@@ -81,11 +91,13 @@ def step_context(now: datetime | None = None) -> StepContext:
     tested = db.session.scalars(
         select(SkillTest.skill_id).distinct().where(test_available()).order_by(SkillTest.skill_id)
     )
+    rules = onboarding_rules()
     return StepContext(
         now=now or utcnow(),
         house_rules=current,
         tested_skill_ids=tuple(tested),
-        billing_required=onboarding_rules().billing_required,
+        billing_required=rules.billing_required,
+        identity_images_required=rules.identity_images_required,
     )
 
 
@@ -103,6 +115,7 @@ class MemberFacts:
     payout: ConnectedAccount | None = None
     billing_profile: bool = False  # a billing profile given (a stored one is complete)
     self_billing: SelfBillingAgreement | None = None  # the current decision
+    file_status: dict[int, str] = field(default_factory=dict)  # of the checks' images
 
 
 @dataclass(frozen=True)
@@ -151,21 +164,45 @@ def _profile_state(facts: MemberFacts, ctx: StepContext) -> tuple[str, dict]:
 # --- documents ------------------------------------------------------------------------------
 
 
+def _images_needed(kinds: tuple[str, ...], ctx: StepContext) -> bool:
+    return ctx.identity_images_required and kinds == IDENTITY_KINDS
+
+
+def _images_present() -> ColumnElement[bool]:
+    """SQL: the check has its required images, or retention deleted them (after the decision)."""
+    return or_(
+        DocumentCheck.images_deleted_at.is_not(None),
+        and_(*(getattr(DocumentCheck, f"{slot}_file_id").is_not(None) for slot in REQUIRED_IMAGES)),
+    )
+
+
+def missing_images(check: DocumentCheck, required: bool) -> list[str]:
+    """The images an identity check still needs (none when not required or deleted already)."""
+    if not required or check.kind not in IDENTITY_KINDS or check.images_deleted_at is not None:
+        return []
+    return [slot for slot in REQUIRED_IMAGES if getattr(check, f"{slot}_file_id") is None]
+
+
 def _valid_check(kinds: tuple[str, ...], ctx: StepContext) -> ColumnElement[bool]:
-    return exists().where(
+    conditions = [
         DocumentCheck.member_id == Member.id,
         DocumentCheck.kind.in_(kinds),
         DocumentCheck.status == "verified",
         or_(DocumentCheck.expires_on.is_(None), DocumentCheck.expires_on >= ctx.today),
-    )
+    ]
+    if _images_needed(kinds, ctx):
+        conditions.append(_images_present())
+    return exists().where(*conditions)
 
 
-def _is_valid(check: DocumentCheck, today: date) -> bool:
-    return check.status == "verified" and (check.expires_on is None or check.expires_on >= today)
+def _is_valid(check: DocumentCheck, ctx: StepContext) -> bool:
+    unexpired = check.expires_on is None or check.expires_on >= ctx.today
+    images = not missing_images(check, ctx.identity_images_required)
+    return check.status == "verified" and unexpired and images
 
 
-def _check_details(check: DocumentCheck) -> dict:
-    return {
+def _check_details(check: DocumentCheck, facts: MemberFacts, ctx: StepContext) -> dict:
+    details = {
         "check_id": check.id,
         "kind": check.kind,
         "document_type": check.document_type,
@@ -174,19 +211,38 @@ def _check_details(check: DocumentCheck) -> dict:
         "expires_on": _iso(check.expires_on),
         "note": check.note,
     }
+    if check.kind in IDENTITY_KINDS:
+        details["images"] = {slot: _image(check, slot, facts) for slot in IMAGE_SLOTS}
+        details["images_deleted_at"] = _iso(check.images_deleted_at)
+        missing = missing_images(check, ctx.identity_images_required)
+        if missing:
+            details["missing_images"] = missing
+    return details
+
+
+def _image(check: DocumentCheck, slot: str, facts: MemberFacts) -> dict | None:
+    file_id = getattr(check, f"{slot}_file_id")
+    if file_id is None:
+        return None
+    return {"file_id": file_id, "status": facts.file_status.get(file_id, "deleted")}
 
 
 def _documents_state(facts: MemberFacts, ctx: StepContext, kinds: tuple[str, ...]):
     checks = [check for check in facts.checks if check.kind in kinds]
-    valid = next((check for check in checks if _is_valid(check, ctx.today)), None)
+    valid = next((check for check in checks if _is_valid(check, ctx)), None)
     if valid is not None:
-        return "done", _check_details(valid)
+        return "done", _check_details(valid, facts, ctx)
     if not checks:
         return "pending", {"kinds": list(kinds)}
     latest = checks[0]
-    details = _check_details(latest)
+    details = _check_details(latest, facts, ctx)
     if latest.status == "submitted":
-        return "submitted", details
+        # Without the images it needs, the check waits for the applicant, not for a CM.
+        return ("pending" if "missing_images" in details else "submitted"), details
+    expired = latest.expires_on is not None and latest.expires_on < ctx.today
+    if latest.status == "verified" and not expired:
+        # Verified before images were required: the applicant submits it again with them.
+        return "pending", details
     # Rejected, or verified but expired since: the member submits again.
     details["expired"] = latest.status == "verified"
     return "failed", details
@@ -417,6 +473,7 @@ def load_facts(
     checks = select(DocumentCheck).where(DocumentCheck.member_id.in_(ids))
     for check in db.session.scalars(checks.order_by(DocumentCheck.id.desc())):
         facts[check.member_id].checks.append(check)
+    _load_image_status(facts)
     app_ids = {f.application.id: f for f in facts.values() if f.application is not None}
     if app_ids:
         calls = select(IntroCall).where(IntroCall.application_id.in_(app_ids))
@@ -431,6 +488,24 @@ def load_facts(
         facts[account.member_id].payout = account
     _load_billing(facts, ids)
     return facts
+
+
+def _load_image_status(facts: dict[int, MemberFacts]) -> None:
+    """The status of every image the members' checks name (ready, or deleted by now)."""
+    owner = {
+        file_id: f
+        for f in facts.values()
+        for check in f.checks
+        for slot in IMAGE_SLOTS
+        if (file_id := getattr(check, f"{slot}_file_id")) is not None
+    }
+    if not owner:
+        return
+    rows = db.session.execute(
+        select(StoredFile.id, StoredFile.status).where(StoredFile.id.in_(sorted(owner)))
+    )
+    for file_id, status in rows:
+        owner[file_id].file_status[file_id] = status
 
 
 def _load_house_rules(facts: dict[int, MemberFacts], ids: list[int], ctx: StepContext) -> None:

@@ -6,8 +6,10 @@ that succeeds is staged in the request's own transaction and commits with it, or
 refused or failed attempt is written in a small transaction of its own after the unit of work
 rolled back. Request bodies are never stored: they may carry personal data; a route whose
 change must be on record in full (the settings) notes it with `note_changes` (old and new).
-Admins read the log through `GET /api/v1/audit-log`; nothing in the API changes or deletes
-entries.
+Reads are not recorded, except where a route puts one on record with `record_read` (identity
+document images): a GET's unit of work commits nothing, so its entry is written on its own
+after it, and what was read does not leave when the entry cannot be written (503). Admins read
+the log through `GET /api/v1/audit-log`; nothing in the API changes or deletes entries.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import marshmallow as ma
-from flask import Response, g, request
+from flask import Response, g, has_request_context, request
 from marshmallow import validate
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.auth import Principal, current_principal
 from crowd.core.db import SAFE_METHODS, Base, BigId, IdMixin, UTCDateTime, db, utcnow, will_retry
-from crowd.core.errors import Unauthorized, field_error
+from crowd.core.errors import ServiceUnavailable, Unauthorized, field_error, handle_domain_error
 from crowd.core.i18n import _
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema, page_of, paginate
@@ -64,6 +66,8 @@ class AuditEntry(IdMixin, Base):
 # --- recording (after_request hooks, registered around the unit of work in create_app) ------
 
 _CHANGES = "crowd_audit_changes"
+# In the request's environ, not in `g`: an app context may outlive one request (tests).
+_READ = "crowd.audit.read"
 
 
 def note_changes(changes: dict) -> None:
@@ -71,10 +75,22 @@ def note_changes(changes: dict) -> None:
     setattr(g, _CHANGES, changes)
 
 
+def record_read(**target: int | list[int]) -> None:
+    """Put this request on the staff audit log though it only reads (a GET), with `target`
+    (ids) added to those in the path: for what only some staff may see. Call it before the
+    refusal checks, so a refused attempt is on record too."""
+    if has_request_context():
+        request.environ[_READ] = {**request.environ.get(_READ, {}), **target}
+
+
+def _read_on_record() -> bool:
+    return request.method in SAFE_METHODS and _READ in request.environ
+
+
 def stage_staff_action(response: Response) -> Response:
     """A staff member's successful change: add its entry to the transaction about to commit."""
 
-    if response.status_code < 400:
+    if response.status_code < 400 and request.method not in SAFE_METHODS:
         entry = _entry_for(response)
         if entry is not None:
             db.session.add(entry)
@@ -82,9 +98,11 @@ def stage_staff_action(response: Response) -> Response:
 
 
 def record_refused_attempt(response: Response) -> Response:
-    """A staff member's refused or failed attempt: written on its own after the rollback."""
+    """A staff member's refused or failed attempt, or a read put on record (`record_read`):
+    written on its own after the rollback."""
 
-    if response.status_code < 400 or will_retry():
+    read = _read_on_record()
+    if (response.status_code < 400 and not read) or will_retry():
         # A run that lost a race in the database is no attempt of the caller's: it runs again.
         return response
     entry = _entry_for(response)
@@ -94,12 +112,17 @@ def record_refused_attempt(response: Response) -> Response:
         db.session.add(entry)
         db.session.commit()
     except Exception:
-        # The answer stands even when the log cannot be written (e.g. the database is down).
-        log.exception("could not record a refused staff action on %s", entry.endpoint)
+        log.exception("could not record a staff action on %s", entry.endpoint)
         try:
             db.session.rollback()
         except Exception:  # a broken connection: the session is discarded at teardown
             log.exception("rollback after a failed audit write failed")
+        if read and response.status_code < 400:
+            # What only some may see does not leave off the record.
+            return handle_domain_error(
+                ServiceUnavailable(_("This read could not be recorded; try again shortly."))
+            )
+        # A refusal stands even when the log cannot be written (e.g. the database is down).
     return response
 
 
@@ -112,7 +135,7 @@ def _acting_staff() -> Principal | None:
 
 
 def _entry_for(response: Response) -> AuditEntry | None:
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS and not _read_on_record():
         return None
     changes = g.pop(_CHANGES, None)
     principal = _acting_staff()
@@ -123,6 +146,7 @@ def _entry_for(response: Response) -> AuditEntry | None:
         name: value if isinstance(value, int) else str(value)[:200]
         for name, value in (request.view_args or {}).items()
     }
+    target.update(request.environ.get(_READ, {}))
     return AuditEntry(
         actor_user_id=principal.user_id,
         actor_role=principal.role,
@@ -224,5 +248,6 @@ blp = CrowdBlueprint(
 @blp.response(200, page_of(AuditEntrySchema))
 def list_audit_log(args):
     """Staff actions, newest first: every non-GET call by a community manager or admin, with
-    its outcome (refused and failed attempts too). Read-only."""
+    its outcome (refused and failed attempts too), and the reads of identity document images.
+    Read-only."""
     return list_entries(actor=current_principal(), **args)

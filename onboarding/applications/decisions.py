@@ -33,7 +33,7 @@ from onboarding.errors import (
 )
 from onboarding.levels.evaluation import admit_member
 from onboarding.models import Application, DocumentCheck, InformationRequest, IntroCall
-from onboarding.steps import checklists, step_context
+from onboarding.steps import checklists, missing_images, step_context
 
 
 def _user_of(member_id: int) -> int:
@@ -76,6 +76,15 @@ def decide_document(
         )
     if result == "rejected" and not note:
         raise field_error("note", _("say why, for the applicant"))
+    missing = missing_images(check, onboarding_rules().identity_images_required)
+    if result == "verified" and missing:
+        raise field_error(
+            "result",
+            _(
+                "the applicant has not attached the images required yet: {value}",
+                value=", ".join(missing),
+            ),
+        )
     check.status, check.note = result, note
     check.checked_by_id, check.checked_at = actor.user_id, utcnow()
     db.session.flush()

@@ -13,6 +13,7 @@ from crowd.core.i18n import _
 from crowd.extensions import db
 from helpcentre.reading import linked_articles
 from members.access import own_member
+from onboarding.applications import identity_images
 from onboarding.applications.lifecycle import opened
 from onboarding.errors import CheckPending, NotAnApplicant, NothingToReapply, ReapplyLater
 from onboarding.models import Application, DocumentCheck
@@ -79,8 +80,12 @@ def submit_document(
     issuing_country: str,
     reference_hint: str | None = None,
     expires_on=None,
+    front_file_id: int | None = None,
+    back_file_id: int | None = None,
+    selfie_file_id: int | None = None,
 ) -> DocumentCheck:
-    """Record a document's metadata for a community manager to check (no file is stored)."""
+    """Record a document's metadata for a community manager to check, with, for an identity
+    document, the images uploaded for it (onboarding.applications.identity_images)."""
     # Locked: two submissions of one kind at once are one submission and a 409.
     member = own_member(actor, lock=True)
     if kind in PROFESSIONAL_KINDS and member.kind != "professional":
@@ -92,6 +97,8 @@ def submit_document(
         )
     if expires_on is not None and expires_on <= utcnow().date():
         raise field_error("expires_on", _("must be in the future"))
+    images = {"front": front_file_id, "back": back_file_id, "selfie": selfie_file_id}
+    identity_images.check_fields(kind, images)
     waiting = db.session.scalar(
         select(DocumentCheck.id).where(
             DocumentCheck.member_id == member.id,
@@ -116,6 +123,8 @@ def submit_document(
         status="submitted",
         submitted_at=utcnow(),
     )
+    # Before the check joins the session: the images are checked against the other checks.
+    identity_images.attach(check, images, owner_user_id=actor.user_id)
     db.session.add(check)
     db.session.flush()
     return check

@@ -4,7 +4,7 @@ from crowd.core.auth import STAFF, current_principal
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import PageArgsSchema, page_of
 from onboarding import house_rules, self_billing
-from onboarding.applications import decisions, own, queue
+from onboarding.applications import decisions, identity_images, own, queue
 from onboarding.schemas import applications as schemas
 
 blp = CrowdBlueprint(
@@ -40,13 +40,43 @@ def get_onboarding():
 @blp.response(201, schemas.DocumentCheckSchema)
 @blp.errors(404, 409)
 def submit_document(data):
-    """Submit a document's details for a community manager to check (no file is uploaded).
+    """Submit a document's details for a community manager to check.
 
     Identity documents for everyone; trade certificates and business registrations for
     professionals only (422 on `kind` otherwise). A document of the same kind still waiting
     for its check: 409 (`state` submitted).
+
+    An identity document may come with its images: `front_file_id`, `back_file_id`,
+    `selfie_file_id`, each a confirmed upload of yours of purpose `identity_document`
+    (POST /files, PUT the bytes, confirm) attached to no other document — else 422 naming the
+    field, as for images on another kind. With ONBOARDING_IDENTITY_IMAGES_REQUIRED the front
+    and the selfie are required (422 naming what is missing).
     """
     return own.submit_document(actor=current_principal(), **data)
+
+
+@blp.route("/me/onboarding/documents/<int:check_id>/images", methods=["PUT"])
+@blp.auth(MEMBER)
+@blp.arguments(schemas.DocumentImagesSetSchema)
+@blp.response(200, schemas.DocumentCheckSchema)
+@blp.errors(404, 409)
+def set_document_images(data, check_id):
+    """Attach, replace or remove the images of your identity document while it waits for its
+    check: the three ids are the images after this call (null: none); an image replaced or
+    left out is deleted. Each is checked as at submission (422 naming the field). Decided
+    already: 409 (`state`)."""
+    return identity_images.set_images(actor=current_principal(), check_id=check_id, **data)
+
+
+@blp.route("/me/onboarding/documents/<int:check_id>/images", methods=["GET"])
+@blp.auth(MEMBER)
+@blp.response(200, schemas.DocumentImagesSchema)
+@blp.errors(404)
+def get_own_document_images(check_id):
+    """Short-lived URLs of your document's images while they exist (null for an image not
+    attached; all null once retention deleted them after the decision, `images_deleted_at`
+    saying when)."""
+    return identity_images.own_images(actor=current_principal(), check_id=check_id)
 
 
 @blp.route("/me/onboarding/house-rules", methods=["GET"])
@@ -184,6 +214,20 @@ def decide_document(data, application_id, check_id):
     is notified. A document decided already: 409 with its `state`."""
     return decisions.decide_document(
         actor=current_principal(), application_id=application_id, check_id=check_id, **data
+    )
+
+
+@blp.route("/applications/<int:application_id>/documents/<int:check_id>/images", methods=["GET"])
+@blp.auth(*STAFF)
+@blp.response(200, schemas.DocumentImagesSchema)
+@blp.errors(404)
+def get_document_images(application_id, check_id):
+    """Short-lived URLs of an identity check's images (front, back, selfie; null when not
+    attached), for admins and the community managers responsible for onboarding (every CM when
+    none is): other staff get 403. Each call is on the staff audit log with the check's id.
+    After retention deleted them: nulls and `images_deleted_at`."""
+    return identity_images.staff_images(
+        actor=current_principal(), application_id=application_id, check_id=check_id
     )
 
 

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from crowd.core.fields import Trimmed
+from crowd.core.files.schemas import DownloadSchema
 from crowd.core.pagination import PageArgsSchema
 from crowd.core.patterns import Pattern
 from helpcentre.schemas import HelpArticleBriefSchema
@@ -18,6 +19,19 @@ _TYPES = "; ".join(f"{kind}: {', '.join(types)}" for kind, types in DOCUMENT_TYP
 
 def _note(max_length: int = 1000, **kwargs) -> Trimmed:
     return Trimmed(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
+
+
+def _image_id(what: str, **kwargs) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={
+            "description": f"{what}: a confirmed upload of yours (POST /files, purpose "
+            "identity_document)"
+        },
+        **kwargs,
+    )
 
 
 # --- the applicant's checklist --------------------------------------------------------------
@@ -44,7 +58,9 @@ class StepSchema(ma.Schema):
     details = ma.fields.Dict(
         metadata={
             "description": "Per step: profile {missing}; identity / trade_certificate "
-            "{check_id, status, note, expires_on …}; skill_tests {skills: [...]}; intro_call "
+            "{check_id, status, note, expires_on …; identity also images {front, back, selfie: "
+            "{file_id, status} or null}, images_deleted_at, missing_images when required}; "
+            "skill_tests {skills: [...]}; intro_call "
             "{status, scheduled_at}; house_rules {current_version, accepted_version}; "
             "payout_account {details_submitted, payouts_enabled}"
         }
@@ -94,6 +110,38 @@ class DocumentCreateSchema(ma.Schema):
     expires_on = ma.fields.Date(
         allow_none=True, load_default=None, metadata={"description": "Must be in the future"}
     )
+    front_file_id = _image_id(
+        "Identity only: the document's front (required with ONBOARDING_IDENTITY_IMAGES_REQUIRED)",
+        load_default=None,
+    )
+    back_file_id = _image_id("Identity only: the document's back", load_default=None)
+    selfie_file_id = _image_id(
+        "Identity only: a selfie holding the document (required with "
+        "ONBOARDING_IDENTITY_IMAGES_REQUIRED)",
+        load_default=None,
+    )
+
+
+class DocumentImagesSetSchema(ma.Schema):
+    """The images of your identity document after this call: each an upload of yours, or null
+    for none (an image replaced or left out is deleted)."""
+
+    front_file_id = _image_id("The document's front", required=True)
+    back_file_id = _image_id("The document's back", required=True)
+    selfie_file_id = _image_id("A selfie holding the document", required=True)
+
+
+class DocumentImagesSchema(ma.Schema):
+    """Short-lived URLs of an identity check's images (null: none attached, or deleted)."""
+
+    check_id = ma.fields.Integer()
+    front = ma.fields.Nested(DownloadSchema, allow_none=True)
+    back = ma.fields.Nested(DownloadSchema, allow_none=True)
+    selfie = ma.fields.Nested(DownloadSchema, allow_none=True)
+    images_deleted_at = ma.fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When retention deleted the images (after the decision)"},
+    )
 
 
 class DocumentCheckSchema(ma.Schema):
@@ -110,6 +158,13 @@ class DocumentCheckSchema(ma.Schema):
     checked_by_id = ma.fields.Integer(allow_none=True)
     checked_at = ma.fields.DateTime(allow_none=True)
     note = ma.fields.String(allow_none=True)
+    front_file_id = ma.fields.Integer(allow_none=True, metadata={"description": "Identity only"})
+    back_file_id = ma.fields.Integer(allow_none=True, metadata={"description": "Identity only"})
+    selfie_file_id = ma.fields.Integer(allow_none=True, metadata={"description": "Identity only"})
+    images_deleted_at = ma.fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When retention deleted the images (after the decision)"},
+    )
 
 
 # --- house rules ----------------------------------------------------------------------------

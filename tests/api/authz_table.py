@@ -484,6 +484,12 @@ def table() -> dict[str, Access]:
                 "issuing_country": "DE",
             }
         ),
+        # The images of the applicant's identity check: theirs alone (another member: 404).
+        "PUT /api/v1/me/onboarding/documents/{check_id}/images": own(
+            "applicant",
+            body={"front_file_id": None, "back_file_id": None, "selfie_file_id": None},
+        ),
+        "GET /api/v1/me/onboarding/documents/{check_id}/images": own("applicant"),
         "GET /api/v1/me/onboarding/house-rules": OPEN,
         "POST /api/v1/me/onboarding/house-rules/accept": Access(body={"version": 1}),
         "GET /api/v1/me/onboarding/self-billing": OPEN,
@@ -499,6 +505,9 @@ def table() -> dict[str, Access]:
         "POST /api/v1/applications/{application_id}/documents/{check_id}/decision": Access(
             body={"result": "verified"}
         ),
+        # Admins and the CMs responsible for onboarding (the world's CM has no
+        # responsibilities: every queue is theirs); each read is on the audit log.
+        "GET /api/v1/applications/{application_id}/documents/{check_id}/images": OPEN,
         "PUT /api/v1/applications/{application_id}/intro-call": Access(
             body={"scheduled_at": _when(48)}
         ),

@@ -150,6 +150,7 @@ def test_staff_read_the_adjustable_settings(client, cm):
         "JOBS_LATE_CANCEL_WINDOW_HOURS",
         "JOBS_LATE_CANCEL_FEE_PERCENT",
         "ONBOARDING_BILLING_REQUIRED",
+        "ONBOARDING_IDENTITY_IMAGES_REQUIRED",
         "INVOICING_MODEL",
         "INVOICING_E_INVOICE_COUNTRIES",
         "PRIVACY_EXPORT_DAYS",
