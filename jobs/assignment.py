@@ -33,6 +33,8 @@ from jobs.timers import schedule_after_assignment
 from members.access import lock_member
 from members.models import Member
 from notifications.service import notify
+from organisations.models import Organisation
+from organisations.service import active_membership
 
 DECLINE_REASONS = ("too_far", "not_available", "price_too_low", "lacks_skill", "other")
 # Statuses in which a job takes up its member's time (double-booking and load checks).
@@ -135,6 +137,15 @@ def decline_offer(
 # --- assignment ----------------------------------------------------------------------------
 
 
+def working_for(member_id: int) -> int | None:
+    """The active company the member does their jobs for (it is paid), or None."""
+    membership = active_membership(member_id)
+    if membership is None:
+        return None
+    company = db.session.get(Organisation, membership.organisation_id)
+    return company.id if company is not None and company.status == "active" else None
+
+
 def schedule_conflict(member: Member, start: datetime, end: datetime, *, job_id: int) -> str | None:
     """Why `member` cannot take another job from `start` to `end`, checked under their lock."""
     busy = db.session.execute(
@@ -152,6 +163,7 @@ def schedule_conflict(member: Member, start: datetime, end: datetime, *, job_id:
 
 def _assign(job: Job, member: Member, *, start: datetime, end: datetime, now: datetime) -> None:
     job.assigned_member_id = member.id
+    job.organisation_id = working_for(member.id)
     job.scheduled_start, job.scheduled_end = start, end
     job.assigned_at = now
     # The escalation, if any, is resolved.

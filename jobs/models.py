@@ -131,6 +131,12 @@ class Job(IdMixin, TimestampMixin, Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_reason: Mapped[str | None] = mapped_column(String(200))
     assigned_member_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"))
+    # The provider company the assigned member works for (organisations): set with the
+    # assignment when the member is an active member of an active company, for whom they do
+    # the job (the company is paid); None for a private member, and again when unassigned.
+    organisation_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("organisations.id"), index=True
+    )
     # The window the member committed to: what double-booking checks compare.
     scheduled_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scheduled_end: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -361,7 +361,7 @@ def cancel_job(*, actor: Principal, job_id: int, reason: str) -> dict:
         member_id=member_id,
         reason=reason,
     )
-    job.assigned_member_id = None
+    job.assigned_member_id = job.organisation_id = None
     job.scheduled_start = job.scheduled_end = job.assigned_at = None
     record_job_cancelled_by_member(member_id)
     db.session.flush()
