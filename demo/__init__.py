@@ -25,6 +25,7 @@ from demo.comms_console import seed_reported_posts
 from demo.community import seed_topic_groups
 from demo.customers import complete_named_customer, write_customers, write_preferences
 from demo.dispatch_console import escalate_waiting_jobs
+from demo.files import seed_files
 from demo.helpcentre import seed_help_centre
 from demo.history import seed_history
 from demo.insight_console import rate_closed_tickets
@@ -156,6 +157,7 @@ def seed(
         echo(escalate_waiting_jobs())
         echo(rate_closed_tickets(seed))
     echo(seed_reported_posts())  # the console's moderation queue
+    echo(seed_files())
     # The admin comes last: it marks the demo data as complete (see the check above).
     accounts.create_staff(
         actor_id=None,

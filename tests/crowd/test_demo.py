@@ -410,3 +410,24 @@ def test_the_invoicing_story_has_billing_profiles_and_agreements(seeded, db_sess
     assert set(countries) == {"DE", "CH"}
     assert countries["CH"]["vat_id"].startswith("CHE-")
     assert countries["DE"]["buyer_reference"]
+
+
+def test_identity_checks_under_review_show_their_images(seeded, db_session):
+    from crowd.core.files.models import StoredFile
+    from crowd.core.files.storage import storage
+
+    checks = db_session.scalars(
+        select(DocumentCheck).where(
+            DocumentCheck.kind == "identity", DocumentCheck.front_file_id.is_not(None)
+        )
+    ).all()
+    assert checks, "no identity check with images"
+    for check in checks:
+        for file_id in (check.front_file_id, check.back_file_id, check.selfie_file_id):
+            file = db_session.get(StoredFile, file_id)
+            assert (file.purpose, file.status, file.owner_user_id) == (
+                "identity_document",
+                "ready",
+                db_session.get(Member, check.member_id).user_id,
+            )
+            assert file.thumbnail_key and storage().exists(file.key)

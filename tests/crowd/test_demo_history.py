@@ -4,6 +4,7 @@ for each role, the same history from the same seed, and a second run that adds n
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -73,6 +74,12 @@ def test_history_is_consistent_and_feeds_the_dashboards(db_session, client, admi
     assert _count(db_session, JobEvent, JobEvent.action == "complete") > 30
     assert _count(db_session, Review, Review.published_at.is_not(None)) > 20
     assert _count(db_session, Ticket, Ticket.dispute.is_(True)) >= 1
+    # The demo member's latest work reports carry photos and the customer's signature.
+    from jobs.models import WorkReportFile
+
+    kinds = Counter(db_session.scalars(select(WorkReportFile.kind)))
+    assert kinds["photo"] >= 2 and kinds["signature"] >= 1, kinds
+    assert "files: images of" in "\n".join(said)
     assert _count(db_session, Resolution, Resolution.status == "applied") >= 1
     # Work waits for the CMs on the first visit: a dispute taken by the first CM (and, where
     # the history left two jobs done but unconfirmed, one nobody has yet) and a member's
