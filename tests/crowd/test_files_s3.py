@@ -3,6 +3,7 @@ over HTTP by boto3 (the app) and by requests (the phone PUTting to the presigned
 
 from __future__ import annotations
 
+import contextlib
 import io
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,13 +29,18 @@ def s3_endpoint():
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
-    boto3.client(
+    client = boto3.client(
         "s3",
         endpoint_url=url,
         region_name="eu-central-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
-    ).create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    )
+    # moto keeps its buckets per process: another module's server made it already.
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+        client.create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+        )
     yield url
     server.stop()
 
