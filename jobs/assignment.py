@@ -1,4 +1,5 @@
-"""Assignment: a member accepts or declines an offer, staff assign directly — one winner.
+"""Assignment: a member accepts or declines an offer, a provider company's dispatcher accepts
+one sent to its technicians and assigns one of them, staff assign directly — one winner.
 
 Accepting locks the job row, then the member's, then the offer (the fixed lock order of
 jobs.dispatch), so of any number of simultaneous accepts of one job exactly one finds it still
@@ -22,7 +23,13 @@ from jobs.dispatch import (
     next_wave_if_idle,
     withdraw_pending_offers,
 )
-from jobs.errors import NoLongerEligible, OfferExpired, OfferTaken, ScheduleClash
+from jobs.errors import (
+    DispatcherAccepts,
+    NoLongerEligible,
+    OfferExpired,
+    OfferTaken,
+    ScheduleClash,
+)
 from jobs.lifecycle import next_status, transition
 from jobs.matching import Fit, eligibility_and_window
 from jobs.models import Job, JobEvent, Offer
@@ -33,8 +40,9 @@ from jobs.timers import schedule_after_assignment
 from members.access import lock_member
 from members.models import Member
 from notifications.service import notify
-from organisations.models import Organisation
-from organisations.service import active_membership
+from organisations.errors import OrganisationStateConflict
+from organisations.models import Organisation, OrganisationMembership
+from organisations.service import MANAGERS, active_membership, own_organisation
 
 DECLINE_REASONS = ("too_far", "not_available", "price_too_low", "lacks_skill", "other")
 # Statuses in which a job takes up its member's time (double-booking and load checks).
@@ -68,6 +76,21 @@ def _require_pending(offer: Offer, action: str, now: datetime) -> None:
         raise OfferExpired(_("This offer has expired."), state="expired")
 
 
+def dispatcher_accepts(member_id: int) -> bool:
+    """Whether the member is a technician of an active company whose dispatcher accepts its
+    offers (allow_direct_accept off): they may decline, not accept."""
+    row = db.session.execute(
+        select(Organisation.status, Organisation.allow_direct_accept)
+        .join(OrganisationMembership, OrganisationMembership.organisation_id == Organisation.id)
+        .where(
+            OrganisationMembership.member_id == member_id,
+            OrganisationMembership.status == "active",
+            OrganisationMembership.role == "technician",
+        )
+    ).one_or_none()
+    return row is not None and row.status == "active" and not row.allow_direct_accept
+
+
 def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     """Accept one's own pending offer: the first accept wins the job, any other gets 409."""
     member_id, offer = _own_offer(actor, offer_id)
@@ -75,6 +98,11 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     # before queueing for the job's lock behind the accept that won it (bench/load.py's mix:
     # most accepts lose; each waited for the winner's commit and took three locks to say 409).
     _require_pending(offer, "accept", utcnow())
+    if dispatcher_accepts(member_id):
+        raise DispatcherAccepts(
+            _("Your company's dispatcher accepts its jobs and assigns a technician."),
+            state=offer.status,
+        )
     job = lock_job(offer.job_id)
     member = lock_member(member_id)
     offer = _lock_offer(offer_id)
@@ -132,6 +160,120 @@ def decline_offer(
     db.session.flush()
     next_wave_if_idle(job)
     return offer
+
+
+# --- a provider company's dispatcher ---------------------------------------------------------
+
+
+def company_member_ids(organisation_id: int):
+    """The company's active members, as a subquery: any role may do jobs (an owner of a
+    one-person business too), and offers reach them one by one."""
+    return select(OrganisationMembership.member_id).where(
+        OrganisationMembership.organisation_id == organisation_id,
+        OrganisationMembership.status == "active",
+    )
+
+
+def _in_company(organisation_id: int, member_id: int) -> bool:
+    membership = active_membership(member_id)
+    return membership is not None and membership.organisation_id == organisation_id
+
+
+def _technicians_pending_offer(job: Job, member_id: int, offer: Offer, now: datetime) -> Offer:
+    """The offer the accept answers: the chosen technician's own pending offer of the job when
+    they hold one (it is theirs that is taken, the others' are withdrawn), else `offer`."""
+    own_id = db.session.scalar(
+        select(Offer.id).where(
+            Offer.job_id == job.id, Offer.member_id == member_id, Offer.status == "pending"
+        )
+    )
+    if own_id is None or own_id == offer.id:
+        return offer
+    own = _lock_offer(own_id)  # under the job's lock, after the named offer's: ascending order
+    return own if own.status == "pending" and own.expires_at > now else offer
+
+
+def accept_for_company(*, actor: Principal, offer_id: int, technician_member_id: int) -> Job:
+    """A company's owner or dispatcher accepts a pending offer sent to one of its members and
+    assigns the job to `technician_member_id`: that member or another of the company, eligible
+    for the job (skills, distance, calendar) — else 422 naming the field.
+
+    The company's row is locked first (its memberships hold still), then job → member →
+    offer as in accept_offer: of simultaneous accepts of the job, whoever's they are, exactly
+    one finds it offered; the rest answer 409."""
+    organisation, _own = own_organisation(actor, roles=MANAGERS, lock=True)
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or not _in_company(organisation.id, offer.member_id):
+        raise NotFound(_("No such offer among your company's."))
+    if organisation.status != "active":
+        raise OrganisationStateConflict(
+            _("Only an active company takes jobs."), state=organisation.status
+        )
+    _require_pending(offer, "accept", utcnow())  # as in accept_offer: no lock to refuse
+    if not _in_company(organisation.id, technician_member_id):
+        raise field_error("technician_member_id", _("not an active member of your company"))
+    job = lock_job(offer.job_id)
+    member = lock_member(technician_member_id)
+    offer = _lock_offer(offer_id)
+    now = utcnow()
+    _require_pending(offer, "accept", now)
+    if job.status != "offered" or job.assigned_member_id is not None:
+        raise OfferTaken(
+            _("This job is {value} now.", value=job.status.replace("_", " ")), state=job.status
+        )
+    problems, fit = eligibility_and_window(job, member.id)
+    if not problems:
+        # Under the technician's lock, as in accept_offer: no double booking.
+        clash = fit and schedule_conflict(member, fit.starts_at, fit.ends_at, job_id=job.id)
+        if fit is None:
+            problems = ["None of the job's windows fits the technician's calendar."]
+        elif clash:
+            problems = [clash]
+    if problems:
+        raise Unprocessable(
+            _("The technician cannot take this job."),
+            errors={"json": {"technician_member_id": problems}},
+        )
+    taken = _technicians_pending_offer(job, member.id, offer, now)
+    offer_transition(
+        taken,
+        "accept",
+        by="member",
+        actor_user_id=actor.user_id,
+        now=now,
+        organisation_id=organisation.id,
+        assigned_member_id=member.id,
+    )
+    _assign(job, member, start=fit.starts_at, end=fit.ends_at, now=now)
+    event = transition(
+        job,
+        "accept",
+        actor="member",
+        actor_user_id=actor.user_id,
+        offer_id=taken.id,
+        member_id=member.id,
+        organisation_id=organisation.id,
+    )
+    withdraw_pending_offers(job, reason="taken", by="member", actor_user_id=actor.user_id)
+    _tell_technician(job, member, event)
+    _tell_assigned(job, member, event)
+    return job
+
+
+def _tell_technician(job: Job, member: Member, event: JobEvent) -> None:
+    """The member a job was given to (by staff or their company's dispatcher) hears of it."""
+    notify(
+        member.user_id,
+        "job.assigned",
+        _l("You have a new job"),
+        _l(
+            "{job_title} on {start:%Y-%m-%d %H:%M} UTC.",
+            job_title=job.title,
+            start=job.scheduled_start,
+        ),
+        dedupe_key=f"job.assigned.member:{event.id}",
+        job_id=job.id,
+    )
 
 
 # --- assignment ----------------------------------------------------------------------------
@@ -237,14 +379,7 @@ def assign_member(
         by="staff",
         actor_user_id=actor.user_id,
     )
-    notify(
-        member.user_id,
-        "job.assigned",
-        _l("You have a new job"),
-        _l("{job_title} on {start:%Y-%m-%d %H:%M} UTC.", job_title=job.title, start=start),
-        dedupe_key=f"job.assigned.member:{event.id}",
-        job_id=job.id,
-    )
+    _tell_technician(job, member, event)
     _tell_assigned(job, member, event)
     return job
 
