@@ -1,5 +1,6 @@
-"""Assignment: a member accepts or declines an offer, a provider company's dispatcher accepts
-one sent to its technicians and assigns one of them, staff assign directly — one winner.
+"""Assignment: a member accepts or declines an offer, staff assign directly — one winner (a
+provider company's dispatcher accepting for one of its technicians is jobs.company, with the
+same locks and the same helpers).
 
 Accepting locks the job row, then the member's, then the offer (the fixed lock order of
 jobs.dispatch), so of any number of simultaneous accepts of one job exactly one finds it still
@@ -40,9 +41,8 @@ from jobs.timers import schedule_after_assignment
 from members.access import lock_member
 from members.models import Member
 from notifications.service import notify
-from organisations.errors import OrganisationStateConflict
 from organisations.models import Organisation, OrganisationMembership
-from organisations.service import MANAGERS, active_membership, own_organisation
+from organisations.service import active_membership
 
 DECLINE_REASONS = ("too_far", "not_available", "price_too_low", "lacks_skill", "other")
 # Statuses in which a job takes up its member's time (double-booking and load checks).
@@ -60,7 +60,7 @@ def _own_offer(actor: Principal, offer_id: int) -> tuple[int, Offer]:
     return member_id, offer
 
 
-def _lock_offer(offer_id: int) -> Offer:
+def lock_offer(offer_id: int) -> Offer:
     return db.session.execute(
         select(Offer)
         .where(Offer.id == offer_id)
@@ -69,7 +69,7 @@ def _lock_offer(offer_id: int) -> Offer:
     ).scalar_one()
 
 
-def _require_pending(offer: Offer, action: str, now: datetime) -> None:
+def require_pending(offer: Offer, action: str, now: datetime) -> None:
     """409 unless the offer may still be answered: pending (the table says) and not overdue."""
     next_offer_status(offer, action)
     if offer.expires_at <= now:
@@ -97,7 +97,7 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     # An offer answered, withdrawn or expired never turns pending again: refuse on this read,
     # before queueing for the job's lock behind the accept that won it (bench/load.py's mix:
     # most accepts lose; each waited for the winner's commit and took three locks to say 409).
-    _require_pending(offer, "accept", utcnow())
+    require_pending(offer, "accept", utcnow())
     if dispatcher_accepts(member_id):
         raise DispatcherAccepts(
             _("Your company's dispatcher accepts its jobs and assigns a technician."),
@@ -105,9 +105,9 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
         )
     job = lock_job(offer.job_id)
     member = lock_member(member_id)
-    offer = _lock_offer(offer_id)
+    offer = lock_offer(offer_id)
     now = utcnow()
-    _require_pending(offer, "accept", now)
+    require_pending(offer, "accept", now)
     if job.status != "offered" or job.assigned_member_id is not None:
         raise OfferTaken(
             _("This job is {value} now.", value=job.status.replace("_", " ")), state=job.status
@@ -129,12 +129,12 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
 
     # offer.accepted counts the answer in the member's stats (jobs.events).
     offer_transition(offer, "accept", by="member", actor_user_id=actor.user_id, now=now)
-    _assign(job, member, start=fit.starts_at, end=fit.ends_at, now=now)
+    assign_to(job, member, start=fit.starts_at, end=fit.ends_at, now=now)
     event = transition(
         job, "accept", actor="member", actor_user_id=actor.user_id, offer_id=offer.id
     )
     withdraw_pending_offers(job, reason="taken", by="member", actor_user_id=actor.user_id)
-    _tell_assigned(job, member, event)
+    tell_assigned(job, member, event)
     return job
 
 
@@ -143,11 +143,11 @@ def decline_offer(
 ) -> Offer:
     """Decline one's own pending offer with a reason; the last decline of a wave starts the next."""
     _, offer = _own_offer(actor, offer_id)
-    _require_pending(offer, "decline", utcnow())  # as in accept_offer: no lock to refuse
+    require_pending(offer, "decline", utcnow())  # as in accept_offer: no lock to refuse
     job = lock_job(offer.job_id)
-    offer = _lock_offer(offer_id)
+    offer = lock_offer(offer_id)
     now = utcnow()
-    _require_pending(offer, "decline", now)
+    require_pending(offer, "decline", now)
     # offer.declined counts the answer in the member's stats (jobs.events).
     offer_transition(
         offer,
@@ -160,120 +160,6 @@ def decline_offer(
     db.session.flush()
     next_wave_if_idle(job)
     return offer
-
-
-# --- a provider company's dispatcher ---------------------------------------------------------
-
-
-def company_member_ids(organisation_id: int):
-    """The company's active members, as a subquery: any role may do jobs (an owner of a
-    one-person business too), and offers reach them one by one."""
-    return select(OrganisationMembership.member_id).where(
-        OrganisationMembership.organisation_id == organisation_id,
-        OrganisationMembership.status == "active",
-    )
-
-
-def _in_company(organisation_id: int, member_id: int) -> bool:
-    membership = active_membership(member_id)
-    return membership is not None and membership.organisation_id == organisation_id
-
-
-def _technicians_pending_offer(job: Job, member_id: int, offer: Offer, now: datetime) -> Offer:
-    """The offer the accept answers: the chosen technician's own pending offer of the job when
-    they hold one (it is theirs that is taken, the others' are withdrawn), else `offer`."""
-    own_id = db.session.scalar(
-        select(Offer.id).where(
-            Offer.job_id == job.id, Offer.member_id == member_id, Offer.status == "pending"
-        )
-    )
-    if own_id is None or own_id == offer.id:
-        return offer
-    own = _lock_offer(own_id)  # under the job's lock, after the named offer's: ascending order
-    return own if own.status == "pending" and own.expires_at > now else offer
-
-
-def accept_for_company(*, actor: Principal, offer_id: int, technician_member_id: int) -> Job:
-    """A company's owner or dispatcher accepts a pending offer sent to one of its members and
-    assigns the job to `technician_member_id`: that member or another of the company, eligible
-    for the job (skills, distance, calendar) — else 422 naming the field.
-
-    The company's row is locked first (its memberships hold still), then job → member →
-    offer as in accept_offer: of simultaneous accepts of the job, whoever's they are, exactly
-    one finds it offered; the rest answer 409."""
-    organisation, _own = own_organisation(actor, roles=MANAGERS, lock=True)
-    offer = db.session.get(Offer, offer_id)
-    if offer is None or not _in_company(organisation.id, offer.member_id):
-        raise NotFound(_("No such offer among your company's."))
-    if organisation.status != "active":
-        raise OrganisationStateConflict(
-            _("Only an active company takes jobs."), state=organisation.status
-        )
-    _require_pending(offer, "accept", utcnow())  # as in accept_offer: no lock to refuse
-    if not _in_company(organisation.id, technician_member_id):
-        raise field_error("technician_member_id", _("not an active member of your company"))
-    job = lock_job(offer.job_id)
-    member = lock_member(technician_member_id)
-    offer = _lock_offer(offer_id)
-    now = utcnow()
-    _require_pending(offer, "accept", now)
-    if job.status != "offered" or job.assigned_member_id is not None:
-        raise OfferTaken(
-            _("This job is {value} now.", value=job.status.replace("_", " ")), state=job.status
-        )
-    problems, fit = eligibility_and_window(job, member.id)
-    if not problems:
-        # Under the technician's lock, as in accept_offer: no double booking.
-        clash = fit and schedule_conflict(member, fit.starts_at, fit.ends_at, job_id=job.id)
-        if fit is None:
-            problems = ["None of the job's windows fits the technician's calendar."]
-        elif clash:
-            problems = [clash]
-    if problems:
-        raise Unprocessable(
-            _("The technician cannot take this job."),
-            errors={"json": {"technician_member_id": problems}},
-        )
-    taken = _technicians_pending_offer(job, member.id, offer, now)
-    offer_transition(
-        taken,
-        "accept",
-        by="member",
-        actor_user_id=actor.user_id,
-        now=now,
-        organisation_id=organisation.id,
-        assigned_member_id=member.id,
-    )
-    _assign(job, member, start=fit.starts_at, end=fit.ends_at, now=now)
-    event = transition(
-        job,
-        "accept",
-        actor="member",
-        actor_user_id=actor.user_id,
-        offer_id=taken.id,
-        member_id=member.id,
-        organisation_id=organisation.id,
-    )
-    withdraw_pending_offers(job, reason="taken", by="member", actor_user_id=actor.user_id)
-    _tell_technician(job, member, event)
-    _tell_assigned(job, member, event)
-    return job
-
-
-def _tell_technician(job: Job, member: Member, event: JobEvent) -> None:
-    """The member a job was given to (by staff or their company's dispatcher) hears of it."""
-    notify(
-        member.user_id,
-        "job.assigned",
-        _l("You have a new job"),
-        _l(
-            "{job_title} on {start:%Y-%m-%d %H:%M} UTC.",
-            job_title=job.title,
-            start=job.scheduled_start,
-        ),
-        dedupe_key=f"job.assigned.member:{event.id}",
-        job_id=job.id,
-    )
 
 
 # --- assignment ----------------------------------------------------------------------------
@@ -303,7 +189,20 @@ def schedule_conflict(member: Member, start: datetime, end: datetime, *, job_id:
     return None
 
 
-def _assign(job: Job, member: Member, *, start: datetime, end: datetime, now: datetime) -> None:
+def fit_under_lock(job: Job, member: Member) -> tuple[list[str], Fit | None]:
+    """Why the (locked) member cannot take `job` — the matching rules, no window fitting their
+    calendar, a clash with their other jobs — and, when nothing stops them, where they fit."""
+    problems, fit = eligibility_and_window(job, member.id)
+    if problems:
+        return problems, None
+    if fit is None:
+        return ["None of the job's windows fits the member's calendar."], None
+    clash = schedule_conflict(member, fit.starts_at, fit.ends_at, job_id=job.id)
+    return ([clash], None) if clash else ([], fit)
+
+
+def assign_to(job: Job, member: Member, *, start: datetime, end: datetime, now: datetime) -> None:
+    """Give `job` to `member` from `start` to `end`; the company they work for, if any."""
     job.assigned_member_id = member.id
     job.organisation_id = working_for(member.id)
     job.scheduled_start, job.scheduled_end = start, end
@@ -312,7 +211,7 @@ def _assign(job: Job, member: Member, *, start: datetime, end: datetime, now: da
     job.escalated_at, job.escalation_reason = None, None
 
 
-def _tell_assigned(job: Job, member: Member, event: JobEvent) -> None:
+def tell_assigned(job: Job, member: Member, event: JobEvent) -> None:
     """Tell the customer who comes, and schedule the job's reminders."""
     db.session.flush()
     notify(
@@ -328,6 +227,22 @@ def _tell_assigned(job: Job, member: Member, event: JobEvent) -> None:
         job_id=job.id,
     )
     schedule_after_assignment(job)
+
+
+def tell_technician(job: Job, member: Member, event: JobEvent) -> None:
+    """The member a job was given to (by staff or their company's dispatcher) hears of it."""
+    notify(
+        member.user_id,
+        "job.assigned",
+        _l("You have a new job"),
+        _l(
+            "{job_title} on {start:%Y-%m-%d %H:%M} UTC.",
+            job_title=job.title,
+            start=job.scheduled_start,
+        ),
+        dedupe_key=f"job.assigned.member:{event.id}",
+        job_id=job.id,
+    )
 
 
 def assign_member(
@@ -361,7 +276,7 @@ def assign_member(
                 errors={"json": {"member_id": problems or [clash]}},
             )
     now = utcnow()
-    _assign(job, member, start=start, end=end, now=now)
+    assign_to(job, member, start=start, end=end, now=now)
     event = transition(
         job,
         "assign",
@@ -379,8 +294,8 @@ def assign_member(
         by="staff",
         actor_user_id=actor.user_id,
     )
-    _tell_technician(job, member, event)
-    _tell_assigned(job, member, event)
+    tell_technician(job, member, event)
+    tell_assigned(job, member, event)
     return job
 
 

@@ -55,6 +55,10 @@ class CompanyAcceptSchema(ma.Schema):
     )
 
 
+class CompanyReassignSchema(CompanyAcceptSchema):
+    """Give your company's assigned job, not yet started, to this technician instead."""
+
+
 class CompanyAssignmentSchema(ma.Schema):
     """The job your company took, and who does it when."""
 

@@ -320,6 +320,10 @@ def table() -> dict[str, Access]:
         "POST /api/v1/me/organisation/offers/{offer_id}/accept": own(
             "member", body={"technician_member_id": "@member"}
         ),
+        # A's jobs were assigned before A founded the company: none is the company's (404).
+        "POST /api/v1/me/organisation/jobs/{job_id}/reassign": own(
+            "member", missing_ok=True, body={"technician_member_id": "@org_technician"}
+        ),
         "GET /api/v1/organisations": OPEN,
         "GET /api/v1/organisations/{organisation_id}": OPEN,
         "POST /api/v1/organisations/{organisation_id}/activate": OPEN,
@@ -895,6 +899,11 @@ PROTECTED_ALLOWED = {
         )
     },
     "POST /api/v1/me/organisation/offers/{offer_id}/accept": {
+        "technician_member_id": Allowed(
+            "the company's dispatcher names one of its own members, eligible for the job"
+        )
+    },
+    "POST /api/v1/me/organisation/jobs/{job_id}/reassign": {
         "technician_member_id": Allowed(
             "the company's dispatcher names one of its own members, eligible for the job"
         )

@@ -10,7 +10,12 @@ from sqlalchemy import select
 from crowd.extensions import db
 from jobs.models import Job, Offer
 from tests.factories import make_actor
-from tests.jobs.conftest import active_member, drain_background, notifications_for
+from tests.jobs.conftest import (
+    active_member,
+    drain_background,
+    force_job_state,
+    notifications_for,
+)
 from tests.organisations.helpers import (
     API,
     OWN,
@@ -246,3 +251,57 @@ def test_another_companys_offer_is_not_found(app, client, customer, cm):
     listed = client.get(f"{OWN}/offers", headers=dispatcher.headers).get_json()["items"]
     assert [item["member_id"] for item in listed] == [technician.profile_id]
     assert _job(job_id).status == "offered"
+
+
+def _reassign(client, actor, job_id: int, technician):
+    return client.post(
+        f"{OWN}/jobs/{job_id}/reassign",
+        json={"technician_member_id": technician.profile_id},
+        headers=actor.headers,
+    )
+
+
+def test_the_dispatcher_gives_an_assigned_job_to_another_technician(app, client, customer, cm):
+    dispatcher, first, second = make_actor("member"), active_member(), active_member()
+    unskilled = active_member(skills=WRONG_SKILL)
+    organisation_id = _company(
+        client,
+        app,
+        cm,
+        dispatcher=dispatcher,
+        technician1=first,
+        technician2=second,
+        technician3=unskilled,
+    )
+    job_id = post_job(app, client, customer)
+    offer_id = _offers(job_id)[first.profile_id].id
+    assert _dispatch(client, dispatcher, offer_id, first).status_code == 200
+
+    assert _reassign(client, first, job_id, second).status_code == 403
+    assert _reassign(client, dispatcher, job_id, first).status_code == 422  # has it already
+    wrong = _reassign(client, dispatcher, job_id, unskilled)
+    assert wrong.status_code == 422
+    assert "technician_member_id" in wrong.get_json()["errors"]["json"]
+
+    moved = _reassign(client, dispatcher, job_id, second)
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["assigned_member_id"] == second.profile_id
+    job = _job(job_id)
+    assert (job.status, job.assigned_member_id, job.organisation_id) == (
+        "assigned",
+        second.profile_id,
+        organisation_id,
+    )
+    drain_background(app)
+    assert len(notifications_for(first.user_id, "job.reassigned")) == 1
+    assert len(notifications_for(second.user_id, "job.assigned")) == 1
+    events = client.get(f"{API}/jobs/{job_id}/events", headers=customer.headers).get_json()
+    assert [e["action"] for e in events["items"]][-1] == "reassign"
+
+    # Another company's dispatcher does not see it; once started it stays with its technician.
+    other = make_actor("member")
+    _company(client, app, cm, dispatcher=other)
+    assert _reassign(client, other, job_id, second).status_code == 404
+    force_job_state(job_id, status="in_progress")
+    started = _reassign(client, dispatcher, job_id, first)
+    assert (started.status_code, started.get_json()["state"]) == (409, "in_progress")
