@@ -1,4 +1,6 @@
-"""Assignment: a member accepts or declines an offer, staff assign directly — one winner.
+"""Assignment: a member accepts or declines an offer, staff assign directly — one winner (a
+provider company's dispatcher accepting for one of its technicians is jobs.company, with the
+same locks and the same helpers).
 
 Accepting locks the job row, then the member's, then the offer (the fixed lock order of
 jobs.dispatch), so of any number of simultaneous accepts of one job exactly one finds it still
@@ -22,7 +24,13 @@ from jobs.dispatch import (
     next_wave_if_idle,
     withdraw_pending_offers,
 )
-from jobs.errors import NoLongerEligible, OfferExpired, OfferTaken, ScheduleClash
+from jobs.errors import (
+    DispatcherAccepts,
+    NoLongerEligible,
+    OfferExpired,
+    OfferTaken,
+    ScheduleClash,
+)
 from jobs.lifecycle import next_status, transition
 from jobs.matching import Fit, eligibility_and_window
 from jobs.models import Job, JobEvent, Offer
@@ -33,7 +41,7 @@ from jobs.timers import schedule_after_assignment
 from members.access import lock_member
 from members.models import Member
 from notifications.service import notify
-from organisations.models import Organisation
+from organisations.models import Organisation, OrganisationMembership
 from organisations.service import active_membership
 
 DECLINE_REASONS = ("too_far", "not_available", "price_too_low", "lacks_skill", "other")
@@ -52,7 +60,7 @@ def _own_offer(actor: Principal, offer_id: int) -> tuple[int, Offer]:
     return member_id, offer
 
 
-def _lock_offer(offer_id: int) -> Offer:
+def lock_offer(offer_id: int) -> Offer:
     return db.session.execute(
         select(Offer)
         .where(Offer.id == offer_id)
@@ -61,11 +69,26 @@ def _lock_offer(offer_id: int) -> Offer:
     ).scalar_one()
 
 
-def _require_pending(offer: Offer, action: str, now: datetime) -> None:
+def require_pending(offer: Offer, action: str, now: datetime) -> None:
     """409 unless the offer may still be answered: pending (the table says) and not overdue."""
     next_offer_status(offer, action)
     if offer.expires_at <= now:
         raise OfferExpired(_("This offer has expired."), state="expired")
+
+
+def dispatcher_accepts(member_id: int) -> bool:
+    """Whether the member is a technician of an active company whose dispatcher accepts its
+    offers (allow_direct_accept off): they may decline, not accept."""
+    row = db.session.execute(
+        select(Organisation.status, Organisation.allow_direct_accept)
+        .join(OrganisationMembership, OrganisationMembership.organisation_id == Organisation.id)
+        .where(
+            OrganisationMembership.member_id == member_id,
+            OrganisationMembership.status == "active",
+            OrganisationMembership.role == "technician",
+        )
+    ).one_or_none()
+    return row is not None and row.status == "active" and not row.allow_direct_accept
 
 
 def accept_offer(*, actor: Principal, offer_id: int) -> Job:
@@ -74,12 +97,17 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
     # An offer answered, withdrawn or expired never turns pending again: refuse on this read,
     # before queueing for the job's lock behind the accept that won it (bench/load.py's mix:
     # most accepts lose; each waited for the winner's commit and took three locks to say 409).
-    _require_pending(offer, "accept", utcnow())
+    require_pending(offer, "accept", utcnow())
+    if dispatcher_accepts(member_id):
+        raise DispatcherAccepts(
+            _("Your company's dispatcher accepts its jobs and assigns a technician."),
+            state=offer.status,
+        )
     job = lock_job(offer.job_id)
     member = lock_member(member_id)
-    offer = _lock_offer(offer_id)
+    offer = lock_offer(offer_id)
     now = utcnow()
-    _require_pending(offer, "accept", now)
+    require_pending(offer, "accept", now)
     if job.status != "offered" or job.assigned_member_id is not None:
         raise OfferTaken(
             _("This job is {value} now.", value=job.status.replace("_", " ")), state=job.status
@@ -101,12 +129,12 @@ def accept_offer(*, actor: Principal, offer_id: int) -> Job:
 
     # offer.accepted counts the answer in the member's stats (jobs.events).
     offer_transition(offer, "accept", by="member", actor_user_id=actor.user_id, now=now)
-    _assign(job, member, start=fit.starts_at, end=fit.ends_at, now=now)
+    assign_to(job, member, start=fit.starts_at, end=fit.ends_at, now=now)
     event = transition(
         job, "accept", actor="member", actor_user_id=actor.user_id, offer_id=offer.id
     )
     withdraw_pending_offers(job, reason="taken", by="member", actor_user_id=actor.user_id)
-    _tell_assigned(job, member, event)
+    tell_assigned(job, member, event)
     return job
 
 
@@ -115,11 +143,11 @@ def decline_offer(
 ) -> Offer:
     """Decline one's own pending offer with a reason; the last decline of a wave starts the next."""
     _, offer = _own_offer(actor, offer_id)
-    _require_pending(offer, "decline", utcnow())  # as in accept_offer: no lock to refuse
+    require_pending(offer, "decline", utcnow())  # as in accept_offer: no lock to refuse
     job = lock_job(offer.job_id)
-    offer = _lock_offer(offer_id)
+    offer = lock_offer(offer_id)
     now = utcnow()
-    _require_pending(offer, "decline", now)
+    require_pending(offer, "decline", now)
     # offer.declined counts the answer in the member's stats (jobs.events).
     offer_transition(
         offer,
@@ -161,7 +189,20 @@ def schedule_conflict(member: Member, start: datetime, end: datetime, *, job_id:
     return None
 
 
-def _assign(job: Job, member: Member, *, start: datetime, end: datetime, now: datetime) -> None:
+def fit_under_lock(job: Job, member: Member) -> tuple[list[str], Fit | None]:
+    """Why the (locked) member cannot take `job` — the matching rules, no window fitting their
+    calendar, a clash with their other jobs — and, when nothing stops them, where they fit."""
+    problems, fit = eligibility_and_window(job, member.id)
+    if problems:
+        return problems, None
+    if fit is None:
+        return ["None of the job's windows fits the member's calendar."], None
+    clash = schedule_conflict(member, fit.starts_at, fit.ends_at, job_id=job.id)
+    return ([clash], None) if clash else ([], fit)
+
+
+def assign_to(job: Job, member: Member, *, start: datetime, end: datetime, now: datetime) -> None:
+    """Give `job` to `member` from `start` to `end`; the company they work for, if any."""
     job.assigned_member_id = member.id
     job.organisation_id = working_for(member.id)
     job.scheduled_start, job.scheduled_end = start, end
@@ -170,7 +211,7 @@ def _assign(job: Job, member: Member, *, start: datetime, end: datetime, now: da
     job.escalated_at, job.escalation_reason = None, None
 
 
-def _tell_assigned(job: Job, member: Member, event: JobEvent) -> None:
+def tell_assigned(job: Job, member: Member, event: JobEvent) -> None:
     """Tell the customer who comes, and schedule the job's reminders."""
     db.session.flush()
     notify(
@@ -186,6 +227,22 @@ def _tell_assigned(job: Job, member: Member, event: JobEvent) -> None:
         job_id=job.id,
     )
     schedule_after_assignment(job)
+
+
+def tell_technician(job: Job, member: Member, event: JobEvent) -> None:
+    """The member a job was given to (by staff or their company's dispatcher) hears of it."""
+    notify(
+        member.user_id,
+        "job.assigned",
+        _l("You have a new job"),
+        _l(
+            "{job_title} on {start:%Y-%m-%d %H:%M} UTC.",
+            job_title=job.title,
+            start=job.scheduled_start,
+        ),
+        dedupe_key=f"job.assigned.member:{event.id}",
+        job_id=job.id,
+    )
 
 
 def assign_member(
@@ -219,7 +276,7 @@ def assign_member(
                 errors={"json": {"member_id": problems or [clash]}},
             )
     now = utcnow()
-    _assign(job, member, start=start, end=end, now=now)
+    assign_to(job, member, start=start, end=end, now=now)
     event = transition(
         job,
         "assign",
@@ -237,15 +294,8 @@ def assign_member(
         by="staff",
         actor_user_id=actor.user_id,
     )
-    notify(
-        member.user_id,
-        "job.assigned",
-        _l("You have a new job"),
-        _l("{job_title} on {start:%Y-%m-%d %H:%M} UTC.", job_title=job.title, start=start),
-        dedupe_key=f"job.assigned.member:{event.id}",
-        job_id=job.id,
-    )
-    _tell_assigned(job, member, event)
+    tell_technician(job, member, event)
+    tell_assigned(job, member, event)
     return job
 
 

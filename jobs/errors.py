@@ -39,6 +39,13 @@ class ScheduleClash(Conflict):
     title, type_slug = _l("Schedule clash"), "schedule-clash"
 
 
+class DispatcherAccepts(Conflict):
+    """The member is a technician of a provider company whose dispatcher accepts its offers
+    (the company does not allow direct accepts): the dispatcher accepts and assigns."""
+
+    title, type_slug = _l("Your company's dispatcher accepts"), "dispatcher-accepts"
+
+
 def offer_refusal(offer_status: str) -> type[Conflict]:
     """The error for answering an offer that is no longer pending, by the offer's status."""
     return {"expired": OfferExpired, "withdrawn": OfferTaken}.get(

@@ -1,7 +1,8 @@
 """The job state machine as data: (state, action, actor) → next state, checked in one place.
 
-Actors: customer, member (the assigned one, or one holding an offer), staff (community
-managers and admins) and system (timed transitions run by background jobs).
+Actors: customer, member (the assigned one, or one holding an offer), dispatcher (an owner
+or dispatcher of the provider company whose job it is), staff (community managers and admins)
+and system (timed transitions run by background jobs).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from crowd.extensions import db
 from jobs.errors import refused_transition
 from jobs.models import Job, JobEvent
 
-ACTORS = ("customer", "member", "staff", "system")
+ACTORS = ("customer", "member", "dispatcher", "staff", "system")
 
 TRANSITIONS: dict[tuple[str, str, str], str] = {
     # dispatch: the first wave goes out; later waves keep the job offered
@@ -46,6 +47,8 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     ("offered", "cancel", "staff"): "cancelled",
     ("assigned", "cancel", "staff"): "cancelled",
     ("in_progress", "cancel", "staff"): "cancelled",
+    # the company whose job it is gives it to another of its technicians before it starts
+    ("assigned", "reassign", "dispatcher"): "assigned",
     # a member backing out sends the job back to matching and counts against them
     ("assigned", "withdraw", "member"): "open",
     # disputes (settled by support mediation)

@@ -258,6 +258,21 @@ def list_jobs_for_staff(
     return _present_page(page)
 
 
+def list_jobs_of_company(
+    *,
+    organisation_id: int,
+    status: str | None = None,
+    updated_since: datetime | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict:
+    """One page of a provider company's jobs (done or being done by its technicians: the
+    job's organisation_id), least recently changed first; the caller checked who asks."""
+    query = _listing(status, updated_since).where(Job.organisation_id == organisation_id)
+    page = paginate(query, {"limit": limit, "cursor": cursor}, order=[Job.updated_at, Job.id])
+    return _present_page(page)
+
+
 def _offers_overview(job_id: int) -> dict:
     rows = db.session.execute(
         select(Offer, Member.display_name)

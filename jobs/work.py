@@ -64,7 +64,7 @@ def _home(member_id: int) -> tuple[float | None, float | None]:
     return db.session.execute(select(Member.lat, Member.lon).where(Member.id == member_id)).one()
 
 
-def _offer_view(offer: Offer, home: tuple[float | None, float | None]) -> dict:
+def offer_view(offer: Offer, home: tuple[float | None, float | None]) -> dict:
     """An offer with the job as a prospective member may see it: no street, no customer."""
     job = offer.job
     distance = None
@@ -187,7 +187,7 @@ def list_my_offers(
     page = paginate(query, {"limit": limit, "cursor": cursor}, order=[Offer.updated_at, Offer.id])
     if page["items"]:
         home = _home(member_id)
-        page["items"] = [_offer_view(offer, home) for offer in page["items"]]
+        page["items"] = [offer_view(offer, home) for offer in page["items"]]
     return page
 
 
@@ -197,7 +197,7 @@ def get_my_offer(*, actor: Principal, offer_id: int) -> dict:
     offer = db.session.get(Offer, offer_id)
     if offer is None or offer.member_id != member_id:
         raise NotFound(_("No such offer."))
-    return _offer_view(offer, _home(member_id))
+    return offer_view(offer, _home(member_id))
 
 
 def _my_jobs(member_id: int) -> Select:

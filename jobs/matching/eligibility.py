@@ -4,6 +4,9 @@ Like MTurk qualification requirements, each rule is a named object in REQUIREMEN
 SQL predicate over `members` (and a Python check where SQL can only approximate):
 
     active        the member's status is active
+    account_open  the member's account is not deactivated
+    company_in_good_standing
+                  the member's provider company, if they belong to one, is not suspended
     skills        holds every skill the job requires (verified, if the category demands it);
                   a job that names no skill needs any skill of its category
     level         level_rank ≥ the job's min_level_rank
@@ -63,6 +66,7 @@ from jobs.matching.facts import (
 )
 from jobs.models import Job
 from members.models import Member, MemberSkill, Skill
+from organisations.models import Organisation, OrganisationMembership
 
 # Each member's reach: the box, in degrees, that their service radius spans around them (the
 # longitude span widened by 1 % for the sphere). On PostgreSQL a GiST index on this very
@@ -153,6 +157,18 @@ def _not_blocked(job: SqlJob) -> ColumnElement[bool]:
     return ~exists().where(blocked)
 
 
+def _company_not_suspended(job: SqlJob) -> ColumnElement[bool]:
+    """The member belongs to no suspended company: a company's standing comes with the
+    technicians who work for it (a private member, or one of a company in good standing)."""
+    suspended = exists().where(
+        OrganisationMembership.member_id == Member.id,
+        OrganisationMembership.status == "active",
+        Organisation.id == OrganisationMembership.organisation_id,
+        Organisation.status == "suspended",
+    )
+    return ~suspended
+
+
 def _missing_skills(facts: JobFacts, row) -> str:
     claims = select(MemberSkill.skill_id).where(MemberSkill.member_id == row.id)
     if facts.requires_verification:
@@ -219,6 +235,12 @@ REQUIREMENTS: list[Requirement] = [
         "The member's account is not deactivated.",
         where=lambda job: ~exists().where(User.id == Member.user_id, User.disabled_at.is_not(None)),
         reason=lambda facts, row: "The member's account is deactivated.",
+    ),
+    Requirement(
+        "company_in_good_standing",
+        "The member's provider company, if any, is not suspended.",
+        where=_company_not_suspended,
+        reason=lambda facts, row: "The member's company is suspended.",
     ),
     Requirement(
         "skills",

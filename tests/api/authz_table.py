@@ -313,6 +313,17 @@ def table() -> dict[str, Access]:
         "POST /api/v1/organisation-invitations/accept": own(
             "other_member", body={"token": "@org_invite_token"}
         ),
+        # The dispatcher's side: member A owns the company (owners dispatch too) and holds the
+        # pending offer; member B belongs to no company (404).
+        "GET /api/v1/me/organisation/offers": Access(missing_ok=True),
+        "GET /api/v1/me/organisation/jobs": Access(missing_ok=True),
+        "POST /api/v1/me/organisation/offers/{offer_id}/accept": own(
+            "member", body={"technician_member_id": "@member"}
+        ),
+        # A's jobs were assigned before A founded the company: none is the company's (404).
+        "POST /api/v1/me/organisation/jobs/{job_id}/reassign": own(
+            "member", missing_ok=True, body={"technician_member_id": "@org_technician"}
+        ),
         "GET /api/v1/organisations": OPEN,
         "GET /api/v1/organisations/{organisation_id}": OPEN,
         "POST /api/v1/organisations/{organisation_id}/activate": OPEN,
@@ -885,6 +896,16 @@ PROTECTED_ALLOWED = {
     "POST /api/v1/me/organisation/invitations": {
         "role": Allowed(
             "a company's role, not an account's: owners invite in any, dispatchers technicians only"
+        )
+    },
+    "POST /api/v1/me/organisation/offers/{offer_id}/accept": {
+        "technician_member_id": Allowed(
+            "the company's dispatcher names one of its own members, eligible for the job"
+        )
+    },
+    "POST /api/v1/me/organisation/jobs/{job_id}/reassign": {
+        "technician_member_id": Allowed(
+            "the company's dispatcher names one of its own members, eligible for the job"
         )
     },
     "PATCH /api/v1/me/organisation/members/{member_id}": {

@@ -62,6 +62,7 @@ PUBLISHED = {
     "offer-already-answered",
     "no-longer-eligible",
     "schedule-clash",
+    "dispatcher-accepts",
     "job-state-conflict",
     "job-not-confirmable",
     "job-not-cancellable",
