@@ -27,6 +27,7 @@ from mentoring.models import Mentorship, TopPerformerBadge
 from notifications.models import Notification
 from notifications.service import notify
 from onboarding.models import Application, LevelRuleset
+from organisations.models import Organisation
 from recruitment.codes import issue_code
 from recruitment.models import Referral
 from support.models import TicketMessage
@@ -231,6 +232,7 @@ def _organisations(world: World, app, client) -> None:
         client.post(f"{API}/organisations", json=ORGANISATION, headers=member.headers), 201
     )["id"]
     activate_organisation(client, cm, ids["organisation"])  # its checks passed first
+    ids["org_certificate"] = db.session.get(Organisation, ids["organisation"]).insurance_file_id
     technician = make_actor("member")
     ids["org_technician"] = technician.profile_id
     own = f"{API}/me/organisation/invitations"
