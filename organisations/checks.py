@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from crowd.core.files.models import StoredFile
+from crowd.extensions import db
 from organisations.models import Organisation
 
 CHECKS = ("house_rules", "insurance_certificate", "checks_verified")
@@ -38,11 +40,19 @@ def _missing(organisation: Organisation, current: int | None) -> list[str]:
     gaps = []
     if current is not None and organisation.house_rules_version != current:
         gaps.append("house_rules")
-    if organisation.insurance_file_id is None:
+    if not certificate_held(organisation):
         gaps.append("insurance_certificate")
     if organisation.checks_decision != "verified":
         gaps.append("checks_verified")
     return gaps
+
+
+def certificate_held(organisation: Organisation) -> bool:
+    """A certificate is given and its file still held (an uploader's erasure deletes it)."""
+    if organisation.insurance_file_id is None:
+        return False
+    file = db.session.get(StoredFile, organisation.insurance_file_id)
+    return file is not None and file.status == "ready"
 
 
 def view(organisation: Organisation) -> dict:

@@ -122,7 +122,7 @@ def decide_checks(
     if organisation is None:
         raise NotFound(_("No such company."))
     _open(organisation)
-    if decision == "verified" and organisation.insurance_file_id is None:
+    if decision == "verified" and not checks.certificate_held(organisation):
         raise OrganisationStateConflict(
             _("The company has no insurance certificate to verify yet."),
             state=organisation.status,
