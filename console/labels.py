@@ -112,6 +112,12 @@ STATE_LABELS: dict[str, str] = {
     "suppressed": N_("suppressed"),
     "upheld": N_("upheld"),
     "dismissed": N_("dismissed"),
+    # provider companies: roles and memberships (organisations.models)
+    "owner": N_("owner"),
+    "dispatcher": N_("dispatcher"),
+    "technician": N_("technician"),
+    "left": N_("left"),
+    "removed": N_("removed"),
 }
 
 

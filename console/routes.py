@@ -23,6 +23,7 @@ from console import (
     twofactor,
     work,
 )
+from console.companies import blp as companies_blp
 from console.errors import StaffOnly, WrongCode
 from console.people import blp as people_blp
 from console.web import (
@@ -274,6 +275,7 @@ def not_found(unknown):
 web_blueprints = (
     blp,
     people_blp,
+    companies_blp,
     tickets.blp,
     dispatch.blp,
     onboarding.blp,

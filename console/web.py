@@ -92,7 +92,7 @@ class NavItem:
 NAV = (
     NavItem("my_work", "My work", "console.my_work"),
     NavItem("tickets", "Tickets", "console_tickets.index"),
-    NavItem("people", "People", "console_people.index"),
+    NavItem("people", "People", "console_people.index", also=("console_companies",)),
     NavItem("dispatch", "Dispatch", "console_dispatch.index"),
     NavItem("onboarding", "Onboarding", "console_onboarding.index"),
     NavItem("programmes", "Programmes", "console_programmes.index", also=("console_comms",)),

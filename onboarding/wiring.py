@@ -2,7 +2,8 @@
 
 - jobs.matching: the requirement that the member's level takes the job's category;
 - members: a member's own job cap stays within what their level allows;
-- helpcentre: articles may be linked to onboarding steps and training modules, which must exist.
+- helpcentre: articles may be linked to onboarding steps and training modules, which must exist;
+- organisations: a company's owner accepts the house rules in force for it (their number).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from jobs.matching.eligibility import Requirement, add_requirement
 from jobs.matching.facts import JobFacts, SqlJob
 from members.models import Member, SkillCategory
 from members.service import add_profile_check
+from onboarding.house_rules import current_version
 from onboarding.levels.privileges import check_job_cap
 from onboarding.models import Level, LevelCategory, LevelRuleset, TrainingModule
 from onboarding.steps import STEP_NAMES
+from organisations.checks import use_house_rules_source
 
 # --- matching -------------------------------------------------------------------------------
 
@@ -86,3 +89,14 @@ def _training_module_exists(target_key: str) -> None:
 
 add_link_target("onboarding_step", _step_exists)
 add_link_target("training_module", _training_module_exists)
+
+
+# --- organisations --------------------------------------------------------------------------
+
+
+def _house_rules_in_force() -> int | None:
+    current = current_version()
+    return current.version if current is not None else None
+
+
+use_house_rules_source(_house_rules_in_force)

@@ -37,3 +37,16 @@ class InvitationGone(DomainError):
     """The invitation can no longer be accepted: it expired, was revoked or was used."""
 
     status, title, type_slug = 410, _l("Invitation no longer valid"), "organisation-invitation-gone"
+
+
+class OrganisationChecksMissing(Conflict):
+    """The company cannot be activated yet: its onboarding checks are not all done; `missing`
+    names them (house_rules, insurance_certificate, checks_verified)."""
+
+    title, type_slug = _l("Company checks not done"), "organisation-checks-missing"
+
+
+class CompanyHouseRulesOutdated(Conflict):
+    """The version accepted is not the current house rules; `current_version` is."""
+
+    title, type_slug = _l("House rules version outdated"), "organisation-house-rules-outdated"

@@ -42,6 +42,7 @@ from organisations.service import (
     lock_organisation,
     own_organisation,
     own_view,
+    require_staff,
 )
 
 TOKEN_PREFIX = "coi_"
@@ -158,6 +159,15 @@ def list_open(*, actor: Principal) -> list[OrganisationInvitation]:
     """The company's open invitations, newest first: for its owners and dispatchers."""
     organisation, _membership = own_organisation(actor, roles=MANAGERS)
     query = _open_query(organisation.id, utcnow()).order_by(
+        OrganisationInvitation.created_at.desc(), OrganisationInvitation.id.desc()
+    )
+    return list(db.session.scalars(query))
+
+
+def list_open_for_staff(*, actor: Principal, organisation_id: int) -> list[OrganisationInvitation]:
+    """A company's open invitations, newest first: for community managers and admins."""
+    require_staff(actor)
+    query = _open_query(organisation_id, utcnow()).order_by(
         OrganisationInvitation.created_at.desc(), OrganisationInvitation.id.desc()
     )
     return list(db.session.scalars(query))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
 
 ORGANISATION_STATUSES = ("pending", "active", "suspended", "closed")
 ROLES = ("owner", "dispatcher", "technician")
+# A community manager's decision on the company's business checks (trade register, insurance).
+CHECK_DECISIONS = ("verified", "rejected")
 MEMBERSHIP_STATUSES = ("active", "left", "removed")
 COUNTRIES = ("DE", "AT", "CH")
 
@@ -33,6 +35,15 @@ class Organisation(IdMixin, TimestampMixin, Base):
         CheckConstraint(
             "(register_court IS NULL) = (register_number IS NULL)", name="register_whole"
         ),
+        CheckConstraint(_in("checks_decision", CHECK_DECISIONS), name="checks_decision_known"),
+        # A decision is someone's, at a time; an acceptance of the house rules likewise.
+        CheckConstraint(
+            "(checks_decision IS NULL) = (checks_decided_at IS NULL)", name="checks_decided_when"
+        ),
+        CheckConstraint(
+            "(house_rules_version IS NULL) = (house_rules_accepted_at IS NULL)",
+            name="house_rules_accepted_when",
+        ),
         Index("ix_organisations_status", "status"),
     )
 
@@ -48,14 +59,25 @@ class Organisation(IdMixin, TimestampMixin, Base):
     # The trade register entry (Handelsregister, Firmenbuch, Handelsregister CH), if any.
     register_court: Mapped[str | None] = mapped_column(String(120))
     register_number: Mapped[str | None] = mapped_column(String(40))
-    # The liability insurance certificate, once uploads of that purpose are wired: no API
-    # sets it yet.
+    # The liability insurance certificate: an upload of purpose insurance_certificate, set by
+    # the owner (organisations.onboarding).
     insurance_file_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stored_files.id"))
     # pending (registered, waiting for a CM) → active | suspended | closed.
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
     # Whether technicians may accept offers themselves, or only the dispatcher assigns.
     allow_direct_accept: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # The company's onboarding (organisations.checks): the house rules version its owner
+    # accepted for it (a number of onboarding's house rules versions), when and by whom …
+    house_rules_version: Mapped[int | None] = mapped_column(Integer)
+    house_rules_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    house_rules_accepted_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"))
+    # … and a community manager's decision on its business checks: trade register entry (where
+    # it has one) and insurance certificate seen; a new certificate asks for a new decision.
+    checks_decision: Mapped[str | None] = mapped_column(String(20))
+    checks_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checks_decided_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    checks_note: Mapped[str | None] = mapped_column(String(500))
 
 
 class OrganisationMembership(IdMixin, Base):

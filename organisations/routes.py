@@ -2,9 +2,10 @@
 the staff's list, view and decisions."""
 
 from crowd.core.auth import current_principal
+from crowd.core.files.schemas import DownloadSchema
 from crowd.core.openapi import CrowdBlueprint
 from crowd.core.pagination import page_of
-from organisations import invitations, schemas, service
+from organisations import invitations, onboarding, schemas, service
 
 blp = CrowdBlueprint(
     "organisations",
@@ -91,6 +92,56 @@ def leave_organisation():
     service.leave(actor=current_principal())
 
 
+# --- the company's onboarding ----------------------------------------------------------------
+
+
+@blp.route(f"{OWN}/house-rules/accept", methods=["POST"])
+@blp.auth("member")
+@blp.arguments(schemas.CompanyHouseRulesAcceptSchema)
+@blp.response(200, schemas.OwnOrganisationSchema)
+@blp.errors(404, 409, 422)
+def accept_company_house_rules(data):
+    """Accept the current house rules for your company (owners only; again is fine): one of
+    the checks activation asks for. 409 for another version than the current one."""
+    return onboarding.accept_house_rules(actor=current_principal(), **data)
+
+
+@blp.route(f"{OWN}/insurance-certificate", methods=["PUT"])
+@blp.auth("member")
+@blp.arguments(schemas.InsuranceCertificateSetSchema)
+@blp.response(200, schemas.OwnOrganisationSchema)
+@blp.errors(404, 409, 422)
+def set_insurance_certificate(data):
+    """Your company's insurance certificate is this confirmed upload (purpose
+    `insurance_certificate`, an image or a PDF): owners only. The previous one is deleted and
+    the community manager's decision on the checks is asked again."""
+    return onboarding.set_insurance_certificate(actor=current_principal(), **data)
+
+
+@blp.route(f"{STAFF_ONE}/insurance-certificate", methods=["GET"])
+@blp.auth("member", "community_manager", "admin")
+@blp.response(200, DownloadSchema)
+@blp.errors(404)
+def get_insurance_certificate(organisation_id):
+    """Short-lived URLs of a company's insurance certificate: its owners and staff."""
+    return onboarding.insurance_certificate(
+        actor=current_principal(), organisation_id=organisation_id
+    )
+
+
+@blp.route(f"{STAFF_ONE}/checks/decision", methods=["POST"])
+@blp.auth("community_manager", "admin")
+@blp.arguments(schemas.ChecksDecisionCreateSchema)
+@blp.response(200, schemas.OrganisationChecksSchema)
+@blp.errors(404, 409, 422)
+def decide_organisation_checks(data, organisation_id):
+    """Record the decision on a company's business checks (trade register, insurance
+    certificate), with who and when; `verified` is one of the checks activation asks for."""
+    return onboarding.decide_checks(
+        actor=current_principal(), organisation_id=organisation_id, **data
+    )
+
+
 # --- invitations ------------------------------------------------------------------------------
 
 
@@ -161,7 +212,8 @@ def get_organisation(organisation_id):
 @blp.response(200, schemas.OrganisationDetailSchema)
 @blp.errors(404, 409)
 def activate_organisation(organisation_id):
-    """Activate a pending or suspended company."""
+    """Activate a pending or suspended company; 409 `organisation-checks-missing` naming the
+    checks not done yet (`missing`: house_rules, insurance_certificate, checks_verified)."""
     return service.decide(
         actor=current_principal(), organisation_id=organisation_id, action="activate"
     )

@@ -8,7 +8,7 @@ from marshmallow import validate
 from accounts.schemas import Email
 from crowd.core.fields import Trimmed
 from crowd.core.pagination import PageArgsSchema
-from organisations.models import COUNTRIES, ORGANISATION_STATUSES, ROLES
+from organisations.models import CHECK_DECISIONS, COUNTRIES, ORGANISATION_STATUSES, ROLES
 
 
 def _text(max_length: int, **kwargs) -> Trimmed:
@@ -79,7 +79,10 @@ class OrganisationSchema(ma.Schema):
     register_number = ma.fields.String(allow_none=True)
     insurance_file_id = ma.fields.Integer(
         allow_none=True,
-        metadata={"description": "The insurance certificate, once uploads of it are wired"},
+        metadata={
+            "description": "The insurance certificate (an upload of purpose "
+            "insurance_certificate): read it at GET /organisations/{id}/insurance-certificate"
+        },
     )
     status = ma.fields.String(metadata={"description": "pending, active, suspended or closed"})
     status_changed_at = ma.fields.DateTime()
@@ -88,11 +91,48 @@ class OrganisationSchema(ma.Schema):
     updated_at = ma.fields.DateTime()
 
 
+class HouseRulesCheckSchema(ma.Schema):
+    required = ma.fields.Boolean(metadata={"description": "False while none are published"})
+    current_version = ma.fields.Integer(allow_none=True)
+    accepted_version = ma.fields.Integer(allow_none=True)
+    accepted_at = ma.fields.DateTime(allow_none=True)
+    accepted_by_member_id = ma.fields.Integer(allow_none=True)
+
+
+class InsuranceCheckSchema(ma.Schema):
+    file_id = ma.fields.Integer(allow_none=True)
+
+
+class ChecksDecisionSchema(ma.Schema):
+    decision = ma.fields.String(
+        allow_none=True, metadata={"description": "verified, rejected or null (none yet)"}
+    )
+    decided_at = ma.fields.DateTime(allow_none=True)
+    decided_by_user_id = ma.fields.Integer(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+
+
+class OrganisationChecksSchema(ma.Schema):
+    """The company's onboarding: what activation asks for."""
+
+    house_rules = ma.fields.Nested(HouseRulesCheckSchema)
+    insurance_certificate = ma.fields.Nested(InsuranceCheckSchema)
+    decision = ma.fields.Nested(ChecksDecisionSchema)
+    missing = ma.fields.List(
+        ma.fields.String(),
+        metadata={
+            "description": "The checks not done yet: house_rules, insurance_certificate, "
+            "checks_verified ([]: the company may be activated)"
+        },
+    )
+
+
 class OwnOrganisationSchema(OrganisationSchema):
     """The caller's company with their membership."""
 
     member_id = ma.fields.Integer(metadata={"description": "Your member id"})
     role = ma.fields.String(metadata={"description": "Your role: owner, dispatcher or technician"})
+    checks = ma.fields.Nested(OrganisationChecksSchema)
 
 
 class OrganisationMemberSchema(ma.Schema):
@@ -116,6 +156,36 @@ class OrganisationMemberListSchema(ma.Schema):
 
 class OrganisationDetailSchema(OrganisationSchema):
     members = ma.fields.List(ma.fields.Nested(OrganisationMemberSchema))
+    checks = ma.fields.Nested(OrganisationChecksSchema)
+
+
+class CompanyHouseRulesAcceptSchema(ma.Schema):
+    version = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "The version read (GET /house-rules/current)"},
+    )
+
+
+class InsuranceCertificateSetSchema(ma.Schema):
+    """A ready upload of yours of purpose `insurance_certificate` (an image or a PDF)."""
+
+    file_id = ma.fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1)
+    )
+
+
+class ChecksDecisionCreateSchema(ma.Schema):
+    decision = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(CHECK_DECISIONS),
+        metadata={
+            "description": "verified: trade register entry (where given) and insurance "
+            "certificate seen; rejected: the note says what is wrong"
+        },
+    )
+    note = Trimmed(allow_none=True, validate=validate.Length(max=500))
 
 
 class MembershipUpdateSchema(ma.Schema):

@@ -26,8 +26,13 @@ from crowd.extensions import db
 from members.access import own_member
 from members.errors import MemberClosed
 from members.models import Member
-from organisations import events
-from organisations.errors import AlreadyInOrganisation, LastOwner, OrganisationStateConflict
+from organisations import checks, events
+from organisations.errors import (
+    AlreadyInOrganisation,
+    LastOwner,
+    OrganisationChecksMissing,
+    OrganisationStateConflict,
+)
 from organisations.models import COUNTRIES, Organisation, OrganisationMembership
 
 # The company's particulars a member gives and its owner changes.
@@ -109,7 +114,11 @@ def own_organisation(
 
 def own_view(organisation: Organisation, membership: OrganisationMembership) -> dict:
     """The company as its member sees it: its particulars, status and the caller's role."""
-    return _fields(organisation) | {"role": membership.role, "member_id": membership.member_id}
+    return _fields(organisation) | {
+        "role": membership.role,
+        "member_id": membership.member_id,
+        "checks": checks.view(organisation),
+    }
 
 
 def _fields(organisation: Organisation) -> dict:
@@ -315,7 +324,7 @@ def leave(*, actor: Principal) -> None:
 # --- staff ----------------------------------------------------------------------------------
 
 
-def _staff_only(actor: Principal) -> None:
+def require_staff(actor: Principal) -> None:
     if not actor.is_staff:
         raise Forbidden(_("Only community managers and admins see all companies."))
 
@@ -329,7 +338,7 @@ def search(
     cursor: str | None = None,
 ) -> dict:
     """One page of companies for staff, by status and name (legal or trade name contains)."""
-    _staff_only(actor)
+    require_staff(actor)
     query: Select = select(Organisation)
     if status:
         query = query.where(Organisation.status == status)
@@ -346,17 +355,21 @@ def search(
 
 def staff_view(*, actor: Principal, organisation_id: int) -> dict:
     """A company with its members (past ones too), for staff."""
-    _staff_only(actor)
+    require_staff(actor)
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFound(_("No such company."))
-    return _fields(organisation) | {"members": _member_rows(organisation.id)}
+    return _fields(organisation) | {
+        "members": _member_rows(organisation.id),
+        "checks": checks.view(organisation),
+    }
 
 
 def decide(*, actor: Principal, organisation_id: int, action: str) -> dict:
     """Staff activate (pending or suspended → active) or suspend (pending or active →
-    suspended) a company; any other step is 409 naming the status."""
-    _staff_only(actor)
+    suspended) a company; any other step is 409 naming the status. Activation asks for the
+    company's onboarding checks (organisations.checks): 409 naming those missing."""
+    require_staff(actor)
     organisation = lock_organisation(organisation_id)
     if organisation is None:
         raise NotFound(_("No such company."))
@@ -365,6 +378,12 @@ def decide(*, actor: Principal, organisation_id: int, action: str) -> dict:
         raise OrganisationStateConflict(
             _("A {status} company cannot be changed this way.", status=organisation.status),
             state=organisation.status,
+        )
+    gaps = checks.missing(organisation) if action == "activate" else []
+    if gaps:
+        raise OrganisationChecksMissing(
+            _("The company's checks are not done: {missing}.", missing=", ".join(gaps)),
+            missing=gaps,
         )
     organisation.status = target
     organisation.status_changed_at = utcnow()

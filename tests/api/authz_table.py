@@ -324,6 +324,20 @@ def table() -> dict[str, Access]:
         "POST /api/v1/me/organisation/jobs/{job_id}/reassign": own(
             "member", missing_ok=True, body={"technician_member_id": "@org_technician"}
         ),
+        # The company's onboarding: its owner accepts and uploads (member B has no company).
+        "POST /api/v1/me/organisation/house-rules/accept": Access(
+            missing_ok=True, body={"version": 1}
+        ),
+        "PUT /api/v1/me/organisation/insurance-certificate": Access(
+            missing_ok=True, body={"file_id": "@org_certificate"}
+        ),
+        "GET /api/v1/organisations/{organisation_id}/insurance-certificate": own("member"),
+        "POST /api/v1/organisations/{organisation_id}/checks/decision": Access(
+            body={"decision": "verified"}
+        ),
+        # The levels view: staff's of any company; owners' and dispatchers' of their own.
+        "GET /api/v1/organisations/{organisation_id}/levels": OPEN,
+        "GET /api/v1/me/organisation/levels": Access(missing_ok=True),
         "GET /api/v1/organisations": OPEN,
         "GET /api/v1/organisations/{organisation_id}": OPEN,
         "POST /api/v1/organisations/{organisation_id}/activate": OPEN,

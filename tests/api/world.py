@@ -27,6 +27,7 @@ from mentoring.models import Mentorship, TopPerformerBadge
 from notifications.models import Notification
 from notifications.service import notify
 from onboarding.models import Application, LevelRuleset
+from organisations.models import Organisation
 from recruitment.codes import issue_code
 from recruitment.models import Referral
 from support.models import TicketMessage
@@ -36,6 +37,7 @@ from tests.invoicing.samples import german_business_invoice
 from tests.jobs.conftest import active_member, drain_background, future
 from tests.mentoring.conftest import MENTOR_BODY, set_record
 from tests.organisations.helpers import COMPANY as ORGANISATION
+from tests.organisations.helpers import activate as activate_organisation
 from tests.organisations.helpers import token_from_email
 from tests.payouts.job_money_helpers import assigned_job, completed_job, post_job
 
@@ -229,7 +231,8 @@ def _organisations(world: World, app, client) -> None:
     ids["organisation"] = _ok(
         client.post(f"{API}/organisations", json=ORGANISATION, headers=member.headers), 201
     )["id"]
-    _ok(client.post(f"{API}/organisations/{ids['organisation']}/activate", headers=cm.headers))
+    activate_organisation(client, cm, ids["organisation"])  # its checks passed first
+    ids["org_certificate"] = db.session.get(Organisation, ids["organisation"]).insurance_file_id
     technician = make_actor("member")
     ids["org_technician"] = technician.profile_id
     own = f"{API}/me/organisation/invitations"

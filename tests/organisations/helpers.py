@@ -7,8 +7,13 @@ import re
 
 from sqlalchemy import select
 
+from crowd.core.db import utcnow
+from crowd.core.files.models import INSURANCE_CERTIFICATE, StoredFile
 from crowd.extensions import db
+from members.models import Member
 from notifications.models import OutboundEmail
+from organisations import checks
+from organisations.models import Organisation, OrganisationMembership
 from tests.factories import Actor
 from tests.jobs.conftest import drain_background
 
@@ -35,7 +40,53 @@ def register(client, owner: Actor, **changes) -> dict:
     return response.get_json()
 
 
+def pass_checks(client, staff: Actor, organisation_id: int) -> None:
+    """The company's onboarding done the short way: the owner's acceptance of the house rules
+    in force and a ready insurance certificate of theirs written directly, then the staff's
+    decision through the API (tests/organisations/test_company_onboarding.py goes the long
+    way)."""
+    organisation = db.session.get(Organisation, organisation_id, populate_existing=True)
+    owner_id, owner_user_id = db.session.execute(
+        select(Member.id, Member.user_id)
+        .join(OrganisationMembership, OrganisationMembership.member_id == Member.id)
+        .where(
+            OrganisationMembership.organisation_id == organisation_id,
+            OrganisationMembership.role == "owner",
+            OrganisationMembership.status == "active",
+        )
+        .limit(1)
+    ).one()
+    current = checks.current_house_rules()
+    if current is not None and organisation.house_rules_version != current:
+        organisation.house_rules_version = current
+        organisation.house_rules_accepted_at = utcnow()
+        organisation.house_rules_accepted_by_id = owner_id
+    if organisation.insurance_file_id is None:
+        certificate = StoredFile(
+            key=f"documents/test-insurance-{organisation_id}.pdf",
+            owner_user_id=owner_user_id,
+            purpose=INSURANCE_CERTIFICATE,
+            status="ready",
+            content_type="application/pdf",
+            size=1,
+            confirmed_at=utcnow(),
+        )
+        db.session.add(certificate)
+        db.session.flush()
+        organisation.insurance_file_id = certificate.id
+    db.session.commit()
+    if organisation.checks_decision != "verified":
+        decided = client.post(
+            f"{API}/organisations/{organisation_id}/checks/decision",
+            json={"decision": "verified"},
+            headers=staff.headers,
+        )
+        assert decided.status_code == 200, decided.get_json()
+
+
 def activate(client, staff: Actor, organisation_id: int) -> dict:
+    """The company's checks passed (pass_checks), then activated by `staff`."""
+    pass_checks(client, staff, organisation_id)
     response = client.post(f"{API}/organisations/{organisation_id}/activate", headers=staff.headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()

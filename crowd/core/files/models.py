@@ -11,20 +11,38 @@ from crowd.core.db import Base, BigId, IdMixin, UTCDateTime, utcnow
 
 # What a file is for: each purpose has its checks and its reader's rule (the domain that uses
 # the file authorises its downloads: members the profile photo, onboarding the identity
-# documents, jobs the work report's photos and signature, support the ticket attachments).
+# documents, jobs the work report's photos and signature, support the ticket attachments,
+# organisations a company's insurance certificate).
 PROFILE_PHOTO = "profile_photo"
 IDENTITY_DOCUMENT = "identity_document"
 WORK_PHOTO = "work_photo"
 SIGNATURE = "signature"
 TICKET_ATTACHMENT = "ticket_attachment"
 DATA_EXPORT = "data_export"
-PURPOSES = (PROFILE_PHOTO, IDENTITY_DOCUMENT, WORK_PHOTO, SIGNATURE, TICKET_ATTACHMENT, DATA_EXPORT)
+INSURANCE_CERTIFICATE = "insurance_certificate"
+PURPOSES = (
+    PROFILE_PHOTO,
+    IDENTITY_DOCUMENT,
+    WORK_PHOTO,
+    SIGNATURE,
+    TICKET_ATTACHMENT,
+    DATA_EXPORT,
+    INSURANCE_CERTIFICATE,
+)
 # What a client may upload (POST /files); a data export is written by the system.
-UPLOAD_PURPOSES = (PROFILE_PHOTO, IDENTITY_DOCUMENT, WORK_PHOTO, SIGNATURE, TICKET_ATTACHMENT)
-# Uploaded by crowd members only (their profile, application and work report).
-MEMBER_PURPOSES = (PROFILE_PHOTO, IDENTITY_DOCUMENT, WORK_PHOTO, SIGNATURE)
-# Accepting a PDF besides images (a receipt, an invoice, a letter attached to a ticket).
-PDF_PURPOSES = (TICKET_ATTACHMENT,)
+UPLOAD_PURPOSES = (
+    PROFILE_PHOTO,
+    IDENTITY_DOCUMENT,
+    WORK_PHOTO,
+    SIGNATURE,
+    TICKET_ATTACHMENT,
+    INSURANCE_CERTIFICATE,
+)
+# Uploaded by crowd members only (their profile, application, work report and company).
+MEMBER_PURPOSES = (PROFILE_PHOTO, IDENTITY_DOCUMENT, WORK_PHOTO, SIGNATURE, INSURANCE_CERTIFICATE)
+# Accepting a PDF besides images (a receipt, an invoice, a letter attached to a ticket, a
+# company's insurance certificate).
+PDF_PURPOSES = (TICKET_ATTACHMENT, INSURANCE_CERTIFICATE)
 # pending: the client may PUT; ready: checked and re-encoded; rejected: not what it claimed;
 # deleted: its objects are gone (replaced, removed).
 FILE_STATUSES = ("pending", "ready", "rejected", "deleted")

@@ -25,6 +25,7 @@ from crowd.core.files.errors import FileNotPending, FileRejected, TooLargeBody
 from crowd.core.files.models import (  # noqa: F401  (the purposes, for the domains using files)
     DATA_EXPORT,
     IDENTITY_DOCUMENT,
+    INSURANCE_CERTIFICATE,
     MEMBER_PURPOSES,
     PDF_PURPOSES,
     PROFILE_PHOTO,
