@@ -138,13 +138,18 @@ class Payout(IdMixin, TimestampMixin, Base):
         CheckConstraint(
             "(status = 'released') = (released_by_id IS NOT NULL)", name="released_by_a_payout"
         ),
+        # Paid to a member or to a provider company, never both.
+        CheckConstraint("(member_id IS NULL) <> (organisation_id IS NULL)", name="one_payee"),
         Index("ix_payouts_run_id", "run_id", "id"),
         Index("ix_payouts_member_id", "member_id", "id"),
+        Index("ix_payouts_organisation_id", "organisation_id", "id"),
         Index("ix_payouts_status", "status"),
     )
 
     run_id: Mapped[int] = mapped_column(BigId, ForeignKey("payout_runs.id"), nullable=False)
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False)
+    member_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"))
+    # A provider company's payout (its payable, to its connected account) instead.
+    organisation_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organisations.id"))
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="pending")
