@@ -1011,9 +1011,7 @@ def _create_accounts(currency: str, codes: list[str], types: dict) -> None:
     organisation_ids = {types[c][1] for c in codes if types[c][0].owner == "organisation"}
     if organisation_ids:
         found = set(
-            db.session.scalars(
-                select(Organisation.id).where(Organisation.id.in_(organisation_ids))
-            )
+            db.session.scalars(select(Organisation.id).where(Organisation.id.in_(organisation_ids)))
         )
         if organisation_ids - found:
             raise field_error(

@@ -31,7 +31,9 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("id", BigId, nullable=False),
         sa.ForeignKeyConstraint(
-            ["assigned_by_id"], ["users.id"], name=op.f("fk_organisation_plans_assigned_by_id_users")
+            ["assigned_by_id"],
+            ["users.id"],
+            name=op.f("fk_organisation_plans_assigned_by_id_users"),
         ),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
@@ -39,7 +41,9 @@ def upgrade():
             name=op.f("fk_organisation_plans_organisation_id_organisations"),
         ),
         sa.ForeignKeyConstraint(
-            ["plan_id"], ["commission_plans.id"], name=op.f("fk_organisation_plans_plan_id_commission_plans")
+            ["plan_id"],
+            ["commission_plans.id"],
+            name=op.f("fk_organisation_plans_plan_id_commission_plans"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisation_plans")),
         sa.UniqueConstraint("organisation_id", name=op.f("uq_organisation_plans_organisation_id")),
@@ -94,7 +98,9 @@ def downgrade():
     op.execute("DELETE FROM payouts WHERE organisation_id IS NOT NULL")
     with op.batch_alter_table("payouts") as batch:
         batch.drop_constraint(batch.f("ck_payouts_one_payee"), type_="check")
-        batch.drop_constraint(batch.f("fk_payouts_organisation_id_organisations"), type_="foreignkey")
+        batch.drop_constraint(
+            batch.f("fk_payouts_organisation_id_organisations"), type_="foreignkey"
+        )
         batch.drop_column("organisation_id")
         batch.alter_column("member_id", existing_type=BigId, nullable=False)
     op.execute("DELETE FROM connected_accounts WHERE organisation_id IS NOT NULL")

@@ -28,7 +28,10 @@ class PayoutSchema(ma.Schema):
 
     id = ma.fields.Integer()
     run_id = ma.fields.Integer()
-    member_id = ma.fields.Integer()
+    member_id = ma.fields.Integer(allow_none=True)
+    organisation_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "A provider company's payout: the company"}
+    )
     amount = ReportedAmount(metadata={"description": "Minor units of currency"})
     currency = ma.fields.String()
     status = ma.fields.String(metadata={"description": ", ".join(PAYOUT_STATUSES)})

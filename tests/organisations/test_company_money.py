@@ -1,0 +1,149 @@
+"""The company is paid, not the technician: a job done for a provider company settles to the
+company's payable on the company's plan, its refunds take the earning back from there, the
+payout run pays the company's own account once, and the company's statement lists each job
+under the technician who did it. A private member's money is as before."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from crowd.extensions import db
+from payouts.ledger import account_code_for_member, account_code_for_organisation
+from payouts.models import CommissionPlan, OrganisationPlan, Payout
+from tests.jobs.conftest import active_member, drain_background
+from tests.organisations.helpers import API, OWN, company_with
+from tests.payouts.conftest import assert_ledger_sound, ledger_sound  # noqa: F401
+from tests.payouts.job_money_helpers import balance, confirmed_job, lines, payment, refund
+from tests.payouts.job_money_helpers import transactions as job_transactions
+from tests.support.dispute_helpers import COMMISSION, EARNING, LINKS, PRICE, run_payouts
+
+
+def company_account(client, owner) -> dict:
+    response = client.post(f"{OWN}/payout-account", json=LINKS, headers=owner.headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_the_company_is_paid_for_its_technicians_jobs(app, client, customer, cm, ledger_sound):
+    owner, first, second = active_member(), active_member(), active_member()
+    organisation_id = company_with(client, app, cm, owner, technician=first, technician2=second)
+    job_a, _ = confirmed_job(app, client, customer, cm, first)
+    job_b, _ = confirmed_job(app, client, customer, cm, second)
+
+    payable = account_code_for_organisation(organisation_id)
+    assert balance(payable) == 2 * EARNING
+    assert balance(account_code_for_member(first.profile_id)) == 0
+    assert balance(account_code_for_member(second.profile_id)) == 0
+    settled = payment(job_a)
+    assert (settled.organisation_id, settled.member_id) == (organisation_id, first.profile_id)
+    assert settled.commission_breakdown["plan_cause"] == "company"
+    assert lines(job_transactions(job_a)[0]) == {
+        "clearing:payments": PRICE,
+        "platform:revenue": -COMMISSION,
+        payable: -EARNING,
+    }
+
+    # The statement: each job under its technician, the totals, what is pending.
+    statement = client.get(f"{OWN}/statements", headers=owner.headers)
+    assert statement.status_code == 200, statement.get_json()
+    body = statement.get_json()
+    by_technician = {t["member_id"]: t for t in body["technicians"]}
+    assert set(by_technician) == {first.profile_id, second.profile_id}
+    assert [j["job_id"] for j in by_technician[first.profile_id]["jobs"]] == [job_a]
+    assert [j["job_id"] for j in by_technician[second.profile_id]["jobs"]] == [job_b]
+    line = by_technician[first.profile_id]["jobs"][0]
+    assert (line["price"], line["commission"], line["earning"]) == (PRICE, COMMISSION, EARNING)
+    (totals,) = body["totals"]
+    assert (totals["jobs"], totals["earning"], totals["pending"]) == (2, 2 * EARNING, 2 * EARNING)
+
+    # Without a payout account the company's payout is held; with one it goes out, once.
+    (held,) = [p for p in run_payouts(app) if p.organisation_id == organisation_id]
+    assert (held.status, held.hold_reason, held.member_id) == ("held", "no payout account", None)
+    account = company_account(client, owner)["account"]
+    assert account["organisation_id"] == organisation_id
+    paid = [p for p in run_payouts(app) if p.organisation_id == organisation_id]
+    assert [(p.amount, p.status) for p in paid] == [(2 * EARNING, "paid")]
+    assert paid[0].destination_account == account["account_id"]
+    assert balance(payable) == 0
+    assert [p for p in run_payouts(app) if p.organisation_id == organisation_id] == []
+    db.session.expire_all()
+    assert db.session.get(Payout, held.id).status == "released"
+    # The technicians were paid nothing themselves.
+    assert (
+        db.session.scalars(
+            select(Payout).where(Payout.member_id.in_([first.profile_id, second.profile_id]))
+        ).all()
+        == []
+    )
+    after = client.get(f"{OWN}/statements", headers=owner.headers).get_json()
+    assert after["totals"][0]["paid_out"] == 2 * EARNING
+    assert [p["amount"] for p in after["payouts"] if p["status"] == "paid"] == [2 * EARNING]
+
+    # A refund of one job comes off the company's payable (it owes what was paid out already).
+    assert refund(client, cm, job_a, 1200).status_code == 202
+    drain_background(app)
+    receivable = f"organisation:{organisation_id}:receivable"
+    assert balance(payable) == 0
+    assert balance(receivable) == 1200 - 240  # the company's part; the platform's 20 % is its own
+    assert_ledger_sound()
+
+    # Staff read the same statement.
+    staff_view = client.get(f"{API}/organisations/{organisation_id}/statements", headers=cm.headers)
+    assert staff_view.status_code == 200, staff_view.get_json()
+    refunded = {
+        j["job_id"]: j for t in staff_view.get_json()["technicians"] for j in t["jobs"]
+    }[job_a]
+    assert (refunded["refunds"], refunded["net"]) == (960, EARNING - 960)
+
+
+def test_a_refund_reduces_the_companys_payable(app, client, customer, cm, ledger_sound):
+    owner, technician = active_member(), active_member()
+    organisation_id = company_with(client, app, cm, owner, technician=technician)
+    job_id, _ = confirmed_job(app, client, customer, cm, technician)
+    payable = account_code_for_organisation(organisation_id)
+    assert refund(client, cm, job_id, 6000).status_code == 202
+    drain_background(app)
+    assert balance(payable) == EARNING - 4800
+    assert balance(account_code_for_member(technician.profile_id)) == 0
+    assert_ledger_sound()
+
+
+def test_a_company_job_follows_the_companys_plan(app, client, customer, cm, ledger_sound):
+    owner, technician = active_member(), active_member()
+    organisation_id = company_with(client, app, cm, owner, technician=technician)
+    plan = CommissionPlan(code="company10", name="Company 10 %", kind="percentage", percent_bp=1000)
+    db.session.add(plan)
+    db.session.flush()
+    db.session.add(OrganisationPlan(organisation_id=organisation_id, plan_id=plan.id))
+    db.session.commit()
+    job_id, _ = confirmed_job(app, client, customer, cm, technician)
+    settled = payment(job_id)
+    assert (settled.plan_code, settled.commission_amount) == ("company10", 1200)
+    assert balance(account_code_for_organisation(organisation_id)) == PRICE - 1200
+
+
+def test_a_private_members_money_is_unchanged(app, client, customer, cm, ledger_sound):
+    job_id, member = confirmed_job(app, client, customer, cm)
+    settled = payment(job_id)
+    assert settled.organisation_id is None
+    assert lines(job_transactions(job_id)[0]) == {
+        "clearing:payments": PRICE,
+        "platform:revenue": -COMMISSION,
+        account_code_for_member(member.profile_id): -EARNING,
+    }
+
+
+def test_only_the_owner_sets_the_payout_account_and_managers_read_the_statement(
+    app, client, cm
+):
+    owner, dispatcher, technician = active_member(), active_member(), active_member()
+    company_with(client, app, cm, owner, dispatcher=dispatcher, technician=technician)
+    for actor in (dispatcher, technician):
+        response = client.post(f"{OWN}/payout-account", json=LINKS, headers=actor.headers)
+        assert response.status_code == 403
+        assert client.get(f"{OWN}/payout-account", headers=actor.headers).status_code == 403
+    assert client.get(f"{OWN}/payout-account", headers=owner.headers).status_code == 404
+    assert client.get(f"{OWN}/statements", headers=dispatcher.headers).status_code == 200
+    assert client.get(f"{OWN}/statements", headers=technician.headers).status_code == 403
+    outsider = active_member()
+    assert client.get(f"{OWN}/statements", headers=outsider.headers).status_code == 404
