@@ -313,6 +313,12 @@ def table() -> dict[str, Access]:
         "POST /api/v1/organisation-invitations/accept": own(
             "other_member", body={"token": "@org_invite_token"}
         ),
+        # The company's money: its owner sets the payout account (A has none yet: 404 is
+        # fair), owners and dispatchers read the statement; staff read any company's.
+        "POST /api/v1/me/organisation/payout-account": Access(missing_ok=True, body=LINKS),
+        "GET /api/v1/me/organisation/payout-account": Access(missing_ok=True),
+        "GET /api/v1/me/organisation/statements": Access(missing_ok=True, query=PERIOD),
+        "GET /api/v1/organisations/{organisation_id}/statements": Access(query=PERIOD),
         "GET /api/v1/organisations": OPEN,
         "GET /api/v1/organisations/{organisation_id}": OPEN,
         "POST /api/v1/organisations/{organisation_id}/activate": OPEN,

@@ -5,6 +5,7 @@ under the technician who did it. A private member's money is as before."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from crowd.extensions import db
@@ -17,6 +18,9 @@ from tests.payouts.job_money_helpers import balance, confirmed_job, lines, payme
 from tests.payouts.job_money_helpers import transactions as job_transactions
 from tests.support.dispute_helpers import COMMISSION, EARNING, LINKS, PRICE, run_payouts
 
+# Each test leaves a sound committed ledger behind.
+pytestmark = pytest.mark.usefixtures("ledger_sound")
+
 
 def company_account(client, owner) -> dict:
     response = client.post(f"{OWN}/payout-account", json=LINKS, headers=owner.headers)
@@ -24,7 +28,7 @@ def company_account(client, owner) -> dict:
     return response.get_json()
 
 
-def test_the_company_is_paid_for_its_technicians_jobs(app, client, customer, cm, ledger_sound):
+def test_the_company_is_paid_for_its_technicians_jobs(app, client, customer, cm):
     owner, first, second = active_member(), active_member(), active_member()
     organisation_id = company_with(client, app, cm, owner, technician=first, technician2=second)
     job_a, _ = confirmed_job(app, client, customer, cm, first)
@@ -90,13 +94,13 @@ def test_the_company_is_paid_for_its_technicians_jobs(app, client, customer, cm,
     # Staff read the same statement.
     staff_view = client.get(f"{API}/organisations/{organisation_id}/statements", headers=cm.headers)
     assert staff_view.status_code == 200, staff_view.get_json()
-    refunded = {
-        j["job_id"]: j for t in staff_view.get_json()["technicians"] for j in t["jobs"]
-    }[job_a]
+    refunded = {j["job_id"]: j for t in staff_view.get_json()["technicians"] for j in t["jobs"]}[
+        job_a
+    ]
     assert (refunded["refunds"], refunded["net"]) == (960, EARNING - 960)
 
 
-def test_a_refund_reduces_the_companys_payable(app, client, customer, cm, ledger_sound):
+def test_a_refund_reduces_the_companys_payable(app, client, customer, cm):
     owner, technician = active_member(), active_member()
     organisation_id = company_with(client, app, cm, owner, technician=technician)
     job_id, _ = confirmed_job(app, client, customer, cm, technician)
@@ -108,7 +112,7 @@ def test_a_refund_reduces_the_companys_payable(app, client, customer, cm, ledger
     assert_ledger_sound()
 
 
-def test_a_company_job_follows_the_companys_plan(app, client, customer, cm, ledger_sound):
+def test_a_company_job_follows_the_companys_plan(app, client, customer, cm):
     owner, technician = active_member(), active_member()
     organisation_id = company_with(client, app, cm, owner, technician=technician)
     plan = CommissionPlan(code="company10", name="Company 10 %", kind="percentage", percent_bp=1000)
@@ -122,7 +126,7 @@ def test_a_company_job_follows_the_companys_plan(app, client, customer, cm, ledg
     assert balance(account_code_for_organisation(organisation_id)) == PRICE - 1200
 
 
-def test_a_private_members_money_is_unchanged(app, client, customer, cm, ledger_sound):
+def test_a_private_members_money_is_unchanged(app, client, customer, cm):
     job_id, member = confirmed_job(app, client, customer, cm)
     settled = payment(job_id)
     assert settled.organisation_id is None
@@ -133,9 +137,7 @@ def test_a_private_members_money_is_unchanged(app, client, customer, cm, ledger_
     }
 
 
-def test_only_the_owner_sets_the_payout_account_and_managers_read_the_statement(
-    app, client, cm
-):
+def test_only_the_owner_sets_the_payout_account_and_managers_read_the_statement(app, client, cm):
     owner, dispatcher, technician = active_member(), active_member(), active_member()
     company_with(client, app, cm, owner, dispatcher=dispatcher, technician=technician)
     for actor in (dispatcher, technician):
