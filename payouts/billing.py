@@ -3,7 +3,9 @@
 Who: a member with a flat_fee plan assignment overlapping the month (UTC), found for all
 members in one query; the fee is that of the first such assignment in the month (the plan in
 effect at its start, or from when they joined it), in full — never prorated, never converted:
-a CHF plan bills CHF. Members on the standard or any other plan pay no monthly fee.
+a CHF plan bills CHF. Members on the standard or any other plan pay no monthly fee, nor do
+technicians for a month (any part of it) they spent in an active provider company: the
+company is paid for their jobs, on its own plan.
 
 How: one MonthlyFee row per member and month (UNIQUE member_id + period) and one ledger
 transaction with key `fee-{member_id}-{period}`, kind `monthly_fee`: the member's payable is
@@ -30,6 +32,7 @@ from crowd.core.events import Event, declare, emit
 from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from organisations.models import Organisation, OrganisationMembership
 from payouts import ledger
 from payouts.ledger import Line, account_code_for_member
 from payouts.models.ledger import LedgerTransaction
@@ -130,7 +133,18 @@ def _count(summary: BillingSummary, outcome: str) -> None:
 
 
 def _flat_fee_members(start: datetime, end: datetime) -> dict[int, tuple[int, int, str]]:
-    """member_id → (plan id, fee, currency) of the first flat-fee assignment in [start, end)."""
+    """member_id → (plan id, fee, currency) of the first flat-fee assignment in [start, end);
+    not for a technician of an active provider company during the month (some of it): their
+    jobs then earn the company, on the company's plan, and their own plan bills nothing."""
+    in_a_company = (
+        select(OrganisationMembership.member_id)
+        .join(Organisation, Organisation.id == OrganisationMembership.organisation_id)
+        .where(
+            Organisation.status == "active",
+            OrganisationMembership.joined_at < end,
+            or_(OrganisationMembership.left_at.is_(None), OrganisationMembership.left_at > start),
+        )
+    )
     rows = db.session.execute(
         select(
             MemberPlan.member_id,
@@ -141,6 +155,7 @@ def _flat_fee_members(start: datetime, end: datetime) -> dict[int, tuple[int, in
         .join(CommissionPlan, CommissionPlan.id == MemberPlan.plan_id)
         .where(
             CommissionPlan.kind == "flat_fee",
+            MemberPlan.member_id.not_in(in_a_company),
             MemberPlan.effective_from < end,
             or_(MemberPlan.effective_to.is_(None), MemberPlan.effective_to > start),
         )

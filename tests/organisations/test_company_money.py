@@ -5,12 +5,16 @@ under the technician who did it. A private member's money is as before."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
+from crowd.core.background import TASKS
+from crowd.core.db import commit
 from crowd.extensions import db
 from payouts.ledger import account_code_for_member, account_code_for_organisation
-from payouts.models import CommissionPlan, OrganisationPlan, Payout
+from payouts.models import CommissionPlan, MemberPlan, MonthlyFee, OrganisationPlan, Payout
 from tests.jobs.conftest import active_member, drain_background
 from tests.organisations.helpers import API, OWN, company_with
 from tests.payouts.conftest import assert_ledger_sound, ledger_sound  # noqa: F401
@@ -149,3 +153,29 @@ def test_only_the_owner_sets_the_payout_account_and_managers_read_the_statement(
     assert client.get(f"{OWN}/statements", headers=technician.headers).status_code == 403
     outsider = active_member()
     assert client.get(f"{OWN}/statements", headers=outsider.headers).status_code == 404
+
+
+def test_a_technician_in_a_company_pays_no_monthly_fee_of_their_own(app, client, cm):
+    owner, technician, private = active_member(), active_member(), active_member()
+    company_with(client, app, cm, owner, technician=technician)
+    plan = CommissionPlan(
+        code="flat29",
+        name="Flat 29",
+        kind="flat_fee",
+        percent_bp=500,
+        monthly_fee_amount=2900,
+        fee_currency="EUR",
+        active=True,
+    )
+    db.session.add(plan)
+    db.session.flush()
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    for member in (technician, private):
+        db.session.add(
+            MemberPlan(member_id=member.profile_id, plan_id=plan.id, effective_from=since)
+        )
+    db.session.commit()
+    TASKS["payouts.bill_monthly_fees"].func(period=None)
+    commit()
+    billed = db.session.scalars(select(MonthlyFee.member_id)).all()
+    assert billed == [private.profile_id]
