@@ -35,6 +35,7 @@ from crowd.core.i18n import _
 from crowd.extensions import db
 from members.access import own_member, visible_member
 from members.models import Member
+from organisations.service import lock_organisation
 from payouts.errors import (
     PlanAssignmentOverlap,
     PlanExists,
@@ -363,7 +364,38 @@ def plan_in_use(plan: CommissionPlan) -> bool:
     if plan.code == STANDARD_CODE:
         return True
     query = select(MemberPlan.id).where(MemberPlan.plan_id == plan.id).limit(1)
-    return db.session.scalar(query) is not None
+    if db.session.scalar(query) is not None:
+        return True
+    company = select(OrganisationPlan.id).where(OrganisationPlan.plan_id == plan.id).limit(1)
+    return db.session.scalar(company) is not None
+
+
+def assign_organisation_plan(
+    *, actor: Principal, organisation_id: int, plan_code: str
+) -> OrganisationPlan:
+    """Put a provider company on a plan from now (admins): the commission of the jobs its
+    technicians do from now on, and its monthly fee. Jobs settled before keep theirs."""
+    # The company row first (the lock order), then a shared lock on the plan as assign_plan.
+    if lock_organisation(organisation_id) is None:
+        raise NotFound(_("No such company."))
+    plan = _plan_by_code(plan_code, lock="share")
+    if plan is None:
+        raise field_error("plan_code", _("no such plan"))
+    if not plan.active:
+        raise PlanInactive(
+            _("Plan {plan_code!r} is inactive.", plan_code=plan.code), state="inactive"
+        )
+    if plan.id is None:  # the built-in standard plan, stored to be referred to
+        plan = sync_default_plans()
+    row = organisation_plan(organisation_id)
+    now = utcnow()
+    if row is None:
+        row = OrganisationPlan(organisation_id=organisation_id, created_at=now)
+        db.session.add(row)
+    row.plan_id, row.plan = plan.id, plan
+    row.assigned_by_id, row.updated_at = actor.user_id, now
+    db.session.flush()
+    return row
 
 
 def update_plan(*, actor: Principal, code: str, **changes) -> CommissionPlan:

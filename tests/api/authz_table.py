@@ -319,6 +319,7 @@ def table() -> dict[str, Access]:
         "GET /api/v1/me/organisation/payout-account": Access(missing_ok=True),
         "GET /api/v1/me/organisation/statements": Access(missing_ok=True, query=PERIOD),
         "GET /api/v1/organisations/{organisation_id}/statements": Access(query=PERIOD),
+        "PUT /api/v1/organisations/{organisation_id}/plan": Access(body={"plan_code": "flat29"}),
         "GET /api/v1/organisations": OPEN,
         "GET /api/v1/organisations/{organisation_id}": OPEN,
         "POST /api/v1/organisations/{organisation_id}/activate": OPEN,

@@ -14,7 +14,7 @@ from crowd.core.background import TASKS
 from crowd.core.db import commit
 from crowd.extensions import db
 from payouts.ledger import account_code_for_member, account_code_for_organisation
-from payouts.models import CommissionPlan, MemberPlan, MonthlyFee, OrganisationPlan, Payout
+from payouts.models import CommissionPlan, MemberPlan, MonthlyFee, Payout
 from tests.jobs.conftest import active_member, drain_background
 from tests.organisations.helpers import API, OWN, company_with
 from tests.payouts.conftest import assert_ledger_sound, ledger_sound  # noqa: F401
@@ -116,14 +116,17 @@ def test_a_refund_reduces_the_companys_payable(app, client, customer, cm):
     assert_ledger_sound()
 
 
-def test_a_company_job_follows_the_companys_plan(app, client, customer, cm):
+def test_a_company_job_follows_the_companys_plan(app, client, customer, cm, admin):
     owner, technician = active_member(), active_member()
     organisation_id = company_with(client, app, cm, owner, technician=technician)
     plan = CommissionPlan(code="company10", name="Company 10 %", kind="percentage", percent_bp=1000)
     db.session.add(plan)
-    db.session.flush()
-    db.session.add(OrganisationPlan(organisation_id=organisation_id, plan_id=plan.id))
     db.session.commit()
+    path = f"{API}/organisations/{organisation_id}/plan"
+    assert client.put(path, json={"plan_code": "company10"}, headers=cm.headers).status_code == 403
+    put = client.put(path, json={"plan_code": "company10"}, headers=admin.headers)
+    assert put.status_code == 200, put.get_json()
+    assert put.get_json()["plan"]["code"] == "company10"
     job_id, _ = confirmed_job(app, client, customer, cm, technician)
     settled = payment(job_id)
     assert (settled.plan_code, settled.commission_amount) == ("company10", 1200)
