@@ -1,5 +1,6 @@
 """payouts: provider companies are paid — a company's plan, the company a job's settlement
-credited, company payout accounts and payouts (a member's or a company's, never both)
+credited, company payout accounts, payouts and monthly fees (a member's or a company's,
+never both)
 
 Revision ID: i26_compay
 Revises: i26_jobsorg
@@ -91,9 +92,34 @@ def upgrade():
             batch.f("ck_payouts_one_payee"), "(member_id IS NULL) <> (organisation_id IS NULL)"
         )
     op.create_index("ix_payouts_organisation_id", "payouts", ["organisation_id", "id"])
+    with op.batch_alter_table("monthly_fees") as batch:
+        batch.add_column(sa.Column("organisation_id", BigId, nullable=True))
+        batch.alter_column("member_id", existing_type=BigId, nullable=True)
+        batch.create_foreign_key(
+            batch.f("fk_monthly_fees_organisation_id_organisations"),
+            "organisations",
+            ["organisation_id"],
+            ["id"],
+        )
+        batch.create_unique_constraint(
+            "uq_monthly_fees_organisation_period", ["organisation_id", "period"]
+        )
+        batch.create_check_constraint(
+            batch.f("ck_monthly_fees_one_payer"),
+            "(member_id IS NULL) <> (organisation_id IS NULL)",
+        )
 
 
 def downgrade():
+    op.execute("DELETE FROM monthly_fees WHERE organisation_id IS NOT NULL")
+    with op.batch_alter_table("monthly_fees") as batch:
+        batch.drop_constraint(batch.f("ck_monthly_fees_one_payer"), type_="check")
+        batch.drop_constraint("uq_monthly_fees_organisation_period", type_="unique")
+        batch.drop_constraint(
+            batch.f("fk_monthly_fees_organisation_id_organisations"), type_="foreignkey"
+        )
+        batch.drop_column("organisation_id")
+        batch.alter_column("member_id", existing_type=BigId, nullable=False)
     op.drop_index("ix_payouts_organisation_id", table_name="payouts")
     op.execute("DELETE FROM payouts WHERE organisation_id IS NOT NULL")
     with op.batch_alter_table("payouts") as batch:

@@ -182,3 +182,40 @@ def test_a_technician_in_a_company_pays_no_monthly_fee_of_their_own(app, client,
     commit()
     billed = db.session.scalars(select(MonthlyFee.member_id)).all()
     assert billed == [private.profile_id]
+
+
+def test_a_company_on_a_flat_fee_plan_is_billed_once_a_month(app, client, customer, cm, admin):
+    owner, technician = active_member(), active_member()
+    organisation_id = company_with(client, app, cm, owner, technician=technician)
+    plan = CommissionPlan(
+        code="flat49",
+        name="Flat 49",
+        kind="flat_fee",
+        percent_bp=500,
+        monthly_fee_amount=4900,
+        fee_currency="EUR",
+        active=True,
+    )
+    db.session.add(plan)
+    db.session.commit()
+    path = f"{API}/organisations/{organisation_id}/plan"
+    assert client.put(path, json={"plan_code": "flat49"}, headers=admin.headers).status_code == 200
+    for _run in range(2):
+        TASKS["payouts.bill_monthly_fees"].func(period=None)
+        commit()
+    db.session.expire_all()
+    (fee,) = db.session.scalars(select(MonthlyFee)).all()
+    assert (fee.organisation_id, fee.member_id, fee.status) == (organisation_id, None, "billed")
+    assert fee.charged_to == "receivable"  # nothing earned yet: owed, settled before a payout
+    receivable = f"organisation:{organisation_id}:receivable"
+    assert balance(receivable) == 4900
+
+    # The next payout settles what the company owes from its earnings first.
+    company_account(client, owner)
+    confirmed_job(app, client, customer, cm, technician)
+    earning = PRICE - 600  # 5 % on the flat-fee plan
+    (paid,) = [p for p in run_payouts(app) if p.organisation_id == organisation_id]
+    assert (paid.amount, paid.status) == (earning - 4900, "paid")
+    assert balance(receivable) == 0
+    assert balance(account_code_for_organisation(organisation_id)) == 0
+    assert_ledger_sound()
