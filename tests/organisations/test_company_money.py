@@ -15,6 +15,7 @@ from crowd.core.db import commit
 from crowd.extensions import db
 from payouts.ledger import account_code_for_member, account_code_for_organisation
 from payouts.models import CommissionPlan, MemberPlan, MonthlyFee, Payout
+from tests.console.helpers import make_staff, sign_in
 from tests.jobs.conftest import active_member, drain_background
 from tests.organisations.helpers import API, OWN, company_with
 from tests.payouts.conftest import assert_ledger_sound, ledger_sound  # noqa: F401
@@ -83,6 +84,12 @@ def test_the_company_is_paid_for_its_technicians_jobs(app, client, customer, cm)
         ).all()
         == []
     )
+    # Staff see the company's payout among the others in the console.
+    staff = make_staff("admin")
+    with app.test_client() as console:
+        assert sign_in(console, staff).status_code == 303
+        page = console.get("/console/payouts/").get_data(as_text=True)
+    assert f'data-payout="{paid[0].id}"' in page
     after = client.get(f"{OWN}/statements", headers=owner.headers).get_json()
     assert after["totals"][0]["paid_out"] == 2 * EARNING
     assert [p["amount"] for p in after["payouts"] if p["status"] == "paid"] == [2 * EARNING]
