@@ -1,4 +1,5 @@
-"""Connected accounts: where a member's payouts go, and whether they may go there yet.
+"""Connected accounts: where a member's (or a provider company's) payouts go, and whether they
+may go there yet. A company's account is its owner's to set up; its payouts go there.
 
 A member creates their account at the payment provider and completes onboarding through a
 link; the provider then tells us by `account.updated` whether payouts are enabled. No payout
@@ -25,6 +26,7 @@ from crowd.core.i18n import _
 from crowd.extensions import db
 from members.access import own_member
 from members.models import Member
+from organisations.service import own_organisation
 from payouts.errors import (
     PayoutAccountCountryMismatch,
     PayoutAccountMissing,
@@ -70,7 +72,6 @@ def ensure_payout_account(
     member = own_member(actor, lock=True)
     refresh_url = _onboarding_url("refresh_url", refresh_url)
     return_url = _onboarding_url("return_url", return_url)
-    provider = get_provider()
     account = _account_of(member.id, lock=True)
     if account is None:
         country = country or member.country
@@ -79,40 +80,111 @@ def ensure_payout_account(
         email = db.session.scalar(select(User.email).where(User.id == member.user_id))
         # The provider's idempotency key is derived from the member: a retry after a lost
         # response (or after our commit failed) gets the same account, not a second one.
-        account_id = provider.create_connected_account(member.id, email, country)
-        account = ConnectedAccount(
-            member_id=member.id,
-            provider=provider.name,
-            provider_account_id=account_id,
-            country=country,
-            payouts_enabled=False,
-            charges_enabled=False,
-            details_submitted=False,
-        )
-        db.session.add(account)
-        db.session.flush()
+        account = _created(country, member_id=member.id, owner=member.id, email=email)
+    return _onboarding(account, country, refresh_url, return_url)
+
+
+def _created(
+    country: str,
+    *,
+    owner: int,
+    email: str,
+    member_id: int | None = None,
+    organisation_id: int | None = None,
+) -> ConnectedAccount:
+    provider = get_provider()
+    if organisation_id is not None:
+        key = f"connected-account-organisation-{organisation_id}"
+        account_id = provider.create_connected_account(owner, email, country, idempotency_key=key)
     else:
-        if account.provider != provider.name:
-            raise PayoutAccountProviderRetired(
-                _(
-                    "Your payout account was made with the {account_provider} "
-                    "payment provider, which is no longer in use; ask support to "
-                    "move it.",
-                    account_provider=account.provider,
-                )
+        account_id = provider.create_connected_account(owner, email, country)
+    account = ConnectedAccount(
+        member_id=member_id,
+        organisation_id=organisation_id,
+        provider=provider.name,
+        provider_account_id=account_id,
+        country=country,
+        payouts_enabled=False,
+        charges_enabled=False,
+        details_submitted=False,
+    )
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def _onboarding(
+    account: ConnectedAccount, country: str | None, refresh_url: str, return_url: str
+) -> OnboardingLink:
+    provider = get_provider()
+    if account.provider != provider.name:
+        raise PayoutAccountProviderRetired(
+            _(
+                "Your payout account was made with the {account_provider} "
+                "payment provider, which is no longer in use; ask support to "
+                "move it.",
+                account_provider=account.provider,
             )
-        if country and country != account.country:
-            raise PayoutAccountCountryMismatch(
-                _(
-                    "Your payout account is registered in {account_country}.",
-                    account_country=account.country,
-                )
+        )
+    if country and country != account.country:
+        raise PayoutAccountCountryMismatch(
+            _(
+                "Your payout account is registered in {account_country}.",
+                account_country=account.country,
             )
+        )
     apply_account_state(
         account, provider.retrieve_account(account.provider_account_id), as_of=utcnow()
     )
     url = provider.account_onboarding_link(account.provider_account_id, refresh_url, return_url)
     return OnboardingLink(account=account, onboarding_url=url)
+
+
+def _organisation_account(organisation_id: int, *, lock: bool = False) -> ConnectedAccount | None:
+    query = select(ConnectedAccount).where(ConnectedAccount.organisation_id == organisation_id)
+    if lock:
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def ensure_organisation_payout_account(
+    *,
+    actor: Principal,
+    refresh_url: str | None = None,
+    return_url: str | None = None,
+    country: str | None = None,
+) -> OnboardingLink:
+    """The owner's company's connected account, where the company's payouts go (created at
+    the provider if missing, in the company's country unless given), and a fresh onboarding
+    link. The company row is locked first: two owners asking at once make one account."""
+    organisation, membership = own_organisation(actor, roles=("owner",), lock=True)
+    refresh_url = _onboarding_url("refresh_url", refresh_url)
+    return_url = _onboarding_url("return_url", return_url)
+    account = _organisation_account(organisation.id, lock=True)
+    if account is None:
+        email = db.session.scalar(select(User.email).where(User.id == actor.user_id))
+        # The provider's key is derived from the company: a retry gets the same account.
+        account = _created(
+            country or organisation.country,
+            owner=membership.member_id,
+            email=email,
+            organisation_id=organisation.id,
+        )
+    return _onboarding(account, country, refresh_url, return_url)
+
+
+def get_organisation_payout_account(*, actor: Principal) -> ConnectedAccount:
+    """The connected account of the owner's company."""
+    organisation, _membership = own_organisation(actor, roles=("owner",))
+    account = _organisation_account(organisation.id)
+    if account is None:
+        raise PayoutAccountMissing(
+            _(
+                "Your company has no payout account yet; "
+                "POST /api/v1/me/organisation/payout-account creates one."
+            )
+        )
+    return account
 
 
 def get_own_payout_account(*, actor: Principal) -> ConnectedAccount:

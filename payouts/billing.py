@@ -3,7 +3,11 @@
 Who: a member with a flat_fee plan assignment overlapping the month (UTC), found for all
 members in one query; the fee is that of the first such assignment in the month (the plan in
 effect at its start, or from when they joined it), in full — never prorated, never converted:
-a CHF plan bills CHF. Members on the standard or any other plan pay no monthly fee.
+a CHF plan bills CHF. Members on the standard or any other plan pay no monthly fee, nor do
+technicians for a month (any part of it) they spent in an active provider company: the
+company is paid for their jobs, on its own plan. An active company on a flat-fee plan
+(OrganisationPlan) is billed that fee once a month instead, key
+`fee-organisation-{id}-{period}`, to its payable or `organisation:{id}:receivable`.
 
 How: one MonthlyFee row per member and month (UNIQUE member_id + period) and one ledger
 transaction with key `fee-{member_id}-{period}`, kind `monthly_fee`: the member's payable is
@@ -30,11 +34,12 @@ from crowd.core.events import Event, declare, emit
 from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
+from organisations.models import Organisation, OrganisationMembership
 from payouts import ledger
-from payouts.ledger import Line, account_code_for_member
+from payouts.ledger import Line
 from payouts.models.ledger import LedgerTransaction
 from payouts.models.payout_runs import MonthlyFee
-from payouts.models.plans import CommissionPlan, MemberPlan
+from payouts.models.plans import CommissionPlan, MemberPlan, OrganisationPlan
 
 PERIOD_PATTERN = re.compile(r"\A(\d{4})-(0[1-9]|1[0-2])\Z")
 MAX_ATTEMPTS = 10
@@ -90,7 +95,9 @@ def bill_monthly_fees(*, period: str | None = None) -> BillingSummary:
     summary = BillingSummary(period=period)
     existing = {
         fee.member_id: fee
-        for fee in db.session.scalars(select(MonthlyFee).where(MonthlyFee.period == period))
+        for fee in db.session.scalars(
+            select(MonthlyFee).where(MonthlyFee.period == period, MonthlyFee.member_id.is_not(None))
+        )
     }
     for member_id, (plan_id, amount, currency) in sorted(_flat_fee_members(start, end).items()):
         fee = existing.get(member_id)
@@ -100,6 +107,7 @@ def bill_monthly_fees(*, period: str | None = None) -> BillingSummary:
         if fee is None:
             fee = _new_fee(member_id, period, plan_id, amount, currency)
         _count(summary, _attempt(fee))
+    _bill_companies(period, summary)
     # Failures of earlier months are tried again by later runs.
     retry = db.session.scalars(
         select(MonthlyFee.id)
@@ -116,6 +124,40 @@ def bill_monthly_fees(*, period: str | None = None) -> BillingSummary:
     return summary
 
 
+def _bill_companies(period: str, summary: BillingSummary) -> None:
+    """Each active provider company on a flat-fee plan is billed the plan's fee for the month,
+    once (UNIQUE organisation_id + period), like a member. The plan is the company's at the
+    time of billing (a company's plan is changed in place, not in periods)."""
+    existing = {
+        fee.organisation_id: fee
+        for fee in db.session.scalars(
+            select(MonthlyFee).where(
+                MonthlyFee.period == period, MonthlyFee.organisation_id.is_not(None)
+            )
+        )
+    }
+    companies = db.session.execute(
+        select(
+            OrganisationPlan.organisation_id,
+            CommissionPlan.id,
+            CommissionPlan.monthly_fee_amount,
+            CommissionPlan.fee_currency,
+        )
+        .join(CommissionPlan, CommissionPlan.id == OrganisationPlan.plan_id)
+        .join(Organisation, Organisation.id == OrganisationPlan.organisation_id)
+        .where(CommissionPlan.kind == "flat_fee", Organisation.status == "active")
+        .order_by(OrganisationPlan.organisation_id)
+    ).all()
+    for organisation_id, plan_id, amount, currency in companies:
+        fee = existing.get(organisation_id)
+        if fee is not None and fee.status == "billed":
+            summary.already_billed += 1
+            continue
+        if fee is None:
+            fee = _new_fee(None, period, plan_id, amount, currency, organisation_id=organisation_id)
+        _count(summary, _attempt(fee))
+
+
 def _count(summary: BillingSummary, outcome: str) -> None:
     if outcome == "payable":
         summary.billed += 1
@@ -130,7 +172,18 @@ def _count(summary: BillingSummary, outcome: str) -> None:
 
 
 def _flat_fee_members(start: datetime, end: datetime) -> dict[int, tuple[int, int, str]]:
-    """member_id → (plan id, fee, currency) of the first flat-fee assignment in [start, end)."""
+    """member_id → (plan id, fee, currency) of the first flat-fee assignment in [start, end);
+    not for a technician of an active provider company during the month (some of it): their
+    jobs then earn the company, on the company's plan, and their own plan bills nothing."""
+    in_a_company = (
+        select(OrganisationMembership.member_id)
+        .join(Organisation, Organisation.id == OrganisationMembership.organisation_id)
+        .where(
+            Organisation.status == "active",
+            OrganisationMembership.joined_at < end,
+            or_(OrganisationMembership.left_at.is_(None), OrganisationMembership.left_at > start),
+        )
+    )
     rows = db.session.execute(
         select(
             MemberPlan.member_id,
@@ -141,6 +194,7 @@ def _flat_fee_members(start: datetime, end: datetime) -> dict[int, tuple[int, in
         .join(CommissionPlan, CommissionPlan.id == MemberPlan.plan_id)
         .where(
             CommissionPlan.kind == "flat_fee",
+            MemberPlan.member_id.not_in(in_a_company),
             MemberPlan.effective_from < end,
             or_(MemberPlan.effective_to.is_(None), MemberPlan.effective_to > start),
         )
@@ -152,10 +206,20 @@ def _flat_fee_members(start: datetime, end: datetime) -> dict[int, tuple[int, in
     return found
 
 
-def _new_fee(member_id: int, period: str, plan_id: int, amount: int, currency: str) -> MonthlyFee:
-    """The member's fee row for the month; a concurrent run's row if it wrote one first."""
+def _new_fee(
+    member_id: int | None,
+    period: str,
+    plan_id: int,
+    amount: int,
+    currency: str,
+    *,
+    organisation_id: int | None = None,
+) -> MonthlyFee:
+    """The member's (or company's) fee row for the month; a concurrent run's row if it wrote
+    one first."""
     fee = MonthlyFee(
         member_id=member_id,
+        organisation_id=organisation_id,
         period=period,
         plan_id=plan_id,
         amount=amount,
@@ -167,9 +231,12 @@ def _new_fee(member_id: int, period: str, plan_id: int, amount: int, currency: s
         with db.session.begin_nested():
             db.session.add(fee)
     except IntegrityError:
-        fee = db.session.scalar(
-            select(MonthlyFee).where(MonthlyFee.member_id == member_id, MonthlyFee.period == period)
+        payer = (
+            MonthlyFee.organisation_id == organisation_id
+            if organisation_id is not None
+            else MonthlyFee.member_id == member_id
         )
+        fee = db.session.scalar(select(MonthlyFee).where(payer, MonthlyFee.period == period))
     return fee
 
 
@@ -194,6 +261,9 @@ def _attempt(fee: MonthlyFee) -> str:
         return "failed"
     fee.status, fee.charged_to, fee.transaction_id = "billed", charged_to, posting.id
     fee.billed_at, fee.last_error = utcnow(), None
+    if fee.member_id is None:
+        # A company's fee: its invoice (addressed to the company) is invoicing's to add.
+        return charged_to
     emit(
         Event(
             name="fee.billed",
@@ -213,9 +283,9 @@ def _post_fee(fee: MonthlyFee) -> tuple[LedgerTransaction, str]:
     if posted is not None:
         # Posted before (its row update was lost): adopt it rather than post again.
         codes = {entry.account.code for entry in posted.entries}
-        charged = "payable" if account_code_for_member(fee.member_id) in codes else "receivable"
+        charged = "payable" if fee.accounts[0] in codes else "receivable"
         return posted, charged
-    payable = account_code_for_member(fee.member_id)
+    payable, receivable = fee.accounts
     if ledger.balance(payable, fee.currency) >= fee.amount:
         try:
             with db.session.begin_nested():
@@ -224,7 +294,7 @@ def _post_fee(fee: MonthlyFee) -> tuple[LedgerTransaction, str]:
             # The payable shrank since it was read (a payout): the fee is owed instead.
             if error.extra.get("state") != "insufficient_balance":
                 raise
-    return _post_to(fee, f"member:{fee.member_id}:receivable"), "receivable"
+    return _post_to(fee, receivable), "receivable"
 
 
 def _post_to(fee: MonthlyFee, account: str) -> LedgerTransaction:

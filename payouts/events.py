@@ -71,5 +71,11 @@ def release_held_payouts(events: list[Event]) -> None:
     """The members' earlier held payouts went out with these: marked released by them (for a
     run's batch in one query)."""
     payout_lifecycle.release_held_by(
-        (e.subject_id, e.payload["member_id"], e.payload["currency"]) for e in events
+        (
+            e.subject_id,
+            e.payload["member_id"],
+            e.payload["currency"],
+            e.payload.get("organisation_id"),
+        )
+        for e in events
     )

@@ -61,6 +61,7 @@ from crowd.core.pagination import paginate
 from crowd.extensions import db
 from jobs.models import Job
 from members.models import Member
+from organisations.models import Organisation
 from payouts.errors import (
     AlreadyReversed,
     InsufficientBalance,
@@ -103,7 +104,9 @@ class AccountType:
     kind: str
     allow_negative: bool
     description: str
-    owner: str | None = None  # "member": {id} is members.id and fills LedgerAccount.member_id
+    # "member": {id} is members.id and fills LedgerAccount.member_id; "organisation": {id} is
+    # organisations.id (a provider company's accounts).
+    owner: str | None = None
 
     @property
     def split(self) -> bool:
@@ -139,6 +142,21 @@ ACCOUNT_TYPES: tuple[AccountType, ...] = (
         False,
         "What a member owes the platform, e.g. a monthly fee their payable could not cover.",
         owner="member",
+    ),
+    AccountType(
+        "organisation:{id}:payable",
+        "liability",
+        False,
+        "What the platform owes a provider company (organisations.id): its technicians' "
+        "earnings not yet paid out. Never < 0.",
+        owner="organisation",
+    ),
+    AccountType(
+        "organisation:{id}:receivable",
+        "asset",
+        False,
+        "What a provider company owes the platform, e.g. a refund its payable could not cover.",
+        owner="organisation",
     ),
     AccountType(
         "payouts:in_transit",
@@ -179,6 +197,11 @@ _MATCHERS = tuple(
 def account_code_for_member(member_id: int) -> str:
     """The code of a member's payable account: what the platform owes them."""
     return f"member:{member_id}:payable"
+
+
+def account_code_for_organisation(organisation_id: int) -> str:
+    """The code of a provider company's payable account: what the platform owes it."""
+    return f"organisation:{organisation_id}:payable"
 
 
 def account_type(code: str) -> tuple[AccountType, int | None]:
@@ -984,6 +1007,16 @@ def _create_accounts(currency: str, codes: list[str], types: dict) -> None:
         if member_ids - found:
             raise field_error(
                 "lines", _("no member {value} for its account", value=min(member_ids - found))
+            )
+    organisation_ids = {types[c][1] for c in codes if types[c][0].owner == "organisation"}
+    if organisation_ids:
+        found = set(
+            db.session.scalars(select(Organisation.id).where(Organisation.id.in_(organisation_ids)))
+        )
+        if organisation_ids - found:
+            raise field_error(
+                "lines",
+                _("no company {value} for its account", value=min(organisation_ids - found)),
             )
     if is_postgres():
         from sqlalchemy.dialects.postgresql import insert as upsert

@@ -25,7 +25,12 @@ from crowd.core.db import UTCDateTime, is_postgres, one_of, utcnow
 from crowd.core.events import Event, declare, emit_many, transition_event
 from crowd.extensions import db
 from payouts import ledger
-from payouts.ledger import Line, Posting, account_code_for_member
+from payouts.ledger import (
+    Line,
+    Posting,
+    account_code_for_member,
+    account_code_for_organisation,
+)
 from payouts.models.payout_runs import Payout
 
 IN_TRANSIT = "payouts:in_transit"
@@ -67,13 +72,14 @@ class Written:
 
     id: int
     run_id: int
-    member_id: int
+    member_id: int | None
     amount: int
     currency: str
     status: str
     hold_reason: str | None = None
     failure_reason: str | None = None
     released_by_id: int | None = None
+    organisation_id: int | None = None
 
 
 def written(payouts: Iterable[Payout | Written]) -> None:
@@ -199,36 +205,51 @@ def _move(payout: Payout, action: str, target: str, now, transfer_id, reason, re
 
 
 def release_held(paying: Payout) -> int:
-    """Mark the member's earlier held payouts of the currency released by `paying`, which paid
+    """Mark the payee's earlier held payouts of the currency released by `paying`, which paid
     their money out (held payouts move none: it stayed payable). Returns how many."""
+    if paying.organisation_id is not None:
+        return release_held_by([(paying.id, None, paying.currency, paying.organisation_id)])
     return release_held_by([(paying.id, paying.member_id, paying.currency)])
 
 
-def release_held_by(paying: Iterable[tuple[int, int, str]]) -> int:
-    """`release_held` for many paid payouts, (id, member id, currency) each, in one query: a
-    held payout is released by the first of its member's paid payouts in its currency made
-    after it. Returns how many were released."""
-    paid_ids: dict[tuple[int, str], list[int]] = {}
-    for payout_id, member_id, currency in paying:
-        paid_ids.setdefault((member_id, currency), []).append(payout_id)
-    if not paid_ids:
-        return 0
-    members = sorted({member_id for member_id, _currency in paid_ids})
+def release_held_by(paying: Iterable[tuple]) -> int:
+    """`release_held` for many paid payouts, (id, member id, currency) each — or (id, None,
+    currency, organisation id) for a provider company's — in few queries: a held payout is
+    released by the first of its payee's paid payouts in its currency made after it. Returns
+    how many were released."""
+    by_column: dict = {Payout.member_id: {}, Payout.organisation_id: {}}
+    for payout_id, member_id, currency, *company in paying:
+        organisation_id = company[0] if company else None
+        column, payee = (
+            (Payout.organisation_id, organisation_id)
+            if organisation_id is not None
+            else (Payout.member_id, member_id)
+        )
+        by_column[column].setdefault((payee, currency), []).append(payout_id)
     released = 0
-    for start in range(0, len(members), 1000):
-        held = db.session.scalars(
-            select(Payout)
-            .where(one_of(Payout.member_id, members[start : start + 1000]), Payout.status == "held")
-            .order_by(Payout.id)
-            .with_for_update(key_share=True)
-        ).all()
-        for payout in held:
-            later = [
-                i for i in paid_ids.get((payout.member_id, payout.currency), ()) if i > payout.id
-            ]
-            if later:
-                released += transition(payout, "released", released_by=min(later))
+    for column, paid_ids in by_column.items():
+        payees = sorted({payee for payee, _currency in paid_ids})
+        for start in range(0, len(payees), 1000):
+            held = db.session.scalars(
+                select(Payout)
+                .where(one_of(column, payees[start : start + 1000]), Payout.status == "held")
+                .order_by(Payout.id)
+                .with_for_update(key_share=True)
+            ).all()
+            for payout in held:
+                payee = getattr(payout, column.key)
+                later = [i for i in paid_ids.get((payee, payout.currency), ()) if i > payout.id]
+                if later:
+                    released += transition(payout, "released", released_by=min(later))
     return released
+
+
+def payable_of(payout: Payout) -> str:
+    """The payable a payout was paid from (and a refused one returns to): the company's or
+    the member's."""
+    if payout.organisation_id is not None:
+        return account_code_for_organisation(payout.organisation_id)
+    return account_code_for_member(payout.member_id)
 
 
 def _event(payout: Payout | Written, action: str, was: str | None, now) -> Event:
@@ -242,6 +263,7 @@ def _event(payout: Payout | Written, action: str, was: str | None, now) -> Event
         occurred_at=now,
         run_id=payout.run_id,
         member_id=payout.member_id,
+        organisation_id=payout.organisation_id,
         amount=payout.amount,
         currency=payout.currency,
         reason=payout.hold_reason or payout.failure_reason,
@@ -252,7 +274,7 @@ def _event(payout: Payout | Written, action: str, was: str | None, now) -> Event
 def _money_posting(payout: Payout, was: str, target: str) -> Posting | None:
     """The posting that moves the payout's money where its new status says, if it moves."""
     source = MONEY_AT[was]
-    destination = MONEY_AT.get(target) or account_code_for_member(payout.member_id)
+    destination = MONEY_AT.get(target) or payable_of(payout)
     if source == destination:
         return None
     kind = "payout"

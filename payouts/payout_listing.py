@@ -70,7 +70,7 @@ def list_payouts(*, limit: int | None = None, cursor: str | None = None, **filte
         order=[Payout.id],
         descending=True,
     )
-    ids = {payout.member_id for payout in page["items"]}
+    ids = {payout.member_id for payout in page["items"]} - {None}
     names = db.session.execute(select(Member.id, Member.display_name).where(Member.id.in_(ids)))
     page["members"] = dict(names.all()) if ids else {}
     return page
@@ -93,5 +93,5 @@ def export_payouts(**filters) -> Select:
         Payout.sent_at,
         Payout.paid_at,
         Payout.failed_at,
-    ).join(Member, Member.id == Payout.member_id)
+    ).outerjoin(Member, Member.id == Payout.member_id)  # a company's payout names no member
     return _filtered(query, **filters).order_by(Payout.id.desc())

@@ -146,6 +146,7 @@ class _Candidate:
     payouts_enabled: bool | None
     disputed_job_id: int | None
     code: str = ""  # the payable's, for the keyset of the pages
+    organisation_id: int | None = None  # a provider company's payable (member_id is None)
 
 
 def request_run(*, actor: Principal) -> PayoutRun:
@@ -209,6 +210,7 @@ def run_payouts(run_id: int | None = None) -> PayoutRun | None:
             sending += _write_page(run, page, minimums, provider_name, totals)
         if len(page) < RUN_PAGE:
             break
+    sending += _pay_companies(run, minimums, provider_name, totals)
     run.totals = {c: t for c, t in totals.items() if any(t.values())}
     if not sending:
         run.status, run.finished_at = "completed", utcnow()
@@ -362,14 +364,22 @@ def _payable_filter(payable, minimums: dict[str, int]):
     )
 
 
+def _company_payable_filter(payable, minimums: dict[str, int]):
+    return and_(
+        payable.code.like("organisation:%:payable"),
+        or_(*(and_(payable.currency == c, payable.balance >= m) for c, m in minimums.items())),
+    )
+
+
 def _lock_payables(minimums: dict[str, int]) -> None:
-    """Lock every payable of at least its minimum in code order (the ledger's lock order), in
-    one statement that returns a count, not the rows: the pages then read them locked, and the
-    postings that follow lock payouts:in_transit after every payable, as every posting does."""
+    """Lock every payable (members' and provider companies') of at least its minimum in code
+    order (the ledger's lock order), in one statement that returns a count, not the rows: the
+    pages then read them locked, and the postings that follow lock payouts:in_transit after
+    every payable, as every posting does."""
     payable = aliased(LedgerAccount)
     locked = (
         select(payable.id)
-        .where(_payable_filter(payable, minimums))
+        .where(or_(_payable_filter(payable, minimums), _company_payable_filter(payable, minimums)))
         .order_by(payable.code, payable.currency)
         .with_for_update(key_share=True)
     )
@@ -426,6 +436,102 @@ def _candidates(
     return [_Candidate(*row) for row in db.session.execute(query)]
 
 
+def _pay_companies(run: PayoutRun, minimums: dict, provider_name: str, totals: dict) -> int:
+    """The provider companies' payables (organisation:{id}:payable), after the members': each
+    company paid once to its own connected account by the rules of a member's payout — held
+    with the reason (an open dispute on one of its jobs, no payout account), what it owes
+    settled first, the row and its send posting written before the provider is called.
+    Companies are few: their payouts are written row by row. Returns how many are to be sent."""
+    payable = aliased(LedgerAccount)
+    found = db.session.execute(
+        select(payable.code, payable.currency, payable.balance)
+        .where(_company_payable_filter(payable, minimums))
+        .order_by(payable.code, payable.currency)
+        .with_for_update(key_share=True)
+    ).all()
+    payouts, pending = [], []
+    for code, currency, balance in found:
+        candidate = _company_candidate(code, currency, balance)
+        collect = min(candidate.owed, candidate.payable)
+        amount = candidate.payable - collect
+        reason = _hold_reason(candidate, provider_name)
+        if reason is None and collect:
+            ledger.post(**_arguments_of(_collection(run, candidate, collect)))
+        if amount < minimums[currency]:
+            continue
+        payout = Payout(
+            run_id=run.id,
+            organisation_id=candidate.organisation_id,
+            amount=amount,
+            currency=currency,
+            status="held" if reason else "pending",
+            hold_reason=reason,
+            provider=candidate.provider,
+            destination_account=candidate.destination,
+            attempts=0,
+        )
+        db.session.add(payout)
+        db.session.flush()
+        if reason is None:
+            payout.send_transaction_id = ledger.post(
+                key=f"payout-{payout.id}-send",
+                kind="payout",
+                currency=currency,
+                lines=[Line(code, amount), Line(IN_TRANSIT, -amount)],
+                memo=f"Payout {payout.id} (run {run.id})",
+            ).id
+            pending.append(payout.id)
+        prefix = "held_" if reason else ""
+        totals[currency][f"{prefix}count"] += 1
+        totals[currency][f"{prefix}amount"] += amount
+        payouts.append(payout)
+    if payouts:
+        db.session.flush()
+        written(payouts)
+        _enqueue_sends(pending)
+    return len(pending)
+
+
+def _company_candidate(code: str, currency: str, balance: int) -> _Candidate:
+    organisation_id = int(code.split(":")[1])
+    owed = ledger.balance(f"organisation:{organisation_id}:receivable", currency)
+    account = db.session.execute(
+        select(
+            ConnectedAccount.provider,
+            ConnectedAccount.provider_account_id,
+            ConnectedAccount.payouts_enabled,
+        ).where(ConnectedAccount.organisation_id == organisation_id)
+    ).first()
+    disputed = db.session.scalar(
+        select(func.min(Job.id)).where(
+            Job.organisation_id == organisation_id, Job.status == "disputed"
+        )
+    )
+    return _Candidate(
+        member_id=None,
+        currency=currency,
+        payable=balance,
+        owed=owed,
+        provider=account.provider if account else None,
+        destination=account.provider_account_id if account else None,
+        payouts_enabled=account.payouts_enabled if account else None,
+        disputed_job_id=disputed,
+        code=code,
+        organisation_id=organisation_id,
+    )
+
+
+def _arguments_of(posting: Posting) -> dict:
+    return {
+        "key": posting.key,
+        "kind": posting.kind,
+        "currency": posting.currency,
+        "lines": posting.lines,
+        "memo": posting.memo,
+        "member_id": posting.member_id,
+    }
+
+
 def _hold_reason(candidate: _Candidate, provider_name: str) -> str | None:
     if candidate.disputed_job_id is not None:
         return f"open dispute on job {candidate.disputed_job_id}"
@@ -455,6 +561,18 @@ def _held(run: PayoutRun, candidate: _Candidate, amount: int, reason: str) -> Pa
 def _collection(run: PayoutRun, candidate: _Candidate, amount: int) -> Posting:
     """What the member owes us (unpaid fees) is settled from their payable before a payout."""
     member_id = candidate.member_id
+    if candidate.organisation_id is not None:
+        company = candidate.organisation_id
+        return Posting(
+            key=f"payout-run-{run.id}-collect-organisation-{company}-{candidate.currency}",
+            kind="fee_collection",
+            currency=candidate.currency,
+            lines=[
+                Line(candidate.code, amount),
+                Line(f"organisation:{company}:receivable", -amount),
+            ],
+            memo=f"What the company owed settled from earnings before payout run {run.id}",
+        )
     return Posting(
         key=f"payout-run-{run.id}-collect-{member_id}-{candidate.currency}",
         kind="fee_collection",
@@ -570,11 +688,12 @@ def _transfers(provider, payouts: list[Payout]) -> list:
             destination_account=payout.destination_account,
             transfer_group=None,
             idempotency_key=payout.idempotency_key,
-            metadata={
-                "payout_id": payout.id,
-                "run_id": payout.run_id,
-                "member_id": payout.member_id,
-            },
+            metadata={"payout_id": payout.id, "run_id": payout.run_id}
+            | (
+                {"organisation_id": payout.organisation_id}
+                if payout.organisation_id is not None
+                else {"member_id": payout.member_id}
+            ),
         )
         for payout in payouts
     ]

@@ -35,6 +35,7 @@ from crowd.core.i18n import _
 from crowd.extensions import db
 from members.access import own_member, visible_member
 from members.models import Member
+from organisations.service import lock_organisation
 from payouts.errors import (
     PlanAssignmentOverlap,
     PlanExists,
@@ -42,7 +43,12 @@ from payouts.errors import (
     PlanInUse,
     StandardPlanStays,
 )
-from payouts.models.plans import CommissionPlan, MemberCommissionPerk, MemberPlan
+from payouts.models.plans import (
+    CommissionPlan,
+    MemberCommissionPerk,
+    MemberPlan,
+    OrganisationPlan,
+)
 from payouts.rounding import split
 
 CURRENCIES = ("EUR", "CHF")
@@ -189,24 +195,57 @@ def grant_perk(
 # --- the commission of a job ----------------------------------------------------------------
 
 
-def commission_for(job_price: int, currency: str, member_id: int, at: datetime) -> Commission:
-    """The platform's share of a job of `job_price` in `currency` done by the member at `at`."""
+def organisation_plan(organisation_id: int) -> OrganisationPlan | None:
+    """A provider company's plan row, if staff put it on one (else it is on the standard plan)."""
+    return db.session.scalar(
+        select(OrganisationPlan).where(OrganisationPlan.organisation_id == organisation_id)
+    )
+
+
+def commission_for(
+    job_price: int,
+    currency: str,
+    member_id: int,
+    at: datetime,
+    *,
+    organisation_id: int | None = None,
+) -> Commission:
+    """The platform's share of a job of `job_price` in `currency` done by the member at `at`.
+
+    A job done for a provider company (`organisation_id`) follows the company's plan (its
+    OrganisationPlan, else the standard plan), not the technician's own: the company is the
+    party paid. The technician's perks are theirs and do not lower a company's commission."""
     if isinstance(job_price, bool) or not isinstance(job_price, int) or job_price < 0:
         raise field_error("price", _("must be a non-negative integer of minor units"))
     if currency not in CURRENCIES:
         raise field_error("currency", _("must be one of {value}", value=", ".join(CURRENCIES)))
-    assignment = assignment_at(member_id, at)
-    plan = assignment.plan if assignment is not None else standard_plan()
-    cause = _cause(assignment, member_id)
-    breakdown = {
-        "price": job_price,
-        "currency": currency,
-        "plan": plan.code,
-        "plan_name": plan.name,
-        "plan_since": assignment.effective_from.isoformat() if assignment else None,
-        "plan_cause": cause,
-        "plan_reason": (assignment.reason if assignment else None) or REASONS.get(cause, ""),
-    }
+    if organisation_id is not None:
+        company = organisation_plan(organisation_id)
+        plan = company.plan if company is not None else standard_plan()
+        assignment, cause = None, "company"
+        breakdown = {
+            "price": job_price,
+            "currency": currency,
+            "plan": plan.code,
+            "plan_name": plan.name,
+            "plan_since": company.updated_at.isoformat() if company else None,
+            "plan_cause": cause,
+            "plan_reason": REASONS[cause],
+            "organisation_id": organisation_id,
+        }
+    else:
+        assignment = assignment_at(member_id, at)
+        plan = assignment.plan if assignment is not None else standard_plan()
+        cause = _cause(assignment, member_id)
+        breakdown = {
+            "price": job_price,
+            "currency": currency,
+            "plan": plan.code,
+            "plan_name": plan.name,
+            "plan_since": assignment.effective_from.isoformat() if assignment else None,
+            "plan_cause": cause,
+            "plan_reason": (assignment.reason if assignment else None) or REASONS.get(cause, ""),
+        }
     if plan.kind == "fixed_fee" and plan.fee_currency == currency:
         amount = min(plan.fixed_fee_amount, job_price)
         breakdown |= {"rule": "fixed_fee", "fixed_fee": plan.fixed_fee_amount}
@@ -224,7 +263,7 @@ def commission_for(job_price: int, currency: str, member_id: int, at: datetime) 
     else:
         base_bp = plan.percent_bp
         breakdown["rule"] = "percentage"
-    perk = perk_for(member_id, at)
+    perk = perk_for(member_id, at) if organisation_id is None else None
     discount = min(perk.discount_bp, base_bp) if perk else 0
     applied = base_bp - discount
     amount, earning = split(job_price, applied)
@@ -255,6 +294,7 @@ REASONS = {
     "demotion": "your new level does not offer your previous plan",
     "admission": "members of your level start on this plan",
     "level_rules": "your level's plans changed",
+    "company": "jobs done for a provider company follow the company's plan",
 }
 
 
@@ -324,7 +364,38 @@ def plan_in_use(plan: CommissionPlan) -> bool:
     if plan.code == STANDARD_CODE:
         return True
     query = select(MemberPlan.id).where(MemberPlan.plan_id == plan.id).limit(1)
-    return db.session.scalar(query) is not None
+    if db.session.scalar(query) is not None:
+        return True
+    company = select(OrganisationPlan.id).where(OrganisationPlan.plan_id == plan.id).limit(1)
+    return db.session.scalar(company) is not None
+
+
+def assign_organisation_plan(
+    *, actor: Principal, organisation_id: int, plan_code: str
+) -> OrganisationPlan:
+    """Put a provider company on a plan from now (admins): the commission of the jobs its
+    technicians do from now on, and its monthly fee. Jobs settled before keep theirs."""
+    # The company row first (the lock order), then a shared lock on the plan as assign_plan.
+    if lock_organisation(organisation_id) is None:
+        raise NotFound(_("No such company."))
+    plan = _plan_by_code(plan_code, lock="share")
+    if plan is None:
+        raise field_error("plan_code", _("no such plan"))
+    if not plan.active:
+        raise PlanInactive(
+            _("Plan {plan_code!r} is inactive.", plan_code=plan.code), state="inactive"
+        )
+    if plan.id is None:  # the built-in standard plan, stored to be referred to
+        plan = sync_default_plans()
+    row = organisation_plan(organisation_id)
+    now = utcnow()
+    if row is None:
+        row = OrganisationPlan(organisation_id=organisation_id, created_at=now)
+        db.session.add(row)
+    row.plan_id, row.plan = plan.id, plan
+    row.assigned_by_id, row.updated_at = actor.user_id, now
+    db.session.flush()
+    return row
 
 
 def update_plan(*, actor: Principal, code: str, **changes) -> CommissionPlan:

@@ -38,7 +38,7 @@ from jobs.models import Job, JobEvent
 from payouts import ledger
 from payouts.config import chargeback_rules
 from payouts.errors import EvidenceNotAccepted
-from payouts.job_money.payments import CLEARING, payment_of
+from payouts.job_money.payments import CLEARING, earning_accounts, payment_of
 from payouts.ledger import Line, account_code_for_member
 from payouts.models.job_payments import JobPayment
 from payouts.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -271,14 +271,19 @@ def _reinstatement_lines(amount: int, fee: int) -> list[Line]:
 
 def member_earning(payment: JobPayment, member_id: int) -> int:
     """What the job earned the member net of refunds: credits less debits of their payable
-    in the job's postings."""
+    in the job's postings (the company's payable when the job settled for a company)."""
+    payable = (
+        earning_accounts(payment)[0]
+        if payment.settlement_transaction_id is not None
+        else account_code_for_member(member_id)
+    )
     total = db.session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount), 0))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
         .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
         .where(
             LedgerTransaction.job_id == payment.job_id,
-            LedgerAccount.code == account_code_for_member(member_id),
+            LedgerAccount.code == payable,
             LedgerAccount.currency == payment.currency,
         )
     )
@@ -300,13 +305,18 @@ def book_loss(payment: JobPayment) -> None:
     taken = 0
     if policy == "member_liable" and member_id is not None:
         taken = min(member_earning(payment, member_id), amount)
-        payable = account_code_for_member(member_id)
+        # Whoever the settlement credited bears it: the member, or the company paid for the job.
+        if payment.settlement_transaction_id is not None:
+            payable, receivable = earning_accounts(payment)
+        else:
+            payable = account_code_for_member(member_id)
+            receivable = f"member:{member_id}:receivable"
         from_payable = min(taken, max(0, ledger.balance(payable, payment.currency)))
         owed = taken - from_payable
         if from_payable:
             lines.append(Line(payable, from_payable))
         if owed:
-            lines.append(Line(f"member:{member_id}:receivable", owed))
+            lines.append(Line(receivable, owed))
     if amount - taken:
         lines.append(Line(LOSS, amount - taken))
     lines.append(Line(source, -amount))

@@ -19,7 +19,7 @@ from jobs.queries import lock_job
 from notifications.service import notify, notify_many
 from payouts import ledger
 from payouts.config import job_payment_rules
-from payouts.ledger import Line, account_code_for_member
+from payouts.ledger import Line, account_code_for_member, account_code_for_organisation
 from payouts.models.job_payments import CustomerPaymentMethod, JobPayment, JobRefund
 from payouts.models.ledger import LedgerTransaction
 from payouts.plans import commission_for
@@ -448,6 +448,21 @@ def mark_captured(payment: JobPayment, amount: int) -> None:
     payment.captured_at = utcnow()
 
 
+def earning_accounts(payment: JobPayment) -> tuple[str, str]:
+    """(payable, receivable) of whoever the payment's settlement credited: the provider
+    company's when it settled for one, else the member's. A refund or a lost chargeback of
+    the job takes the earning back from the same accounts."""
+    if payment.organisation_id is not None:
+        return (
+            account_code_for_organisation(payment.organisation_id),
+            f"organisation:{payment.organisation_id}:receivable",
+        )
+    return (
+        account_code_for_member(payment.member_id),
+        f"member:{payment.member_id}:receivable",
+    )
+
+
 def receivable_code(customer_id: int) -> str:
     return f"customer:{customer_id}:receivable"
 
@@ -475,8 +490,12 @@ def _settle(
     (an invoiced job's: the customer's receivable instead of clearing)."""
     captured = payment.amount_captured if amount is None else amount
     member_id = job.assigned_member_id
+    # A job done for a provider company earns the company (on its plan), not the technician.
+    organisation_id = job.organisation_id if member_id is not None else None
     if member_id is not None:
-        commission = commission_for(captured, payment.currency, member_id, at)
+        commission = commission_for(
+            captured, payment.currency, member_id, at, organisation_id=organisation_id
+        )
         share, earning, plan = commission.amount, commission.earning, commission.plan_code
         fee_like = kind == "cancellation_fee" or commission.breakdown.get("rule") == "fixed_fee"
         payment.commission_breakdown = commission.breakdown
@@ -485,7 +504,12 @@ def _settle(
     platform = "platform:fees" if fee_like else "platform:revenue"
     lines = [Line(debit, captured), Line(platform, -share)]
     if earning:
-        lines.append(Line(account_code_for_member(member_id), -earning))
+        payable = (
+            account_code_for_organisation(organisation_id)
+            if organisation_id is not None
+            else account_code_for_member(member_id)
+        )
+        lines.append(Line(payable, -earning))
     what = "late-cancellation fee" if kind == "cancellation_fee" else "payment"
     done = "billed on invoice" if debit != CLEARING else "captured"
     transaction = ledger.post(
@@ -501,6 +525,7 @@ def _settle(
     payment.settlement_kind = kind
     payment.commission_amount, payment.member_earning = share, earning
     payment.plan_code, payment.member_id = plan, member_id
+    payment.organisation_id = organisation_id
     emit(
         Event(
             name="payment.settled",

@@ -23,8 +23,14 @@ from crowd.extensions import db
 from jobs.models import Job
 from payouts import ledger
 from payouts.errors import NothingCaptured, PaymentDisputed, RefundTooLarge
-from payouts.job_money.payments import CLEARING, REFUND_TASK, key_for, payment_of
-from payouts.ledger import Line, account_code_for_member
+from payouts.job_money.payments import (
+    CLEARING,
+    REFUND_TASK,
+    earning_accounts,
+    key_for,
+    payment_of,
+)
+from payouts.ledger import Line
 from payouts.models.job_payments import JobPayment, JobRefund
 from payouts.models.ledger import LedgerTransaction
 from payouts.providers import PaymentError, get_provider
@@ -167,7 +173,7 @@ def _settlement_shares(payment: JobPayment) -> tuple[str, int, int]:
         code = entry.account.code
         if code.startswith("platform:"):
             platform, share = code, -entry.amount
-        elif code.startswith("member:"):
+        elif code.startswith(("member:", "organisation:")):
             earning = -entry.amount
     return platform, share, earning
 
@@ -208,11 +214,12 @@ def apply_refund(payment: JobPayment, refund: JobRefund, provider_refund_id: str
     lines = [Line(CLEARING, -refund.amount), Line(platform, platform_part)]
     receivable = 0
     if member_part:
-        payable = account_code_for_member(payment.member_id)
+        # The settlement's payee gives it back: the member, or the company paid for the job.
+        payable, owed = earning_accounts(payment)
         available = ledger.balance(payable, payment.currency)
         receivable = max(0, member_part - available)
         lines.append(Line(payable, member_part - receivable))
-        lines.append(Line(f"member:{payment.member_id}:receivable", receivable))
+        lines.append(Line(owed, receivable))
     transaction = ledger.post(
         key=refund.key,
         kind="job_refund",

@@ -115,6 +115,7 @@ def payment_view(*, actor: Principal, job_id: int) -> dict:
     if actor.is_staff and payment is not None:
         view |= {
             "member_id": payment.member_id,
+            "organisation_id": payment.organisation_id,
             "provider": payment.provider,
             "provider_payment_id": payment.provider_payment_id,
             "transfer_group": payment.transfer_group,
@@ -141,7 +142,13 @@ def commission_view(job: Job, payment: JobPayment | None, member_id: int) -> dic
         breakdown = payment.commission_breakdown or {"plan": payment.plan_code}
         amount, earning, estimate = payment.commission_amount, payment.member_earning, False
     else:
-        commission = commission_for(job.price_amount, job.currency, member_id, utcnow())
+        commission = commission_for(
+            job.price_amount,
+            job.currency,
+            member_id,
+            utcnow(),
+            organisation_id=job.organisation_id,
+        )
         breakdown = commission.breakdown
         amount, earning, estimate = commission.amount, commission.earning, True
     return {

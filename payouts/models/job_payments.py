@@ -90,8 +90,14 @@ class JobPayment(IdMixin, TimestampMixin, Base):
     customer_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("customers.id"), nullable=False, index=True
     )
-    # The member whose earning the settlement credited (set when it is posted).
+    # The member who did the job, set when the settlement is posted; their earning went to
+    # their payable, or — when organisation_id is set — to that provider company's payable.
     member_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"), index=True)
+    # The provider company whose payable the settlement credited (the job's company), if any:
+    # its refunds and chargeback losses come off the same payable.
+    organisation_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("organisations.id"), index=True
+    )
     provider: Mapped[str | None] = mapped_column(String(16))
     provider_payment_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(30), nullable=False, default="pending")

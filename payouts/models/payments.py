@@ -34,13 +34,19 @@ OFFLINE_PAYMENT_STATUSES = ("requires_capture", "succeeded", "canceled")
 
 
 class ConnectedAccount(IdMixin, TimestampMixin, Base):
-    """A member's account at the payment provider, where their payouts are transferred to."""
+    """A member's (or a provider company's) account at the payment provider, where their
+    payouts are transferred to."""
 
     __tablename__ = "connected_accounts"
-    __table_args__ = (CheckConstraint("provider IN ('offline', 'stripe')", name="provider_known"),)
+    __table_args__ = (
+        CheckConstraint("provider IN ('offline', 'stripe')", name="provider_known"),
+        # A member's or a company's, never both.
+        CheckConstraint("(member_id IS NULL) <> (organisation_id IS NULL)", name="one_owner"),
+    )
 
-    member_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("members.id"), nullable=False, unique=True
+    member_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"), unique=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("organisations.id"), unique=True
     )
     provider: Mapped[str] = mapped_column(String(16), nullable=False)
     provider_account_id: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)

@@ -56,6 +56,9 @@ class MonthlyFee(IdMixin, TimestampMixin, Base):
     __tablename__ = "monthly_fees"
     __table_args__ = (
         UniqueConstraint("member_id", "period", name="uq_monthly_fees_member_period"),
+        UniqueConstraint("organisation_id", "period", name="uq_monthly_fees_organisation_period"),
+        # A member's fee or a provider company's, never both.
+        CheckConstraint("(member_id IS NULL) <> (organisation_id IS NULL)", name="one_payer"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("currency IN ('EUR', 'CHF')", name="currency_known"),
         CheckConstraint("status IN ('pending', 'billed', 'failed')", name="status_known"),
@@ -71,7 +74,9 @@ class MonthlyFee(IdMixin, TimestampMixin, Base):
         Index("ix_monthly_fees_period_status", "period", "status"),
     )
 
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False)
+    member_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"))
+    # A provider company's fee (its plan's), instead of a member's.
+    organisation_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organisations.id"))
     period: Mapped[str] = mapped_column(String(7), nullable=False)  # "YYYY-MM", UTC months
     plan_id: Mapped[int] = mapped_column(BigId, ForeignKey("commission_plans.id"), nullable=False)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -87,8 +92,20 @@ class MonthlyFee(IdMixin, TimestampMixin, Base):
 
     @property
     def ledger_key(self) -> str:
-        """The ledger transaction key of this fee: one posting per member and month."""
+        """The ledger transaction key of this fee: one posting per member (or company) and
+        month."""
+        if self.organisation_id is not None:
+            return f"fee-organisation-{self.organisation_id}-{self.period}"
         return f"fee-{self.member_id}-{self.period}"
+
+    @property
+    def accounts(self) -> tuple[str, str]:
+        """(payable, receivable) of whoever pays the fee."""
+        if self.organisation_id is not None:
+            owner = f"organisation:{self.organisation_id}"
+        else:
+            owner = f"member:{self.member_id}"
+        return f"{owner}:payable", f"{owner}:receivable"
 
 
 class PayoutRun(IdMixin, TimestampMixin, Base):
@@ -138,13 +155,18 @@ class Payout(IdMixin, TimestampMixin, Base):
         CheckConstraint(
             "(status = 'released') = (released_by_id IS NOT NULL)", name="released_by_a_payout"
         ),
+        # Paid to a member or to a provider company, never both.
+        CheckConstraint("(member_id IS NULL) <> (organisation_id IS NULL)", name="one_payee"),
         Index("ix_payouts_run_id", "run_id", "id"),
         Index("ix_payouts_member_id", "member_id", "id"),
+        Index("ix_payouts_organisation_id", "organisation_id", "id"),
         Index("ix_payouts_status", "status"),
     )
 
     run_id: Mapped[int] = mapped_column(BigId, ForeignKey("payout_runs.id"), nullable=False)
-    member_id: Mapped[int] = mapped_column(BigId, ForeignKey("members.id"), nullable=False)
+    member_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"))
+    # A provider company's payout (its payable, to its connected account) instead.
+    organisation_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organisations.id"))
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="pending")

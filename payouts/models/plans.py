@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crowd.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime, utcnow
 
-__all__ = ["PLAN_KINDS", "CommissionPlan", "MemberCommissionPerk", "MemberPlan"]
+__all__ = ["PLAN_KINDS", "CommissionPlan", "MemberCommissionPerk", "MemberPlan", "OrganisationPlan"]
 
 PLAN_KINDS = ("percentage", "flat_fee", "fixed_fee")
 
@@ -93,6 +93,26 @@ class MemberPlan(IdMixin, Base):
     # whoever moved them, shown beside every job's commission.
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    plan: Mapped[CommissionPlan] = relationship(lazy="joined")
+
+
+class OrganisationPlan(IdMixin, Base):
+    """A provider company's plan: the commission (and monthly fee) of the jobs its technicians
+    do. One current plan per company, changed in place (a job keeps the plan it settled on in
+    its payment's commission breakdown); a company without a row is on the standard plan."""
+
+    __tablename__ = "organisation_plans"
+
+    organisation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("organisations.id"), nullable=False, unique=True
+    )
+    plan_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("commission_plans.id"), nullable=False, index=True
+    )
+    assigned_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     plan: Mapped[CommissionPlan] = relationship(lazy="joined")
 

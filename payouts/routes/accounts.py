@@ -39,6 +39,28 @@ def get_own_payout_account():
     return accounts.get_own_payout_account(actor=current_principal())
 
 
+@blp.route("/me/organisation/payout-account", methods=["POST"])
+@blp.auth("member")
+@blp.rate_limited("rate_limit_payments", shared="payments")
+@blp.idempotent(secrets=("onboarding_url",))
+@blp.arguments(PayoutAccountCreateSchema)
+@blp.response(201, PayoutAccountLinkSchema)
+@blp.errors(402, 403, 404, 503)
+def create_organisation_payout_account(data):
+    """Your company's payout account (owner): created if it has none (in the company's
+    country unless given), with a fresh onboarding link. The company's payouts go there."""
+    return accounts.ensure_organisation_payout_account(actor=current_principal(), **data)
+
+
+@blp.route("/me/organisation/payout-account", methods=["GET"])
+@blp.auth("member")
+@blp.response(200, PayoutAccountSchema)
+@blp.errors(403, 404)
+def get_organisation_payout_account():
+    """Your company's payout account (owner) and whether payouts to it are enabled."""
+    return accounts.get_organisation_payout_account(actor=current_principal())
+
+
 @blp.route("/members/<int:member_id>/payout-account", methods=["GET"])
 @blp.auth(*STAFF)
 @blp.response(200, PayoutAccountSchema)

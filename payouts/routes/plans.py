@@ -7,6 +7,8 @@ from payouts.schemas.plans import (
     MemberPlanOverviewSchema,
     MemberPlanSchema,
     MyPlanSchema,
+    OrganisationPlanAssignSchema,
+    OrganisationPlanSchema,
     PlanAssignSchema,
     PlanCreateSchema,
     PlanQueryArgsSchema,
@@ -62,6 +64,19 @@ def assign_plan(data, member_id):
     """Put a member on a plan from effective_from (default now); the current one ends there.
     An overlap with another assignment is refused with 409."""
     return plans.assign_plan(actor=current_principal(), member_id=member_id, **data)
+
+
+@blp.route("/organisations/<int:organisation_id>/plan", methods=["PUT"])
+@blp.auth(ADMIN)
+@blp.arguments(OrganisationPlanAssignSchema)
+@blp.response(200, OrganisationPlanSchema)
+@blp.errors(404, 409, 422)
+def assign_organisation_plan(data, organisation_id):
+    """Put a provider company on a plan from now: its technicians' jobs settle on it (jobs
+    settled before keep theirs). A company never put on one is on the standard plan."""
+    return plans.assign_organisation_plan(
+        actor=current_principal(), organisation_id=organisation_id, **data
+    )
 
 
 @blp.route("/members/<int:member_id>/plans", methods=["GET"])

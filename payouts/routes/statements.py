@@ -4,8 +4,10 @@ from flask import Response, request
 
 from crowd.core.auth import STAFF, current_principal
 from crowd.core.openapi import CrowdBlueprint
-from payouts import statements
+from payouts import organisation_statements, statements
 from payouts.schemas.statements import (
+    OrganisationStatementQueryArgsSchema,
+    OrganisationStatementSchema,
     RevenueQueryArgsSchema,
     RevenueReportSchema,
     StatementQueryArgsSchema,
@@ -75,6 +77,29 @@ def member_statement(args, member_id):
     """A member's earnings in a period (staff; a member only their own). CSV as for
     /me/statements."""
     return _statement(args, member_id)
+
+
+@blp.route("/me/organisation/statements", methods=["GET"])
+@blp.auth("member")
+@blp.arguments(OrganisationStatementQueryArgsSchema, location="query")
+@blp.response(200, OrganisationStatementSchema)
+@blp.errors(403, 404, 422)
+def my_organisation_statement(args):
+    """Your company's earnings in a period (owners and dispatchers): each technician's jobs
+    (price, commission, earning, refunds), the totals per currency, the payouts made."""
+    return organisation_statements.organisation_statement(actor=current_principal(), **args)
+
+
+@blp.route("/organisations/<int:organisation_id>/statements", methods=["GET"])
+@blp.auth(*STAFF)
+@blp.arguments(OrganisationStatementQueryArgsSchema, location="query")
+@blp.response(200, OrganisationStatementSchema)
+@blp.errors(404, 422)
+def organisation_statement(args, organisation_id):
+    """A provider company's earnings in a period (staff), as its owners see them."""
+    return organisation_statements.organisation_statement(
+        actor=current_principal(), organisation_id=organisation_id, **args
+    )
 
 
 @blp.route("/reports/revenue", methods=["GET"])

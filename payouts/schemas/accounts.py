@@ -30,7 +30,10 @@ class PayoutAccountCreateSchema(ma.Schema):
 
 
 class PayoutAccountSchema(ma.Schema):
-    member_id = ma.fields.Integer()
+    member_id = ma.fields.Integer(allow_none=True)
+    organisation_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "A provider company's account: the company"}
+    )
     provider = ma.fields.String(metadata={"description": "offline or stripe"})
     account_id = ma.fields.String(attribute="provider_account_id")
     country = ma.fields.String()

@@ -106,8 +106,9 @@ class CommissionViewSchema(ma.Schema):
     plan_cause = ma.fields.String(
         allow_none=True,
         metadata={
-            "description": "standard, chosen, assigned, promotion, demotion, admission or "
-            "level_rules: how the member came to be on the plan"
+            "description": "standard, chosen, assigned, promotion, demotion, admission, "
+            "level_rules, or company (a job done for a provider company follows the "
+            "company's plan): how the member came to be on the plan"
         },
     )
     why = ma.fields.String(metadata={"description": "The same, as one sentence for the member"})

@@ -28,7 +28,10 @@ class PayoutSchema(ma.Schema):
 
     id = ma.fields.Integer()
     run_id = ma.fields.Integer()
-    member_id = ma.fields.Integer()
+    member_id = ma.fields.Integer(allow_none=True)
+    organisation_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "A provider company's payout: the company"}
+    )
     amount = ReportedAmount(metadata={"description": "Minor units of currency"})
     currency = ma.fields.String()
     status = ma.fields.String(metadata={"description": ", ".join(PAYOUT_STATUSES)})
@@ -132,10 +135,13 @@ class PayoutRunDetailSchema(ma.Schema):
 
 
 class MonthlyFeeSchema(ma.Schema):
-    """A flat-fee member's fee for one month, billed once."""
+    """A flat-fee member's (or provider company's) fee for one month, billed once."""
 
     id = ma.fields.Integer()
-    member_id = ma.fields.Integer()
+    member_id = ma.fields.Integer(allow_none=True)
+    organisation_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "A provider company's fee: the company"}
+    )
     period = ma.fields.String(metadata={"example": "2025-03"})
     plan_id = ma.fields.Integer()
     amount = Amount(metadata={"description": "Minor units of currency"})

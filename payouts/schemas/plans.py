@@ -137,3 +137,19 @@ class MyPlanSchema(MemberPlanOverviewSchema):
         ma.fields.Nested(CommissionSchema),
         metadata={"description": "What a 100.00 job costs you now, in EUR and in CHF"},
     )
+
+
+class OrganisationPlanAssignSchema(ma.Schema):
+    """Put the provider company on a plan from now."""
+
+    plan_code = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class OrganisationPlanSchema(ma.Schema):
+    """A provider company's plan: the commission of its technicians' jobs, its monthly fee."""
+
+    organisation_id = ma.fields.Integer()
+    plan = ma.fields.Nested(PlanSchema)
+    assigned_by_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()

@@ -82,3 +82,70 @@ class RevenueReportSchema(ma.Schema):
     date_from = ma.fields.Date(data_key="from")
     date_to = ma.fields.Date(data_key="to")
     rows = ma.fields.List(ma.fields.Nested(RevenueRowSchema))
+
+
+class OrganisationStatementQueryArgsSchema(ma.Schema):
+    date_from = ma.fields.Date(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "First day, YYYY-MM-DD (UTC); default: the 1st of this month"},
+    )
+    date_to = ma.fields.Date(
+        data_key="to",
+        load_default=None,
+        metadata={"description": "Last day, inclusive, YYYY-MM-DD (UTC); default: today"},
+    )
+
+
+class OrganisationJobLineSchema(ma.Schema):
+    """One job of the company in the period; net = earning − refunds."""
+
+    job_id = ma.fields.Integer()
+    title = ma.fields.String()
+    date = ma.fields.DateTime(
+        allow_none=True, metadata={"description": "When the job's payment settled"}
+    )
+    currency = ma.fields.String()
+    price = ReportedAmount(metadata={"description": "What the customer paid for the job"})
+    commission = ReportedAmount(metadata={"description": "The platform's share (company plan)"})
+    earning = ReportedAmount(metadata={"description": "The company's share"})
+    refunds = ReportedAmount(metadata={"description": "Earnings given back (refunds, losses)"})
+    net = ReportedAmount()
+
+
+class OrganisationTechnicianSchema(ma.Schema):
+    member_id = ma.fields.Integer(allow_none=True)
+    display_name = ma.fields.String(allow_none=True)
+    jobs = ma.fields.List(ma.fields.Nested(OrganisationJobLineSchema))
+
+
+class OrganisationTotalsSchema(ma.Schema):
+    currency = ma.fields.String()
+    jobs = ma.fields.Integer()
+    price = ReportedAmount()
+    commission = ReportedAmount()
+    earning = ReportedAmount()
+    refunds = ReportedAmount()
+    net = ReportedAmount()
+    paid_out = ReportedAmount(metadata={"description": "Sent to the company, less returns"})
+    pending = ReportedAmount(metadata={"description": "The company's payable now"})
+
+
+class OrganisationPayoutLineSchema(ma.Schema):
+    id = ma.fields.Integer()
+    amount = ReportedAmount()
+    currency = ma.fields.String()
+    status = ma.fields.String()
+    hold_reason = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    paid_at = ma.fields.DateTime(allow_none=True)
+
+
+class OrganisationStatementSchema(ma.Schema):
+    organisation_id = ma.fields.Integer()
+    legal_name = ma.fields.String()
+    date_from = ma.fields.Date(data_key="from")
+    date_to = ma.fields.Date(data_key="to")
+    technicians = ma.fields.List(ma.fields.Nested(OrganisationTechnicianSchema))
+    totals = ma.fields.List(ma.fields.Nested(OrganisationTotalsSchema))
+    payouts = ma.fields.List(ma.fields.Nested(OrganisationPayoutLineSchema))

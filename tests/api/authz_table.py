@@ -338,6 +338,13 @@ def table() -> dict[str, Access]:
         # The levels view: staff's of any company; owners' and dispatchers' of their own.
         "GET /api/v1/organisations/{organisation_id}/levels": OPEN,
         "GET /api/v1/me/organisation/levels": Access(missing_ok=True),
+        # The company's money: its owner sets the payout account (A has none yet: 404 is
+        # fair), owners and dispatchers read the statement; staff read any company's.
+        "POST /api/v1/me/organisation/payout-account": Access(missing_ok=True, body=LINKS),
+        "GET /api/v1/me/organisation/payout-account": Access(missing_ok=True),
+        "GET /api/v1/me/organisation/statements": Access(missing_ok=True, query=PERIOD),
+        "GET /api/v1/organisations/{organisation_id}/statements": Access(query=PERIOD),
+        "PUT /api/v1/organisations/{organisation_id}/plan": Access(body={"plan_code": "flat29"}),
         "GET /api/v1/organisations": OPEN,
         "GET /api/v1/organisations/{organisation_id}": OPEN,
         "POST /api/v1/organisations/{organisation_id}/activate": OPEN,

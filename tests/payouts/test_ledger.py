@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 
 from crowd.core.errors import Conflict, NotFound, Unprocessable
 from crowd.extensions import db
+from organisations.models import Organisation
 from payouts import ledger
 from payouts.ledger import (
     ACCOUNT_TYPES,
@@ -183,8 +184,19 @@ def test_malformed_key_or_kind_gets_422(member, field, overrides):
 
 
 def test_every_account_type_can_be_posted_to(member):
+    company = Organisation(
+        legal_name="Elektro Huber GmbH",
+        street="Werkstraße 5",
+        postcode="80331",
+        city="München",
+        country="DE",
+        tax_number="143/123/45678",
+    )
+    db.session.add(company)
+    db.session.flush()
     for number, account_type in enumerate(ACCOUNT_TYPES):
-        code = account_type.pattern.replace("{id}", str(member.profile_id))
+        owner = company.id if account_type.owner == "organisation" else member.profile_id
+        code = account_type.pattern.replace("{id}", str(owner))
         # Debit the never-negative debit-normal accounts, credit the credit-normal ones.
         amount = 100 if account_type.kind in ("asset", "expense") else -100
         post(
