@@ -301,6 +301,15 @@ def for_settlement(transaction_id: int) -> list[Document]:
 
 def _customer_invoice(transaction, payment, job, gross, day, fee, model) -> Document:
     customer, customer_tax, reference = _customer(job.customer_id)
+    if not customer.street:
+        # No billing address given: a consumer's invoice names where the service was done.
+        customer = replace(
+            customer,
+            street=job.street or "",
+            postcode=job.postcode,
+            city=job.city,
+            country=job.country,
+        )
     language = _customer_language(job.customer_id, customer.country)
     in_name_of = payment.member_id if model == "agent" and payment.member_id else None
     if in_name_of:

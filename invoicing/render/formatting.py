@@ -139,7 +139,10 @@ def service_dates(doc: DocumentData) -> tuple[date, date]:
 
 
 def address_lines(party: Party) -> list[str]:
-    return [party.name, party.street, f"{party.postcode} {party.city}", party.country]
+    """The party's name, then the parts of its address it has (a missing street is left out,
+    not printed as a blank or "None")."""
+    place = " ".join(part for part in (party.postcode, party.city) if part)
+    return [party.name or "", *(line for line in (party.street, place, party.country) if line)]
 
 
 def breakdown(doc: DocumentData) -> list[tuple[int, int, int]]:
