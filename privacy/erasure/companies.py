@@ -4,7 +4,8 @@ The company is a business, not the person: it stays, with its other technicians.
 member's membership ends (`left`), and invitations addressed to their email lose the address.
 The last active owner of a company that still has other active members blocks the erasure
 (`organisation`): ownership passes first (PATCH /me/organisation/members/{id}). A company
-whose only member is erased is closed, and its name and street — for a sole trader, the
+whose only member is erased is closed — not while money is owed to or by it, or a payout of it
+is under way (`organisation` again) —, and its name and street — for a sole trader, the
 person's own — are erased; its postcode, city, country and tax ids stay with the documents
 issued to it.
 """
@@ -18,6 +19,7 @@ from sqlalchemy import func, select, update
 from crowd.core.db import utcnow
 from crowd.extensions import db
 from organisations.models import Organisation, OrganisationInvitation, OrganisationMembership
+from payouts.models import LedgerAccount, Payout
 
 ERASED = "[erased]"
 
@@ -44,7 +46,28 @@ def blocking(member_id: int | None) -> list[dict]:
         owners = db.session.scalar(active.where(OrganisationMembership.role == "owner"))
         if others and not owners:
             found.append({"kind": "organisation", "id": organisation_id})
+        elif not others and _money_in_transit(organisation_id):
+            # The erasure would close the company: not while it is owed or owes money.
+            found.append({"kind": "organisation", "id": organisation_id})
     return found
+
+
+def _money_in_transit(organisation_id: int) -> bool:
+    """The company's payable or receivable is not zero, or a payout of it is under way."""
+    codes = [
+        f"organisation:{organisation_id}:payable",
+        f"organisation:{organisation_id}:receivable",
+    ]
+    balance = db.session.scalar(
+        select(LedgerAccount.id).where(LedgerAccount.code.in_(codes), LedgerAccount.balance != 0)
+    )
+    payout = db.session.scalar(
+        select(Payout.id).where(
+            Payout.organisation_id == organisation_id,
+            Payout.status.in_(("pending", "in_transit", "held")),
+        )
+    )
+    return balance is not None or payout is not None
 
 
 def anonymise(member_id: int | None, email: str, erased_email: str) -> Counter[str]:

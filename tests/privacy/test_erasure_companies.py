@@ -90,3 +90,20 @@ def test_the_export_lists_the_company_and_the_invitations(app, client, cm):
     invitations = _csv(archive, "company_invitations.csv")
     assert [row["role"] for row in invitations] == ["technician"]
     assert "token_hash" not in invitations[0]
+
+
+def test_a_company_of_one_with_earnings_waits_for_its_payout(app, client, customer, cm):
+    from tests.jobs.conftest import active_member
+    from tests.payouts.job_money_helpers import confirmed_job
+
+    owner = active_member()
+    organisation_id = company_with(client, app, cm, owner)
+    confirmed_job(app, client, customer, cm, owner)
+    drain_background(app)
+
+    refused = erase_me(client, owner)
+    assert refused.status_code == 409, refused.get_json()
+    assert {"kind": "organisation", "id": organisation_id} in refused.get_json()["blocking"]
+    # The company's earnings are its own: the owner's payable holds nothing.
+    assert not any(b["kind"] == "balance" for b in refused.get_json()["blocking"])
+    assert db.session.get(Organisation, organisation_id).status == "active"
