@@ -49,6 +49,7 @@ from jobs.models import Job
 from members.billing_profile import billing_party as member_billing
 from members.models import Member
 from onboarding.self_billing import agreed_members
+from organisations.models import Organisation, OrganisationMembership
 from payouts.models import JobPayment, JobRefund, LedgerTransaction, MonthlyFee
 
 LOCAL = ZoneInfo("Europe/Berlin")
@@ -131,6 +132,51 @@ def _member(member_id: int) -> tuple[Party, tax.TaxParty]:
         is_business=True,
     )
     return party, tax.TaxParty(party.country, True, party.vat_id, small_business=small)
+
+
+def _company(organisation_id: int) -> tuple[Party, tax.TaxParty, int | None]:
+    """A provider company as documents name it, its tax standing (an entrepreneur, charging
+    VAT: a company's small-business exemption is not recorded), and its first owner's user
+    (the language and the email of its documents)."""
+    company = db.session.get(Organisation, organisation_id)
+    owner = db.session.execute(
+        select(Member.user_id, User.email)
+        .join(OrganisationMembership, OrganisationMembership.member_id == Member.id)
+        .join(User, User.id == Member.user_id)
+        .where(
+            OrganisationMembership.organisation_id == organisation_id,
+            OrganisationMembership.role == "owner",
+        )
+        .order_by(OrganisationMembership.status != "active", OrganisationMembership.id)
+        .limit(1)
+    ).first()
+    party = Party(
+        name=company.legal_name,
+        street=company.street,
+        postcode=company.postcode,
+        city=company.city,
+        country=company.country,
+        vat_id=company.vat_id,
+        tax_number=company.tax_number,
+        email=owner.email if owner else None,
+        is_business=True,
+    )
+    standing = tax.TaxParty(party.country, True, party.vat_id, small_business=False)
+    return party, standing, owner.user_id if owner else None
+
+
+def _company_agreed(organisation_id: int) -> bool:
+    """Whether the company bills by credit note: its owner, who signs for it, agreed."""
+    owners = list(
+        db.session.scalars(
+            select(OrganisationMembership.member_id).where(
+                OrganisationMembership.organisation_id == organisation_id,
+                OrganisationMembership.role == "owner",
+                OrganisationMembership.status == "active",
+            )
+        )
+    )
+    return bool(owners) and bool(agreed_members(owners))
 
 
 def _language(user_id: int | None, country: str | None) -> str:
@@ -216,6 +262,8 @@ def issue(
     corrects: Document | None = None,
     ledger_transaction_id: int | None = None,
     in_name_of_member: int | None = None,
+    organisation_id: int | None = None,
+    in_name_of_organisation: int | None = None,
 ) -> Document:
     """Number, render and store one document — or return the one made for `source_key`
     before. The number is taken and the row written in a savepoint: when a twin made the
@@ -224,7 +272,9 @@ def issue(
     if existing is not None:
         return existing
     kind = data.kind
-    series = numbering.series_for(kind, in_name_of_member=in_name_of_member)
+    series = numbering.series_for(
+        kind, in_name_of_member=in_name_of_member, in_name_of_organisation=in_name_of_organisation
+    )
     year = data.issue_date.year
     try:
         with db.session.begin_nested():
@@ -241,10 +291,11 @@ def issue(
                 recipient_type=recipient_type,
                 customer_id=customer_id,
                 member_id=member_id,
+                organisation_id=organisation_id,
                 job_id=job_id,
                 corrects_id=corrects.id if corrects is not None else None,
                 ledger_transaction_id=ledger_transaction_id,
-                on_behalf_of_member=in_name_of_member is not None,
+                on_behalf_of_member=(in_name_of_member or in_name_of_organisation) is not None,
                 language=data.language,
                 currency=data.currency,
                 scheme=data.scheme,
@@ -290,11 +341,12 @@ def for_settlement(transaction_id: int) -> list[Document]:
     model = invoicing_rules().model
     member_id = payment.member_id
     issued = [_customer_invoice(transaction, payment, job, gross, day, fee, model)]
-    if member_id is not None and model == "platform" and payment.member_earning:
+    crowd_side = member_id is not None or payment.organisation_id is not None
+    if crowd_side and model == "platform" and payment.member_earning:
         credit = _member_credit(transaction, payment, job, day)
         if credit is not None:
             issued.append(credit)
-    if member_id is not None and model == "agent" and payment.commission_amount:
+    if crowd_side and model == "agent" and payment.commission_amount:
         issued.append(_commission_invoice(transaction, payment, job, day))
     return issued
 
@@ -311,8 +363,13 @@ def _customer_invoice(transaction, payment, job, gross, day, fee, model) -> Docu
             country=job.country,
         )
     language = _customer_language(job.customer_id, customer.country)
+    company = payment.organisation_id
     in_name_of = payment.member_id if model == "agent" and payment.member_id else None
-    if in_name_of:
+    in_name_of_company = company if model == "agent" and company else None
+    if in_name_of_company:
+        supplier, supplier_tax, _owner = _company(company)
+        issued_by, notes, in_name_of = platform_party(), ("issued_on_behalf",), None
+    elif in_name_of:
         supplier, supplier_tax = _member(in_name_of)
         issued_by, notes = platform_party(), ("issued_on_behalf",)
     else:
@@ -343,21 +400,30 @@ def _customer_invoice(transaction, payment, job, gross, day, fee, model) -> Docu
         source_key=f"settlement:{transaction.id}:invoice",
         recipient_type="customer",
         customer_id=job.customer_id,
-        member_id=payment.member_id,
+        member_id=None if company else payment.member_id,
         job_id=job.id,
         ledger_transaction_id=transaction.id,
         in_name_of_member=in_name_of,
+        organisation_id=company,
+        in_name_of_organisation=in_name_of_company,
     )
 
 
 def _member_credit(transaction, payment, job, day) -> Document | None:
     """The member's self-billing credit note for their earning — only with their agreement
     (without it they invoice the platform themselves)."""
-    member_id = payment.member_id
-    if member_id not in agreed_members([member_id]):
-        return None
-    member, member_tax = _member(member_id)
-    language = _member_language(member_id, member.country)
+    member_id, company = payment.member_id, payment.organisation_id
+    if company:
+        if not _company_agreed(company):
+            return None
+        member, member_tax, owner_user = _company(company)
+        language = _language(owner_user, member.country)
+        member_id = None
+    else:
+        if member_id not in agreed_members([member_id]):
+            return None
+        member, member_tax = _member(member_id)
+        language = _member_language(member_id, member.country)
     treatment = tax.treatment(
         supplier=member_tax, recipient=_platform_tax(), place=job.country, on=day
     )
@@ -380,6 +446,7 @@ def _member_credit(transaction, payment, job, day) -> Document | None:
         source_key=f"settlement:{transaction.id}:credit",
         recipient_type="member",
         member_id=member_id,
+        organisation_id=company,
         job_id=job.id,
         ledger_transaction_id=transaction.id,
     )
@@ -387,7 +454,7 @@ def _member_credit(transaction, payment, job, day) -> Document | None:
 
 def _fee_invoice(
     *,
-    member_id: int,
+    member_id: int | None,
     currency: str,
     line: str,
     values: dict,
@@ -397,11 +464,18 @@ def _fee_invoice(
     ledger_transaction_id: int | None,
     job_id: int | None = None,
     service_period: tuple[date, date] | None = None,
+    organisation_id: int | None = None,
 ) -> Document:
-    """The platform's invoice to a member for one service (its commission on a job, a month's
-    flat fee): the platform's VAT, reverse charge to a VAT-registered member abroad."""
-    member, member_tax = _member(member_id)
-    language = _member_language(member_id, member.country)
+    """The platform's invoice to a member — or to a provider company — for one service (its
+    commission on a job, a month's flat fee): the platform's VAT, reverse charge to a
+    VAT-registered recipient abroad."""
+    if organisation_id:
+        member, _standing, owner_user = _company(organisation_id)
+        language = _language(owner_user, member.country)
+        member_id = None
+    else:
+        member, _standing = _member(member_id)
+        language = _member_language(member_id, member.country)
     treatment = tax.treatment(
         supplier=_platform_tax(),
         recipient=tax.TaxParty(member.country, True, member.vat_id),
@@ -426,6 +500,7 @@ def _fee_invoice(
         source_key=source_key,
         recipient_type="member",
         member_id=member_id,
+        organisation_id=organisation_id,
         job_id=job_id,
         ledger_transaction_id=ledger_transaction_id,
     )
@@ -434,6 +509,7 @@ def _fee_invoice(
 def _commission_invoice(transaction, payment, job, day) -> Document:
     return _fee_invoice(
         member_id=payment.member_id,
+        organisation_id=payment.organisation_id,
         currency=payment.currency,
         line="commission",
         values={"id": job.id, "title": job.title},
@@ -545,7 +621,7 @@ def correct(
         buyer_reference=from_original.get("buyer_reference"),
     )
     data = replace(data, breakdown=tax.breakdown(data.lines))
-    in_name_of = original.member_id if original.on_behalf_of_member else None
+    on_behalf = original.on_behalf_of_member
     return issue(
         data,
         source_key=source_key,
@@ -555,5 +631,7 @@ def correct(
         job_id=original.job_id,
         corrects=original,
         ledger_transaction_id=ledger_transaction_id,
-        in_name_of_member=in_name_of,
+        in_name_of_member=original.member_id if on_behalf else None,
+        organisation_id=original.organisation_id,
+        in_name_of_organisation=original.organisation_id if on_behalf else None,
     )

@@ -11,7 +11,7 @@ import csv
 import io
 from datetime import date
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import undefer
 
 from crowd.core.auth import Principal
@@ -20,6 +20,7 @@ from crowd.core.i18n import _
 from crowd.core.pagination import paginate
 from crowd.extensions import db
 from invoicing.models import Document
+from organisations.service import MANAGERS, active_membership
 
 # How many documents one export holds at most: a year of a busy platform is split by month.
 EXPORT_LIMIT = 100_000
@@ -40,10 +41,19 @@ def visible(principal: Principal) -> Select:
             Document.customer_id == principal.customer_id, Document.recipient_type == "customer"
         )
     if principal.role == "member" and principal.member_id is not None:
-        return query.where(
+        own = and_(
             Document.member_id == principal.member_id,
             or_(Document.recipient_type == "member", Document.on_behalf_of_member),
         )
+        membership = active_membership(principal.member_id)
+        if membership is None or membership.role not in MANAGERS:
+            return query.where(own)
+        # A company's owners and dispatchers read its documents (a technician does not).
+        company = and_(
+            Document.organisation_id == membership.organisation_id,
+            or_(Document.recipient_type == "member", Document.on_behalf_of_member),
+        )
+        return query.where(or_(own, company))
     return query.where(Document.id.is_(None))
 
 

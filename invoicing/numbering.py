@@ -32,10 +32,15 @@ _TAKE = text(
 )
 
 
-def series_for(kind: str, *, in_name_of_member: int | None = None) -> str:
-    """The series of a document kind; a member's own series when the platform issues the
-    document in their name (each seller numbers their invoices in a series of their own)."""
+def series_for(
+    kind: str, *, in_name_of_member: int | None = None, in_name_of_organisation: int | None = None
+) -> str:
+    """The series of a document kind; a member's (or a provider company's) own series when the
+    platform issues the document in their name (each seller numbers their invoices in a
+    series of their own)."""
     prefix = PREFIXES[kind]
+    if in_name_of_organisation:
+        return f"{prefix}-O{in_name_of_organisation}"
     return f"{prefix}-M{in_name_of_member}" if in_name_of_member else prefix
 
 

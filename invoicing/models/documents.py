@@ -77,12 +77,19 @@ class Document(IdMixin, Base):
     recipient_type: Mapped[str] = mapped_column(String(10), nullable=False)
     customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"))
     member_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("members.id"))
+    # The provider company on the crowd's side (recipient_type "member" for the company's
+    # credit note or commission invoice, or the seller of an invoice issued in its name): its
+    # owners and dispatchers read the document, its technician does not (member_id is None).
+    organisation_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("organisations.id"), index=True
+    )
     job_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("jobs.id"), index=True)
     corrects_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("documents.id"), index=True)
     ledger_transaction_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("ledger_transactions.id"), index=True
     )
-    # Whether the platform issued it in the member's name (the agent model's customer invoice).
+    # Whether the platform issued it in the seller's name — the member's, or the company's with
+    # organisation_id (the agent model's customer invoice).
     on_behalf_of_member: Mapped[bool] = mapped_column(nullable=False, default=False)
     language: Mapped[str] = mapped_column(String(2), nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)

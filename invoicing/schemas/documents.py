@@ -55,6 +55,9 @@ class DocumentSchema(ma.Schema):
     recipient_type = ma.fields.String()
     customer_id = ma.fields.Integer(allow_none=True)
     member_id = ma.fields.Integer(allow_none=True)
+    organisation_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the provider company on the crowd's side"}
+    )
     job_id = ma.fields.Integer(allow_none=True)
     corrects_id = ma.fields.Integer(
         allow_none=True, metadata={"description": "The document this one corrects"}
