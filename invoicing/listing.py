@@ -243,6 +243,9 @@ def export_datev(filters: dict) -> str:
         counter = SKR03.get(("purchase" if purchase else "revenue", scheme), "8400")
         if d.recipient_type == "customer":
             personal = str(10000 + (d.customer_id or 0))
+        elif d.organisation_id is not None:
+            # A provider company's own creditor account, apart from the members' range.
+            personal = str(90000 + d.organisation_id)
         else:
             personal = str(70000 + (d.member_id or 0))
         amount = abs(d.gross_total)

@@ -83,3 +83,23 @@ def test_agent_model_invoices_in_the_companys_name_and_bills_it_the_commission(
     assert commission.data["recipient"]["name"] == COMPANY["legal_name"]
     assert {invoice.number, commission.number} <= _numbers(client, owner)
     assert _numbers(client, technician) == set()
+
+
+def test_the_datev_export_books_a_companys_documents_on_its_own_account(
+    app, client, customer, cm, admin
+):
+    use_model(client, admin, "agent")
+    owner, technician = active_member(), active_member()
+    organisation_id = company_with(client, app, cm, owner, technician=technician)
+    confirmed_job(app, client, customer, cm, technician)
+    drain_background(app)
+    (commission,) = documents_of(kind="fee_invoice")
+    day = commission.issue_date.isoformat()
+    datev = client.get(
+        f"{API}/documents/export?from={day}&to={day}&format=datev", headers=admin.headers
+    )
+    assert datev.status_code == 200
+    rows = [line.split(";") for line in datev.get_data(as_text=True).splitlines()]
+    booked = [row for row in rows if commission.number in ";".join(row)]
+    assert booked and str(90000 + organisation_id) in booked[0]
+    assert not any(str(70000 + technician.profile_id) in row for row in booked)
