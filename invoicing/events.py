@@ -23,5 +23,5 @@ def issue_for_refund(event: Event) -> None:
 
 @subscribe("fee.billed")
 def issue_for_fee(event: Event) -> None:
-    """A monthly flat fee was posted: the platform's invoice to the member."""
+    """A monthly flat fee was posted: the platform's invoice to the member (or company)."""
     enqueue(ISSUE_TASK, source="monthly_fee", source_id=event.payload["fee_id"])

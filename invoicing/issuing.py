@@ -531,6 +531,7 @@ def for_monthly_fee(fee_id: int) -> list[Document]:
     last = date(year, month, calendar.monthrange(year, month)[1])
     invoice = _fee_invoice(
         member_id=fee.member_id,
+        organisation_id=fee.organisation_id,
         currency=fee.currency,
         line="monthly_fee",
         values={"period": fee.period},

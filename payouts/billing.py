@@ -261,14 +261,12 @@ def _attempt(fee: MonthlyFee) -> str:
         return "failed"
     fee.status, fee.charged_to, fee.transaction_id = "billed", charged_to, posting.id
     fee.billed_at, fee.last_error = utcnow(), None
-    if fee.member_id is None:
-        # A company's fee: its invoice (addressed to the company) is invoicing's to add.
-        return charged_to
+    company = fee.member_id is None
     emit(
         Event(
             name="fee.billed",
-            subject_type="member",
-            subject_id=fee.member_id,
+            subject_type="organisation" if company else "member",
+            subject_id=fee.organisation_id if company else fee.member_id,
             actor="system",
             payload={"fee_id": fee.id, "transaction_id": posting.id},
         )

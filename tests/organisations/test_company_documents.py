@@ -6,6 +6,10 @@ technician does not."""
 
 from __future__ import annotations
 
+from crowd.core.background import TASKS
+from crowd.core.db import commit
+from crowd.extensions import db
+from payouts.models import CommissionPlan
 from tests.invoicing.helpers import agree_to_self_billing, documents_of, use_model
 from tests.jobs.conftest import active_member, drain_background
 from tests.organisations.helpers import COMPANY, company_with
@@ -103,3 +107,35 @@ def test_the_datev_export_books_a_companys_documents_on_its_own_account(
     booked = [row for row in rows if commission.number in ";".join(row)]
     assert booked and str(90000 + organisation_id) in booked[0]
     assert not any(str(70000 + technician.profile_id) in row for row in booked)
+
+
+def test_a_companys_monthly_fee_is_invoiced_to_the_company(app, client, cm, admin):
+    owner, technician = active_member(), active_member()
+    organisation_id = company_with(client, app, cm, owner, technician=technician)
+    db.session.add(
+        CommissionPlan(
+            code="flat49",
+            name="Flat 49",
+            kind="flat_fee",
+            percent_bp=500,
+            monthly_fee_amount=4900,
+            fee_currency="EUR",
+            active=True,
+        )
+    )
+    db.session.commit()
+    path = f"{API}/organisations/{organisation_id}/plan"
+    assert client.put(path, json={"plan_code": "flat49"}, headers=admin.headers).status_code == 200
+    TASKS["payouts.bill_monthly_fees"].func(period=None)
+    commit()
+    drain_background(app)
+
+    (invoice,) = documents_of(kind="fee_invoice")
+    assert (invoice.organisation_id, invoice.member_id, invoice.gross_total) == (
+        organisation_id,
+        None,
+        4900,
+    )
+    assert invoice.data["recipient"]["name"] == COMPANY["legal_name"]
+    assert invoice.number in _numbers(client, owner)
+    assert _numbers(client, technician) == set()
