@@ -18,7 +18,8 @@ score is their sum. Components:
     fairness       recent earnings: 1 − (price of jobs completed in the last 30 days, in the
                    job's currency) / FAIRNESS_FULL_MINOR, so work spreads to who earned less
     level          level_rank / LEVEL_FULL (Starter 1 … Expert 4)
-    programme      boost from a programme (`add_programme_boost`; mentoring gives holders of a
+    programme      boost from a programme (`add_programme_boost`; jobs.company gives a vetted
+                   provider company's technicians 0.5 for its standing; mentoring gives holders of a
                    valid top-performer badge MENTORING_TOP_MATCHING_BOOST_PERCENT / 100)
     favourite      1 when the job's customer marked the member a favourite
 
